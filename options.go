@@ -1,0 +1,237 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func versionString() string {
+	if version == "dev" {
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			return bi.Main.Version
+		}
+	}
+	return version
+}
+
+var errHelp = flag.ErrHelp
+
+// options is everything a run is told, from flags and the environment.
+type options struct {
+	input       string
+	spaceID     string
+	apiToken    string // never printed
+	tokenFile   string
+	baseURL     string
+	subdomain   string
+	webAppURL   string
+	widgetURL   string
+	widgetID    string
+	reportPath  string
+	resume      bool
+	overwrite   bool
+	rate        float64
+	burst       int
+	concurrency int
+	timeout     time.Duration
+	maxAttempts int
+	team        string
+	locale      string
+	mapping     string
+	delimiter   string
+	dryRun      bool
+	progress    string
+	logFormat   string
+}
+
+const usageText = `Usage:
+  ideanote-provision [flags] INPUT.csv      (INPUT may be - for standard input)
+  ideanote-provision demo                   (the whole job against a built-in fake Ideanote)
+
+Puts every person of INPUT.csv into an Ideanote workspace through the custom-login session
+endpoint, and writes a report CSV with a login link for each of them. The report holds
+credentials: it is created with mode 0600; mail each link to its owner only.
+
+Example:
+  export IDEANOTE_SPACE_ID=b06f0a9a-4813-4515-81a0-29e8f2d193ec
+  export IDEANOTE_API_TOKEN=...            # or --api-token-file /etc/ideanote/token
+  ideanote-provision --subdomain acme --report wave-12.csv people.csv
+
+The API token is read from IDEANOTE_API_TOKEN or --api-token-file, never from a flag.
+
+Exit status:
+  0    every row ok, skipped (resume) or valid (dry run)
+  1    some rows failed or are invalid (see the report's status and error columns)
+  2    usage or configuration error; nothing was sent
+  3    aborted: the API refused the token, space or URL three times in a row, or the report is locked
+  130  interrupted; the report is complete up to the interruption, rerun with --resume
+
+Flags:
+`
+
+// parseOptions reads flags from args and defaults from getenv.
+func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (*options, error) {
+	for _, a := range args {
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && (name == "api-token" || name == "token") {
+			return nil, usagef("the API token is never a flag (every local user can read a command line): set IDEANOTE_API_TOKEN or use --api-token-file")
+		}
+	}
+	o := &options{}
+	fs := flag.NewFlagSet("ideanote-provision", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageText)
+		fs.PrintDefaults()
+	}
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&o.spaceID, "space-id", env("IDEANOTE_SPACE_ID", ""), "workspace `id` (env IDEANOTE_SPACE_ID)")
+	fs.StringVar(&o.tokenFile, "api-token-file", "", "read the owner API token from `file` instead of IDEANOTE_API_TOKEN")
+	fs.StringVar(&o.baseURL, "base-url", env("IDEANOTE_BASE_URL", provision.DefaultBaseURL), "API root `URL`; http:// only for loopback hosts (env IDEANOTE_BASE_URL)")
+	fs.StringVar(&o.subdomain, "subdomain", env("IDEANOTE_SUBDOMAIN", ""), "web-app links on `name`.ideanote.io (env IDEANOTE_SUBDOMAIN)")
+	fs.StringVar(&o.webAppURL, "webapp-url", "", "web-app root `URL` for a custom domain, instead of --subdomain")
+	fs.StringVar(&o.widgetURL, "widget-url", "", "full-page widget `link` to extend with each session token")
+	fs.StringVar(&o.widgetID, "widget-id", "", "widget `id`: shorthand for the default widget host with config=id")
+	fs.StringVar(&o.reportPath, "report", "report.csv", "report `path`")
+	fs.BoolVar(&o.resume, "resume", false, "continue an earlier run that wrote this report: rows already ok there are not sent again")
+	fs.BoolVar(&o.overwrite, "overwrite", false, "replace an existing report")
+	fs.Float64Var(&o.rate, "rate", 1, "requests per `second` over all workers, retries included (1 = 60/min; 0 = no limit)")
+	fs.IntVar(&o.burst, "burst", 1, "token-bucket `burst`")
+	fs.IntVar(&o.concurrency, "concurrency", 4, "requests in flight at `most`")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time allowed for one attempt")
+	fs.IntVar(&o.maxAttempts, "max-attempts", 6, "attempts per row before it is failed")
+	fs.StringVar(&o.team, "team", "", "team for rows whose team cell is empty")
+	fs.StringVar(&o.locale, "locale", "", "locale for rows whose locale cell is empty")
+	fs.StringVar(&o.mapping, "map", "", "header mapping, e.g. 'email=Work Email,name=Full Name'")
+	fs.StringVar(&o.delimiter, "delimiter", "auto", "field delimiter: , ; \\t or auto (from the header line)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "read and validate everything, send nothing; the report says valid or invalid")
+	fs.StringVar(&o.progress, "progress", "auto", "auto (a bar when stderr is a terminal), always or never")
+	fs.StringVar(&o.logFormat, "log-format", "text", "text or json, on stderr")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, errHelp
+		}
+		return nil, usagef("%v (see --help)", err)
+	}
+	if *showVersion {
+		return nil, errVersion
+	}
+	if fs.NArg() != 1 {
+		return nil, usagef("expected one input file (or - for standard input), got %d arguments: ideanote-provision [flags] INPUT.csv", fs.NArg())
+	}
+	o.input = fs.Arg(0)
+	o.apiToken = strings.TrimSpace(getenv("IDEANOTE_API_TOKEN"))
+	return o, nil
+}
+
+var errVersion = errors.New("version")
+
+// check validates the options and loads the token file; it never sends anything.
+func (o *options) check(logWarn func(msg string, args ...any)) error {
+	if o.resume && o.overwrite {
+		return usagef("give --resume or --overwrite, not both")
+	}
+	if o.tokenFile != "" {
+		b, err := os.ReadFile(o.tokenFile)
+		if err != nil {
+			return usagef("--api-token-file: %v", err)
+		}
+		if st, err := os.Stat(o.tokenFile); err == nil && st.Mode().Perm()&0o077 != 0 {
+			logWarn("the API token file is readable by other users: chmod 600 it", "file", o.tokenFile, "mode", st.Mode().Perm().String())
+		}
+		o.apiToken = strings.TrimSpace(string(b))
+		if o.apiToken == "" {
+			return usagef("--api-token-file %s is empty", o.tokenFile)
+		}
+	}
+	if !o.dryRun {
+		if o.spaceID == "" {
+			return usagef("no workspace: set IDEANOTE_SPACE_ID or --space-id")
+		}
+		if o.apiToken == "" {
+			return usagef("no API token: set IDEANOTE_API_TOKEN or use --api-token-file FILE")
+		}
+		if o.subdomain == "" && o.webAppURL == "" && o.widgetURL == "" && o.widgetID == "" {
+			return usagef("no link target: give --subdomain, --webapp-url, --widget-url or --widget-id")
+		}
+	}
+	if err := checkBaseURL(o.baseURL); err != nil {
+		return err
+	}
+	switch {
+	case o.rate < 0:
+		return usagef("--rate must be 0 (no limit) or more")
+	case o.burst < 1:
+		return usagef("--burst must be at least 1")
+	case o.concurrency < 1 || o.concurrency > 1024:
+		return usagef("--concurrency must be between 1 and 1024")
+	case o.timeout <= 0:
+		return usagef("--timeout must be positive, e.g. 30s")
+	case o.maxAttempts < 1:
+		return usagef("--max-attempts must be at least 1")
+	}
+	switch o.progress {
+	case "auto", "always", "never":
+	default:
+		return usagef("--progress must be auto, always or never")
+	}
+	switch o.logFormat {
+	case "text", "json":
+	default:
+		return usagef("--log-format must be text or json")
+	}
+	return nil
+}
+
+// comma returns the --delimiter as a rune, 0 for auto-detection.
+func (o *options) comma() (rune, error) {
+	switch o.delimiter {
+	case "auto", "":
+		return 0, nil
+	case ",", ";", "\t", `\t`, "tab":
+		if o.delimiter == `\t` || o.delimiter == "tab" {
+			return '\t', nil
+		}
+		return rune(o.delimiter[0]), nil
+	}
+	return 0, usagef("--delimiter must be , ; \\t or auto, not %s", strconv.Quote(o.delimiter))
+}
+
+// checkBaseURL allows https anywhere and plain http only on loopback, where nothing can listen in.
+func checkBaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return usagef("--base-url %q is not an absolute URL", s)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+		return usagef("--base-url %s: plain http would send the API token in clear; use https (http is allowed only for loopback test servers)", u.Redacted())
+	}
+	return usagef("--base-url %s: expected https://", u.Redacted())
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+)
+
+// progressLogEvery is how often a run without a terminal logs its progress.
+const progressLogEvery = 30 * time.Second
+
+// progress shows how far the run is: a bar on a terminal, a log line every 30 s otherwise.
+type progress struct {
+	bar   *progressbar.ProgressBar
+	log   *slog.Logger
+	done  atomic.Int64
+	ok    atomic.Int64
+	total atomic.Int64 // estimated data rows, 0 while unknown
+	start time.Time
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+func newProgress(mode string, stderr io.Writer, log *slog.Logger, input string, size int64) *progress {
+	p := &progress{log: log, start: time.Now(), stop: make(chan struct{})}
+	f, isFile := stderr.(*os.File)
+	useBar := mode == "always" || (mode == "auto" && isFile && term.IsTerminal(int(f.Fd())))
+	if mode != "never" && useBar {
+		p.bar = progressbar.NewOptions64(-1,
+			progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription("provisioning"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("rows"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	// Counting the rows reads the file a second time, beside the run, so that it never delays
+	// the first request. Quoted line breaks make it an estimate, which is all a bar needs.
+	if size > 0 && input != "-" && mode != "never" {
+		p.wg.Go(func() { p.count(input) })
+	}
+	if p.bar == nil && mode != "never" {
+		p.wg.Go(p.logLoop)
+	}
+	return p
+}
+
+func (p *progress) count(name string) {
+	f, err := os.Open(name)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	buf := make([]byte, 256<<10)
+	var lines int64
+	for {
+		select {
+		case <-p.stop:
+			return
+		default:
+		}
+		n, err := f.Read(buf)
+		lines += int64(bytes.Count(buf[:n], []byte{'\n'}))
+		if err != nil {
+			break
+		}
+	}
+	if lines > 0 {
+		lines-- // the header
+	}
+	p.total.Store(lines)
+	if p.bar != nil {
+		p.bar.ChangeMax64(lines)
+	}
+}
+
+func (p *progress) add(res provision.Result) {
+	p.done.Add(1)
+	if res.Status.Success() {
+		p.ok.Add(1)
+	}
+	if p.bar != nil {
+		p.bar.Add(1)
+	}
+}
+
+func (p *progress) logLoop() {
+	t := time.NewTicker(progressLogEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			done := p.done.Load()
+			elapsed := time.Since(p.start)
+			args := []any{"rows_done", done, "ok", p.ok.Load(), "rows_per_sec", float64(done) / elapsed.Seconds()}
+			if total := p.total.Load(); total > 0 && done > 0 && done < total {
+				eta := time.Duration(float64(elapsed) / float64(done) * float64(total-done))
+				args = append(args, "rows_total_est", total, "eta", eta.Round(time.Second).String())
+			}
+			p.log.Info("progress", args...)
+		}
+	}
+}
+
+func (p *progress) finish() {
+	close(p.stop)
+	p.wg.Wait()
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}

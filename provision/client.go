@@ -1,0 +1,252 @@
+package provision
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// DefaultBaseURL is the root of Ideanote's public API.
+const DefaultBaseURL = "https://api.ideanote.io"
+
+// MaxResponseBytes bounds what is read of one response body.
+const MaxResponseBytes = 1 << 20
+
+// Client makes one call to the custom-login session endpoint. Its zero value is not useful:
+// SpaceID and APIToken must be set; BaseURL, HTTPClient and UserAgent have defaults.
+// A Client is safe for concurrent use once its fields are set.
+type Client struct {
+	BaseURL    string       // API root, DefaultBaseURL when empty
+	SpaceID    string       // workspace id
+	APIToken   string       // owner API token; never logged nor returned in an error
+	HTTPClient *http.Client // http.DefaultClient when nil
+	UserAgent  string       // "ideanote-provision" when empty
+}
+
+// Session is what the endpoint returns for one upserted user.
+type Session struct {
+	UserID string
+	Token  string // session token: a credential that logs the user in
+}
+
+// StatusError is a non-2xx answer from the endpoint.
+type StatusError struct {
+	Code       int
+	Message    string        // the server's message, shortened, with any API token removed
+	RetryAfter time.Duration // from the Retry-After header; 0 when absent
+}
+
+func (e *StatusError) Error() string {
+	text := http.StatusText(e.Code)
+	if e.Message == "" || strings.EqualFold(e.Message, text) {
+		return fmt.Sprintf("HTTP %d %s", e.Code, text)
+	}
+	return fmt.Sprintf("HTTP %d %s: %s", e.Code, text, e.Message)
+}
+
+// ResponseError is a 2xx answer that cannot be used: not JSON, too large, or without a token.
+type ResponseError struct{ Msg string }
+
+func (e *ResponseError) Error() string { return e.Msg }
+
+type sessionRequest struct {
+	SpaceID string      `json:"spaceId"`
+	Kind    string      `json:"kind"`
+	Data    sessionData `json:"data"`
+}
+
+type sessionData struct {
+	Email     string `json:"email"`
+	APIToken  string `json:"apiToken"`
+	Sub       string `json:"sub,omitempty"`
+	Name      string `json:"name,omitempty"`
+	AvatarURL string `json:"avatarUrl,omitempty"`
+	Team      string `json:"team,omitempty"`
+	Locale    string `json:"locale,omitempty"`
+}
+
+type sessionResponse struct {
+	Kind         string `json:"kind"`
+	SessionToken string `json:"sessionToken"`
+	User         struct {
+		ID string `json:"id"`
+	} `json:"user"`
+}
+
+// Encode returns the request body for u. Empty optional fields are left out, so that an
+// upsert never blanks what the workspace already holds.
+func (c *Client) Encode(u User) ([]byte, error) {
+	return json.Marshal(sessionRequest{SpaceID: c.SpaceID, Kind: "CUSTOM", Data: sessionData{
+		Email: u.Email, APIToken: c.APIToken, Sub: u.Sub, Name: u.Name,
+		AvatarURL: u.AvatarURL, Team: u.Team, Locale: u.Locale,
+	}})
+}
+
+// Upsert creates or updates u and returns its session.
+func (c *Client) Upsert(ctx context.Context, u User) (Session, error) {
+	body, err := c.Encode(u)
+	if err != nil {
+		return Session{}, err
+	}
+	return c.Post(ctx, body)
+}
+
+// Post sends a body made by Encode. The error is a *StatusError for a non-2xx answer, a
+// *ResponseError for an unusable 2xx, or the transport's error.
+func (c *Client) Post(ctx context.Context, body []byte) (Session, error) {
+	base := c.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
+		strings.TrimRight(base, "/")+"/v1/session?fields=kind,user.id,sessionToken", bytes.NewReader(body))
+	if err != nil {
+		return Session{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	ua := c.UserAgent
+	if ua == "" {
+		ua = "ideanote-provision"
+	}
+	req.Header.Set("User-Agent", ua)
+	hc := c.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return Session{}, err
+	}
+	defer func() {
+		// Drain a little so that the connection can be reused, then close.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+	}()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	if err != nil {
+		return Session{}, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return Session{}, &StatusError{
+			Code:       resp.StatusCode,
+			Message:    c.scrub(summarize(data, resp.Header.Get("Content-Type"))),
+			RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		}
+	}
+	if len(data) > MaxResponseBytes {
+		return Session{}, &ResponseError{"response larger than 1 MiB"}
+	}
+	var sr sessionResponse
+	if err := json.Unmarshal(data, &sr); err != nil {
+		return Session{}, &ResponseError{fmt.Sprintf("HTTP %d with a body that is not JSON: %s", resp.StatusCode, c.scrub(summarize(data, resp.Header.Get("Content-Type"))))}
+	}
+	if sr.SessionToken == "" {
+		return Session{}, &ResponseError{fmt.Sprintf("HTTP %d without a sessionToken", resp.StatusCode)}
+	}
+	return Session{UserID: sr.User.ID, Token: sr.SessionToken}, nil
+}
+
+// scrub removes the API token from text that came from the server: a proxy or a verbose
+// error page may echo the request body.
+func (c *Client) scrub(s string) string {
+	if len(c.APIToken) < 4 {
+		return s
+	}
+	return strings.ReplaceAll(s, c.APIToken, "[redacted]")
+}
+
+var (
+	titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+	tagRE   = regexp.MustCompile(`(?s)<[^>]*>`)
+)
+
+// summarize turns an error body into one short line: the message of a JSON error, the title of
+// an HTML page, or the first line of text.
+func summarize(body []byte, contentType string) string {
+	const max = 200
+	if len(body) > MaxResponseBytes {
+		body = body[:MaxResponseBytes]
+	}
+	var s string
+	var j struct {
+		Message string `json:"message"`
+		Error   any    `json:"error"`
+	}
+	trimmed := bytes.TrimSpace(body)
+	switch {
+	case len(trimmed) > 0 && trimmed[0] == '{' && json.Unmarshal(trimmed, &j) == nil && (j.Message != "" || j.Error != nil):
+		s = j.Message
+		if s == "" {
+			if e, ok := j.Error.(string); ok {
+				s = e
+			} else if b, err := json.Marshal(j.Error); err == nil {
+				s = string(b)
+			}
+		}
+	case strings.Contains(contentType, "html") || bytes.HasPrefix(trimmed, []byte("<")):
+		if m := titleRE.FindSubmatch(trimmed); m != nil {
+			s = string(m[1])
+		} else {
+			s = tagRE.ReplaceAllString(string(trimmed), " ")
+		}
+		s = html.UnescapeString(s)
+	default:
+		s = string(trimmed)
+	}
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "?")
+	}
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+// retryAfter parses a Retry-After header given in seconds or as an HTTP date.
+func retryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(h, 64); err == nil {
+		if secs <= 0 || secs > 24*3600 {
+			return 0
+		}
+		return time.Duration(secs * float64(time.Second))
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// statusCode is the HTTP status carried by err, 0 when no response arrived.
+func statusCode(err error) int {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return 0
+}

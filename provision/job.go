@@ -1,0 +1,139 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// Job is one run over an input: every row read ends in exactly one call to Emit.
+type Job struct {
+	Reader *Reader
+	Pool   *Pool // unused when DryRun
+	DryRun bool  // validate only: valid rows are reported valid, nothing is sent
+	// Skip, when set, returns the result for a valid row that is not to be sent (already ok in
+	// the report being resumed, unchanged since the last run).
+	Skip func(Row) (Result, bool)
+	// Emit receives every result, from one goroutine, in completion order. An error from it
+	// (the report cannot be written) ends the run.
+	Emit func(Result) error
+}
+
+// Summary counts what a run did.
+type Summary struct {
+	Counts    map[Status]int
+	Rows      int // results emitted
+	Attempts  int // requests sent
+	Throttled int // 429 answers
+	Blank     int // blank rows skipped
+	Elapsed   time.Duration
+}
+
+// Failed reports whether any row ended failed or invalid.
+func (s Summary) Failed() bool { return s.Counts[StatusFailed]+s.Counts[StatusInvalid] > 0 }
+
+// Run reads every row, sends the valid ones through the pool, and emits every result. When ctx
+// is done the pool stops sending, and the rest of the input is still read and reported as
+// not_attempted, so that the report has one line per row. The error is the pool's
+// *AbortError, a read error, an Emit error, or ctx's error when the run was interrupted.
+func (j *Job) Run(ctx context.Context) (Summary, error) {
+	start := time.Now()
+	sum := Summary{Counts: make(map[Status]int)}
+	// kill ends everything at once: the report is broken, nothing more can be recorded.
+	kill, cancelKill := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelKill()
+
+	results := make(chan Result, 64)
+	work := make(chan Row)
+	var poolErr, readErr error
+	var wg sync.WaitGroup
+	if !j.DryRun {
+		wg.Go(func() { poolErr = j.Pool.Run(ctx, work, results) })
+	}
+	wg.Go(func() {
+		readErr = j.read(kill, work, results)
+		close(work)
+	})
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+
+	var emitErr error
+	for res := range results {
+		if emitErr != nil {
+			continue
+		}
+		if err := j.Emit(res); err != nil {
+			emitErr = err
+			cancelKill()
+			continue
+		}
+		sum.Rows++
+		sum.Counts[res.Status]++
+		sum.Attempts += res.Attempts
+	}
+	sum.Blank = j.Reader.Blank
+	if j.Pool != nil {
+		sum.Throttled = j.Pool.Pacer.Throttles()
+	}
+	sum.Elapsed = time.Since(start)
+	switch {
+	case emitErr != nil:
+		return sum, fmt.Errorf("writing the report: %w", emitErr)
+	case readErr != nil && !errors.Is(readErr, context.Canceled):
+		return sum, readErr
+	case poolErr != nil:
+		return sum, poolErr
+	}
+	return sum, ctx.Err()
+}
+
+// read sends invalid, skipped and dry-run rows straight to results and the rest to work.
+func (j *Job) read(kill context.Context, work chan<- Row, results chan<- Result) error {
+	for {
+		row, err := j.Reader.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading the input: %w", err)
+		}
+		res, send := j.classify(row)
+		if send {
+			select {
+			case work <- row:
+				continue
+			case <-kill.Done():
+				return kill.Err()
+			}
+		}
+		if res.Finished.IsZero() {
+			res.Finished = time.Now()
+		}
+		select {
+		case results <- res:
+		case <-kill.Done():
+			return kill.Err()
+		}
+	}
+}
+
+// classify returns the result of a row that is not to be sent, or send = true.
+func (j *Job) classify(row Row) (res Result, send bool) {
+	switch {
+	case row.Err != nil:
+		return Result{Row: row, Status: StatusInvalid, Err: row.Err}, false
+	case j.Skip != nil:
+		if res, skip := j.Skip(row); skip {
+			return res, false
+		}
+	}
+	if j.DryRun {
+		return Result{Row: row, Status: StatusValid}, false
+	}
+	return Result{}, true
+}

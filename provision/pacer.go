@@ -1,0 +1,153 @@
+package provision
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Pacer spaces the attempts of the whole pool: every attempt, retries included, waits on one
+// token bucket. A 429 pauses every worker until its Retry-After has passed and lowers the rate
+// (multiplicative decrease); successes raise it again step by step (additive increase) up to
+// the configured rate. The rate it lowers to is remembered as the server's likely ceiling, and
+// the climb slows near it, so that a run against a stricter server than configured settles
+// just under that server's limit instead of oscillating around it.
+//
+// A nil *Pacer does not wait. A Pacer is safe for concurrent use.
+type Pacer struct {
+	mu        sync.Mutex
+	lim       *rate.Limiter
+	max       rate.Limit // configured rate; rate.Inf when unlimited
+	ceiling   rate.Limit // rate at which the last 429 came, 0 before any
+	notBefore time.Time  // no attempt starts before this
+	lastCut   time.Time
+	throttled int
+	now       func() time.Time
+}
+
+// Floor is the lowest rate a Pacer slows to, in requests per second (one a minute).
+const Floor = 1.0 / 60
+
+// NewPacer returns a Pacer allowing perSecond attempts a second with the given burst;
+// perSecond <= 0 means no limit.
+func NewPacer(perSecond float64, burst int) *Pacer {
+	if burst < 1 {
+		burst = 1
+	}
+	max := rate.Limit(perSecond)
+	if perSecond <= 0 {
+		max = rate.Inf
+	}
+	return &Pacer{lim: rate.NewLimiter(max, burst), max: max, now: time.Now}
+}
+
+// Wait blocks until an attempt may start, and returns when it started.
+func (p *Pacer) Wait(ctx context.Context) (time.Time, error) {
+	if p == nil {
+		return time.Now(), ctx.Err()
+	}
+	if err := p.pause(ctx); err != nil {
+		return time.Time{}, err
+	}
+	if err := p.lim.Wait(ctx); err != nil {
+		return time.Time{}, err
+	}
+	// A 429 may have come while this attempt waited for its token.
+	if err := p.pause(ctx); err != nil {
+		return time.Time{}, err
+	}
+	return p.now(), nil
+}
+
+func (p *Pacer) pause(ctx context.Context) error {
+	for {
+		p.mu.Lock()
+		d := p.notBefore.Sub(p.now())
+		p.mu.Unlock()
+		if d <= 0 {
+			return ctx.Err()
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// Throttled records a 429 for an attempt that started at sent. Every worker waits out retryAfter
+// (one second when the server gave none). The rate is cut once per round trip: a 429 for an
+// attempt sent before the last cut says nothing about the new rate.
+func (p *Pacer) Throttled(sent time.Time, retryAfter time.Duration) {
+	if p == nil {
+		return
+	}
+	if retryAfter <= 0 {
+		retryAfter = time.Second
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.throttled++
+	now := p.now()
+	if nb := now.Add(retryAfter); nb.After(p.notBefore) {
+		p.notBefore = nb
+	}
+	if p.max == rate.Inf || sent.Before(p.lastCut) {
+		return
+	}
+	cur := p.lim.Limit()
+	next := cur * 0.85
+	if p.ceiling == 0 || cur > p.ceiling*1.1 {
+		next = cur / 2 // far above anything known to pass: halve
+	}
+	if next < Floor {
+		next = Floor
+	}
+	p.ceiling = cur
+	p.lastCut = now
+	p.lim.SetLimitAt(now, next)
+}
+
+// Succeeded records a 2xx: the rate climbs back towards the configured one, quickly while far
+// below the last ceiling and slowly near it.
+func (p *Pacer) Succeeded() {
+	if p == nil || p.max == rate.Inf {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cur := p.lim.Limit()
+	if cur >= p.max {
+		return
+	}
+	step := p.max / 100
+	if p.ceiling > 0 && cur >= p.ceiling*0.95 {
+		step = p.max / 2000
+	}
+	if step < Floor/10 {
+		step = Floor / 10
+	}
+	next := cur + step
+	if next > p.max {
+		next = p.max
+	}
+	p.lim.SetLimitAt(p.now(), next)
+}
+
+// Rate is the current rate in requests per second; 0 when unlimited.
+func (p *Pacer) Rate() float64 {
+	if p == nil || p.max == rate.Inf {
+		return 0
+	}
+	return float64(p.lim.Limit())
+}
+
+// Throttles is the number of 429 answers recorded.
+func (p *Pacer) Throttles() int {
+	if p == nil {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.throttled
+}

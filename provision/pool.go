@@ -1,0 +1,185 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// ErrAborted is returned when the endpoint refused enough requests in a row that every other
+// row would be refused too: the token, the space id or the base URL is wrong.
+var ErrAborted = errors.New("aborted")
+
+// AbortError tells why a run was aborted and what to check.
+type AbortError struct {
+	Code int   // HTTP status of the last refusal, 0 for a network-level refusal
+	Last error // the last refusal
+}
+
+func (e *AbortError) Error() string {
+	hint := "check --base-url"
+	switch e.Code {
+	case http.StatusUnauthorized:
+		hint = "check the API token (IDEANOTE_API_TOKEN or --api-token-file): it must be an owner's token of this workspace"
+	case http.StatusForbidden:
+		hint = "check the space id (--space-id or IDEANOTE_SPACE_ID) and that custom login via API is enabled for the workspace"
+	case http.StatusNotFound:
+		hint = "check --base-url (IDEANOTE_BASE_URL) and the space id"
+	}
+	return fmt.Sprintf("aborted after %d refusals in a row (last: %v): %s", abortAfter, e.Last, hint)
+}
+
+func (e *AbortError) Unwrap() error { return ErrAborted }
+
+const abortAfter = 3
+
+// Pool sends rows to the endpoint, Concurrency at a time, every attempt paced by Pacer.
+// The zero values of its fields are usable defaults except Client, which must be set.
+type Pool struct {
+	Client      *Client
+	Pacer       *Pacer        // nil: no pacing
+	Concurrency int           // requests in flight at most; default 4
+	MaxAttempts int           // attempts per row; default 6
+	Timeout     time.Duration // one attempt; default 30s
+	Backoff     Backoff
+
+	mu      sync.Mutex
+	refused int   // refusals in a row, over the whole pool
+	abort   error // set once the run is aborted
+	cancel  context.CancelFunc
+}
+
+// Run sends every row received on rows and delivers exactly one Result per row on results.
+// When ctx is done, or the run is aborted, it stops sending: rows not yet sent come back as
+// not_attempted, and requests in flight finish within Timeout. It returns an *AbortError when
+// the run was aborted, nil otherwise; a failed row is a Result, never an error.
+func (p *Pool) Run(ctx context.Context, rows <-chan Row, results chan<- Result) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p.mu.Lock()
+	p.cancel, p.refused, p.abort = cancel, 0, nil
+	p.mu.Unlock()
+
+	g := new(errgroup.Group) // not WithContext: a failed row is data and cancels nothing
+	g.SetLimit(p.concurrency())
+	for row := range rows {
+		if ctx.Err() != nil {
+			results <- Result{Row: row, Status: StatusNotAttempted, Err: p.stopReason(ctx), Finished: time.Now()}
+			continue
+		}
+		g.Go(func() error {
+			results <- p.send(ctx, row)
+			return nil
+		})
+	}
+	g.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.abort
+}
+
+func (p *Pool) concurrency() int {
+	if p.Concurrency < 1 {
+		return 4
+	}
+	return p.Concurrency
+}
+
+func (p *Pool) stopReason(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.abort != nil {
+		return errors.New("not sent: the run was aborted")
+	}
+	return errors.New("not sent: the run was interrupted")
+}
+
+// send makes the attempts for one row.
+func (p *Pool) send(ctx context.Context, row Row) Result {
+	res := Result{Row: row}
+	body, err := p.Client.Encode(row.User)
+	if err != nil {
+		return p.finish(res, StatusFailed, err)
+	}
+	max := p.MaxAttempts
+	if max < 1 {
+		max = 6
+	}
+	timeout := p.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	var last error
+	for {
+		sent, err := p.Pacer.Wait(ctx)
+		if err != nil {
+			if res.Attempts == 0 {
+				return p.finish(res, StatusNotAttempted, p.stopReason(ctx))
+			}
+			return p.finish(res, StatusFailed, fmt.Errorf("stopped after %d attempts: %w", res.Attempts, last))
+		}
+		// In flight, an attempt outlives an interrupt: it ends within its own timeout.
+		actx, cancelAttempt := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+		sess, err := p.Client.Post(actx, body)
+		cancelAttempt()
+		res.Attempts++
+		res.HTTPStatus = statusCode(err)
+		action, wait := Decide(ctx, err)
+		if action != Refused {
+			p.resetRefusals()
+		}
+		switch action {
+		case Done:
+			p.Pacer.Succeeded()
+			res.HTTPStatus = http.StatusOK
+			res.UserID, res.Token = sess.UserID, sess.Token
+			return p.finish(res, StatusOK, nil)
+		case Refused:
+			p.refusal(err)
+			return p.finish(res, StatusFailed, err)
+		case Fail:
+			if ctx.Err() != nil && err != nil && res.HTTPStatus == 0 {
+				err = fmt.Errorf("interrupted: %w", err)
+			}
+			return p.finish(res, StatusFailed, err)
+		}
+		last = err
+		if res.HTTPStatus == http.StatusTooManyRequests {
+			p.Pacer.Throttled(sent, wait)
+		}
+		if res.Attempts >= max {
+			return p.finish(res, StatusFailed, fmt.Errorf("giving up after %d attempts: %w", res.Attempts, err))
+		}
+		if sleep(ctx, p.Backoff.Wait(res.Attempts, wait)) != nil {
+			return p.finish(res, StatusFailed, fmt.Errorf("stopped after %d attempts: %w", res.Attempts, err))
+		}
+	}
+}
+
+func (p *Pool) finish(res Result, s Status, err error) Result {
+	res.Status, res.Err, res.Finished = s, err, time.Now()
+	return res
+}
+
+func (p *Pool) resetRefusals() {
+	p.mu.Lock()
+	p.refused = 0
+	p.mu.Unlock()
+}
+
+// refusal counts one 401/403/404 (or unknown host, bad certificate) and aborts the run at
+// the third in a row.
+func (p *Pool) refusal(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refused++
+	if p.refused >= abortAfter && p.abort == nil {
+		p.abort = &AbortError{Code: statusCode(err), Last: err}
+		p.cancel()
+	}
+}

@@ -1,0 +1,126 @@
+package provision
+
+import (
+	"crypto/sha256"
+	"net/mail"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/language"
+)
+
+// MaxFieldBytes is the longest cell the reader accepts, in bytes.
+const MaxFieldBytes = 1024
+
+// Defaults fill cells left empty in the input.
+type Defaults struct {
+	Team   string
+	Locale string
+}
+
+// normalize trims every field, applies defaults, checks the row and returns the first problem
+// as a *RowError. u is updated in place: the locale is put in canonical form.
+func normalize(line int, u *User, d Defaults) error {
+	fields := [...]struct {
+		name string
+		v    *string
+	}{{"email", &u.Email}, {"sub", &u.Sub}, {"name", &u.Name}, {"team", &u.Team}, {"locale", &u.Locale}, {"avatar", &u.AvatarURL}}
+	for _, f := range fields {
+		if !utf8.ValidString(*f.v) {
+			return &RowError{line, f.name, "not valid UTF-8 (save the file as UTF-8)"}
+		}
+		*f.v = strings.TrimSpace(*f.v)
+		if len(*f.v) > MaxFieldBytes {
+			return &RowError{line, f.name, "longer than 1024 bytes"}
+		}
+	}
+	if u.Team == "" {
+		u.Team = d.Team
+	}
+	if u.Locale == "" {
+		u.Locale = d.Locale
+	}
+	if msg := checkEmail(u.Email); msg != "" {
+		return &RowError{line, "email", msg}
+	}
+	if u.Locale != "" {
+		tag, err := language.Parse(u.Locale)
+		if err != nil {
+			return &RowError{line, "locale", quote(u.Locale) + " is not a BCP 47 language tag (e.g. en, fr-FR)"}
+		}
+		u.Locale = tag.String()
+	}
+	if u.AvatarURL != "" {
+		if msg := checkAvatar(u.AvatarURL); msg != "" {
+			return &RowError{line, "avatar", msg}
+		}
+	}
+	return nil
+}
+
+// checkEmail returns why s is not one plain address, or "" when it is.
+func checkEmail(s string) string {
+	if s == "" {
+		return "empty"
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		if strings.ContainsAny(s, ",;") {
+			return quote(s) + " is not a single email address"
+		}
+		return quote(s) + " is not a valid email address"
+	}
+	if a.Name != "" || a.Address != s {
+		return quote(s) + " must be a bare address, without a display name or angle brackets"
+	}
+	// Quoted local parts and address literals are legal but no HR system means them, and a quoted
+	// local part could carry a spreadsheet formula into the report.
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	if strings.ContainsAny(s, "\"[]") || !strings.Contains(domain, ".") || strings.HasSuffix(domain, ".") {
+		return quote(s) + " is not a valid email address"
+	}
+	return ""
+}
+
+func checkAvatar(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return quote(s) + " is not an absolute http(s) URL"
+	}
+	if sc := strings.ToLower(u.Scheme); sc != "http" && sc != "https" {
+		return quote(s) + " is not an absolute http(s) URL"
+	}
+	return ""
+}
+
+// quote shows a cell in a message, shortened so that one bad cell cannot flood a log line.
+func quote(s string) string {
+	const max = 80
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return "\"" + s + "\""
+}
+
+// keyHash is a fixed-size digest of a normalised key: duplicate detection over a million rows
+// then costs a few dozen bytes a row, whatever the length of the cells.
+type keyHash [16]byte
+
+func hashKey(kind byte, key string) keyHash {
+	h := sha256.New()
+	h.Write([]byte{kind, 0})
+	h.Write([]byte(key))
+	var sum [sha256.Size]byte
+	var k keyHash
+	copy(k[:], h.Sum(sum[:0]))
+	return k
+}
+
+// EmailKey is the form in which emails are compared: lower case.
+func EmailKey(email string) string { return strings.ToLower(email) }

@@ -1,0 +1,100 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// DefaultWidgetHost is the host of Ideanote's full-page widget links.
+const DefaultWidgetHost = "https://idea-widget.ideanote.io/idea-confirmation"
+
+// Links builds the login links of a session token. The zero value builds none.
+type Links struct {
+	webApp       string // "https://acme.ideanote.io/login/session/", or ""
+	widgetPrefix string // the widget URL up to and including "auth.sessionToken=", or ""
+	widgetSuffix string // "#fragment" of the widget URL, or ""
+}
+
+var subdomainRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// NewLinks checks the link settings and returns the builder. subdomain and webAppURL are
+// alternatives for the web-app link, widgetURL and widgetID for the widget link.
+func NewLinks(subdomain, webAppURL, widgetURL, widgetID string) (Links, error) {
+	var l Links
+	switch {
+	case subdomain != "" && webAppURL != "":
+		return l, errors.New("give --subdomain or --webapp-url, not both")
+	case subdomain != "":
+		s := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(subdomain), ".ideanote.io"))
+		if !subdomainRE.MatchString(s) {
+			return l, fmt.Errorf("--subdomain %q: expected the first part of your workspace host, as in acme for acme.ideanote.io", subdomain)
+		}
+		l.webApp = "https://" + s + ".ideanote.io/login/session/"
+	case webAppURL != "":
+		u, err := absURL("--webapp-url", webAppURL)
+		if err != nil {
+			return l, err
+		}
+		u.RawQuery, u.Fragment = "", ""
+		l.webApp = strings.TrimRight(u.String(), "/") + "/login/session/"
+	}
+	switch {
+	case widgetURL != "" && widgetID != "":
+		return l, errors.New("give --widget-url or --widget-id, not both")
+	case widgetID != "":
+		widgetURL = DefaultWidgetHost + "?config=" + url.QueryEscape(strings.TrimSpace(widgetID))
+		fallthrough
+	case widgetURL != "":
+		u, err := absURL("--widget-url", widgetURL)
+		if err != nil {
+			return l, err
+		}
+		// Keep the link's own parameters as they are, in their order; drop a token already there.
+		var keep []string
+		for _, p := range strings.Split(u.RawQuery, "&") {
+			k, _, _ := strings.Cut(p, "=")
+			if uk, err := url.QueryUnescape(k); p == "" || (err == nil && strings.EqualFold(uk, "auth.sessionToken")) {
+				continue
+			}
+			keep = append(keep, p)
+		}
+		keep = append(keep, "auth.sessionToken=")
+		u.RawQuery = strings.Join(keep, "&")
+		if u.Fragment != "" {
+			l.widgetSuffix = "#" + u.EscapedFragment()
+			u.Fragment, u.RawFragment = "", ""
+		}
+		l.widgetPrefix = u.String()
+	}
+	return l, nil
+}
+
+func absURL(flag, s string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("%s %q: expected an absolute https:// URL", flag, s)
+	}
+	return u, nil
+}
+
+// Any reports whether at least one link target is set.
+func (l Links) Any() bool { return l.webApp != "" || l.widgetPrefix != "" }
+
+// WebApp returns the web-app login link for token, or "" when no web-app target is set.
+func (l Links) WebApp(token string) string {
+	if l.webApp == "" || token == "" {
+		return ""
+	}
+	return l.webApp + url.PathEscape(token)
+}
+
+// Widget returns the widget login link for token, or "" when no widget target is set.
+func (l Links) Widget(token string) string {
+	if l.widgetPrefix == "" || token == "" {
+		return ""
+	}
+	return l.widgetPrefix + url.QueryEscape(token) + l.widgetSuffix
+}

@@ -1,0 +1,202 @@
+// Package report writes the report CSV of a run, reads it back to resume, and builds the
+// login links that the report holds.
+package report
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+)
+
+// Columns are the report's columns, in order.
+var Columns = []string{"row", "email", "sub", "name", "team", "locale", "status", "user_id",
+	"session_token", "login_url", "widget_url", "attempts", "http_status", "error", "finished_at"}
+
+// SyncInterval is how often written lines are synced to disk at the latest.
+const SyncInterval = time.Second
+
+// ErrExists is returned by Create when the report exists and may not be replaced.
+var ErrExists = errors.New("report exists")
+
+// Mode says what Create does with a report that already exists.
+type Mode int
+
+const (
+	New       Mode = iota // fail with ErrExists
+	Overwrite             // replace it
+	Resume                // write beside it, and replace it on Close
+)
+
+// Writer writes report lines. Each line is flushed to the file as it is written, and the file
+// is synced at least every SyncInterval and on Close, so that a crash loses at most the lines of
+// the last second and a kill loses none that were written. Its methods may be called from one
+// goroutine; the periodic sync runs on its own.
+type Writer struct {
+	Links Links
+
+	path, tmp string // tmp is written and renamed to path on Close when resuming
+	f         *os.File
+	mu        sync.Mutex // guards cw, dirty and err against the syncing goroutine
+	cw        *csv.Writer
+	dirty     bool
+	err       error
+	rec       []string
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+// TempPath is where a resumed run writes its report until it is complete.
+func TempPath(path string) string { return path + ".tmp" }
+
+// Create opens a report for writing with mode 0600 and writes the header.
+func Create(path string, mode Mode, links Links) (*Writer, error) {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	target := path
+	switch mode {
+	case Overwrite:
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		os.Remove(TempPath(path))
+	case Resume:
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		target = TempPath(path)
+	}
+	f, err := os.OpenFile(target, flags, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("%s: %w", path, ErrExists)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// O_TRUNC keeps the mode of a file that was there: every link in it logs somebody in.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, err
+	}
+	w := &Writer{Links: links, path: path, f: f, cw: csv.NewWriter(f), rec: make([]string, len(Columns)),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	if target != path {
+		w.tmp = target
+	}
+	w.cw.Write(Columns)
+	w.cw.Flush()
+	if err := w.cw.Error(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	go w.syncLoop()
+	return w, nil
+}
+
+// Write writes the line of one result and flushes it to the file.
+func (w *Writer) Write(res provision.Result) error {
+	r, u := w.rec, res.Row.User
+	r[0] = strconv.Itoa(res.Row.Line)
+	r[1], r[2], r[3], r[4], r[5] = u.Email, u.Sub, u.Name, u.Team, u.Locale
+	r[6], r[7], r[8] = string(res.Status), res.UserID, res.Token
+	r[9], r[10] = w.Links.WebApp(res.Token), w.Links.Widget(res.Token)
+	r[11], r[12] = "", ""
+	if res.Attempts > 0 {
+		r[11] = strconv.Itoa(res.Attempts)
+	}
+	if res.HTTPStatus > 0 {
+		r[12] = strconv.Itoa(res.HTTPStatus)
+	}
+	r[13] = ""
+	if res.Err != nil {
+		r[13] = oneLine(res.Err.Error())
+	}
+	r[14] = ""
+	if !res.Finished.IsZero() {
+		r[14] = res.Finished.UTC().Format(time.RFC3339)
+	}
+	for i := range r {
+		r[i] = Neutralize(r[i])
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	w.cw.Write(r)
+	w.cw.Flush()
+	w.err = w.cw.Error()
+	w.dirty = true
+	return w.err
+}
+
+func (w *Writer) syncLoop() {
+	defer close(w.done)
+	t := time.NewTicker(SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-t.C:
+			w.mu.Lock()
+			if w.dirty && w.err == nil {
+				w.err = w.f.Sync()
+				w.dirty = false
+			}
+			w.mu.Unlock()
+		}
+	}
+}
+
+// Close syncs and closes the report and, for a resumed run, puts it in place of the old one.
+// It returns the first error met while writing.
+func (w *Writer) Close() error {
+	close(w.stop)
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	err := w.err
+	if err == nil {
+		err = w.f.Sync()
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && w.tmp != "" {
+		err = os.Rename(w.tmp, w.path)
+	}
+	if w.err == nil {
+		w.err = errors.New("report closed")
+	}
+	return err
+}
+
+// Path is the report's final path.
+func (w *Writer) Path() string { return w.path }
+
+// Neutralize makes a cell that a spreadsheet would run as a formula inert, by prefixing it with
+// a quote (OWASP CSV injection guidance). Ordinary emails, names and links are left exact.
+func Neutralize(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// unneutralize undoes Neutralize for a cell read back.
+func unneutralize(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+		return s[1:]
+	}
+	return s
+}
+
+func oneLine(s string) string {
+	if strings.ContainsAny(s, "\r\n") {
+		s = strings.Join(strings.Fields(s), " ")
+	}
+	return s
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/report"
+)
+
+// run is the whole program but for the process: arguments in, an error for exitCode out.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "demo" {
+		return runDemo(ctx, args[1:], stdout, stderr)
+	}
+	o, err := parseOptions(args, os.Getenv, stderr)
+	if errors.Is(err, errVersion) {
+		fmt.Fprintln(stdout, "ideanote-provision", versionString())
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return execute(ctx, o, stdin, stderr, nil)
+}
+
+// execute runs the job described by o. httpClient, when not nil, replaces the default
+// transport (the demo's fake server).
+func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer, httpClient *http.Client) error {
+	log := newLogger(o.logFormat, stderr)
+	if err := o.check(func(msg string, args ...any) { log.Warn(msg, args...) }); err != nil {
+		return err
+	}
+	links, err := report.NewLinks(o.subdomain, o.webAppURL, o.widgetURL, o.widgetID)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	comma, err := o.comma()
+	if err != nil {
+		return err
+	}
+	mapping, err := provision.ParseMap(o.mapping)
+	if err != nil {
+		return usagef("%v", err)
+	}
+
+	in, size, err := openInput(o.input, stdin)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	defer in.Close()
+	reader, err := provision.NewReader(in, provision.Options{Comma: comma, Map: mapping,
+		Defaults: provision.Defaults{Team: o.team, Locale: o.locale}})
+	if err != nil {
+		var he *provision.HeaderError
+		if errors.As(err, &he) {
+			return fmt.Errorf("%s: %w", o.input, err)
+		}
+		return fmt.Errorf("reading %s: %w", o.input, err)
+	}
+
+	unlock, err := report.Lock(o.reportPath)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	mode, done, err := reportMode(o, log)
+	if err != nil {
+		return err
+	}
+	w, err := report.Create(o.reportPath, mode, links)
+	if err != nil {
+		if errors.Is(err, report.ErrExists) {
+			return usagef("report %s exists: add --resume to continue that run, or --overwrite to replace it", o.reportPath)
+		}
+		return fmt.Errorf("creating the report: %w", err)
+	}
+
+	pool := newPool(o, httpClient)
+	prog := newProgress(o.progress, stderr, log, o.input, size)
+	rowLog := rowLogger{log: log}
+	job := &provision.Job{Reader: reader, Pool: pool, DryRun: o.dryRun, Skip: done.Skip,
+		Emit: func(res provision.Result) error {
+			if err := w.Write(res); err != nil {
+				return err
+			}
+			prog.add(res)
+			rowLog.record(res)
+			return nil
+		}}
+	log.Info("starting", "input", o.input, "report", o.reportPath, "columns", fmt.Sprint(reader.Columns),
+		"dry_run", o.dryRun, "resume", o.resume, "already_ok", len(done), "rate", o.rate, "concurrency", o.concurrency)
+	sum, runErr := job.Run(ctx)
+	prog.finish()
+	closeErr := w.Close()
+	logSummary(log, sum, o.reportPath)
+	switch {
+	case runErr != nil:
+		if errors.Is(runErr, context.Canceled) {
+			log.Warn("interrupted: rows not sent are not_attempted; run again with --resume to finish", "report", o.reportPath)
+		}
+		return runErr
+	case closeErr != nil:
+		return fmt.Errorf("closing the report: %w", closeErr)
+	case sum.Failed():
+		return errRowsFailed
+	}
+	return nil
+}
+
+// reportMode decides how the report is opened and reads back what a resumed run keeps.
+func reportMode(o *options, log *slog.Logger) (report.Mode, report.DoneSet, error) {
+	switch {
+	case o.overwrite:
+		return report.Overwrite, nil, nil
+	case o.resume:
+		done, err := report.ReadBack(o.reportPath)
+		if err != nil {
+			return 0, nil, usagef("--resume: %v", err)
+		}
+		if len(done) == 0 {
+			log.Info("--resume: no ok rows in an earlier report; every row will be sent", "report", o.reportPath)
+		}
+		return report.Resume, done, nil
+	}
+	if _, err := os.Stat(report.TempPath(o.reportPath)); err == nil {
+		return 0, nil, usagef("%s is left from an interrupted --resume: add --resume to finish it, or --overwrite to start again", report.TempPath(o.reportPath))
+	}
+	return report.New, nil, nil
+}
+
+func newPool(o *options, httpClient *http.Client) *provision.Pool {
+	if httpClient == nil {
+		// One transport, with as many idle connections as requests in flight, so that every
+		// worker reuses its connection.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = o.concurrency * 2
+		t.MaxIdleConnsPerHost = o.concurrency * 2
+		httpClient = &http.Client{Transport: t}
+	}
+	return &provision.Pool{
+		Client: &provision.Client{BaseURL: o.baseURL, SpaceID: o.spaceID, APIToken: o.apiToken,
+			HTTPClient: httpClient, UserAgent: "ideanote-provision/" + versionString()},
+		Pacer:       provision.NewPacer(o.rate, o.burst),
+		Concurrency: o.concurrency,
+		MaxAttempts: o.maxAttempts,
+		Timeout:     o.timeout,
+	}
+}
+
+// openInput opens the input file, or standard input for "-". size is 0 when unknown.
+func openInput(name string, stdin io.Reader) (io.ReadCloser, int64, error) {
+	if name == "-" {
+		return io.NopCloser(stdin), 0, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, 0, fmt.Errorf("input %s does not exist", name)
+		}
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, 0, fmt.Errorf("input %s is a directory", name)
+	}
+	return f, st.Size(), nil
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// rowLogger logs rows that did not go through, up to a limit: past it the report says it all.
+type rowLogger struct {
+	log *slog.Logger
+	n   int
+}
+
+const maxRowLogs = 50
+
+func (l *rowLogger) record(res provision.Result) {
+	if res.Err == nil || res.Status == provision.StatusNotAttempted {
+		return
+	}
+	l.n++
+	switch {
+	case l.n < maxRowLogs:
+		l.log.Warn("row "+string(res.Status), "row", res.Row.Line, "email", res.Row.User.Email, "attempts", res.Attempts, "error", res.Err.Error())
+	case l.n == maxRowLogs:
+		l.log.Warn("more rows failed or are invalid: see the report's status and error columns")
+	}
+}
+
+func logSummary(log *slog.Logger, s provision.Summary, path string) {
+	args := []any{"report", path, "rows", s.Rows}
+	for _, st := range []provision.Status{provision.StatusOK, provision.StatusSkipped, provision.StatusUnchanged,
+		provision.StatusValid, provision.StatusFailed, provision.StatusInvalid, provision.StatusNotAttempted} {
+		if n := s.Counts[st]; n > 0 {
+			args = append(args, string(st), n)
+		}
+	}
+	rate := 0.0
+	if secs := s.Elapsed.Seconds(); secs > 0 {
+		rate = float64(s.Attempts) / secs
+	}
+	args = append(args, "attempts", s.Attempts, "throttled_429", s.Throttled, "blank_rows", s.Blank,
+		"elapsed", s.Elapsed.Round(time.Millisecond).String(), "requests_per_sec", fmt.Sprintf("%.2f", rate))
+	if s.Failed() {
+		log.Warn("done", args...)
+		return
+	}
+	log.Info("done", args...)
+}
