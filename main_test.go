@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
+)
+
+// invocation runs the program in-process against srv and returns its exit status and output.
+type invocation struct {
+	code           int
+	stdout, stderr string
+}
+
+func invoke(t *testing.T, srv *provisiontest.Server, args ...string) invocation {
+	t.Helper()
+	if srv != nil {
+		t.Setenv("IDEANOTE_SPACE_ID", srv.SpaceID)
+		t.Setenv("IDEANOTE_API_TOKEN", srv.APIToken)
+		t.Setenv("IDEANOTE_BASE_URL", srv.URL)
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
+	code := exitCode(err, &stderr)
+	return invocation{code, stdout.String(), stderr.String()}
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// readReport returns the report's rows as maps from column to cell, keyed by email.
+func readReport(t *testing.T, path string) map[string]map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("report %s: %v", path, err)
+	}
+	out := make(map[string]map[string]string)
+	for _, r := range recs[1:] {
+		m := make(map[string]string)
+		for i, h := range recs[0] {
+			m[h] = r[i]
+		}
+		out[m["email"]] = m
+	}
+	return out
+}
+
+const sample = "email,name,team\nana@example.com,Ana,R&D\nbob@example.com,Bob,\nnot-an-email,Carl,\n"
+
+func TestExitCodes(t *testing.T) {
+	good := "email,name\nana@example.com,Ana\nbob@example.com,Bob\n"
+	tests := []struct {
+		name     string
+		input    string
+		args     []string
+		env      map[string]string
+		wantCode int
+		wantErr  string // in stderr
+	}{
+		{name: "all ok", input: good, args: []string{"--subdomain", "acme"}, wantCode: 0},
+		{name: "an invalid row", input: sample, args: []string{"--subdomain", "acme"}, wantCode: 1},
+		{name: "no link target", input: good, wantCode: 2, wantErr: "no link target"},
+		{name: "no space id", input: good, args: []string{"--subdomain", "acme"}, env: map[string]string{"IDEANOTE_SPACE_ID": ""}, wantCode: 2, wantErr: "IDEANOTE_SPACE_ID"},
+		{name: "no token", input: good, args: []string{"--subdomain", "acme"}, env: map[string]string{"IDEANOTE_API_TOKEN": ""}, wantCode: 2, wantErr: "IDEANOTE_API_TOKEN"},
+		{name: "no email column", input: "name,team\nAna,R&D\n", args: []string{"--subdomain", "acme"}, wantCode: 2, wantErr: "no email column (found: name, team)"},
+		{name: "token as a flag", input: good, args: []string{"--api-token=s3cret", "--subdomain", "acme"}, wantCode: 2, wantErr: "never a flag"},
+		{name: "unknown flag", input: good, args: []string{"--colour"}, wantCode: 2, wantErr: "colour"},
+		{name: "wrong token aborts", input: good + "cy@example.com,Cy\nd@example.com,D\n", args: []string{"--subdomain", "acme"}, env: map[string]string{"IDEANOTE_API_TOKEN": "wrong"}, wantCode: 3, wantErr: "check the API token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := provisiontest.NewServer()
+			defer srv.Close()
+			in := writeFile(t, "in.csv", tt.input)
+			rep := filepath.Join(t.TempDir(), "report.csv")
+			args := append([]string{"--report", rep, "--rate", "0"}, tt.args...)
+			t.Setenv("IDEANOTE_SPACE_ID", srv.SpaceID)
+			t.Setenv("IDEANOTE_API_TOKEN", srv.APIToken)
+			t.Setenv("IDEANOTE_BASE_URL", srv.URL)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), append(args, in), strings.NewReader(""), &stdout, &stderr)
+			code := exitCode(err, &stderr)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.wantCode, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("stderr does not say %q:\n%s", tt.wantErr, stderr.String())
+			}
+			if tt.wantCode == 2 && len(srv.Requests()) > 0 {
+				t.Errorf("a configuration error sent %d requests", len(srv.Requests()))
+			}
+		})
+	}
+}
+
+func TestRunReport(t *testing.T) {
+	srv := provisiontest.NewServer()
+	defer srv.Close()
+	in := writeFile(t, "in.csv", sample)
+	rep := filepath.Join(t.TempDir(), "report.csv")
+	got := invoke(t, srv, "--report", rep, "--rate", "0", "--subdomain", "acme", "--widget-id", "w1", "--locale", "fr", in)
+	if got.code != 1 {
+		t.Fatalf("exit %d, want 1 (one invalid row); stderr:\n%s", got.code, got.stderr)
+	}
+	st, err := os.Stat(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("report mode %v, want 0600", st.Mode().Perm())
+	}
+	rows := readReport(t, rep)
+	if len(rows) != 3 {
+		t.Fatalf("report has %d rows, want 3", len(rows))
+	}
+	issued := map[string]string{} // email -> token the fake issued
+	for _, r := range srv.Requests() {
+		issued[r.Email()] = r.Token
+		if r.Data["locale"] != "fr" {
+			t.Errorf("%s: locale %v, want the --locale default", r.Email(), r.Data["locale"])
+		}
+	}
+	for _, email := range []string{"ana@example.com", "bob@example.com"} {
+		r := rows[email]
+		tok := issued[email]
+		if r["status"] != "ok" || tok == "" || r["session_token"] != tok {
+			t.Errorf("%s: status %q token %q, fake issued %q", email, r["status"], r["session_token"], tok)
+		}
+		if want := "https://acme.ideanote.io/login/session/" + tok; r["login_url"] != want {
+			t.Errorf("%s: login_url %q, want %q", email, r["login_url"], want)
+		}
+		if want := "https://idea-widget.ideanote.io/idea-confirmation?config=w1&auth.sessionToken=" + tok; r["widget_url"] != want {
+			t.Errorf("%s: widget_url %q, want %q", email, r["widget_url"], want)
+		}
+		if r["attempts"] != "1" || r["http_status"] != "200" || r["user_id"] == "" || r["finished_at"] == "" {
+			t.Errorf("%s: %v", email, r)
+		}
+	}
+	if r := rows["not-an-email"]; r["status"] != "invalid" || r["row"] != "4" || !strings.Contains(r["error"], "row 4: email") {
+		t.Errorf("invalid row reported as %v", r)
+	}
+	if len(srv.Requests()) != 2 {
+		t.Errorf("fake got %d requests, want 2 (the invalid row is never sent)", len(srv.Requests()))
+	}
+	// The report is never silently replaced.
+	again := invoke(t, srv, "--report", rep, "--rate", "0", "--subdomain", "acme", in)
+	if again.code != 2 || !strings.Contains(again.stderr, "--resume") {
+		t.Errorf("second run on the same report: exit %d, stderr:\n%s", again.code, again.stderr)
+	}
+}
+
+func TestDryRunSendsNothing(t *testing.T) {
+	srv := provisiontest.NewServer()
+	defer srv.Close()
+	in := writeFile(t, "in.csv", sample)
+	rep := filepath.Join(t.TempDir(), "report.csv")
+	t.Setenv("IDEANOTE_SPACE_ID", "")
+	t.Setenv("IDEANOTE_API_TOKEN", "")
+	t.Setenv("IDEANOTE_BASE_URL", srv.URL)
+	var stdout, stderr bytes.Buffer
+	code := exitCode(run(context.Background(), []string{"--dry-run", "--report", rep, in}, nil, &stdout, &stderr), &stderr)
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (an invalid row); stderr:\n%s", code, stderr.String())
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("dry run sent %d requests", n)
+	}
+	rows := readReport(t, rep)
+	for email, want := range map[string]string{"ana@example.com": "valid", "bob@example.com": "valid", "not-an-email": "invalid"} {
+		if rows[email]["status"] != want {
+			t.Errorf("%s: status %q, want %q", email, rows[email]["status"], want)
+		}
+	}
+}
+
+func TestStandardInput(t *testing.T) {
+	srv := provisiontest.NewServer()
+	defer srv.Close()
+	t.Setenv("IDEANOTE_SPACE_ID", srv.SpaceID)
+	t.Setenv("IDEANOTE_API_TOKEN", srv.APIToken)
+	t.Setenv("IDEANOTE_BASE_URL", srv.URL)
+	rep := filepath.Join(t.TempDir(), "report.csv")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"--report", rep, "--rate", "0", "--subdomain", "acme", "-"},
+		strings.NewReader("E-Mail;Full Name\nana@example.com;Ana\n"), &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	if rows := readReport(t, rep); rows["ana@example.com"]["status"] != "ok" || rows["ana@example.com"]["name"] != "Ana" {
+		t.Errorf("report: %v", rows)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	rep := filepath.Join(t.TempDir(), "demo-report.csv")
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"demo", "--report", rep}, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("demo: %v\n%s", err, stderr.String())
+	}
+	rows := readReport(t, rep)
+	if len(rows) != 25 {
+		t.Errorf("demo report has %d rows, want 25", len(rows))
+	}
+	for email, r := range rows {
+		if r["status"] != "ok" || !strings.HasPrefix(r["login_url"], "https://demo.ideanote.io/login/session/") {
+			t.Errorf("%s: %s %s", email, r["status"], r["login_url"])
+		}
+	}
+	if !strings.Contains(stdout.String(), rep) || !strings.Contains(stdout.String(), "first login link: https://demo.ideanote.io/login/session/") {
+		t.Errorf("demo output does not name the report and the first link:\n%s", stdout.String())
+	}
+}

@@ -1,0 +1,152 @@
+package report
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+)
+
+func TestWriterLines(t *testing.T) {
+	links, err := NewLinks("acme", "", "", "w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 23, 3, 0, 0, 0, time.FixedZone("CET", 3600))
+	tests := []struct {
+		name string
+		res  provision.Result
+		want string
+	}{
+		{"ok", provision.Result{Row: provision.Row{Line: 2, User: provision.User{Email: "ana@example.com", Sub: "E1", Name: "Ana López", Team: "R&D", Locale: "es-ES"}},
+			Status: provision.StatusOK, UserID: "u1", Token: "tok_1", Attempts: 2, HTTPStatus: 200, Finished: at},
+			"2,ana@example.com,E1,Ana López,R&D,es-ES,ok,u1,tok_1,https://acme.ideanote.io/login/session/tok_1," +
+				"https://idea-widget.ideanote.io/idea-confirmation?config=w1&auth.sessionToken=tok_1,2,200,,2026-11-23T02:00:00Z"},
+		{"invalid, name with comma", provision.Result{Row: provision.Row{Line: 7, User: provision.User{Email: "x", Name: "Doe, J"}},
+			Status: provision.StatusInvalid, Err: errors.New("row 7: email: \"x\" is not a valid email address"), Finished: at},
+			`7,x,,"Doe, J",,,invalid,,,,,,,"row 7: email: ""x"" is not a valid email address",2026-11-23T02:00:00Z`},
+		{"formulas neutralised", provision.Result{Row: provision.Row{Line: 3, User: provision.User{Email: "b@example.com", Name: "=HYPERLINK(\"http://evil\")", Team: "+1", Locale: "-x"}},
+			Status: provision.StatusFailed, Attempts: 6, HTTPStatus: 503, Err: errors.New("@SUM(1)\nsecond line")},
+			`3,b@example.com,,"'=HYPERLINK(""http://evil"")",'+1,'-x,failed,,,,,6,503,'@SUM(1) second line,`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "r.csv")
+			w, err := Create(path, New, links)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Write(tt.res); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			if want := strings.Join(Columns, ","); lines[0] != want {
+				t.Errorf("header = %q, want %q", lines[0], want)
+			}
+			if len(lines) != 2 || lines[1] != tt.want {
+				t.Errorf("line = %q\nwant   %q", lines[1:], tt.want)
+			}
+		})
+	}
+}
+
+func TestCreateModes(t *testing.T) {
+	tests := []struct {
+		name     string
+		existing string // "" when no file is there
+		perm     os.FileMode
+		mode     Mode
+		wantErr  error
+	}{
+		{name: "new file", mode: New},
+		{name: "existing, not replaced", existing: "old\n", perm: 0o644, mode: New, wantErr: ErrExists},
+		{name: "overwrite narrows the mode", existing: "old\n", perm: 0o644, mode: Overwrite},
+		{name: "resume writes beside it", existing: "old\n", perm: 0o644, mode: Resume},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "r.csv")
+			if tt.existing != "" {
+				if err := os.WriteFile(path, []byte(tt.existing), tt.perm); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w, err := Create(path, tt.mode, Links{})
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Create error = %v, want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				if b, _ := os.ReadFile(path); string(b) != tt.existing {
+					t.Errorf("the existing report was changed to %q", b)
+				}
+				return
+			}
+			if tt.mode == Resume {
+				if b, _ := os.ReadFile(path); string(b) != tt.existing {
+					t.Errorf("resume changed the old report before Close: %q", b)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			st, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Mode().Perm() != 0o600 {
+				t.Errorf("mode = %v, want 0600", st.Mode().Perm())
+			}
+			if _, err := os.Stat(TempPath(path)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s left behind (%v)", TempPath(path), err)
+			}
+		})
+	}
+}
+
+func TestReadBack(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.csv")
+	content := strings.Join(Columns, ",") + "\n" +
+		"2,Ana@Example.com,E1,Ana,,,ok,u1,t1,,,1,200,,2026-11-23T02:00:00Z\n" +
+		"3,bob@example.com,,Bob,,,failed,,,,,6,503,boom,\n" +
+		"4,'-carl@example.com,,Carl,,,skipped,u3,t3,,,,,,\n" +
+		"5,dan@example.com,,Dan,,,ok,u4,t4,,,1,200,,2026-11-23T0" // cut short by a crash
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done, err := ReadBack(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{Key(provision.User{Email: "ana@example.com", Sub: "E1"}): "t1", Key(provision.User{Email: "-carl@example.com"}): "t3"}
+	if len(done) != len(want) {
+		t.Errorf("read back %d rows, want %d: %v", len(done), len(want), done)
+	}
+	for k, tok := range want {
+		if done[k].Token != tok {
+			t.Errorf("row %q: token %q, want %q", k, done[k].Token, tok)
+		}
+	}
+	if _, ok := done.Skip(provision.Row{User: provision.User{Email: "ana@example.com"}}); ok {
+		t.Error("a row without the sub it was provisioned with matched")
+	}
+	if _, err := ReadBack(filepath.Join(dir, "missing.csv")); err != nil {
+		t.Errorf("a missing report: %v, want an empty set", err)
+	}
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("email,name\na@b.c,A\n"), 0o600)
+	if _, err := ReadBack(bad); err == nil || !strings.Contains(err.Error(), "not a report") {
+		t.Errorf("a file that is not a report: %v", err)
+	}
+}
