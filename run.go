@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -95,7 +96,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 			rowLog.record(res)
 			return nil
 		}}
-	log.Info("starting", "input", o.input, "report", o.reportPath, "columns", fmt.Sprint(reader.Columns),
+	log.Info("starting", "input", o.input, "report", o.reportPath, "columns", columnList(reader.Columns),
 		"dry_run", o.dryRun, "resume", o.resume, "already_ok", len(done), "rate", o.rate, "concurrency", o.concurrency)
 	sum, runErr := job.Run(ctx)
 	prog.finish()
@@ -226,4 +227,15 @@ func logSummary(log *slog.Logger, s provision.Summary, path string) {
 		return
 	}
 	log.Info("done", args...)
+}
+
+// columnList shows which input column fills each field, as in "email=Work Email name=Name".
+func columnList(cols map[string]string) string {
+	var parts []string
+	for _, f := range provision.Fields {
+		if c, ok := cols[f]; ok {
+			parts = append(parts, f+"="+c)
+		}
+	}
+	return strings.Join(parts, " ")
 }
