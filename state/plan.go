@@ -16,7 +16,8 @@ const (
 )
 
 // Plan decides row by row what a scheduled run sends, and records in Store what went through.
-// Skip is called by the reading goroutine and Settle by the emitting one: they may run at once.
+// Skip is called by the reading goroutine, Settle and Record by the emitting one: they may
+// run at once.
 type Plan struct {
 	Store        *Store        // nil: nothing was provisioned yet, every row is new
 	Force        bool          // send every row, refreshing the store
@@ -60,20 +61,24 @@ func (p *Plan) Skip(row provision.Row) (provision.Result, bool) {
 	return provision.Result{}, false
 }
 
-// Settle completes res before it is reported: it sets the change of a row that Skip let
-// through, and records the rows that went through ok. A row skipped because an interrupted
-// run had already done it is recorded too when the store lacks it (that run's last batch
-// was lost). The error is the store's: the report is still right, and the next run will
-// send again what was not recorded.
-func (p *Plan) Settle(res *provision.Result) error {
+// Settle sets the change of a result whose row Skip let through, before it is reported.
+func (p *Plan) Settle(res *provision.Result) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if c, ok := p.pending[res.Row.Line]; ok {
 		delete(p.pending, res.Row.Line)
 		if res.Change == "" {
 			res.Change = c
 		}
 	}
-	p.mu.Unlock()
+}
+
+// Record remembers a row that went through ok, once it is reported (a row recorded but not
+// reported would never be mailed its link). A row skipped because an interrupted run had
+// already done it is recorded too when the store lacks it: that run's last batch was lost.
+// The error is the store's: the report is still right, and the next run sends again what
+// was not recorded.
+func (p *Plan) Record(res provision.Result) error {
 	if p.Store == nil || !p.Store.writable() {
 		return nil
 	}

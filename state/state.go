@@ -2,7 +2,6 @@
 package state
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -248,14 +247,13 @@ func (s *Store) commitLocked() {
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(usersBucket)
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
 		for k, e := range s.pending {
-			buf.Reset()
-			if err := enc.Encode(e); err != nil {
+			// A fresh slice each: bbolt keeps the value until the commit, so no buffer reuse.
+			v, err := json.Marshal(e)
+			if err != nil {
 				return err
 			}
-			if err := b.Put([]byte(k), bytes.TrimSpace(buf.Bytes())); err != nil {
+			if err := b.Put([]byte(k), v); err != nil {
 				return err
 			}
 		}

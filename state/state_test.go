@@ -100,7 +100,8 @@ func TestPlanSkipAndSettle(t *testing.T) {
 		t.Fatal("a new row was skipped")
 	}
 	res := provision.Result{Row: row, Status: provision.StatusOK, UserID: "u1", Finished: time.Now()}
-	if err := p.Settle(&res); err != nil {
+	p.Settle(&res)
+	if err := p.Record(res); err != nil {
 		t.Fatal(err)
 	}
 	if res.Change != New {
@@ -119,6 +120,7 @@ func TestPlanSkipAndSettle(t *testing.T) {
 		p.Skip(bob)
 		res := provision.Result{Row: bob, Status: provision.StatusFailed}
 		p.Settle(&res)
+		p.Record(res)
 		s.Flush()
 		if _, found := s.Get(Key(bob.User)); found || res.Change != New {
 			t.Errorf("found %v, change %q; want not recorded, new", found, res.Change)
@@ -128,6 +130,7 @@ func TestPlanSkipAndSettle(t *testing.T) {
 		cy := provision.Row{Line: 4, User: provision.User{Email: "cy@example.com"}}
 		res := provision.Result{Row: cy, Status: provision.StatusSkipped, UserID: "u9", Change: New}
 		p.Settle(&res)
+		p.Record(res)
 		s.Flush()
 		if e, found := s.Get(Key(cy.User)); !found || e.UserID != "u9" || res.Change != New {
 			t.Errorf("entry %+v found %v, change %q; want recorded with u9, change kept", e, found, res.Change)
@@ -140,7 +143,7 @@ func TestStoreBatches(t *testing.T) {
 	s := openStore(t, path, Options{MaxBatch: 3, FlushInterval: time.Hour})
 	rec := func(i int) {
 		t.Helper()
-		if err := s.Record(fmt.Sprintf("email:u%d@example.com", i), Entry{Fingerprint: "f", At: time.Now()}); err != nil {
+		if err := s.Record(fmt.Sprintf("email:u%d@example.com", i), Entry{Fingerprint: fmt.Sprint("f", i), At: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -160,6 +163,12 @@ func TestStoreBatches(t *testing.T) {
 	s2 := openStore(t, path, Options{ReadOnly: true})
 	if n := s2.Len(); n != 4 {
 		t.Errorf("reopened after Close: %d users, want 4", n)
+	}
+	for i := 1; i <= 4; i++ {
+		// Each entry its own: bbolt holds the values of a batch until it commits.
+		if e, found := s2.Get(fmt.Sprintf("email:u%d@example.com", i)); !found || e.Fingerprint != fmt.Sprint("f", i) {
+			t.Errorf("user %d: %+v (found %v), want fingerprint f%d", i, e, found, i)
+		}
 	}
 	if err := s2.Record("email:x", Entry{}); err == nil {
 		t.Error("Record on a read-only store: no error")
