@@ -343,25 +343,59 @@ func TestWavesKilled(t *testing.T) {
 		t.Errorf("the state after the kill holds %v: want at least the two rows committed before the third was reported", remembered)
 	}
 
-	next := waveOptions(srv, dir, "next")
-	sent, lines, _, log, err := runWave(t, srv, next, input.String())
-	if err != nil {
-		t.Fatalf("the run after the kill: %v\n%s", err, log)
+	followUps := []struct {
+		name   string
+		resume bool
+		report string // name of the report written
+	}{
+		{"the next night's run sends what the state lacks", false, "next"},
+		{"--resume finishes the killed run and records what the state lacks", true, "killed"},
 	}
-	var wantSent []string
-	want := make(map[string]string)
-	for _, e := range emails {
-		if remembered[e] {
-			want[e] = "unchanged/unchanged"
-		} else {
-			wantSent = append(wantSent, e)
-			want[e] = "ok/new+link"
-		}
-	}
-	if !slices.Equal(sent, wantSent) {
-		t.Errorf("the run after the kill sent %v, want %v (everything not remembered)", sent, wantSent)
-	}
-	if got := outcomes(lines); !mapsEqual(got, want) {
-		t.Errorf("report after the kill:\n got %v\nwant %v", got, want)
+	for _, f := range followUps {
+		t.Run(f.name, func(t *testing.T) {
+			fdir := t.TempDir()
+			for _, name := range []string{"state.db", "killed.csv", "killed-report.csv"} {
+				b, err := os.ReadFile(filepath.Join(dir, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(fdir, name), b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			next := waveOptions(srv, fdir, f.report)
+			next.resume = f.resume
+			sent, lines, _, log, err := runWave(t, srv, next, input.String())
+			if err != nil {
+				t.Fatalf("the run after the kill: %v\n%s", err, log)
+			}
+			var wantSent []string
+			want := make(map[string]string)
+			for _, e := range emails {
+				switch {
+				case f.resume && okBeforeKill[e]:
+					want[e] = "skipped/new+link" // sent by the killed run, still to be mailed
+				case remembered[e]:
+					want[e] = "unchanged/unchanged"
+				default:
+					wantSent = append(wantSent, e)
+					want[e] = "ok/new+link"
+				}
+			}
+			if !slices.Equal(sent, wantSent) {
+				t.Errorf("sent %v, want %v", sent, wantSent)
+			}
+			if got := outcomes(lines); !mapsEqual(got, want) {
+				t.Errorf("report:\n got %v\nwant %v", got, want)
+			}
+			st, err := state.Open(next.statePath, state.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if n := st.Len(); n != len(emails) {
+				t.Errorf("the state holds %d users after the run, want %d", n, len(emails))
+			}
+		})
 	}
 }
