@@ -89,7 +89,7 @@ Exit status:
   0    every row ok, skipped (resume), unchanged (--state) or valid (dry run)
   1    some rows failed or are invalid (see the report's status and error columns)
   2    usage or configuration error; nothing was sent
-  3    aborted: the API refused the token, space or URL three times in a row, or the report is locked
+  3    aborted: the API refused the token, space or URL three times in a row, or the report or state is locked
   130  interrupted; the report is complete up to the interruption, rerun with --resume
 
 Flags:
@@ -140,7 +140,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json, on stderr")
 	fs.StringVar(&o.statePath, "state", "", "remember in `file` what was provisioned; rows unchanged since their last ok are not sent")
 	fs.BoolVar(&o.force, "force", false, "with --state: send every row, unchanged ones too, and refresh the state")
-	fs.DurationVar(&o.refreshAfter, "refresh-after", 0, "with --state: send unchanged rows again when their last ok is this `old` (e.g. 720h), for new links")
+	fs.DurationVar(&o.refreshAfter, "refresh-after", 0, "with --state: send unchanged rows again once their last ok is older than `duration` (e.g. 720h), for fresh links")
 	fs.BoolVar(&o.onlyChanges, "only-changes", false, "with --state: leave unchanged rows out of the report, which then lists exactly the people to email")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
