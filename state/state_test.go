@@ -252,3 +252,27 @@ func BenchmarkRecord(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkDecide measures what the store costs the reading goroutine per row (one lookup).
+func BenchmarkDecide(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "state.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const users = 10000
+	for i := range users {
+		u := provision.User{Email: fmt.Sprintf("user%d@example.com", i)}
+		s.Record(Key(u), Entry{Fingerprint: Fingerprint(u), At: time.Now()})
+	}
+	if err := s.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	p := &Plan{Store: s, Now: time.Now()}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, _, send := p.Decide(provision.User{Email: fmt.Sprintf("user%d@example.com", i%users)}); send {
+			b.Fatal("a recorded user is to be sent")
+		}
+	}
+}
