@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -144,7 +145,7 @@ func TestWaves(t *testing.T) {
 			if !slices.Equal(sent, w.wantSent) {
 				t.Errorf("the fake received %v, want %v", sent, w.wantSent)
 			}
-			if got := outcomes(lines); !mapsEqual(got, w.want) {
+			if got := outcomes(lines); !maps.Equal(got, w.want) {
 				t.Errorf("report:\n got %v\nwant %v", got, w.want)
 			}
 			if header[len(header)-1] != "change" || !slices.Equal(header[:len(header)-1], report.Columns) {
@@ -155,18 +156,6 @@ func TestWaves(t *testing.T) {
 			}
 		})
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if bv, ok := b[k]; !ok || bv != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestWavesOptions(t *testing.T) {
@@ -238,7 +227,7 @@ func TestWavesOptions(t *testing.T) {
 			t.Fatalf("execute: %v\n%s", err, log)
 		}
 		want := map[string]string{"ana@example.com": "unchanged/unchanged", "bob@example.com": "valid/new"}
-		if got := outcomes(lines); len(sent) != 0 || !mapsEqual(got, want) {
+		if got := outcomes(lines); len(sent) != 0 || !maps.Equal(got, want) {
 			t.Errorf("sent %v, report %v; want nothing sent, %v", sent, got, want)
 		}
 	})
@@ -385,7 +374,7 @@ func TestWavesKilled(t *testing.T) {
 			if !slices.Equal(sent, wantSent) {
 				t.Errorf("sent %v, want %v", sent, wantSent)
 			}
-			if got := outcomes(lines); !mapsEqual(got, want) {
+			if got := outcomes(lines); !maps.Equal(got, want) {
 				t.Errorf("report:\n got %v\nwant %v", got, want)
 			}
 			st, err := state.Open(next.statePath, state.Options{ReadOnly: true})
