@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,22 +42,10 @@ func writeFile(t *testing.T, name, content string) string {
 // readReport returns the report's rows as maps from column to cell, keyed by email.
 func readReport(t *testing.T, path string) map[string]map[string]string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("report %s: %v", path, err)
-	}
+	_, lines := reportLines(t, path)
 	out := make(map[string]map[string]string)
-	for _, r := range recs[1:] {
-		m := make(map[string]string)
-		for i, h := range recs[0] {
-			m[h] = r[i]
-		}
-		out[m["email"]] = m
+	for _, l := range lines {
+		out[l["email"]] = l
 	}
 	return out
 }

@@ -3,11 +3,11 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -56,6 +56,12 @@ type options struct {
 	dryRun      bool
 	progress    string
 	logFormat   string
+
+	statePath    string        // --state: what was provisioned, for scheduled waves
+	force        bool          // send every row even when unchanged
+	refreshAfter time.Duration // send unchanged rows last provisioned this long ago
+	onlyChanges  bool          // leave unchanged rows out of the report
+	stateBatch   int           // rows per state commit; 0 for the default (tests set it)
 }
 
 const usageText = `Usage:
@@ -73,11 +79,17 @@ Example:
 
 The API token is read from IDEANOTE_API_TOKEN or --api-token-file, never from a flag.
 
+Scheduled waves (e.g. nightly from cron on the whole staff list):
+  ideanote-provision --subdomain acme --state /var/lib/ideanote/state.db --only-changes \
+      --report /var/lib/ideanote/wave-$(date +%F).csv staff.csv
+  Only people new or changed since their last ok are sent; the report's change column says
+  new, changed, unchanged or refreshed.
+
 Exit status:
-  0    every row ok, skipped (resume) or valid (dry run)
+  0    every row ok, skipped (resume), unchanged (--state) or valid (dry run)
   1    some rows failed or are invalid (see the report's status and error columns)
   2    usage or configuration error; nothing was sent
-  3    aborted: the API refused the token, space or URL three times in a row, or the report is locked
+  3    aborted: the API refused the token, space or URL three times in a row, or the report or state is locked
   130  interrupted; the report is complete up to the interruption, rerun with --resume
 
 Flags:
@@ -95,7 +107,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs := flag.NewFlagSet("ideanote-provision", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usageText)
+		io.WriteString(fs.Output(), usageText) // not Fprint: the text holds a literal %F
 		fs.PrintDefaults()
 	}
 	env := func(name, def string) string {
@@ -126,6 +138,10 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read and validate everything, send nothing; the report says valid or invalid")
 	fs.StringVar(&o.progress, "progress", "auto", "auto (a bar when stderr is a terminal), always or never")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json, on stderr")
+	fs.StringVar(&o.statePath, "state", "", "remember in `file` what was provisioned; rows unchanged since their last ok are not sent")
+	fs.BoolVar(&o.force, "force", false, "with --state: send every row, unchanged ones too, and refresh the state")
+	fs.DurationVar(&o.refreshAfter, "refresh-after", 0, "with --state: send unchanged rows again once their last ok is older than `duration` (e.g. 720h), for fresh links")
+	fs.BoolVar(&o.onlyChanges, "only-changes", false, "with --state: leave unchanged rows out of the report, which then lists exactly the people to email")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -150,6 +166,15 @@ var errVersion = errors.New("version")
 func (o *options) check(logWarn func(msg string, args ...any)) error {
 	if o.resume && o.overwrite {
 		return usagef("give --resume or --overwrite, not both")
+	}
+	if o.statePath == "" && (o.force || o.refreshAfter != 0 || o.onlyChanges) {
+		return usagef("--force, --refresh-after and --only-changes need --state FILE")
+	}
+	if o.refreshAfter < 0 {
+		return usagef("--refresh-after must be a positive duration, e.g. 720h")
+	}
+	if o.statePath != "" && sameFile(o.statePath, o.reportPath) {
+		return usagef("--state and --report must be different files")
 	}
 	if o.tokenFile != "" {
 		b, err := os.ReadFile(o.tokenFile)
@@ -201,6 +226,16 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		return usagef("--log-format must be text or json")
 	}
 	return nil
+}
+
+// sameFile reports whether a and b name one file, existing or not.
+func sameFile(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
 // comma returns the --delimiter as a rune, 0 for auto-detection.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
+	"github.com/ideanote-provision/ideanote-provision/state"
 )
 
 // run is the whole program but for the process: arguments in, an error for exitCode out.
@@ -72,11 +73,20 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 		return err
 	}
 	defer unlock()
+	plan, closeState, err := openState(o)
+	if err != nil {
+		return err
+	}
+	defer closeState()
 	mode, done, err := reportMode(o, log)
 	if err != nil {
 		return err
 	}
-	w, err := report.Create(o.reportPath, mode, links)
+	var reportOpts []report.Option
+	if plan != nil {
+		reportOpts = append(reportOpts, report.WithChange())
+	}
+	w, err := report.Create(o.reportPath, mode, links, reportOpts...)
 	if err != nil {
 		if errors.Is(err, report.ErrExists) {
 			return usagef("report %s exists: add --resume to continue that run, or --overwrite to replace it", o.reportPath)
@@ -84,24 +94,40 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 		return fmt.Errorf("creating the report: %w", err)
 	}
 
+	if plan != nil {
+		plan.Store.BeforeCommit(w.Sync)
+	}
 	pool := newPool(o, httpClient)
 	prog := newProgress(o.progress, stderr, log, o.input, size)
 	rowLog := rowLogger{log: log}
-	job := &provision.Job{Reader: reader, Pool: pool, DryRun: o.dryRun, Skip: done.Skip,
+	waves := &waveRecorder{plan: plan, log: log, changes: make(map[string]int)}
+	job := &provision.Job{Reader: reader, Pool: pool, DryRun: o.dryRun, Skip: skipper(done, plan),
 		Emit: func(res provision.Result) error {
-			if err := w.Write(res); err != nil {
-				return err
+			waves.settle(&res)
+			if !(o.onlyChanges && res.Change == state.Unchanged) {
+				if err := w.Write(res); err != nil {
+					return err
+				}
 			}
+			waves.record(res)
 			prog.add(res)
 			rowLog.record(res)
 			return nil
 		}}
-	log.Info("starting", "input", o.input, "report", o.reportPath, "columns", columnList(reader.Columns),
-		"dry_run", o.dryRun, "resume", o.resume, "already_ok", len(done), "rate", o.rate, "concurrency", o.concurrency)
+	startArgs := []any{"input", o.input, "report", o.reportPath, "columns", columnList(reader.Columns),
+		"dry_run", o.dryRun, "resume", o.resume, "already_ok", len(done), "rate", o.rate, "concurrency", o.concurrency}
+	if plan != nil {
+		startArgs = append(startArgs, "state", o.statePath, "state_users", plan.Store.Len(), "force", o.force,
+			"refresh_after", o.refreshAfter.String(), "only_changes", o.onlyChanges)
+	}
+	log.Info("starting", startArgs...)
 	sum, runErr := job.Run(ctx)
 	prog.finish()
 	closeErr := w.Close()
-	logSummary(log, sum, o.reportPath)
+	// The state is committed after the report is synced: a row must never be remembered as
+	// provisioned while its link is not in a report.
+	stateErr := closeState()
+	logSummary(log, sum, o.reportPath, waves.summary())
 	switch {
 	case runErr != nil:
 		if errors.Is(runErr, context.Canceled) {
@@ -110,6 +136,8 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 		return runErr
 	case closeErr != nil:
 		return fmt.Errorf("closing the report: %w", closeErr)
+	case stateErr != nil:
+		return fmt.Errorf("%v: the report is complete, but the next run will send again the rows not saved", stateErr)
 	case sum.Failed():
 		return errRowsFailed
 	}
@@ -208,13 +236,17 @@ func (l *rowLogger) record(res provision.Result) {
 	}
 }
 
-func logSummary(log *slog.Logger, s provision.Summary, path string) {
+// logSummary logs the end of a run; changes, when not nil, is the change counts of --state.
+func logSummary(log *slog.Logger, s provision.Summary, path string, changes []any) {
 	args := []any{"report", path, "rows", s.Rows}
 	for _, st := range []provision.Status{provision.StatusOK, provision.StatusSkipped, provision.StatusUnchanged,
 		provision.StatusValid, provision.StatusFailed, provision.StatusInvalid, provision.StatusNotAttempted} {
 		if n := s.Counts[st]; n > 0 {
 			args = append(args, string(st), n)
 		}
+	}
+	if changes != nil {
+		args = append(args, slog.Group("change", changes...))
 	}
 	rate := 0.0
 	if secs := s.Elapsed.Seconds(); secs > 0 {

@@ -55,6 +55,9 @@ type Result struct {
 	HTTPStatus int    // status of the last response, 0 when none arrived
 	Err        error  // why the row is not ok; never holds a token
 	Finished   time.Time
+	// Change says how the row compares with what was last provisioned (--state): new,
+	// changed, unchanged or refreshed; empty without a state.
+	Change string
 }
 
 // RowError is a validation error that names the row and the field.

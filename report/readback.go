@@ -19,6 +19,7 @@ type Done struct {
 	UserID   string
 	Token    string
 	Finished time.Time
+	Change   string // the change column, when the report has one (--state)
 }
 
 // DoneSet holds the rows already ok in an earlier report, keyed by email and sub.
@@ -33,7 +34,7 @@ func (s DoneSet) Skip(row provision.Row) (provision.Result, bool) {
 	if !ok {
 		return provision.Result{}, false
 	}
-	return provision.Result{Row: row, Status: provision.StatusSkipped, UserID: d.UserID, Token: d.Token, Finished: d.Finished}, true
+	return provision.Result{Row: row, Status: provision.StatusSkipped, UserID: d.UserID, Token: d.Token, Finished: d.Finished, Change: d.Change}, true
 }
 
 // ReadBack reads the rows that ended ok (or were skipped as ok) in the report at path, and in
@@ -100,7 +101,7 @@ func readInto(set DoneSet, path string) error {
 		}
 		finished, _ := time.Parse(time.RFC3339, get(rec, "finished_at"))
 		u := provision.User{Email: get(rec, "email"), Sub: get(rec, "sub")}
-		set[Key(u)] = Done{UserID: get(rec, "user_id"), Token: token, Finished: finished}
+		set[Key(u)] = Done{UserID: get(rec, "user_id"), Token: token, Finished: finished, Change: get(rec, ChangeColumn)}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,16 @@ import (
 // Columns are the report's columns, in order.
 var Columns = []string{"row", "email", "sub", "name", "team", "locale", "status", "user_id",
 	"session_token", "login_url", "widget_url", "attempts", "http_status", "error", "finished_at"}
+
+// ChangeColumn is the column that WithChange adds after Columns.
+const ChangeColumn = "change"
+
+// Option changes what Create writes.
+type Option func(*Writer)
+
+// WithChange adds the change column (new, changed, unchanged, refreshed) of a run with a
+// state. It comes last, so that the columns of a report without it keep their positions.
+func WithChange() Option { return func(w *Writer) { w.change = true } }
 
 // SyncInterval is how often written lines are synced to disk at the latest.
 const SyncInterval = time.Second
@@ -47,8 +58,10 @@ type Writer struct {
 	mu        sync.Mutex // guards cw, dirty and err against the syncing goroutine
 	cw        *csv.Writer
 	dirty     bool
+	closed    bool
 	err       error
 	rec       []string
+	change    bool // the change column is written
 	stop      chan struct{}
 	done      chan struct{}
 }
@@ -57,7 +70,7 @@ type Writer struct {
 func TempPath(path string) string { return path + ".tmp" }
 
 // Create opens a report for writing with mode 0600 and writes the header.
-func Create(path string, mode Mode, links Links) (*Writer, error) {
+func Create(path string, mode Mode, links Links, opts ...Option) (*Writer, error) {
 	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 	target := path
 	switch mode {
@@ -80,12 +93,19 @@ func Create(path string, mode Mode, links Links) (*Writer, error) {
 		f.Close()
 		return nil, err
 	}
-	w := &Writer{Links: links, path: path, f: f, cw: csv.NewWriter(f), rec: make([]string, len(Columns)),
-		stop: make(chan struct{}), done: make(chan struct{})}
+	w := &Writer{Links: links, path: path, f: f, cw: csv.NewWriter(f), stop: make(chan struct{}), done: make(chan struct{})}
+	for _, o := range opts {
+		o(w)
+	}
+	header := Columns
+	if w.change {
+		header = append(slices.Clip(Columns), ChangeColumn)
+	}
+	w.rec = make([]string, len(header))
 	if target != path {
 		w.tmp = target
 	}
-	w.cw.Write(Columns)
+	w.cw.Write(header)
 	w.cw.Flush()
 	if err := w.cw.Error(); err != nil {
 		f.Close()
@@ -116,6 +136,9 @@ func (w *Writer) Write(res provision.Result) error {
 	r[14] = ""
 	if !res.Finished.IsZero() {
 		r[14] = res.Finished.UTC().Format(time.RFC3339)
+	}
+	if w.change {
+		r[15] = res.Change
 	}
 	for i := range r {
 		r[i] = Neutralize(r[i])
@@ -151,6 +174,21 @@ func (w *Writer) syncLoop() {
 	}
 }
 
+// Sync writes the lines written so far to stable storage.
+func (w *Writer) Sync() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil // Close synced it
+	}
+	if w.err != nil {
+		return w.err
+	}
+	w.err = w.f.Sync()
+	w.dirty = false
+	return w.err
+}
+
 // Close syncs and closes the report and, for a resumed run, puts it in place of the old one.
 // It returns the first error met while writing.
 func (w *Writer) Close() error {
@@ -168,6 +206,7 @@ func (w *Writer) Close() error {
 	if err == nil && w.tmp != "" {
 		err = os.Rename(w.tmp, w.path)
 	}
+	w.closed = true
 	if w.err == nil {
 		w.err = errors.New("report closed")
 	}

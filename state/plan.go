@@ -1,0 +1,100 @@
+package state
+
+import (
+	"sync"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+)
+
+// The changes of the report's change column: how a row compares with what was last provisioned.
+const (
+	New       = "new"       // never provisioned ok
+	Changed   = "changed"   // provisioned ok, with other data
+	Unchanged = "unchanged" // provisioned ok with the same data: not sent
+	Refreshed = "refreshed" // same data, sent again (--force, or --refresh-after elapsed)
+)
+
+// Plan decides row by row what a scheduled run sends, and records in Store what went through.
+// Skip is called by the reading goroutine, Settle and Record by the emitting one: they may
+// run at once.
+type Plan struct {
+	Store        *Store        // nil: nothing was provisioned yet, every row is new
+	Force        bool          // send every row, refreshing the store
+	RefreshAfter time.Duration // send rows last provisioned this long ago or more; 0 never
+	Now          time.Time     // the start of the run, against which RefreshAfter counts
+
+	mu      sync.Mutex
+	pending map[int]string // change of the rows let through, by input line, until they settle
+}
+
+// Decide returns how u compares with what was last provisioned and whether it is to be sent.
+func (p *Plan) Decide(u provision.User) (change string, e Entry, send bool) {
+	var found bool
+	if p.Store != nil {
+		e, found = p.Store.Get(Key(u))
+	}
+	switch {
+	case !found:
+		return New, e, true
+	case e.Fingerprint != Fingerprint(u):
+		return Changed, e, true
+	case p.Force, p.RefreshAfter > 0 && p.Now.Sub(e.At) >= p.RefreshAfter:
+		return Refreshed, e, true
+	}
+	return Unchanged, e, false
+}
+
+// Skip is for provision.Job.Skip: it returns the unchanged result of a row not to be sent, and
+// remembers the change of the others for Settle.
+func (p *Plan) Skip(row provision.Row) (provision.Result, bool) {
+	change, e, send := p.Decide(row.User)
+	if !send {
+		return provision.Result{Row: row, Status: provision.StatusUnchanged, Change: change, UserID: e.UserID}, true
+	}
+	p.mu.Lock()
+	if p.pending == nil {
+		p.pending = make(map[int]string)
+	}
+	p.pending[row.Line] = change
+	p.mu.Unlock()
+	return provision.Result{}, false
+}
+
+// Settle sets the change of a result whose row Skip let through, before it is reported.
+func (p *Plan) Settle(res *provision.Result) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.pending[res.Row.Line]; ok {
+		delete(p.pending, res.Row.Line)
+		if res.Change == "" {
+			res.Change = c
+		}
+	}
+}
+
+// Record remembers a row that went through ok, once it is reported (a row recorded but not
+// reported would never be mailed its link). A row skipped because an interrupted run had
+// already done it is recorded too when the store lacks it: that run's last batch was lost.
+// The error is the store's: the report is still right, and the next run sends again what
+// was not recorded.
+func (p *Plan) Record(res provision.Result) error {
+	if p.Store == nil || !p.Store.writable() {
+		return nil
+	}
+	key := Key(res.Row.User)
+	switch res.Status {
+	case provision.StatusOK:
+	case provision.StatusSkipped:
+		if _, found := p.Store.Get(key); found {
+			return nil
+		}
+	default:
+		return nil
+	}
+	at := res.Finished
+	if at.IsZero() {
+		at = time.Now()
+	}
+	return p.Store.Record(key, Entry{Fingerprint: Fingerprint(res.Row.User), UserID: res.UserID, At: at})
+}

@@ -1,0 +1,320 @@
+// Package state remembers what was provisioned, so that a scheduled run sends only what changed.
+package state
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+)
+
+// ErrLocked is returned by Open when another process holds the state file.
+var ErrLocked = errors.New("state file locked by another process")
+
+// Defaults of Options.
+const (
+	DefaultMaxBatch      = 256
+	DefaultFlushInterval = time.Second
+)
+
+const schemaVersion = "1"
+
+var (
+	usersBucket = []byte("users") // Key -> JSON Entry
+	metaBucket  = []byte("meta")  // "version", "space"
+)
+
+// Entry is what the store remembers of one user: the data last provisioned with success.
+type Entry struct {
+	Fingerprint string    `json:"fp"`
+	UserID      string    `json:"user_id,omitempty"`
+	At          time.Time `json:"at"` // when it was last provisioned ok
+}
+
+// Key is how a user is known in the store: its sub, else its lower-cased email, as the
+// endpoint's upsert finds users.
+func Key(u provision.User) string {
+	if u.Sub != "" {
+		return "sub:" + u.Sub
+	}
+	return "email:" + provision.EmailKey(u.Email)
+}
+
+// Fingerprint is a hash of the fields of u that are sent. The reader has already trimmed them
+// and put the locale in canonical form, so two rows that send the same request have the same
+// fingerprint.
+func Fingerprint(u provision.User) string {
+	h := sha256.New()
+	h.Write([]byte("v1"))
+	var n [binary.MaxVarintLen64]byte
+	for _, f := range []string{u.Email, u.Sub, u.Name, u.Team, u.Locale, u.AvatarURL} {
+		// Length-prefixed, so that no two different users hash the same bytes.
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(f)))])
+		h.Write([]byte(f))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Options tune Open.
+type Options struct {
+	// Space is the workspace id the store belongs to. A store written for another workspace is
+	// refused: its users say nothing of this one.
+	Space string
+	// ReadOnly opens an existing store without writing to it (a dry run).
+	ReadOnly bool
+	// MaxBatch is the most records committed in one transaction; a full batch is committed
+	// by Record. Default DefaultMaxBatch.
+	MaxBatch int
+	// FlushInterval is how long a record waits at most for its batch to be committed.
+	// Default DefaultFlushInterval.
+	FlushInterval time.Duration
+}
+
+// Store is an embedded key-value store (bbolt) of what was provisioned, per user Key. Records
+// are committed in batches, one transaction each, so that a run does not wait on the disk for
+// every row; a crash loses at most the last uncommitted batch, whose rows are then simply sent
+// again by the next run, and never leaves a torn store. Its methods are safe for concurrent use.
+type Store struct {
+	db            *bolt.DB
+	maxBatch      int
+	flushInterval time.Duration
+
+	mu           sync.Mutex // guards pending, err and beforeCommit
+	pending      map[string]Entry
+	beforeCommit func() error
+	err     error // first commit error; records after it are dropped
+	stop    chan struct{}
+	done    chan struct{}
+	closed  bool
+}
+
+// Open opens the store at path, creating it (mode 0600) unless ReadOnly. A read-only open of a
+// missing file is an empty store.
+func Open(path string, opt Options) (*Store, error) {
+	s := &Store{maxBatch: opt.MaxBatch, flushInterval: opt.FlushInterval, pending: make(map[string]Entry),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	if s.maxBatch < 1 {
+		s.maxBatch = DefaultMaxBatch
+	}
+	if s.flushInterval <= 0 {
+		s.flushInterval = DefaultFlushInterval
+	}
+	if opt.ReadOnly {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			close(s.done)
+			return s, nil
+		}
+	}
+	// Callers hold their own lock on the path; bbolt's flock is a second guard, so a short wait.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 500 * time.Millisecond, ReadOnly: opt.ReadOnly})
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrChecksum):
+		return nil, fmt.Errorf("%s is not a state file of ideanote-provision: %w", path, err)
+	case err != nil:
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	s.db = db
+	if err := s.checkMeta(path, opt); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if opt.ReadOnly {
+		close(s.done)
+	} else {
+		go s.flushLoop()
+	}
+	return s, nil
+}
+
+// checkMeta creates the buckets of a new store and refuses one of another version or space.
+func (s *Store) checkMeta(path string, opt Options) error {
+	check := func(tx *bolt.Tx) error {
+		meta := tx.Bucket(metaBucket)
+		if meta == nil {
+			return nil
+		}
+		if v := meta.Get([]byte("version")); v != nil && string(v) != schemaVersion {
+			return fmt.Errorf("state %s has version %s; this ideanote-provision reads version %s", path, v, schemaVersion)
+		}
+		if sp := meta.Get([]byte("space")); sp != nil && opt.Space != "" && string(sp) != opt.Space {
+			return fmt.Errorf("state %s belongs to workspace %s, not %s: give each workspace its own --state", path, sp, opt.Space)
+		}
+		return nil
+	}
+	if opt.ReadOnly {
+		return s.db.View(check)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := check(tx); err != nil {
+			return err
+		}
+		meta, err := tx.CreateBucketIfNotExists(metaBucket)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucketIfNotExists(usersBucket); err != nil {
+			return err
+		}
+		if err := meta.Put([]byte("version"), []byte(schemaVersion)); err != nil {
+			return err
+		}
+		if opt.Space != "" && meta.Get([]byte("space")) == nil {
+			return meta.Put([]byte("space"), []byte(opt.Space))
+		}
+		return nil
+	})
+}
+
+// Get returns the committed entry of key. An entry that cannot be decoded is reported
+// missing: the row is then sent again and its entry rewritten.
+func (s *Store) Get(key string) (Entry, bool) {
+	var e Entry
+	var found bool
+	if s.db == nil {
+		return e, false
+	}
+	s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(usersBucket)
+		if b == nil {
+			return nil
+		}
+		if v := b.Get([]byte(key)); v != nil {
+			found = json.Unmarshal(v, &e) == nil
+		}
+		return nil
+	})
+	return e, found
+}
+
+// Len returns how many users the store holds, committed.
+func (s *Store) Len() int {
+	n := 0
+	if s.db == nil {
+		return 0
+	}
+	s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(usersBucket); b != nil {
+			n = b.Stats().KeyN
+		}
+		return nil
+	})
+	return n
+}
+
+// Record remembers e for key. It is committed with its batch: at once when the batch is full,
+// else within the flush interval, or by Close. The error is the first commit error met.
+func (s *Store) Record(key string, e Entry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if s.closed || !s.writable() {
+		return errors.New("state: record on a closed or read-only store")
+	}
+	s.pending[key] = e
+	if len(s.pending) >= s.maxBatch {
+		s.commitLocked()
+	}
+	return s.err
+}
+
+func (s *Store) writable() bool { return s.db != nil && !s.db.IsReadOnly() }
+
+// Flush commits the records not committed yet.
+func (s *Store) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.commitLocked()
+	return s.err
+}
+
+// BeforeCommit sets a function run before each commit. The run syncs its report there: a
+// person must never be remembered as provisioned while their link could still be lost with
+// the report in a power cut. An error from f fails the commit.
+func (s *Store) BeforeCommit(f func() error) {
+	s.mu.Lock()
+	s.beforeCommit = f
+	s.mu.Unlock()
+}
+
+func (s *Store) commitLocked() {
+	if len(s.pending) == 0 || s.err != nil {
+		return
+	}
+	if s.beforeCommit != nil {
+		if err := s.beforeCommit(); err != nil {
+			s.err = fmt.Errorf("saving the state: the report could not be synced first: %w", err)
+			return
+		}
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(usersBucket)
+		for k, e := range s.pending {
+			// A fresh slice each: bbolt keeps the value until the commit, so no buffer reuse.
+			v, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.err = fmt.Errorf("saving the state: %w", err)
+		return
+	}
+	clear(s.pending)
+}
+
+func (s *Store) flushLoop() {
+	defer close(s.done)
+	t := time.NewTicker(s.flushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.Flush()
+		}
+	}
+}
+
+// Close commits what is pending and closes the store. It returns the first error met.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return s.err
+	}
+	s.closed = true
+	s.mu.Unlock()
+	if s.db == nil {
+		return nil
+	}
+	if !s.db.IsReadOnly() {
+		close(s.stop)
+		<-s.done
+	}
+	err := s.Flush()
+	if cerr := s.db.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("closing the state: %w", cerr)
+	}
+	return err
+}

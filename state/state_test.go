@@ -1,0 +1,312 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+)
+
+var ana = provision.User{Email: "Ana@Example.com", Sub: "E1", Name: "Ana", Team: "Eng", Locale: "es-ES"}
+
+func openStore(t *testing.T, path string, opt Options) *Store {
+	t.Helper()
+	s, err := Open(path, opt)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestKeyAndFingerprint(t *testing.T) {
+	other := func(f func(*provision.User)) provision.User { u := ana; f(&u); return u }
+	tests := []struct {
+		name     string
+		u        provision.User
+		key      string
+		sameHash bool
+	}{
+		{"same user", ana, "sub:E1", true},
+		{"team changed", other(func(u *provision.User) { u.Team = "Sales" }), "sub:E1", false},
+		{"email case changed", other(func(u *provision.User) { u.Email = "ana@example.com" }), "sub:E1", false},
+		{"avatar added", other(func(u *provision.User) { u.AvatarURL = "https://a.example/x.png" }), "sub:E1", false},
+		{"field boundary moved", other(func(u *provision.User) { u.Name, u.Team = "AnaE", "ng" }), "sub:E1", false},
+		{"no sub: keyed by lower-cased email", other(func(u *provision.User) { u.Sub = "" }), "email:ana@example.com", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Key(tt.u); got != tt.key {
+				t.Errorf("Key = %q, want %q", got, tt.key)
+			}
+			if got := Fingerprint(tt.u) == Fingerprint(ana); got != tt.sameHash {
+				t.Errorf("same fingerprint as ana = %v, want %v", got, tt.sameHash)
+			}
+		})
+	}
+}
+
+func TestDecide(t *testing.T) {
+	now := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "state.db")
+	s := openStore(t, path, Options{})
+	if err := s.Record(Key(ana), Entry{Fingerprint: Fingerprint(ana), UserID: "u1", At: now.Add(-48 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	moved := ana
+	moved.Team = "Sales"
+	bob := provision.User{Email: "bob@example.com"}
+	tests := []struct {
+		name   string
+		plan   *Plan
+		u      provision.User
+		change string
+		send   bool
+	}{
+		{"unknown user", &Plan{Store: s, Now: now}, bob, New, true},
+		{"no store", &Plan{Now: now}, ana, New, true},
+		{"same data", &Plan{Store: s, Now: now}, ana, Unchanged, false},
+		{"other data", &Plan{Store: s, Now: now}, moved, Changed, true},
+		{"force", &Plan{Store: s, Now: now, Force: true}, ana, Refreshed, true},
+		{"force on other data", &Plan{Store: s, Now: now, Force: true}, moved, Changed, true},
+		{"refresh due", &Plan{Store: s, Now: now, RefreshAfter: 24 * time.Hour}, ana, Refreshed, true},
+		{"refresh not due", &Plan{Store: s, Now: now, RefreshAfter: 72 * time.Hour}, ana, Unchanged, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			change, _, send := tt.plan.Decide(tt.u)
+			if change != tt.change || send != tt.send {
+				t.Errorf("Decide = %s, send %v; want %s, send %v", change, send, tt.change, tt.send)
+			}
+		})
+	}
+}
+
+func TestPlanSkipAndSettle(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s := openStore(t, path, Options{})
+	p := &Plan{Store: s, Now: time.Now()}
+	row := provision.Row{Line: 2, User: ana}
+
+	if _, skip := p.Skip(row); skip {
+		t.Fatal("a new row was skipped")
+	}
+	res := provision.Result{Row: row, Status: provision.StatusOK, UserID: "u1", Finished: time.Now()}
+	p.Settle(&res)
+	if err := p.Record(res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Change != New {
+		t.Errorf("change = %q, want new", res.Change)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	got, skip := p.Skip(provision.Row{Line: 7, User: ana})
+	if !skip || got.Status != provision.StatusUnchanged || got.Change != Unchanged || got.UserID != "u1" {
+		t.Errorf("second sight: skip %v, %+v; want an unchanged result with the user id", skip, got)
+	}
+
+	t.Run("a failed row is not recorded", func(t *testing.T) {
+		bob := provision.Row{Line: 3, User: provision.User{Email: "bob@example.com"}}
+		p.Skip(bob)
+		res := provision.Result{Row: bob, Status: provision.StatusFailed}
+		p.Settle(&res)
+		p.Record(res)
+		s.Flush()
+		if _, found := s.Get(Key(bob.User)); found || res.Change != New {
+			t.Errorf("found %v, change %q; want not recorded, new", found, res.Change)
+		}
+	})
+	t.Run("a row skipped by resume is recorded when missing", func(t *testing.T) {
+		cy := provision.Row{Line: 4, User: provision.User{Email: "cy@example.com"}}
+		res := provision.Result{Row: cy, Status: provision.StatusSkipped, UserID: "u9", Change: New}
+		p.Settle(&res)
+		p.Record(res)
+		s.Flush()
+		if e, found := s.Get(Key(cy.User)); !found || e.UserID != "u9" || res.Change != New {
+			t.Errorf("entry %+v found %v, change %q; want recorded with u9, change kept", e, found, res.Change)
+		}
+	})
+}
+
+func TestStoreBatches(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s := openStore(t, path, Options{MaxBatch: 3, FlushInterval: time.Hour})
+	rec := func(i int) {
+		t.Helper()
+		if err := s.Record(fmt.Sprintf("email:u%d@example.com", i), Entry{Fingerprint: fmt.Sprint("f", i), At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec(1)
+	rec(2)
+	if n := s.Len(); n != 0 {
+		t.Errorf("after 2 records of a batch of 3: %d committed, want 0", n)
+	}
+	rec(3)
+	if n := s.Len(); n != 3 {
+		t.Errorf("after a full batch: %d committed, want 3", n)
+	}
+	rec(4)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := openStore(t, path, Options{ReadOnly: true})
+	if n := s2.Len(); n != 4 {
+		t.Errorf("reopened after Close: %d users, want 4", n)
+	}
+	for i := 1; i <= 4; i++ {
+		// Each entry its own: bbolt holds the values of a batch until it commits.
+		if e, found := s2.Get(fmt.Sprintf("email:u%d@example.com", i)); !found || e.Fingerprint != fmt.Sprint("f", i) {
+			t.Errorf("user %d: %+v (found %v), want fingerprint f%d", i, e, found, i)
+		}
+	}
+	if err := s2.Record("email:x", Entry{}); err == nil {
+		t.Error("Record on a read-only store: no error")
+	}
+}
+
+func TestOpen(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.db")
+	if err := os.WriteFile(junk, []byte("email,sub\nana@example.com,E1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	spaced := filepath.Join(dir, "spaced.db")
+	s, err := Open(spaced, Options{Space: "space-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	tests := []struct {
+		name    string
+		path    string
+		opt     Options
+		wantErr string // "" for none
+		wantLen int
+	}{
+		{"missing, read-only: empty", filepath.Join(dir, "none.db"), Options{ReadOnly: true}, "", 0},
+		{"not a state file", junk, Options{}, "not a state file", 0},
+		{"same workspace", spaced, Options{Space: "space-a"}, "", 0},
+		{"other workspace", spaced, Options{Space: "space-b"}, "belongs to workspace space-a", 0},
+		{"other workspace, read-only", spaced, Options{Space: "space-b", ReadOnly: true}, "belongs to workspace space-a", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(tt.path, tt.opt)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one saying %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if n := s.Len(); n != tt.wantLen {
+				t.Errorf("Len = %d, want %d", n, tt.wantLen)
+			}
+		})
+	}
+	if st, err := os.Stat(spaced); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("state file mode: %v %v, want 0600", st.Mode().Perm(), err)
+	}
+}
+
+func TestOpenLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	openStore(t, path, Options{})
+	_, err := Open(path, Options{})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open: %v, want ErrLocked", err)
+	}
+}
+
+// BenchmarkRecord measures what the store costs the emitting goroutine per ok row, commits
+// included (one transaction, one fsync, per DefaultMaxBatch rows).
+func BenchmarkRecord(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "state.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	fp := Fingerprint(ana)
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.Record(fmt.Sprintf("email:user%d@example.com", i), Entry{Fingerprint: fp, UserID: "u", At: time.Now()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Flush(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkDecide measures what the store costs the reading goroutine per row (one lookup).
+func BenchmarkDecide(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "state.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const users = 10000
+	for i := range users {
+		u := provision.User{Email: fmt.Sprintf("user%d@example.com", i)}
+		s.Record(Key(u), Entry{Fingerprint: Fingerprint(u), At: time.Now()})
+	}
+	if err := s.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	p := &Plan{Store: s, Now: time.Now()}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, _, send := p.Decide(provision.User{Email: fmt.Sprintf("user%d@example.com", i%users)}); send {
+			b.Fatal("a recorded user is to be sent")
+		}
+	}
+}
+
+func TestBeforeCommit(t *testing.T) {
+	tests := []struct {
+		name      string
+		hookErr   error
+		wantSaved bool
+	}{
+		{"report synced, then the batch is committed", nil, true},
+		{"report cannot be synced: nothing is committed", errors.New("disk gone"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state.db")
+			s := openStore(t, path, Options{Space: "sp", MaxBatch: 100, FlushInterval: time.Hour})
+			calls := 0
+			s.BeforeCommit(func() error { calls++; return tt.hookErr })
+			if err := s.Record("sub:E1", Entry{Fingerprint: "f", At: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			if calls != 0 {
+				t.Fatalf("hook ran %d times before any commit", calls)
+			}
+			err := s.Flush()
+			if calls != 1 || (err != nil) != (tt.hookErr != nil) {
+				t.Fatalf("Flush: %v after %d hook calls", err, calls)
+			}
+			s.Close()
+			r := openStore(t, path, Options{Space: "sp", ReadOnly: true})
+			if _, saved := r.Get("sub:E1"); saved != tt.wantSaved {
+				t.Errorf("saved = %v, want %v", saved, tt.wantSaved)
+			}
+		})
+	}
+}
