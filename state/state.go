@@ -93,10 +93,10 @@ type Store struct {
 	mu           sync.Mutex // guards pending, err and beforeCommit
 	pending      map[string]Entry
 	beforeCommit func() error
-	err     error // first commit error; records after it are dropped
-	stop    chan struct{}
-	done    chan struct{}
-	closed  bool
+	err          error // first commit error; records after it are dropped
+	stop         chan struct{}
+	done         chan struct{}
+	closed       bool
 }
 
 // Open opens the store at path, creating it (mode 0600) unless ReadOnly. A read-only open of a
