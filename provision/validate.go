@@ -20,20 +20,29 @@ type Defaults struct {
 }
 
 // normalize trims every field, applies defaults, checks the row and returns the first problem
-// as a *RowError. u is updated in place: the locale is put in canonical form.
+// as a *RowError. u is updated in place: the locale is put in canonical form. Whatever the
+// verdict, u leaves valid UTF-8 and no cell longer than MaxFieldBytes (plus an ellipsis), so
+// that an invalid row can be shown in the report and the log as it was, without its bad bytes.
 func normalize(line int, u *User, d Defaults) error {
-	fields := [...]struct {
-		name string
-		v    *string
-	}{{"email", &u.Email}, {"sub", &u.Sub}, {"name", &u.Name}, {"team", &u.Team}, {"locale", &u.Locale}, {"avatar", &u.AvatarURL}}
-	for _, f := range fields {
-		if !utf8.ValidString(*f.v) {
-			return &RowError{line, f.name, "not valid UTF-8 (save the file as UTF-8)"}
+	var first error
+	for i := range numFields {
+		v := field(u, i)
+		if !utf8.ValidString(*v) {
+			*v = strings.ToValidUTF8(*v, "\uFFFD")
+			if first == nil {
+				first = &RowError{line, Fields[i], "not valid UTF-8 (Latin-1 or Windows-1252?): save the file as \"CSV UTF-8\""}
+			}
 		}
-		*f.v = strings.TrimSpace(*f.v)
-		if len(*f.v) > MaxFieldBytes {
-			return &RowError{line, f.name, "longer than 1024 bytes"}
+		*v = strings.TrimSpace(*v)
+		if len(*v) > MaxFieldBytes {
+			*v = clip(*v, MaxFieldBytes)
+			if first == nil {
+				first = &RowError{line, Fields[i], "longer than 1024 bytes"}
+			}
 		}
+	}
+	if first != nil {
+		return first
 	}
 	if u.Team == "" {
 		u.Team = d.Team
@@ -96,16 +105,18 @@ func checkAvatar(s string) string {
 }
 
 // quote shows a cell in a message, shortened so that one bad cell cannot flood a log line.
-func quote(s string) string {
-	const max = 80
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
+func quote(s string) string { return "\"" + clip(s, 80) + "\"" }
+
+// clip shortens s to at most max bytes, on a rune boundary, marking the cut with an ellipsis.
+func clip(s string, max int) string {
+	if len(s) <= max {
+		return s
 	}
-	return "\"" + s + "\""
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // keyHash is a fixed-size digest of a normalised key: duplicate detection over a million rows
