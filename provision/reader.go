@@ -62,7 +62,7 @@ const MaxRecordBytes = 1 << 20
 // ErrRecordTooLong ends the input when a row is longer than MaxRecordBytes.
 var ErrRecordTooLong = errors.New("a row longer than 1 MiB: is a quote left open?")
 
-// Reader streams rows from CSV input: one row in memory at a time, plus a 16-byte digest per
+// Reader streams rows from CSV input: one row in memory at a time, plus a 12-byte digest per
 // email and sub seen, for duplicate detection. It is not safe for concurrent use.
 //
 // Rows are read with encoding/csv directly rather than through gocsv's Unmarshaller: gocsv
@@ -84,7 +84,7 @@ type Reader struct {
 	named    int            // header cells up to the last one with a name
 	lastLine int
 	defaults Defaults
-	seen     map[keyHash]int32
+	seen     seenKeys
 }
 
 const numFields = 6
@@ -148,7 +148,7 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 		return nil, err
 	}
 	r := &Reader{Header: header, Columns: cols, Comma: comma, csv: cr, guard: guard,
-		lastLine: 1, defaults: opts.Defaults, seen: make(map[keyHash]int32)}
+		lastLine: 1, defaults: opts.Defaults}
 	for i := range r.index {
 		r.index[i] = -1
 	}
@@ -319,18 +319,18 @@ func blank(rec []string) bool {
 // dedup rejects a row whose email or sub an earlier valid row already had.
 func (r *Reader) dedup(row Row) error {
 	ek := hashKey('e', EmailKey(row.User.Email))
-	if first, ok := r.seen[ek]; ok {
+	if first, ok := r.seen.first(ek); ok {
 		return &RowError{row.Line, "email", fmt.Sprintf("%s repeats row %d", quote(row.User.Email), first)}
 	}
 	var sk keyHash
 	if row.User.Sub != "" {
 		sk = hashKey('s', row.User.Sub)
-		if first, ok := r.seen[sk]; ok {
+		if first, ok := r.seen.first(sk); ok {
 			return &RowError{row.Line, "sub", fmt.Sprintf("%s repeats row %d", quote(row.User.Sub), first)}
 		}
-		r.seen[sk] = int32(row.Line)
+		r.seen.add(sk, row.Line)
 	}
-	r.seen[ek] = int32(row.Line)
+	r.seen.add(ek, row.Line)
 	return nil
 }
 

@@ -223,7 +223,7 @@ func TestReaderUnclosedQuoteDoesNotLoadTheFile(t *testing.T) {
 }
 
 // TestReaderMemory streams 200,000 rows and checks what stays on the heap per row: the
-// 16-byte digests of email and sub and their line numbers, not the rows.
+// 12-byte digests of email and sub and their line numbers, not the rows.
 func TestReaderMemory(t *testing.T) {
 	const n = 200000
 	src := &rowSource{n: n, row: func(i int) string {
@@ -254,9 +254,9 @@ func TestReaderMemory(t *testing.T) {
 	}
 	perRow := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
 	t.Logf("%d rows, %d MiB of input: %.0f bytes of heap kept per row", n, src.read>>20, perRow)
-	// Two map entries of 20 bytes plus map overhead; a row kept whole would be over 250.
-	if perRow > 150 {
-		t.Errorf("%.0f bytes of heap kept per row, want under 150", perRow)
+	// Two 16-byte entries plus slack; a row kept whole would be over 250.
+	if perRow > 100 {
+		t.Errorf("%.0f bytes of heap kept per row, want under 100", perRow)
 	}
 	runtime.KeepAlive(r)
 }
