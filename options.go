@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -179,7 +180,12 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 	if o.tokenFile != "" {
 		b, err := os.ReadFile(o.tokenFile)
 		if err != nil {
-			return usagef("--api-token-file: %v", err)
+			// The path is not echoed: a token pasted in place of the path would be printed.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return usagef("--api-token-file: cannot read the file: %v (give the path of a file that holds the token)", err)
 		}
 		if st, err := os.Stat(o.tokenFile); err == nil && st.Mode().Perm()&0o077 != 0 {
 			logWarn("the API token file is readable by other users: chmod 600 it", "file", o.tokenFile, "mode", st.Mode().Perm().String())

@@ -140,7 +140,7 @@ func (c *Client) Post(ctx context.Context, body []byte) (Session, error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return Session{}, &StatusError{
 			Code:       resp.StatusCode,
-			Message:    c.scrub(summarize(data, resp.Header.Get("Content-Type"))),
+			Message:    summarize(data, resp.Header.Get("Content-Type"), c.scrub),
 			RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		}
 	}
@@ -149,7 +149,7 @@ func (c *Client) Post(ctx context.Context, body []byte) (Session, error) {
 	}
 	var sr sessionResponse
 	if err := json.Unmarshal(data, &sr); err != nil {
-		return Session{}, &ResponseError{fmt.Sprintf("HTTP %d with a body that is not JSON: %s", resp.StatusCode, c.scrub(summarize(data, resp.Header.Get("Content-Type"))))}
+		return Session{}, &ResponseError{fmt.Sprintf("HTTP %d with a body that is not JSON: %s", resp.StatusCode, summarize(data, resp.Header.Get("Content-Type"), c.scrub))}
 	}
 	if sr.SessionToken == "" {
 		return Session{}, &ResponseError{fmt.Sprintf("HTTP %d without a sessionToken", resp.StatusCode)}
@@ -158,12 +158,19 @@ func (c *Client) Post(ctx context.Context, body []byte) (Session, error) {
 }
 
 // scrub removes the API token from text that came from the server: a proxy or a verbose
-// error page may echo the request body.
+// error page may echo the request body, as it was sent (JSON-escaped) or HTML-escaped.
 func (c *Client) scrub(s string) string {
 	if len(c.APIToken) < 4 {
 		return s
 	}
-	return strings.ReplaceAll(s, c.APIToken, "[redacted]")
+	forms := []string{c.APIToken, html.EscapeString(c.APIToken)}
+	if b, err := json.Marshal(c.APIToken); err == nil {
+		forms = append(forms, string(b[1:len(b)-1]))
+	}
+	for _, f := range forms {
+		s = strings.ReplaceAll(s, f, "[redacted]")
+	}
+	return s
 }
 
 var (
@@ -172,8 +179,9 @@ var (
 )
 
 // summarize turns an error body into one short line: the message of a JSON error, the title of
-// an HTML page, or the first line of text.
-func summarize(body []byte, contentType string) string {
+// an HTML page, or the first line of text. redact runs on the whole text before it is cut, so
+// that a cut cannot leave the start of a secret behind.
+func summarize(body []byte, contentType string, redact func(string) string) string {
 	const max = 200
 	if len(body) > MaxResponseBytes {
 		body = body[:MaxResponseBytes]
@@ -204,7 +212,7 @@ func summarize(body []byte, contentType string) string {
 	default:
 		s = string(trimmed)
 	}
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(redact(s))
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]
 	}

@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
-
-	"github.com/gocarina/gocsv"
+	"unicode/utf8"
 )
 
 // Options configure a Reader. The zero value reads a comma- or semicolon-separated file with
@@ -54,8 +54,20 @@ type HeaderError struct{ Msg string }
 
 func (e *HeaderError) Error() string { return e.Msg }
 
-// Reader streams rows from CSV input: one row in memory at a time, plus a 16-byte digest per
+// MaxRecordBytes bounds one row of the input, unknown columns included. Past it the input is
+// refused: such a row is almost always a quote left open, which would otherwise make the CSV
+// parser hold the rest of the file as one cell.
+const MaxRecordBytes = 1 << 20
+
+// ErrRecordTooLong ends the input when a row is longer than MaxRecordBytes.
+var ErrRecordTooLong = errors.New("a row longer than 1 MiB: is a quote left open?")
+
+// Reader streams rows from CSV input: one row in memory at a time, plus a 12-byte digest per
 // email and sub seen, for duplicate detection. It is not safe for concurrent use.
+//
+// Rows are read with encoding/csv directly rather than through gocsv's Unmarshaller: gocsv
+// drops the record of a row that fails to parse, so a ragged row could not be named by its
+// email, and it hides the field count that the width check below needs.
 type Reader struct {
 	// Header is the header row as found in the file.
 	Header []string
@@ -63,13 +75,23 @@ type Reader struct {
 	Columns map[string]string
 	// Comma is the delimiter in use, detected or given.
 	Comma rune
-	// Blank counts rows skipped because every mapped cell was empty.
+	// Blank counts rows skipped because every cell was empty.
 	Blank int
 
 	csv      *csv.Reader
-	um       *gocsv.Unmarshaller
+	guard    *recordGuard
+	index    [numFields]int // column of each field of Fields, -1 when absent
+	named    int            // header cells up to the last one with a name
+	lastLine int
 	defaults Defaults
-	seen     map[keyHash]int32
+	seen     seenKeys
+}
+
+const numFields = 6
+
+// field returns the User field of Fields[i].
+func field(u *User, i int) *string {
+	return [numFields]*string{&u.Email, &u.Sub, &u.Name, &u.Team, &u.Locale, &u.AvatarURL}[i]
 }
 
 // NewReader reads the header row of in and returns a Reader positioned on the first data row.
@@ -79,34 +101,64 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 	if err := dropBOM(br); err != nil {
 		return nil, err
 	}
+	head, _ := br.Peek(br.Size())
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	if bytes.IndexByte(head, 0) >= 0 {
+		return nil, &HeaderError{"the input holds NUL bytes, as UTF-16 does: save it as \"CSV UTF-8\" and run again"}
+	}
+	var src io.Reader = br
+	if crOnly(head) {
+		// Classic Mac line ends ("CSV (Macintosh)" in old Excel). encoding/csv keeps a lone CR
+		// inside a cell, so the whole file would read as one header row; every CR becomes a
+		// line end instead. A CR inside a quoted cell turns into LF, which is what it meant.
+		src = crToLF{br}
+	}
 	comma := opts.Comma
 	if comma == 0 {
-		comma = detectComma(br)
+		comma = detectComma(head)
 	}
-	cr := csv.NewReader(br)
+	guard := &recordGuard{r: src, max: MaxRecordBytes}
+	cr := csv.NewReader(guard)
 	cr.Comma = comma
-	cr.FieldsPerRecord = 0 // the header sets the count; a ragged row is an invalid row, not the end
+	cr.FieldsPerRecord = -1 // the width check in Read makes a ragged row invalid, not fatal
 	cr.LazyQuotes = false
-	um, err := gocsv.NewUnmarshaller(cr, User{})
+	cr.ReuseRecord = true
+	header, err := cr.Read()
 	if err != nil {
-		if errors.Is(err, io.EOF) {
+		switch pe := (*csv.ParseError)(nil); {
+		case errors.Is(err, io.EOF):
 			return nil, &HeaderError{"the input is empty: expected a header row such as email,name,team"}
-		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
+		case errors.Is(err, ErrRecordTooLong):
+			return nil, &HeaderError{"the header row is longer than 1 MiB: is a quote left open?"}
+		case errors.As(err, &pe):
 			return nil, &HeaderError{fmt.Sprintf("cannot read the header row: %v", pe)}
 		}
 		return nil, err
 	}
-	r := &Reader{Header: append([]string(nil), um.Headers...), Comma: comma, csv: cr, um: um,
-		defaults: opts.Defaults, seen: make(map[keyHash]int32)}
-	canon, cols, err := mapHeader(r.Header, opts.Map)
+	header = append([]string(nil), header...)
+	for _, h := range header {
+		if !utf8.ValidString(h) {
+			return nil, &HeaderError{"the header row is not valid UTF-8 (Latin-1 or Windows-1252?): save the file as \"CSV UTF-8\" and run again"}
+		}
+	}
+	canon, cols, err := mapHeader(header, opts.Map)
 	if err != nil {
 		return nil, err
 	}
-	r.Columns = cols
-	if err := um.RenormalizeHeaders(func([]string) []string { return canon }); err != nil {
-		return nil, err
+	r := &Reader{Header: header, Columns: cols, Comma: comma, csv: cr, guard: guard,
+		lastLine: 1, defaults: opts.Defaults}
+	for i := range r.index {
+		r.index[i] = -1
+	}
+	for i, f := range canon {
+		if f != "" {
+			r.index[slices.Index(Fields, f)] = i
+		}
+		if strings.TrimSpace(header[i]) != "" {
+			r.named = i + 1
+		}
 	}
 	return r, nil
 }
@@ -192,25 +244,38 @@ var sortedFields = func() []string {
 // error; the error is io.EOF at the end, or a read failure that ends the input.
 func (r *Reader) Read() (Row, error) {
 	for {
-		v, err := r.um.Read()
+		r.guard.n = 0
+		rec, err := r.csv.Read()
 		if err == io.EOF {
 			return Row{}, io.EOF
+		}
+		if errors.Is(err, ErrRecordTooLong) {
+			return Row{}, fmt.Errorf("after line %d: %w", r.lastLine, err)
 		}
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
 				return Row{}, err
 			}
-			return Row{Line: pe.StartLine, Err: &RowError{Line: pe.StartLine, Msg: parseMsg(pe, len(r.Header))}}, nil
+			r.lastLine = pe.Line
+			return Row{Line: pe.StartLine, Err: &RowError{Line: pe.StartLine, Msg: parseMsg(pe)}}, nil
 		}
-		u := v.(User)
-		if u == (User{}) || blank(u) {
+		line, _ := r.csv.FieldPos(0)
+		r.lastLine, _ = r.csv.FieldPos(len(rec) - 1)
+		if blank(rec) {
 			r.Blank++
 			continue
 		}
-		line, _ := r.csv.FieldPos(0)
-		row := Row{Line: line, User: u}
+		row := Row{Line: line}
+		for f, i := range r.index {
+			if i >= 0 && i < len(rec) {
+				*field(&row.User, f) = rec[i]
+			}
+		}
 		row.Err = normalize(line, &row.User, r.defaults)
+		if msg := r.checkWidth(rec); msg != "" {
+			row.Err = &RowError{Line: line, Msg: msg}
+		}
 		if row.Err == nil {
 			row.Err = r.dedup(row)
 		}
@@ -218,32 +283,59 @@ func (r *Reader) Read() (Row, error) {
 	}
 }
 
-func blank(u User) bool {
-	return strings.TrimSpace(u.Email+u.Sub+u.Name+u.Team+u.Locale+u.AvatarURL) == ""
+// checkWidth says what is wrong with the number of cells of rec, or "" when it is fine.
+// Cells past the header are accepted when empty: some exports end every data row with a
+// separator. Cells missing at the end are accepted only where the header names no column (a
+// trailing empty column). Any other difference means the values have shifted, and sending
+// them would put a name in the team or an email in the sub, so the row is invalid.
+func (r *Reader) checkWidth(rec []string) string {
+	switch n, want := len(rec), len(r.Header); {
+	case n > want && !blank(rec[want:]):
+		return fmt.Sprintf("%d fields, but the header has %d: a value past the last column (an unquoted %s?)", n, want, commaName(r.Comma))
+	case n < r.named:
+		return fmt.Sprintf("%d fields, but the header has %d: a separator is missing", n, want)
+	}
+	return ""
+}
+
+func commaName(c rune) string {
+	if c == '\t' {
+		return "tab"
+	}
+	return fmt.Sprintf("%q", c)
+}
+
+// blank reports whether every cell is empty or spaces: rows like ",,," that spreadsheets leave
+// at the end of an export.
+func blank(rec []string) bool {
+	for _, c := range rec {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // dedup rejects a row whose email or sub an earlier valid row already had.
 func (r *Reader) dedup(row Row) error {
 	ek := hashKey('e', EmailKey(row.User.Email))
-	if first, ok := r.seen[ek]; ok {
+	if first, ok := r.seen.first(ek); ok {
 		return &RowError{row.Line, "email", fmt.Sprintf("%s repeats row %d", quote(row.User.Email), first)}
 	}
 	var sk keyHash
 	if row.User.Sub != "" {
 		sk = hashKey('s', row.User.Sub)
-		if first, ok := r.seen[sk]; ok {
+		if first, ok := r.seen.first(sk); ok {
 			return &RowError{row.Line, "sub", fmt.Sprintf("%s repeats row %d", quote(row.User.Sub), first)}
 		}
-		r.seen[sk] = int32(row.Line)
+		r.seen.add(sk, row.Line)
 	}
-	r.seen[ek] = int32(row.Line)
+	r.seen.add(ek, row.Line)
 	return nil
 }
 
-func parseMsg(pe *csv.ParseError, want int) string {
+func parseMsg(pe *csv.ParseError) string {
 	switch {
-	case errors.Is(pe.Err, csv.ErrFieldCount):
-		return fmt.Sprintf("wrong number of fields (the header has %d)", want)
 	case errors.Is(pe.Err, csv.ErrBareQuote):
 		return fmt.Sprintf("a quote (\") inside an unquoted cell at line %d, column %d: quote the whole cell", pe.Line, pe.Column)
 	case errors.Is(pe.Err, csv.ErrQuote):
@@ -265,14 +357,10 @@ func dropBOM(br *bufio.Reader) error {
 }
 
 // detectComma picks the delimiter that occurs most, outside quotes, in the header line.
-func detectComma(br *bufio.Reader) rune {
-	b, _ := br.Peek(br.Size())
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		b = b[:i]
-	}
+func detectComma(head []byte) rune {
 	counts := map[byte]int{}
 	quoted := false
-	for _, c := range b {
+	for _, c := range head {
 		switch {
 		case c == '"':
 			quoted = !quoted
@@ -287,4 +375,43 @@ func detectComma(br *bufio.Reader) rune {
 		}
 	}
 	return rune(best)
+}
+
+// crOnly reports whether the header line ends with a lone CR: head is the input up to its
+// first LF (or all of what was peeked).
+func crOnly(head []byte) bool {
+	i := bytes.IndexByte(head, '\r')
+	return i >= 0 && i+1 < len(head) && head[i+1] != '\n'
+}
+
+// crToLF turns every CR into LF.
+type crToLF struct{ r io.Reader }
+
+func (c crToLF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
+}
+
+// recordGuard fails a read once more than max bytes have been read since n was last reset
+// (before each row). encoding/csv reads ahead at most 4 KiB, so this bounds one row.
+type recordGuard struct {
+	r      io.Reader
+	n, max int
+}
+
+func (g *recordGuard) Read(p []byte) (int, error) {
+	if g.n >= g.max {
+		return 0, ErrRecordTooLong
+	}
+	if len(p) > g.max-g.n {
+		p = p[:g.max-g.n]
+	}
+	n, err := g.r.Read(p)
+	g.n += n
+	return n, err
 }

@@ -1,0 +1,289 @@
+package provision
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// got is a row as the tests compare it: line, email and the error text ("" when valid).
+type got struct {
+	Line  int
+	Email string
+	Err   string
+}
+
+// readAll reads every row of input; it fails the test on a read error.
+func readAll(t *testing.T, input string, opts Options) (*Reader, []Row) {
+	t.Helper()
+	r, err := NewReader(strings.NewReader(input), opts)
+	if err != nil {
+		t.Fatalf("NewReader: %v", err)
+	}
+	var rows []Row
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			return r, rows
+		}
+		if err != nil {
+			t.Fatalf("Read: %v", err)
+		}
+		rows = append(rows, row)
+	}
+}
+
+func summary(rows []Row) []got {
+	var out []got
+	for _, r := range rows {
+		g := got{Line: r.Line, Email: r.User.Email}
+		if r.Err != nil {
+			g.Err = r.Err.Error()
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+func TestReaderExports(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    string
+		opts  Options
+		want  []got // Err is a substring
+		blank int
+		comma rune
+	}{
+		{name: "plain", in: "email,name\na@x.com,Ann\n", want: []got{{2, "a@x.com", ""}}, comma: ','},
+		{name: "BOM and CRLF", in: "\ufeffemail,name\r\na@x.com,Ann\r\nb@x.com,Bob\r\n",
+			want: []got{{2, "a@x.com", ""}, {3, "b@x.com", ""}}, comma: ','},
+		{name: "semicolon detected", in: "Email;Name;Team\r\na@x.com;Ann, Lee;Ops\r\n",
+			want: []got{{2, "a@x.com", ""}}, comma: ';'},
+		{name: "tab detected", in: "email\tname\na@x.com\tAnn\n", want: []got{{2, "a@x.com", ""}}, comma: '\t'},
+		{name: "semicolon inside quotes not counted", in: "\"a;b;c\",email,name\nx,a@x.com,Ann\n",
+			want: []got{{2, "a@x.com", ""}}, comma: ','},
+		{name: "delimiter forced", in: "email;name,x\na@x.com;Ann,y\n", opts: Options{Comma: ';'},
+			want: []got{{2, "a@x.com", ""}}, comma: ';'},
+		{name: "quoted commas quotes and newlines", in: "email,name\n\"a@x.com\",\"Lee, \"\"Ann\"\"\nsecond line\"\nb@x.com,Bob\n",
+			want: []got{{2, "a@x.com", ""}, {4, "b@x.com", ""}}, comma: ','},
+		{name: "trailing blank lines", in: "email,name\na@x.com,Ann\n\n\n,\n , \n",
+			want: []got{{2, "a@x.com", ""}}, blank: 2, comma: ','},
+		{name: "trailing empty column in header and rows", in: "email,name,\na@x.com,Ann,\nb@x.com,Bob\n",
+			want: []got{{2, "a@x.com", ""}, {3, "b@x.com", ""}}, comma: ','},
+		{name: "trailing separator on data rows", in: "email,name\na@x.com,Ann,\nb@x.com,Bob,,\n",
+			want: []got{{2, "a@x.com", ""}, {3, "b@x.com", ""}}, comma: ','},
+		{name: "extra value is invalid, email kept", in: "email,name\na@x.com,Lee, Ann\nb@x.com,Bob\n",
+			want: []got{{2, "a@x.com", "row 2: 3 fields, but the header has 2"}, {3, "b@x.com", ""}}, comma: ','},
+		{name: "missing field is invalid, email kept", in: "email,name,team\na@x.com,Ann\nb@x.com,Bob,Ops\n",
+			want: []got{{2, "a@x.com", "row 2: 2 fields, but the header has 3: a separator is missing"}, {3, "b@x.com", ""}}, comma: ','},
+		{name: "bare quote is invalid, not fatal", in: "email,name\na@x.com,Ann \"A\" Lee\nb@x.com,Bob\n",
+			want: []got{{2, "", "row 2: a quote (\") inside an unquoted cell"}, {3, "b@x.com", ""}}, comma: ','},
+		{name: "unclosed quote at the end", in: "email,name\nb@x.com,Bob\na@x.com,\"Ann\n",
+			want: []got{{2, "b@x.com", ""}, {3, "", "row 3: a quoted cell is not closed"}}, comma: ','},
+		{name: "CR-only line ends", in: "email,name\ra@x.com,Ann\rb@x.com,\"Bob\rBo\"\r",
+			want: []got{{2, "a@x.com", ""}, {3, "b@x.com", ""}}, comma: ','},
+		{name: "aliases", in: "E-Mail Address,Employee_ID,Full Name,Department,LANGUAGE,Photo\na@x.com,7,Ann,Ops,fr-fr,https://x.com/a.png\n",
+			want: []got{{2, "a@x.com", ""}}, comma: ','},
+		{name: "unknown columns ignored", in: "Notes,mail,Start date\nhello,a@x.com,2024-01-01\n",
+			want: []got{{2, "a@x.com", ""}}, comma: ','},
+		{name: "map", in: "Work Email,Full Name,Private Mail\na@x.com,Ann,ann@home.org\n",
+			opts: Options{Map: map[string]string{"email": "work email"}}, want: []got{{2, "a@x.com", ""}}, comma: ','},
+		{name: "map wins over an alias", in: "email,Work_Email\nold@x.com,a@x.com\n",
+			opts: Options{Map: map[string]string{"email": "Work Email"}}, want: []got{{2, "a@x.com", ""}}, comma: ','},
+		{name: "Latin-1 cell", in: "email,name\na@x.com,Ren\xe9e\n",
+			want: []got{{2, "a@x.com", "row 2: name: not valid UTF-8"}}, comma: ','},
+		{name: "row of spaces and separators is blank", in: "email,name,notes\n  , ,\na@x.com,Ann,\n",
+			want: []got{{3, "a@x.com", ""}}, blank: 1, comma: ','},
+		{name: "notes only is not blank", in: "email,name,notes\n,,call back\n",
+			want: []got{{2, "", "row 2: email: empty"}}, comma: ','},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, rows := readAll(t, tt.in, tt.opts)
+			g := summary(rows)
+			if len(g) != len(tt.want) {
+				t.Fatalf("rows = %+v, want %+v", g, tt.want)
+			}
+			for i := range g {
+				w := tt.want[i]
+				if g[i].Line != w.Line || g[i].Email != w.Email || (w.Err == "") != (g[i].Err == "") || !strings.Contains(g[i].Err, w.Err) {
+					t.Errorf("row %d = %+v, want %+v", i, g[i], w)
+				}
+			}
+			if r.Blank != tt.blank {
+				t.Errorf("Blank = %d, want %d", r.Blank, tt.blank)
+			}
+			if r.Comma != tt.comma {
+				t.Errorf("Comma = %q, want %q", r.Comma, tt.comma)
+			}
+		})
+	}
+}
+
+func TestReaderFields(t *testing.T) {
+	in := "\ufeffE-mail; Employee ID ;full_name;DEPARTMENT;Language;Avatar URL;Notes\r\n" +
+		" A@X.com ; 7 ; Ann Lee ;;EN-us; https://x.com/a.png ;=1+1\r\n"
+	r, rows := readAll(t, in, Options{Defaults: Defaults{Team: "Ops", Locale: "fr"}})
+	want := User{Email: "A@X.com", Sub: "7", Name: "Ann Lee", Team: "Ops", Locale: "en-US", AvatarURL: "https://x.com/a.png"}
+	if len(rows) != 1 || rows[0].Err != nil || rows[0].User != want {
+		t.Fatalf("rows = %+v, want one valid row %+v", rows, want)
+	}
+	for field, col := range map[string]string{"email": "E-mail", "sub": " Employee ID ", "name": "full_name", "avatar": "Avatar URL"} {
+		if r.Columns[field] != col {
+			t.Errorf("Columns[%s] = %q, want %q", field, r.Columns[field], col)
+		}
+	}
+}
+
+func TestReaderHeaderErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		opts Options
+		want string
+	}{
+		{"empty", "", Options{}, "the input is empty"},
+		{"only a BOM", "\ufeff", Options{}, "the input is empty"},
+		{"no email column", "Name,Team,Notes\nAnn,Ops,x\n", Options{}, "no email column (found: Name, Team, Notes)"},
+		{"duplicate header", "email,name,Name\na@x.com,A,B\n", Options{}, `names column "Name" twice`},
+		{"two aliases for one field", "email,mail\na@x.com,b@x.com\n", Options{}, `columns "email" and "mail" both mean email`},
+		{"map to a missing column", "email\na@x.com\n", Options{Map: map[string]string{"name": "Full Name"}}, `no column "Full Name"`},
+		{"UTF-16 LE with BOM", "\xff\xfee\x00m\x00", Options{}, "UTF-16"},
+		{"UTF-16 BE with BOM", "\xfe\xff\x00e\x00m", Options{}, "UTF-16"},
+		{"UTF-16 without BOM", "e\x00m\x00a\x00i\x00l\x00\n\x00", Options{}, "UTF-16"},
+		{"Latin-1 header", "email,Pr\xe9nom\na@x.com,Ren\xe9e\n", Options{}, "not valid UTF-8"},
+		{"broken header quote", "email,\"name\n", Options{}, "cannot read the header row"},
+		{"header longer than 1 MiB", "email,\"" + strings.Repeat("x", MaxRecordBytes+1), Options{}, "longer than 1 MiB"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewReader(strings.NewReader(tt.in), tt.opts)
+			var he *HeaderError
+			if !errors.As(err, &he) {
+				t.Fatalf("err = %v, want a *HeaderError", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// rowSource produces a header and then n rows, lazily, counting the bytes handed out.
+type rowSource struct {
+	n, i int
+	buf  []byte
+	read int64
+	row  func(i int) string
+}
+
+func (s *rowSource) Read(p []byte) (int, error) {
+	for len(s.buf) == 0 {
+		if s.i > s.n {
+			return 0, io.EOF
+		}
+		if s.i == 0 {
+			s.buf = []byte("email,sub,name\n")
+		} else {
+			s.buf = []byte(s.row(s.i))
+		}
+		s.i++
+	}
+	n := copy(p, s.buf)
+	s.buf = s.buf[n:]
+	s.read += int64(n)
+	return n, nil
+}
+
+func TestReaderUnclosedQuoteDoesNotLoadTheFile(t *testing.T) {
+	// A quote left open on row 2 would make the rest of a 20 MiB file one cell.
+	src := &rowSource{n: 400000, row: func(i int) string {
+		if i == 1 {
+			return "a@x.com,1,\"Ann\n"
+		}
+		return fmt.Sprintf("user%d@x.com,%d,Somebody with a longish name\n", i, i)
+	}}
+	r, err := NewReader(src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Read()
+	if !errors.Is(err, ErrRecordTooLong) {
+		t.Fatalf("err = %v, want ErrRecordTooLong", err)
+	}
+	if src.read > 2*MaxRecordBytes {
+		t.Errorf("read %d bytes before giving up, want at most %d", src.read, 2*MaxRecordBytes)
+	}
+}
+
+// TestReaderMemory streams 200,000 rows and checks what stays on the heap per row: the
+// 12-byte digests of email and sub and their line numbers, not the rows.
+func TestReaderMemory(t *testing.T) {
+	const n = 200000
+	src := &rowSource{n: n, row: func(i int) string {
+		return fmt.Sprintf("user%07d@example.com,EMP-%07d,%s\n", i, i, strings.Repeat("n", 200))
+	}}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r, err := NewReader(src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil || row.Err != nil {
+			t.Fatalf("row %d: %v %v", rows, err, row.Err)
+		}
+		rows++
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if rows != n {
+		t.Fatalf("read %d rows, want %d", rows, n)
+	}
+	perRow := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
+	t.Logf("%d rows, %d MiB of input: %.0f bytes of heap kept per row", n, src.read>>20, perRow)
+	// Two 16-byte entries plus slack; a row kept whole would be over 250.
+	if perRow > 100 {
+		t.Errorf("%.0f bytes of heap kept per row, want under 100", perRow)
+	}
+	runtime.KeepAlive(r)
+}
+
+// TestReaderCorpus reads the third-party CSV corpus when it is present: no panic, and every
+// file either refused as a whole or read to the end.
+func TestReaderCorpus(t *testing.T) {
+	dir := filepath.Join("..", "..", "shared", "csv-corpus")
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*", "*.csv"))
+	more, _ := filepath.Glob(filepath.Join(dir, "*", "*", "*", "*.csv"))
+	files = append(files, more...)
+	if len(files) == 0 {
+		t.Skip("no CSV corpus at", dir)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkInput(t, b, 0, Options{})
+			// Most files have no email column: read them again with their first column as one.
+			first, _, _ := strings.Cut(strings.TrimPrefix(string(b), "\ufeff"), "\n")
+			first, _, _ = strings.Cut(first, ",")
+			if first = strings.Trim(first, "\"\r"); normHeader(first) != "" && utf8.ValidString(first) {
+				checkInput(t, b, 0, Options{Map: map[string]string{"email": first}})
+			}
+		})
+	}
+}
