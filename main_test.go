@@ -69,6 +69,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "no token", input: good, args: []string{"--subdomain", "acme"}, env: map[string]string{"IDEANOTE_API_TOKEN": ""}, wantCode: 2, wantErr: "IDEANOTE_API_TOKEN"},
 		{name: "no email column", input: "name,team\nAna,R&D\n", args: []string{"--subdomain", "acme"}, wantCode: 2, wantErr: "no email column (found: name, team)"},
 		{name: "token as a flag", input: good, args: []string{"--api-token=s3cret", "--subdomain", "acme"}, wantCode: 2, wantErr: "never a flag"},
+		{name: "bad default locale", input: good, args: []string{"--subdomain", "acme", "--locale", "english please"}, wantCode: 2, wantErr: "--locale"},
 		{name: "unknown flag", input: good, args: []string{"--colour"}, wantCode: 2, wantErr: "colour"},
 		{name: "wrong token aborts", input: good + "cy@example.com,Cy\nd@example.com,D\n", args: []string{"--subdomain", "acme"}, env: map[string]string{"IDEANOTE_API_TOKEN": "wrong"}, wantCode: 3, wantErr: "check the API token"},
 	}

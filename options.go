@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -205,6 +207,13 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		if o.subdomain == "" && o.webAppURL == "" && o.widgetURL == "" && o.widgetID == "" {
 			return usagef("no link target: give --subdomain, --webapp-url, --widget-url or --widget-id")
 		}
+	}
+	if o.locale != "" {
+		tag, err := language.Parse(o.locale)
+		if err != nil {
+			return usagef("--locale %q is not a BCP 47 language tag (e.g. en, fr-FR)", o.locale)
+		}
+		o.locale = tag.String()
 	}
 	if err := checkBaseURL(o.baseURL); err != nil {
 		return err

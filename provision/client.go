@@ -145,7 +145,7 @@ func (c *Client) Post(ctx context.Context, body []byte) (Session, error) {
 		}
 	}
 	if len(data) > MaxResponseBytes {
-		return Session{}, &ResponseError{"response larger than 1 MiB"}
+		return Session{}, &ResponseError{fmt.Sprintf("HTTP %d with a response larger than 1 MiB", resp.StatusCode)}
 	}
 	var sr sessionResponse
 	if err := json.Unmarshal(data, &sr); err != nil {
