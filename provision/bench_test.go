@@ -33,9 +33,11 @@ func BenchmarkJob(b *testing.B) {
 	for _, tc := range []struct {
 		name        string
 		concurrency int
+		canned      bool // no network and no fake: what the program itself costs
 	}{
-		{"concurrency=32", 32},
-		{"concurrency=64", 64},
+		{"concurrency=32", 32, false},
+		{"concurrency=64", 64, false},
+		{"concurrency=32/transport=none", 32, true},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			input := genCSV(b, b.N)
@@ -45,6 +47,9 @@ func BenchmarkJob(b *testing.B) {
 			t.MaxIdleConns, t.MaxIdleConnsPerHost = tc.concurrency*2, tc.concurrency*2
 			hc := &http.Client{Transport: t}
 			defer t.CloseIdleConnections()
+			if tc.canned {
+				hc = &http.Client{Transport: cannedTransport{}}
+			}
 			links, err := report.NewLinks("acme", "", "", "")
 			if err != nil {
 				b.Fatal(err)
