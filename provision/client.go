@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -113,13 +114,13 @@ func (c *Client) Post(ctx context.Context, body []byte) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	ua := c.UserAgent
-	if ua == "" {
-		ua = "ideanote-provision"
+	ua := defaultUA
+	if c.UserAgent != "" {
+		ua = []string{c.UserAgent}
 	}
-	req.Header.Set("User-Agent", ua)
+	// One map per request, with value slices shared read-only: three Header.Set calls cost a
+	// slice each. Nothing appends to them in place (Header.Add copies a full slice).
+	req.Header = http.Header{"Content-Type": jsonType, "Accept": jsonType, "User-Agent": ua}
 	hc := c.HTTPClient
 	if hc == nil {
 		hc = http.DefaultClient
@@ -128,14 +129,18 @@ func (c *Client) Post(ctx context.Context, body []byte) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
-	defer func() {
-		// Drain a little so that the connection can be reused, then close.
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-	}()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
-	if err != nil {
+	defer resp.Body.Close()
+	buf := bodyBufs.Get().(*bytes.Buffer)
+	defer putBodyBuf(buf)
+	buf.Reset()
+	lr := &io.LimitedReader{R: resp.Body, N: MaxResponseBytes + 1}
+	if _, err := buf.ReadFrom(lr); err != nil {
 		return Session{}, err
+	}
+	data := buf.Bytes() // only valid until buf goes back to the pool: every use below copies
+	if lr.N <= 0 {
+		// Drain a little more so that the connection can be reused.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return Session{}, &StatusError{
@@ -155,6 +160,16 @@ func (c *Client) Post(ctx context.Context, body []byte) (Session, error) {
 		return Session{}, &ResponseError{fmt.Sprintf("HTTP %d without a sessionToken", resp.StatusCode)}
 	}
 	return Session{UserID: sr.User.ID, Token: sr.SessionToken}, nil
+}
+
+// bodyBufs holds response buffers: one per request in flight instead of one per response.
+var bodyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBodyBuf returns buf to the pool, unless an unusually large response grew it.
+func putBodyBuf(buf *bytes.Buffer) {
+	if buf.Cap() <= 64<<10 {
+		bodyBufs.Put(buf)
+	}
 }
 
 // scrub removes the API token from text that came from the server: a proxy or a verbose
@@ -250,10 +265,15 @@ func retryAfter(h string, now time.Time) time.Duration {
 	return 0
 }
 
+var (
+	jsonType  = []string{"application/json"}
+	defaultUA = []string{"ideanote-provision"}
+)
+
 // statusCode is the HTTP status carried by err, 0 when no response arrived.
 func statusCode(err error) int {
-	var se *StatusError
-	if errors.As(err, &se) {
+	// AsType, unlike As, needs no heap-allocated target: this runs once per attempt.
+	if se, ok := errors.AsType[*StatusError](err); ok {
 		return se.Code
 	}
 	return 0

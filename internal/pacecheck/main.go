@@ -1,0 +1,99 @@
+// Command pacecheck measures pacing accuracy: N rows sent at --rate R through the reader, pool,
+// pacer and client to a fake that allows exactly R requests a second (burst 1). It prints the
+// elapsed time against N/R and the 429 answers; the goal is within 3% plus one request latency,
+// with no 429.
+//
+//	go run ./internal/pacecheck -rates 20,100 -seconds 10
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/people"
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
+)
+
+func main() {
+	rates := flag.String("rates", "20,100", "rates to measure, requests per second")
+	seconds := flag.Float64("seconds", 10, "length of each run at its rate: N = R x seconds")
+	concurrency := flag.Int("concurrency", 4, "requests in flight at most")
+	latency := flag.Duration("latency", 2*time.Millisecond, "answer delay of the fake")
+	serverBurst := flag.Int("server-burst", 1, "burst of the fake's limit (1: exactly R a second)")
+	flag.Parse()
+	failed := false
+	for _, f := range strings.Split(*rates, ",") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || r <= 0 {
+			fmt.Fprintf(os.Stderr, "pacecheck: bad rate %q\n", f)
+			os.Exit(2)
+		}
+		n := int(r * *seconds)
+		ok, err := measure(r, n, *concurrency, *serverBurst, *latency)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "pacecheck:", err)
+			os.Exit(1)
+		}
+		failed = failed || !ok
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// measure sends n rows at rate r and prints the outcome; ok when within the goal.
+func measure(r float64, n, concurrency, serverBurst int, latency time.Duration) (bool, error) {
+	var in bytes.Buffer
+	if err := people.Write(&in, n, 1); err != nil {
+		return false, err
+	}
+	srv := provisiontest.NewUnstartedServer()
+	srv.Latency = latency
+	srv.MaxRecorded = 1
+	srv.Start()
+	defer srv.Close()
+	srv.SetRateLimit(r, serverBurst)
+
+	reader, err := provision.NewReader(&in, provision.Options{})
+	if err != nil {
+		return false, err
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = concurrency * 2
+	defer t.CloseIdleConnections()
+	job := &provision.Job{Reader: reader, Emit: func(provision.Result) error { return nil },
+		Pool: &provision.Pool{
+			Client: &provision.Client{BaseURL: srv.URL, SpaceID: provisiontest.DefaultSpaceID,
+				APIToken: provisiontest.DefaultAPIToken, HTTPClient: &http.Client{Transport: t}},
+			Pacer:       provision.NewPacer(r, 1),
+			Concurrency: concurrency,
+		}}
+	start := time.Now()
+	sum, err := job.Run(context.Background())
+	elapsed := time.Since(start)
+	if err != nil {
+		return false, err
+	}
+	counts := srv.Count()
+	ideal := time.Duration(float64(n) / r * float64(time.Second))
+	// Burst 1: the first request leaves at once, the n-th (n-1)/r later, and its answer takes a
+	// latency more; the goal allows 3% of n/r plus one request's latency.
+	limit := time.Duration(float64(ideal)*1.03) + latency
+	ok := counts[http.StatusTooManyRequests] == 0 && elapsed <= limit && sum.Counts[provision.StatusOK] == n
+	verdict := "ok"
+	if !ok {
+		verdict = "MISSED"
+	}
+	fmt.Printf("rate %g/s (fake burst %d), %d rows, concurrency %d: elapsed %.3f s, N/R %.3f s (%+.2f%%), limit %.3f s, 429s %d, rows ok %d, requests %d: %s\n",
+		r, serverBurst, n, concurrency, elapsed.Seconds(), ideal.Seconds(), 100*(elapsed.Seconds()/ideal.Seconds()-1), limit.Seconds(),
+		counts[http.StatusTooManyRequests], sum.Counts[provision.StatusOK], sum.Attempts, verdict)
+	return ok, nil
+}
