@@ -55,7 +55,10 @@ func (e *StatusError) Error() string {
 }
 
 // ResponseError is a 2xx answer that cannot be used: not JSON, too large, or without a token.
-type ResponseError struct{ Msg string }
+type ResponseError struct {
+	Msg  string
+	Code int // the 2xx status that came with it
+}
 
 func (e *ResponseError) Error() string { return e.Msg }
 
@@ -145,14 +148,14 @@ func (c *Client) Post(ctx context.Context, body []byte) (Session, error) {
 		}
 	}
 	if len(data) > MaxResponseBytes {
-		return Session{}, &ResponseError{"response larger than 1 MiB"}
+		return Session{}, &ResponseError{Msg: "response larger than 1 MiB", Code: resp.StatusCode}
 	}
 	var sr sessionResponse
 	if err := json.Unmarshal(data, &sr); err != nil {
-		return Session{}, &ResponseError{fmt.Sprintf("HTTP %d with a body that is not JSON: %s", resp.StatusCode, c.scrub(summarize(data, resp.Header.Get("Content-Type"))))}
+		return Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d with a body that is not JSON: %s", resp.StatusCode, c.scrub(summarize(data, resp.Header.Get("Content-Type")))), Code: resp.StatusCode}
 	}
 	if sr.SessionToken == "" {
-		return Session{}, &ResponseError{fmt.Sprintf("HTTP %d without a sessionToken", resp.StatusCode)}
+		return Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d without a sessionToken", resp.StatusCode), Code: resp.StatusCode}
 	}
 	return Session{UserID: sr.User.ID, Token: sr.SessionToken}, nil
 }
@@ -247,6 +250,10 @@ func statusCode(err error) int {
 	var se *StatusError
 	if errors.As(err, &se) {
 		return se.Code
+	}
+	var re *ResponseError
+	if errors.As(err, &re) {
+		return re.Code
 	}
 	return 0
 }
