@@ -25,6 +25,7 @@ type Pacer struct {
 	lastCut   time.Time
 	throttled int
 	now       func() time.Time
+	sleep     func(context.Context, time.Duration) error // tests replace now and sleep
 }
 
 // Floor is the lowest rate a Pacer slows to, in requests per second (one a minute).
@@ -40,7 +41,7 @@ func NewPacer(perSecond float64, burst int) *Pacer {
 	if perSecond <= 0 {
 		max = rate.Inf
 	}
-	return &Pacer{lim: rate.NewLimiter(max, burst), max: max, now: time.Now}
+	return &Pacer{lim: rate.NewLimiter(max, burst), max: max, now: time.Now, sleep: sleep}
 }
 
 // Wait blocks until an attempt may start, and returns when it started.
@@ -69,7 +70,7 @@ func (p *Pacer) pause(ctx context.Context) error {
 		if d <= 0 {
 			return ctx.Err()
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := p.sleep(ctx, d); err != nil {
 			return err
 		}
 	}
