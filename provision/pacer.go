@@ -49,17 +49,23 @@ func (p *Pacer) Wait(ctx context.Context) (time.Time, error) {
 	if p == nil {
 		return time.Now(), ctx.Err()
 	}
-	if err := p.pause(ctx); err != nil {
-		return time.Time{}, err
+	for {
+		if err := p.pause(ctx); err != nil {
+			return time.Time{}, err
+		}
+		if err := p.lim.Wait(ctx); err != nil {
+			return time.Time{}, err
+		}
+		// A 429 may have come while this attempt waited for its token. Its token then fell in
+		// the pause: take a new one after it, or every worker whose token fell in the pause
+		// would start at the same instant when it ends, and draw 429s again.
+		p.mu.Lock()
+		now, paused := p.now(), p.notBefore
+		p.mu.Unlock()
+		if !now.Before(paused) {
+			return now, nil
+		}
 	}
-	if err := p.lim.Wait(ctx); err != nil {
-		return time.Time{}, err
-	}
-	// A 429 may have come while this attempt waited for its token.
-	if err := p.pause(ctx); err != nil {
-		return time.Time{}, err
-	}
-	return p.now(), nil
 }
 
 func (p *Pacer) pause(ctx context.Context) error {
@@ -93,7 +99,7 @@ func (p *Pacer) Throttled(sent time.Time, retryAfter time.Duration) {
 	if nb := now.Add(retryAfter); nb.After(p.notBefore) {
 		p.notBefore = nb
 	}
-	if p.max == rate.Inf || sent.Before(p.lastCut) {
+	if p.max == rate.Inf || !sent.After(p.lastCut) {
 		return
 	}
 	cur := p.lim.Limit()
