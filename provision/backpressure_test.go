@@ -107,7 +107,15 @@ func measureBackpressure(tb testing.TB, clientRate, serverRate float64, burst, r
 		}
 	}
 	count := srv.Count()
-	total := len(srv.Requests())
+	reqs := srv.Requests()
+	total := len(reqs)
+	if *bpTrace {
+		for i := 1; i < len(reqs); i++ {
+			if reqs[i].Status == http.StatusTooManyRequests {
+				tb.Logf("%6.2fs 429, %v after the request before (%d)", reqs[i].Time.Sub(start).Seconds(), reqs[i].Time.Sub(reqs[i-1].Time).Round(time.Millisecond), reqs[i-1].Status)
+			}
+		}
+	}
 	r := bpResult{requests: total, ok: ok, throttled: count[http.StatusTooManyRequests], elapsed: elapsed,
 		ideal: time.Duration(float64(rows) / serverRate * float64(time.Second)), finalRate: pacer.Rate()}
 	r.pct429 = 100 * float64(r.throttled) / float64(total)
