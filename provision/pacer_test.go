@@ -170,3 +170,28 @@ func TestPacerKeepsSpacingAfterAPause(t *testing.T) {
 		}
 	}
 }
+
+// Changing the rate while slots are handed out must never put two attempts closer together
+// than the rate at the earlier one's reservation allows (a rate.Limiter did, and drew 429s).
+func TestPacerSpacingSurvivesRateChanges(t *testing.T) {
+	p, c := fakePacer(t, 10)
+	prev, prevRate := p.reserve(), p.Rate()
+	for i := range 200 {
+		switch {
+		case i%50 == 10:
+			p.Throttled(c.Now().Add(time.Nanosecond), 0)
+			c.Sleep(context.Background(), time.Nanosecond)
+		case i%3 == 0:
+			c.Sleep(context.Background(), 30*time.Millisecond) // workers take slots ahead of time
+		default:
+			for range 20 {
+				p.Succeeded()
+			}
+		}
+		slot := p.reserve()
+		if gap, min := slot.Sub(prev), time.Duration(float64(time.Second)/prevRate); gap < min-time.Microsecond {
+			t.Fatalf("slot %d: %v after the previous one, reserved at %.2f/s; want at least %v", i, gap, prevRate, min)
+		}
+		prev, prevRate = slot, p.Rate()
+	}
+}
