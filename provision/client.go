@@ -56,7 +56,10 @@ func (e *StatusError) Error() string {
 }
 
 // ResponseError is a 2xx answer that cannot be used: not JSON, too large, or without a token.
-type ResponseError struct{ Msg string }
+type ResponseError struct {
+	Msg  string
+	Code int // the 2xx status that came with it
+}
 
 func (e *ResponseError) Error() string { return e.Msg }
 
@@ -150,14 +153,14 @@ func (c *Client) Post(ctx context.Context, body []byte) (Session, error) {
 		}
 	}
 	if len(data) > MaxResponseBytes {
-		return Session{}, &ResponseError{fmt.Sprintf("HTTP %d with a response larger than 1 MiB", resp.StatusCode)}
+		return Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d with a response larger than 1 MiB", resp.StatusCode), Code: resp.StatusCode}
 	}
 	var sr sessionResponse
 	if err := json.Unmarshal(data, &sr); err != nil {
-		return Session{}, &ResponseError{fmt.Sprintf("HTTP %d with a body that is not JSON: %s", resp.StatusCode, summarize(data, resp.Header.Get("Content-Type"), c.scrub))}
+		return Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d with a body that is not JSON: %s", resp.StatusCode, summarize(data, resp.Header.Get("Content-Type"), c.scrub)), Code: resp.StatusCode}
 	}
 	if sr.SessionToken == "" {
-		return Session{}, &ResponseError{fmt.Sprintf("HTTP %d without a sessionToken", resp.StatusCode)}
+		return Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d without a sessionToken", resp.StatusCode), Code: resp.StatusCode}
 	}
 	return Session{UserID: sr.User.ID, Token: sr.SessionToken}, nil
 }
@@ -275,6 +278,9 @@ func statusCode(err error) int {
 	// AsType, unlike As, needs no heap-allocated target: this runs once per attempt.
 	if se, ok := errors.AsType[*StatusError](err); ok {
 		return se.Code
+	}
+	if re, ok := errors.AsType[*ResponseError](err); ok {
+		return re.Code
 	}
 	return 0
 }

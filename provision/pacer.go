@@ -4,27 +4,33 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
-// Pacer spaces the attempts of the whole pool: every attempt, retries included, waits on one
-// token bucket. A 429 pauses every worker until its Retry-After has passed and lowers the rate
-// (multiplicative decrease); successes raise it again step by step (additive increase) up to
-// the configured rate. The rate it lowers to is remembered as the server's likely ceiling, and
-// the climb slows near it, so that a run against a stricter server than configured settles
-// just under that server's limit instead of oscillating around it.
+// Pacer spaces the attempts of the whole pool: every attempt, retries included, takes the next
+// slot of one schedule (a token bucket in its GCRA form). A 429 pauses every worker until its
+// Retry-After has passed and lowers the rate (multiplicative decrease); successes raise it again
+// step by step (additive increase) up to the configured rate. The rate it lowers to is
+// remembered as the server's likely ceiling, and the climb slows near it, so that a run against
+// a stricter server than configured settles just under that server's limit instead of
+// oscillating around it.
+//
+// The schedule is kept here rather than in a rate.Limiter: raising a Limiter's rate while
+// workers hold reservations made at the old rate puts the next reservation closer to them than
+// either rate allows, and those short gaps were drawing 429s from a strict server.
 //
 // A nil *Pacer does not wait. A Pacer is safe for concurrent use.
 type Pacer struct {
 	mu        sync.Mutex
-	lim       *rate.Limiter
-	max       rate.Limit // configured rate; rate.Inf when unlimited
-	ceiling   rate.Limit // rate at which the last 429 came, 0 before any
-	notBefore time.Time  // no attempt starts before this
+	rate      float64 // current rate, attempts a second
+	max       float64 // configured rate; 0 when unlimited
+	burst     int
+	next      time.Time // the next free slot
+	ceiling   float64   // rate at which the last 429 came, 0 before any
+	notBefore time.Time // no attempt starts before this
 	lastCut   time.Time
 	throttled int
 	now       func() time.Time
+	sleep     func(context.Context, time.Duration) error // tests replace now and sleep
 }
 
 // Floor is the lowest rate a Pacer slows to, in requests per second (one a minute).
@@ -33,14 +39,10 @@ const Floor = 1.0 / 60
 // NewPacer returns a Pacer allowing perSecond attempts a second with the given burst;
 // perSecond <= 0 means no limit.
 func NewPacer(perSecond float64, burst int) *Pacer {
-	if burst < 1 {
-		burst = 1
+	if perSecond < 0 {
+		perSecond = 0
 	}
-	max := rate.Limit(perSecond)
-	if perSecond <= 0 {
-		max = rate.Inf
-	}
-	return &Pacer{lim: rate.NewLimiter(max, burst), max: max, now: time.Now}
+	return &Pacer{rate: perSecond, max: perSecond, burst: max(burst, 1), now: time.Now, sleep: sleep}
 }
 
 // Wait blocks until an attempt may start, and returns when it started.
@@ -48,17 +50,47 @@ func (p *Pacer) Wait(ctx context.Context) (time.Time, error) {
 	if p == nil {
 		return time.Now(), ctx.Err()
 	}
-	if err := p.pause(ctx); err != nil {
-		return time.Time{}, err
+	for {
+		if err := p.pause(ctx); err != nil {
+			return time.Time{}, err
+		}
+		slot := p.reserve()
+		if d := slot.Sub(p.now()); d > 0 {
+			if err := p.sleep(ctx, d); err != nil {
+				return time.Time{}, err
+			}
+		}
+		// A 429 may have come while this attempt waited for its slot. The slot then fell in the
+		// pause: take a new one after it, or every worker whose slot fell in the pause would
+		// start at the same instant when it ends, and draw 429s again.
+		p.mu.Lock()
+		now, paused := p.now(), p.notBefore
+		p.mu.Unlock()
+		if !now.Before(paused) {
+			return now, nil
+		}
 	}
-	if err := p.lim.Wait(ctx); err != nil {
-		return time.Time{}, err
+}
+
+// reserve takes the next slot: one interval after the previous one, but not before the pause
+// ends, and not more than burst-1 intervals in the past (what an idle bucket has saved up).
+func (p *Pacer) reserve() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	if p.max == 0 {
+		return now
 	}
-	// A 429 may have come while this attempt waited for its token.
-	if err := p.pause(ctx); err != nil {
-		return time.Time{}, err
+	interval := time.Duration(float64(time.Second) / p.rate)
+	slot := p.next
+	if saved := now.Add(-time.Duration(p.burst-1) * interval); slot.Before(saved) {
+		slot = saved
 	}
-	return p.now(), nil
+	if slot.Before(p.notBefore) {
+		slot = p.notBefore
+	}
+	p.next = slot.Add(interval)
+	return slot
 }
 
 func (p *Pacer) pause(ctx context.Context) error {
@@ -69,7 +101,7 @@ func (p *Pacer) pause(ctx context.Context) error {
 		if d <= 0 {
 			return ctx.Err()
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := p.sleep(ctx, d); err != nil {
 			return err
 		}
 	}
@@ -92,10 +124,10 @@ func (p *Pacer) Throttled(sent time.Time, retryAfter time.Duration) {
 	if nb := now.Add(retryAfter); nb.After(p.notBefore) {
 		p.notBefore = nb
 	}
-	if p.max == rate.Inf || sent.Before(p.lastCut) {
+	if p.max == 0 || !sent.After(p.lastCut) {
 		return
 	}
-	cur := p.lim.Limit()
+	cur := p.rate
 	next := cur * 0.85
 	if p.ceiling == 0 || cur > p.ceiling*1.1 {
 		next = cur / 2 // far above anything known to pass: halve
@@ -105,41 +137,41 @@ func (p *Pacer) Throttled(sent time.Time, retryAfter time.Duration) {
 	}
 	p.ceiling = cur
 	p.lastCut = now
-	p.lim.SetLimitAt(now, next)
+	p.rate = next
 }
 
 // Succeeded records a 2xx: the rate climbs back towards the configured one, quickly while far
-// below the last ceiling and slowly near it.
+// from the last ceiling and slowly near it.
 func (p *Pacer) Succeeded() {
-	if p == nil || p.max == rate.Inf {
+	if p == nil || p.max == 0 {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	cur := p.lim.Limit()
+	cur := p.rate
 	if cur >= p.max {
 		return
 	}
 	step := p.max / 100
-	if p.ceiling > 0 && cur >= p.ceiling*0.95 {
-		step = p.max / 2000
+	if p.ceiling > 0 && cur >= p.ceiling*0.95 && cur <= p.ceiling*1.05 {
+		// Near where the last 429 came: probe slowly, since every 429 pauses the whole pool
+		// for its Retry-After (whole seconds, so many slots at a high rate).
+		step = p.ceiling / 5000
 	}
 	if step < Floor/10 {
 		step = Floor / 10
 	}
-	next := cur + step
-	if next > p.max {
-		next = p.max
-	}
-	p.lim.SetLimitAt(p.now(), next)
+	p.rate = min(cur+step, p.max)
 }
 
 // Rate is the current rate in requests per second; 0 when unlimited.
 func (p *Pacer) Rate() float64 {
-	if p == nil || p.max == rate.Inf {
+	if p == nil {
 		return 0
 	}
-	return float64(p.lim.Limit())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rate
 }
 
 // Throttles is the number of 429 answers recorded.

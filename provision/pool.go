@@ -48,6 +48,9 @@ type Pool struct {
 	Timeout     time.Duration // one attempt; default 30s
 	Backoff     Backoff
 
+	// sleep waits between attempts; tests replace it so that no test waits for real.
+	sleep func(context.Context, time.Duration) error
+
 	mu      sync.Mutex
 	refused int   // refusals in a row, over the whole pool
 	abort   error // set once the run is aborted
@@ -155,10 +158,17 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 		if res.Attempts >= max {
 			return p.finish(res, StatusFailed, fmt.Errorf("giving up after %d attempts: %w", res.Attempts, err))
 		}
-		if sleep(ctx, p.Backoff.Wait(res.Attempts, wait)) != nil {
+		if p.wait(ctx, p.Backoff.Wait(res.Attempts, wait)) != nil {
 			return p.finish(res, StatusFailed, fmt.Errorf("stopped after %d attempts: %w", res.Attempts, err))
 		}
 	}
+}
+
+func (p *Pool) wait(ctx context.Context, d time.Duration) error {
+	if p.sleep != nil {
+		return p.sleep(ctx, d)
+	}
+	return sleep(ctx, d)
 }
 
 func (p *Pool) finish(res Result, s Status, err error) Result {

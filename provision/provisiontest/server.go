@@ -135,6 +135,13 @@ func (s *Server) SetRateLimit(perSecond float64, burst int) {
 	s.limiter = rate.NewLimiter(rate.Limit(perSecond), max(burst, 1))
 }
 
+// SetLatency changes Latency while the server runs.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Latency = d
+}
+
 // FailNext makes the next n requests answer status, with the Retry-After header when
 // retryAfter is not empty. Failures queue after the ones already scripted.
 func (s *Server) FailNext(n, status int, retryAfter string) {
