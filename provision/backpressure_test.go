@@ -20,9 +20,10 @@ import (
 //
 // Goal (issue 3): 429s < 5% of requests and time <= 1.2x the ideal.
 var (
-	bpScale = flag.Float64("bp.scale", 1, "back-pressure benchmark: multiply the row counts by this")
-	bpBurst = flag.Int("bp.burst", 1, "back-pressure benchmark: token-bucket burst of the fake server")
-	bpTrace = flag.Bool("bp.trace", false, "back-pressure benchmark: log the pacer's rate at every 429")
+	bpScale  = flag.Float64("bp.scale", 1, "back-pressure benchmark: multiply the row counts by this")
+	bpServer = flag.String("bp.server", "window", "back-pressure benchmark: the fake's limit, window (N in any second) or bucket (token bucket)")
+	bpBurst  = flag.Int("bp.burst", 1, "back-pressure benchmark: token-bucket burst of the fake server, with -bp.server bucket")
+	bpTrace  = flag.Bool("bp.trace", false, "back-pressure benchmark: log the pacer's rate at every 429")
 )
 
 func BenchmarkBackpressure(b *testing.B) {
@@ -34,7 +35,10 @@ func BenchmarkBackpressure(b *testing.B) {
 		{rate: 20, server: 10, rows: 500},
 	} {
 		rows := max(int(float64(c.rows)**bpScale), 1)
-		name := fmt.Sprintf("rate%g_server%g_rows%d_burst%d", c.rate, c.server, rows, *bpBurst)
+		name := fmt.Sprintf("rate%g_server%g_rows%d_%s", c.rate, c.server, rows, *bpServer)
+		if *bpServer == "bucket" {
+			name += fmt.Sprintf("_burst%d", *bpBurst)
+		}
 		b.Run(name, func(b *testing.B) {
 			for range b.N {
 				m := measureBackpressure(b, c.rate, c.server, *bpBurst, rows)
@@ -59,7 +63,11 @@ func measureBackpressure(tb testing.TB, clientRate, serverRate float64, burst, r
 	tb.Helper()
 	srv := provisiontest.NewServer()
 	defer srv.Close()
-	srv.SetRateLimit(serverRate, burst)
+	if *bpServer == "window" {
+		srv.SetWindowLimit(int(serverRate), time.Second)
+	} else {
+		srv.SetRateLimit(serverRate, burst)
+	}
 	pacer := NewPacer(clientRate, 1)
 	pool := &Pool{
 		Client:      &Client{BaseURL: srv.URL, SpaceID: srv.SpaceID, APIToken: srv.APIToken, HTTPClient: srv.Client()},

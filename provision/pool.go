@@ -72,7 +72,7 @@ func (p *Pool) Run(ctx context.Context, rows <-chan Row, results chan<- Result) 
 	g.SetLimit(p.concurrency())
 	for row := range rows {
 		if ctx.Err() != nil {
-			results <- Result{Row: row, Status: StatusNotAttempted, Err: p.stopReason(ctx), Finished: time.Now()}
+			results <- Result{Row: row, Status: StatusNotAttempted, Err: p.stopReason(), Finished: time.Now()}
 			continue
 		}
 		g.Go(func() error {
@@ -93,7 +93,7 @@ func (p *Pool) concurrency() int {
 	return p.Concurrency
 }
 
-func (p *Pool) stopReason(ctx context.Context) error {
+func (p *Pool) stopReason() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.abort != nil {
@@ -109,9 +109,9 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 	if err != nil {
 		return p.finish(res, StatusFailed, err)
 	}
-	max := p.MaxAttempts
-	if max < 1 {
-		max = 6
+	maxAttempts := p.MaxAttempts
+	if maxAttempts < 1 {
+		maxAttempts = 6
 	}
 	timeout := p.Timeout
 	if timeout <= 0 {
@@ -122,7 +122,7 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 		sent, err := p.Pacer.Wait(ctx)
 		if err != nil {
 			if res.Attempts == 0 {
-				return p.finish(res, StatusNotAttempted, p.stopReason(ctx))
+				return p.finish(res, StatusNotAttempted, p.stopReason())
 			}
 			return p.finish(res, StatusFailed, fmt.Errorf("stopped after %d attempts: %w", res.Attempts, last))
 		}
@@ -155,7 +155,7 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 		if res.HTTPStatus == http.StatusTooManyRequests {
 			p.Pacer.Throttled(sent, wait)
 		}
-		if res.Attempts >= max {
+		if res.Attempts >= maxAttempts {
 			return p.finish(res, StatusFailed, fmt.Errorf("giving up after %d attempts: %w", res.Attempts, err))
 		}
 		if p.wait(ctx, p.Backoff.Wait(res.Attempts, wait)) != nil {

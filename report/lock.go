@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"syscall"
 )
 
 // ErrLocked is returned by Lock when another run holds the lock.
@@ -15,26 +14,28 @@ var ErrLocked = errors.New("locked by another run")
 func LockPath(path string) string { return path + ".lock" }
 
 // Lock takes an exclusive lock on the lock file beside path, for the life of the process or
-// until the returned function is called. The lock is the operating system's (flock): it dies
-// with the process that held it, so a lock file left by a crash never blocks a later run.
+// until the returned function is called. The lock is the operating system's (flock, or
+// LockFileEx on Windows): it dies with the process that held it, so a lock file left by a
+// crash never blocks a later run.
 func Lock(path string) (unlock func(), err error) {
 	lp := LockPath(path)
 	f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock file %s: %w", lp, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	held, err := tryLock(f)
+	if err != nil || held {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: %s is held (another ideanote-provision is writing %s; wait for it to finish)", ErrLocked, lp, path)
+		if held {
+			return nil, fmt.Errorf("%w: %s is held (another ideanote-provision is using %s; wait for it to finish)", ErrLocked, lp, path)
 		}
 		return nil, fmt.Errorf("lock file %s: %w", lp, err)
 	}
-	// The pid is for the operator's eyes only; the lock is the flock, not the file.
+	// The pid is for the operator's eyes only; the lock is the OS lock, not the file.
 	f.Truncate(0)
 	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		unlockFile(f)
 		f.Close()
 	}, nil
 }

@@ -91,6 +91,9 @@ type Server struct {
 	users    map[string]*User // by "sub:" + sub and "email:" + lower(email)
 	nextID   int
 	limiter  *rate.Limiter
+	window   time.Duration
+	windowN  int
+	accepted []time.Time // arrival of the requests accepted in the current window
 	failures []Reply
 }
 
@@ -133,6 +136,35 @@ func (s *Server) SetRateLimit(perSecond float64, burst int) {
 		return
 	}
 	s.limiter = rate.NewLimiter(rate.Limit(perSecond), max(burst, 1))
+}
+
+// SetWindowLimit makes the server accept at most n requests in any window of length per (a
+// sliding window: "60 requests a minute" as an API usually means it), and answer 429 beyond,
+// with a Retry-After of the whole seconds until the oldest request leaves the window.
+// n <= 0 removes it.
+func (s *Server) SetWindowLimit(n int, per time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.window, s.windowN, s.accepted = per, n, nil
+}
+
+// overWindow reports, for a request arriving at now, how long until the window has room; 0
+// when it has room now, and then the request is counted. s.mu is held.
+func (s *Server) overWindow(now time.Time) time.Duration {
+	if s.windowN <= 0 {
+		return 0
+	}
+	start := now.Add(-s.window)
+	i := 0
+	for i < len(s.accepted) && !s.accepted[i].After(start) {
+		i++
+	}
+	s.accepted = s.accepted[i:]
+	if len(s.accepted) >= s.windowN {
+		return s.accepted[0].Sub(start)
+	}
+	s.accepted = append(s.accepted, now)
+	return 0
 }
 
 // SetLatency changes Latency while the server runs.
@@ -211,10 +243,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reply = &s.failures[0]
 		s.failures = s.failures[1:]
 	}
-	if reply == nil && s.limiter != nil {
-		if res := s.limiter.Reserve(); res.Delay() > 0 {
-			res.Cancel()
-			secs := int(math.Ceil(res.Delay().Seconds()))
+	if reply == nil {
+		var wait time.Duration
+		if s.limiter != nil {
+			if res := s.limiter.Reserve(); res.Delay() > 0 {
+				res.Cancel()
+				wait = res.Delay()
+			}
+		}
+		if wait == 0 {
+			wait = s.overWindow(req.Time)
+		}
+		if wait > 0 {
+			secs := int(math.Ceil(wait.Seconds()))
 			reply = &Reply{Status: http.StatusTooManyRequests, Body: `{"message":"Too many requests"}`,
 				Header: http.Header{"Retry-After": {strconv.Itoa(secs)}}}
 		}

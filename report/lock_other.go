@@ -1,0 +1,14 @@
+//go:build !unix && !windows
+
+package report
+
+import (
+	"errors"
+	"os"
+)
+
+func tryLock(*os.File) (bool, error) {
+	return false, errors.New("file locking is not supported on this system")
+}
+
+func unlockFile(*os.File) {}
