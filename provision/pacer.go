@@ -138,7 +138,10 @@ func (p *Pacer) Throttled(sent time.Time, retryAfter time.Duration) {
 		return
 	}
 	cur := p.rate
-	next := cur * 0.85
+	// Near the last ceiling the server's limit is close by: a small cut keeps the rate near it,
+	// and the pause has already taken the pressure off (0.92 measured better than 0.85: fewer
+	// requests lost below the limit for the same number of 429s).
+	next := cur * 0.92
 	if p.ceiling == 0 || cur > p.ceiling*1.1 {
 		next = cur / 2 // far above anything known to pass: halve
 	}
