@@ -30,8 +30,7 @@ func main() {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sigs
-		fmt.Fprintln(os.Stderr, "interrupted: finishing the requests in flight and writing the report; interrupt again to exit at once")
-		cancel()
+		cancel() // run logs it, in the log format asked for
 		<-sigs
 		// Every report line written so far is on disk; --resume continues from there.
 		fmt.Fprintln(os.Stderr, "interrupted again: exiting now; run again with --resume to finish")

@@ -116,6 +116,13 @@ func (p *progress) logLoop() {
 	}
 }
 
+// clear takes the bar off the screen, so that a log line does not run on after it.
+func (p *progress) clear() {
+	if p.bar != nil {
+		p.bar.Clear()
+	}
+}
+
 func (p *progress) finish() {
 	close(p.stop)
 	p.wg.Wait()

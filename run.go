@@ -99,6 +99,10 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	}
 	pool := newPool(o, httpClient)
 	prog := newProgress(o.progress, stderr, log, o.input, size)
+	defer context.AfterFunc(ctx, func() {
+		prog.clear()
+		log.Warn("interrupted: finishing the requests in flight and writing the report; interrupt again to exit at once")
+	})()
 	rowLog := rowLogger{log: log}
 	waves := &waveRecorder{plan: plan, log: log, changes: make(map[string]int)}
 	job := &provision.Job{Reader: reader, Pool: pool, DryRun: o.dryRun, Skip: skipper(done, plan),
