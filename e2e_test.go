@@ -213,7 +213,7 @@ func TestE2EInterrupt(t *testing.T) {
 				t.Errorf("statuses %v with %d requests in flight at the signal and %d answered ok", c, sent, ok200(srv))
 			}
 			out := p.stderr.String()
-			for _, want := range []string{"interrupted", "msg=done", "not_attempted=", "--resume"} {
+			for _, want := range []string{"interrupted", "msg=interrupted", "not_attempted=", "--resume"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("output lacks %q:\n%s", want, out)
 				}

@@ -66,7 +66,7 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.Is(err, provision.ErrAborted), errors.Is(err, report.ErrLocked):
+	case errors.Is(err, provision.ErrAborted), errors.Is(err, report.ErrLocked), errors.Is(err, provision.ErrInput):
 		fmt.Fprintln(stderr, "ideanote-provision:", err)
 		return exitAborted
 	}

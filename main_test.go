@@ -70,6 +70,10 @@ func TestExitCodes(t *testing.T) {
 		{name: "no email column", input: "name,team\nAna,R&D\n", args: []string{"--subdomain", "acme"}, wantCode: 2, wantErr: "no email column (found: name, team)"},
 		{name: "token as a flag", input: good, args: []string{"--api-token=s3cret", "--subdomain", "acme"}, wantCode: 2, wantErr: "never a flag"},
 		{name: "bad default locale", input: good, args: []string{"--subdomain", "acme", "--locale", "english please"}, wantCode: 2, wantErr: "--locale"},
+		{name: "rate not a number", input: good, args: []string{"--subdomain", "acme", "--rate", "NaN"}, wantCode: 2, wantErr: "--rate"},
+		{name: "report folder missing", input: good, args: []string{"--subdomain", "acme", "--report", "/nonexistent/dir/r.csv"}, wantCode: 2, wantErr: "--report"},
+		{name: "input unreadable past a row over 1 MiB", input: good + "c@example.com,\"" + strings.Repeat("x", 1<<20+64<<10) + "\"\nd@example.com,D\n",
+			args: []string{"--subdomain", "acme"}, wantCode: 3, wantErr: "could not be read to the end"},
 		{name: "unknown flag", input: good, args: []string{"--colour"}, wantCode: 2, wantErr: "colour"},
 		{name: "wrong token aborts", input: good + "cy@example.com,Cy\nd@example.com,D\n", args: []string{"--subdomain", "acme"}, env: map[string]string{"IDEANOTE_API_TOKEN": "wrong"}, wantCode: 3, wantErr: "check the API token"},
 	}
@@ -217,5 +221,21 @@ func TestDemo(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), rep) || !strings.Contains(stdout.String(), "first login link: https://demo.ideanote.io/login/session/") {
 		t.Errorf("demo output does not name the report and the first link:\n%s", stdout.String())
+	}
+}
+
+func TestInputIsNotTheReport(t *testing.T) {
+	srv := provisiontest.NewServer()
+	defer srv.Close()
+	in := writeFile(t, "people.csv", sample)
+	got := invoke(t, srv, "--report", in, "--overwrite", "--rate", "0", "--subdomain", "acme", in)
+	if got.code != 2 || !strings.Contains(got.stderr, "also the report") {
+		t.Errorf("exit %d, stderr:\n%s", got.code, got.stderr)
+	}
+	if b, _ := os.ReadFile(in); string(b) != sample {
+		t.Errorf("the input was changed to %q", b)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests sent", n)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"io/fs"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -92,7 +94,8 @@ Exit status:
   0    every row ok, skipped (resume), unchanged (--state) or valid (dry run)
   1    some rows failed or are invalid (see the report's status and error columns)
   2    usage or configuration error; nothing was sent
-  3    aborted: the API refused the token, space or URL three times in a row, or the report or state is locked
+  3    aborted: the API refused the token, space or URL three times in a row, the input could not be
+       read to the end (e.g. a quote left open), or the report or state is locked
   130  interrupted; the report is complete up to the interruption, rerun with --resume
 
 Flags:
@@ -179,6 +182,15 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 	if o.statePath != "" && sameFile(o.statePath, o.reportPath) {
 		return usagef("--state and --report must be different files")
 	}
+	if o.input != "-" {
+		// Writing the report over the input would destroy it, and the reader would then read
+		// the report's own lines as they are written, until the disk is full.
+		for _, out := range []string{o.reportPath, report.TempPath(o.reportPath), o.statePath} {
+			if out != "" && sameFile(o.input, out) {
+				return usagef("the input %s is also the report or state file: give another --report or --state", o.input)
+			}
+		}
+	}
 	if o.tokenFile != "" {
 		b, err := os.ReadFile(o.tokenFile)
 		if err != nil {
@@ -219,8 +231,8 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		return err
 	}
 	switch {
-	case o.rate < 0:
-		return usagef("--rate must be 0 (no limit) or more")
+	case math.IsNaN(o.rate) || math.IsInf(o.rate, 0) || o.rate < 0 || (o.rate > 0 && o.rate < provision.Floor):
+		return usagef("--rate must be 0 (no limit) or at least 0.0167 (one request a minute), in requests a second")
 	case o.burst < 1:
 		return usagef("--burst must be at least 1")
 	case o.concurrency < 1 || o.concurrency > 1024:

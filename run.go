@@ -70,7 +70,10 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 
 	unlock, err := report.Lock(o.reportPath)
 	if err != nil {
-		return err
+		if errors.Is(err, report.ErrLocked) {
+			return err
+		}
+		return usagef("--report: %v", err) // a folder that is not there or not writable
 	}
 	defer unlock()
 	plan, closeState, err := openState(o)
@@ -91,7 +94,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 		if errors.Is(err, report.ErrExists) {
 			return usagef("report %s exists: add --resume to continue that run, or --overwrite to replace it", o.reportPath)
 		}
-		return fmt.Errorf("creating the report: %w", err)
+		return usagef("creating the report: %v", err)
 	}
 
 	if plan != nil {
@@ -131,11 +134,21 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	// The state is committed after the report is synced: a row must never be remembered as
 	// provisioned while its link is not in a report.
 	stateErr := closeState()
-	logSummary(log, sum, o.reportPath, waves.summary())
+	logSummary(log, sum, o.reportPath, waves.summary(), runErr)
 	switch {
 	case runErr != nil:
-		if errors.Is(runErr, context.Canceled) {
+		// The run's own end comes first, but what failed while closing must not go unsaid.
+		if closeErr != nil {
+			log.Error("the report could not be closed", "report", o.reportPath, "error", closeErr.Error())
+		}
+		if stateErr != nil {
+			log.Error("the state could not be saved; the next run will send again the rows not saved", "error", stateErr.Error())
+		}
+		switch {
+		case errors.Is(runErr, context.Canceled):
 			log.Warn("interrupted: rows not sent are not_attempted; run again with --resume to finish", "report", o.reportPath)
+		case errors.Is(runErr, provision.ErrInput):
+			log.Error("the report holds only the rows read before the input failed; fix the file and run again with --resume", "report", o.reportPath)
 		}
 		return runErr
 	case closeErr != nil:
@@ -233,15 +246,16 @@ func (l *rowLogger) record(res provision.Result) {
 	}
 	l.n++
 	switch {
-	case l.n < maxRowLogs:
+	case l.n <= maxRowLogs:
 		l.log.Warn("row "+string(res.Status), "row", res.Row.Line, "email", res.Row.User.Email, "attempts", res.Attempts, "error", res.Err.Error())
-	case l.n == maxRowLogs:
+	case l.n == maxRowLogs+1:
 		l.log.Warn("more rows failed or are invalid: see the report's status and error columns")
 	}
 }
 
-// logSummary logs the end of a run; changes, when not nil, is the change counts of --state.
-func logSummary(log *slog.Logger, s provision.Summary, path string, changes []any) {
+// logSummary logs the one line that sums up a run: "done", or how it ended otherwise; changes,
+// when not nil, is the change counts of --state.
+func logSummary(log *slog.Logger, s provision.Summary, path string, changes []any, runErr error) {
 	args := []any{"report", path, "rows", s.Rows}
 	for _, st := range []provision.Status{provision.StatusOK, provision.StatusSkipped, provision.StatusUnchanged,
 		provision.StatusValid, provision.StatusFailed, provision.StatusInvalid, provision.StatusNotAttempted} {
@@ -258,11 +272,16 @@ func logSummary(log *slog.Logger, s provision.Summary, path string, changes []an
 	}
 	args = append(args, "attempts", s.Attempts, "throttled_429", s.Throttled, "blank_rows", s.Blank,
 		"elapsed", s.Elapsed.Round(time.Millisecond).String(), "requests_per_sec", fmt.Sprintf("%.2f", rate))
-	if s.Failed() {
-		log.Warn("done", args...)
-		return
+	switch {
+	case errors.Is(runErr, context.Canceled):
+		log.Warn("interrupted", args...)
+	case runErr != nil:
+		log.Error("aborted", args...)
+	case s.Failed():
+		log.Warn("done, with failed or invalid rows", args...)
+	default:
+		log.Info("done", args...)
 	}
-	log.Info("done", args...)
 }
 
 // columnList shows which input column fills each field, as in "email=Work Email name=Name".

@@ -9,6 +9,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -181,7 +182,7 @@ func (c *Client) scrub(s string) string {
 	if len(c.APIToken) < 4 {
 		return s
 	}
-	forms := []string{c.APIToken, html.EscapeString(c.APIToken)}
+	forms := []string{c.APIToken, html.EscapeString(c.APIToken), url.QueryEscape(c.APIToken), url.PathEscape(c.APIToken)}
 	if b, err := json.Marshal(c.APIToken); err == nil {
 		forms = append(forms, string(b[1:len(b)-1]))
 	}
@@ -248,24 +249,27 @@ func summarize(body []byte, contentType string, redact func(string) string) stri
 	return s
 }
 
-// retryAfter parses a Retry-After header given in seconds or as an HTTP date.
+// MaxRetryAfter bounds the wait a Retry-After header can impose. A longer one (a maintenance
+// window, a misconfigured proxy) would keep a scheduled run silent for hours; after it, one
+// more request asks again, which costs the server nothing.
+const MaxRetryAfter = 10 * time.Minute
+
+// retryAfter parses a Retry-After header given in seconds or as an HTTP date, bounded by
+// MaxRetryAfter; 0 when absent, past or unreadable.
 func retryAfter(h string, now time.Time) time.Duration {
 	h = strings.TrimSpace(h)
 	if h == "" {
 		return 0
 	}
+	var d time.Duration
 	if secs, err := strconv.ParseFloat(h, 64); err == nil {
-		if secs <= 0 || secs > 24*3600 {
-			return 0
+		if secs > 0 {
+			d = time.Duration(min(secs, MaxRetryAfter.Seconds()) * float64(time.Second))
 		}
-		return time.Duration(secs * float64(time.Second))
+	} else if t, err := http.ParseTime(h); err == nil {
+		d = t.Sub(now)
 	}
-	if t, err := http.ParseTime(h); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return max(min(d, MaxRetryAfter), 0)
 }
 
 var (

@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// ErrInput ends a run whose input could not be read to the end: rows after the failure have
+// no result.
+var ErrInput = errors.New("the input could not be read to the end")
+
 // Job is one run over an input: every row read ends in exactly one call to Emit.
 type Job struct {
 	Reader *Reader
@@ -100,7 +104,7 @@ func (j *Job) read(kill context.Context, work chan<- Row, results chan<- Result)
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("reading the input: %w", err)
+			return fmt.Errorf("%w: %w", ErrInput, err)
 		}
 		res, send := j.classify(row)
 		if send {

@@ -35,7 +35,7 @@ var aliases = map[string]string{
 	"avatar": "avatar", "avatarurl": "avatar", "photo": "avatar",
 }
 
-// Fields are the canonical column names, in report order.
+// Fields are the canonical names of the input columns.
 var Fields = []string{"email", "sub", "name", "team", "locale", "avatar"}
 
 // normHeader folds a header name for matching: lower case, without spaces, '_' and '-'.
@@ -338,8 +338,13 @@ func parseMsg(pe *csv.ParseError) string {
 	switch {
 	case errors.Is(pe.Err, csv.ErrBareQuote):
 		return fmt.Sprintf("a quote (\") inside an unquoted cell at line %d, column %d: quote the whole cell", pe.Line, pe.Column)
+	case errors.Is(pe.Err, csv.ErrQuote) && pe.Line > pe.StartLine:
+		// Every line up to where the parser gave up was read as one cell: say so, since those
+		// lines will have no report line of their own.
+		return fmt.Sprintf("a quoted cell opened on line %d is not closed properly (line %d, column %d): lines %d to %d were read as this one cell and are not in the report; fix the quote and run again",
+			pe.StartLine, pe.Line, pe.Column, pe.StartLine, pe.Line)
 	case errors.Is(pe.Err, csv.ErrQuote):
-		return fmt.Sprintf("a quoted cell is not closed (line %d, column %d)", pe.Line, pe.Column)
+		return fmt.Sprintf("a quoted cell is not closed properly (line %d, column %d)", pe.Line, pe.Column)
 	}
 	return pe.Err.Error()
 }

@@ -86,6 +86,8 @@ func TestReaderExports(t *testing.T) {
 			want: []got{{2, "", "row 2: a quote (\") inside an unquoted cell"}, {3, "b@x.com", ""}}, comma: ','},
 		{name: "unclosed quote at the end", in: "email,name\nb@x.com,Bob\na@x.com,\"Ann\n",
 			want: []got{{2, "b@x.com", ""}, {3, "", "row 3: a quoted cell is not closed"}}, comma: ','},
+		{name: "stray opening quote swallows lines, and says so", in: "email,name\na@x.com,\"Ann\nb@x.com,Bob\nc@x.com,\"Cy\"x\nd@x.com,Dee\n",
+			want: []got{{2, "", "row 2: a quoted cell opened on line 2 is not closed properly (line 4, column 9): lines 2 to 4 were read as this one cell"}, {5, "d@x.com", ""}}, comma: ','},
 		{name: "CR-only line ends", in: "email,name\ra@x.com,Ann\rb@x.com,\"Bob\rBo\"\r",
 			want: []got{{2, "a@x.com", ""}, {3, "b@x.com", ""}}, comma: ','},
 		{name: "aliases", in: "E-Mail Address,Employee_ID,Full Name,Department,LANGUAGE,Photo\na@x.com,7,Ann,Ops,fr-fr,https://x.com/a.png\n",

@@ -122,7 +122,10 @@ func TestRetryAfterHeader(t *testing.T) {
 		{"HTTP date in the past", now.Add(-time.Minute).Format(http.TimeFormat), 0},
 		{"negative", "-5", 0},
 		{"garbage", "soon", 0},
-		{"absurd", "99999999", 0},
+		{"hours, bounded", "7200", MaxRetryAfter},
+		{"absurd, bounded", "99999999", MaxRetryAfter},
+		{"NaN", "NaN", 0},
+		{"HTTP date tomorrow, bounded", now.Add(24 * time.Hour).Format(http.TimeFormat), MaxRetryAfter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

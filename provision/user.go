@@ -7,12 +7,12 @@ import (
 
 // User is one person as sent to the session endpoint. Empty fields are left out of the request.
 type User struct {
-	Email     string `csv:"email"`
-	Sub       string `csv:"sub"`
-	Name      string `csv:"name"`
-	Team      string `csv:"team"`
-	Locale    string `csv:"locale"`
-	AvatarURL string `csv:"avatar"`
+	Email     string
+	Sub       string
+	Name      string
+	Team      string
+	Locale    string
+	AvatarURL string
 }
 
 // Row is one data row of the input: where it stood, what it holds, and why it cannot be sent.

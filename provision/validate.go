@@ -35,6 +35,9 @@ func normalize(line int, u *User, d Defaults) error {
 			}
 		}
 		*v = strings.TrimSpace(*v)
+		if strings.IndexFunc(*v, isControl) >= 0 && first == nil {
+			first = &RowError{line, Fields[i], "holds a control character (a NUL or similar): the cell is corrupt"}
+		}
 		if len(*v) > MaxFieldBytes {
 			*v = clip(*v, MaxFieldBytes)
 			if first == nil {
@@ -67,6 +70,12 @@ func normalize(line int, u *User, d Defaults) error {
 		}
 	}
 	return nil
+}
+
+// isControl matches the control characters that no name, team or address holds; tabs and
+// line breaks, which a quoted cell may carry, are left to the other checks.
+func isControl(r rune) bool {
+	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f
 }
 
 // checkEmail returns why s is not one plain address, or "" when it is.

@@ -28,6 +28,8 @@ func TestValidateRows(t *testing.T) {
 		{name: "quoted local part", row: `"""=1+1""@x.com",,,,,`, field: "email", msg: `=1+1`},
 		{name: "no dot in domain", row: "a@localhost,,,,,", field: "email", msg: "not a valid email"},
 		{name: "address literal", row: "a@[127.0.0.1],,,,,", field: "email", msg: "not a valid email"},
+		{name: "NUL in a name", row: "a@x.com,,A\x00B,,,", field: "name", msg: "control character"},
+		{name: "escape in a team", row: "a@x.com,,Ann,Ops\x1b[2J,,", field: "team", msg: "control character"},
 		{name: "locale canonical", row: "a@x.com,,,,EN_us,", locale: "en-US"},
 		{name: "locale script", row: "a@x.com,,,,zh-hant-tw,", locale: "zh-Hant-TW"},
 		{name: "locale bad", row: "a@x.com,,,,english please,", field: "locale", msg: "not a BCP 47"},

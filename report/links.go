@@ -80,9 +80,6 @@ func absURL(flag, s string) (*url.URL, error) {
 	return u, nil
 }
 
-// Any reports whether at least one link target is set.
-func (l Links) Any() bool { return l.webApp != "" || l.widgetPrefix != "" }
-
 // WebApp returns the web-app login link for token, or "" when no web-app target is set.
 func (l Links) WebApp(token string) string {
 	if l.webApp == "" || token == "" {

@@ -59,6 +59,7 @@ type Writer struct {
 	cw        *csv.Writer
 	dirty     bool
 	closed    bool
+	closeErr  error
 	err       error
 	rec       []string
 	change    bool // the change column is written
@@ -179,7 +180,7 @@ func (w *Writer) Sync() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
-		return nil // Close synced it
+		return w.closeErr // Close synced it, or says why it could not
 	}
 	if w.err != nil {
 		return w.err
@@ -206,15 +207,12 @@ func (w *Writer) Close() error {
 	if err == nil && w.tmp != "" {
 		err = os.Rename(w.tmp, w.path)
 	}
-	w.closed = true
+	w.closed, w.closeErr = true, err
 	if w.err == nil {
 		w.err = errors.New("report closed")
 	}
 	return err
 }
-
-// Path is the report's final path.
-func (w *Writer) Path() string { return w.path }
 
 // Neutralize makes a cell that a spreadsheet would run as a formula inert, by prefixing it with
 // a quote (OWASP CSV injection guidance). Ordinary emails, names and links are left exact.

@@ -75,7 +75,8 @@ func (p *Plan) Settle(res *provision.Result) {
 
 // Record remembers a row that went through ok, once it is reported (a row recorded but not
 // reported would never be mailed its link). A row skipped because an interrupted run had
-// already done it is recorded too when the store lacks it: that run's last batch was lost.
+// already done it is recorded too when the store lacks it or holds older data: that run's last
+// batch was lost.
 // The error is the store's: the report is still right, and the next run sends again what
 // was not recorded.
 func (p *Plan) Record(res provision.Result) error {
@@ -86,7 +87,7 @@ func (p *Plan) Record(res provision.Result) error {
 	switch res.Status {
 	case provision.StatusOK:
 	case provision.StatusSkipped:
-		if _, found := p.Store.Get(key); found {
+		if e, found := p.Store.Get(key); found && e.Fingerprint == Fingerprint(res.Row.User) {
 			return nil
 		}
 	default:

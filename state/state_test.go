@@ -310,3 +310,27 @@ func TestBeforeCommit(t *testing.T) {
 		})
 	}
 }
+
+func TestRecordSkippedRowWithNewerData(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "state.db"), Options{Space: "sp"})
+	old := ana
+	old.Team = "Old team"
+	if err := s.Record(Key(old), Entry{Fingerprint: Fingerprint(old), At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	p := &Plan{Store: s, Now: time.Now()}
+	// The interrupted run sent the new team and reported it ok, but its state batch was lost.
+	skipped := provision.Result{Row: provision.Row{Line: 2, User: ana}, Status: provision.StatusSkipped, UserID: "u1"}
+	if err := p.Record(skipped); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := s.Get(Key(ana)); e.Fingerprint != Fingerprint(ana) {
+		t.Errorf("the state still holds the old data: the next run would send the row again")
+	}
+}
