@@ -44,29 +44,11 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	if err != nil {
 		return usagef("%v", err)
 	}
-	comma, err := o.comma()
+	reader, in, size, err := openReader(o, stdin)
 	if err != nil {
 		return err
 	}
-	mapping, err := provision.ParseMap(o.mapping)
-	if err != nil {
-		return usagef("%v", err)
-	}
-
-	in, size, err := openInput(o.input, stdin)
-	if err != nil {
-		return usagef("%v", err)
-	}
 	defer in.Close()
-	reader, err := provision.NewReader(in, provision.Options{Comma: comma, Map: mapping,
-		Defaults: provision.Defaults{Team: o.team, Locale: o.locale}})
-	if err != nil {
-		var he *provision.HeaderError
-		if errors.As(err, &he) {
-			return fmt.Errorf("%s: %w", o.input, err)
-		}
-		return fmt.Errorf("reading %s: %w", o.input, err)
-	}
 
 	unlock, err := report.Lock(o.reportPath)
 	if err != nil {
@@ -81,22 +63,10 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 		return err
 	}
 	defer closeState()
-	mode, done, err := reportMode(o, log)
+	w, done, err := openReport(o, log, links, plan != nil)
 	if err != nil {
 		return err
 	}
-	var reportOpts []report.Option
-	if plan != nil {
-		reportOpts = append(reportOpts, report.WithChange())
-	}
-	w, err := report.Create(o.reportPath, mode, links, reportOpts...)
-	if err != nil {
-		if errors.Is(err, report.ErrExists) {
-			return usagef("report %s exists: add --resume to continue that run, or --overwrite to replace it", o.reportPath)
-		}
-		return usagef("creating the report: %v", err)
-	}
-
 	if plan != nil {
 		plan.Store.BeforeCommit(w.Sync)
 	}
@@ -135,20 +105,74 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	// provisioned while its link is not in a report.
 	stateErr := closeState()
 	logSummary(log, sum, o.reportPath, waves.summary(), runErr)
+	return runOutcome(log, o.reportPath, sum, runErr, closeErr, stateErr)
+}
+
+// openReader opens the input and reads its header.
+func openReader(o *options, stdin io.Reader) (*provision.Reader, io.Closer, int64, error) {
+	comma, err := o.comma()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	mapping, err := provision.ParseMap(o.mapping)
+	if err != nil {
+		return nil, nil, 0, usagef("%v", err)
+	}
+	in, size, err := openInput(o.input, stdin)
+	if err != nil {
+		return nil, nil, 0, usagef("%v", err)
+	}
+	reader, err := provision.NewReader(in, provision.Options{Comma: comma, Map: mapping,
+		Defaults: provision.Defaults{Team: o.team, Locale: o.locale}})
+	if err != nil {
+		in.Close()
+		var he *provision.HeaderError
+		if errors.As(err, &he) {
+			return nil, nil, 0, fmt.Errorf("%s: %w", o.input, err)
+		}
+		return nil, nil, 0, fmt.Errorf("reading %s: %w", o.input, err)
+	}
+	return reader, in, size, nil
+}
+
+// openReport creates the report (beside the old one when resuming) and returns, with it, the
+// rows an earlier run already did.
+func openReport(o *options, log *slog.Logger, links report.Links, withChange bool) (*report.Writer, report.DoneSet, error) {
+	mode, done, err := reportMode(o, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	var opts []report.Option
+	if withChange {
+		opts = append(opts, report.WithChange())
+	}
+	w, err := report.Create(o.reportPath, mode, links, opts...)
+	if errors.Is(err, report.ErrExists) {
+		return nil, nil, usagef("report %s exists: add --resume to continue that run, or --overwrite to replace it", o.reportPath)
+	}
+	if err != nil {
+		return nil, nil, usagef("creating the report: %v", err)
+	}
+	return w, done, nil
+}
+
+// runOutcome turns how the run ended into the error for exitCode, logging what the operator must
+// know beyond the summary.
+func runOutcome(log *slog.Logger, reportPath string, sum provision.Summary, runErr, closeErr, stateErr error) error {
 	switch {
 	case runErr != nil:
 		// The run's own end comes first, but what failed while closing must not go unsaid.
 		if closeErr != nil {
-			log.Error("the report could not be closed", "report", o.reportPath, "error", closeErr.Error())
+			log.Error("the report could not be closed", "report", reportPath, "error", closeErr.Error())
 		}
 		if stateErr != nil {
 			log.Error("the state could not be saved; the next run will send again the rows not saved", "error", stateErr.Error())
 		}
 		switch {
 		case errors.Is(runErr, context.Canceled):
-			log.Warn("interrupted: rows not sent are not_attempted; run again with --resume to finish", "report", o.reportPath)
+			log.Warn("interrupted: rows not sent are not_attempted; run again with --resume to finish", "report", reportPath)
 		case errors.Is(runErr, provision.ErrInput):
-			log.Error("the report holds only the rows read before the input failed; fix the file and run again with --resume", "report", o.reportPath)
+			log.Error("the report holds only the rows read before the input failed; fix the file and run again with --resume", "report", reportPath)
 		}
 		return runErr
 	case closeErr != nil:
