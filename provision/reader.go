@@ -65,9 +65,10 @@ var ErrRecordTooLong = errors.New("a row longer than 1 MiB: is a quote left open
 // Reader streams rows from CSV input: one row in memory at a time, plus a 12-byte digest per
 // email and sub seen, for duplicate detection. It is not safe for concurrent use.
 //
-// Rows are read with encoding/csv directly rather than through gocsv's Unmarshaller: gocsv
-// drops the record of a row that fails to parse, so a ragged row could not be named by its
-// email, and it hides the field count that the width check below needs.
+// Rows are read with encoding/csv directly rather than through gocsv's Unmarshaller (which
+// reads our own, well-formed reports back for --resume): gocsv drops the record of a row that
+// fails to parse, so a ragged row could not be named by its email, and it hides the field
+// count that the width check below needs.
 type Reader struct {
 	// Header is the header row as found in the file.
 	Header []string

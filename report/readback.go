@@ -8,8 +8,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/gocarina/gocsv"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
@@ -60,49 +63,47 @@ func readInto(set DoneSet, path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	cr := csv.NewReader(io.LimitReader(f, end))
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err == io.EOF {
+	if end == 0 {
 		return nil
 	}
+	cr := csv.NewReader(io.LimitReader(f, end))
+	cr.FieldsPerRecord = -1
+	// The report is read by its header's names, so that its columns may move or grow (change).
+	um, err := gocsv.NewUnmarshaller(cr, reportLine{})
 	if err != nil {
 		return fmt.Errorf("%s: not a report of ideanote-provision: %w", path, err)
 	}
-	col := make(map[string]int)
-	for i, h := range header {
-		col[strings.TrimPrefix(h, "\ufeff")] = i
-	}
-	for _, need := range []string{"email", "sub", "status", "user_id", "session_token"} {
-		if _, ok := col[need]; !ok {
-			return fmt.Errorf("%s: not a report of ideanote-provision (no %s column); give another --report", path, need)
-		}
-	}
-	get := func(rec []string, name string) string {
-		i, ok := col[name]
-		if !ok || i >= len(rec) {
-			return ""
-		}
-		return unneutralize(rec[i])
+	if missing := slices.DeleteFunc(slices.Clone(um.MismatchedStructFields), func(c string) bool { return c == ChangeColumn || c == "finished_at" }); len(missing) > 0 {
+		return fmt.Errorf("%s: not a report of ideanote-provision (no %s column); give another --report", path, strings.Join(missing, ", "))
 	}
 	for {
-		rec, err := cr.Read()
+		v, err := um.Read()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		status := provision.Status(get(rec, "status"))
-		token := get(rec, "session_token")
+		l := v.(reportLine)
+		status, token := provision.Status(unneutralize(l.Status)), unneutralize(l.Token)
 		if (status != provision.StatusOK && status != provision.StatusSkipped) || token == "" {
 			continue
 		}
-		finished, _ := time.Parse(time.RFC3339, get(rec, "finished_at"))
-		u := provision.User{Email: get(rec, "email"), Sub: get(rec, "sub")}
-		set[Key(u)] = Done{UserID: get(rec, "user_id"), Token: token, Finished: finished, Change: get(rec, ChangeColumn)}
+		finished, _ := time.Parse(time.RFC3339, l.Finished)
+		u := provision.User{Email: unneutralize(l.Email), Sub: unneutralize(l.Sub)}
+		set[Key(u)] = Done{UserID: unneutralize(l.UserID), Token: token, Finished: finished, Change: l.Change}
 	}
+}
+
+// reportLine is what a resumed run reads of a report line.
+type reportLine struct {
+	Email    string `csv:"email"`
+	Sub      string `csv:"sub"`
+	Status   string `csv:"status"`
+	UserID   string `csv:"user_id"`
+	Token    string `csv:"session_token"`
+	Finished string `csv:"finished_at"`
+	Change   string `csv:"change"`
 }
 
 // lastNewline returns the length of f up to and including its last newline: what follows was
