@@ -195,3 +195,21 @@ func TestPacerSpacingSurvivesRateChanges(t *testing.T) {
 		prev, prevRate = slot, p.Rate()
 	}
 }
+
+// Slots are a little wider than 1/rate, never narrower, and not so wide that a run at the
+// server's limit loses more than its 3% (issue 5's pacing goal).
+func TestPacerMargin(t *testing.T) {
+	for _, rate := range []float64{1, 20, 100} {
+		p, _ := fakePacer(t, rate)
+		first := p.reserve()
+		var last time.Time
+		for range 100 {
+			last = p.reserve()
+		}
+		per := last.Sub(first) / 100
+		exact := time.Duration(float64(time.Second) / rate)
+		if per < exact || per > exact*102/100 {
+			t.Errorf("rate %v: slots %v apart, want between %v and 2%% more", rate, per, exact)
+		}
+	}
+}
