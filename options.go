@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/language"
-
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
@@ -221,11 +219,11 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		}
 	}
 	if o.locale != "" {
-		tag, err := language.Parse(o.locale)
+		canon, err := provision.CanonicalLocale(o.locale)
 		if err != nil {
 			return usagef("--locale %q is not a BCP 47 language tag (e.g. en, fr-FR)", o.locale)
 		}
-		o.locale = tag.String()
+		o.locale = canon
 	}
 	if err := checkBaseURL(o.baseURL); err != nil {
 		return err

@@ -58,11 +58,11 @@ func normalize(line int, u *User, d Defaults) error {
 		return &RowError{line, "email", msg}
 	}
 	if u.Locale != "" {
-		tag, err := language.Parse(u.Locale)
+		canon, err := CanonicalLocale(u.Locale)
 		if err != nil {
 			return &RowError{line, "locale", quote(u.Locale) + " is not a BCP 47 language tag (e.g. en, fr-FR)"}
 		}
-		u.Locale = tag.String()
+		u.Locale = canon
 	}
 	if u.AvatarURL != "" {
 		if msg := checkAvatar(u.AvatarURL); msg != "" {
@@ -70,6 +70,15 @@ func normalize(line int, u *User, d Defaults) error {
 		}
 	}
 	return nil
+}
+
+// CanonicalLocale returns the canonical form of a BCP 47 language tag, as it is sent.
+func CanonicalLocale(s string) (string, error) {
+	tag, err := language.Parse(s)
+	if err != nil {
+		return "", err
+	}
+	return tag.String(), nil
 }
 
 // isControl matches the control characters that no name, team or address holds; tabs and
