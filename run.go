@@ -312,8 +312,8 @@ func logSummary(log *slog.Logger, s provision.Summary, path string, changes []an
 func columnList(cols map[string]string) string {
 	var parts []string
 	for _, f := range provision.Fields {
-		if c, ok := cols[f]; ok {
-			parts = append(parts, f+"="+c)
+		if c, ok := cols[f.Name]; ok {
+			parts = append(parts, f.Name+"="+c)
 		}
 	}
 	return strings.Join(parts, " ")

@@ -70,14 +70,11 @@ type sessionRequest struct {
 	Data    sessionData `json:"data"`
 }
 
+// sessionData is the request's data object: the user's fields, under their JSON names, and the
+// owner's token.
 type sessionData struct {
-	Email     string `json:"email"`
-	APIToken  string `json:"apiToken"`
-	Sub       string `json:"sub,omitempty"`
-	Name      string `json:"name,omitempty"`
-	AvatarURL string `json:"avatarUrl,omitempty"`
-	Team      string `json:"team,omitempty"`
-	Locale    string `json:"locale,omitempty"`
+	User
+	APIToken string `json:"apiToken"`
 }
 
 type sessionResponse struct {
@@ -91,10 +88,7 @@ type sessionResponse struct {
 // Encode returns the request body for u. Empty optional fields are left out, so that an
 // upsert never blanks what the workspace already holds.
 func (c *Client) Encode(u User) ([]byte, error) {
-	return json.Marshal(sessionRequest{SpaceID: c.SpaceID, Kind: "CUSTOM", Data: sessionData{
-		Email: u.Email, APIToken: c.APIToken, Sub: u.Sub, Name: u.Name,
-		AvatarURL: u.AvatarURL, Team: u.Team, Locale: u.Locale,
-	}})
+	return json.Marshal(sessionRequest{SpaceID: c.SpaceID, Kind: "CUSTOM", Data: sessionData{User: u, APIToken: c.APIToken}})
 }
 
 // Upsert creates or updates u and returns its session.

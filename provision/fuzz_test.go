@@ -83,10 +83,10 @@ func checkInput(t *testing.T, data []byte, comma rune, opts Options) {
 func checkRow(t *testing.T, row Row) {
 	t.Helper()
 	u := row.User
-	for i := range numFields {
-		v := *field(&u, i)
+	for _, f := range Fields {
+		v := *f.Of(&u)
 		if !utf8.ValidString(v) || len(v) > MaxFieldBytes+len("…") || v != strings.TrimSpace(v) {
-			t.Fatalf("row %d: %s = %q: not trimmed, valid UTF-8 and clipped", row.Line, Fields[i], v)
+			t.Fatalf("row %d: %s = %q: not trimmed, valid UTF-8 and clipped", row.Line, f.Name, v)
 		}
 	}
 	if row.Err != nil {

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -34,9 +32,6 @@ var aliases = map[string]string{
 	"locale": "locale", "language": "locale",
 	"avatar": "avatar", "avatarurl": "avatar", "photo": "avatar",
 }
-
-// Fields are the canonical names of the input columns.
-var Fields = []string{"email", "sub", "name", "team", "locale", "avatar"}
 
 // normHeader folds a header name for matching: lower case, without spaces, '_' and '-'.
 func normHeader(s string) string {
@@ -81,18 +76,11 @@ type Reader struct {
 
 	csv      *csv.Reader
 	guard    *recordGuard
-	index    [numFields]int // column of each field of Fields, -1 when absent
-	named    int            // header cells up to the last one with a name
+	index    [len(Fields)]int // column of each field of Fields, -1 when absent
+	named    int              // header cells up to the last one with a name
 	lastLine int
 	defaults Defaults
 	seen     seenKeys
-}
-
-const numFields = 6
-
-// field returns the User field of Fields[i].
-func field(u *User, i int) *string {
-	return [numFields]*string{&u.Email, &u.Sub, &u.Name, &u.Team, &u.Locale, &u.AvatarURL}[i]
 }
 
 // NewReader reads the header row of in and returns a Reader positioned on the first data row.
@@ -155,7 +143,7 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 	}
 	for i, f := range canon {
 		if f != "" {
-			r.index[slices.Index(Fields, f)] = i
+			r.index[FieldIndex(f)] = i
 		}
 		if strings.TrimSpace(header[i]) != "" {
 			r.named = i + 1
@@ -223,9 +211,8 @@ func ParseMap(s string) (map[string]string, error) {
 		if field == "avatarurl" {
 			field = "avatar"
 		}
-		known := sort.SearchStrings(sortedFields, field)
-		if known == len(sortedFields) || sortedFields[known] != field {
-			return nil, fmt.Errorf("--map: unknown field %q (fields: %s)", field, strings.Join(Fields, ", "))
+		if FieldIndex(field) < 0 {
+			return nil, fmt.Errorf("--map: unknown field %q (fields: %s)", field, strings.Join(FieldNames(), ", "))
 		}
 		if _, dup := m[field]; dup {
 			return nil, fmt.Errorf("--map: field %q given twice", field)
@@ -234,12 +221,6 @@ func ParseMap(s string) (map[string]string, error) {
 	}
 	return m, nil
 }
-
-var sortedFields = func() []string {
-	s := append([]string(nil), Fields...)
-	sort.Strings(s)
-	return s
-}()
 
 // Read returns the next row. Rows that cannot be sent come back with Row.Err set and a nil
 // error; the error is io.EOF at the end, or a read failure that ends the input.
@@ -270,7 +251,7 @@ func (r *Reader) Read() (Row, error) {
 		row := Row{Line: line}
 		for f, i := range r.index {
 			if i >= 0 && i < len(rec) {
-				*field(&row.User, f) = rec[i]
+				*Fields[f].Of(&row.User) = rec[i]
 			}
 		}
 		row.Err = normalize(line, &row.User, r.defaults)

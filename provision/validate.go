@@ -26,22 +26,22 @@ type Defaults struct {
 // that an invalid row can be shown in the report and the log as it was, without its bad bytes.
 func normalize(line int, u *User, d Defaults) error {
 	var first error
-	for i := range numFields {
-		v := field(u, i)
+	for _, f := range Fields {
+		v := f.Of(u)
 		if !utf8.ValidString(*v) {
 			*v = strings.ToValidUTF8(*v, "\uFFFD")
 			if first == nil {
-				first = &RowError{line, Fields[i], "not valid UTF-8 (Latin-1 or Windows-1252?): save the file as \"CSV UTF-8\""}
+				first = &RowError{line, f.Name, "not valid UTF-8 (Latin-1 or Windows-1252?): save the file as \"CSV UTF-8\""}
 			}
 		}
 		*v = strings.TrimSpace(*v)
 		if strings.IndexFunc(*v, isControl) >= 0 && first == nil {
-			first = &RowError{line, Fields[i], "holds a control character (a NUL or similar): the cell is corrupt"}
+			first = &RowError{line, f.Name, "holds a control character (a NUL or similar): the cell is corrupt"}
 		}
 		if len(*v) > MaxFieldBytes {
 			*v = clip(*v, MaxFieldBytes)
 			if first == nil {
-				first = &RowError{line, Fields[i], "longer than 1024 bytes"}
+				first = &RowError{line, f.Name, "longer than 1024 bytes"}
 			}
 		}
 	}
@@ -186,6 +186,3 @@ func (s *seenKeys) add(k keyHash, line int) {
 	b := s.bucket(k)
 	*b = append(*b, seenEntry{k, int32(line)})
 }
-
-// EmailKey is the form in which emails are compared: lower case.
-func EmailKey(email string) string { return strings.ToLower(email) }

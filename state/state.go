@@ -44,12 +44,7 @@ type Entry struct {
 
 // Key is how a user is known in the store: its sub, else its lower-cased email, as the
 // endpoint's upsert finds users.
-func Key(u provision.User) string {
-	if u.Sub != "" {
-		return "sub:" + u.Sub
-	}
-	return "email:" + provision.EmailKey(u.Email)
-}
+func Key(u provision.User) string { return u.Key() }
 
 // Fingerprint is a hash of the fields of u that are sent. The reader has already trimmed them
 // and put the locale in canonical form, so two rows that send the same request have the same
@@ -58,7 +53,8 @@ func Fingerprint(u provision.User) string {
 	h := sha256.New()
 	h.Write([]byte("v1"))
 	var n [binary.MaxVarintLen64]byte
-	for _, f := range []string{u.Email, u.Sub, u.Name, u.Team, u.Locale, u.AvatarURL} {
+	for _, field := range provision.Fields {
+		f := *field.Of(&u)
 		// Length-prefixed, so that no two different users hash the same bytes.
 		h.Write(n[:binary.PutUvarint(n[:], uint64(len(f)))])
 		h.Write([]byte(f))

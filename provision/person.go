@@ -2,17 +2,68 @@ package provision
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
-// User is one person as sent to the session endpoint. Empty fields are left out of the request.
+// User is one person, with the fields of the session endpoint under the endpoint's own JSON
+// names. Empty fields are left out of a request, so that an upsert never blanks a field that the
+// workspace already holds.
 type User struct {
-	Email     string
-	Sub       string
-	Name      string
-	Team      string
-	Locale    string
-	AvatarURL string
+	Email     string `json:"email"`
+	Sub       string `json:"sub,omitempty"`
+	Name      string `json:"name,omitempty"`
+	AvatarURL string `json:"avatarUrl,omitempty"`
+	Team      string `json:"team,omitempty"`
+	Locale    string `json:"locale,omitempty"`
+}
+
+// Field is one field of a User: the name of its column and where a User holds it.
+type Field struct {
+	Name string // column name in the input (before aliases) and in the report
+	Of   func(*User) *string
+}
+
+// Fields lists the fields of a User once, in column order, for every format that reads or
+// writes them: the input's columns, the state's fingerprint, the report.
+var Fields = [...]Field{
+	{"email", func(u *User) *string { return &u.Email }},
+	{"sub", func(u *User) *string { return &u.Sub }},
+	{"name", func(u *User) *string { return &u.Name }},
+	{"team", func(u *User) *string { return &u.Team }},
+	{"locale", func(u *User) *string { return &u.Locale }},
+	{"avatar", func(u *User) *string { return &u.AvatarURL }},
+}
+
+// FieldIndex returns the index in Fields of the field called name, or -1.
+func FieldIndex(name string) int {
+	for i, f := range Fields {
+		if f.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// FieldNames returns the names of Fields, in order.
+func FieldNames() []string {
+	names := make([]string, len(Fields))
+	for i, f := range Fields {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// EmailKey is the form in which emails are compared: lower case.
+func EmailKey(email string) string { return strings.ToLower(email) }
+
+// Key is how the session endpoint finds an existing user: by sub when there is one, else by
+// email, compared without case. Two rows with the same Key upsert the same person.
+func (u User) Key() string {
+	if u.Sub != "" {
+		return "sub:" + u.Sub
+	}
+	return "email:" + EmailKey(u.Email)
 }
 
 // Row is one data row of the input: where it stood, what it holds, and why it cannot be sent.
@@ -25,7 +76,7 @@ type Row struct {
 // Status is the outcome of one row, as written in the report's status column.
 type Status string
 
-// The statuses of SPEC.md.
+// The statuses a row can end with.
 const (
 	StatusOK           Status = "ok"            // upserted, session token issued
 	StatusFailed       Status = "failed"        // sent, and the API or the network refused it
