@@ -6,8 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
@@ -122,7 +121,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	}
 	fs.StringVar(&o.spaceID, "space-id", env("IDEANOTE_SPACE_ID", ""), "workspace `id` (env IDEANOTE_SPACE_ID)")
 	fs.StringVar(&o.tokenFile, "api-token-file", "", "read the owner API token from `file` instead of IDEANOTE_API_TOKEN")
-	fs.StringVar(&o.baseURL, "base-url", env("IDEANOTE_BASE_URL", provision.DefaultBaseURL), "API root `URL`; http:// only for loopback hosts (env IDEANOTE_BASE_URL)")
+	fs.StringVar(&o.baseURL, "base-url", env("IDEANOTE_BASE_URL", ideanote.DefaultBaseURL), "API root `URL`; http:// only for loopback hosts (env IDEANOTE_BASE_URL)")
 	fs.StringVar(&o.subdomain, "subdomain", env("IDEANOTE_SUBDOMAIN", ""), "web-app links on `name`.ideanote.io (env IDEANOTE_SUBDOMAIN)")
 	fs.StringVar(&o.webAppURL, "webapp-url", "", "web-app root `URL` for a custom domain, instead of --subdomain")
 	fs.StringVar(&o.widgetURL, "widget-url", "", "full-page widget `link` to extend with each session token")
@@ -225,8 +224,8 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		}
 		o.locale = canon
 	}
-	if err := checkBaseURL(o.baseURL); err != nil {
-		return err
+	if err := ideanote.CheckBaseURL(o.baseURL); err != nil {
+		return usagef("--base-url %v", err)
 	}
 	switch {
 	case math.IsNaN(o.rate) || math.IsInf(o.rate, 0) || o.rate < 0 || (o.rate > 0 && o.rate < provision.Floor):
@@ -275,23 +274,4 @@ func (o *options) comma() (rune, error) {
 		return rune(o.delimiter[0]), nil
 	}
 	return 0, usagef("--delimiter must be , ; \\t or auto, not %s", strconv.Quote(o.delimiter))
-}
-
-// checkBaseURL allows https anywhere and plain http only on loopback, where nothing can listen in.
-func checkBaseURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return usagef("--base-url %q is not an absolute URL", s)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		host := u.Hostname()
-		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
-			return nil
-		}
-		return usagef("--base-url %s: plain http would send the API token in clear; use https (http is allowed only for loopback test servers)", u.Redacted())
-	}
-	return usagef("--base-url %s: expected https://", u.Redacted())
 }

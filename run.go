@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/report"
 	"github.com/ideanote-provision/ideanote-provision/state"
 )
@@ -78,7 +79,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	})()
 	rowLog := rowLogger{log: log}
 	waves := &waveRecorder{plan: plan, log: log, changes: make(map[string]int)}
-	job := &provision.Job{Reader: reader, Pool: pool, DryRun: o.dryRun, Skip: skipper(done, plan),
+	job := &provision.Job{Source: reader, Pool: pool, DryRun: o.dryRun, Skip: skipper(done, plan),
 		Emit: func(res provision.Result) error {
 			waves.settle(&res)
 			if !(o.onlyChanges && res.Change == state.Unchanged) {
@@ -104,7 +105,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	// The state is committed after the report is synced: a row must never be remembered as
 	// provisioned while its link is not in a report.
 	stateErr := closeState()
-	logSummary(log, sum, o.reportPath, waves.summary(), runErr)
+	logSummary(log, sum, reader.Blank, o.reportPath, waves.summary(), runErr)
 	return runOutcome(log, o.reportPath, sum, runErr, closeErr, stateErr)
 }
 
@@ -216,7 +217,7 @@ func newPool(o *options, httpClient *http.Client) *provision.Pool {
 		httpClient = &http.Client{Transport: t}
 	}
 	return &provision.Pool{
-		Client: &provision.Client{BaseURL: o.baseURL, SpaceID: o.spaceID, APIToken: o.apiToken,
+		Endpoint: &ideanote.Client{BaseURL: o.baseURL, SpaceID: o.spaceID, APIToken: o.apiToken,
 			HTTPClient: httpClient, UserAgent: "ideanote-provision/" + versionString()},
 		Pacer:       provision.NewPacer(o.rate, o.burst),
 		Concurrency: o.concurrency,
@@ -279,7 +280,7 @@ func (l *rowLogger) record(res provision.Result) {
 
 // logSummary logs the one line that sums up a run: "done", or how it ended otherwise; changes,
 // when not nil, is the change counts of --state.
-func logSummary(log *slog.Logger, s provision.Summary, path string, changes []any, runErr error) {
+func logSummary(log *slog.Logger, s provision.Summary, blank int, path string, changes []any, runErr error) {
 	args := []any{"report", path, "rows", s.Rows}
 	for _, st := range []provision.Status{provision.StatusOK, provision.StatusSkipped, provision.StatusUnchanged,
 		provision.StatusValid, provision.StatusFailed, provision.StatusInvalid, provision.StatusNotAttempted} {
@@ -294,7 +295,7 @@ func logSummary(log *slog.Logger, s provision.Summary, path string, changes []an
 	if secs := s.Elapsed.Seconds(); secs > 0 {
 		rate = float64(s.Attempts) / secs
 	}
-	args = append(args, "attempts", s.Attempts, "throttled_429", s.Throttled, "blank_rows", s.Blank,
+	args = append(args, "attempts", s.Attempts, "throttled_429", s.Throttled, "blank_rows", blank,
 		"elapsed", s.Elapsed.Round(time.Millisecond).String(), "requests_per_sec", fmt.Sprintf("%.2f", rate))
 	switch {
 	case errors.Is(runErr, context.Canceled):

@@ -219,41 +219,6 @@ func TestTokenFileReadableByOthers(t *testing.T) {
 	}
 }
 
-func TestBaseURL(t *testing.T) {
-	tests := []struct {
-		url string
-		ok  bool
-	}{
-		{"https://api.ideanote.io", true},
-		{"http://127.0.0.1:8080", true},
-		{"http://localhost:8080", true},
-		{"http://[::1]:8080", true},
-		{"http://api.ideanote.io", false},
-		{"http://localhost.example.com", false},
-		{"http://127.0.0.1.example.com", false},
-		{"http://10.0.0.1", false},
-		{"ftp://api.ideanote.io", false},
-		{"api.ideanote.io", false},
-		{"http://user:" + secret + "@api.example.com", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.url, func(t *testing.T) {
-			err := checkBaseURL(tt.url)
-			if (err == nil) != tt.ok {
-				t.Fatalf("checkBaseURL(%q) = %v, want ok %v", tt.url, err, tt.ok)
-			}
-			if err != nil {
-				if code := exitCode(err, new(bytes.Buffer)); code != exitUsage {
-					t.Errorf("exit %d, want %d", code, exitUsage)
-				}
-				if strings.Contains(err.Error(), secret) {
-					t.Errorf("error shows the password: %v", err)
-				}
-			}
-		})
-	}
-}
-
 // TestLinksWithOddTokens checks that a session token with URL-special characters comes back
 // whole from the links of the report.
 func TestLinksWithOddTokens(t *testing.T) {
