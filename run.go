@@ -18,22 +18,6 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/state"
 )
 
-// run is the whole program but for the process: arguments in, an error for exitCode out.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "demo" {
-		return runDemo(ctx, args[1:], stdout, stderr)
-	}
-	o, err := parseOptions(args, os.Getenv, stderr)
-	if errors.Is(err, errVersion) {
-		fmt.Fprintln(stdout, "ideanote-provision", versionString())
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return execute(ctx, o, stdin, stderr, nil)
-}
-
 // execute runs the job described by o. httpClient, when not nil, replaces the default
 // transport (the demo's fake server).
 func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer, httpClient *http.Client) error {
@@ -158,28 +142,32 @@ func openReport(o *options, log *slog.Logger, links report.Links, withChange boo
 }
 
 // runOutcome turns how the run ended into the error for exitCode, logging what the operator must
-// know beyond the summary.
+// know beyond the summary. A report or state that could not be written wins over every other
+// outcome: the operator must know that the report may not say everything.
 func runOutcome(log *slog.Logger, reportPath string, sum provision.Summary, runErr, closeErr, stateErr error) error {
+	var incomplete []error
+	if errors.Is(runErr, provision.ErrEmit) {
+		incomplete = append(incomplete, runErr)
+	}
+	if closeErr != nil {
+		log.Error("the report could not be closed: its last lines may be missing", "report", reportPath, "error", closeErr.Error())
+		incomplete = append(incomplete, fmt.Errorf("closing the report %s: %w", reportPath, closeErr))
+	}
+	if stateErr != nil {
+		log.Error("the state could not be saved: the next run will send again the rows not saved", "error", stateErr.Error())
+		incomplete = append(incomplete, fmt.Errorf("saving the state: %w", stateErr))
+	}
 	switch {
+	case errors.Is(runErr, context.Canceled):
+		log.Warn("interrupted: rows not sent are not_attempted; run again with --resume to finish", "report", reportPath)
+	case errors.Is(runErr, provision.ErrInput):
+		log.Error("the report holds only the rows read before the input failed; fix the file and run again with --resume", "report", reportPath)
+	}
+	switch {
+	case len(incomplete) > 0:
+		return fmt.Errorf("%w: %w", errIncomplete, errors.Join(incomplete...))
 	case runErr != nil:
-		// The run's own end comes first, but what failed while closing must not go unsaid.
-		if closeErr != nil {
-			log.Error("the report could not be closed", "report", reportPath, "error", closeErr.Error())
-		}
-		if stateErr != nil {
-			log.Error("the state could not be saved; the next run will send again the rows not saved", "error", stateErr.Error())
-		}
-		switch {
-		case errors.Is(runErr, context.Canceled):
-			log.Warn("interrupted: rows not sent are not_attempted; run again with --resume to finish", "report", reportPath)
-		case errors.Is(runErr, provision.ErrInput):
-			log.Error("the report holds only the rows read before the input failed; fix the file and run again with --resume", "report", reportPath)
-		}
 		return runErr
-	case closeErr != nil:
-		return fmt.Errorf("closing the report: %w", closeErr)
-	case stateErr != nil:
-		return fmt.Errorf("%v: the report is complete, but the next run will send again the rows not saved", stateErr)
 	case sum.Failed():
 		return errRowsFailed
 	}

@@ -13,6 +13,10 @@ import (
 // no result.
 var ErrInput = errors.New("the input could not be read to the end")
 
+// ErrEmit ends a run whose results could not be written (the report's disk is full): what was
+// reported before it may be all there is.
+var ErrEmit = errors.New("the results could not be written")
+
 // Source yields the rows of an input in order: a Row with Err set for a row that cannot be sent
 // (it is reported invalid), io.EOF at the end; any other error ends the input. provision/input
 // has the CSV and Excel sources.
@@ -92,7 +96,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	sum.Elapsed = time.Since(start)
 	switch {
 	case emitErr != nil:
-		return sum, fmt.Errorf("writing the report: %w", emitErr)
+		return sum, fmt.Errorf("%w: %w", ErrEmit, emitErr)
 	case readErr != nil && !errors.Is(readErr, context.Canceled):
 		return sum, readErr
 	case poolErr != nil:
