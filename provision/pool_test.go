@@ -281,20 +281,20 @@ func TestPoolInterrupt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
 			srv := provisiontest.NewUnstartedServer()
 			srv.Latency = tt.latency
+			srv.Intercept = func(n int, _ *provisiontest.Request) *provisiontest.Reply {
+				if n == 2 {
+					cancel() // the interrupt comes while both workers' requests are in flight
+				}
+				return nil
+			}
 			srv.Start()
 			defer srv.Close()
 			p, _, _ := testPool(t, srv)
 			p.Concurrency, p.Timeout = 2, tt.timeout
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			go func() {
-				for len(srv.Requests()) < 2 {
-					time.Sleep(time.Millisecond)
-				}
-				cancel()
-			}()
 			start := time.Now()
 			res, err := runPool(t, ctx, p, testRows(8))
 			if err != nil {
