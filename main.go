@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
@@ -73,7 +74,7 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.Is(err, provision.ErrAborted), errors.Is(err, report.ErrLocked), errors.Is(err, provision.ErrInput):
+	case errors.Is(err, provision.ErrAborted), errors.Is(err, lock.ErrLocked), errors.Is(err, provision.ErrInput):
 		fmt.Fprintln(stderr, "ideanote-provision:", err)
 		return exitAborted
 	}

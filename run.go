@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/report"
@@ -35,9 +36,9 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	}
 	defer in.Close()
 
-	unlock, err := report.Lock(o.reportPath)
+	unlock, err := lock.Lock(o.reportPath)
 	if err != nil {
-		if errors.Is(err, report.ErrLocked) {
+		if errors.Is(err, lock.ErrLocked) {
 			return err
 		}
 		return usagef("--report: %v", err) // a folder that is not there or not writable

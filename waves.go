@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
 	"github.com/ideanote-provision/ideanote-provision/state"
@@ -19,7 +20,7 @@ func openState(o *options) (*state.Plan, func() error, error) {
 		return nil, func() error { return nil }, nil
 	}
 	// The lock file beside the state keeps two runs with different reports off one state.
-	unlock, err := report.Lock(o.statePath)
+	unlock, err := lock.Lock(o.statePath)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -27,7 +28,7 @@ func openState(o *options) (*state.Plan, func() error, error) {
 	if err != nil {
 		unlock()
 		if errors.Is(err, state.ErrLocked) {
-			return nil, nil, fmt.Errorf("%w: %v", report.ErrLocked, err)
+			return nil, nil, fmt.Errorf("%w: %v", lock.ErrLocked, err)
 		}
 		return nil, nil, usagef("--state: %v", err)
 	}
