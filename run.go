@@ -63,16 +63,17 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 		log.Warn("interrupted: finishing the requests in flight and writing the report; interrupt again to exit at once")
 	})()
 	rowLog := rowLogger{log: log}
-	waves := &waveRecorder{plan: plan, log: log, changes: make(map[string]int)}
-	job := &provision.Job{Source: reader, Pool: pool, DryRun: o.dryRun, Skip: skipper(done, plan),
+	job := &provision.Job{Source: reader, Pool: pool, DryRun: o.dryRun, Skip: plan.Skipper(done.Skip),
 		Emit: func(res provision.Result) error {
-			waves.settle(&res)
-			if !(o.onlyChanges && res.Change == state.Unchanged) {
+			plan.Settle(&res)
+			if plan.Reports(res) {
 				if err := w.Write(res); err != nil {
 					return err
 				}
 			}
-			waves.record(res)
+			if err := plan.Record(res); err != nil {
+				log.Error("the state cannot be saved; the run goes on, and the next run will send the rows not saved again", "error", err.Error())
+			}
 			prog.add(res)
 			rowLog.record(res)
 			return nil
@@ -90,7 +91,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	// The state is committed after the report is synced: a row must never be remembered as
 	// provisioned while its link is not in a report.
 	stateErr := closeState()
-	logSummary(log, sum, reader.Blank, o.reportPath, waves.summary(), runErr)
+	logSummary(log, sum, reader.Blank, o.reportPath, plan.Changes(), runErr)
 	return runOutcome(log, o.reportPath, sum, runErr, closeErr, stateErr)
 }
 
@@ -269,7 +270,7 @@ func (l *rowLogger) record(res provision.Result) {
 
 // logSummary logs the one line that sums up a run: "done", or how it ended otherwise; changes,
 // when not nil, is the change counts of --state.
-func logSummary(log *slog.Logger, s provision.Summary, blank int, path string, changes []any, runErr error) {
+func logSummary(log *slog.Logger, s provision.Summary, blank int, path string, changes map[string]int, runErr error) {
 	args := []any{"report", path, "rows", s.Rows}
 	for _, st := range []provision.Status{provision.StatusOK, provision.StatusSkipped, provision.StatusUnchanged,
 		provision.StatusValid, provision.StatusFailed, provision.StatusInvalid, provision.StatusNotAttempted} {
@@ -278,7 +279,8 @@ func logSummary(log *slog.Logger, s provision.Summary, blank int, path string, c
 		}
 	}
 	if changes != nil {
-		args = append(args, slog.Group("change", changes...))
+		args = append(args, slog.Group("change", state.New, changes[state.New], state.Changed, changes[state.Changed],
+			state.Unchanged, changes[state.Unchanged], state.Refreshed, changes[state.Refreshed]))
 	}
 	rate := 0.0
 	if secs := s.Elapsed.Seconds(); secs > 0 {
