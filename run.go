@@ -125,9 +125,18 @@ func openReader(o *options, stdin io.Reader) (*provision.Reader, io.Closer, int6
 // openReport creates the report (beside the old one when resuming) and returns, with it, the
 // rows an earlier run already did.
 func openReport(o *options, log *slog.Logger, links report.Links, withChange bool) (*report.Writer, report.DoneSet, error) {
-	mode, done, err := reportMode(o, log)
+	mode, err := report.ModeFor(o.reportPath, o.resume, o.overwrite)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, usagef("%w", err)
+	}
+	var done report.DoneSet
+	if mode == report.Resume {
+		if done, err = report.ReadBack(o.reportPath); err != nil {
+			return nil, nil, usagef("--resume: %w", err)
+		}
+		if len(done) == 0 {
+			log.Info("--resume: no ok rows in an earlier report; every row will be sent", "report", o.reportPath)
+		}
 	}
 	var opts []report.Option
 	if withChange {
@@ -174,27 +183,6 @@ func runOutcome(log *slog.Logger, reportPath string, sum provision.Summary, runE
 		return errRowsFailed
 	}
 	return nil
-}
-
-// reportMode decides how the report is opened and reads back what a resumed run keeps.
-func reportMode(o *options, log *slog.Logger) (report.Mode, report.DoneSet, error) {
-	switch {
-	case o.overwrite:
-		return report.Overwrite, nil, nil
-	case o.resume:
-		done, err := report.ReadBack(o.reportPath)
-		if err != nil {
-			return 0, nil, usagef("--resume: %v", err)
-		}
-		if len(done) == 0 {
-			log.Info("--resume: no ok rows in an earlier report; every row will be sent", "report", o.reportPath)
-		}
-		return report.Resume, done, nil
-	}
-	if _, err := os.Stat(report.TempPath(o.reportPath)); err == nil {
-		return 0, nil, usagef("%s is left from an interrupted --resume: add --resume to finish it, or --overwrite to start again", report.TempPath(o.reportPath))
-	}
-	return report.New, nil, nil
 }
 
 func newPool(o *options, httpClient *http.Client) *provision.Pool {
