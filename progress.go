@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -18,20 +22,39 @@ import (
 // progressLogEvery is how often a run without a terminal logs its progress.
 const progressLogEvery = 30 * time.Second
 
+// acceptedWindow is how far back "the rate the server is accepting now" looks.
+const acceptedWindow = 10 * time.Second
+
 // progress shows how far the run is: a bar on a terminal, a log line every 30 s otherwise.
+//
+// The rate and the time left count only rows that were sent: rows skipped on --resume, unchanged
+// rows and invalid rows take no time, and counting them made the end look much nearer than it was.
 type progress struct {
-	bar   *progressbar.ProgressBar
-	log   *slog.Logger
-	done  atomic.Int64
-	ok    atomic.Int64
-	total atomic.Int64 // estimated data rows, 0 while unknown
-	start time.Time
-	stop  chan struct{}
-	wg    sync.WaitGroup
+	bar       *progressbar.ProgressBar
+	w         io.Writer // where the bar is drawn
+	log       *slog.Logger
+	throttles func() int // 429 answers so far
+	now       func() time.Time
+	start     time.Time
+	stop      chan struct{}
+	wg        sync.WaitGroup
+
+	mu       sync.Mutex
+	done     int64       // rows with a result
+	ok       int64       // of which a success
+	sent     int64       // of which at least one request went out
+	total    int64       // estimated data rows, 0 while unknown
+	accepted []time.Time // when recent 2xx results came, oldest first, within acceptedWindow
+	lastDesc time.Time
+	invalid  []int // the first maxListedRows invalid rows, for the closing lines
 }
 
-func newProgress(mode string, stderr io.Writer, log *slog.Logger, input string, size int64) *progress {
-	p := &progress{log: log, start: time.Now(), stop: make(chan struct{})}
+// maxListedRows is how many invalid rows the closing lines name.
+const maxListedRows = 8
+
+func newProgress(mode string, stderr io.Writer, log *slog.Logger, input string, size int64, throttles func() int) *progress {
+	p := &progress{log: log, w: stderr, throttles: throttles, now: time.Now, stop: make(chan struct{})}
+	p.start = p.now()
 	f, isFile := stderr.(*os.File)
 	useBar := mode == "always" || (mode == "auto" && isFile && term.IsTerminal(int(f.Fd())))
 	if mode != "never" && useBar {
@@ -39,11 +62,13 @@ func newProgress(mode string, stderr io.Writer, log *slog.Logger, input string, 
 			progressbar.OptionSetWriter(stderr),
 			progressbar.OptionSetDescription("provisioning"),
 			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("rows"),
-			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetPredictTime(false), // its ETA would count skipped rows; ours is in the description
 			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
+			progressbar.OptionShowDescriptionAtLineEnd(),
+			progressbar.OptionSetRenderBlankState(true),
+			// No spinner goroutine: it would draw on its own (and outlive the bar, which
+			// stops it only on Finish); the bar is redrawn as rows arrive.
+			progressbar.OptionSetSpinnerChangeInterval(0),
 		)
 	}
 	// Counting the rows reads the file a second time, beside the run, so that it never delays
@@ -80,20 +105,85 @@ func (p *progress) count(name string) {
 	if lines > 0 {
 		lines-- // the header
 	}
-	p.total.Store(lines)
+	p.mu.Lock()
+	p.total = lines
+	p.mu.Unlock()
 	if p.bar != nil {
 		p.bar.ChangeMax64(lines)
 	}
 }
 
 func (p *progress) add(res provision.Result) {
-	p.done.Add(1)
+	now := p.now()
+	p.mu.Lock()
+	p.done++
 	if res.Status.Success() {
-		p.ok.Add(1)
+		p.ok++
 	}
+	if res.Attempts > 0 {
+		p.sent++
+	}
+	if res.Status == provision.StatusOK {
+		p.accepted = append(p.accepted, now)
+	}
+	if res.Status == provision.StatusInvalid && len(p.invalid) < maxListedRows {
+		p.invalid = append(p.invalid, res.Row.Line)
+	}
+	desc := ""
+	if p.bar != nil && now.Sub(p.lastDesc) >= 250*time.Millisecond {
+		p.lastDesc = now
+		desc = p.describe(now)
+	}
+	p.mu.Unlock()
 	if p.bar != nil {
+		if desc != "" {
+			p.bar.Describe(desc)
+		}
 		p.bar.Add(1)
 	}
+}
+
+// acceptedRate is the rate of ok rows over the last acceptedWindow. p.mu is held.
+func (p *progress) acceptedRate(now time.Time) float64 {
+	cut := 0
+	for cut < len(p.accepted) && now.Sub(p.accepted[cut]) > acceptedWindow {
+		cut++
+	}
+	p.accepted = p.accepted[cut:]
+	// Under a second of history, a handful of answers would read as a rate of hundreds.
+	window := max(min(acceptedWindow, now.Sub(p.start)), time.Second)
+	return float64(len(p.accepted)) / window.Seconds()
+}
+
+// left estimates the time to finish from the rows still to come and the rate at which rows
+// were sent; false while there is nothing to go on. p.mu is held.
+func (p *progress) left(now time.Time) (time.Duration, bool) {
+	elapsed := now.Sub(p.start)
+	if p.total <= 0 || p.sent == 0 || p.done >= p.total || elapsed <= 0 {
+		return 0, false
+	}
+	perRow := elapsed / time.Duration(p.sent)
+	return perRow * time.Duration(p.total-p.done), true
+}
+
+// describe is what the bar shows beside the count. p.mu is held.
+func (p *progress) describe(now time.Time) string {
+	s := fmt.Sprintf("%.2f/s accepted", p.acceptedRate(now))
+	if p.throttles != nil {
+		s += fmt.Sprintf(", %d throttled (429)", p.throttles())
+	}
+	if d, ok := p.left(now); ok {
+		s += ", about " + roundLeft(d) + " left"
+	}
+	return s
+}
+
+// roundLeft rounds a time left to what a person reads: seconds under two minutes, minutes after.
+func roundLeft(d time.Duration) string {
+	if d < 2*time.Minute {
+		return d.Round(time.Second).String()
+	}
+	return d.Round(time.Minute).String()
 }
 
 func (p *progress) logLoop() {
@@ -104,13 +194,16 @@ func (p *progress) logLoop() {
 		case <-p.stop:
 			return
 		case <-t.C:
-			done := p.done.Load()
-			elapsed := time.Since(p.start)
-			args := []any{"rows_done", done, "ok", p.ok.Load(), "rows_per_sec", float64(done) / elapsed.Seconds()}
-			if total := p.total.Load(); total > 0 && done > 0 && done < total {
-				eta := time.Duration(float64(elapsed) / float64(done) * float64(total-done))
-				args = append(args, "rows_total_est", total, "eta", eta.Round(time.Second).String())
+			now := p.now()
+			p.mu.Lock()
+			args := []any{"rows_done", p.done, "ok", p.ok, "accepted_per_sec", fmt.Sprintf("%.2f", p.acceptedRate(now))}
+			if p.throttles != nil {
+				args = append(args, "throttled_429", p.throttles())
 			}
+			if d, ok := p.left(now); ok {
+				args = append(args, "rows_total_est", p.total, "eta", roundLeft(d))
+			}
+			p.mu.Unlock()
 			p.log.Info("progress", args...)
 		}
 	}
@@ -123,10 +216,129 @@ func (p *progress) clear() {
 	}
 }
 
+// finish stops the counting and the log loop, and replaces the bar by a line that stays: the
+// bar redraws itself at most every 100 ms, so its last state on screen may be behind.
 func (p *progress) finish() {
 	close(p.stop)
 	p.wg.Wait()
-	if p.bar != nil {
-		p.bar.Finish()
+	if p.bar == nil {
+		return
 	}
+	p.bar.Exit()
+	p.bar.Clear()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	line := fmt.Sprintf("provisioning: %d rows done in %s", p.done, p.now().Sub(p.start).Round(100*time.Millisecond))
+	if p.sent > 0 {
+		line += fmt.Sprintf(", %d sent", p.sent)
+	}
+	if p.throttles != nil {
+		line += fmt.Sprintf(", %d throttled (429)", p.throttles())
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+// terminal reports whether the run shows a bar, and so is watched by a person.
+func (p *progress) terminal() bool { return p.bar != nil }
+
+// nextSteps tells the person at the terminal, in a few plain lines, where the report is and
+// what to do next: the log's summary line is for machines and is easily missed.
+func (p *progress) nextSteps(reportPath, input string, dryRun bool, sum provision.Summary) {
+	if p.bar == nil {
+		return
+	}
+	p.mu.Lock()
+	invalid := slices.Clone(p.invalid)
+	p.mu.Unlock()
+	abs, err := filepath.Abs(reportPath)
+	if err != nil {
+		abs = reportPath
+	}
+	w := p.w
+	c := sum.Counts
+	fmt.Fprintf(w, "\nReport: %s\n", abs)
+	if dryRun {
+		fmt.Fprintf(w, "Dry run: %s valid, %d invalid; nothing was sent.\n", rows(c[provision.StatusValid], "is", "are"), c[provision.StatusInvalid])
+	} else if n := c[provision.StatusOK] + c[provision.StatusSkipped]; n > 0 {
+		fmt.Fprintf(w, "%s a login link (the report is a secret: mode 0600). Mail each their own:\n  ideanote-provision mail --from 'IT <it@example.com>' %s\n",
+			people(n, "has", "have"), shellQuote(reportPath))
+	}
+	if n := c[provision.StatusInvalid]; n > 0 {
+		more := ""
+		if n > len(invalid) {
+			more = ", …"
+		}
+		which, them := "rows", "them"
+		if n == 1 {
+			which, them = "row", "it"
+		}
+		fmt.Fprintf(w, "%s invalid (%s %s%s): fix %s in %s, as the error column says", rows(n, "is", "are"), which, joinInts(invalid), more, them, input)
+		if dryRun {
+			fmt.Fprintln(w, ", and run the dry run again.")
+		} else {
+			fmt.Fprintln(w, ", then run again with --resume.")
+		}
+	}
+	if n := c[provision.StatusFailed]; n > 0 {
+		fmt.Fprintf(w, "%s: the error column says why; run again with --resume to retry them.\n", rows(n, "failed", "failed"))
+	}
+	if n := c[provision.StatusNotAttempted]; n > 0 {
+		fmt.Fprintf(w, "%s not sent: run again with --resume to finish.\n", rows(n, "was", "were"))
+	}
+}
+
+func people(n int, one, many string) string {
+	if n == 1 {
+		return "1 person " + one
+	}
+	return fmt.Sprintf("%d people %s", n, many)
+}
+
+func rows(n int, one, many string) string {
+	if n == 1 {
+		return "1 row " + one
+	}
+	return fmt.Sprintf("%d rows %s", n, many)
+}
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but safe characters.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./+:,@%", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// logWriter is the log's writer: while a bar is drawn, it takes the bar off the screen before
+// each log line, so that the line does not run on after the bar. The bar redraws itself.
+type logWriter struct {
+	w     io.Writer
+	mu    sync.Mutex
+	clear func()
+}
+
+func (l *logWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.clear != nil {
+		l.clear()
+	}
+	return l.w.Write(b)
+}
+
+// clearBefore makes every later log line take the bar off the screen first.
+func (l *logWriter) clearBefore(clear func()) {
+	l.mu.Lock()
+	l.clear = clear
+	l.mu.Unlock()
 }

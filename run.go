@@ -22,7 +22,8 @@ import (
 // execute runs the job described by o. httpClient, when not nil, replaces the default
 // transport (the demo's fake server).
 func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer, httpClient *http.Client) error {
-	log := newLogger(o.logFormat, stderr)
+	logOut := &logWriter{w: stderr}
+	log := newLogger(o.logFormat, logOut)
 	if err := o.check(func(msg string, args ...any) { log.Warn(msg, args...) }); err != nil {
 		return err
 	}
@@ -57,7 +58,10 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 		plan.Store.BeforeCommit(w.Sync)
 	}
 	pool := newPool(o, httpClient)
-	prog := newProgress(o.progress, stderr, log, o.input, size)
+	prog := newProgress(o.progress, stderr, log, o.input, size, pool.Pacer.Throttles)
+	if prog.terminal() {
+		logOut.clearBefore(prog.clear)
+	}
 	defer context.AfterFunc(ctx, func() {
 		prog.clear()
 		log.Warn("interrupted: finishing the requests in flight and writing the report; interrupt again to exit at once")
@@ -87,11 +91,13 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	log.Info("starting", startArgs...)
 	sum, runErr := job.Run(ctx)
 	prog.finish()
+	logOut.clearBefore(nil)
 	closeErr := w.Close()
 	// The state is committed after the report is synced: a row must never be remembered as
 	// provisioned while its link is not in a report.
 	stateErr := closeState()
 	logSummary(log, sum, reader.Blank, o.reportPath, plan.Changes(), runErr)
+	prog.nextSteps(o.reportPath, o.input, o.dryRun, sum)
 	return runOutcome(log, o.reportPath, sum, runErr, closeErr, stateErr)
 }
 

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+)
+
+func result(line int, s provision.Status, attempts int) provision.Result {
+	return provision.Result{Row: provision.Row{Line: line}, Status: s, Attempts: attempts}
+}
+
+// TestProgressTimeLeftCountsSentRows checks that rows skipped on --resume, which take no time,
+// do not make the end look nearer than it is.
+func TestProgressTimeLeftCountsSentRows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newProgress("never", new(bytes.Buffer), slog.New(slog.DiscardHandler), "-", 0, nil)
+		defer p.finish()
+		p.total = 100
+		for i := range 50 {
+			p.add(result(i+2, provision.StatusSkipped, 0))
+		}
+		for i := range 10 {
+			time.Sleep(time.Second)
+			p.add(result(i+52, provision.StatusOK, 1))
+		}
+		p.mu.Lock()
+		left, ok := p.left(time.Now())
+		rate := p.acceptedRate(time.Now())
+		p.mu.Unlock()
+		// 40 rows to go at one sent row a second.
+		if !ok || left != 40*time.Second {
+			t.Errorf("left = %v, %v; want 40s", left, ok)
+		}
+		if rate != 1 {
+			t.Errorf("accepted rate = %v/s, want 1/s", rate)
+		}
+	})
+}
+
+// TestProgressLogLine checks the line logged every 30 s when stderr is not a terminal.
+func TestProgressLogLine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs bytes.Buffer
+		var throttled atomic.Int64
+		p := newProgress("auto", new(bytes.Buffer), slog.New(slog.NewTextHandler(&logs, nil)), "-", 0, func() int { return int(throttled.Load()) })
+		// One ok row a second, half a second off the log's ticks: at 30 s, 30 rows are done and
+		// the last 10 s saw 10 of them.
+		time.Sleep(time.Second / 2)
+		for i := range 30 {
+			p.add(result(i+2, provision.StatusOK, 1))
+			time.Sleep(time.Second)
+			if i == 20 {
+				throttled.Store(3)
+			}
+		}
+		p.finish()
+		line := logs.String()
+		if n := strings.Count(line, "msg=progress"); n != 1 {
+			t.Errorf("%d progress lines in 30.5 s, want 1:\n%s", n, line)
+		}
+		for _, want := range []string{"time=2000-01-01T00:00:30.000Z", "rows_done=30", "ok=30", "accepted_per_sec=1.00", "throttled_429=3"} {
+			if !strings.Contains(line, want) {
+				t.Errorf("progress line %q does not hold %q", line, want)
+			}
+		}
+	})
+}
+
+func TestProgressNextSteps(t *testing.T) {
+	tests := []struct {
+		name   string
+		counts map[provision.Status]int
+		dryRun bool
+		want   []string
+		not    []string
+	}{
+		{"all ok", map[provision.Status]int{provision.StatusOK: 3}, false,
+			[]string{"Report: ", "3 people have a login link", "ideanote-provision mail --from 'IT <it@example.com>' 'wave 1.csv'"}, []string{"--resume"}},
+		{"failed and invalid", map[provision.Status]int{provision.StatusOK: 1, provision.StatusFailed: 2, provision.StatusInvalid: 1}, false,
+			[]string{"1 person has a login link", "2 rows failed", "1 row is invalid (row 7): fix it in people.csv", "then run again with --resume"}, nil},
+		{"interrupted", map[provision.Status]int{provision.StatusNotAttempted: 5}, false,
+			[]string{"5 rows were not sent: run again with --resume"}, []string{"mail"}},
+		{"dry run", map[provision.Status]int{provision.StatusValid: 4, provision.StatusInvalid: 1}, true,
+			[]string{"Dry run: 4 rows are valid, 1 invalid; nothing was sent.", "run the dry run again"}, []string{"mail"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			p := newProgress("always", &out, slog.New(slog.DiscardHandler), "-", 0, func() int { return 0 })
+			if tt.counts[provision.StatusInvalid] > 0 {
+				p.add(result(7, provision.StatusInvalid, 0))
+			}
+			p.finish()
+			out.Reset()
+			p.nextSteps("wave 1.csv", "people.csv", tt.dryRun, provision.Summary{Counts: tt.counts})
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("closing lines do not say %q:\n%s", w, out.String())
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(out.String(), w) {
+					t.Errorf("closing lines say %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+}
+
+func TestProgressNoClosingLinesWithoutATerminal(t *testing.T) {
+	var out bytes.Buffer
+	p := newProgress("never", &out, slog.New(slog.DiscardHandler), "-", 0, nil)
+	p.finish()
+	p.nextSteps("r.csv", "in.csv", false, provision.Summary{Counts: map[provision.Status]int{provision.StatusOK: 1}})
+	if out.Len() != 0 {
+		t.Errorf("without a bar, the closing lines are the log's: got %q", out.String())
+	}
+}
