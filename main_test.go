@@ -65,6 +65,7 @@ func readReport(t *testing.T, path string) map[string]map[string]string {
 const sample = "email,name,team\nana@example.com,Ana,R&D\nbob@example.com,Bob,\nnot-an-email,Carl,\n"
 
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	good := "email,name\nana@example.com,Ana\nbob@example.com,Bob\n"
 	tests := []struct {
 		name     string
@@ -114,6 +115,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestRunReport(t *testing.T) {
+	t.Parallel()
 	srv := provisiontest.NewServer()
 	defer srv.Close()
 	in := writeFile(t, "in.csv", sample)
@@ -170,6 +172,7 @@ func TestRunReport(t *testing.T) {
 }
 
 func TestDryRunSendsNothing(t *testing.T) {
+	t.Parallel()
 	srv := provisiontest.NewServer()
 	defer srv.Close()
 	in := writeFile(t, "in.csv", sample)
@@ -190,6 +193,7 @@ func TestDryRunSendsNothing(t *testing.T) {
 }
 
 func TestStandardInput(t *testing.T) {
+	t.Parallel()
 	srv := provisiontest.NewServer()
 	defer srv.Close()
 	rep := filepath.Join(t.TempDir(), "report.csv")
@@ -204,6 +208,7 @@ func TestStandardInput(t *testing.T) {
 }
 
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	rep := filepath.Join(t.TempDir(), "demo-report.csv")
 	got := invokeEnv(context.Background(), nil, nil, "demo", "--report", rep)
 	if got.code != 0 {
@@ -224,6 +229,7 @@ func TestDemo(t *testing.T) {
 }
 
 func TestInputIsNotTheReport(t *testing.T) {
+	t.Parallel()
 	srv := provisiontest.NewServer()
 	defer srv.Close()
 	in := writeFile(t, "people.csv", sample)

@@ -74,6 +74,7 @@ func echo(status int, contentType string, body func(n int, req string) string) f
 func jsonString(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 func TestSecretsNeverShown(t *testing.T) {
+	t.Parallel()
 	big := strings.Repeat("x", 2<<20)
 	tests := []struct {
 		name      string
@@ -187,6 +188,7 @@ func checkErrorColumn(t *testing.T, report string) {
 }
 
 func TestTokenFileReadableByOthers(t *testing.T) {
+	t.Parallel()
 	srv := provisiontest.NewUnstartedServer()
 	srv.APIToken = secret
 	srv.Start()
@@ -216,6 +218,7 @@ func TestTokenFileReadableByOthers(t *testing.T) {
 // TestLinksWithOddTokens checks that a session token with URL-special characters comes back
 // whole from the links of the report.
 func TestLinksWithOddTokens(t *testing.T) {
+	t.Parallel()
 	tokens := []string{"41b0/2?x=1#frag_1648", "a b+c%20d", "tok&auth.sessionToken=evil", "ünï/cödé"}
 	srv := provisiontest.NewUnstartedServer()
 	srv.APIToken = secret

@@ -89,6 +89,7 @@ func outcomes(lines []map[string]string) map[string]string {
 const csvHeader = "email,sub,name,team\n"
 
 func TestWaves(t *testing.T) {
+	t.Parallel()
 	srv := provisiontest.NewServer()
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
@@ -150,7 +151,7 @@ func TestWaves(t *testing.T) {
 				t.Errorf("report:\n got %v\nwant %v", got, w.want)
 			}
 			if header[len(header)-1] != "change" || !slices.Equal(header[:len(header)-1], report.Columns) {
-				t.Errorf("header %v: want the SPEC columns then change", header)
+				t.Errorf("header %v: want the report columns then change", header)
 			}
 			if !strings.Contains(log, w.wantLog) {
 				t.Errorf("summary lacks %q:\n%s", w.wantLog, log)
@@ -160,11 +161,12 @@ func TestWaves(t *testing.T) {
 }
 
 func TestWavesOptions(t *testing.T) {
+	t.Parallel()
 	srv := provisiontest.NewServer()
 	t.Cleanup(srv.Close)
 	input := csvHeader + "ana@example.com,E1,Ana,Eng\n"
 
-	t.Run("without --state the report keeps the SPEC columns", func(t *testing.T) {
+	t.Run("without --state the report keeps its columns", func(t *testing.T) {
 		o := waveOptions(srv, t.TempDir(), "plain")
 		o.statePath = ""
 		_, lines, header, log, err := runWave(t, srv, o, input)
@@ -172,7 +174,7 @@ func TestWavesOptions(t *testing.T) {
 			t.Fatalf("execute: %v\n%s", err, log)
 		}
 		if !slices.Equal(header, report.Columns) || lines[0]["status"] != "ok" {
-			t.Errorf("header %v, line %v: want the SPEC columns and an ok line", header, lines[0])
+			t.Errorf("header %v, line %v: want the report columns and an ok line", header, lines[0])
 		}
 		if strings.Contains(log, "change.") {
 			t.Errorf("a summary without --state counts changes:\n%s", log)
