@@ -1,4 +1,4 @@
-// Command ideanote-provision puts the people of a CSV file into an Ideanote workspace through
+// Command ideanote-provision puts the people of an HR export into an Ideanote workspace through
 // the custom-login session endpoint and writes a report with a login link for each of them.
 package main
 
@@ -11,16 +11,18 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
-// Exit codes, as documented in --help and SPEC.md.
+// Exit codes, as documented in --help and the README.
 const (
 	exitOK          = 0
 	exitRowsFailed  = 1
 	exitUsage       = 2
 	exitAborted     = 3
+	exitIncomplete  = 4
 	exitInterrupted = 130
 )
 
@@ -36,19 +38,24 @@ func main() {
 		fmt.Fprintln(os.Stderr, "interrupted again: exiting now; run again with --resume to finish")
 		os.Exit(exitInterrupted)
 	}()
-	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], environ{getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr})
 	os.Exit(exitCode(err, os.Stderr))
 }
 
 // usageError is a configuration mistake found before anything was sent.
-type usageError struct{ msg string }
+type usageError struct{ err error }
 
-func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
 
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+// usagef formats a usageError; %w wraps as in fmt.Errorf.
+func usagef(format string, args ...any) error { return &usageError{fmt.Errorf(format, args...)} }
 
 // errRowsFailed says that the run went through but some rows are failed or invalid.
 var errRowsFailed = errors.New("some rows failed or are invalid: see the report")
+
+// errIncomplete says that the report or the state could not be written completely.
+var errIncomplete = errors.New("the report or the state is incomplete")
 
 // exitCode maps the outcome of run to the documented exit status, printing the error.
 func exitCode(err error, stderr io.Writer) int {
@@ -57,16 +64,17 @@ func exitCode(err error, stderr io.Writer) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, errHelp):
-		return exitOK
 	case errors.Is(err, errRowsFailed):
 		return exitRowsFailed
+	case errors.Is(err, errIncomplete):
+		fmt.Fprintln(stderr, "ideanote-provision:", err)
+		return exitIncomplete
 	case errors.As(err, &ue), errors.As(err, &he), errors.Is(err, report.ErrExists):
 		fmt.Fprintln(stderr, "ideanote-provision:", err)
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.Is(err, provision.ErrAborted), errors.Is(err, report.ErrLocked), errors.Is(err, provision.ErrInput):
+	case errors.Is(err, provision.ErrAborted), errors.Is(err, lock.ErrLocked), errors.Is(err, provision.ErrInput):
 		fmt.Fprintln(stderr, "ideanote-provision:", err)
 		return exitAborted
 	}

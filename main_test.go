@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,15 +21,25 @@ type invocation struct {
 
 func invoke(t *testing.T, srv *provisiontest.Server, args ...string) invocation {
 	t.Helper()
+	var vars map[string]string
 	if srv != nil {
-		t.Setenv("IDEANOTE_SPACE_ID", srv.SpaceID)
-		t.Setenv("IDEANOTE_API_TOKEN", srv.APIToken)
-		t.Setenv("IDEANOTE_BASE_URL", srv.URL)
+		vars = serverVars(srv)
 	}
+	return invokeEnv(context.Background(), vars, strings.NewReader(""), args...)
+}
+
+// invokeEnv runs the program in-process with the environment variables vars, and nothing else
+// of the process's environment, so that tests can run in parallel.
+func invokeEnv(ctx context.Context, vars map[string]string, stdin io.Reader, args ...string) invocation {
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
-	code := exitCode(err, &stderr)
+	env := environ{getenv: func(k string) string { return vars[k] }, stdin: stdin, stdout: &stdout, stderr: &stderr}
+	code := exitCode(run(ctx, args, env), &stderr)
 	return invocation{code, stdout.String(), stderr.String()}
+}
+
+// serverVars is the environment that points a run at srv.
+func serverVars(srv *provisiontest.Server) map[string]string {
+	return map[string]string{"IDEANOTE_SPACE_ID": srv.SpaceID, "IDEANOTE_API_TOKEN": srv.APIToken, "IDEANOTE_BASE_URL": srv.URL}
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -79,25 +91,20 @@ func TestExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			srv := provisiontest.NewServer()
 			defer srv.Close()
 			in := writeFile(t, "in.csv", tt.input)
 			rep := filepath.Join(t.TempDir(), "report.csv")
 			args := append([]string{"--report", rep, "--rate", "0"}, tt.args...)
-			t.Setenv("IDEANOTE_SPACE_ID", srv.SpaceID)
-			t.Setenv("IDEANOTE_API_TOKEN", srv.APIToken)
-			t.Setenv("IDEANOTE_BASE_URL", srv.URL)
-			for k, v := range tt.env {
-				t.Setenv(k, v)
+			vars := serverVars(srv)
+			maps.Copy(vars, tt.env)
+			got := invokeEnv(context.Background(), vars, strings.NewReader(""), append(args, in)...)
+			if got.code != tt.wantCode {
+				t.Errorf("exit %d, want %d; stderr:\n%s", got.code, tt.wantCode, got.stderr)
 			}
-			var stdout, stderr bytes.Buffer
-			err := run(context.Background(), append(args, in), strings.NewReader(""), &stdout, &stderr)
-			code := exitCode(err, &stderr)
-			if code != tt.wantCode {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.wantCode, stderr.String())
-			}
-			if !strings.Contains(stderr.String(), tt.wantErr) {
-				t.Errorf("stderr does not say %q:\n%s", tt.wantErr, stderr.String())
+			if !strings.Contains(got.stderr, tt.wantErr) {
+				t.Errorf("stderr does not say %q:\n%s", tt.wantErr, got.stderr)
 			}
 			if tt.wantCode == 2 && len(srv.Requests()) > 0 {
 				t.Errorf("a configuration error sent %d requests", len(srv.Requests()))
@@ -167,13 +174,9 @@ func TestDryRunSendsNothing(t *testing.T) {
 	defer srv.Close()
 	in := writeFile(t, "in.csv", sample)
 	rep := filepath.Join(t.TempDir(), "report.csv")
-	t.Setenv("IDEANOTE_SPACE_ID", "")
-	t.Setenv("IDEANOTE_API_TOKEN", "")
-	t.Setenv("IDEANOTE_BASE_URL", srv.URL)
-	var stdout, stderr bytes.Buffer
-	code := exitCode(run(context.Background(), []string{"--dry-run", "--report", rep, in}, nil, &stdout, &stderr), &stderr)
-	if code != 1 {
-		t.Errorf("exit %d, want 1 (an invalid row); stderr:\n%s", code, stderr.String())
+	got := invokeEnv(context.Background(), map[string]string{"IDEANOTE_BASE_URL": srv.URL}, nil, "--dry-run", "--report", rep, in)
+	if got.code != 1 {
+		t.Errorf("exit %d, want 1 (an invalid row); stderr:\n%s", got.code, got.stderr)
 	}
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("dry run sent %d requests", n)
@@ -189,15 +192,11 @@ func TestDryRunSendsNothing(t *testing.T) {
 func TestStandardInput(t *testing.T) {
 	srv := provisiontest.NewServer()
 	defer srv.Close()
-	t.Setenv("IDEANOTE_SPACE_ID", srv.SpaceID)
-	t.Setenv("IDEANOTE_API_TOKEN", srv.APIToken)
-	t.Setenv("IDEANOTE_BASE_URL", srv.URL)
 	rep := filepath.Join(t.TempDir(), "report.csv")
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"--report", rep, "--rate", "0", "--subdomain", "acme", "-"},
-		strings.NewReader("E-Mail;Full Name\nana@example.com;Ana\n"), &stdout, &stderr)
-	if err != nil {
-		t.Fatalf("run: %v\n%s", err, stderr.String())
+	got := invokeEnv(context.Background(), serverVars(srv), strings.NewReader("E-Mail;Full Name\nana@example.com;Ana\n"),
+		"--report", rep, "--rate", "0", "--subdomain", "acme", "-")
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
 	}
 	if rows := readReport(t, rep); rows["ana@example.com"]["status"] != "ok" || rows["ana@example.com"]["name"] != "Ana" {
 		t.Errorf("report: %v", rows)
@@ -206,9 +205,9 @@ func TestStandardInput(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	rep := filepath.Join(t.TempDir(), "demo-report.csv")
-	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), []string{"demo", "--report", rep}, nil, &stdout, &stderr); err != nil {
-		t.Fatalf("demo: %v\n%s", err, stderr.String())
+	got := invokeEnv(context.Background(), nil, nil, "demo", "--report", rep)
+	if got.code != 0 {
+		t.Fatalf("demo: exit %d\n%s", got.code, got.stderr)
 	}
 	rows := readReport(t, rep)
 	if len(rows) != 25 {
@@ -219,8 +218,8 @@ func TestDemo(t *testing.T) {
 			t.Errorf("%s: %s %s", email, r["status"], r["login_url"])
 		}
 	}
-	if !strings.Contains(stdout.String(), rep) || !strings.Contains(stdout.String(), "first login link: https://demo.ideanote.io/login/session/") {
-		t.Errorf("demo output does not name the report and the first link:\n%s", stdout.String())
+	if !strings.Contains(got.stdout, rep) || !strings.Contains(got.stdout, "first login link: https://demo.ideanote.io/login/session/") {
+		t.Errorf("demo output does not name the report and the first link:\n%s", got.stdout)
 	}
 }
 

@@ -2,12 +2,8 @@ package main
 
 import (
 	"errors"
-	"flag"
-	"io"
 	"io/fs"
 	"math"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -16,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
@@ -30,8 +27,6 @@ func versionString() string {
 	}
 	return version
 }
-
-var errHelp = flag.ErrHelp
 
 // options is everything a run is told, from flags and the environment.
 type options struct {
@@ -66,105 +61,6 @@ type options struct {
 	onlyChanges  bool          // leave unchanged rows out of the report
 	stateBatch   int           // rows per state commit; 0 for the default (tests set it)
 }
-
-const usageText = `Usage:
-  ideanote-provision [flags] INPUT.csv      (INPUT may be - for standard input)
-  ideanote-provision demo                   (the whole job against a built-in fake Ideanote)
-
-Puts every person of INPUT.csv into an Ideanote workspace through the custom-login session
-endpoint, and writes a report CSV with a login link for each of them. The report holds
-credentials: it is created with mode 0600; mail each link to its owner only.
-
-Example:
-  export IDEANOTE_SPACE_ID=b06f0a9a-4813-4515-81a0-29e8f2d193ec
-  export IDEANOTE_API_TOKEN=...            # or --api-token-file /etc/ideanote/token
-  ideanote-provision --subdomain acme --report wave-12.csv people.csv
-
-The API token is read from IDEANOTE_API_TOKEN or --api-token-file, never from a flag.
-
-Scheduled waves (e.g. nightly from cron on the whole staff list):
-  ideanote-provision --subdomain acme --state /var/lib/ideanote/state.db --only-changes \
-      --report /var/lib/ideanote/wave-$(date +%F).csv staff.csv
-  Only people new or changed since their last ok are sent; the report's change column says
-  new, changed, unchanged or refreshed.
-
-Exit status:
-  0    every row ok, skipped (resume), unchanged (--state) or valid (dry run)
-  1    some rows failed or are invalid (see the report's status and error columns)
-  2    usage or configuration error; nothing was sent
-  3    aborted: the API refused the token, space or URL three times in a row, the input could not be
-       read to the end (e.g. a quote left open), or the report or state is locked
-  130  interrupted; the report is complete up to the interruption, rerun with --resume
-
-Flags:
-`
-
-// parseOptions reads flags from args and defaults from getenv.
-func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (*options, error) {
-	for _, a := range args {
-		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && (name == "api-token" || name == "token") {
-			return nil, usagef("the API token is never a flag (every local user can read a command line): set IDEANOTE_API_TOKEN or use --api-token-file")
-		}
-	}
-	o := &options{}
-	fs := flag.NewFlagSet("ideanote-provision", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		io.WriteString(fs.Output(), usageText) // not Fprint: the text holds a literal %F
-		fs.PrintDefaults()
-	}
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
-	fs.StringVar(&o.spaceID, "space-id", env("IDEANOTE_SPACE_ID", ""), "workspace `id` (env IDEANOTE_SPACE_ID)")
-	fs.StringVar(&o.tokenFile, "api-token-file", "", "read the owner API token from `file` instead of IDEANOTE_API_TOKEN")
-	fs.StringVar(&o.baseURL, "base-url", env("IDEANOTE_BASE_URL", provision.DefaultBaseURL), "API root `URL`; http:// only for loopback hosts (env IDEANOTE_BASE_URL)")
-	fs.StringVar(&o.subdomain, "subdomain", env("IDEANOTE_SUBDOMAIN", ""), "web-app links on `name`.ideanote.io (env IDEANOTE_SUBDOMAIN)")
-	fs.StringVar(&o.webAppURL, "webapp-url", "", "web-app root `URL` for a custom domain, instead of --subdomain")
-	fs.StringVar(&o.widgetURL, "widget-url", "", "full-page widget `link` to extend with each session token")
-	fs.StringVar(&o.widgetID, "widget-id", "", "widget `id`: shorthand for the default widget host with config=id")
-	fs.StringVar(&o.reportPath, "report", "report.csv", "report `path`")
-	fs.BoolVar(&o.resume, "resume", false, "continue an earlier run that wrote this report: rows already ok there are not sent again")
-	fs.BoolVar(&o.overwrite, "overwrite", false, "replace an existing report")
-	fs.Float64Var(&o.rate, "rate", 1, "`n` requests per second over all workers, retries included (1 = 60/min; 0 = no limit)")
-	fs.IntVar(&o.burst, "burst", 1, "token-bucket burst: `n` requests may leave at once")
-	fs.IntVar(&o.concurrency, "concurrency", 4, "at most `n` requests in flight")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time allowed for one attempt")
-	fs.IntVar(&o.maxAttempts, "max-attempts", 6, "attempts per row before it is failed")
-	fs.StringVar(&o.team, "team", "", "team for rows whose team cell is empty")
-	fs.StringVar(&o.locale, "locale", "", "locale for rows whose locale cell is empty")
-	fs.StringVar(&o.mapping, "map", "", "header mapping, e.g. 'email=Work Email,name=Full Name'")
-	fs.StringVar(&o.delimiter, "delimiter", "auto", "field delimiter: , ; \\t or auto (from the header line)")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "read and validate everything, send nothing; the report says valid or invalid")
-	fs.StringVar(&o.progress, "progress", "auto", "auto (a bar when stderr is a terminal), always or never")
-	fs.StringVar(&o.logFormat, "log-format", "text", "text or json, on stderr")
-	fs.StringVar(&o.statePath, "state", "", "remember in `file` what was provisioned; rows unchanged since their last ok are not sent")
-	fs.BoolVar(&o.force, "force", false, "with --state: send every row, unchanged ones too, and refresh the state")
-	fs.DurationVar(&o.refreshAfter, "refresh-after", 0, "with --state: send unchanged rows again once their last ok is older than `duration` (e.g. 720h), for fresh links")
-	fs.BoolVar(&o.onlyChanges, "only-changes", false, "with --state: leave unchanged rows out of the report, which then lists exactly the people to email")
-	showVersion := fs.Bool("version", false, "print the version and exit")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, errHelp
-		}
-		return nil, usagef("%v (see --help)", err)
-	}
-	if *showVersion {
-		return nil, errVersion
-	}
-	if fs.NArg() != 1 {
-		return nil, usagef("expected one input file (or - for standard input), got %d arguments: ideanote-provision [flags] INPUT.csv", fs.NArg())
-	}
-	o.input = fs.Arg(0)
-	o.apiToken = strings.TrimSpace(getenv("IDEANOTE_API_TOKEN"))
-	return o, nil
-}
-
-var errVersion = errors.New("version")
 
 // check validates the options and loads the token file; it never sends anything.
 func (o *options) check(logWarn func(msg string, args ...any)) error {
@@ -225,8 +121,8 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		}
 		o.locale = canon
 	}
-	if err := checkBaseURL(o.baseURL); err != nil {
-		return err
+	if err := ideanote.CheckBaseURL(o.baseURL); err != nil {
+		return usagef("--base-url %v", err)
 	}
 	switch {
 	case math.IsNaN(o.rate) || math.IsInf(o.rate, 0) || o.rate < 0 || (o.rate > 0 && o.rate < provision.Floor):
@@ -275,23 +171,4 @@ func (o *options) comma() (rune, error) {
 		return rune(o.delimiter[0]), nil
 	}
 	return 0, usagef("--delimiter must be , ; \\t or auto, not %s", strconv.Quote(o.delimiter))
-}
-
-// checkBaseURL allows https anywhere and plain http only on loopback, where nothing can listen in.
-func checkBaseURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return usagef("--base-url %q is not an absolute URL", s)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		host := u.Hostname()
-		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
-			return nil
-		}
-		return usagef("--base-url %s: plain http would send the API token in clear; use https (http is allowed only for loopback test servers)", u.Redacted())
-	}
-	return usagef("--base-url %s: expected https://", u.Redacted())
 }

@@ -12,26 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/report"
 	"github.com/ideanote-provision/ideanote-provision/state"
 )
-
-// run is the whole program but for the process: arguments in, an error for exitCode out.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "demo" {
-		return runDemo(ctx, args[1:], stdout, stderr)
-	}
-	o, err := parseOptions(args, os.Getenv, stderr)
-	if errors.Is(err, errVersion) {
-		fmt.Fprintln(stdout, "ideanote-provision", versionString())
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return execute(ctx, o, stdin, stderr, nil)
-}
 
 // execute runs the job described by o. httpClient, when not nil, replaces the default
 // transport (the demo's fake server).
@@ -50,9 +36,9 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	}
 	defer in.Close()
 
-	unlock, err := report.Lock(o.reportPath)
+	unlock, err := lock.Lock(o.reportPath)
 	if err != nil {
-		if errors.Is(err, report.ErrLocked) {
+		if errors.Is(err, lock.ErrLocked) {
 			return err
 		}
 		return usagef("--report: %v", err) // a folder that is not there or not writable
@@ -77,16 +63,17 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 		log.Warn("interrupted: finishing the requests in flight and writing the report; interrupt again to exit at once")
 	})()
 	rowLog := rowLogger{log: log}
-	waves := &waveRecorder{plan: plan, log: log, changes: make(map[string]int)}
-	job := &provision.Job{Reader: reader, Pool: pool, DryRun: o.dryRun, Skip: skipper(done, plan),
+	job := &provision.Job{Source: reader, Pool: pool, DryRun: o.dryRun, Skip: plan.Skipper(done.Skip),
 		Emit: func(res provision.Result) error {
-			waves.settle(&res)
-			if !(o.onlyChanges && res.Change == state.Unchanged) {
+			plan.Settle(&res)
+			if plan.Reports(res) {
 				if err := w.Write(res); err != nil {
 					return err
 				}
 			}
-			waves.record(res)
+			if err := plan.Record(res); err != nil {
+				log.Error("the state cannot be saved; the run goes on, and the next run will send the rows not saved again", "error", err.Error())
+			}
 			prog.add(res)
 			rowLog.record(res)
 			return nil
@@ -104,7 +91,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	// The state is committed after the report is synced: a row must never be remembered as
 	// provisioned while its link is not in a report.
 	stateErr := closeState()
-	logSummary(log, sum, o.reportPath, waves.summary(), runErr)
+	logSummary(log, sum, reader.Blank, o.reportPath, plan.Changes(), runErr)
 	return runOutcome(log, o.reportPath, sum, runErr, closeErr, stateErr)
 }
 
@@ -138,9 +125,18 @@ func openReader(o *options, stdin io.Reader) (*provision.Reader, io.Closer, int6
 // openReport creates the report (beside the old one when resuming) and returns, with it, the
 // rows an earlier run already did.
 func openReport(o *options, log *slog.Logger, links report.Links, withChange bool) (*report.Writer, report.DoneSet, error) {
-	mode, done, err := reportMode(o, log)
+	mode, err := report.ModeFor(o.reportPath, o.resume, o.overwrite)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, usagef("%w", err)
+	}
+	var done report.DoneSet
+	if mode == report.Resume {
+		if done, err = report.ReadBack(o.reportPath); err != nil {
+			return nil, nil, usagef("--resume: %w", err)
+		}
+		if len(done) == 0 {
+			log.Info("--resume: no ok rows in an earlier report; every row will be sent", "report", o.reportPath)
+		}
 	}
 	var opts []report.Option
 	if withChange {
@@ -157,53 +153,36 @@ func openReport(o *options, log *slog.Logger, links report.Links, withChange boo
 }
 
 // runOutcome turns how the run ended into the error for exitCode, logging what the operator must
-// know beyond the summary.
+// know beyond the summary. A report or state that could not be written wins over every other
+// outcome: the operator must know that the report may not say everything.
 func runOutcome(log *slog.Logger, reportPath string, sum provision.Summary, runErr, closeErr, stateErr error) error {
+	var incomplete []error
+	if errors.Is(runErr, provision.ErrEmit) {
+		incomplete = append(incomplete, runErr)
+	}
+	if closeErr != nil {
+		log.Error("the report could not be closed: its last lines may be missing", "report", reportPath, "error", closeErr.Error())
+		incomplete = append(incomplete, fmt.Errorf("closing the report %s: %w", reportPath, closeErr))
+	}
+	if stateErr != nil {
+		log.Error("the state could not be saved: the next run will send again the rows not saved", "error", stateErr.Error())
+		incomplete = append(incomplete, fmt.Errorf("saving the state: %w", stateErr))
+	}
 	switch {
+	case errors.Is(runErr, context.Canceled):
+		log.Warn("interrupted: rows not sent are not_attempted; run again with --resume to finish", "report", reportPath)
+	case errors.Is(runErr, provision.ErrInput):
+		log.Error("the report holds only the rows read before the input failed; fix the file and run again with --resume", "report", reportPath)
+	}
+	switch {
+	case len(incomplete) > 0:
+		return fmt.Errorf("%w: %w", errIncomplete, errors.Join(incomplete...))
 	case runErr != nil:
-		// The run's own end comes first, but what failed while closing must not go unsaid.
-		if closeErr != nil {
-			log.Error("the report could not be closed", "report", reportPath, "error", closeErr.Error())
-		}
-		if stateErr != nil {
-			log.Error("the state could not be saved; the next run will send again the rows not saved", "error", stateErr.Error())
-		}
-		switch {
-		case errors.Is(runErr, context.Canceled):
-			log.Warn("interrupted: rows not sent are not_attempted; run again with --resume to finish", "report", reportPath)
-		case errors.Is(runErr, provision.ErrInput):
-			log.Error("the report holds only the rows read before the input failed; fix the file and run again with --resume", "report", reportPath)
-		}
 		return runErr
-	case closeErr != nil:
-		return fmt.Errorf("closing the report: %w", closeErr)
-	case stateErr != nil:
-		return fmt.Errorf("%v: the report is complete, but the next run will send again the rows not saved", stateErr)
 	case sum.Failed():
 		return errRowsFailed
 	}
 	return nil
-}
-
-// reportMode decides how the report is opened and reads back what a resumed run keeps.
-func reportMode(o *options, log *slog.Logger) (report.Mode, report.DoneSet, error) {
-	switch {
-	case o.overwrite:
-		return report.Overwrite, nil, nil
-	case o.resume:
-		done, err := report.ReadBack(o.reportPath)
-		if err != nil {
-			return 0, nil, usagef("--resume: %v", err)
-		}
-		if len(done) == 0 {
-			log.Info("--resume: no ok rows in an earlier report; every row will be sent", "report", o.reportPath)
-		}
-		return report.Resume, done, nil
-	}
-	if _, err := os.Stat(report.TempPath(o.reportPath)); err == nil {
-		return 0, nil, usagef("%s is left from an interrupted --resume: add --resume to finish it, or --overwrite to start again", report.TempPath(o.reportPath))
-	}
-	return report.New, nil, nil
 }
 
 func newPool(o *options, httpClient *http.Client) *provision.Pool {
@@ -216,7 +195,7 @@ func newPool(o *options, httpClient *http.Client) *provision.Pool {
 		httpClient = &http.Client{Transport: t}
 	}
 	return &provision.Pool{
-		Client: &provision.Client{BaseURL: o.baseURL, SpaceID: o.spaceID, APIToken: o.apiToken,
+		Endpoint: &ideanote.Client{BaseURL: o.baseURL, SpaceID: o.spaceID, APIToken: o.apiToken,
 			HTTPClient: httpClient, UserAgent: "ideanote-provision/" + versionString()},
 		Pacer:       provision.NewPacer(o.rate, o.burst),
 		Concurrency: o.concurrency,
@@ -279,7 +258,7 @@ func (l *rowLogger) record(res provision.Result) {
 
 // logSummary logs the one line that sums up a run: "done", or how it ended otherwise; changes,
 // when not nil, is the change counts of --state.
-func logSummary(log *slog.Logger, s provision.Summary, path string, changes []any, runErr error) {
+func logSummary(log *slog.Logger, s provision.Summary, blank int, path string, changes map[string]int, runErr error) {
 	args := []any{"report", path, "rows", s.Rows}
 	for _, st := range []provision.Status{provision.StatusOK, provision.StatusSkipped, provision.StatusUnchanged,
 		provision.StatusValid, provision.StatusFailed, provision.StatusInvalid, provision.StatusNotAttempted} {
@@ -288,13 +267,14 @@ func logSummary(log *slog.Logger, s provision.Summary, path string, changes []an
 		}
 	}
 	if changes != nil {
-		args = append(args, slog.Group("change", changes...))
+		args = append(args, slog.Group("change", state.New, changes[state.New], state.Changed, changes[state.Changed],
+			state.Unchanged, changes[state.Unchanged], state.Refreshed, changes[state.Refreshed]))
 	}
 	rate := 0.0
 	if secs := s.Elapsed.Seconds(); secs > 0 {
 		rate = float64(s.Attempts) / secs
 	}
-	args = append(args, "attempts", s.Attempts, "throttled_429", s.Throttled, "blank_rows", s.Blank,
+	args = append(args, "attempts", s.Attempts, "throttled_429", s.Throttled, "blank_rows", blank,
 		"elapsed", s.Elapsed.Round(time.Millisecond).String(), "requests_per_sec", fmt.Sprintf("%.2f", rate))
 	switch {
 	case errors.Is(runErr, context.Canceled):

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 	"github.com/ideanote-provision/ideanote-provision/report"
@@ -200,7 +201,7 @@ func TestWavesOptions(t *testing.T) {
 	}
 	t.Run("a locked state aborts before anything is sent", func(t *testing.T) {
 		o := waveOptions(srv, t.TempDir(), "locked")
-		unlock, err := report.Lock(o.statePath)
+		unlock, err := lock.Lock(o.statePath)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +209,7 @@ func TestWavesOptions(t *testing.T) {
 		before := len(srv.Requests())
 		os.WriteFile(o.input, []byte(input), 0o600)
 		err = execute(context.Background(), o, nil, &bytes.Buffer{}, srv.Client())
-		if !errors.Is(err, report.ErrLocked) || len(srv.Requests()) != before {
+		if !errors.Is(err, lock.ErrLocked) || len(srv.Requests()) != before {
 			t.Errorf("err = %v, %d requests: want ErrLocked and none", err, len(srv.Requests())-before)
 		}
 		if _, err := os.Stat(o.reportPath); err == nil {

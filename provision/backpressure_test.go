@@ -1,4 +1,4 @@
-package provision
+package provision_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
@@ -68,19 +70,19 @@ func measureBackpressure(tb testing.TB, clientRate, serverRate float64, burst, r
 	} else {
 		srv.SetRateLimit(serverRate, burst)
 	}
-	pacer := NewPacer(clientRate, 1)
-	pool := &Pool{
-		Client:      &Client{BaseURL: srv.URL, SpaceID: srv.SpaceID, APIToken: srv.APIToken, HTTPClient: srv.Client()},
+	pacer := provision.NewPacer(clientRate, 1)
+	pool := &provision.Pool{
+		Endpoint:    &ideanote.Client{BaseURL: srv.URL, SpaceID: srv.SpaceID, APIToken: srv.APIToken, HTTPClient: srv.Client()},
 		Pacer:       pacer,
 		Concurrency: 4,
 		MaxAttempts: 20,
 		Timeout:     10 * time.Second,
 	}
-	in := make(chan Row)
-	out := make(chan Result, rows)
+	in := make(chan provision.Row)
+	out := make(chan provision.Result, rows)
 	go func() {
 		for i := range rows {
-			in <- Row{Line: i + 2, User: User{Email: "u" + strconv.Itoa(i) + "@example.com"}}
+			in <- provision.Row{Line: i + 2, User: provision.User{Email: "u" + strconv.Itoa(i) + "@example.com"}}
 		}
 		close(in)
 	}()
@@ -110,7 +112,7 @@ func measureBackpressure(tb testing.TB, clientRate, serverRate float64, burst, r
 	close(out)
 	ok := 0
 	for res := range out {
-		if res.Status == StatusOK {
+		if res.Status == provision.StatusOK {
 			ok++
 		}
 	}

@@ -6,11 +6,11 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/people"
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
@@ -48,7 +48,7 @@ func BenchmarkJob(b *testing.B) {
 			hc := &http.Client{Transport: t}
 			defer t.CloseIdleConnections()
 			if tc.canned {
-				hc = &http.Client{Transport: cannedTransport{}}
+				hc = &http.Client{Transport: provisiontest.CannedTransport{}}
 			}
 			links, err := report.NewLinks("acme", "", "", "")
 			if err != nil {
@@ -64,8 +64,8 @@ func BenchmarkJob(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			job := &provision.Job{Reader: r, Emit: w.Write, Pool: &provision.Pool{
-				Client: &provision.Client{BaseURL: srv.URL, SpaceID: provisiontest.DefaultSpaceID,
+			job := &provision.Job{Source: r, Emit: w.Write, Pool: &provision.Pool{
+				Endpoint: &ideanote.Client{BaseURL: srv.URL, SpaceID: provisiontest.DefaultSpaceID,
 					APIToken: provisiontest.DefaultAPIToken, HTTPClient: hc},
 				Pacer:       provision.NewPacer(0, 1),
 				Concurrency: tc.concurrency,
@@ -111,60 +111,5 @@ func BenchmarkReader(b *testing.B) {
 	}
 	if n != b.N {
 		b.Fatalf("read %d rows, want %d", n, b.N)
-	}
-}
-
-// BenchmarkClient measures one request through Client.Upsert against the in-process fake.
-func BenchmarkClient(b *testing.B) {
-	srv := provisiontest.NewServer()
-	defer srv.Close()
-	c := &provision.Client{BaseURL: srv.URL, SpaceID: provisiontest.DefaultSpaceID,
-		APIToken: provisiontest.DefaultAPIToken, HTTPClient: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}}
-	u := provision.User{Email: "zoe.brontë@example.com", Sub: "E100", Name: "Zoë Brontë", Team: "Forschung & Entwicklung", Locale: "de"}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.Upsert(ctx, u); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkEncode measures making the body of one request.
-func BenchmarkEncode(b *testing.B) {
-	c := &provision.Client{SpaceID: provisiontest.DefaultSpaceID, APIToken: provisiontest.DefaultAPIToken}
-	u := provision.User{Email: "zoe.bronte@example.com", Sub: "E100", Name: "Zoë Brontë", Team: "Forschung & Entwicklung", Locale: "de",
-		AvatarURL: "https://avatars.example.com/1.png"}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.Encode(u); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// cannedTransport answers every request with the same session, without a network: it shows
-// what Client.Post itself costs.
-type cannedTransport struct{}
-
-func (cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	io.Copy(io.Discard, r.Body)
-	r.Body.Close()
-	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
-		Body:    io.NopCloser(strings.NewReader(`{"kind":"CUSTOM","sessionToken":"3f1c9a0b2e4d5f60718293a4b5c6d7e8f901_1795459200000","user":{"id":"usr_00012345"}}`)),
-		Request: r}, nil
-}
-
-// BenchmarkPost measures Client.Encode and Client.Post for one row, transport excluded.
-func BenchmarkPost(b *testing.B) {
-	c := &provision.Client{BaseURL: "https://api.example.com", SpaceID: provisiontest.DefaultSpaceID,
-		APIToken: provisiontest.DefaultAPIToken, HTTPClient: &http.Client{Transport: cannedTransport{}}}
-	u := provision.User{Email: "zoe.bronte@example.com", Sub: "E100", Name: "Zoë Brontë", Team: "Forschung & Entwicklung", Locale: "de"}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.Upsert(ctx, u); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

@@ -73,7 +73,7 @@ func checkInput(t *testing.T, data []byte, comma rune, opts Options) {
 		t.Fatalf("second NewReader: %v", err)
 	}
 	n := 0
-	job := &Job{Reader: r2, DryRun: true, Emit: func(Result) error { n++; return nil }}
+	job := &Job{Source: r2, DryRun: true, Emit: func(Result) error { n++; return nil }}
 	sum, err := job.Run(context.Background())
 	if err != nil || n != len(rows) || sum.Rows != n {
 		t.Fatalf("job: %d results (summary %d), error %v; want %d results", n, sum.Rows, err, len(rows))

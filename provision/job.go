@@ -13,9 +13,20 @@ import (
 // no result.
 var ErrInput = errors.New("the input could not be read to the end")
 
+// ErrEmit ends a run whose results could not be written (the report's disk is full): what was
+// reported before it may be all there is.
+var ErrEmit = errors.New("the results could not be written")
+
+// Source yields the rows of an input in order: a Row with Err set for a row that cannot be sent
+// (it is reported invalid), io.EOF at the end; any other error ends the input. provision/input
+// has the CSV and Excel sources.
+type Source interface {
+	Read() (Row, error)
+}
+
 // Job is one run over an input: every row read ends in exactly one call to Emit.
 type Job struct {
-	Reader *Reader
+	Source Source
 	Pool   *Pool // unused when DryRun
 	DryRun bool  // validate only: valid rows are reported valid, nothing is sent
 	// Skip, when set, returns the result for a valid row that is not to be sent (already ok in
@@ -32,7 +43,6 @@ type Summary struct {
 	Rows      int // results emitted
 	Attempts  int // requests sent
 	Throttled int // 429 answers
-	Blank     int // blank rows skipped
 	Elapsed   time.Duration
 }
 
@@ -80,14 +90,13 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		sum.Counts[res.Status]++
 		sum.Attempts += res.Attempts
 	}
-	sum.Blank = j.Reader.Blank
 	if j.Pool != nil {
 		sum.Throttled = j.Pool.Pacer.Throttles()
 	}
 	sum.Elapsed = time.Since(start)
 	switch {
 	case emitErr != nil:
-		return sum, fmt.Errorf("writing the report: %w", emitErr)
+		return sum, fmt.Errorf("%w: %w", ErrEmit, emitErr)
 	case readErr != nil && !errors.Is(readErr, context.Canceled):
 		return sum, readErr
 	case poolErr != nil:
@@ -99,7 +108,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 // read sends invalid, skipped and dry-run rows straight to results and the rest to work.
 func (j *Job) read(kill context.Context, work chan<- Row, results chan<- Result) error {
 	for {
-		row, err := j.Reader.Read()
+		row, err := j.Source.Read()
 		if err == io.EOF {
 			return nil
 		}

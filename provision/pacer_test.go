@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-func fakePacer(t *testing.T, perSecond float64) (*Pacer, *fakeClock) {
+func fakePacer(t *testing.T, perSecond float64) (*Pacer, *FakeClock) {
 	t.Helper()
-	c := newFakeClock()
+	c := NewFakeClock()
 	p := NewPacer(perSecond, 1)
 	p.now, p.sleep = c.Now, c.Sleep
 	return p, c

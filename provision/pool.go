@@ -31,17 +31,18 @@ func (e *AbortError) Error() string {
 	case http.StatusNotFound:
 		hint = "check --base-url (IDEANOTE_BASE_URL) and the space id"
 	}
-	return fmt.Sprintf("aborted after %d refusals in a row (last: %v): %s", abortAfter, e.Last, hint)
+	return fmt.Sprintf("aborted after %d refusals in a row (last: %v): %s", AbortAfter, e.Last, hint)
 }
 
 func (e *AbortError) Unwrap() error { return ErrAborted }
 
-const abortAfter = 3
+// AbortAfter is how many refusals in a row abort a run.
+const AbortAfter = 3
 
 // Pool sends rows to the endpoint, Concurrency at a time, every attempt paced by Pacer.
-// The zero values of its fields are usable defaults except Client, which must be set.
+// The zero values of its fields are usable defaults except Endpoint, which must be set.
 type Pool struct {
-	Client      *Client
+	Endpoint    Endpoint
 	Pacer       *Pacer        // nil: no pacing
 	Concurrency int           // requests in flight at most; default 4
 	MaxAttempts int           // attempts per row; default 6
@@ -105,10 +106,6 @@ func (p *Pool) stopReason() error {
 // send makes the attempts for one row.
 func (p *Pool) send(ctx context.Context, row Row) Result {
 	res := Result{Row: row}
-	body, err := p.Client.Encode(row.User)
-	if err != nil {
-		return p.finish(res, StatusFailed, err)
-	}
 	maxAttempts := p.MaxAttempts
 	if maxAttempts < 1 {
 		maxAttempts = 6
@@ -128,22 +125,22 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 		}
 		// In flight, an attempt outlives an interrupt: it ends within its own timeout.
 		actx, cancelAttempt := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-		sess, err := p.Client.Post(actx, body)
+		sess, err := p.Endpoint.Upsert(actx, row.User)
 		cancelAttempt()
 		res.Attempts++
-		res.HTTPStatus = statusCode(err)
-		action, wait := Decide(ctx, err)
-		if action != Refused {
+		v := p.Endpoint.Decide(ctx, err)
+		res.HTTPStatus = v.HTTPStatus
+		if v.Action != Refused {
 			p.resetRefusals()
 		}
-		switch action {
+		switch v.Action {
 		case Done:
 			p.Pacer.Succeeded()
 			res.HTTPStatus = http.StatusOK
 			res.UserID, res.Token = sess.UserID, sess.Token
 			return p.finish(res, StatusOK, nil)
 		case Refused:
-			p.refusal(err)
+			p.refusal(err, v.HTTPStatus)
 			return p.finish(res, StatusFailed, err)
 		case Fail:
 			if ctx.Err() != nil && err != nil && res.HTTPStatus == 0 {
@@ -152,13 +149,13 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 			return p.finish(res, StatusFailed, err)
 		}
 		last = err
-		if res.HTTPStatus == http.StatusTooManyRequests {
-			p.Pacer.Throttled(sent, wait)
+		if v.Action == Throttled {
+			p.Pacer.Throttled(sent, v.RetryAfter)
 		}
 		if res.Attempts >= maxAttempts {
 			return p.finish(res, StatusFailed, fmt.Errorf("giving up after %d attempts: %w", res.Attempts, err))
 		}
-		if p.wait(ctx, p.Backoff.Wait(res.Attempts, wait)) != nil {
+		if p.wait(ctx, p.Backoff.Wait(res.Attempts, v.RetryAfter)) != nil {
 			return p.finish(res, StatusFailed, fmt.Errorf("stopped after %d attempts: %w", res.Attempts, err))
 		}
 	}
@@ -184,12 +181,12 @@ func (p *Pool) resetRefusals() {
 
 // refusal counts one 401/403/404 (or unknown host, bad certificate) and aborts the run at
 // the third in a row.
-func (p *Pool) refusal(err error) {
+func (p *Pool) refusal(err error, code int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.refused++
-	if p.refused >= abortAfter && p.abort == nil {
-		p.abort = &AbortError{Code: statusCode(err), Last: err}
+	if p.refused >= AbortAfter && p.abort == nil {
+		p.abort = &AbortError{Code: code, Last: err}
 		p.cancel()
 	}
 }

@@ -1,4 +1,4 @@
-package provision
+package provision_test
 
 import (
 	"context"
@@ -8,77 +8,45 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
-// fakeClock stands for time in pacer and pool: Sleep records the wait and moves the clock on
-// at once, so that a Retry-After of minutes costs a test nothing.
-type fakeClock struct {
-	mu     sync.Mutex
-	t      time.Time
-	sleeps []time.Duration
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sleeps = append(c.sleeps, d)
-	if d > 0 {
-		c.t = c.t.Add(d)
-	}
-	return ctx.Err()
-}
-
-func (c *fakeClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.sleeps)
-}
-
 // testPool returns a pool on srv whose waits (backoff and pacer pauses) go to clocks that do
 // not wait. The pacer has no rate limit.
-func testPool(t *testing.T, srv *provisiontest.Server) (p *Pool, backoff, pause *fakeClock) {
+func testPool(t *testing.T, srv *provisiontest.Server) (p *provision.Pool, backoff, pause *provision.FakeClock) {
 	t.Helper()
-	backoff, pause = newFakeClock(), newFakeClock()
-	pacer := NewPacer(0, 1)
-	pacer.now, pacer.sleep = pause.Now, pause.Sleep
-	p = &Pool{
-		Client:      &Client{BaseURL: srv.URL, SpaceID: srv.SpaceID, APIToken: srv.APIToken, HTTPClient: srv.Client()},
+	backoff, pause = provision.NewFakeClock(), provision.NewFakeClock()
+	pacer := provision.NewPacerWithClock(0, 1, pause.Now, pause.Sleep)
+	p = &provision.Pool{
+		Endpoint:    &ideanote.Client{BaseURL: srv.URL, SpaceID: srv.SpaceID, APIToken: srv.APIToken, HTTPClient: srv.Client()},
 		Pacer:       pacer,
 		Concurrency: 1,
 		MaxAttempts: 4,
 		Timeout:     5 * time.Second,
-		Backoff:     Backoff{Base: time.Millisecond, Max: 4 * time.Millisecond},
-		sleep:       backoff.Sleep,
+		Backoff:     provision.Backoff{Base: time.Millisecond, Max: 4 * time.Millisecond},
 	}
+	provision.SetPoolSleep(p, backoff.Sleep)
 	return p, backoff, pause
 }
 
-func testRows(n int) []Row {
-	rows := make([]Row, n)
+func testRows(n int) []provision.Row {
+	rows := make([]provision.Row, n)
 	for i := range rows {
-		rows[i] = Row{Line: i + 2, User: User{Email: fmt.Sprintf("user%d@example.com", i), Name: "User"}}
+		rows[i] = provision.Row{Line: i + 2, User: provision.User{Email: fmt.Sprintf("user%d@example.com", i), Name: "User"}}
 	}
 	return rows
 }
 
 // runPool sends rows through p and returns the results in input order and Run's error.
-func runPool(t *testing.T, ctx context.Context, p *Pool, rows []Row) ([]Result, error) {
+func runPool(t *testing.T, ctx context.Context, p *provision.Pool, rows []provision.Row) ([]provision.Result, error) {
 	t.Helper()
-	in := make(chan Row)
-	out := make(chan Result, len(rows))
+	in := make(chan provision.Row)
+	out := make(chan provision.Result, len(rows))
 	go func() {
 		defer close(in)
 		for _, r := range rows {
@@ -87,14 +55,14 @@ func runPool(t *testing.T, ctx context.Context, p *Pool, rows []Row) ([]Result, 
 	}()
 	err := p.Run(ctx, in, out)
 	close(out)
-	var res []Result
+	var res []provision.Result
 	for r := range out {
 		res = append(res, r)
 	}
 	if len(res) != len(rows) {
 		t.Fatalf("%d results for %d rows", len(res), len(rows))
 	}
-	slices.SortFunc(res, func(a, b Result) int { return a.Row.Line - b.Row.Line })
+	slices.SortFunc(res, func(a, b provision.Result) int { return a.Row.Line - b.Row.Line })
 	return res, err
 }
 
@@ -112,28 +80,28 @@ func TestPoolRetries(t *testing.T) {
 		intercept func(n int, r *provisiontest.Request) *provisiontest.Reply
 		email     string
 		timeout   time.Duration
-		status    Status
+		status    provision.Status
 		attempts  int
 		http      int
 		errHas    string
 	}{
-		{name: "ok at once", status: StatusOK, attempts: 1, http: 200},
-		{name: "429 then ok", intercept: scripted(provisiontest.Reply{Status: 429}), status: StatusOK, attempts: 2, http: 200},
-		{name: "408 then ok", intercept: scripted(provisiontest.Reply{Status: 408}), status: StatusOK, attempts: 2, http: 200},
-		{name: "500 502 503 then ok", intercept: scripted(provisiontest.Reply{Status: 500}, provisiontest.Reply{Status: 502}, provisiontest.Reply{Status: 503}), status: StatusOK, attempts: 4, http: 200},
-		{name: "504 then ok", intercept: scripted(provisiontest.Reply{Status: 504}), status: StatusOK, attempts: 2, http: 200},
-		{name: "connection reset then ok", intercept: scripted(provisiontest.Reply{Reset: true}, provisiontest.Reply{Reset: true}), status: StatusOK, attempts: 3, http: 200},
-		{name: "timeout then ok", intercept: scripted(provisiontest.Reply{Status: 200, Delay: 5 * time.Second}), timeout: 50 * time.Millisecond, status: StatusOK, attempts: 2, http: 200},
+		{name: "ok at once", status: provision.StatusOK, attempts: 1, http: 200},
+		{name: "429 then ok", intercept: scripted(provisiontest.Reply{Status: 429}), status: provision.StatusOK, attempts: 2, http: 200},
+		{name: "408 then ok", intercept: scripted(provisiontest.Reply{Status: 408}), status: provision.StatusOK, attempts: 2, http: 200},
+		{name: "500 502 503 then ok", intercept: scripted(provisiontest.Reply{Status: 500}, provisiontest.Reply{Status: 502}, provisiontest.Reply{Status: 503}), status: provision.StatusOK, attempts: 4, http: 200},
+		{name: "504 then ok", intercept: scripted(provisiontest.Reply{Status: 504}), status: provision.StatusOK, attempts: 2, http: 200},
+		{name: "connection reset then ok", intercept: scripted(provisiontest.Reply{Reset: true}, provisiontest.Reply{Reset: true}), status: provision.StatusOK, attempts: 3, http: 200},
+		{name: "timeout then ok", intercept: scripted(provisiontest.Reply{Status: 200, Delay: 5 * time.Second}), timeout: 50 * time.Millisecond, status: provision.StatusOK, attempts: 2, http: 200},
 		{name: "503 every time", intercept: func(int, *provisiontest.Request) *provisiontest.Reply {
 			return &provisiontest.Reply{Status: 503, Body: `{"message":"down for maintenance"}`}
-		}, status: StatusFailed, attempts: 4, http: 503, errHas: "giving up after 4 attempts: HTTP 503 Service Unavailable: down for maintenance"},
+		}, status: provision.StatusFailed, attempts: 4, http: 503, errHas: "giving up after 4 attempts: HTTP 503 Service Unavailable: down for maintenance"},
 		{name: "reset every time", intercept: func(int, *provisiontest.Request) *provisiontest.Reply {
 			return &provisiontest.Reply{Reset: true}
-		}, status: StatusFailed, attempts: 4, http: 0, errHas: "giving up after 4 attempts"},
-		{name: "400 fails at once", intercept: scripted(provisiontest.Reply{Status: 400, Body: `{"message":"spaceId is required"}`}), status: StatusFailed, attempts: 1, http: 400, errHas: "spaceId is required"},
-		{name: "422 fails at once", email: "not an email", status: StatusFailed, attempts: 1, http: 422, errHas: "data.email is not a valid email address"},
-		{name: "501 fails at once", intercept: scripted(provisiontest.Reply{Status: 501}), status: StatusFailed, attempts: 1, http: 501, errHas: "HTTP 501"},
-		{name: "200 without a token fails", intercept: scripted(provisiontest.Reply{Status: 200, Body: `{"kind":"CUSTOM"}`}), status: StatusFailed, attempts: 1, http: 200, errHas: "without a sessionToken"},
+		}, status: provision.StatusFailed, attempts: 4, http: 0, errHas: "giving up after 4 attempts"},
+		{name: "400 fails at once", intercept: scripted(provisiontest.Reply{Status: 400, Body: `{"message":"spaceId is required"}`}), status: provision.StatusFailed, attempts: 1, http: 400, errHas: "spaceId is required"},
+		{name: "422 fails at once", email: "not an email", status: provision.StatusFailed, attempts: 1, http: 422, errHas: "data.email is not a valid email address"},
+		{name: "501 fails at once", intercept: scripted(provisiontest.Reply{Status: 501}), status: provision.StatusFailed, attempts: 1, http: 501, errHas: "HTTP 501"},
+		{name: "200 without a token fails", intercept: scripted(provisiontest.Reply{Status: 200, Body: `{"kind":"CUSTOM"}`}), status: provision.StatusFailed, attempts: 1, http: 200, errHas: "without a sessionToken"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,7 +131,7 @@ func TestPoolRetries(t *testing.T) {
 			if tt.errHas == "" && r.Err != nil || tt.errHas != "" && (r.Err == nil || !strings.Contains(r.Err.Error(), tt.errHas)) {
 				t.Errorf("error %v, want one containing %q", r.Err, tt.errHas)
 			}
-			if r.Status == StatusOK && (r.Token == "" || r.UserID == "") {
+			if r.Status == provision.StatusOK && (r.Token == "" || r.UserID == "") {
 				t.Errorf("ok without token or user id: %+v", r)
 			}
 		})
@@ -180,13 +148,13 @@ func TestPoolConnectionRefused(t *testing.T) {
 	srv := provisiontest.NewServer()
 	defer srv.Close()
 	p, backoff, _ := testPool(t, srv)
-	p.Client.BaseURL = "http://" + addr
+	p.Endpoint.(*ideanote.Client).BaseURL = "http://" + addr
 	res, err := runPool(t, context.Background(), p, testRows(1))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	r := res[0]
-	if r.Status != StatusFailed || r.Attempts != 4 || r.HTTPStatus != 0 || !strings.Contains(r.Err.Error(), "refused") {
+	if r.Status != provision.StatusFailed || r.Attempts != 4 || r.HTTPStatus != 0 || !strings.Contains(r.Err.Error(), "refused") {
 		t.Errorf("got %s after %d attempts, http %d, err %v; want failed after 4, no status, connection refused", r.Status, r.Attempts, r.HTTPStatus, r.Err)
 	}
 	if n := len(backoff.Sleeps()); n != 3 {
@@ -212,7 +180,7 @@ func TestPoolHonoursRetryAfter(t *testing.T) {
 			srv.FailNext(1, tt.status, tt.header())
 			p, backoff, pause := testPool(t, srv)
 			res, err := runPool(t, context.Background(), p, testRows(1))
-			if err != nil || res[0].Status != StatusOK || res[0].Attempts != 2 {
+			if err != nil || res[0].Status != provision.StatusOK || res[0].Attempts != 2 {
 				t.Fatalf("got %+v, %v; want ok after 2 attempts", res[0], err)
 			}
 			waits := backoff.Sleeps()
@@ -234,13 +202,19 @@ func TestPoolHonoursRetryAfter(t *testing.T) {
 func TestPoolAbort(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(srv *provisiontest.Server, p *Pool)
+		setup func(srv *provisiontest.Server, p *provision.Pool)
 		code  int
 		hint  string
 	}{
-		{"401 wrong token", func(_ *provisiontest.Server, p *Pool) { p.Client.APIToken = "wrong-token-123456" }, 401, "API token"},
-		{"403 wrong space", func(_ *provisiontest.Server, p *Pool) { p.Client.SpaceID = "another-space" }, 403, "space id"},
-		{"404 wrong base URL", func(srv *provisiontest.Server, p *Pool) { p.Client.BaseURL = srv.URL + "/api" }, 404, "--base-url"},
+		{"401 wrong token", func(_ *provisiontest.Server, p *provision.Pool) {
+			p.Endpoint.(*ideanote.Client).APIToken = "wrong-token-123456"
+		}, 401, "API token"},
+		{"403 wrong space", func(_ *provisiontest.Server, p *provision.Pool) {
+			p.Endpoint.(*ideanote.Client).SpaceID = "another-space"
+		}, 403, "space id"},
+		{"404 wrong base URL", func(srv *provisiontest.Server, p *provision.Pool) {
+			p.Endpoint.(*ideanote.Client).BaseURL = srv.URL + "/api"
+		}, 404, "--base-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,24 +223,24 @@ func TestPoolAbort(t *testing.T) {
 			p, _, _ := testPool(t, srv)
 			tt.setup(srv, p)
 			res, err := runPool(t, context.Background(), p, testRows(10))
-			var ae *AbortError
-			if !errors.As(err, &ae) || !errors.Is(err, ErrAborted) || ae.Code != tt.code {
-				t.Fatalf("Run = %v, want an *AbortError for %d", err, tt.code)
+			var ae *provision.AbortError
+			if !errors.As(err, &ae) || !errors.Is(err, provision.ErrAborted) || ae.Code != tt.code {
+				t.Fatalf("Run = %v, want an *provision.AbortError for %d", err, tt.code)
 			}
 			if !strings.Contains(err.Error(), tt.hint) || strings.Contains(err.Error(), "wrong-token") {
 				t.Errorf("message %q does not say to check %q, or holds the token", err, tt.hint)
 			}
 			for i, r := range res {
-				want := StatusNotAttempted
-				if i < abortAfter {
-					want = StatusFailed
+				want := provision.StatusNotAttempted
+				if i < provision.AbortAfter {
+					want = provision.StatusFailed
 				}
 				if r.Status != want {
 					t.Errorf("row %d: %s (%v), want %s", r.Row.Line, r.Status, r.Err, want)
 				}
 			}
-			if n := len(srv.Requests()); n != abortAfter {
-				t.Errorf("server got %d requests, want %d", n, abortAfter)
+			if n := len(srv.Requests()); n != provision.AbortAfter {
+				t.Errorf("server got %d requests, want %d", n, provision.AbortAfter)
 			}
 		})
 	}
@@ -289,7 +263,7 @@ func TestPoolAbortNeedsRefusalsInARow(t *testing.T) {
 		t.Fatalf("Run = %v, want no abort", err)
 	}
 	for _, r := range res {
-		if r.Status == StatusNotAttempted {
+		if r.Status == provision.StatusNotAttempted {
 			t.Errorf("row %d not attempted", r.Row.Line)
 		}
 	}
@@ -300,27 +274,27 @@ func TestPoolInterrupt(t *testing.T) {
 		name    string
 		latency time.Duration
 		timeout time.Duration
-		flight  Status // what the rows in flight at the interrupt end as
+		flight  provision.Status // what the rows in flight at the interrupt end as
 	}{
-		{"in flight finish", 300 * time.Millisecond, 5 * time.Second, StatusOK},
-		{"in flight bounded by the timeout", 10 * time.Second, 200 * time.Millisecond, StatusFailed},
+		{"in flight finish", 300 * time.Millisecond, 5 * time.Second, provision.StatusOK},
+		{"in flight bounded by the timeout", 10 * time.Second, 200 * time.Millisecond, provision.StatusFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
 			srv := provisiontest.NewUnstartedServer()
 			srv.Latency = tt.latency
+			srv.Intercept = func(n int, _ *provisiontest.Request) *provisiontest.Reply {
+				if n == 2 {
+					cancel() // the interrupt comes while both workers' requests are in flight
+				}
+				return nil
+			}
 			srv.Start()
 			defer srv.Close()
 			p, _, _ := testPool(t, srv)
 			p.Concurrency, p.Timeout = 2, tt.timeout
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			go func() {
-				for len(srv.Requests()) < 2 {
-					time.Sleep(time.Millisecond)
-				}
-				cancel()
-			}()
 			start := time.Now()
 			res, err := runPool(t, ctx, p, testRows(8))
 			if err != nil {
@@ -329,11 +303,11 @@ func TestPoolInterrupt(t *testing.T) {
 			if d := time.Since(start); d > 3*time.Second {
 				t.Errorf("Run took %v after the interrupt", d)
 			}
-			count := map[Status]int{}
+			count := map[provision.Status]int{}
 			for _, r := range res {
 				count[r.Status]++
 			}
-			if count[tt.flight] != 2 || count[StatusNotAttempted] != 6 {
+			if count[tt.flight] != 2 || count[provision.StatusNotAttempted] != 6 {
 				t.Errorf("counts %v, want 2 %s and 6 not_attempted", count, tt.flight)
 			}
 		})

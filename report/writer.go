@@ -17,9 +17,21 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
-// Columns are the report's columns, in order.
-var Columns = []string{"row", "email", "sub", "name", "team", "locale", "status", "user_id",
-	"session_token", "login_url", "widget_url", "attempts", "http_status", "error", "finished_at"}
+// personFields are the fields of a person that the report shows: all but the avatar, which
+// nobody needs in order to mail a link.
+var personFields = slices.DeleteFunc(slices.Clone(provision.Fields[:]), func(f provision.Field) bool { return f.Name == "avatar" })
+
+// Columns are the report's columns, in order: row, the person's fields, then what happened.
+var Columns = slices.Concat([]string{"row"}, fieldNames(personFields), []string{"status", "user_id",
+	"session_token", "login_url", "widget_url", "attempts", "http_status", "error", "finished_at"})
+
+func fieldNames(fields []provision.Field) []string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
+	}
+	return names
+}
 
 // ChangeColumn is the column that WithChange adds after Columns.
 const ChangeColumn = "change"
@@ -65,6 +77,25 @@ type Writer struct {
 	change    bool // the change column is written
 	stop      chan struct{}
 	done      chan struct{}
+}
+
+// ErrLeftOver is returned by ModeFor when a resumed run was interrupted before its report was
+// complete: only --resume (which reads both files) or --overwrite may go on from there.
+var ErrLeftOver = errors.New("left from an interrupted --resume: add --resume to finish it, or --overwrite to start again")
+
+// ModeFor decides how the report at path is opened for a run asked to resume or overwrite it,
+// or neither.
+func ModeFor(path string, resume, overwrite bool) (Mode, error) {
+	switch {
+	case overwrite:
+		return Overwrite, nil
+	case resume:
+		return Resume, nil
+	}
+	if _, err := os.Stat(TempPath(path)); err == nil {
+		return New, fmt.Errorf("%s is %w", TempPath(path), ErrLeftOver)
+	}
+	return New, nil
 }
 
 // TempPath is where a resumed run writes its report until it is complete.
@@ -118,28 +149,15 @@ func Create(path string, mode Mode, links Links, opts ...Option) (*Writer, error
 
 // Write writes the line of one result and flushes it to the file.
 func (w *Writer) Write(res provision.Result) error {
-	r, u := w.rec, res.Row.User
-	r[0] = strconv.Itoa(res.Row.Line)
-	r[1], r[2], r[3], r[4], r[5] = u.Email, u.Sub, u.Name, u.Team, u.Locale
-	r[6], r[7], r[8] = string(res.Status), res.UserID, res.Token
-	r[9], r[10] = w.Links.WebApp(res.Token), w.Links.Widget(res.Token)
-	r[11], r[12] = "", ""
-	if res.Attempts > 0 {
-		r[11] = strconv.Itoa(res.Attempts)
+	u := res.Row.User
+	r := append(w.rec[:0], strconv.Itoa(res.Row.Line))
+	for _, f := range personFields {
+		r = append(r, *f.Of(&u))
 	}
-	if res.HTTPStatus > 0 {
-		r[12] = strconv.Itoa(res.HTTPStatus)
-	}
-	r[13] = ""
-	if res.Err != nil {
-		r[13] = oneLine(res.Err.Error())
-	}
-	r[14] = ""
-	if !res.Finished.IsZero() {
-		r[14] = res.Finished.UTC().Format(time.RFC3339)
-	}
+	r = append(r, string(res.Status), res.UserID, res.Token, w.Links.WebApp(res.Token), w.Links.Widget(res.Token),
+		itoaPositive(res.Attempts), itoaPositive(res.HTTPStatus), errorText(res.Err), timeText(res.Finished))
 	if w.change {
-		r[15] = res.Change
+		r = append(r, res.Change)
 	}
 	for i := range r {
 		r[i] = Neutralize(r[i])
@@ -154,6 +172,28 @@ func (w *Writer) Write(res provision.Result) error {
 	w.err = w.cw.Error()
 	w.dirty = true
 	return w.err
+}
+
+// itoaPositive writes n, or nothing when it is 0 (no attempt, no answer).
+func itoaPositive(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return oneLine(err.Error())
+}
+
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func (w *Writer) syncLoop() {

@@ -150,3 +150,36 @@ func TestReadBack(t *testing.T) {
 		t.Errorf("a file that is not a report: %v", err)
 	}
 }
+
+func TestModeFor(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.csv")
+	tests := []struct {
+		name              string
+		leftOver          bool
+		resume, overwrite bool
+		want              Mode
+		wantErr           error
+	}{
+		{"new", false, false, false, New, nil},
+		{"resume", false, true, false, Resume, nil},
+		{"overwrite", false, false, true, Overwrite, nil},
+		{"left over, neither", true, false, false, New, ErrLeftOver},
+		{"left over, resume", true, true, false, Resume, nil},
+		{"left over, overwrite", true, false, true, Overwrite, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			os.Remove(TempPath(path))
+			if tt.leftOver {
+				if err := os.WriteFile(TempPath(path), []byte("row\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := ModeFor(path, tt.resume, tt.overwrite)
+			if got != tt.want || !errors.Is(err, tt.wantErr) {
+				t.Errorf("ModeFor = %v, %v; want %v, %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}

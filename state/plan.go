@@ -16,16 +16,38 @@ const (
 )
 
 // Plan decides row by row what a scheduled run sends, and records in Store what went through.
-// Skip is called by the reading goroutine, Settle and Record by the emitting one: they may
-// run at once.
+// Skip is called by the reading goroutine, Settle, Reports and Record by the emitting one: they
+// may run at once. A nil *Plan is a run without a state: it skips nothing it is not told to,
+// reports everything and records nothing.
 type Plan struct {
 	Store        *Store        // nil: nothing was provisioned yet, every row is new
 	Force        bool          // send every row, refreshing the store
 	RefreshAfter time.Duration // send rows last provisioned this long ago or more; 0 never
+	OnlyChanges  bool          // leave unchanged rows out of the report
 	Now          time.Time     // the start of the run, against which RefreshAfter counts
 
 	mu      sync.Mutex
 	pending map[int]string // change of the rows let through, by input line, until they settle
+	changes map[string]int // reported rows by change; used by the emitting goroutine only
+	failed  bool           // Record has returned an error once
+}
+
+// Skipper returns the Job's Skip for a run with this plan. Rows already ok in the report being
+// resumed (resumed, when not nil) come first: they were sent in this wave and keep the change
+// they had. Then rows unchanged since their last ok are skipped.
+func (p *Plan) Skipper(resumed func(provision.Row) (provision.Result, bool)) func(provision.Row) (provision.Result, bool) {
+	if p == nil {
+		return resumed
+	}
+	if resumed == nil {
+		return p.Skip
+	}
+	return func(row provision.Row) (provision.Result, bool) {
+		if res, ok := resumed(row); ok {
+			return res, true
+		}
+		return p.Skip(row)
+	}
 }
 
 // Decide returns how u compares with what was last provisioned and whether it is to be sent.
@@ -61,8 +83,12 @@ func (p *Plan) Skip(row provision.Row) (provision.Result, bool) {
 	return provision.Result{}, false
 }
 
-// Settle sets the change of a result whose row Skip let through, before it is reported.
+// Settle sets the change of a result whose row Skip let through, before it is reported, and
+// counts the result's change for Changes.
 func (p *Plan) Settle(res *provision.Result) {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c, ok := p.pending[res.Row.Line]; ok {
@@ -71,18 +97,49 @@ func (p *Plan) Settle(res *provision.Result) {
 			res.Change = c
 		}
 	}
+	if res.Change != "" {
+		if p.changes == nil {
+			p.changes = make(map[string]int)
+		}
+		p.changes[res.Change]++
+	}
+}
+
+// Reports says whether a settled result has a line in the report: with OnlyChanges, unchanged
+// rows have none, so that the report lists exactly the people to mail.
+func (p *Plan) Reports(res provision.Result) bool {
+	return p == nil || !(p.OnlyChanges && res.Change == Unchanged)
+}
+
+// Changes returns the number of settled results of each change, every change present; nil for
+// a nil Plan.
+func (p *Plan) Changes() map[string]int {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return map[string]int{New: p.changes[New], Changed: p.changes[Changed], Unchanged: p.changes[Unchanged], Refreshed: p.changes[Refreshed]}
 }
 
 // Record remembers a row that went through ok, once it is reported (a row recorded but not
 // reported would never be mailed its link). A row skipped because an interrupted run had
 // already done it is recorded too when the store lacks it or holds older data: that run's last
 // batch was lost.
-// The error is the store's: the report is still right, and the next run sends again what
-// was not recorded.
+// A store that cannot be written does not stop the run, whose report matters more: the next run
+// sends again what was not recorded. The error is returned once, the first time, to be told.
 func (p *Plan) Record(res provision.Result) error {
-	if p.Store == nil || !p.Store.writable() {
+	if p == nil || p.Store == nil || !p.Store.writable() || p.failed {
 		return nil
 	}
+	err := p.record(res)
+	if err != nil {
+		p.failed = true
+	}
+	return err
+}
+
+func (p *Plan) record(res provision.Result) error {
 	key := Key(res.Row.User)
 	switch res.Status {
 	case provision.StatusOK:

@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -332,5 +333,68 @@ func TestRecordSkippedRowWithNewerData(t *testing.T) {
 	}
 	if e, _ := s.Get(Key(ana)); e.Fingerprint != Fingerprint(ana) {
 		t.Errorf("the state still holds the old data: the next run would send the row again")
+	}
+}
+
+func TestPlanSkipperReportsAndChanges(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "state.db"), Options{})
+	p := &Plan{Store: s, OnlyChanges: true, Now: time.Now()}
+	bob := provision.User{Email: "bob@example.com"}
+	if err := s.Record(Key(bob), Entry{Fingerprint: Fingerprint(bob), UserID: "u2", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := func(row provision.Row) (provision.Result, bool) {
+		if row.User.Email == ana.Email {
+			return provision.Result{Row: row, Status: provision.StatusSkipped, Change: Changed}, true
+		}
+		return provision.Result{}, false
+	}
+	skip := p.Skipper(resumed)
+	// Ana was done by the run being resumed: she keeps that run's change, whatever the state says.
+	res, ok := skip(provision.Row{Line: 2, User: ana})
+	if !ok || res.Status != provision.StatusSkipped || res.Change != Changed {
+		t.Errorf("resumed row: %v %+v", ok, res)
+	}
+	res, ok = skip(provision.Row{Line: 3, User: bob})
+	if !ok || res.Status != provision.StatusUnchanged {
+		t.Errorf("unchanged row: %v %+v", ok, res)
+	}
+	for _, r := range []*provision.Result{{Row: provision.Row{Line: 2, User: ana}, Change: Changed}, &res} {
+		p.Settle(r)
+	}
+	if p.Reports(res) {
+		t.Error("with OnlyChanges an unchanged row is reported")
+	}
+	if want := map[string]int{New: 0, Changed: 1, Unchanged: 1, Refreshed: 0}; !maps.Equal(p.Changes(), want) {
+		t.Errorf("Changes() = %v, want %v", p.Changes(), want)
+	}
+
+	var none *Plan
+	if _, ok := none.Skipper(resumed)(provision.Row{Line: 3, User: bob}); ok {
+		t.Error("without a state, a row not resumed was skipped")
+	}
+	if !none.Reports(res) || none.Changes() != nil || none.Record(res) != nil {
+		t.Error("a nil Plan must report everything, count nothing and record nothing")
+	}
+}
+
+func TestPlanRecordErrorOnce(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "state.db"), Options{})
+	p := &Plan{Store: s, Now: time.Now()}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ok := provision.Result{Row: provision.Row{Line: 2, User: ana}, Status: provision.StatusOK, Finished: time.Now()}
+	var errs int
+	for range 3 {
+		if p.Record(ok) != nil {
+			errs++
+		}
+	}
+	if errs != 1 {
+		t.Errorf("Record on a closed store returned %d errors, want the first one only", errs)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	_ "embed"
 	"encoding/csv"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
+	"github.com/spf13/cobra"
 )
 
 // demoUsers is testdata/users.csv, built in so that the demo runs from anywhere.
@@ -21,18 +21,23 @@ import (
 //go:embed testdata/users.csv
 var demoUsers []byte
 
+func newDemoCmd(env environ) *cobra.Command {
+	var reportPath string
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the whole job against a built-in fake Ideanote on 127.0.0.1 (no network, no token)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDemo(cmd.Context(), reportPath, env.stdout, env.stderr)
+		},
+	}
+	cmd.Flags().StringVar(&reportPath, "report", "demo-report.csv", "report `path`")
+	return cmd
+}
+
 // runDemo provisions the built-in users against a fake Ideanote on 127.0.0.1 through the real
 // reader, client, pool and report code. The fake answers one request with 503 to show a retry.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("ideanote-provision demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	reportPath := fs.String("report", "demo-report.csv", "report `path`")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return errHelp
-		}
-		return usagef("%v", err)
-	}
+func runDemo(ctx context.Context, reportPath string, stdout, stderr io.Writer) error {
 	srv := provisiontest.NewServer()
 	defer srv.Close()
 	srv.Intercept = func(n int, _ *provisiontest.Request) *provisiontest.Reply {
@@ -44,7 +49,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "demo: a fake Ideanote listens on %s\n", srv.URL)
 	o := &options{
 		input: "-", spaceID: srv.SpaceID, apiToken: srv.APIToken, baseURL: srv.URL,
-		subdomain: "demo", widgetID: "df828665bf", reportPath: *reportPath, overwrite: true,
+		subdomain: "demo", widgetID: "df828665bf", reportPath: reportPath, overwrite: true,
 		rate: 20, burst: 1, concurrency: 4, timeout: 5 * time.Second, maxAttempts: 6,
 		delimiter: "auto", progress: "auto", logFormat: "text",
 	}
@@ -52,9 +57,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil && err != errRowsFailed {
 		return err
 	}
-	abs, _ := filepath.Abs(*reportPath)
+	abs, _ := filepath.Abs(reportPath)
 	fmt.Fprintf(stdout, "demo: %d requests received by the fake; report written to %s (mode 0600: it holds login links)\n", len(srv.Requests()), abs)
-	if link := firstLink(*reportPath); link != "" {
+	if link := firstLink(reportPath); link != "" {
 		fmt.Fprintf(stdout, "demo: first login link: %s\n", link)
 	}
 	return err

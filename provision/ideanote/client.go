@@ -1,4 +1,4 @@
-package provision
+package ideanote
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // DefaultBaseURL is the root of Ideanote's public API.
@@ -33,12 +35,6 @@ type Client struct {
 	APIToken   string       // owner API token; never logged nor returned in an error
 	HTTPClient *http.Client // http.DefaultClient when nil
 	UserAgent  string       // "ideanote-provision" when empty
-}
-
-// Session is what the endpoint returns for one upserted user.
-type Session struct {
-	UserID string
-	Token  string // session token: a credential that logs the user in
 }
 
 // StatusError is a non-2xx answer from the endpoint.
@@ -73,7 +69,7 @@ type sessionRequest struct {
 // sessionData is the request's data object: the user's fields, under their JSON names, and the
 // owner's token.
 type sessionData struct {
-	User
+	provision.User
 	APIToken string `json:"apiToken"`
 }
 
@@ -87,22 +83,25 @@ type sessionResponse struct {
 
 // Encode returns the request body for u. Empty optional fields are left out, so that an
 // upsert never blanks what the workspace already holds.
-func (c *Client) Encode(u User) ([]byte, error) {
+func (c *Client) Encode(u provision.User) ([]byte, error) {
 	return json.Marshal(sessionRequest{SpaceID: c.SpaceID, Kind: "CUSTOM", Data: sessionData{User: u, APIToken: c.APIToken}})
 }
 
 // Upsert creates or updates u and returns its session.
-func (c *Client) Upsert(ctx context.Context, u User) (Session, error) {
+func (c *Client) Upsert(ctx context.Context, u provision.User) (provision.Session, error) {
 	body, err := c.Encode(u)
 	if err != nil {
-		return Session{}, err
+		return provision.Session{}, err
 	}
 	return c.Post(ctx, body)
 }
 
+// Decide is the package's Decide, so that a *Client is a provision.Endpoint.
+func (c *Client) Decide(ctx context.Context, err error) provision.Verdict { return Decide(ctx, err) }
+
 // Post sends a body made by Encode. The error is a *StatusError for a non-2xx answer, a
 // *ResponseError for an unusable 2xx, or the transport's error.
-func (c *Client) Post(ctx context.Context, body []byte) (Session, error) {
+func (c *Client) Post(ctx context.Context, body []byte) (provision.Session, error) {
 	base := c.BaseURL
 	if base == "" {
 		base = DefaultBaseURL
@@ -110,7 +109,7 @@ func (c *Client) Post(ctx context.Context, body []byte) (Session, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
 		strings.TrimRight(base, "/")+"/v1/session?fields=kind,user.id,sessionToken", bytes.NewReader(body))
 	if err != nil {
-		return Session{}, err
+		return provision.Session{}, err
 	}
 	ua := defaultUA
 	if c.UserAgent != "" {
@@ -125,7 +124,7 @@ func (c *Client) Post(ctx context.Context, body []byte) (Session, error) {
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return Session{}, err
+		return provision.Session{}, err
 	}
 	defer resp.Body.Close()
 	buf := bodyBufs.Get().(*bytes.Buffer)
@@ -133,7 +132,7 @@ func (c *Client) Post(ctx context.Context, body []byte) (Session, error) {
 	buf.Reset()
 	lr := &io.LimitedReader{R: resp.Body, N: MaxResponseBytes + 1}
 	if _, err := buf.ReadFrom(lr); err != nil {
-		return Session{}, err
+		return provision.Session{}, err
 	}
 	data := buf.Bytes() // only valid until buf goes back to the pool: every use below copies
 	if lr.N <= 0 {
@@ -141,23 +140,23 @@ func (c *Client) Post(ctx context.Context, body []byte) (Session, error) {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return Session{}, &StatusError{
+		return provision.Session{}, &StatusError{
 			Code:       resp.StatusCode,
 			Message:    summarize(data, resp.Header.Get("Content-Type"), c.scrub),
 			RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		}
 	}
 	if len(data) > MaxResponseBytes {
-		return Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d with a response larger than 1 MiB", resp.StatusCode), Code: resp.StatusCode}
+		return provision.Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d with a response larger than 1 MiB", resp.StatusCode), Code: resp.StatusCode}
 	}
 	var sr sessionResponse
 	if err := json.Unmarshal(data, &sr); err != nil {
-		return Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d with a body that is not JSON: %s", resp.StatusCode, summarize(data, resp.Header.Get("Content-Type"), c.scrub)), Code: resp.StatusCode}
+		return provision.Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d with a body that is not JSON: %s", resp.StatusCode, summarize(data, resp.Header.Get("Content-Type"), c.scrub)), Code: resp.StatusCode}
 	}
 	if sr.SessionToken == "" {
-		return Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d without a sessionToken", resp.StatusCode), Code: resp.StatusCode}
+		return provision.Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d without a sessionToken", resp.StatusCode), Code: resp.StatusCode}
 	}
-	return Session{UserID: sr.User.ID, Token: sr.SessionToken}, nil
+	return provision.Session{UserID: sr.User.ID, Token: sr.SessionToken}, nil
 }
 
 // bodyBufs holds response buffers: one per request in flight instead of one per response.

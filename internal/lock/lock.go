@@ -1,4 +1,5 @@
-package report
+// Package lock keeps two runs off one file: an operating-system lock on a file beside it.
+package lock
 
 import (
 	"errors"
@@ -10,15 +11,15 @@ import (
 // ErrLocked is returned by Lock when another run holds the lock.
 var ErrLocked = errors.New("locked by another run")
 
-// LockPath is the lock file beside a report (or a state file).
-func LockPath(path string) string { return path + ".lock" }
+// Path is the lock file beside a report (or a state file).
+func Path(path string) string { return path + ".lock" }
 
 // Lock takes an exclusive lock on the lock file beside path, until the returned function is
 // called or the process ends. The lock is the operating system's (flock, or LockFileEx on
 // Windows): it dies with the process that held it, so a lock file left by a crash never blocks
 // a later run. Unlocking removes the lock file, so that nightly runs leave none behind.
 func Lock(path string) (unlock func(), err error) {
-	lp := LockPath(path)
+	lp := Path(path)
 	for {
 		f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {

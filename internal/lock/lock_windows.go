@@ -1,6 +1,6 @@
 //go:build windows
 
-package report
+package lock
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package provision_test
+package ideanote_test
 
 import (
 	"context"
@@ -9,12 +9,13 @@ import (
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
-func newClient(t *testing.T, srv *provisiontest.Server) *provision.Client {
+func newClient(t *testing.T, srv *provisiontest.Server) *ideanote.Client {
 	t.Helper()
-	return &provision.Client{BaseURL: srv.URL, SpaceID: srv.SpaceID, APIToken: srv.APIToken,
+	return &ideanote.Client{BaseURL: srv.URL, SpaceID: srv.SpaceID, APIToken: srv.APIToken,
 		HTTPClient: srv.Client(), UserAgent: "ideanote-provision/test"}
 }
 
@@ -76,16 +77,16 @@ func TestClientErrors(t *testing.T) {
 	tests := []struct {
 		name     string
 		reply    *provisiontest.Reply
-		client   func(*provision.Client)
+		client   func(*ideanote.Client)
 		wantCode int    // StatusError code, 0 for another error
 		wantText string // in the error
 	}{
 		{"2xx without sessionToken", &provisiontest.Reply{Status: 200, Body: `{"kind":"CUSTOM","user":{"id":"u1"}}`}, nil, 0, "without a sessionToken"},
 		{"2xx not JSON", &provisiontest.Reply{Status: 200, Body: "OK\nmore"}, nil, 0, "not JSON: OK"},
 		{"422 with message", &provisiontest.Reply{Status: 422, Body: `{"message":"email is invalid"}`}, nil, 422, "email is invalid"},
-		{"wrong token", nil, func(c *provision.Client) { c.APIToken = "wrong-token" }, 401, "invalid apiToken"},
-		{"wrong space", nil, func(c *provision.Client) { c.SpaceID = "other" }, 403, "no access"},
-		{"wrong base path", nil, func(c *provision.Client) { c.BaseURL += "/api" }, 404, "no route"},
+		{"wrong token", nil, func(c *ideanote.Client) { c.APIToken = "wrong-token" }, 401, "invalid apiToken"},
+		{"wrong space", nil, func(c *ideanote.Client) { c.SpaceID = "other" }, 403, "no access"},
+		{"wrong base path", nil, func(c *ideanote.Client) { c.BaseURL += "/api" }, 404, "no route"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,7 +103,7 @@ func TestClientErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("Upsert succeeded, want an error")
 			}
-			var se *provision.StatusError
+			var se *ideanote.StatusError
 			if got := 0; errors.As(err, &se) {
 				got = se.Code
 				if got != tt.wantCode {

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// environ is what a run takes from its process. It is passed in, never read from globals, so
+// that tests can run in parallel with environments of their own.
+type environ struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// run is the whole program but for the process: arguments in, an error for exitCode out.
+func run(ctx context.Context, args []string, env environ) error {
+	if err := refuseTokenFlag(args); err != nil {
+		return err
+	}
+	root := newRootCmd(env)
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
+}
+
+// refuseTokenFlag stops a token given as a flag before anything parses it: cobra would echo an
+// unknown flag's value in its error, and the token is already exposed to every local user.
+func refuseTokenFlag(args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && (name == "api-token" || name == "token") {
+			return usagef("the API token is never a flag (every local user can read a command line): set IDEANOTE_API_TOKEN or use --api-token-file")
+		}
+	}
+	return nil
+}
+
+// newRootCmd builds the command table. The root command provisions, so that the common case
+// needs no subcommand; `provision` names it too.
+func newRootCmd(env environ) *cobra.Command {
+	root := newProvisionCmd(env, "ideanote-provision [flags] INPUT")
+	root.Version = versionString()
+	root.SetVersionTemplate("ideanote-provision {{.Version}}\n")
+	root.AddCommand(
+		newProvisionCmd(env, "provision [flags] INPUT"),
+		newDemoCmd(env),
+		newVersionCmd(env),
+	)
+	root.CompletionOptions.HiddenDefaultCmd = false
+	root.SetOut(env.stdout)
+	root.SetErr(env.stderr)
+	root.SetIn(env.stdin)
+	root.SilenceErrors = true // exitCode prints the error, once
+	root.SilenceUsage = true  // a failed run is not a reason to print the help
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return usagef("%v (see --help)", err)
+	})
+	return root
+}
+
+func newVersionCmd(env environ) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			fmt.Fprintln(env.stdout, "ideanote-provision", versionString())
+			return nil
+		},
+	}
+}
+
+// flagGroup is a titled section of --help.
+type flagGroup struct {
+	title string
+	names []string
+}
+
+// groupedUsage returns a usage function that prints the flags of cmd by group, in the order
+// given, and any flag not named in a group at the end: the flags an operator needs first, the
+// tuning after them.
+func groupedUsage(groups []flagGroup) func(*cobra.Command) error {
+	return func(cmd *cobra.Command) error {
+		w := cmd.OutOrStderr()
+		fmt.Fprintf(w, "Usage:\n  %s\n", cmd.UseLine())
+		if cmd.HasAvailableSubCommands() {
+			fmt.Fprintln(w, "\nCommands:")
+			for _, c := range cmd.Commands() {
+				if c.IsAvailableCommand() {
+					fmt.Fprintf(w, "  %-12s %s\n", c.Name(), c.Short)
+				}
+			}
+		}
+		if cmd.Example != "" {
+			fmt.Fprintf(w, "\nExample:\n%s\n", cmd.Example)
+		}
+		all := cmd.Flags()
+		seen := map[string]bool{}
+		for _, g := range groups {
+			fs := pflag.NewFlagSet(g.title, pflag.ContinueOnError)
+			fs.SortFlags = false
+			for _, n := range g.names {
+				if f := all.Lookup(n); f != nil && !f.Hidden {
+					fs.AddFlag(f)
+					seen[n] = true
+				}
+			}
+			if fs.HasFlags() {
+				fmt.Fprintf(w, "\n%s:\n%s", g.title, fs.FlagUsagesWrapped(100))
+			}
+		}
+		rest := pflag.NewFlagSet("other", pflag.ContinueOnError)
+		all.VisitAll(func(f *pflag.Flag) {
+			if !seen[f.Name] && !f.Hidden {
+				rest.AddFlag(f)
+			}
+		})
+		if rest.HasFlags() {
+			fmt.Fprintf(w, "\nOther flags:\n%s", rest.FlagUsagesWrapped(100))
+		}
+		if cmd.HasAvailableSubCommands() {
+			fmt.Fprintf(w, "\nUse \"%s [command] --help\" for more about a command.\n", cmd.CommandPath())
+		}
+		return nil
+	}
+}
+
+// envDefault returns the value of the environment variable name, or def when it is unset or empty.
+func envDefault(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
+)
+
+// TestCommandLine checks that the command line takes flags as GNU tools do: before or after
+// the input, as --flag value or --flag=value, with the provision command named or not.
+func TestCommandLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args func(in, rep string) []string
+	}{
+		{"flags first", func(in, rep string) []string {
+			return []string{"--subdomain", "acme", "--report", rep, "--rate", "0", in}
+		}},
+		{"flags after the input", func(in, rep string) []string {
+			return []string{in, "--subdomain", "acme", "--report", rep, "--rate", "0"}
+		}},
+		{"flag=value", func(in, rep string) []string { return []string{"--subdomain=acme", in, "--report=" + rep, "--rate=0"} }},
+		{"provision named", func(in, rep string) []string {
+			return []string{"provision", in, "--subdomain", "acme", "--report", rep, "--rate", "0"}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := provisiontest.NewServer()
+			defer srv.Close()
+			in := writeFile(t, "people.csv", "email,name\nana@example.com,Ana\n")
+			rep := filepath.Join(t.TempDir(), "report.csv")
+			got := invokeEnv(context.Background(), serverVars(srv), nil, tt.args(in, rep)...)
+			if got.code != 0 {
+				t.Fatalf("exit %d; stderr:\n%s", got.code, got.stderr)
+			}
+			if r := readReport(t, rep)["ana@example.com"]; r["status"] != "ok" || !strings.HasPrefix(r["login_url"], "https://acme.ideanote.io/login/session/") {
+				t.Errorf("report line %v", r)
+			}
+		})
+	}
+}
+
+func TestHelpListsEssentialFlagsFirst(t *testing.T) {
+	t.Parallel()
+	got := invokeEnv(context.Background(), nil, nil, "--help")
+	if got.code != 0 {
+		t.Fatalf("--help: exit %d", got.code)
+	}
+	order := []string{"Usage:", "Example:", "Essential flags:", "--space-id", "--subdomain", "--report", "--resume", "--dry-run",
+		"Input:", "--map", "Scheduled waves:", "--state", "Sending (tuning):", "--rate", "--concurrency"}
+	at := 0
+	for _, s := range order {
+		i := strings.Index(got.stdout[at:], s)
+		if i < 0 {
+			t.Fatalf("--help does not show %q after position %d:\n%s", s, at, got.stdout)
+		}
+		at += i + len(s)
+	}
+	if strings.Contains(got.stdout, " -api-token-file") {
+		t.Errorf("a flag shown with one dash:\n%s", got.stdout)
+	}
+}
+
+func TestVersionAndCompletion(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"version"}, "ideanote-provision "},
+		{[]string{"--version"}, "ideanote-provision "},
+		{[]string{"completion", "bash"}, "complete -o default"},
+		{[]string{"completion", "zsh"}, "#compdef ideanote-provision"},
+		{[]string{"completion", "fish"}, "complete -c ideanote-provision"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			got := invokeEnv(context.Background(), nil, nil, tt.args...)
+			if got.code != 0 || !strings.Contains(got.stdout, tt.want) {
+				t.Errorf("exit %d, stdout does not hold %q:\n%.300s", got.code, tt.want, got.stdout)
+			}
+		})
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no input", []string{"--subdomain", "acme"}, "expected one input file"},
+		{"two inputs", []string{"a.csv", "b.csv"}, "expected one input file"},
+		{"unknown flag", []string{"--colour", "in.csv"}, "unknown flag: --colour"},
+		{"bad number", []string{"--rate", "fast", "in.csv"}, "--rate"},
+		{"token as a flag", []string{"--token=abc", "in.csv"}, "never a flag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := invokeEnv(context.Background(), nil, nil, tt.args...)
+			if got.code != exitUsage || !strings.Contains(got.stderr, tt.want) {
+				t.Errorf("exit %d, want %d with %q; stderr:\n%s", got.code, exitUsage, tt.want, got.stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
+)
+
+const provisionLong = `Puts every person of INPUT (a CSV in any delimiter, or an .xlsx; - for standard input) into
+an Ideanote workspace through the custom-login session endpoint, and writes a report CSV with a
+login link for each of them. The report holds credentials: it is created with mode 0600; mail
+each link to its owner only (ideanote-provision mail REPORT).
+
+The API token is read from IDEANOTE_API_TOKEN or --api-token-file, never from a flag.
+
+Exit status:
+  0    every row ok, skipped (resume), unchanged (--state) or valid (dry run)
+  1    some rows failed or are invalid (see the report's status and error columns)
+  2    usage or configuration error; nothing was sent
+  3    aborted: the API refused the token, space or URL three times in a row, the input could not
+       be read to the end (e.g. a quote left open), or the report or state is locked
+  4    the report or the state could not be written completely (disk full, I/O error)
+  130  interrupted; the report is complete up to the interruption, rerun with --resume`
+
+const provisionExample = `  export IDEANOTE_SPACE_ID=b06f0a9a-4813-4515-81a0-29e8f2d193ec
+  export IDEANOTE_API_TOKEN=...            # or --api-token-file /etc/ideanote/token
+  ideanote-provision people.csv --subdomain acme --report wave-12.csv
+  ideanote-provision people.csv --subdomain acme --report wave-12.csv --resume   # after a failure
+
+  # nightly from cron: only people new or changed since their last ok are sent
+  ideanote-provision staff.csv --subdomain acme --state /var/lib/ideanote/state.db \
+      --only-changes --report /var/lib/ideanote/wave-$(date +%F).csv`
+
+// provisionGroups orders the flags of --help: what every run needs first, tuning last.
+var provisionGroups = []flagGroup{
+	{"Essential flags", []string{"space-id", "subdomain", "webapp-url", "widget-url", "widget-id",
+		"api-token-file", "report", "resume", "overwrite", "dry-run"}},
+	{"Input", []string{"map", "team", "locale", "delimiter", "encoding", "sheet"}},
+	{"Scheduled waves", []string{"state", "force", "refresh-after", "only-changes"}},
+	{"Output", []string{"progress", "log-format", "metrics-file"}},
+	{"Sending (tuning)", []string{"rate", "burst", "concurrency", "timeout", "max-attempts", "max-wait", "base-url"}},
+}
+
+// newProvisionCmd returns the command that provisions an input; use is its usage line.
+func newProvisionCmd(env environ, use string) *cobra.Command {
+	o := &options{}
+	cmd := &cobra.Command{
+		Use:     use,
+		Short:   "Create or update every person of an HR export and write their login links to a report",
+		Long:    provisionLong,
+		Example: provisionExample,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("expected one input file (or - for standard input), got %d: ideanote-provision [flags] INPUT", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.input = args[0]
+			o.apiToken = env.getenv("IDEANOTE_API_TOKEN")
+			return execute(cmd.Context(), o, env.stdin, env.stderr, nil)
+		},
+	}
+	bindProvisionFlags(cmd.Flags(), o, env.getenv)
+	cmd.SetUsageFunc(groupedUsage(provisionGroups))
+	return cmd
+}
+
+// bindProvisionFlags declares the flags of a provisioning run into o; defaults come from the
+// environment where a variable exists.
+func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) string) {
+	env := func(name, def string) string { return envDefault(getenv, name, def) }
+	fs.SortFlags = false
+	fs.StringVar(&o.spaceID, "space-id", env("IDEANOTE_SPACE_ID", ""), "workspace `id` (env IDEANOTE_SPACE_ID)")
+	fs.StringVar(&o.subdomain, "subdomain", env("IDEANOTE_SUBDOMAIN", ""), "web-app links on `name`.ideanote.io (env IDEANOTE_SUBDOMAIN)")
+	fs.StringVar(&o.webAppURL, "webapp-url", "", "web-app root `URL` for a custom domain, instead of --subdomain")
+	fs.StringVar(&o.widgetURL, "widget-url", "", "full-page widget `link` to extend with each session token")
+	fs.StringVar(&o.widgetID, "widget-id", "", "widget `id`: shorthand for the default widget host with config=id")
+	fs.StringVar(&o.tokenFile, "api-token-file", "", "read the owner API token from `file` instead of IDEANOTE_API_TOKEN")
+	fs.StringVar(&o.reportPath, "report", "report.csv", "report `path` (mode 0600: it holds login links)")
+	fs.BoolVar(&o.resume, "resume", false, "continue an earlier run that wrote this report: rows already ok there are not sent again")
+	fs.BoolVar(&o.overwrite, "overwrite", false, "replace an existing report")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "read and validate everything, send nothing; the report says valid or invalid")
+
+	fs.StringVar(&o.mapping, "map", "", "header `mapping`, e.g. 'email=Work Email,name=Full Name'")
+	fs.StringVar(&o.team, "team", "", "`team` for rows whose team cell is empty")
+	fs.StringVar(&o.locale, "locale", "", "`locale` for rows whose locale cell is empty")
+	fs.StringVar(&o.delimiter, "delimiter", "auto", "field `delimiter`: , ; \\t or auto (from the header line)")
+
+	fs.StringVar(&o.statePath, "state", "", "remember in `file` what was provisioned; rows unchanged since their last ok are not sent")
+	fs.BoolVar(&o.force, "force", false, "with --state: send every row, unchanged ones too, and refresh the state")
+	fs.DurationVar(&o.refreshAfter, "refresh-after", 0, "with --state: send unchanged rows again once their last ok is older than `duration` (e.g. 720h)")
+	fs.BoolVar(&o.onlyChanges, "only-changes", false, "with --state: leave unchanged rows out of the report, which then lists exactly the people to mail")
+
+	fs.StringVar(&o.progress, "progress", "auto", "`mode`: auto (a bar when stderr is a terminal), always or never")
+	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
+
+	fs.Float64Var(&o.rate, "rate", 1, "`n` requests per second over all workers, retries included (1 = 60/min; 0 = no limit)")
+	fs.IntVar(&o.burst, "burst", 1, "token-bucket burst: `n` requests may leave at once")
+	fs.IntVar(&o.concurrency, "concurrency", 4, "at most `n` requests in flight")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time allowed for one attempt (a `duration`)")
+	fs.IntVar(&o.maxAttempts, "max-attempts", 6, "`n` attempts per row before it is failed")
+	fs.StringVar(&o.baseURL, "base-url", env("IDEANOTE_BASE_URL", ideanote.DefaultBaseURL), "API root `URL`; http:// only for loopback hosts (env IDEANOTE_BASE_URL)")
+}

@@ -1,0 +1,19 @@
+package provision
+
+import (
+	"context"
+	"time"
+)
+
+// Hooks for the external tests of this package (package provision_test), which drive the pool
+// through provision/ideanote and so cannot live inside package provision.
+
+// SetPoolSleep replaces the waits between a pool's attempts.
+func SetPoolSleep(p *Pool, sleep func(context.Context, time.Duration) error) { p.sleep = sleep }
+
+// NewPacerWithClock is NewPacer on an injected clock.
+func NewPacerWithClock(perSecond float64, burst int, now func() time.Time, sleep func(context.Context, time.Duration) error) *Pacer {
+	p := NewPacer(perSecond, burst)
+	p.now, p.sleep = now, sleep
+	return p
+}
