@@ -97,6 +97,7 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 
 	fs.StringVar(&o.progress, "progress", "auto", "`mode`: auto (a bar when stderr is a terminal), always or never")
 	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
+	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
 
 	fs.Float64Var(&o.rate, "rate", 1, "`n` requests per second over all workers, retries included (1 = 60/min; 0 = no limit)")
 	fs.IntVar(&o.burst, "burst", 1, "token-bucket burst: `n` requests may leave at once")

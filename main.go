@@ -57,8 +57,19 @@ var errRowsFailed = errors.New("some rows failed or are invalid: see the report"
 // errIncomplete says that the report or the state could not be written completely.
 var errIncomplete = errors.New("the report or the state is incomplete")
 
-// exitCode maps the outcome of run to the documented exit status, printing the error.
+// exitCode prints the error of run, when the operator has to read it, and returns the exit status.
 func exitCode(err error, stderr io.Writer) int {
+	code := exitStatus(err)
+	// A failed row is in the report and the log, and an interrupt in the log: nothing to add.
+	if err != nil && !errors.Is(err, errRowsFailed) && code != exitInterrupted {
+		fmt.Fprintln(stderr, "ideanote-provision:", err)
+	}
+	return code
+}
+
+// exitStatus maps the outcome of a run to its documented exit status. It is pure, so that the
+// metrics file can say, before the process exits, the code it will exit with.
+func exitStatus(err error) int {
 	var ue *usageError
 	var he *provision.HeaderError
 	switch {
@@ -67,17 +78,13 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, errRowsFailed):
 		return exitRowsFailed
 	case errors.Is(err, errIncomplete):
-		fmt.Fprintln(stderr, "ideanote-provision:", err)
 		return exitIncomplete
 	case errors.As(err, &ue), errors.As(err, &he), errors.Is(err, report.ErrExists):
-		fmt.Fprintln(stderr, "ideanote-provision:", err)
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
 	case errors.Is(err, provision.ErrAborted), errors.Is(err, lock.ErrLocked), errors.Is(err, provision.ErrInput):
-		fmt.Fprintln(stderr, "ideanote-provision:", err)
 		return exitAborted
 	}
-	fmt.Fprintln(stderr, "ideanote-provision:", err)
 	return exitRowsFailed
 }

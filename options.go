@@ -54,6 +54,7 @@ type options struct {
 	dryRun      bool
 	progress    string
 	logFormat   string
+	metricsFile string // --metrics-file: the run's metrics for node_exporter; "" for none
 
 	statePath    string        // --state: what was provisioned, for scheduled waves
 	force        bool          // send every row even when unchanged
@@ -79,10 +80,18 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 	if o.input != "-" {
 		// Writing the report over the input would destroy it, and the reader would then read
 		// the report's own lines as they are written, until the disk is full.
-		for _, out := range []string{o.reportPath, report.TempPath(o.reportPath), o.statePath} {
+		for _, out := range []string{o.reportPath, report.TempPath(o.reportPath), o.statePath, o.metricsFile} {
 			if out != "" && sameFile(o.input, out) {
-				return usagef("the input %s is also the report or state file: give another --report or --state", o.input)
+				return usagef("the input %s is also the report, state or metrics file: give another --report, --state or --metrics-file", o.input)
 			}
+		}
+	}
+	if o.metricsFile != "" {
+		if sameFile(o.metricsFile, o.reportPath) || (o.statePath != "" && sameFile(o.metricsFile, o.statePath)) {
+			return usagef("--metrics-file must not be the report or the state file")
+		}
+		if err := checkMetricsFile(o.metricsFile, logWarn); err != nil {
+			return err
 		}
 	}
 	if o.tokenFile != "" {

@@ -258,10 +258,10 @@ func (p *progress) nextSteps(reportPath, input string, dryRun bool, sum provisio
 	c := sum.Counts
 	fmt.Fprintf(w, "\nReport: %s\n", abs)
 	if dryRun {
-		fmt.Fprintf(w, "Dry run: %s valid, %d invalid; nothing was sent.\n", rows(c[provision.StatusValid], "is", "are"), c[provision.StatusInvalid])
+		fmt.Fprintf(w, "Dry run: %s valid, %d invalid; nothing was sent.\n", countRows(c[provision.StatusValid], "is", "are"), c[provision.StatusInvalid])
 	} else if n := c[provision.StatusOK] + c[provision.StatusSkipped]; n > 0 {
 		fmt.Fprintf(w, "%s a login link (the report is a secret: mode 0600). Mail each their own:\n  ideanote-provision mail --from 'IT <it@example.com>' %s\n",
-			people(n, "has", "have"), shellQuote(reportPath))
+			countPeople(n, "has", "have"), shellQuote(reportPath))
 	}
 	if n := c[provision.StatusInvalid]; n > 0 {
 		more := ""
@@ -272,7 +272,7 @@ func (p *progress) nextSteps(reportPath, input string, dryRun bool, sum provisio
 		if n == 1 {
 			which, them = "row", "it"
 		}
-		fmt.Fprintf(w, "%s invalid (%s %s%s): fix %s in %s, as the error column says", rows(n, "is", "are"), which, joinInts(invalid), more, them, input)
+		fmt.Fprintf(w, "%s invalid (%s %s%s): fix %s in %s, as the error column says", countRows(n, "is", "are"), which, joinInts(invalid), more, them, input)
 		if dryRun {
 			fmt.Fprintln(w, ", and run the dry run again.")
 		} else {
@@ -280,21 +280,21 @@ func (p *progress) nextSteps(reportPath, input string, dryRun bool, sum provisio
 		}
 	}
 	if n := c[provision.StatusFailed]; n > 0 {
-		fmt.Fprintf(w, "%s: the error column says why; run again with --resume to retry them.\n", rows(n, "failed", "failed"))
+		fmt.Fprintf(w, "%s: the error column says why; run again with --resume to retry them.\n", countRows(n, "failed", "failed"))
 	}
 	if n := c[provision.StatusNotAttempted]; n > 0 {
-		fmt.Fprintf(w, "%s not sent: run again with --resume to finish.\n", rows(n, "was", "were"))
+		fmt.Fprintf(w, "%s not sent: run again with --resume to finish.\n", countRows(n, "was", "were"))
 	}
 }
 
-func people(n int, one, many string) string {
+func countPeople(n int, one, many string) string {
 	if n == 1 {
 		return "1 person " + one
 	}
 	return fmt.Sprintf("%d people %s", n, many)
 }
 
-func rows(n int, one, many string) string {
+func countRows(n int, one, many string) string {
 	if n == 1 {
 		return "1 row " + one
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
+	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/report"
@@ -21,12 +22,17 @@ import (
 
 // execute runs the job described by o. httpClient, when not nil, replaces the default
 // transport (the demo's fake server).
-func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer, httpClient *http.Client) error {
+func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer, httpClient *http.Client) (err error) {
 	logOut := &logWriter{w: stderr}
 	log := newLogger(o.logFormat, logOut)
 	if err := o.check(func(msg string, args ...any) { log.Warn(msg, args...) }); err != nil {
 		return err
 	}
+	// Every run past the checks writes its metrics, however it ends: job.Run below fills sum.
+	var sum provision.Summary
+	defer func(start time.Time) {
+		writeMetrics(log, o.metricsFile, metrics.ProvisionPrefix, provisionMetrics(sum), start, err)
+	}(time.Now())
 	links, err := report.NewLinks(o.subdomain, o.webAppURL, o.widgetURL, o.widgetID)
 	if err != nil {
 		return usagef("%v", err)

@@ -87,6 +87,10 @@ const (
 	StatusUnchanged    Status = "unchanged"     // same data as last provisioned (--state)
 )
 
+// Statuses is every status a row can end with, in the order above: for those that must list
+// each of them, zeros included (the metrics file). Do not modify it.
+var Statuses = []Status{StatusOK, StatusFailed, StatusInvalid, StatusSkipped, StatusNotAttempted, StatusValid, StatusUnchanged}
+
 // Success reports whether the status counts as success for the exit status.
 func (s Status) Success() bool {
 	switch s {
