@@ -272,8 +272,7 @@ func (l *rowLogger) record(res provision.Result) {
 // when not nil, is the change counts of --state.
 func logSummary(log *slog.Logger, s provision.Summary, blank int, path string, changes map[string]int, runErr error) {
 	args := []any{"report", path, "rows", s.Rows}
-	for _, st := range []provision.Status{provision.StatusOK, provision.StatusSkipped, provision.StatusUnchanged,
-		provision.StatusValid, provision.StatusFailed, provision.StatusInvalid, provision.StatusNotAttempted} {
+	for _, st := range provision.Statuses {
 		if n := s.Counts[st]; n > 0 {
 			args = append(args, string(st), n)
 		}
