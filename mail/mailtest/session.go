@@ -1,7 +1,9 @@
 package mailtest
 
 import (
+	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -89,7 +91,15 @@ func (ss *session) answer(r Reply) error {
 		ss.c.Conn().Close()
 		return errDropped
 	}
-	return &smtp.SMTPError{Code: r.Code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: r.Text}
+	// An enhanced code at the head of the text is sent as such, not doubled by go-smtp's own.
+	ec, text := smtp.EnhancedCodeNotSet, r.Text
+	if head, rest, ok := strings.Cut(r.Text, " "); ok {
+		var a, b, c int
+		if n, err := fmt.Sscanf(head, "%d.%d.%d", &a, &b, &c); err == nil && n == 3 {
+			ec, text = smtp.EnhancedCode{a, b, c}, rest
+		}
+	}
+	return &smtp.SMTPError{Code: r.Code, EnhancedCode: ec, Message: text}
 }
 
 func (ss *session) Reset()        { ss.from, ss.to = "", nil }
