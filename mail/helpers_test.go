@@ -45,7 +45,7 @@ func widgetURL(token string) string {
 }
 
 // writeReport writes a provisioning report as ideanote-provision does (cells neutralised).
-func writeReport(t *testing.T, dir string, ps []person) string {
+func writeReport(t testing.TB, dir string, ps []person) string {
 	t.Helper()
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
