@@ -62,6 +62,9 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 		switch v {
 		case done:
 			r.Status, r.Error, r.SentAt = w.status, "", o.Now()
+			if w.status != StatusSent {
+				r.Attempts = 0 // attempts count SMTP transactions
+			}
 			return r, nil
 		case retry, reconnect:
 			last = err
@@ -141,9 +144,14 @@ func (s *setup) dispatch(ctx context.Context, jobs []job, newDeliverer func() de
 	for o := range results {
 		ended[o.n] = true
 		if emitErr == nil {
-			if emitErr = emit(o.res); emitErr != nil {
-				stop(emitErr)
+			if emitErr = emit(o.res); emitErr == nil {
+				continue
 			}
+			stop(emitErr)
+		}
+		if o.res.Status == StatusSent || o.res.Status == StatusWritten {
+			// Said here since the mail report cannot say it: a resume would mail them again.
+			s.o.Log.Error("mailed, but not recorded in the mail report", "row", o.res.Row, "email", o.res.Email, "message_id", o.res.MessageID)
 		}
 	}
 	for i, j := range jobs {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
 // fakeTransport delivers in a bubble of testing/synctest, taking latency per message, and
@@ -234,4 +236,49 @@ func TestProgressAndSummary(t *testing.T) {
 			t.Errorf("summary %+v", sum)
 		}
 	})
+}
+
+func TestMailReportFailureStopsSending(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		o, logs := testOptions(t, nil, crowd(10))
+		o.SMTPURL, o.Concurrency = "smtp://127.0.0.1:1", 2
+		s, err := prepare(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, jobs, err := lineup(mustReadLines(t, o.Report), LinkLogin, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &fakeTransport{latency: time.Second}
+		diskFull := errors.New("no space left on device")
+		written := 0
+		err = s.dispatch(t.Context(), jobs, f.newDeliverer, StatusSent, func(Result) error {
+			if written == 3 {
+				return diskFull
+			}
+			written++
+			return nil
+		})
+		if !errors.Is(err, diskFull) {
+			t.Fatalf("err = %v", err)
+		}
+		// The 4th could not be written, the 5th and 6th were under way: nothing started after.
+		if len(f.starts) > 6 {
+			t.Errorf("%d messages started after the mail report failed", len(f.starts)-4)
+		}
+		if n := strings.Count(logs.String(), "mailed, but not recorded"); n != len(f.delivered)-written {
+			t.Errorf("%d sent but unrecorded messages logged, want %d:\n%s", n, len(f.delivered)-written, logs)
+		}
+	})
+}
+
+func mustReadLines(t *testing.T, path string) []report.Line {
+	t.Helper()
+	lines, err := report.ReadLines(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
 }

@@ -162,7 +162,11 @@ func (s *Server) Close() {
 
 // CloseClientConnections closes every open connection, as a network fault or a server
 // restart would.
-func (s *Server) CloseClientConnections() { s.ln.closeAll() }
+func (s *Server) CloseClientConnections() {
+	if s.ln != nil {
+		s.ln.closeAll()
+	}
+}
 
 // ReplyToRcpt scripts the answers to RCPT TO for addr: each attempt to send to addr takes the
 // next reply, and once they are used up addr is accepted again.
@@ -204,6 +208,9 @@ func (s *Server) Received() int {
 
 // Connections returns how many connections the server accepted.
 func (s *Server) Connections() int {
+	if s.ln == nil {
+		return 0
+	}
 	s.ln.mu.Lock()
 	defer s.ln.mu.Unlock()
 	return s.ln.n
