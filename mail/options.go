@@ -43,7 +43,7 @@ type Options struct {
 	SMTPURL  string
 	Password string      // the SMTP password, from the environment or a file
 	TLS      *tls.Config // nil: the system's roots; set for a private CA (or a test server)
-	OutDir   string      // instead of sending, write one .eml file per person here
+	OutDir   string      // instead of sending, write one .eml file per person here (SMTPURL unused)
 	DryRun   bool        // render every message, print the first to Stdout, send nothing
 
 	From    string // the sender, "IT <it@acme.com>" (required)
@@ -61,10 +61,10 @@ type Options struct {
 	Timeout     time.Duration // per connection and per message; 0 means DefaultTimeout
 	Backoff     time.Duration // the wait before the first retry; 0 means DefaultBackoff
 
-	Log      *slog.Logger // nil logs nothing
-	Stdout   io.Writer    // where a dry run prints its first message; nil is io.Discard
-	Progress func(Result) // called after each line of the mail report, from one goroutine
-	Now      func() time.Time
+	Log      *slog.Logger     // nil logs nothing
+	Stdout   io.Writer        // where a dry run prints its first message; nil is io.Discard
+	Progress func(Result)     // called after each line of the mail report, from one goroutine
+	Now      func() time.Time // the clock, called from several goroutines; nil is time.Now
 	// Wait waits d before a retry, or until ctx is done; nil waits on a timer. Tests replace it.
 	Wait func(ctx context.Context, d time.Duration) error
 }
@@ -162,9 +162,7 @@ func prepare(o Options) (*setup, error) {
 			}
 		}
 	case o.OutDir != "":
-		if o.SMTPURL != "" {
-			return nil, configf("give --smtp-url or --out-dir, not both")
-		}
+		// Nothing is sent: an SMTP URL (from the environment, say) is not used.
 	case o.SMTPURL == "":
 		return nil, configf("nowhere to send: give --smtp-url (or IDEANOTE_SMTP_URL), or --out-dir to write .eml files")
 	default:

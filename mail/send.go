@@ -55,7 +55,8 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 		err := w.d.deliver(ctx, out)
 		v := decide(err)
 		var se *sendError
-		if v != done && errors.As(err, &se) && se.stage == stageConnect && ctx.Err() != nil {
+		errors.As(err, &se)
+		if v != done && se != nil && se.stage == stageConnect && ctx.Err() != nil {
 			r.Attempts-- // the connection was given up for the interrupt: nothing was tried
 			return stopped()
 		}
