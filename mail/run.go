@@ -111,8 +111,13 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	if runErr == nil {
 		runErr = s.dispatch(ctx, jobs, newDeliverer, status, emit)
 	}
-	if err := w.close(); err != nil && runErr == nil {
-		runErr = fmt.Errorf("%w: %s: %w", ErrMailReport, s.mailReport, err)
+	if err := w.close(); err != nil {
+		err = fmt.Errorf("%w: %s: %w", ErrMailReport, s.mailReport, err)
+		if runErr != nil { // the run's own end comes first, but this must not go unsaid
+			o.Log.Error("the mail report could not be closed", "error", err.Error())
+		} else {
+			runErr = err
+		}
 	}
 	sum.Elapsed = o.Now().Sub(start)
 	o.Log.Info("done", "sent", sum.Counts[StatusSent], "written", sum.Counts[StatusWritten], "rendered", sum.Counts[StatusRendered],
