@@ -1,0 +1,96 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// fileWriter writes each message as an RFC 5322 .eml file in a folder, instead of sending it.
+type fileWriter struct{ dir string }
+
+// prepareOutDir makes the folder of the .eml files, readable by its owner only: every file in
+// it logs somebody in. It reports whether a folder already there is open to others.
+func prepareOutDir(dir string) (open bool, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return false, err
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return false, err
+	}
+	return st.Mode().Perm()&0o077 != 0, nil
+}
+
+// EMLName is the file name of a person's message in an --out-dir: the row, then the email
+// with the characters a file system may not take replaced.
+func EMLName(row int, email string) string {
+	safe := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@._+-", r) {
+			return r
+		}
+		return '_'
+	}, email)
+	return fmt.Sprintf("%06d-%s.eml", row, safe)
+}
+
+func (w fileWriter) deliver(_ context.Context, m *outgoing) error {
+	var b bytes.Buffer
+	if _, err := m.msg.WriteTo(&b); err != nil {
+		return err
+	}
+	// Written whole under another name, then renamed: a file there is a complete message.
+	f, err := os.CreateTemp(w.dir, ".eml-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b.Bytes())
+	if err == nil {
+		err = f.Chmod(0o600)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(w.dir, EMLName(m.job.row, m.job.email)))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("writing the .eml file: %w", err)
+	}
+	return nil
+}
+
+func (fileWriter) close() {}
+
+// renderer renders each message and sends nothing: a dry run. The first message goes to out
+// as a person would read it.
+type renderer struct {
+	out     io.Writer
+	printed bool
+}
+
+func (r *renderer) deliver(_ context.Context, m *outgoing) error {
+	var b bytes.Buffer
+	if _, err := m.msg.WriteTo(&b); err != nil {
+		return err
+	}
+	if !r.printed {
+		r.printed = true
+		fmt.Fprintf(r.out, "--- the first message (row %d), as %s would read it ---\n", m.job.row, m.job.email)
+		if err := Preview(r.out, b.Bytes()); err != nil {
+			return err
+		}
+		fmt.Fprintln(r.out, "--- end of the first message ---")
+	}
+	return nil
+}
+
+func (*renderer) close() {}

@@ -1,0 +1,134 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
+)
+
+func TestOutDir(t *testing.T) {
+	t.Parallel()
+	o, _ := testOptions(t, nil, people)
+	o.OutDir = filepath.Join(t.TempDir(), "eml")
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(o.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o700 {
+		t.Errorf("out dir mode %v, want 0700", st.Mode().Perm())
+	}
+	want := map[string]string{
+		"000002-ana@example.com.eml":  "tok-ana",
+		"000003-zoe@example.com.eml":  "tok-zoe",
+		"000005-cara@example.com.eml": "tok-cara",
+		"000007-dan@example.com.eml":  "tok-dan",
+	}
+	entries, err := os.ReadDir(o.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(want) {
+		t.Errorf("%d files, want %d: %v", len(entries), len(want), entries)
+	}
+	for name, token := range want {
+		path := filepath.Join(o.OutDir, name)
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v, want 0600", name, st.Mode().Perm())
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := parseMessage(t, raw)
+		if !strings.Contains(m.text, loginURL(token)) || !strings.Contains(m.html, loginURL(token)) {
+			t.Errorf("%s does not hold its link", name)
+		}
+		if m.header.Get("Message-ID") == "" || m.header.Get("Date") == "" {
+			t.Errorf("%s lacks Message-ID or Date", name)
+		}
+	}
+	w := map[int]string{2: "written", 3: "written", 4: "skipped", 5: "written", 6: "skipped", 7: "written"}
+	if got := statuses(t, DefaultMailReport(o.Report)); !maps.Equal(got, w) {
+		t.Errorf("statuses = %v, want %v", got, w)
+	}
+	// Resumed, the files written are not written again.
+	os.Remove(filepath.Join(o.OutDir, "000002-ana@example.com.eml"))
+	o.Resume = true
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(o.OutDir, "000002-ana@example.com.eml")); err == nil {
+		t.Error("a resumed run wrote again a message already written")
+	}
+}
+
+func TestDryRun(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.NewServer()
+	defer srv.Close()
+	o, _ := testOptions(t, srv, people)
+	var out bytes.Buffer
+	o.DryRun, o.Stdout, o.Concurrency = true, &out, 4
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Connections() != 0 {
+		t.Errorf("a dry run connected %d times", srv.Connections())
+	}
+	r := map[int]string{2: "rendered", 3: "rendered", 4: "skipped", 5: "rendered", 6: "skipped", 7: "rendered"}
+	if got := statuses(t, DefaultMailReport(o.Report)); !maps.Equal(got, r) {
+		t.Errorf("statuses = %v, want %v", got, r)
+	}
+	printed := out.String()
+	for _, want := range []string{"row 2", "To: Ana López <ana@example.com>", "Subject: Your Ideanote login link",
+		"Hello Ana,", loginURL("tok-ana"), "an HTML version"} {
+		if !strings.Contains(printed, want) {
+			t.Errorf("the printed message lacks %q:\n%s", want, printed)
+		}
+	}
+	for _, other := range []string{"tok-zoe", "tok-cara", "tok-dan"} {
+		if strings.Contains(printed, other) {
+			t.Errorf("the printed message holds %s", other)
+		}
+	}
+	// The real run that follows needs no --overwrite: the dry run delivered nothing.
+	o.DryRun = false
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Count() != 4 {
+		t.Errorf("%d messages, want 4", srv.Count())
+	}
+}
+
+func TestEMLName(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		row         int
+		email, want string
+	}{
+		{2, "ana@example.com", "000002-ana@example.com.eml"},
+		{12, "o'brien+x@example.com", "000012-o_brien+x@example.com.eml"},
+		{3, "../../etc/passwd@x", "000003-.._.._etc_passwd@x.eml"},
+		{4, "zoë@exämple.com", "000004-zo_@ex_mple.com.eml"},
+	}
+	for _, tt := range tests {
+		if got := EMLName(tt.row, tt.email); got != tt.want {
+			t.Errorf("EMLName(%d, %q) = %q, want %q", tt.row, tt.email, got, tt.want)
+		}
+	}
+}

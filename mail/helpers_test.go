@@ -1,0 +1,198 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/multipart"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
+)
+
+// person is a line of a provisioning report for the tests.
+type person struct {
+	row                       int
+	email, name, team, locale string
+	status, token             string
+	noLink                    bool
+}
+
+// people is the report of most tests: accents, a French person, a failed row, a duplicate,
+// a row skipped on a resume (which has its link), and a formula-looking name.
+var people = []person{
+	{row: 2, email: "ana@example.com", name: "Ana López", team: "R&D", locale: "es-ES", status: "ok", token: "tok-ana"},
+	{row: 3, email: "zoe@example.com", name: "Zoë Ñúñez", team: "Ventes", locale: "fr-CA", status: "ok", token: "tok-zoe"},
+	{row: 4, email: "bob@example.com", name: "Bob", status: "failed"},
+	{row: 5, email: "cara@example.com", name: "-Cara", locale: "en", status: "skipped", token: "tok-cara"},
+	{row: 6, email: "Ana@Example.com", name: "Ana again", status: "ok", token: "tok-ana2"},
+	{row: 7, email: "dan@example.com", name: "", status: "ok", token: "tok-dan"},
+}
+
+func loginURL(token string) string { return "https://acme.ideanote.io/login/session/" + token }
+func widgetURL(token string) string {
+	return "https://idea-widget.ideanote.io/idea-confirmation?config=w1&auth.sessionToken=" + token
+}
+
+// writeReport writes a provisioning report as ideanote-provision does (cells neutralised).
+func writeReport(t testing.TB, dir string, ps []person) string {
+	t.Helper()
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write(strings.Split("row,email,sub,name,team,locale,status,user_id,session_token,login_url,widget_url,attempts,http_status,error,finished_at", ","))
+	for _, p := range ps {
+		login, widget := "", ""
+		if p.token != "" && !p.noLink {
+			login, widget = loginURL(p.token), widgetURL(p.token)
+		}
+		name := p.name
+		if strings.HasPrefix(name, "-") {
+			name = "'" + name
+		}
+		w.Write([]string{strconv.Itoa(p.row), p.email, "", name, p.team, p.locale, p.status, "u" + strconv.Itoa(p.row), p.token, login, widget, "1", "200", "", "2026-11-23T02:00:00Z"})
+	}
+	w.Flush()
+	path := filepath.Join(dir, "report.csv")
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// logBuffer is a log for a test, safe for concurrent use.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// testOptions are the options of a run of ps against srv (nil: none), with waits recorded
+// rather than waited.
+func testOptions(t *testing.T, srv *mailtest.Server, ps []person) (Options, *logBuffer) {
+	t.Helper()
+	dir := t.TempDir()
+	logs := &logBuffer{}
+	o := Options{
+		Report:      writeReport(t, dir, ps),
+		From:        "IT Désk <it@acme.example>",
+		Concurrency: 2,
+		Log:         slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Wait:        func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+	}
+	if srv != nil {
+		o.SMTPURL = srv.URL()
+		o.Password = srv.Password
+	}
+	return o, logs
+}
+
+// parsed is a message parsed back with net/mail and mime/multipart.
+type parsed struct {
+	header     mail.Header
+	text, html string
+}
+
+func parseMessage(t *testing.T, raw []byte) parsed {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("not an RFC 5322 message: %v\n%s", err, raw)
+	}
+	p := parsed{header: m.Header}
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatalf("Content-Type: %v", err)
+	}
+	if mt != "multipart/alternative" {
+		t.Fatalf("Content-Type = %s, want multipart/alternative", mt)
+	}
+	mr := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type")); ct {
+		case "text/plain":
+			p.text = string(b)
+		case "text/html":
+			p.html = string(b)
+		default:
+			t.Errorf("unexpected part %s", ct)
+		}
+	}
+	return p
+}
+
+// readMailReport reads the mail report's lines, by row, checking its header and its mode.
+func readMailReport(t *testing.T, path string) map[int][]string {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("mail report mode %v, want 0600", st.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("tok-")) || bytes.Contains(b, []byte("https://")) {
+		t.Errorf("the mail report holds a token or a link:\n%s", b)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(recs[0], ","); got != "row,email,status,message_id,attempts,error,sent_at" {
+		t.Errorf("mail report header = %s", got)
+	}
+	byRow := make(map[int][]string)
+	for _, r := range recs[1:] {
+		n, _ := strconv.Atoi(r[0])
+		if _, dup := byRow[n]; dup {
+			t.Errorf("row %d twice in the mail report", n)
+		}
+		byRow[n] = r
+	}
+	return byRow
+}
+
+// statuses returns the status of each row of the mail report.
+func statuses(t *testing.T, path string) map[int]string {
+	t.Helper()
+	got := make(map[int]string)
+	for row, r := range readMailReport(t, path) {
+		got[row] = r[2]
+	}
+	return got
+}

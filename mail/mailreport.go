@@ -1,0 +1,203 @@
+package mail
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/report"
+)
+
+// ReportColumns are the mail report's columns, in order.
+var ReportColumns = []string{"row", "email", "status", "message_id", "attempts", "error", "sent_at"}
+
+// SyncInterval is how often the lines written to the mail report are synced to disk at the
+// latest; each line is flushed to the file as soon as it is written.
+const SyncInterval = time.Second
+
+// tempPath is where a resumed run writes its mail report until it is complete.
+func tempPath(path string) string { return path + ".tmp" }
+
+// reportWriter writes the mail report, one flushed line per person. Its write and close are
+// called from one goroutine; the periodic sync runs on its own.
+type reportWriter struct {
+	path, tmp string // tmp is written, then renamed to path on close, when resuming
+	f         *os.File
+	mu        sync.Mutex // guards cw, dirty and err against the syncing goroutine
+	cw        *csv.Writer
+	dirty     bool
+	err       error
+	rec       []string
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+// createReport opens the mail report with mode 0600 and writes its header. With resume it
+// writes beside the old one, which close replaces.
+func createReport(path string, resume bool) (*reportWriter, error) {
+	target := path
+	if resume {
+		target = tempPath(path)
+	} else {
+		os.Remove(tempPath(path))
+	}
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(0o600); err != nil { // O_TRUNC keeps the mode of a file that was there
+		f.Close()
+		return nil, err
+	}
+	w := &reportWriter{path: path, f: f, cw: csv.NewWriter(f), rec: make([]string, len(ReportColumns)),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	if resume {
+		w.tmp = target
+	}
+	w.cw.Write(ReportColumns)
+	w.cw.Flush()
+	if err := w.cw.Error(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	go w.syncLoop()
+	return w, nil
+}
+
+// write writes the line of one person and flushes it to the file.
+func (w *reportWriter) write(r Result) error {
+	rec := w.rec
+	rec[0], rec[1], rec[2], rec[3] = strconv.Itoa(r.Row), r.Email, string(r.Status), r.MessageID
+	rec[4], rec[5], rec[6] = "", r.Error, ""
+	if r.Attempts > 0 {
+		rec[4] = strconv.Itoa(r.Attempts)
+	}
+	if !r.SentAt.IsZero() {
+		rec[6] = r.SentAt.UTC().Format(time.RFC3339)
+	}
+	for i := range rec {
+		rec[i] = report.Neutralize(rec[i])
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	w.cw.Write(rec)
+	w.cw.Flush()
+	w.err = w.cw.Error()
+	w.dirty = true
+	return w.err
+}
+
+func (w *reportWriter) syncLoop() {
+	defer close(w.done)
+	t := time.NewTicker(SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-t.C:
+			w.mu.Lock()
+			if w.dirty && w.err == nil {
+				w.err = w.f.Sync()
+				w.dirty = false
+			}
+			w.mu.Unlock()
+		}
+	}
+}
+
+// close syncs and closes the mail report and, when resuming, puts it in place of the old one.
+// It returns the first error met while writing.
+func (w *reportWriter) close() error {
+	close(w.stop)
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	err := w.err
+	if err == nil {
+		err = w.f.Sync()
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && w.tmp != "" {
+		err = os.Rename(w.tmp, w.path)
+	}
+	if w.err == nil {
+		w.err = errors.New("mail report closed")
+	}
+	return err
+}
+
+// readReport reads the mail report at path and the unfinished one of an interrupted resume
+// beside it, and returns the people with a line in one of the statuses, by emailKey. A
+// missing report is empty; a last line cut short by a crash is dropped.
+func readReport(path string, statuses ...Status) (map[string]Result, error) {
+	got := make(map[string]Result)
+	for _, p := range []string{path, tempPath(path)} {
+		if err := readReportInto(got, p, statuses); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	return got, nil
+}
+
+func readReportInto(got map[string]Result, path string, statuses []Status) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	b = b[:bytes.LastIndexByte(b, '\n')+1] // what follows the last newline was being written
+	cr := csv.NewReader(bytes.NewReader(b))
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	col := make(map[string]int)
+	for i, h := range header {
+		col[h] = i
+	}
+	for _, c := range []string{"row", "email", "status"} {
+		if _, ok := col[c]; !ok {
+			return fmt.Errorf("%s: not a mail report of ideanote-provision (no %s column)", path, c)
+		}
+	}
+	cell := func(rec []string, name string) string {
+		if i, ok := col[name]; ok && i < len(rec) {
+			return report.Unneutralize(rec[i])
+		}
+		return ""
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		r := Result{Email: cell(rec, "email"), Status: Status(cell(rec, "status")), MessageID: cell(rec, "message_id"), Error: cell(rec, "error")}
+		if !slices.Contains(statuses, r.Status) {
+			continue
+		}
+		r.Row, _ = strconv.Atoi(cell(rec, "row"))
+		r.Attempts, _ = strconv.Atoi(cell(rec, "attempts"))
+		r.SentAt, _ = time.Parse(time.RFC3339, cell(rec, "sent_at"))
+		got[emailKey(r.Email)] = r
+	}
+}

@@ -1,0 +1,232 @@
+// Package mail sends each person of a provisioning report one message with their own login
+// link, over SMTP or as .eml files, and keeps a mail report so that nobody is mailed twice.
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/mail"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// The links a message can carry (Options.Link).
+const (
+	LinkLogin  = "login"  // the web-app link (login_url)
+	LinkWidget = "widget" // the widget link (widget_url)
+)
+
+// Defaults of the Options left zero.
+const (
+	DefaultMaxAttempts = 5
+	DefaultTimeout     = 30 * time.Second
+	DefaultBackoff     = time.Second // the wait before the first retry; it doubles after each
+	MaxBackoff         = time.Minute
+)
+
+// Options say what Run does. The zero value of each optional field is a useful default.
+type Options struct {
+	Report     string // the provisioning report to read (required)
+	MailReport string // the mail report to write; "" means DefaultMailReport(Report)
+	Resume     bool   // keep the people already sent in the mail report, send the others
+	Overwrite  bool   // replace a mail report that records messages already delivered
+
+	// SMTPURL is smtp://user@host:587 (STARTTLS required) or smtps://user@host:465 (TLS from
+	// the first byte); plain smtp:// without TLS is allowed only to a loopback host. The user
+	// is optional; the password is never in the URL.
+	SMTPURL  string
+	Password string      // the SMTP password, from the environment or a file
+	TLS      *tls.Config // nil: the system's roots; set for a private CA (or a test server)
+	OutDir   string      // instead of sending, write one .eml file per person here (SMTPURL unused)
+	DryRun   bool        // render every message, print the first to Stdout, send nothing
+
+	From    string // the sender, "IT <it@acme.com>" (required)
+	ReplyTo string // the Reply-To address, or ""
+	// Subject is a text/template for the subject; "" takes the subject that the text template
+	// defines ({{define "subject"}}), else the built-in one of the person's language.
+	Subject      string
+	Template     string // the text template file, "" for the built-in; variants beside it
+	HTMLTemplate string // the HTML template file, "" for none (the built-in with Template "")
+	Link         string // LinkLogin ("" too) or LinkWidget
+
+	Rate        float64       // messages a second at most over SMTP; 0 for no limit
+	Concurrency int           // connections (or writers) at once; 0 means 1
+	MaxAttempts int           // SMTP tries per message; 0 means DefaultMaxAttempts
+	Timeout     time.Duration // per connection and per message; 0 means DefaultTimeout
+	Backoff     time.Duration // the wait before the first retry; 0 means DefaultBackoff
+
+	Log      *slog.Logger     // nil logs nothing
+	Stdout   io.Writer        // where a dry run prints its first message; nil is io.Discard
+	Progress func(Result)     // called after each line of the mail report, from one goroutine
+	Now      func() time.Time // the clock, called from several goroutines; nil is time.Now
+	// Wait waits d before a retry, or until ctx is done; nil waits on a timer. Tests replace it.
+	Wait func(ctx context.Context, d time.Duration) error
+}
+
+// DefaultMailReport is the mail report beside a report: report.csv gives report.mail.csv.
+func DefaultMailReport(report string) string {
+	if ext := filepath.Ext(report); strings.EqualFold(ext, ".csv") {
+		report = strings.TrimSuffix(report, ext)
+	}
+	return report + ".mail.csv"
+}
+
+// ConfigError is a mistake in the options, found before anything was sent.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func configf(format string, args ...any) error {
+	return &ConfigError{fmt.Errorf(format, args...)}
+}
+
+var (
+	// ErrAborted says the run stopped because nothing more could be sent: the server refused
+	// the login or the sender, or could not be reached. The rest is not_attempted.
+	ErrAborted = errors.New("mail run aborted")
+	// ErrMailReport says the mail report could not be written completely.
+	ErrMailReport = errors.New("mail report not written")
+	// ErrFailed says the run went through but some messages failed.
+	ErrFailed = errors.New("some messages failed: see the mail report")
+	// ErrExists says the mail report records messages already delivered, and neither Resume
+	// nor Overwrite was given. Run returns it inside a ConfigError.
+	ErrExists = errors.New("mail report exists")
+)
+
+// setup is what the checked options prepared for a run.
+type setup struct {
+	o          Options
+	mailReport string
+	from       *mail.Address
+	replyTo    *mail.Address
+	smtp       *endpoint // nil with OutDir or DryRun
+	templates  *templates
+}
+
+// Validate checks the options and parses and tries the templates, without reading the report
+// or sending anything. Its errors are *ConfigError.
+func Validate(o Options) error {
+	_, err := prepare(o)
+	return err
+}
+
+func prepare(o Options) (*setup, error) {
+	o.withDefaults()
+	s := &setup{o: o}
+	if o.Report == "" {
+		return nil, configf("no report: give the report of a provisioning run")
+	}
+	s.mailReport = o.MailReport
+	if s.mailReport == "" {
+		s.mailReport = DefaultMailReport(o.Report)
+	}
+	if filepath.Clean(s.mailReport) == filepath.Clean(o.Report) {
+		return nil, configf("--mail-report %s is the report itself: give another file", s.mailReport)
+	}
+	switch {
+	case o.Resume && o.Overwrite:
+		return nil, configf("give --resume or --overwrite, not both")
+	case o.Link != "" && o.Link != LinkLogin && o.Link != LinkWidget:
+		return nil, configf("--link %q: expected login or widget", o.Link)
+	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0:
+		return nil, configf("--rate must be 0 (no limit) or a number of messages a second")
+	case o.Concurrency < 0 || o.Concurrency > 64:
+		return nil, configf("--concurrency must be between 1 and 64 connections")
+	case o.MaxAttempts < 0 || o.Timeout < 0 || o.Backoff < 0:
+		return nil, configf("attempts, timeout and backoff may not be negative")
+	}
+	if o.From == "" {
+		return nil, configf("no sender: give --from, e.g. --from 'IT <it@acme.com>'")
+	}
+	var err error
+	if s.from, err = parseAddress("--from", o.From); err != nil {
+		return nil, err
+	}
+	if o.ReplyTo != "" {
+		if s.replyTo, err = parseAddress("--reply-to", o.ReplyTo); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case o.DryRun:
+		if o.SMTPURL != "" { // checked all the same, so that a dry run finds its mistakes
+			if _, err := parseEndpoint(o.SMTPURL, o.Password, false); err != nil {
+				return nil, err
+			}
+		}
+	case o.OutDir != "":
+		// Nothing is sent: an SMTP URL (from the environment, say) is not used.
+	case o.SMTPURL == "":
+		return nil, configf("nowhere to send: give --smtp-url (or IDEANOTE_SMTP_URL), or --out-dir to write .eml files")
+	default:
+		if s.smtp, err = parseEndpoint(o.SMTPURL, o.Password, true); err != nil {
+			return nil, err
+		}
+	}
+	if s.templates, err = loadTemplates(&o); err != nil {
+		return nil, err
+	}
+	if err := s.templates.check(o.Link); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// parseAddress reads one address, with or without a display name.
+func parseAddress(flag, s string) (*mail.Address, error) {
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return nil, configf("%s %q: not an email address (%v)", flag, s, err)
+	}
+	return a, nil
+}
+
+// withDefaults fills the zero fields of o.
+func (o *Options) withDefaults() {
+	if o.Link == "" {
+		o.Link = LinkLogin
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = 1
+	}
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Backoff == 0 {
+		o.Backoff = DefaultBackoff
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Wait == nil {
+		o.Wait = wait
+	}
+}
+
+// wait waits d or until ctx is done.
+func wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

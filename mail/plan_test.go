@@ -1,0 +1,102 @@
+package mail
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ideanote-provision/ideanote-provision/report"
+)
+
+func TestLineup(t *testing.T) {
+	t.Parallel()
+	l := func(row int, email, status, login, widget string) report.Line {
+		return report.Line{Row: row, Email: email, Name: "N " + email, Status: status, LoginURL: login, WidgetURL: widget}
+	}
+	lines := []report.Line{
+		l(9, "late@example.com", "ok", "L9", "W9"),
+		l(2, "a@example.com", "ok", "L2", "W2"),
+		l(3, "b@example.com", "failed", "", ""),
+		l(4, "c@example.com", "invalid", "", ""),
+		l(5, "A@EXAMPLE.COM", "ok", "L5", "W5"),
+		l(6, "d@example.com", "skipped", "L6", ""),
+		l(7, "not an email", "ok", "L7", "W7"),
+		l(8, "e@example.com", "not_attempted", "", ""),
+		l(10, "Name <f@example.com>", "ok", "L10", "W10"),
+		l(11, "kept@example.com", "ok", "L11", "W11"),
+	}
+	kept := map[string]Result{
+		"kept@example.com": {Row: 3, Email: "kept@example.com", Status: StatusSent, MessageID: "<k@x>"},
+		"gone@example.com": {Row: 99, Email: "gone@example.com", Status: StatusSent, MessageID: "<g@x>"},
+	}
+	settled, jobs, err := lineup(lines, LinkLogin, kept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sends []string
+	for _, j := range jobs {
+		sends = append(sends, j.email+"="+j.fields.Link)
+		if j.fields.FirstName != "N" || j.fields.LoginURL == "" {
+			t.Errorf("job %+v", j)
+		}
+	}
+	if got, want := strings.Join(sends, " "), "a@example.com=L2 d@example.com=L6 late@example.com=L9"; got != want {
+		t.Errorf("jobs = %s, want %s", got, want)
+	}
+	want := []struct {
+		row    int
+		status Status
+		err    string
+	}{
+		{3, StatusSkipped, "status is failed"},
+		{4, StatusSkipped, "status is invalid"},
+		{5, StatusSkipped, "the same email as row 2"},
+		{7, StatusFailed, "not a valid email address"},
+		{8, StatusSkipped, "status is not_attempted"},
+		{10, StatusFailed, "not a valid email address"},
+		{11, StatusSent, ""},
+		{99, StatusSent, ""},
+	}
+	if len(settled) != len(want) {
+		t.Fatalf("settled = %+v", settled)
+	}
+	for i, w := range want {
+		s := settled[i]
+		if s.Row != w.row || s.Status != w.status || !strings.Contains(s.Error, w.err) {
+			t.Errorf("settled[%d] = %+v, want row %d %s %q", i, s, w.row, w.status, w.err)
+		}
+	}
+
+	// With the widget link, d has none.
+	settled, jobs, err = lineup(lines, LinkWidget, map[string]Result{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 3 || jobs[1].email != "late@example.com" || jobs[1].fields.Link != "W9" {
+		t.Errorf("widget jobs = %+v", jobs)
+	}
+	found := false
+	for _, s := range settled {
+		if s.Row == 6 && s.Error == "no widget_url in the report" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("row 6 not skipped for its missing widget link: %+v", settled)
+	}
+}
+
+func TestLineupNoLinkAtAll(t *testing.T) {
+	t.Parallel()
+	lines := []report.Line{{Row: 2, Email: "a@example.com", Status: "ok", WidgetURL: "W"}}
+	_, _, err := lineup(lines, LinkLogin, nil)
+	var ce *ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "no login_url for anyone: give --link widget") {
+		t.Errorf("err = %v", err)
+	}
+	// A report where nobody was provisioned is no mistake of the options: nothing to mail.
+	settled, jobs, err := lineup([]report.Line{{Row: 2, Email: "a@example.com", Status: "failed"}}, LinkLogin, nil)
+	if err != nil || len(jobs) != 0 || len(settled) != 1 {
+		t.Errorf("settled %v, jobs %v, err %v", settled, jobs, err)
+	}
+}

@@ -1,0 +1,186 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/report"
+)
+
+// Summary counts what a run did.
+type Summary struct {
+	Counts   map[Status]int // lines of the mail report, by status
+	Attempts int            // SMTP transactions tried
+	Retries  int            // of which after a 4xx answer or a dropped connection
+	Elapsed  time.Duration
+}
+
+// Failed reports whether some person was not mailed who should have been.
+func (s Summary) Failed() bool { return s.Counts[StatusFailed]+s.Counts[StatusNotAttempted] > 0 }
+
+// Run reads the provisioning report o.Report and mails each person with a link their own
+// message, or writes it (o.OutDir), or renders it (o.DryRun), recording every person in the
+// mail report as it goes.
+//
+// Its error is nil when every message went; a *ConfigError when nothing was sent because of the
+// options, the report or an existing mail report; ErrAborted (wrapped) when the server refused
+// the login or the sender or could not be reached, or the mail report is locked by another
+// run; ErrMailReport (wrapped) when the mail report could not be written; ctx's error when
+// interrupted; ErrFailed when some messages failed.
+func Run(ctx context.Context, o Options) (Summary, error) {
+	s, err := prepare(o)
+	if err != nil {
+		return Summary{}, err
+	}
+	return s.run(ctx, nil)
+}
+
+// run runs the prepared setup. newDeliverer, when not nil, replaces the transport (tests).
+func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary, error) {
+	o := &s.o
+	start := o.Now()
+	sum := Summary{Counts: make(map[Status]int)}
+	lines, err := report.ReadLines(o.Report)
+	if err != nil {
+		return sum, configf("reading the report: %v", err)
+	}
+	unlock, err := report.Lock(s.mailReport)
+	if err != nil {
+		if errors.Is(err, report.ErrLocked) {
+			return sum, fmt.Errorf("%w: %w", ErrAborted, err)
+		}
+		return sum, configf("--mail-report: %v", err) // a folder that is not there or not writable
+	}
+	defer unlock()
+	kept, err := s.kept()
+	if err != nil {
+		return sum, err
+	}
+	keptN := len(kept)
+	settled, jobs, err := lineup(lines, o.Link, kept)
+	if err != nil {
+		return sum, err
+	}
+	status, transport := StatusSent, ""
+	switch {
+	case o.DryRun:
+		status, transport = StatusRendered, "dry run"
+		r := &renderer{out: o.Stdout}
+		newDeliverer = cmpOr(newDeliverer, func() deliverer { return r })
+	case o.OutDir != "":
+		status, transport = StatusWritten, o.OutDir
+		open, err := prepareOutDir(o.OutDir)
+		if err != nil {
+			return sum, configf("--out-dir: %v", err)
+		}
+		if open {
+			o.Log.Warn("the --out-dir folder is readable by other users, and every file in it logs somebody in: chmod 700 it", "dir", o.OutDir)
+		}
+		newDeliverer = cmpOr(newDeliverer, func() deliverer { return fileWriter{o.OutDir} })
+	default:
+		transport = s.smtp.String()
+		newDeliverer = cmpOr(newDeliverer, func() deliverer { return newSMTPConn(s.smtp, o.TLS, o.Timeout) })
+	}
+	w, err := createReport(s.mailReport, o.Resume)
+	if err != nil {
+		return sum, configf("creating the mail report: %v", err)
+	}
+	emit := func(r Result) error {
+		if err := w.write(r); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrMailReport, s.mailReport, err)
+		}
+		sum.Counts[r.Status]++
+		sum.Attempts += r.Attempts
+		sum.Retries += max(r.Attempts-1, 0)
+		s.logResult(r)
+		if o.Progress != nil {
+			o.Progress(r)
+		}
+		return nil
+	}
+	o.Log.Info("mailing", "report", o.Report, "mail_report", s.mailReport, "to", transport, "link", o.Link,
+		"messages", len(jobs), "already_done", keptN, "not_to_mail", len(settled)-keptN, "rate", o.Rate, "concurrency", o.Concurrency)
+	var runErr error
+	for _, r := range settled {
+		if runErr = emit(r); runErr != nil {
+			break
+		}
+	}
+	if runErr == nil {
+		runErr = s.dispatch(ctx, jobs, newDeliverer, status, emit)
+	}
+	if err := w.close(); err != nil {
+		err = fmt.Errorf("%w: %s: %w", ErrMailReport, s.mailReport, err)
+		if runErr != nil { // the run's own end comes first, but this must not go unsaid
+			o.Log.Error("the mail report could not be closed", "error", err.Error())
+		} else {
+			runErr = err
+		}
+	}
+	sum.Elapsed = o.Now().Sub(start)
+	o.Log.Info("done", "sent", sum.Counts[StatusSent], "written", sum.Counts[StatusWritten], "rendered", sum.Counts[StatusRendered],
+		"failed", sum.Counts[StatusFailed], "skipped", sum.Counts[StatusSkipped], "not_attempted", sum.Counts[StatusNotAttempted],
+		"attempts", sum.Attempts, "retries", sum.Retries, "elapsed", sum.Elapsed.Round(time.Millisecond).String(), "mail_report", s.mailReport)
+	switch {
+	case runErr != nil:
+		if errors.Is(runErr, context.Canceled) {
+			o.Log.Warn("interrupted: the people not mailed are not_attempted; run again with --resume to mail them", "mail_report", s.mailReport)
+		}
+		return sum, runErr
+	case sum.Failed():
+		return sum, ErrFailed
+	}
+	return sum, nil
+}
+
+// kept reads what an earlier run recorded: with Resume, the people to keep; without, it makes
+// sure that the mail report records no delivery it would wipe out.
+func (s *setup) kept() (map[string]Result, error) {
+	o := &s.o
+	doneStatuses := []Status{StatusSent}
+	if o.OutDir != "" {
+		doneStatuses = append(doneStatuses, StatusWritten)
+	}
+	switch {
+	case o.Resume:
+		kept, err := readReport(s.mailReport, doneStatuses...)
+		if err != nil {
+			return nil, configf("--resume: %v", err)
+		}
+		return kept, nil
+	case o.Overwrite:
+		return map[string]Result{}, nil
+	}
+	// A mail report that delivered nothing (a dry run, a run stopped before its first message)
+	// records nothing worth keeping; one that did must not be lost by accident.
+	delivered, err := readReport(s.mailReport, StatusSent, StatusWritten)
+	if err != nil {
+		return nil, configf("%v: give --overwrite to replace it", err)
+	}
+	if n := len(delivered); n > 0 {
+		return nil, &ConfigError{fmt.Errorf("%w: %s records %d people already mailed: add --resume to mail only the others, or --overwrite to replace it", ErrExists, s.mailReport, n)}
+	}
+	return map[string]Result{}, nil
+}
+
+// logResult logs one person's line: failures for the operator's eyes, the rest for debugging.
+// Never a link: the result holds none.
+func (s *setup) logResult(r Result) {
+	switch r.Status {
+	case StatusFailed:
+		s.o.Log.Warn("not mailed", "row", r.Row, "email", r.Email, "attempts", r.Attempts, "error", r.Error)
+	case StatusSkipped:
+		s.o.Log.Debug("skipped", "row", r.Row, "email", r.Email, "reason", r.Error)
+	default:
+		s.o.Log.Debug(string(r.Status), "row", r.Row, "email", r.Email, "message_id", r.MessageID, "attempts", r.Attempts)
+	}
+}
+
+func cmpOr(f, g func() deliverer) func() deliverer {
+	if f != nil {
+		return f
+	}
+	return g
+}

@@ -1,0 +1,193 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"mime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
+)
+
+// wantStatuses are the mail report's statuses for people when every message goes.
+var wantStatuses = map[int]string{2: "sent", 3: "sent", 4: "skipped", 5: "sent", 6: "skipped", 7: "sent"}
+
+func TestEachPersonGetsTheirOwnLink(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.NewServer()
+	defer srv.Close()
+	o, logs := testOptions(t, srv, people)
+	o.ReplyTo = "help@acme.example"
+	sum, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(t, DefaultMailReport(o.Report)); !maps.Equal(got, wantStatuses) {
+		t.Errorf("statuses = %v, want %v", got, wantStatuses)
+	}
+	if sum.Counts[StatusSent] != 4 || sum.Counts[StatusSkipped] != 2 || sum.Attempts != 4 || sum.Retries != 0 {
+		t.Errorf("summary = %+v", sum)
+	}
+	lines := readMailReport(t, DefaultMailReport(o.Report))
+	msgs := srv.Messages()
+	if len(msgs) != 4 {
+		t.Fatalf("%d messages, want 4", len(msgs))
+	}
+	owner := map[string]person{}
+	for _, p := range people[:4] {
+		owner[p.email] = p
+	}
+	owner["dan@example.com"] = people[5]
+	allTokens := []string{"tok-ana", "tok-zoe", "tok-cara", "tok-ana2", "tok-dan"}
+	for _, m := range msgs {
+		if len(m.To) != 1 {
+			t.Fatalf("envelope to %v, want one recipient", m.To)
+		}
+		p, ok := owner[m.To[0]]
+		if !ok {
+			t.Fatalf("a message to %s, who should get none", m.To[0])
+		}
+		if m.From != "it@acme.example" {
+			t.Errorf("envelope from %s", m.From)
+		}
+		msg := parseMessage(t, m.Data)
+		// Decoded, since quoted-printable may break a link across lines of the raw message.
+		decoded := msg.text + msg.html
+		for _, tok := range allTokens {
+			in := strings.Contains(decoded, tok)
+			if want := tok == p.token; in != want {
+				t.Errorf("message to %s: holds %s = %v, want %v", p.email, tok, in, want)
+			}
+		}
+		if !strings.Contains(msg.text, loginURL(p.token)) || !strings.Contains(msg.html, `href="`+loginURL(p.token)+`"`) {
+			t.Errorf("message to %s: the link is not in both parts:\n%s\n%s", p.email, msg.text, msg.html)
+		}
+		h := msg.header
+		to, err := h.AddressList("To")
+		if err != nil || len(to) != 1 || to[0].Address != p.email || to[0].Name != strings.TrimSpace(p.name) {
+			t.Errorf("To = %v (%v), want %q <%s>", to, err, p.name, p.email)
+		}
+		if d, err := h.Date(); err != nil || d.IsZero() {
+			t.Errorf("Date %q: %v", h.Get("Date"), err)
+		}
+		if h.Get("MIME-Version") != "1.0" || h.Get("Auto-Submitted") != "auto-generated" {
+			t.Errorf("MIME-Version %q, Auto-Submitted %q", h.Get("MIME-Version"), h.Get("Auto-Submitted"))
+		}
+		if rt := h.Get("Reply-To"); rt != "<help@acme.example>" {
+			t.Errorf("Reply-To = %q", rt)
+		}
+		id := h.Get("Message-ID")
+		if !strings.HasPrefix(id, "<") || !strings.HasSuffix(id, "@acme.example>") || lines[p.row][3] != id {
+			t.Errorf("Message-ID %q, in the mail report %q", id, lines[p.row][3])
+		}
+		if lines[p.row][4] != "1" || lines[p.row][6] == "" {
+			t.Errorf("mail report line %v: want 1 attempt and a time", lines[p.row])
+		}
+		subject, err := new(mime.WordDecoder).DecodeHeader(h.Get("Subject"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSubject := "Your Ideanote login link"
+		if p.locale == "fr-CA" {
+			wantSubject = "Votre lien de connexion à Ideanote"
+		}
+		if subject != wantSubject {
+			t.Errorf("subject to %s = %q, want %q", p.email, subject, wantSubject)
+		}
+	}
+	// Accented names and subjects travel as RFC 2047 encoded words, never as raw 8-bit headers.
+	for _, m := range msgs {
+		head, _, _ := strings.Cut(string(m.Data), "\r\n\r\n")
+		for _, r := range head {
+			if r > 127 {
+				t.Errorf("a raw non-ASCII character in the headers:\n%s", head)
+				break
+			}
+		}
+		if m.To[0] == "zoe@example.com" && !strings.Contains(head, "=?UTF-8?") {
+			t.Errorf("no encoded word in the headers of Zoë's message:\n%s", head)
+		}
+	}
+	if strings.Contains(logs.String(), "tok-") {
+		t.Errorf("a link in the log:\n%s", logs)
+	}
+	if dup := lines[6]; !strings.Contains(dup[5], "row 2") {
+		t.Errorf("the duplicate's line does not say whose: %v", dup)
+	}
+}
+
+func TestSMTPAnswers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		script    func(*mailtest.Server)
+		want      map[int]string
+		wantErr   error
+		attempts  int    // of cara's message
+		errorText string // in cara's line
+		waits     int
+	}{
+		{"4xx then accepted", func(s *mailtest.Server) {
+			s.ReplyToRcpt("cara@example.com", mailtest.Reply{Code: 451, Text: "4.7.1 greylisted, try again"})
+		}, wantStatuses, nil, 2, "", 1},
+		{"dropped connection then accepted", func(s *mailtest.Server) {
+			s.ReplyToRcpt("cara@example.com", mailtest.Drop)
+		}, wantStatuses, nil, 2, "", 1},
+		{"421 closing then accepted", func(s *mailtest.Server) {
+			s.ReplyToRcpt("cara@example.com", mailtest.Reply{Code: 421, Text: "4.7.0 too many connections"})
+		}, wantStatuses, nil, 2, "", 1},
+		{"4xx until given up", func(s *mailtest.Server) {
+			s.ReplyToRcpt("cara@example.com", mailtest.Reply{Code: 452, Text: "4.2.2 mailbox full"}, mailtest.Reply{Code: 452, Text: "4.2.2 mailbox full"},
+				mailtest.Reply{Code: 452, Text: "4.2.2 mailbox full"})
+		}, map[int]string{2: "sent", 3: "sent", 4: "skipped", 5: "failed", 6: "skipped", 7: "sent"}, ErrFailed, 3, "gave up after 3 attempts: RCPT TO: 452 4.2.2 mailbox full", 2},
+		{"5xx for one address", func(s *mailtest.Server) {
+			s.ReplyToRcpt("cara@example.com", mailtest.Reply{Code: 550, Text: "5.1.1 no such user here"})
+		}, map[int]string{2: "sent", 3: "sent", 4: "skipped", 5: "failed", 6: "skipped", 7: "sent"}, ErrFailed, 1, "RCPT TO: 550 5.1.1 no such user here", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := mailtest.NewServer()
+			defer srv.Close()
+			tt.script(srv)
+			o, _ := testOptions(t, srv, people)
+			o.MaxAttempts = 3
+			var waits []time.Duration
+			o.Concurrency = 1 // the waits are recorded from one goroutine
+			o.Wait = func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return nil }
+			_, err := Run(context.Background(), o)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			path := DefaultMailReport(o.Report)
+			if got := statuses(t, path); !maps.Equal(got, tt.want) {
+				t.Errorf("statuses = %v, want %v", got, tt.want)
+			}
+			cara := readMailReport(t, path)[5]
+			if cara[4] != strconv.Itoa(tt.attempts) || cara[5] != tt.errorText {
+				t.Errorf("cara's line = %v, want %d attempts and error %q", cara, tt.attempts, tt.errorText)
+			}
+			if len(waits) != tt.waits {
+				t.Errorf("waited %v, want %d waits", waits, tt.waits)
+			}
+			for i, d := range waits {
+				if lo, hi := time.Second<<i/2, time.Second<<i; d < lo || d >= hi {
+					t.Errorf("wait %d = %v, want in [%v, %v)", i+1, d, lo, hi)
+				}
+			}
+			sent := 0
+			for _, st := range tt.want {
+				if st == "sent" {
+					sent++
+				}
+			}
+			if srv.Count() != sent {
+				t.Errorf("the server accepted %d messages, want %d", srv.Count(), sent)
+			}
+		})
+	}
+}

@@ -1,0 +1,180 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+
+	"golang.org/x/time/rate"
+)
+
+// worker sends the messages given to it, one at a time, over its own deliverer (for SMTP, one
+// connection reused from message to message).
+type worker struct {
+	s      *setup
+	d      deliverer
+	pace   *rate.Limiter // nil: no limit
+	status Status        // what a delivered message is: sent, written or rendered
+}
+
+// send makes and delivers one message, retrying 4xx answers and faults. It returns the
+// person's result and, when the run cannot go on, why.
+func (w *worker) send(ctx context.Context, j *job) (Result, error) {
+	o := &w.s.o
+	r := Result{Row: j.row, Email: j.email, Status: StatusNotAttempted}
+	if ctx.Err() != nil {
+		return r, nil
+	}
+	out, err := w.s.build(j)
+	if err != nil {
+		r.Status, r.Error = StatusFailed, err.Error()
+		return r, nil
+	}
+	r.MessageID = out.id
+	var last error
+	stopped := func() (Result, error) {
+		if r.Attempts == 0 {
+			return r, nil // not_attempted
+		}
+		r.Status, r.Error = StatusFailed, oneLine(last)+"; the run stopped before another try"
+		return r, nil
+	}
+	for {
+		if r.Attempts > 0 {
+			if o.Wait(ctx, backoff(o.Backoff, r.Attempts, rand.Float64())) != nil {
+				return stopped()
+			}
+		}
+		if w.pace != nil && w.pace.Wait(ctx) != nil {
+			return stopped()
+		}
+		r.Attempts++
+		err := w.d.deliver(ctx, out)
+		v := decide(err)
+		var se *sendError
+		errors.As(err, &se)
+		if v != done && se != nil && se.stage == stageConnect && ctx.Err() != nil {
+			r.Attempts-- // the connection was given up for the interrupt: nothing was tried
+			return stopped()
+		}
+		switch v {
+		case done:
+			r.Status, r.Error, r.SentAt = w.status, "", o.Now()
+			if w.status != StatusSent {
+				r.Attempts = 0 // attempts count SMTP transactions
+			}
+			return r, nil
+		case retry, reconnect:
+			last = err
+			if r.Attempts < o.MaxAttempts {
+				continue
+			}
+			r.Status, r.Error = StatusFailed, fmt.Sprintf("gave up after %d attempts: %s", r.Attempts, oneLine(err))
+			if se != nil && se.stage == stageConnect {
+				// No connection after every try: no other message would fare better.
+				return r, fmt.Errorf("%w: cannot connect to the SMTP server after %d attempts: %s", ErrAborted, r.Attempts, oneLine(err))
+			}
+			return r, nil
+		case failed:
+			r.Status, r.Error = StatusFailed, oneLine(err)
+			return r, nil
+		default: // abort
+			r.Status, r.Error = StatusFailed, oneLine(err)
+			return r, fmt.Errorf("%w: %s", ErrAborted, oneLine(err))
+		}
+	}
+}
+
+// outcome is a worker's result for the job n.
+type outcome struct {
+	n   int
+	res Result
+}
+
+// dispatch sends the jobs with o.Concurrency workers and hands every result to emit, from the
+// calling goroutine, as it comes. When ctx is done or a worker finds that the run cannot go on,
+// no new message is started, those under way are finished, and the rest are emitted
+// not_attempted. It returns why the run stopped early, or the first error of emit (after
+// which nothing more is sent).
+func (s *setup) dispatch(ctx context.Context, jobs []job, newDeliverer func() deliverer, status Status, emit func(Result) error) error {
+	dctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var pace *rate.Limiter
+	if s.o.Rate > 0 && status == StatusSent {
+		pace = rate.NewLimiter(rate.Limit(s.o.Rate), 1)
+	}
+	workers := s.o.Concurrency
+	if status == StatusRendered {
+		workers = 1 // the first message printed is the first of the report
+	}
+	feed := make(chan *job)
+	results := make(chan outcome)
+	var wg sync.WaitGroup
+	for range min(workers, max(len(jobs), 1)) {
+		wg.Go(func() {
+			w := &worker{s: s, d: newDeliverer(), pace: pace, status: status}
+			defer w.d.close()
+			for j := range feed {
+				res, err := w.send(dctx, j)
+				if err != nil {
+					stop(err)
+				}
+				results <- outcome{j.n, res}
+			}
+		})
+	}
+	go func() {
+		defer close(feed)
+		for i := range jobs {
+			select {
+			case feed <- &jobs[i]:
+			case <-dctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	ended := make([]bool, len(jobs))
+	var emitErr error
+	for o := range results {
+		ended[o.n] = true
+		if emitErr == nil {
+			if emitErr = emit(o.res); emitErr == nil {
+				continue
+			}
+			stop(emitErr)
+		}
+		if o.res.Status == StatusSent || o.res.Status == StatusWritten {
+			// Said here since the mail report cannot say it: a resume would mail them again.
+			s.o.Log.Error("mailed, but not recorded in the mail report", "row", o.res.Row, "email", o.res.Email, "message_id", o.res.MessageID)
+		}
+	}
+	for i, j := range jobs {
+		if !ended[i] && emitErr == nil {
+			emitErr = emit(Result{Row: j.row, Email: j.email, Status: StatusNotAttempted})
+		}
+	}
+	switch cause := context.Cause(dctx); {
+	case emitErr != nil:
+		return emitErr
+	case errors.Is(cause, ErrAborted):
+		return cause
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return nil
+}
+
+// oneLine is err's text on one line, for a cell of the mail report.
+func oneLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

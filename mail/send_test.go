@@ -1,0 +1,284 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/report"
+)
+
+// fakeTransport delivers in a bubble of testing/synctest, taking latency per message, and
+// records when each delivery started and how many ran at once.
+type fakeTransport struct {
+	latency time.Duration
+	slow    map[string]time.Duration              // latency of some people, instead of latency
+	answer  func(email string, attempt int) error // nil: delivered
+
+	mu          sync.Mutex
+	starts      []time.Time
+	tries       map[string]int
+	delivered   []string
+	inFlight    int
+	maxInFlight int
+	conns       int
+}
+
+func (f *fakeTransport) newDeliverer() deliverer {
+	f.mu.Lock()
+	f.conns++
+	f.mu.Unlock()
+	return fakeDeliverer{f}
+}
+
+type fakeDeliverer struct{ f *fakeTransport }
+
+func (d fakeDeliverer) deliver(_ context.Context, m *outgoing) error {
+	f := d.f
+	f.mu.Lock()
+	f.starts = append(f.starts, time.Now())
+	f.inFlight++
+	f.maxInFlight = max(f.maxInFlight, f.inFlight)
+	if f.tries == nil {
+		f.tries = make(map[string]int)
+	}
+	f.tries[m.job.email]++
+	attempt := f.tries[m.job.email]
+	latency, ok := f.slow[m.job.email]
+	if !ok {
+		latency = f.latency
+	}
+	f.mu.Unlock()
+	time.Sleep(latency)
+	var err error
+	if f.answer != nil {
+		err = f.answer(m.job.email, attempt)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.inFlight--
+	if err == nil {
+		f.delivered = append(f.delivered, m.job.email)
+	}
+	return err
+}
+
+func (fakeDeliverer) close() {}
+
+// crowd is a report of n people, all ok with a link.
+func crowd(n int) []person {
+	ps := make([]person, n)
+	for i := range ps {
+		ps[i] = person{row: i + 2, email: fmt.Sprintf("p%02d@example.com", i), name: fmt.Sprintf("Person %d", i), status: "ok", token: fmt.Sprintf("tok-%d", i)}
+	}
+	return ps
+}
+
+// runFake runs o against the fake transport inside the current bubble.
+func runFake(t *testing.T, ctx context.Context, o Options, f *fakeTransport) (Summary, error) {
+	t.Helper()
+	o.SMTPURL = "smtp://127.0.0.1:1" // never dialed: the fake delivers
+	o.Wait = nil                     // real timers, which the bubble fakes
+	s, err := prepare(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.run(ctx, f.newDeliverer)
+}
+
+func TestRate(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		o, _ := testOptions(t, nil, crowd(10))
+		o.Rate, o.Concurrency = 5, 4
+		f := &fakeTransport{}
+		start := time.Now()
+		sum, err := runFake(t, t.Context(), o, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Counts[StatusSent] != 10 {
+			t.Fatalf("summary %+v", sum)
+		}
+		slices.SortFunc(f.starts, time.Time.Compare)
+		for i := 1; i < len(f.starts); i++ {
+			if gap := f.starts[i].Sub(f.starts[i-1]); gap < 200*time.Millisecond {
+				t.Errorf("messages %d and %d started %v apart, want at least 200ms at 5/s", i, i+1, gap)
+			}
+		}
+		if took := time.Since(start); took != 1800*time.Millisecond {
+			t.Errorf("10 messages at 5/s took %v, want 1.8s", took)
+		}
+	})
+}
+
+func TestConcurrency(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		o, _ := testOptions(t, nil, crowd(10))
+		o.Concurrency = 3
+		f := &fakeTransport{latency: time.Second}
+		start := time.Now()
+		if _, err := runFake(t, t.Context(), o, f); err != nil {
+			t.Fatal(err)
+		}
+		if f.maxInFlight != 3 || f.conns != 3 {
+			t.Errorf("%d at once over %d deliverers, want 3 and 3", f.maxInFlight, f.conns)
+		}
+		if took := time.Since(start); took != 4*time.Second {
+			t.Errorf("10 messages of 1s, 3 at once, took %v, want 4s", took)
+		}
+	})
+}
+
+func TestInterrupt(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		o, _ := testOptions(t, nil, crowd(10))
+		o.Concurrency = 2
+		f := &fakeTransport{latency: time.Second}
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(1500*time.Millisecond, cancel) // while the 3rd and 4th are under way
+		sum, err := runFake(t, ctx, o, f)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+		if len(f.delivered) != 4 || sum.Counts[StatusSent] != 4 || sum.Counts[StatusNotAttempted] != 6 {
+			t.Errorf("delivered %v, summary %+v; want the 4 started finished and 6 not_attempted", f.delivered, sum)
+		}
+		got := statuses(t, DefaultMailReport(o.Report))
+		for row := 2; row < 12; row++ {
+			want := "not_attempted"
+			if row < 6 {
+				want = "sent"
+			}
+			if got[row] != want {
+				t.Errorf("row %d %s, want %s", row, got[row], want)
+			}
+		}
+	})
+}
+
+func TestInterruptDuringBackoff(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		o, _ := testOptions(t, nil, crowd(3))
+		o.Concurrency = 1
+		f := &fakeTransport{answer: func(email string, attempt int) error {
+			if email == "p00@example.com" {
+				return newSendError(stageRcpt, &textproto.Error{Code: 451, Msg: "4.7.1 greylisted"})
+			}
+			return nil
+		}}
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(100*time.Millisecond, cancel) // the first retry waits at least 500ms
+		_, err := runFake(t, ctx, o, f)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v", err)
+		}
+		line := readMailReport(t, DefaultMailReport(o.Report))[2]
+		if line[2] != "failed" || line[4] != "1" || !strings.Contains(line[5], "451 4.7.1 greylisted; the run stopped before another try") {
+			t.Errorf("line = %v", line)
+		}
+		if got := statuses(t, DefaultMailReport(o.Report)); got[3] != "not_attempted" || got[4] != "not_attempted" {
+			t.Errorf("statuses = %v", got)
+		}
+	})
+}
+
+func TestAbortStopsTheOthers(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		o, _ := testOptions(t, nil, crowd(10))
+		o.Concurrency = 2
+		// The 3rd starts at 1s beside the 4th, and is refused at 1.5s, while the 4th is under way.
+		f := &fakeTransport{latency: time.Second, slow: map[string]time.Duration{"p02@example.com": 500 * time.Millisecond}, answer: func(email string, _ int) error {
+			if email == "p02@example.com" {
+				return newSendError(stageMail, &textproto.Error{Code: 550, Msg: "5.7.1 sender refused"})
+			}
+			return nil
+		}}
+		sum, err := runFake(t, t.Context(), o, f)
+		if !errors.Is(err, ErrAborted) {
+			t.Fatalf("err = %v", err)
+		}
+		// The 4th was under way beside the 3rd: it finishes. Nothing starts after.
+		if sum.Counts[StatusSent] != 3 || sum.Counts[StatusFailed] != 1 || sum.Counts[StatusNotAttempted] != 6 || len(f.starts) != 4 {
+			t.Errorf("summary %+v, %d started", sum, len(f.starts))
+		}
+	})
+}
+
+func TestProgressAndSummary(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		o, _ := testOptions(t, nil, people)
+		var seen []int
+		o.Progress = func(r Result) { seen = append(seen, r.Row) }
+		f := &fakeTransport{latency: time.Second}
+		o.Concurrency = 1
+		sum, err := runFake(t, t.Context(), o, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(seen)
+		if !slices.Equal(seen, []int{2, 3, 4, 5, 6, 7}) {
+			t.Errorf("progress saw rows %v", seen)
+		}
+		if sum.Elapsed != 4*time.Second || sum.Attempts != 4 || sum.Failed() {
+			t.Errorf("summary %+v", sum)
+		}
+	})
+}
+
+func TestMailReportFailureStopsSending(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		o, logs := testOptions(t, nil, crowd(10))
+		o.SMTPURL, o.Concurrency = "smtp://127.0.0.1:1", 2
+		s, err := prepare(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, jobs, err := lineup(mustReadLines(t, o.Report), LinkLogin, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &fakeTransport{latency: time.Second}
+		diskFull := errors.New("no space left on device")
+		written := 0
+		err = s.dispatch(t.Context(), jobs, f.newDeliverer, StatusSent, func(Result) error {
+			if written == 3 {
+				return diskFull
+			}
+			written++
+			return nil
+		})
+		if !errors.Is(err, diskFull) {
+			t.Fatalf("err = %v", err)
+		}
+		// The 4th could not be written, the 5th and 6th were under way: nothing started after.
+		if len(f.starts) > 6 {
+			t.Errorf("%d messages started after the mail report failed", len(f.starts)-4)
+		}
+		if n := strings.Count(logs.String(), "mailed, but not recorded"); n != len(f.delivered)-written {
+			t.Errorf("%d sent but unrecorded messages logged, want %d:\n%s", n, len(f.delivered)-written, logs)
+		}
+	})
+}
+
+func mustReadLines(t *testing.T, path string) []report.Line {
+	t.Helper()
+	lines, err := report.ReadLines(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
