@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
-	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
 // writeMailReport writes a mail report as a run that died would have left it.
@@ -148,7 +148,7 @@ func TestMailReportLocked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unlock, err := report.Lock(s.mailReport)
+	unlock, err := lock.Lock(s.mailReport)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
@@ -46,9 +47,9 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	if err != nil {
 		return sum, configf("reading the report: %v", err)
 	}
-	unlock, err := report.Lock(s.mailReport)
+	unlock, err := lock.Lock(s.mailReport)
 	if err != nil {
-		if errors.Is(err, report.ErrLocked) {
+		if errors.Is(err, lock.ErrLocked) {
 			return sum, fmt.Errorf("%w: %w", ErrAborted, err)
 		}
 		return sum, configf("--mail-report: %v", err) // a folder that is not there or not writable
