@@ -67,6 +67,10 @@ type Options struct {
 	Now      func() time.Time // the clock, called from several goroutines; nil is time.Now
 	// Wait waits d before a retry, or until ctx is done; nil waits on a timer. Tests replace it.
 	Wait func(ctx context.Context, d time.Duration) error
+	// Started, when set, is called once before the first Progress with the number of lines the
+	// mail report will have and how many of them are messages to send (the rest are known
+	// already: skipped, or kept by Resume).
+	Started func(lines, messages int)
 }
 
 // DefaultMailReport is the mail report beside a report: report.csv gives report.mail.csv.

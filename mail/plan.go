@@ -24,6 +24,10 @@ const (
 	StatusRendered     Status = "rendered"      // rendered only (--dry-run)
 )
 
+// Statuses is every status a line can end with, in the order above: for those that must list
+// each of them, zeros included (the metrics file). Do not modify it.
+var Statuses = []Status{StatusSent, StatusFailed, StatusSkipped, StatusNotAttempted, StatusWritten, StatusRendered}
+
 // Result is one line of the mail report. It never holds a link.
 type Result struct {
 	Row       int // the row of the person in the report
@@ -33,6 +37,9 @@ type Result struct {
 	Attempts  int    // SMTP transactions tried
 	Error     string // why it failed or was skipped, in the server's words when it answered
 	SentAt    time.Time
+	// Deferred counts the attempts the server answered with a 4xx, "try again later": the sign
+	// of a sender going faster than its provider takes. It is not in the mail report.
+	Deferred int
 }
 
 // job is one message to send.

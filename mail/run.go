@@ -15,6 +15,7 @@ type Summary struct {
 	Counts   map[Status]int // lines of the mail report, by status
 	Attempts int            // SMTP transactions tried
 	Retries  int            // of which after a 4xx answer or a dropped connection
+	Deferred int            // 4xx answers ("try again later") among them
 	Elapsed  time.Duration
 }
 
@@ -95,6 +96,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		sum.Counts[r.Status]++
 		sum.Attempts += r.Attempts
 		sum.Retries += max(r.Attempts-1, 0)
+		sum.Deferred += r.Deferred
 		s.logResult(r)
 		if o.Progress != nil {
 			o.Progress(r)
@@ -103,6 +105,9 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	}
 	o.Log.Info("mailing", "report", o.Report, "mail_report", s.mailReport, "to", transport, "link", o.Link,
 		"messages", len(jobs), "already_done", keptN, "not_to_mail", len(settled)-keptN, "rate", o.Rate, "concurrency", o.Concurrency)
+	if o.Started != nil {
+		o.Started(len(settled)+len(jobs), len(jobs))
+	}
 	var runErr error
 	for _, r := range settled {
 		if runErr = emit(r); runErr != nil {
@@ -121,9 +126,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		}
 	}
 	sum.Elapsed = o.Now().Sub(start)
-	o.Log.Info("done", "sent", sum.Counts[StatusSent], "written", sum.Counts[StatusWritten], "rendered", sum.Counts[StatusRendered],
-		"failed", sum.Counts[StatusFailed], "skipped", sum.Counts[StatusSkipped], "not_attempted", sum.Counts[StatusNotAttempted],
-		"attempts", sum.Attempts, "retries", sum.Retries, "elapsed", sum.Elapsed.Round(time.Millisecond).String(), "mail_report", s.mailReport)
+	s.logSummary(sum, runErr)
 	switch {
 	case runErr != nil:
 		if errors.Is(runErr, context.Canceled) {
@@ -164,6 +167,36 @@ func (s *setup) kept() (map[string]Result, error) {
 		return nil, &ConfigError{fmt.Errorf("%w: %s records %d people already mailed: add --resume to mail only the others, or --overwrite to replace it", ErrExists, s.mailReport, n)}
 	}
 	return map[string]Result{}, nil
+}
+
+// logSummary logs the one line that sums up a run: "done", or how it ended otherwise.
+func (s *setup) logSummary(sum Summary, runErr error) {
+	args := []any{"mail_report", s.mailReport}
+	delivered := 0
+	for _, st := range Statuses {
+		if n := sum.Counts[st]; n > 0 {
+			args = append(args, string(st), n)
+		}
+	}
+	for _, st := range []Status{StatusSent, StatusWritten, StatusRendered} {
+		delivered += sum.Counts[st]
+	}
+	rate := 0.0
+	if secs := sum.Elapsed.Seconds(); secs > 0 {
+		rate = float64(delivered) / secs
+	}
+	args = append(args, "attempts", sum.Attempts, "retries", sum.Retries, "deferred_4xx", sum.Deferred,
+		"elapsed", sum.Elapsed.Round(time.Millisecond).String(), "messages_per_sec", fmt.Sprintf("%.2f", rate))
+	switch {
+	case errors.Is(runErr, context.Canceled):
+		s.o.Log.Warn("interrupted", args...)
+	case runErr != nil:
+		s.o.Log.Error("aborted", args...)
+	case sum.Failed():
+		s.o.Log.Warn("done, with messages that failed", args...)
+	default:
+		s.o.Log.Info("done", args...)
+	}
 }
 
 // logResult logs one person's line: failures for the operator's eyes, the rest for debugging.

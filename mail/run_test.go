@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"mime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,9 +23,16 @@ func TestEachPersonGetsTheirOwnLink(t *testing.T) {
 	defer srv.Close()
 	o, logs := testOptions(t, srv, people)
 	o.ReplyTo = "help@acme.example"
+	var started []int
+	progressed := 0
+	o.Started = func(lines, messages int) { started = append(started, lines, messages, progressed) }
+	o.Progress = func(Result) { progressed++ }
 	sum, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := []int{6, 4, 0}; !slices.Equal(started, want) || progressed != 6 {
+		t.Errorf("Started got (lines, messages, progress so far) %v, want %v once; Progress called %d times, want 6", started, want, progressed)
 	}
 	if got := statuses(t, DefaultMailReport(o.Report)); !maps.Equal(got, wantStatuses) {
 		t.Errorf("statuses = %v, want %v", got, wantStatuses)
@@ -130,23 +138,24 @@ func TestSMTPAnswers(t *testing.T) {
 		attempts  int    // of cara's message
 		errorText string // in cara's line
 		waits     int
+		deferred  int // 4xx answers counted in the summary
 	}{
 		{"4xx then accepted", func(s *mailtest.Server) {
 			s.ReplyToRcpt("cara@example.com", mailtest.Reply{Code: 451, Text: "4.7.1 greylisted, try again"})
-		}, wantStatuses, nil, 2, "", 1},
+		}, wantStatuses, nil, 2, "", 1, 1},
 		{"dropped connection then accepted", func(s *mailtest.Server) {
 			s.ReplyToRcpt("cara@example.com", mailtest.Drop)
-		}, wantStatuses, nil, 2, "", 1},
+		}, wantStatuses, nil, 2, "", 1, 0},
 		{"421 closing then accepted", func(s *mailtest.Server) {
 			s.ReplyToRcpt("cara@example.com", mailtest.Reply{Code: 421, Text: "4.7.0 too many connections"})
-		}, wantStatuses, nil, 2, "", 1},
+		}, wantStatuses, nil, 2, "", 1, 1},
 		{"4xx until given up", func(s *mailtest.Server) {
 			s.ReplyToRcpt("cara@example.com", mailtest.Reply{Code: 452, Text: "4.2.2 mailbox full"}, mailtest.Reply{Code: 452, Text: "4.2.2 mailbox full"},
 				mailtest.Reply{Code: 452, Text: "4.2.2 mailbox full"})
-		}, map[int]string{2: "sent", 3: "sent", 4: "skipped", 5: "failed", 6: "skipped", 7: "sent"}, ErrFailed, 3, "gave up after 3 attempts: RCPT TO: 452 4.2.2 mailbox full", 2},
+		}, map[int]string{2: "sent", 3: "sent", 4: "skipped", 5: "failed", 6: "skipped", 7: "sent"}, ErrFailed, 3, "gave up after 3 attempts: RCPT TO: 452 4.2.2 mailbox full", 2, 3},
 		{"5xx for one address", func(s *mailtest.Server) {
 			s.ReplyToRcpt("cara@example.com", mailtest.Reply{Code: 550, Text: "5.1.1 no such user here"})
-		}, map[int]string{2: "sent", 3: "sent", 4: "skipped", 5: "failed", 6: "skipped", 7: "sent"}, ErrFailed, 1, "RCPT TO: 550 5.1.1 no such user here", 0},
+		}, map[int]string{2: "sent", 3: "sent", 4: "skipped", 5: "failed", 6: "skipped", 7: "sent"}, ErrFailed, 1, "RCPT TO: 550 5.1.1 no such user here", 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,9 +168,12 @@ func TestSMTPAnswers(t *testing.T) {
 			var waits []time.Duration
 			o.Concurrency = 1 // the waits are recorded from one goroutine
 			o.Wait = func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return nil }
-			_, err := Run(context.Background(), o)
+			sum, err := Run(context.Background(), o)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if sum.Deferred != tt.deferred {
+				t.Errorf("%d 4xx answers counted, want %d", sum.Deferred, tt.deferred)
 			}
 			path := DefaultMailReport(o.Report)
 			if got := statuses(t, path); !maps.Equal(got, tt.want) {

@@ -56,6 +56,9 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 		v := decide(err)
 		var se *sendError
 		errors.As(err, &se)
+		if se != nil && se.code >= 400 && se.code < 500 {
+			r.Deferred++
+		}
 		if v != done && se != nil && se.stage == stageConnect && ctx.Err() != nil {
 			r.Attempts-- // the connection was given up for the interrupt: nothing was tried
 			return stopped()
