@@ -30,6 +30,7 @@ const acceptedWindow = 10 * time.Second
 // The rate and the time left count only rows that were sent: rows skipped on --resume, unchanged
 // rows and invalid rows take no time, and counting them made the end look much nearer than it was.
 type progress struct {
+	labels    progressLabels
 	bar       *progressbar.ProgressBar
 	w         io.Writer // where the bar is drawn
 	log       *slog.Logger
@@ -52,15 +53,33 @@ type progress struct {
 // maxListedRows is how many invalid rows the closing lines name.
 const maxListedRows = 8
 
+// progressLabels are the words of a command's bar and progress log lines.
+type progressLabels struct {
+	doing        string // the bar's title
+	unit         string // what is counted
+	accepted     string // what the rate counts
+	throttled    string // the server's answers that ask to slow down
+	throttledKey string // their key in the log
+}
+
+var provisionLabels = progressLabels{doing: "provisioning", unit: "rows", accepted: "accepted",
+	throttled: "throttled (429)", throttledKey: "throttled_429"}
+
 func newProgress(mode string, stderr io.Writer, log *slog.Logger, input string, size int64, throttles func() int) *progress {
-	p := &progress{log: log, w: stderr, throttles: throttles, now: time.Now, stop: make(chan struct{})}
+	return newProgressFor(provisionLabels, mode, stderr, log, input, size, throttles)
+}
+
+// newProgressFor is newProgress with the words of another command; with size 0 the total is
+// unknown until setTotal.
+func newProgressFor(labels progressLabels, mode string, stderr io.Writer, log *slog.Logger, input string, size int64, throttles func() int) *progress {
+	p := &progress{labels: labels, log: log, w: stderr, throttles: throttles, now: time.Now, stop: make(chan struct{})}
 	p.start = p.now()
 	f, isFile := stderr.(*os.File)
 	useBar := mode == "always" || (mode == "auto" && isFile && term.IsTerminal(int(f.Fd())))
 	if mode != "never" && useBar {
 		p.bar = progressbar.NewOptions64(-1,
 			progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription("provisioning"),
+			progressbar.OptionSetDescription(labels.doing),
 			progressbar.OptionShowCount(),
 			progressbar.OptionSetPredictTime(false), // its ETA would count skipped rows; ours is in the description
 			progressbar.OptionThrottle(100*time.Millisecond),
@@ -105,29 +124,44 @@ func (p *progress) count(name string) {
 	if lines > 0 {
 		lines-- // the header
 	}
+	p.setTotal(lines)
+}
+
+// setTotal sets how many results the run will have.
+func (p *progress) setTotal(n int64) {
 	p.mu.Lock()
-	p.total = lines
+	p.total = n
 	p.mu.Unlock()
 	if p.bar != nil {
-		p.bar.ChangeMax64(lines)
+		p.bar.ChangeMax64(n)
 	}
 }
 
 func (p *progress) add(res provision.Result) {
+	invalid := 0
+	if res.Status == provision.StatusInvalid {
+		invalid = res.Row.Line
+	}
+	p.step(res.Status.Success(), res.Attempts > 0, res.Status == provision.StatusOK, invalid)
+}
+
+// step counts one result: a success or not, sent to the server or not (skipped, invalid),
+// accepted by the server just now, and the line of an invalid row (0 for none).
+func (p *progress) step(success, sent, accepted bool, invalidLine int) {
 	now := p.now()
 	p.mu.Lock()
 	p.done++
-	if res.Status.Success() {
+	if success {
 		p.ok++
 	}
-	if res.Attempts > 0 {
+	if sent {
 		p.sent++
 	}
-	if res.Status == provision.StatusOK {
+	if accepted {
 		p.accepted = append(p.accepted, now)
 	}
-	if res.Status == provision.StatusInvalid && len(p.invalid) < maxListedRows {
-		p.invalid = append(p.invalid, res.Row.Line)
+	if invalidLine > 0 && len(p.invalid) < maxListedRows {
+		p.invalid = append(p.invalid, invalidLine)
 	}
 	desc := ""
 	if p.bar != nil && now.Sub(p.lastDesc) >= 250*time.Millisecond {
@@ -168,9 +202,9 @@ func (p *progress) left(now time.Time) (time.Duration, bool) {
 
 // describe is what the bar shows beside the count. p.mu is held.
 func (p *progress) describe(now time.Time) string {
-	s := fmt.Sprintf("%.2f/s accepted", p.acceptedRate(now))
+	s := fmt.Sprintf("%.2f/s %s", p.acceptedRate(now), p.labels.accepted)
 	if p.throttles != nil {
-		s += fmt.Sprintf(", %d throttled (429)", p.throttles())
+		s += fmt.Sprintf(", %d %s", p.throttles(), p.labels.throttled)
 	}
 	if d, ok := p.left(now); ok {
 		s += ", about " + roundLeft(d) + " left"
@@ -196,12 +230,13 @@ func (p *progress) logLoop() {
 		case <-t.C:
 			now := p.now()
 			p.mu.Lock()
-			args := []any{"rows_done", p.done, "ok", p.ok, "accepted_per_sec", fmt.Sprintf("%.2f", p.acceptedRate(now))}
+			l := p.labels
+			args := []any{l.unit + "_done", p.done, "ok", p.ok, l.accepted + "_per_sec", fmt.Sprintf("%.2f", p.acceptedRate(now))}
 			if p.throttles != nil {
-				args = append(args, "throttled_429", p.throttles())
+				args = append(args, l.throttledKey, p.throttles())
 			}
 			if d, ok := p.left(now); ok {
-				args = append(args, "rows_total_est", p.total, "eta", roundLeft(d))
+				args = append(args, l.unit+"_total_est", p.total, "eta", roundLeft(d))
 			}
 			p.mu.Unlock()
 			p.log.Info("progress", args...)
@@ -228,12 +263,12 @@ func (p *progress) finish() {
 	p.bar.Clear()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	line := fmt.Sprintf("provisioning: %d rows done in %s", p.done, p.now().Sub(p.start).Round(100*time.Millisecond))
+	line := fmt.Sprintf("%s: %d %s done in %s", p.labels.doing, p.done, p.labels.unit, p.now().Sub(p.start).Round(100*time.Millisecond))
 	if p.sent > 0 {
 		line += fmt.Sprintf(", %d sent", p.sent)
 	}
 	if p.throttles != nil {
-		line += fmt.Sprintf(", %d throttled (429)", p.throttles())
+		line += fmt.Sprintf(", %d %s", p.throttles(), p.labels.throttled)
 	}
 	fmt.Fprintln(p.w, line)
 }

@@ -86,9 +86,9 @@ func TestProgressNextSteps(t *testing.T) {
 		{"failed and invalid", map[provision.Status]int{provision.StatusOK: 1, provision.StatusFailed: 2, provision.StatusInvalid: 1}, false,
 			[]string{"1 person has a login link", "2 rows failed", "1 row is invalid (row 7): fix it in people.csv", "then run again with --resume"}, nil},
 		{"interrupted", map[provision.Status]int{provision.StatusNotAttempted: 5}, false,
-			[]string{"5 rows were not sent: run again with --resume"}, []string{"mail"}},
+			[]string{"5 rows were not sent: run again with --resume"}, []string{"ideanote-provision mail"}},
 		{"dry run", map[provision.Status]int{provision.StatusValid: 4, provision.StatusInvalid: 1}, true,
-			[]string{"Dry run: 4 rows are valid, 1 invalid; nothing was sent.", "run the dry run again"}, []string{"mail"}},
+			[]string{"Dry run: 4 rows are valid, 1 invalid; nothing was sent.", "run the dry run again"}, []string{"ideanote-provision mail"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
