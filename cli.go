@@ -29,16 +29,22 @@ func run(ctx context.Context, args []string, env environ) error {
 	return root.ExecuteContext(ctx)
 }
 
-// refuseTokenFlag stops a token given as a flag before anything parses it: cobra would echo an
-// unknown flag's value in its error, and the token is already exposed to every local user.
+// refuseTokenFlag stops a token or an SMTP password given as a flag before anything parses it:
+// cobra would echo an unknown flag's value in its error, and the secret is already exposed to
+// every local user.
 func refuseTokenFlag(args []string) error {
 	for _, a := range args {
 		if a == "--" {
 			break
 		}
-		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && (name == "api-token" || name == "token") {
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		switch name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name {
+		case "api-token", "token":
 			return usagef("the API token is never a flag (every local user can read a command line): set IDEANOTE_API_TOKEN or use --api-token-file")
+		case "smtp-password", "password":
+			return usagef("the SMTP password is never a flag (every local user can read a command line): set IDEANOTE_SMTP_PASSWORD or use --smtp-password-file")
 		}
 	}
 	return nil
@@ -52,6 +58,7 @@ func newRootCmd(env environ) *cobra.Command {
 	root.SetVersionTemplate("ideanote-provision {{.Version}}\n")
 	root.AddCommand(
 		newProvisionCmd(env, "provision [flags] INPUT"),
+		newMailCmd(env),
 		newDemoCmd(env),
 		newVersionCmd(env),
 	)

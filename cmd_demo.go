@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
@@ -22,22 +23,24 @@ import (
 var demoUsers []byte
 
 func newDemoCmd(env environ) *cobra.Command {
-	var reportPath string
+	var reportPath, mailDir string
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the whole job against a built-in fake Ideanote on 127.0.0.1 (no network, no token)",
+		Short: "Run the whole job, provision then mail, against built-in fakes on 127.0.0.1 (no network, no token)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd.Context(), reportPath, env.stdout, env.stderr)
+			return runDemo(cmd.Context(), reportPath, mailDir, env.stdout, env.stderr)
 		},
 	}
 	cmd.Flags().StringVar(&reportPath, "report", "demo-report.csv", "report `path`")
+	cmd.Flags().StringVar(&mailDir, "mail-dir", "demo-mail", "`folder` for the messages mailed, as .eml files")
 	return cmd
 }
 
 // runDemo provisions the built-in users against a fake Ideanote on 127.0.0.1 through the real
-// reader, client, pool and report code. The fake answers one request with 503 to show a retry.
-func runDemo(ctx context.Context, reportPath string, stdout, stderr io.Writer) error {
+// reader, client, pool and report code, then mails them (demoMail). The fake answers one
+// request with 503 to show a retry.
+func runDemo(ctx context.Context, reportPath, mailDir string, stdout, stderr io.Writer) error {
 	srv := provisiontest.NewServer()
 	defer srv.Close()
 	srv.Intercept = func(n int, _ *provisiontest.Request) *provisiontest.Reply {
@@ -62,10 +65,14 @@ func runDemo(ctx context.Context, reportPath string, stdout, stderr io.Writer) e
 	if link := firstLink(reportPath); link != "" {
 		fmt.Fprintf(stdout, "demo: first login link: %s\n", link)
 	}
+	if merr := demoMail(ctx, reportPath, mailDir, stdout, stderr); merr != nil {
+		return merr
+	}
 	return err
 }
 
-// firstLink returns the login_url of the first ok row of a report.
+// firstLink returns the login_url of the ok row of a report that comes first in the input: the
+// person whose message the demo shows.
 func firstLink(path string) string {
 	f, err := os.Open(path)
 	if err != nil {
@@ -80,10 +87,11 @@ func firstLink(path string) string {
 	for i, h := range recs[0] {
 		col[h] = i
 	}
+	link, first := "", 0
 	for _, r := range recs[1:] {
-		if r[col["status"]] == "ok" {
-			return r[col["login_url"]]
+		if n, err := strconv.Atoi(r[col["row"]]); err == nil && r[col["status"]] == "ok" && (first == 0 || n < first) {
+			link, first = r[col["login_url"]], n
 		}
 	}
-	return ""
+	return link
 }

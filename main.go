@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
+	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
@@ -61,7 +62,7 @@ var errIncomplete = errors.New("the report or the state is incomplete")
 func exitCode(err error, stderr io.Writer) int {
 	code := exitStatus(err)
 	// A failed row is in the report and the log, and an interrupt in the log: nothing to add.
-	if err != nil && !errors.Is(err, errRowsFailed) && code != exitInterrupted {
+	if err != nil && !errors.Is(err, errRowsFailed) && !errors.Is(err, mail.ErrFailed) && code != exitInterrupted {
 		fmt.Fprintln(stderr, "ideanote-provision:", err)
 	}
 	return code
@@ -72,18 +73,20 @@ func exitCode(err error, stderr io.Writer) int {
 func exitStatus(err error) int {
 	var ue *usageError
 	var he *provision.HeaderError
+	var me *mail.ConfigError
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, errRowsFailed):
+	case errors.Is(err, errRowsFailed), errors.Is(err, mail.ErrFailed):
 		return exitRowsFailed
-	case errors.Is(err, errIncomplete):
+	case errors.Is(err, errIncomplete), errors.Is(err, mail.ErrMailReport):
 		return exitIncomplete
-	case errors.As(err, &ue), errors.As(err, &he), errors.Is(err, report.ErrExists):
+	case errors.As(err, &ue), errors.As(err, &he), errors.Is(err, report.ErrExists), errors.As(err, &me):
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.Is(err, provision.ErrAborted), errors.Is(err, lock.ErrLocked), errors.Is(err, provision.ErrInput):
+	case errors.Is(err, provision.ErrAborted), errors.Is(err, lock.ErrLocked), errors.Is(err, provision.ErrInput),
+		errors.Is(err, mail.ErrAborted):
 		return exitAborted
 	}
 	return exitRowsFailed

@@ -209,8 +209,9 @@ func TestStandardInput(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	t.Parallel()
-	rep := filepath.Join(t.TempDir(), "demo-report.csv")
-	got := invokeEnv(context.Background(), nil, nil, "demo", "--report", rep)
+	dir := t.TempDir()
+	rep, mailDir := filepath.Join(dir, "demo-report.csv"), filepath.Join(dir, "mail")
+	got := invokeEnv(context.Background(), nil, nil, "demo", "--report", rep, "--mail-dir", mailDir)
 	if got.code != 0 {
 		t.Fatalf("demo: exit %d\n%s", got.code, got.stderr)
 	}
@@ -223,8 +224,50 @@ func TestDemo(t *testing.T) {
 			t.Errorf("%s: %s %s", email, r["status"], r["login_url"])
 		}
 	}
-	if !strings.Contains(got.stdout, rep) || !strings.Contains(got.stdout, "first login link: https://demo.ideanote.io/login/session/") {
-		t.Errorf("demo output does not name the report and the first link:\n%s", got.stdout)
+	first := ""
+	for _, r := range rows {
+		if r["row"] == "2" {
+			first = r["login_url"]
+		}
+	}
+	for _, want := range []string{rep, "first login link: " + first, mailDir, rep[:len(rep)-4] + ".mail.csv",
+		"the first message, as", "\nSubject: ", first} {
+		if !strings.Contains(got.stdout, want) {
+			t.Errorf("demo output does not say %q:\n%s", want, got.stdout)
+		}
+	}
+	checkDemoMail(t, mailDir, rows)
+}
+
+// checkDemoMail checks that the demo wrote one .eml file for each person of the report, only
+// their owner may read, that holds that person's link and no other.
+func checkDemoMail(t *testing.T, dir string, rows map[string]map[string]string) {
+	t.Helper()
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("mail folder: %v, mode %v; want 0700", err, st.Mode().Perm())
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if err != nil || len(files) != len(rows) {
+		t.Fatalf("%d .eml files (%v), want %d", len(files), err, len(rows))
+	}
+	for _, f := range files {
+		if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v; want 0600", f, err, st.Mode().Perm())
+		}
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		to, body := messageText(t, raw)
+		r, ok := rows[to]
+		if !ok || !strings.HasSuffix(f, "-"+to+".eml") || !strings.Contains(body, r["login_url"]) {
+			t.Errorf("%s: to %s, without their link", f, to)
+		}
+		for email, other := range rows {
+			if email != to && strings.Contains(body, other["session_token"]) {
+				t.Errorf("%s holds the token of %s", f, email)
+			}
+		}
 	}
 }
 

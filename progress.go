@@ -58,11 +58,12 @@ type progressLabels struct {
 	doing        string // the bar's title
 	unit         string // what is counted
 	accepted     string // what the rate counts
+	tried        string // what the closing line calls the results that went to the server
 	throttled    string // the server's answers that ask to slow down
 	throttledKey string // their key in the log
 }
 
-var provisionLabels = progressLabels{doing: "provisioning", unit: "rows", accepted: "accepted",
+var provisionLabels = progressLabels{doing: "provisioning", unit: "rows", accepted: "accepted", tried: "sent",
 	throttled: "throttled (429)", throttledKey: "throttled_429"}
 
 func newProgress(mode string, stderr io.Writer, log *slog.Logger, input string, size int64, throttles func() int) *progress {
@@ -265,7 +266,7 @@ func (p *progress) finish() {
 	defer p.mu.Unlock()
 	line := fmt.Sprintf("%s: %d %s done in %s", p.labels.doing, p.done, p.labels.unit, p.now().Sub(p.start).Round(100*time.Millisecond))
 	if p.sent > 0 {
-		line += fmt.Sprintf(", %d sent", p.sent)
+		line += fmt.Sprintf(", %d %s", p.sent, p.labels.tried)
 	}
 	if p.throttles != nil {
 		line += fmt.Sprintf(", %d %s", p.throttles(), p.labels.throttled)

@@ -68,8 +68,9 @@ type Options struct {
 	// Wait waits d before a retry, or until ctx is done; nil waits on a timer. Tests replace it.
 	Wait func(ctx context.Context, d time.Duration) error
 	// Started, when set, is called once before the first Progress with the number of lines the
-	// mail report will have and how many of them are messages to send (the rest are known
-	// already: skipped, or kept by Resume).
+	// mail report will have and how many of them are messages to send. The others, known
+	// before anything is sent (skipped, or kept by Resume), are the first lines given to
+	// Progress; the messages follow as they end.
 	Started func(lines, messages int)
 }
 

@@ -126,7 +126,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		}
 	}
 	sum.Elapsed = o.Now().Sub(start)
-	s.logSummary(sum, runErr)
+	s.logSummary(sum, keptN, runErr)
 	switch {
 	case runErr != nil:
 		if errors.Is(runErr, context.Canceled) {
@@ -169,8 +169,9 @@ func (s *setup) kept() (map[string]Result, error) {
 	return map[string]Result{}, nil
 }
 
-// logSummary logs the one line that sums up a run: "done", or how it ended otherwise.
-func (s *setup) logSummary(sum Summary, runErr error) {
+// logSummary logs the one line that sums up a run: "done", or how it ended otherwise. kept is
+// how many of the lines sent were kept from an earlier run, which the rate leaves out.
+func (s *setup) logSummary(sum Summary, kept int, runErr error) {
 	args := []any{"mail_report", s.mailReport}
 	delivered := 0
 	for _, st := range Statuses {
@@ -183,7 +184,7 @@ func (s *setup) logSummary(sum Summary, runErr error) {
 	}
 	rate := 0.0
 	if secs := sum.Elapsed.Seconds(); secs > 0 {
-		rate = float64(delivered) / secs
+		rate = float64(delivered-kept) / secs
 	}
 	args = append(args, "attempts", sum.Attempts, "retries", sum.Retries, "deferred_4xx", sum.Deferred,
 		"elapsed", sum.Elapsed.Round(time.Millisecond).String(), "messages_per_sec", fmt.Sprintf("%.2f", rate))

@@ -1,0 +1,315 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
+	"github.com/ideanote-provision/ideanote-provision/mail"
+)
+
+const mailLong = `Mails each person of REPORT (the report of a provisioning run) whose line has a login link one
+message with their own link, through SMTP (--smtp-url), or writes it as an .eml file (--out-dir).
+Each message is recorded in a mail report (REPORT.mail.csv, mode 0600, no link in it) as the
+server accepts it, so that nobody is mailed twice: after a failure, an interrupt or a crash, run
+the same command with --resume.
+
+The SMTP password is read from IDEANOTE_SMTP_PASSWORD or --smtp-password-file, never from a flag.
+smtp:// requires STARTTLS (plain only to a loopback host); smtps:// is TLS from the first byte.
+
+Templates (--template, --html-template, --subject) are Go templates that see .Email .Name
+.FirstName .Team .Locale .LoginURL .WidgetURL .Link (the link of --link) and .Change; a file
+named with a language beside them (welcome.fr.txt) is used for the people of that language.
+The built-in messages are in English and French.
+
+Exit status:
+  0    every person with a link was mailed (or their message written, or rendered)
+  1    some messages failed (see the mail report's error column); --resume retries them
+  2    usage or configuration error, a template at fault, or a mail report to --resume;
+       nothing was sent
+  3    aborted: the server refused the login or the sender, or could not be reached, or
+       another run holds the mail report
+  4    the mail report could not be written completely (the log names anyone mailed but not
+       recorded)
+  130  interrupted; the mail report is complete up to the interruption, rerun with --resume`
+
+const mailExample = `  export IDEANOTE_SMTP_URL='smtp://it%40acme.com@smtp.example.com:587'
+  export IDEANOTE_SMTP_PASSWORD=...        # or --smtp-password-file /etc/ideanote/smtp-password
+  ideanote-provision mail --from 'Acme IT <it@acme.com>' --dry-run wave-12.csv   # see the first message
+  ideanote-provision mail --from 'Acme IT <it@acme.com>' wave-12.csv
+  ideanote-provision mail --from 'Acme IT <it@acme.com>' wave-12.csv --resume    # after a failure`
+
+// mailGroups orders the flags of mail --help: what every run needs first, tuning last.
+var mailGroups = []flagGroup{
+	{"Essential flags", []string{"smtp-url", "from", "out-dir", "link", "mail-report", "resume", "dry-run",
+		"overwrite", "smtp-password-file"}},
+	{"Templates", []string{"template", "html-template", "subject", "reply-to"}},
+	{"Output", []string{"progress", "log-format", "metrics-file"}},
+	{"Sending (tuning)", []string{"rate", "concurrency"}},
+}
+
+// mailOptions is everything a mail run is told, from flags and the environment.
+type mailOptions struct {
+	report       string
+	smtpURL      string
+	password     string // never printed
+	passwordFile string
+	from         string
+	replyTo      string
+	outDir       string
+	link         string
+	mailReport   string
+	resume       bool
+	overwrite    bool
+	dryRun       bool
+	subject      string
+	template     string
+	htmlTemplate string
+	rate         float64
+	concurrency  int
+	progress     string
+	logFormat    string
+	metricsFile  string
+}
+
+func newMailCmd(env environ) *cobra.Command {
+	o := &mailOptions{}
+	cmd := &cobra.Command{
+		Use:     "mail [flags] REPORT",
+		Short:   "Mail each person of a report their own login link",
+		Long:    mailLong,
+		Example: mailExample,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("expected one report (the report of a provisioning run), got %d: ideanote-provision mail [flags] REPORT", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.report = args[0]
+			o.password = env.getenv("IDEANOTE_SMTP_PASSWORD")
+			return executeMail(cmd.Context(), o, env.stdout, env.stderr)
+		},
+	}
+	bindMailFlags(cmd.Flags(), o, env.getenv)
+	cmd.SetUsageFunc(groupedUsage(mailGroups))
+	return cmd
+}
+
+// bindMailFlags declares the flags of a mail run into o; defaults come from the environment
+// where a variable exists.
+func bindMailFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string) {
+	env := func(name string) string { return envDefault(getenv, name, "") }
+	fs.SortFlags = false
+	fs.StringVar(&o.smtpURL, "smtp-url", env("IDEANOTE_SMTP_URL"), "`URL` of the SMTP server: smtp://user@host:587 (STARTTLS) or smtps://user@host:465 (env IDEANOTE_SMTP_URL)")
+	fs.StringVar(&o.from, "from", env("IDEANOTE_MAIL_FROM"), "the `sender`, e.g. 'IT <it@acme.com>' (env IDEANOTE_MAIL_FROM)")
+	fs.StringVar(&o.outDir, "out-dir", "", "instead of sending, write one .eml file per person into `folder` (mode 0700)")
+	fs.StringVar(&o.link, "link", mail.LinkLogin, "which `link` to mail: login (the web app) or widget")
+	fs.StringVar(&o.mailReport, "mail-report", "", "what was sent to whom, `path` (default REPORT.mail.csv)")
+	fs.BoolVar(&o.resume, "resume", false, "mail only the people the mail report does not show as sent")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "render every message, print the first to stdout, send nothing")
+	fs.BoolVar(&o.overwrite, "overwrite", false, "replace a mail report that shows messages sent (everyone is mailed again)")
+	fs.StringVar(&o.passwordFile, "smtp-password-file", "", "read the SMTP password from `file` instead of IDEANOTE_SMTP_PASSWORD")
+
+	fs.StringVar(&o.template, "template", "", "the text body, a Go text/template `file` (variants beside it: welcome.fr.txt)")
+	fs.StringVar(&o.htmlTemplate, "html-template", "", "the HTML body, a Go html/template `file`; needs --template")
+	fs.StringVar(&o.subject, "subject", "", "the `subject`, a Go template (default: the template's \"subject\" block, else built-in)")
+	fs.StringVar(&o.replyTo, "reply-to", "", "Reply-To `address`")
+
+	fs.StringVar(&o.progress, "progress", "auto", "`mode`: auto (a bar when stderr is a terminal), always or never")
+	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
+	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
+
+	fs.Float64Var(&o.rate, "rate", 2, "`n` messages per second at most (providers limit senders); 0 = no limit")
+	fs.IntVar(&o.concurrency, "concurrency", 2, "`n` SMTP connections at most, each reused for many messages")
+}
+
+// check validates what the mail package does not know about, and loads the password file; it
+// never sends anything. The mail package checks the rest when the run starts.
+func (o *mailOptions) check(logWarn func(msg string, args ...any)) error {
+	switch o.progress {
+	case "auto", "always", "never":
+	default:
+		return usagef("--progress must be auto, always or never")
+	}
+	switch o.logFormat {
+	case "text", "json":
+	default:
+		return usagef("--log-format must be text or json")
+	}
+	if o.concurrency < 1 || o.concurrency > 64 {
+		return usagef("--concurrency must be between 1 and 64 connections")
+	}
+	if o.metricsFile != "" {
+		for _, f := range []string{o.report, o.mailReportPath()} {
+			if sameFile(o.metricsFile, f) {
+				return usagef("--metrics-file must not be the report or the mail report")
+			}
+		}
+		if err := checkMetricsFile(o.metricsFile, logWarn); err != nil {
+			return err
+		}
+	}
+	if o.passwordFile != "" {
+		b, err := os.ReadFile(o.passwordFile)
+		if err != nil {
+			// The path is not echoed: a password pasted in place of the path would be printed.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return usagef("--smtp-password-file: cannot read the file: %v (give the path of a file that holds the password)", err)
+		}
+		if st, err := os.Stat(o.passwordFile); err == nil && st.Mode().Perm()&0o077 != 0 {
+			logWarn("the SMTP password file is readable by other users: chmod 600 it", "file", o.passwordFile, "mode", st.Mode().Perm().String())
+		}
+		// Only the line break an editor adds is dropped: spaces may belong to the password.
+		o.password = strings.TrimRight(string(b), "\r\n")
+		if o.password == "" {
+			return usagef("--smtp-password-file %s is empty", o.passwordFile)
+		}
+	}
+	return nil
+}
+
+// mailReportPath is the mail report the run writes.
+func (o *mailOptions) mailReportPath() string {
+	if o.mailReport != "" {
+		return o.mailReport
+	}
+	return mail.DefaultMailReport(o.report)
+}
+
+// mailLabels are the words of the mail run's bar and progress lines.
+var mailLabels = progressLabels{doing: "mailing", unit: "people", accepted: "sent", tried: "tried",
+	throttled: "deferred (4xx)", throttledKey: "deferred_4xx"}
+
+// executeMail runs the mail job described by o: stdout takes a dry run's first message, stderr
+// the log, the bar and the closing lines.
+func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) (err error) {
+	logOut := &logWriter{w: stderr}
+	log := newLogger(o.logFormat, logOut)
+	if err := o.check(func(msg string, args ...any) { log.Warn(msg, args...) }); err != nil {
+		return err
+	}
+	// Every run past the checks writes its metrics, however it ends; a configuration error
+	// found by the mail package (exit 2) writes none, as for provisioning.
+	var sum mail.Summary
+	defer func(start time.Time) {
+		writeMetrics(log, o.metricsFile, metrics.MailPrefix, mailMetrics(sum), start, err)
+	}(time.Now())
+	var deferred atomic.Int64 // 4xx answers so far, read by the bar's goroutine
+	known := 0                // lines still to come that were settled before sending
+	prog := newProgressFor(mailLabels, o.progress, stderr, log, "", 0, func() int { return int(deferred.Load()) })
+	out := &logWriter{w: stdout} // a dry run's first message, which must not run on after the bar
+	if prog.terminal() {
+		logOut.clearBefore(prog.clear)
+		out.clearBefore(prog.clear)
+	}
+	defer context.AfterFunc(ctx, func() {
+		prog.clear()
+		log.Warn("interrupted: finishing the messages under way and writing the mail report; interrupt again to exit at once")
+	})()
+	sum, err = mail.Run(ctx, mail.Options{
+		Report: o.report, MailReport: o.mailReport, Resume: o.resume, Overwrite: o.overwrite,
+		SMTPURL: o.smtpURL, Password: o.password, OutDir: o.outDir, DryRun: o.dryRun,
+		From: o.from, ReplyTo: o.replyTo, Subject: o.subject, Template: o.template, HTMLTemplate: o.htmlTemplate,
+		Link: o.link, Rate: o.rate, Concurrency: o.concurrency,
+		Log: log, Stdout: out,
+		Started: func(lines, messages int) {
+			known = lines - messages
+			prog.setTotal(int64(lines))
+		},
+		Progress: func(r mail.Result) {
+			// The lines known before sending come first: skipped, or kept from an earlier
+			// run. They take no time, and must not count in the rate or the time left.
+			earlier := known > 0
+			if earlier {
+				known--
+			}
+			deferred.Add(int64(r.Deferred))
+			delivered := r.Status == mail.StatusSent || r.Status == mail.StatusWritten || r.Status == mail.StatusRendered
+			success := r.Status != mail.StatusFailed && r.Status != mail.StatusNotAttempted
+			prog.step(success, !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
+		},
+	})
+	prog.finish()
+	logOut.clearBefore(nil)
+	mailNextSteps(prog, o, sum)
+	return err
+}
+
+// mailMetrics is what a mail run reports in its metrics file.
+func mailMetrics(sum mail.Summary) metrics.Run {
+	return metrics.Run{Unit: "messages", Statuses: statusNames(mail.Statuses), Counts: statusCounts(sum.Counts),
+		Requests: sum.Attempts, Throttled: sum.Deferred}
+}
+
+// mailNextSteps tells the person at the terminal, in a few plain lines, where the mail report
+// is, how many were mailed and what to do next: the log's summary line is for machines.
+func mailNextSteps(p *progress, o *mailOptions, sum mail.Summary) {
+	c := sum.Counts
+	lines := 0
+	for _, n := range c {
+		lines += n
+	}
+	if !p.terminal() || lines == 0 { // nothing was read: the error says why
+		return
+	}
+	w := p.w
+	fmt.Fprintf(w, "\nMail report: %s\n", absPath(o.mailReportPath()))
+	switch {
+	case o.dryRun:
+		fmt.Fprintf(w, "Dry run: %s rendered, the first printed above; nothing was sent. To send them, run the same command without --dry-run.\n",
+			countMessages(c[mail.StatusRendered]))
+	case o.outDir != "":
+		fmt.Fprintf(w, "%s written into %s as .eml files (mode 0600: each logs its person in).\n",
+			countMessages(c[mail.StatusWritten]), absPath(o.outDir))
+	case c[mail.StatusSent] > 0:
+		fmt.Fprintf(w, "%s been mailed their login link.\n", countPeople(c[mail.StatusSent], "has", "have"))
+	}
+	if n := c[mail.StatusFailed]; n > 0 {
+		fmt.Fprintf(w, "%s failed: the mail report's error column says why; run the same command with --resume to try %s again.\n",
+			countMessages(n), pick(n, "it", "them"))
+	}
+	if n := c[mail.StatusNotAttempted]; n > 0 {
+		fmt.Fprintf(w, "%s not mailed (the run stopped first): run the same command with --resume to mail them.\n", countPeople(n, "was", "were"))
+	}
+	if n := c[mail.StatusSkipped]; n > 0 {
+		fmt.Fprintf(w, "%s skipped: no link in the report, or the same email on an earlier row (the error column says which).\n", countPeople(n, "was", "were"))
+	}
+}
+
+// pick returns one when n is 1, else many.
+func pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func countMessages(n int) string {
+	if n == 1 {
+		return "1 message"
+	}
+	return fmt.Sprintf("%d messages", n)
+}
+
+// absPath is path made absolute for a person to find, or path when that fails.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
