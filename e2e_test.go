@@ -97,6 +97,12 @@ func startEnv(t *testing.T, srv *provisiontest.Server, env []string, input, repo
 	cmd.Env = append(os.Environ(), "IDEANOTE_API_TOKEN="+srv.APIToken, "IDEANOTE_SPACE_ID="+srv.SpaceID,
 		"IDEANOTE_BASE_URL="+srv.URL)
 	cmd.Env = append(cmd.Env, env...)
+	return launch(t, cmd)
+}
+
+// launch starts cmd with its output in one buffer, and kills it at the end of the test.
+func launch(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
 	p := &proc{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stderr, cmd.Stdout = p.stderr, p.stderr
 	if err := cmd.Start(); err != nil {
