@@ -209,16 +209,16 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 	defer func(start time.Time) {
 		writeMetrics(log, o.metricsFile, metrics.MailPrefix, mailMetrics(sum), start, err)
 	}(time.Now())
-	var deferred atomic.Int64 // 4xx answers so far, read by the bar's goroutine
-	known := 0                // lines still to come that were settled before sending
-	prog := newProgressFor(mailLabels, o.progress, stderr, log, "", 0, func() int { return int(deferred.Load()) })
+	var deferred atomic.Int64    // 4xx answers so far, read by the bar's goroutine
+	known := 0                   // lines still to come that were settled before sending
 	out := &logWriter{w: stdout} // a dry run's first message, which must not run on after the bar
-	if prog.terminal() {
-		logOut.clearBefore(prog.clear)
-		out.clearBefore(prog.clear)
-	}
+	// The bar starts once the report is read and the mail report opened: a run stopped by
+	// its configuration shows no empty bar before its error.
+	var prog atomic.Pointer[progress]
 	defer context.AfterFunc(ctx, func() {
-		prog.clear()
+		if p := prog.Load(); p != nil {
+			p.clear()
+		}
 		log.Warn("interrupted: finishing the messages under way and writing the mail report; interrupt again to exit at once")
 	})()
 	sum, err = mail.Run(ctx, mail.Options{
@@ -229,7 +229,13 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 		Log: log, Stdout: out,
 		Started: func(lines, messages int) {
 			known = lines - messages
-			prog.setTotal(int64(lines))
+			p := newProgressFor(mailLabels, o.progress, stderr, log, "", 0, func() int { return int(deferred.Load()) })
+			p.setTotal(int64(lines))
+			if p.terminal() {
+				logOut.clearBefore(p.clear)
+				out.clearBefore(p.clear)
+			}
+			prog.Store(p)
 		},
 		Progress: func(r mail.Result) {
 			// The lines known before sending come first: skipped, or kept from an earlier
@@ -241,12 +247,15 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 			deferred.Add(int64(r.Deferred))
 			delivered := r.Status == mail.StatusSent || r.Status == mail.StatusWritten || r.Status == mail.StatusRendered
 			success := r.Status != mail.StatusFailed && r.Status != mail.StatusNotAttempted
-			prog.step(success, !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
+			prog.Load().step(success, !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
 		},
 	})
-	prog.finish()
-	logOut.clearBefore(nil)
-	mailNextSteps(prog, o, sum)
+	if p := prog.Load(); p != nil {
+		p.finish()
+		logOut.clearBefore(nil)
+		out.clearBefore(nil)
+		mailNextSteps(p, o, sum)
+	}
 	return err
 }
 

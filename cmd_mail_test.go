@@ -288,7 +288,9 @@ func TestMailResumeAndLock(t *testing.T) {
 	if got := invokeMail(t, nil, mailArgs(srv, rep)...); got.code != exitOK {
 		t.Fatalf("first run: exit %d; stderr:\n%s", got.code, got.stderr)
 	}
-	if got := invokeMail(t, nil, mailArgs(srv, rep)...); got.code != exitUsage || !strings.Contains(got.stderr, "--resume") {
+	// Refused before anything is sent: no bar, no closing lines, only the error.
+	if got := invokeMail(t, nil, mailArgs(srv, rep, "--progress", "always")...); got.code != exitUsage ||
+		!strings.Contains(got.stderr, "--resume") || strings.Contains(got.stderr, "mailing") || strings.Contains(got.stderr, "Mail report:") {
 		t.Errorf("second run without --resume: exit %d; stderr:\n%s", got.code, got.stderr)
 	}
 	if got := invokeMail(t, nil, mailArgs(srv, rep, "--resume")...); got.code != exitOK {
