@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
@@ -53,7 +54,7 @@ var errRowsFailed = errors.New("some rows failed or are invalid: see the report"
 // exitCode maps the outcome of run to the documented exit status, printing the error.
 func exitCode(err error, stderr io.Writer) int {
 	var ue *usageError
-	var he *provision.HeaderError
+	var he *input.HeaderError
 	switch {
 	case err == nil:
 		return exitOK

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
@@ -219,7 +220,7 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		}
 	}
 	if o.locale != "" {
-		canon, err := provision.CanonicalLocale(o.locale)
+		canon, err := input.CanonicalLocale(o.locale)
 		if err != nil {
 			return usagef("--locale %q is not a BCP 47 language tag (e.g. en, fr-FR)", o.locale)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/report"
 	"github.com/ideanote-provision/ideanote-provision/state"
 )
@@ -78,7 +79,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	})()
 	rowLog := rowLogger{log: log}
 	waves := &waveRecorder{plan: plan, log: log, changes: make(map[string]int)}
-	job := &provision.Job{Reader: reader, Pool: pool, DryRun: o.dryRun, Skip: skipper(done, plan),
+	job := &provision.Job{Source: reader, Pool: pool, DryRun: o.dryRun, Skip: skipper(done, plan),
 		Emit: func(res provision.Result) error {
 			waves.settle(&res)
 			if !(o.onlyChanges && res.Change == state.Unchanged) {
@@ -99,6 +100,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	}
 	log.Info("starting", startArgs...)
 	sum, runErr := job.Run(ctx)
+	sum.Blank = reader.Blank()
 	prog.finish()
 	closeErr := w.Close()
 	// The state is committed after the report is synced: a row must never be remembered as
@@ -109,12 +111,12 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 }
 
 // openReader opens the input and reads its header.
-func openReader(o *options, stdin io.Reader) (*provision.Reader, io.Closer, int64, error) {
+func openReader(o *options, stdin io.Reader) (*input.Reader, io.Closer, int64, error) {
 	comma, err := o.comma()
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	mapping, err := provision.ParseMap(o.mapping)
+	mapping, err := input.ParseMap(o.mapping)
 	if err != nil {
 		return nil, nil, 0, usagef("%v", err)
 	}
@@ -122,11 +124,11 @@ func openReader(o *options, stdin io.Reader) (*provision.Reader, io.Closer, int6
 	if err != nil {
 		return nil, nil, 0, usagef("%v", err)
 	}
-	reader, err := provision.NewReader(in, provision.Options{Comma: comma, Map: mapping,
-		Defaults: provision.Defaults{Team: o.team, Locale: o.locale}})
+	reader, err := input.NewReader(in, input.Options{Comma: comma, Map: mapping,
+		Defaults: input.Defaults{Team: o.team, Locale: o.locale}})
 	if err != nil {
 		in.Close()
-		var he *provision.HeaderError
+		var he *input.HeaderError
 		if errors.As(err, &he) {
 			return nil, nil, 0, fmt.Errorf("%s: %w", o.input, err)
 		}

@@ -15,7 +15,7 @@ var ErrInput = errors.New("the input could not be read to the end")
 
 // Job is one run over an input: every row read ends in exactly one call to Emit.
 type Job struct {
-	Reader *Reader
+	Source Source
 	Pool   *Pool // unused when DryRun
 	DryRun bool  // validate only: valid rows are reported valid, nothing is sent
 	// Skip, when set, returns the result for a valid row that is not to be sent (already ok in
@@ -32,7 +32,7 @@ type Summary struct {
 	Rows      int // results emitted
 	Attempts  int // requests sent
 	Throttled int // 429 answers
-	Blank     int // blank rows skipped
+	Blank     int // blank rows skipped; set by the caller, which knows its Source
 	Elapsed   time.Duration
 }
 
@@ -80,7 +80,6 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		sum.Counts[res.Status]++
 		sum.Attempts += res.Attempts
 	}
-	sum.Blank = j.Reader.Blank
 	if j.Pool != nil {
 		sum.Throttled = j.Pool.Pacer.Throttles()
 	}
@@ -99,7 +98,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 // read sends invalid, skipped and dry-run rows straight to results and the rest to work.
 func (j *Job) read(kill context.Context, work chan<- Row, results chan<- Result) error {
 	for {
-		row, err := j.Reader.Read()
+		row, err := j.Source.Read()
 		if err == io.EOF {
 			return nil
 		}

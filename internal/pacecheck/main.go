@@ -23,6 +23,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/internal/people"
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
@@ -76,14 +77,14 @@ func measure(r float64, n, concurrency int, server string, serverBurst int, late
 		return false, fmt.Errorf("-server %q: window or bucket", server)
 	}
 
-	reader, err := provision.NewReader(&in, provision.Options{})
+	reader, err := input.NewReader(&in, input.Options{})
 	if err != nil {
 		return false, err
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = concurrency * 2
 	defer t.CloseIdleConnections()
-	job := &provision.Job{Reader: reader, Emit: func(provision.Result) error { return nil },
+	job := &provision.Job{Source: reader, Emit: func(provision.Result) error { return nil },
 		Pool: &provision.Pool{
 			Client: &provision.Client{BaseURL: srv.URL, SpaceID: provisiontest.DefaultSpaceID,
 				APIToken: provisiontest.DefaultAPIToken, HTTPClient: &http.Client{Transport: t}},

@@ -1,7 +1,8 @@
-package provision
+package input
 
 import (
 	"errors"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"strings"
 	"testing"
 )
@@ -63,7 +64,7 @@ func TestValidateRows(t *testing.T) {
 				}
 				return
 			}
-			var re *RowError
+			var re *provision.RowError
 			if !errors.As(row.Err, &re) {
 				t.Fatalf("error %v, want a *RowError", row.Err)
 			}
@@ -77,7 +78,7 @@ func TestValidateRows(t *testing.T) {
 func TestValidateDefaults(t *testing.T) {
 	_, rows := readAll(t, "email,team,locale\na@x.com,,\nb@x.com,Sales,de-ch\n",
 		Options{Defaults: Defaults{Team: "Ops", Locale: "fr-fr"}})
-	want := []User{{Email: "a@x.com", Team: "Ops", Locale: "fr-FR"}, {Email: "b@x.com", Team: "Sales", Locale: "de-CH"}}
+	want := []provision.User{{Email: "a@x.com", Team: "Ops", Locale: "fr-FR"}, {Email: "b@x.com", Team: "Sales", Locale: "de-CH"}}
 	for i, w := range want {
 		if rows[i].Err != nil || rows[i].User != w {
 			t.Errorf("row %d = %+v (%v), want %+v", i, rows[i].User, rows[i].Err, w)

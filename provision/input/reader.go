@@ -1,4 +1,6 @@
-package provision
+// Package input reads the people of an HR export (CSV in any encoding, or an .xlsx workbook)
+// into provision rows: header mapping, validation and duplicate detection.
+package input
 
 import (
 	"bufio"
@@ -6,6 +8,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -72,12 +75,12 @@ type Reader struct {
 	// Comma is the delimiter in use, detected or given.
 	Comma rune
 	// Blank counts rows skipped because every cell was empty.
-	Blank int
+	blank int
 
 	csv      *csv.Reader
 	guard    *recordGuard
-	index    [len(Fields)]int // column of each field of Fields, -1 when absent
-	named    int              // header cells up to the last one with a name
+	index    [len(provision.Fields)]int // column of each field of provision.Fields, -1 when absent
+	named    int                        // header cells up to the last one with a name
 	lastLine int
 	defaults Defaults
 	seen     seenKeys
@@ -143,7 +146,7 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 	}
 	for i, f := range canon {
 		if f != "" {
-			r.index[FieldIndex(f)] = i
+			r.index[provision.FieldIndex(f)] = i
 		}
 		if strings.TrimSpace(header[i]) != "" {
 			r.named = i + 1
@@ -211,8 +214,8 @@ func ParseMap(s string) (map[string]string, error) {
 		if field == "avatarurl" {
 			field = "avatar"
 		}
-		if FieldIndex(field) < 0 {
-			return nil, fmt.Errorf("--map: unknown field %q (fields: %s)", field, strings.Join(FieldNames(), ", "))
+		if provision.FieldIndex(field) < 0 {
+			return nil, fmt.Errorf("--map: unknown field %q (fields: %s)", field, strings.Join(provision.FieldNames(), ", "))
 		}
 		if _, dup := m[field]; dup {
 			return nil, fmt.Errorf("--map: field %q given twice", field)
@@ -222,41 +225,41 @@ func ParseMap(s string) (map[string]string, error) {
 	return m, nil
 }
 
-// Read returns the next row. Rows that cannot be sent come back with Row.Err set and a nil
+// Read returns the next row. Rows that cannot be sent come back with provision.Row.Err set and a nil
 // error; the error is io.EOF at the end, or a read failure that ends the input.
-func (r *Reader) Read() (Row, error) {
+func (r *Reader) Read() (provision.Row, error) {
 	for {
 		r.guard.n = 0
 		rec, err := r.csv.Read()
 		if err == io.EOF {
-			return Row{}, io.EOF
+			return provision.Row{}, io.EOF
 		}
 		if errors.Is(err, ErrRecordTooLong) {
-			return Row{}, fmt.Errorf("after line %d: %w", r.lastLine, err)
+			return provision.Row{}, fmt.Errorf("after line %d: %w", r.lastLine, err)
 		}
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
-				return Row{}, err
+				return provision.Row{}, err
 			}
 			r.lastLine = pe.Line
-			return Row{Line: pe.StartLine, Err: &RowError{Line: pe.StartLine, Msg: parseMsg(pe)}}, nil
+			return provision.Row{Line: pe.StartLine, Err: &provision.RowError{Line: pe.StartLine, Msg: parseMsg(pe)}}, nil
 		}
 		line, _ := r.csv.FieldPos(0)
 		r.lastLine, _ = r.csv.FieldPos(len(rec) - 1)
 		if blank(rec) {
-			r.Blank++
+			r.blank++
 			continue
 		}
-		row := Row{Line: line}
+		row := provision.Row{Line: line}
 		for f, i := range r.index {
 			if i >= 0 && i < len(rec) {
-				*Fields[f].Of(&row.User) = rec[i]
+				*provision.Fields[f].Of(&row.User) = rec[i]
 			}
 		}
 		row.Err = normalize(line, &row.User, r.defaults)
 		if msg := r.checkWidth(rec); msg != "" {
-			row.Err = &RowError{Line: line, Msg: msg}
+			row.Err = &provision.RowError{Line: line, Msg: msg}
 		}
 		if row.Err == nil {
 			row.Err = r.dedup(row)
@@ -299,16 +302,16 @@ func blank(rec []string) bool {
 }
 
 // dedup rejects a row whose email or sub an earlier valid row already had.
-func (r *Reader) dedup(row Row) error {
-	ek := hashKey('e', EmailKey(row.User.Email))
+func (r *Reader) dedup(row provision.Row) error {
+	ek := hashKey('e', provision.EmailKey(row.User.Email))
 	if first, ok := r.seen.first(ek); ok {
-		return &RowError{row.Line, "email", fmt.Sprintf("%s repeats row %d", quote(row.User.Email), first)}
+		return &provision.RowError{Line: row.Line, Field: "email", Msg: fmt.Sprintf("%s repeats row %d", quote(row.User.Email), first)}
 	}
 	var sk keyHash
 	if row.User.Sub != "" {
 		sk = hashKey('s', row.User.Sub)
 		if first, ok := r.seen.first(sk); ok {
-			return &RowError{row.Line, "sub", fmt.Sprintf("%s repeats row %d", quote(row.User.Sub), first)}
+			return &provision.RowError{Line: row.Line, Field: "sub", Msg: fmt.Sprintf("%s repeats row %d", quote(row.User.Sub), first)}
 		}
 		r.seen.add(sk, row.Line)
 	}
@@ -402,3 +405,6 @@ func (g *recordGuard) Read(p []byte) (int, error) {
 	g.n += n
 	return n, err
 }
+
+// Blank returns how many rows were skipped so far because every cell was empty.
+func (r *Reader) Blank() int { return r.blank }

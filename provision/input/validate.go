@@ -1,8 +1,9 @@
-package provision
+package input
 
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"net/mail"
 	"net/url"
 	"strings"
@@ -21,27 +22,27 @@ type Defaults struct {
 }
 
 // normalize trims every field, applies defaults, checks the row and returns the first problem
-// as a *RowError. u is updated in place: the locale is put in canonical form. Whatever the
+// as a *provision.RowError. u is updated in place: the locale is put in canonical form. Whatever the
 // verdict, u leaves valid UTF-8 and no cell longer than MaxFieldBytes (plus an ellipsis), so
 // that an invalid row can be shown in the report and the log as it was, without its bad bytes.
-func normalize(line int, u *User, d Defaults) error {
+func normalize(line int, u *provision.User, d Defaults) error {
 	var first error
-	for _, f := range Fields {
+	for _, f := range provision.Fields {
 		v := f.Of(u)
 		if !utf8.ValidString(*v) {
 			*v = strings.ToValidUTF8(*v, "\uFFFD")
 			if first == nil {
-				first = &RowError{line, f.Name, "not valid UTF-8 (Latin-1 or Windows-1252?): save the file as \"CSV UTF-8\""}
+				first = &provision.RowError{Line: line, Field: f.Name, Msg: "not valid UTF-8 (Latin-1 or Windows-1252?): save the file as \"CSV UTF-8\""}
 			}
 		}
 		*v = strings.TrimSpace(*v)
 		if strings.IndexFunc(*v, isControl) >= 0 && first == nil {
-			first = &RowError{line, f.Name, "holds a control character (a NUL or similar): the cell is corrupt"}
+			first = &provision.RowError{Line: line, Field: f.Name, Msg: "holds a control character (a NUL or similar): the cell is corrupt"}
 		}
 		if len(*v) > MaxFieldBytes {
 			*v = clip(*v, MaxFieldBytes)
 			if first == nil {
-				first = &RowError{line, f.Name, "longer than 1024 bytes"}
+				first = &provision.RowError{Line: line, Field: f.Name, Msg: "longer than 1024 bytes"}
 			}
 		}
 	}
@@ -55,18 +56,18 @@ func normalize(line int, u *User, d Defaults) error {
 		u.Locale = d.Locale
 	}
 	if msg := checkEmail(u.Email); msg != "" {
-		return &RowError{line, "email", msg}
+		return &provision.RowError{Line: line, Field: "email", Msg: msg}
 	}
 	if u.Locale != "" {
 		canon, err := CanonicalLocale(u.Locale)
 		if err != nil {
-			return &RowError{line, "locale", quote(u.Locale) + " is not a BCP 47 language tag (e.g. en, fr-FR)"}
+			return &provision.RowError{Line: line, Field: "locale", Msg: quote(u.Locale) + " is not a BCP 47 language tag (e.g. en, fr-FR)"}
 		}
 		u.Locale = canon
 	}
 	if u.AvatarURL != "" {
 		if msg := checkAvatar(u.AvatarURL); msg != "" {
-			return &RowError{line, "avatar", msg}
+			return &provision.RowError{Line: line, Field: "avatar", Msg: msg}
 		}
 	}
 	return nil

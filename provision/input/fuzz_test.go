@@ -1,10 +1,11 @@
-package provision
+package input
 
 import (
 	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"io"
 	"strings"
 	"testing"
@@ -27,8 +28,8 @@ func FuzzReader(f *testing.F) {
 }
 
 // checkInput reads data to the end and checks what every caller of the reader relies on: no
-// panic, a *HeaderError or rows, every data record one Row or one blank, rows in line order,
-// sendable rows really valid, every row printable, and one Job result per row.
+// panic, a *HeaderError or rows, every data record one provision.Row or one blank, rows in line order,
+// sendable rows really valid, every row printable, and one provision.Job result per row.
 func checkInput(t *testing.T, data []byte, comma rune, opts Options) {
 	t.Helper()
 	opts.Comma = comma
@@ -40,7 +41,7 @@ func checkInput(t *testing.T, data []byte, comma rune, opts Options) {
 		}
 		return
 	}
-	var rows []Row
+	var rows []provision.Row
 	last := 1
 	for i := 0; ; i++ {
 		if i > len(data)+1 {
@@ -63,8 +64,8 @@ func checkInput(t *testing.T, data []byte, comma rune, opts Options) {
 		checkRow(t, row)
 		rows = append(rows, row)
 	}
-	if want := countRecords(t, data, r.Comma) - 1; len(rows)+r.Blank != want {
-		t.Fatalf("%d rows and %d blank, want %d records in all", len(rows), r.Blank, want)
+	if want := countRecords(t, data, r.Comma) - 1; len(rows)+r.Blank() != want {
+		t.Fatalf("%d rows and %d blank, want %d records in all", len(rows), r.Blank(), want)
 	}
 
 	// The same input through a dry-run Job: one result per row.
@@ -73,26 +74,26 @@ func checkInput(t *testing.T, data []byte, comma rune, opts Options) {
 		t.Fatalf("second NewReader: %v", err)
 	}
 	n := 0
-	job := &Job{Reader: r2, DryRun: true, Emit: func(Result) error { n++; return nil }}
+	job := &provision.Job{Source: r2, DryRun: true, Emit: func(provision.Result) error { n++; return nil }}
 	sum, err := job.Run(context.Background())
 	if err != nil || n != len(rows) || sum.Rows != n {
 		t.Fatalf("job: %d results (summary %d), error %v; want %d results", n, sum.Rows, err, len(rows))
 	}
 }
 
-func checkRow(t *testing.T, row Row) {
+func checkRow(t *testing.T, row provision.Row) {
 	t.Helper()
 	u := row.User
-	for _, f := range Fields {
+	for _, f := range provision.Fields {
 		v := *f.Of(&u)
 		if !utf8.ValidString(v) || len(v) > MaxFieldBytes+len("…") || v != strings.TrimSpace(v) {
 			t.Fatalf("row %d: %s = %q: not trimmed, valid UTF-8 and clipped", row.Line, f.Name, v)
 		}
 	}
 	if row.Err != nil {
-		var re *RowError
+		var re *provision.RowError
 		if !errors.As(row.Err, &re) || re.Line != row.Line {
-			t.Fatalf("row %d: error %v, want a *RowError naming the row", row.Line, row.Err)
+			t.Fatalf("row %d: error %v, want a *provision.RowError naming the row", row.Line, row.Err)
 		}
 		return
 	}

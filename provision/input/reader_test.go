@@ -1,8 +1,9 @@
-package provision
+package input
 
 import (
 	"errors"
 	"fmt"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"io"
 	"os"
 	"path/filepath"
@@ -20,13 +21,13 @@ type got struct {
 }
 
 // readAll reads every row of input; it fails the test on a read error.
-func readAll(t *testing.T, input string, opts Options) (*Reader, []Row) {
+func readAll(t *testing.T, input string, opts Options) (*Reader, []provision.Row) {
 	t.Helper()
 	r, err := NewReader(strings.NewReader(input), opts)
 	if err != nil {
 		t.Fatalf("NewReader: %v", err)
 	}
-	var rows []Row
+	var rows []provision.Row
 	for {
 		row, err := r.Read()
 		if err == io.EOF {
@@ -39,7 +40,7 @@ func readAll(t *testing.T, input string, opts Options) (*Reader, []Row) {
 	}
 }
 
-func summary(rows []Row) []got {
+func summary(rows []provision.Row) []got {
 	var out []got
 	for _, r := range rows {
 		g := got{Line: r.Line, Email: r.User.Email}
@@ -118,8 +119,8 @@ func TestReaderExports(t *testing.T) {
 					t.Errorf("row %d = %+v, want %+v", i, g[i], w)
 				}
 			}
-			if r.Blank != tt.blank {
-				t.Errorf("Blank = %d, want %d", r.Blank, tt.blank)
+			if r.Blank() != tt.blank {
+				t.Errorf("Blank = %d, want %d", r.Blank(), tt.blank)
 			}
 			if r.Comma != tt.comma {
 				t.Errorf("Comma = %q, want %q", r.Comma, tt.comma)
@@ -132,7 +133,7 @@ func TestReaderFields(t *testing.T) {
 	in := "\ufeffE-mail; Employee ID ;full_name;DEPARTMENT;Language;Avatar URL;Notes\r\n" +
 		" A@X.com ; 7 ; Ann Lee ;;EN-us; https://x.com/a.png ;=1+1\r\n"
 	r, rows := readAll(t, in, Options{Defaults: Defaults{Team: "Ops", Locale: "fr"}})
-	want := User{Email: "A@X.com", Sub: "7", Name: "Ann Lee", Team: "Ops", Locale: "en-US", AvatarURL: "https://x.com/a.png"}
+	want := provision.User{Email: "A@X.com", Sub: "7", Name: "Ann Lee", Team: "Ops", Locale: "en-US", AvatarURL: "https://x.com/a.png"}
 	if len(rows) != 1 || rows[0].Err != nil || rows[0].User != want {
 		t.Fatalf("rows = %+v, want one valid row %+v", rows, want)
 	}
@@ -266,7 +267,7 @@ func TestReaderMemory(t *testing.T) {
 // TestReaderCorpus reads the third-party CSV corpus when it is present: no panic, and every
 // file either refused as a whole or read to the end.
 func TestReaderCorpus(t *testing.T) {
-	dir := filepath.Join("..", "..", "shared", "csv-corpus")
+	dir := filepath.Join("..", "..", "..", "shared", "csv-corpus")
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*", "*.csv"))
 	more, _ := filepath.Glob(filepath.Join(dir, "*", "*", "*", "*.csv"))
 	files = append(files, more...)
