@@ -54,7 +54,7 @@ var errRowsFailed = errors.New("some rows failed or are invalid: see the report"
 // exitCode maps the outcome of run to the documented exit status, printing the error.
 func exitCode(err error, stderr io.Writer) int {
 	var ue *usageError
-	var he *input.HeaderError
+	var he *input.FileError
 	switch {
 	case err == nil:
 		return exitOK

@@ -57,6 +57,8 @@ type options struct {
 	locale      string
 	mapping     string
 	delimiter   string
+	encoding    string // --encoding: a WHATWG label, "" to detect
+	sheet       string // --sheet: the sheet of an .xlsx input
 	dryRun      bool
 	progress    string
 	logFormat   string
@@ -140,6 +142,8 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.locale, "locale", "", "locale for rows whose locale cell is empty")
 	fs.StringVar(&o.mapping, "map", "", "header mapping, e.g. 'email=Work Email,name=Full Name'")
 	fs.StringVar(&o.delimiter, "delimiter", "auto", "field delimiter: , ; \\t or auto (from the header line)")
+	fs.StringVar(&o.encoding, "encoding", "", "text `encoding` of a CSV input: utf-8, windows-1252, iso-8859-15, utf-16le... (WHATWG labels); default UTF-8, or UTF-16 with a byte-order mark")
+	fs.StringVar(&o.sheet, "sheet", "", "the `sheet` of an .xlsx input, by name (default the first)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read and validate everything, send nothing; the report says valid or invalid")
 	fs.StringVar(&o.progress, "progress", "auto", "auto (a bar when stderr is a terminal), always or never")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json, on stderr")
@@ -222,7 +226,7 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 	if o.locale != "" {
 		canon, err := input.CanonicalLocale(o.locale)
 		if err != nil {
-			return usagef("--locale %q is not a BCP 47 language tag (e.g. en, fr-FR)", o.locale)
+			return usagef("--locale %q is %v", o.locale, err)
 		}
 		o.locale = canon
 	}

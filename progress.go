@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -30,7 +30,8 @@ type progress struct {
 	wg    sync.WaitGroup
 }
 
-func newProgress(mode string, stderr io.Writer, log *slog.Logger, input string, size int64) *progress {
+// newProgress starts showing progress; count, run beside the job, returns the rows to expect.
+func newProgress(mode string, stderr io.Writer, log *slog.Logger, count func(context.Context) (int64, error)) *progress {
 	p := &progress{log: log, start: time.Now(), stop: make(chan struct{})}
 	f, isFile := stderr.(*os.File)
 	useBar := mode == "always" || (mode == "auto" && isFile && term.IsTerminal(int(f.Fd())))
@@ -46,10 +47,10 @@ func newProgress(mode string, stderr io.Writer, log *slog.Logger, input string, 
 			progressbar.OptionClearOnFinish(),
 		)
 	}
-	// Counting the rows reads the file a second time, beside the run, so that it never delays
-	// the first request. Quoted line breaks make it an estimate, which is all a bar needs.
-	if size > 0 && input != "-" && mode != "never" {
-		p.wg.Go(func() { p.count(input) })
+	// Counting the rows may read the file a second time: beside the run, so that it never
+	// delays the first request.
+	if mode != "never" {
+		p.wg.Go(func() { p.count(count) })
 	}
 	if p.bar == nil && mode != "never" {
 		p.wg.Go(p.logLoop)
@@ -57,32 +58,23 @@ func newProgress(mode string, stderr io.Writer, log *slog.Logger, input string, 
 	return p
 }
 
-func (p *progress) count(name string) {
-	f, err := os.Open(name)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	buf := make([]byte, 256<<10)
-	var lines int64
-	for {
+func (p *progress) count(count func(context.Context) (int64, error)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
 		select {
 		case <-p.stop:
-			return
-		default:
+			cancel()
+		case <-ctx.Done():
 		}
-		n, err := f.Read(buf)
-		lines += int64(bytes.Count(buf[:n], []byte{'\n'}))
-		if err != nil {
-			break
-		}
+	}()
+	rows, err := count(ctx)
+	if err != nil || rows <= 0 {
+		return
 	}
-	if lines > 0 {
-		lines-- // the header
-	}
-	p.total.Store(lines)
+	p.total.Store(rows)
 	if p.bar != nil {
-		p.bar.ChangeMax64(lines)
+		p.bar.ChangeMax64(rows)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -45,11 +44,14 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	if err != nil {
 		return usagef("%v", err)
 	}
-	reader, in, size, err := openReader(o, stdin)
+	reader, err := openReader(o, stdin)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	defer reader.Close()
+	if ignored := reader.Ignored(); len(ignored) > 0 {
+		log.Info("ignored columns: "+strings.Join(ignored, ", "), "hint", "--map FIELD=COLUMN reads one of them")
+	}
 
 	unlock, err := report.Lock(o.reportPath)
 	if err != nil {
@@ -72,7 +74,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 		plan.Store.BeforeCommit(w.Sync)
 	}
 	pool := newPool(o, httpClient)
-	prog := newProgress(o.progress, stderr, log, o.input, size)
+	prog := newProgress(o.progress, stderr, log, reader.CountRows)
 	defer context.AfterFunc(ctx, func() {
 		prog.clear()
 		log.Warn("interrupted: finishing the requests in flight and writing the report; interrupt again to exit at once")
@@ -92,7 +94,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 			rowLog.record(res)
 			return nil
 		}}
-	startArgs := []any{"input", o.input, "report", o.reportPath, "columns", columnList(reader.Columns),
+	startArgs := []any{"input", o.input, "format", reader.Format(), "report", o.reportPath, "columns", columnList(reader.Columns()),
 		"dry_run", o.dryRun, "resume", o.resume, "already_ok", len(done), "rate", o.rate, "concurrency", o.concurrency}
 	if plan != nil {
 		startArgs = append(startArgs, "state", o.statePath, "state_users", plan.Store.Len(), "force", o.force,
@@ -111,30 +113,34 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 }
 
 // openReader opens the input and reads its header.
-func openReader(o *options, stdin io.Reader) (*input.Reader, io.Closer, int64, error) {
+func openReader(o *options, stdin io.Reader) (*input.Reader, error) {
+	opts, err := o.inputOptions()
+	if err != nil {
+		return nil, err
+	}
+	reader, err := input.Open(o.input, stdin, opts)
+	if err != nil {
+		var fe *input.FileError
+		if errors.As(err, &fe) {
+			return nil, fmt.Errorf("%s: %w", o.input, err)
+		}
+		return nil, fmt.Errorf("%w: reading %s: %w", provision.ErrInput, o.input, err)
+	}
+	return reader, nil
+}
+
+// inputOptions are the options of the input reader.
+func (o *options) inputOptions() (input.Options, error) {
 	comma, err := o.comma()
 	if err != nil {
-		return nil, nil, 0, err
+		return input.Options{}, err
 	}
 	mapping, err := input.ParseMap(o.mapping)
 	if err != nil {
-		return nil, nil, 0, usagef("%v", err)
+		return input.Options{}, usagef("%v", err)
 	}
-	in, size, err := openInput(o.input, stdin)
-	if err != nil {
-		return nil, nil, 0, usagef("%v", err)
-	}
-	reader, err := input.NewReader(in, input.Options{Comma: comma, Map: mapping,
-		Defaults: input.Defaults{Team: o.team, Locale: o.locale}})
-	if err != nil {
-		in.Close()
-		var he *input.HeaderError
-		if errors.As(err, &he) {
-			return nil, nil, 0, fmt.Errorf("%s: %w", o.input, err)
-		}
-		return nil, nil, 0, fmt.Errorf("reading %s: %w", o.input, err)
-	}
-	return reader, in, size, nil
+	return input.Options{Comma: comma, Encoding: o.encoding, Sheet: o.sheet, Map: mapping,
+		Defaults: input.Defaults{Team: o.team, Locale: o.locale}}, nil
 }
 
 // openReport creates the report (beside the old one when resuming) and returns, with it, the
@@ -225,30 +231,6 @@ func newPool(o *options, httpClient *http.Client) *provision.Pool {
 		MaxAttempts: o.maxAttempts,
 		Timeout:     o.timeout,
 	}
-}
-
-// openInput opens the input file, or standard input for "-". size is 0 when unknown.
-func openInput(name string, stdin io.Reader) (io.ReadCloser, int64, error) {
-	if name == "-" {
-		return io.NopCloser(stdin), 0, nil
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, 0, fmt.Errorf("input %s does not exist", name)
-		}
-		return nil, 0, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	if st.IsDir() {
-		f.Close()
-		return nil, 0, fmt.Errorf("input %s is a directory", name)
-	}
-	return f, st.Size(), nil
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {

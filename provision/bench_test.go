@@ -61,7 +61,7 @@ func BenchmarkJob(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			r, err := input.NewReader(bytes.NewReader(data), input.Options{})
+			r, err := input.NewCSV(bytes.NewReader(data), input.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -92,7 +92,7 @@ func BenchmarkReader(b *testing.B) {
 	data := genCSV(b, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
-	r, err := input.NewReader(bytes.NewReader(data), input.Options{})
+	r, err := input.NewCSV(bytes.NewReader(data), input.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

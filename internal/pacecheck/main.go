@@ -77,7 +77,7 @@ func measure(r float64, n, concurrency int, server string, serverBurst int, late
 		return false, fmt.Errorf("-server %q: window or bucket", server)
 	}
 
-	reader, err := input.NewReader(&in, input.Options{})
+	reader, err := input.NewCSV(&in, input.Options{})
 	if err != nil {
 		return false, err
 	}

@@ -1,293 +1,185 @@
-// Package input reads the people of an HR export (CSV in any encoding, or an .xlsx workbook)
-// into provision rows: header mapping, validation and duplicate detection.
+// Package input reads the people of an HR export (CSV in any delimiter and encoding, or an
+// .xlsx workbook) into provision rows: header mapping, validation and duplicate detection.
 package input
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/csv"
+	"context"
 	"errors"
 	"fmt"
-	"github.com/ideanote-provision/ideanote-provision/provision"
 	"io"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
-// Options configure a Reader. The zero value reads a comma- or semicolon-separated file with
-// the column names of SPEC.md.
+// Options configure how an input is read. The zero value reads a CSV or .xlsx file with the
+// column names and aliases of the README.
 type Options struct {
-	// Comma is the field delimiter; 0 detects ',', ';' or '\t' from the header line.
+	// Comma is the CSV delimiter; 0 detects ',', ';' or '\t' from the header line.
 	Comma rune
+	// Encoding is a WHATWG label ("windows-1252", "utf-16le", "latin1"...) for a CSV; ""
+	// reads UTF-8, or UTF-16 with a byte-order mark, and refuses anything else.
+	Encoding string
+	// Sheet is the sheet of an .xlsx input; "" is the first visible one.
+	Sheet string
 	// Map names the input column to use for a field, as in "email" -> "Work Email". It takes
-	// precedence over the built-in aliases.
+	// precedence over the built-in aliases. Fields firstname and lastname may be mapped too.
 	Map map[string]string
 	// Defaults fill empty team and locale cells.
 	Defaults Defaults
 }
 
-// aliases maps a normalised header name to the field it fills.
-var aliases = map[string]string{
-	"email": "email", "mail": "email", "emailaddress": "email",
-	"sub": "sub", "externalid": "sub", "employeeid": "sub", "id": "sub",
-	"name": "name", "fullname": "name", "displayname": "name",
-	"team": "team", "department": "team",
-	"locale": "locale", "language": "locale",
-	"avatar": "avatar", "avatarurl": "avatar", "photo": "avatar",
+// FileError is a problem with the input as a whole (its format, encoding or header): nothing
+// can be sent.
+type FileError struct {
+	Msg string
+	Err error // the cause, if any
 }
 
-// normHeader folds a header name for matching: lower case, without spaces, '_' and '-'.
-func normHeader(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '_', '-', '\t', '\u00a0', '\ufeff':
-			return -1
-		}
-		return r
-	}, strings.ToLower(strings.TrimSpace(s)))
+func (e *FileError) Error() string { return e.Msg }
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// records is where the cells of an input come from: CSV text or a worksheet.
+type records interface {
+	// next returns the cells of the next record (valid until the following call), the line or
+	// sheet row it starts on, and for a record that is not well-formed why (its cells are then
+	// what could be read). The error is io.EOF at the end, or what ends the input.
+	next() (cells []string, line int, malformed string, err error)
+	close() error
 }
 
-// HeaderError is a problem with the header row or the file as a whole: nothing can be sent.
-type HeaderError struct{ Msg string }
-
-func (e *HeaderError) Error() string { return e.Msg }
-
-// MaxRecordBytes bounds one row of the input, unknown columns included. Past it the input is
-// refused: such a row is almost always a quote left open, which would otherwise make the CSV
-// parser hold the rest of the file as one cell.
-const MaxRecordBytes = 1 << 20
-
-// ErrRecordTooLong ends the input when a row is longer than MaxRecordBytes.
-var ErrRecordTooLong = errors.New("a row longer than 1 MiB: is a quote left open?")
-
-// Reader streams rows from CSV input: one row in memory at a time, plus a 12-byte digest per
-// email and sub seen, for duplicate detection. It is not safe for concurrent use.
-//
-// Rows are read with encoding/csv directly rather than through gocsv's Unmarshaller (which
-// reads our own, well-formed reports back for --resume): gocsv drops the record of a row that
-// fails to parse, so a ragged row could not be named by its email, and it hides the field
-// count that the width check below needs.
+// Reader is a provision.Source over an input: it maps the header, and turns each record into
+// a row, validated and checked against earlier rows for a repeated email or sub. It keeps one
+// row in memory at a time, plus a 16-byte entry per email and sub seen. It is not safe for
+// concurrent use.
 type Reader struct {
-	// Header is the header row as found in the file.
-	Header []string
-	// Columns maps each field found to the header it was read from.
-	Columns map[string]string
-	// Comma is the delimiter in use, detected or given.
-	Comma rune
-	// Blank counts rows skipped because every cell was empty.
-	blank int
-
-	csv      *csv.Reader
-	guard    *recordGuard
-	index    [len(provision.Fields)]int // column of each field of provision.Fields, -1 when absent
-	named    int                        // header cells up to the last one with a name
-	lastLine int
+	header   []string
+	m        *mapping
+	format   string
+	comma    rune // the CSV delimiter, 0 for a workbook
+	src      records
+	width    int // cells in the header
 	defaults Defaults
 	seen     seenKeys
+	blank    int
+	lastLine int
+	count    func(context.Context) (int64, error)
 }
 
-// NewReader reads the header row of in and returns a Reader positioned on the first data row.
-// A *HeaderError means the file cannot be used at all.
-func NewReader(in io.Reader, opts Options) (*Reader, error) {
-	br := bufio.NewReaderSize(in, 64<<10)
-	if err := dropBOM(br); err != nil {
-		return nil, err
-	}
-	head, _ := br.Peek(br.Size())
-	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		head = head[:i]
-	}
-	if bytes.IndexByte(head, 0) >= 0 {
-		return nil, &HeaderError{"the input holds NUL bytes, as UTF-16 does: save it as \"CSV UTF-8\" and run again"}
-	}
-	var src io.Reader = br
-	if crOnly(head) {
-		// Classic Mac line ends ("CSV (Macintosh)" in old Excel). encoding/csv keeps a lone CR
-		// inside a cell, so the whole file would read as one header row; every CR becomes a
-		// line end instead. A CR inside a quoted cell turns into LF, which is what it meant.
-		src = crToLF{br}
-	}
-	comma := opts.Comma
-	if comma == 0 {
-		comma = detectComma(head)
-	}
-	guard := &recordGuard{r: src, max: MaxRecordBytes}
-	cr := csv.NewReader(guard)
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1 // the width check in Read makes a ragged row invalid, not fatal
-	cr.LazyQuotes = false
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err != nil {
-		switch pe := (*csv.ParseError)(nil); {
-		case errors.Is(err, io.EOF):
-			return nil, &HeaderError{"the input is empty: expected a header row such as email,name,team"}
-		case errors.Is(err, ErrRecordTooLong):
-			return nil, &HeaderError{"the header row is longer than 1 MiB: is a quote left open?"}
-		case errors.As(err, &pe):
-			return nil, &HeaderError{fmt.Sprintf("cannot read the header row: %v", pe)}
+// newReader reads the header from src: the first record with a cell that is not empty.
+func newReader(src records, format string, opts Options) (*Reader, error) {
+	var header []string
+	for {
+		cells, _, bad, err := src.next()
+		if err == io.EOF {
+			return nil, &FileError{Msg: "the input is empty: expected a header row such as email,name,team"}
 		}
-		return nil, err
-	}
-	header = append([]string(nil), header...)
-	for _, h := range header {
-		if !utf8.ValidString(h) {
-			return nil, &HeaderError{"the header row is not valid UTF-8 (Latin-1 or Windows-1252?): save the file as \"CSV UTF-8\" and run again"}
+		if errors.Is(err, ErrRecordTooLong) {
+			return nil, &FileError{Msg: "the header row is longer than 1 MiB: is this a CSV file?", Err: err}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if bad != "" {
+			return nil, &FileError{Msg: "cannot read the header row: " + bad}
+		}
+		if !blank(cells) {
+			header = append([]string(nil), cells...)
+			break
 		}
 	}
-	canon, cols, err := mapHeader(header, opts.Map)
+	m, err := mapHeader(header, opts.Map)
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{Header: header, Columns: cols, Comma: comma, csv: cr, guard: guard,
-		lastLine: 1, defaults: opts.Defaults}
-	for i := range r.index {
-		r.index[i] = -1
-	}
-	for i, f := range canon {
-		if f != "" {
-			r.index[provision.FieldIndex(f)] = i
-		}
-		if strings.TrimSpace(header[i]) != "" {
-			r.named = i + 1
-		}
-	}
-	return r, nil
+	return &Reader{header: header, m: m, format: format, src: src, width: len(header), defaults: opts.Defaults}, nil
 }
 
-// mapHeader returns, for each header cell, the field it fills ("" for ignored columns).
-func mapHeader(header []string, explicit map[string]string) ([]string, map[string]string, error) {
-	canon := make([]string, len(header))
-	cols := make(map[string]string)
-	byName := make(map[string]int)
-	for i, h := range header {
-		n := normHeader(h)
-		if n == "" {
-			continue
-		}
-		if j, dup := byName[n]; dup {
-			return nil, nil, &HeaderError{fmt.Sprintf("the header names column %q twice (columns %d and %d): rename one", h, j+1, i+1)}
-		}
-		byName[n] = i
+// Header returns the header row as found in the input.
+func (r *Reader) Header() []string { return r.header }
+
+// Columns returns, for each field read, the header cell it is read from: the fields of a
+// person, and firstname and lastname when they are read.
+func (r *Reader) Columns() map[string]string { return r.m.columns }
+
+// Ignored returns the named header cells that fill no field, in header order.
+func (r *Reader) Ignored() []string { return r.m.ignored }
+
+// Format says what is read, as "csv (windows-1252, ';')" or "xlsx (sheet \"Staff\")".
+func (r *Reader) Format() string { return r.format }
+
+// Blank returns how many rows were skipped so far because every cell was empty.
+func (r *Reader) Blank() int { return r.blank }
+
+// CountRows returns the number of data rows of the input, for a progress bar: from an .xlsx
+// sheet's dimension at once, by reading a CSV file a second time (decoded as the run reads
+// it), and 0 for standard input. Blank rows are counted; a CSV's count is exact for
+// well-formed files.
+func (r *Reader) CountRows(ctx context.Context) (int64, error) {
+	if r.count == nil {
+		return 0, nil
 	}
-	for field, name := range explicit {
-		i, ok := byName[normHeader(name)]
-		if !ok {
-			return nil, nil, &HeaderError{fmt.Sprintf("--map %s=%s: no column %q in the header (found: %s)", field, name, name, strings.Join(header, ", "))}
-		}
-		canon[i] = field
-		cols[field] = header[i]
-	}
-	for i, h := range header {
-		field := aliases[normHeader(h)]
-		if field == "" || canon[i] != "" {
-			continue
-		}
-		if prev, taken := cols[field]; taken {
-			if explicit[field] != "" {
-				continue // --map chose the column for this field; the alias is just another column
-			}
-			return nil, nil, &HeaderError{fmt.Sprintf("columns %q and %q both mean %s: keep one, or choose with --map %s=COLUMN", prev, h, field, field)}
-		}
-		canon[i] = field
-		cols[field] = h
-	}
-	if _, ok := cols["email"]; !ok {
-		return nil, nil, &HeaderError{fmt.Sprintf("no email column (found: %s): name it email, or use --map email=COLUMN", strings.Join(header, ", "))}
-	}
-	return canon, cols, nil
+	return r.count(ctx)
 }
 
-// ParseMap parses a --map value such as "email=Work Email,name=Full Name".
-func ParseMap(s string) (map[string]string, error) {
-	m := make(map[string]string)
-	if strings.TrimSpace(s) == "" {
-		return m, nil
-	}
-	for _, pair := range strings.Split(s, ",") {
-		field, col, ok := strings.Cut(pair, "=")
-		field = strings.ToLower(strings.TrimSpace(field))
-		col = strings.TrimSpace(col)
-		if !ok || col == "" {
-			return nil, fmt.Errorf("--map: %q is not FIELD=COLUMN", pair)
-		}
-		if field == "avatarurl" {
-			field = "avatar"
-		}
-		if provision.FieldIndex(field) < 0 {
-			return nil, fmt.Errorf("--map: unknown field %q (fields: %s)", field, strings.Join(provision.FieldNames(), ", "))
-		}
-		if _, dup := m[field]; dup {
-			return nil, fmt.Errorf("--map: field %q given twice", field)
-		}
-		m[field] = col
-	}
-	return m, nil
-}
+// Close releases the input: its file, and an .xlsx's temporary files.
+func (r *Reader) Close() error { return r.src.close() }
 
-// Read returns the next row. Rows that cannot be sent come back with provision.Row.Err set and a nil
+// Read returns the next row. Rows that cannot be sent come back with Row.Err set and a nil
 // error; the error is io.EOF at the end, or a read failure that ends the input.
 func (r *Reader) Read() (provision.Row, error) {
 	for {
-		r.guard.n = 0
-		rec, err := r.csv.Read()
+		cells, line, bad, err := r.src.next()
 		if err == io.EOF {
 			return provision.Row{}, io.EOF
 		}
-		if errors.Is(err, ErrRecordTooLong) {
+		if err != nil {
 			return provision.Row{}, fmt.Errorf("after line %d: %w", r.lastLine, err)
 		}
-		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return provision.Row{}, err
-			}
-			r.lastLine = pe.Line
-			return provision.Row{Line: pe.StartLine, Err: &provision.RowError{Line: pe.StartLine, Msg: parseMsg(pe)}}, nil
-		}
-		line, _ := r.csv.FieldPos(0)
-		r.lastLine, _ = r.csv.FieldPos(len(rec) - 1)
-		if blank(rec) {
+		r.lastLine = line
+		if bad == "" && blank(cells) {
 			r.blank++
 			continue
 		}
 		row := provision.Row{Line: line}
-		for f, i := range r.index {
-			if i >= 0 && i < len(rec) {
-				*provision.Fields[f].Of(&row.User) = rec[i]
-			}
-		}
+		r.fill(&row.User, cells)
 		row.Err = normalize(line, &row.User, r.defaults)
-		if msg := r.checkWidth(rec); msg != "" {
-			row.Err = &provision.RowError{Line: line, Msg: msg}
-		}
-		if row.Err == nil {
+		switch {
+		case bad != "":
+			row.Err = &provision.RowError{Line: line, Msg: bad}
+		case len(cells) > r.width && !blank(cells[r.width:]):
+			row.Err = &provision.RowError{Line: line, Msg: fmt.Sprintf("%d cells, but the header has %d: a value past the last column (%s)", len(cells), r.width, r.extraHint())}
+		case row.Err == nil:
 			row.Err = r.dedup(row)
 		}
 		return row, nil
 	}
 }
 
-// checkWidth says what is wrong with the number of cells of rec, or "" when it is fine.
-// Cells past the header are accepted when empty: some exports end every data row with a
-// separator. Cells missing at the end are accepted only where the header names no column (a
-// trailing empty column). Any other difference means the values have shifted, and sending
-// them would put a name in the team or an email in the sub, so the row is invalid.
-func (r *Reader) checkWidth(rec []string) string {
-	switch n, want := len(rec), len(r.Header); {
-	case n > want && !blank(rec[want:]):
-		return fmt.Sprintf("%d fields, but the header has %d: a value past the last column (an unquoted %s?)", n, want, commaName(r.Comma))
-	case n < r.named:
-		return fmt.Sprintf("%d fields, but the header has %d: a separator is missing", n, want)
+// fill copies the cells of the row's fields into u, and joins the first and last name into the
+// name when it is empty. A row shorter than the header reads as if its last cells were empty.
+func (r *Reader) fill(u *provision.User, cells []string) {
+	cell := func(f int) string {
+		if i := r.m.col[f]; i >= 0 && i < len(cells) {
+			return cells[i]
+		}
+		return ""
 	}
-	return ""
+	for f := range provision.Fields {
+		*provision.Fields[f].Of(u) = cell(f)
+	}
+	if strings.TrimSpace(u.Name) == "" {
+		first, last := strings.TrimSpace(cell(firstName)), strings.TrimSpace(cell(lastName))
+		u.Name = strings.TrimSpace(first + " " + last)
+	}
 }
 
-func commaName(c rune) string {
-	if c == '\t' {
-		return "tab"
+func (r *Reader) extraHint() string {
+	if strings.HasPrefix(r.format, "csv") {
+		return "a delimiter inside a cell that is not quoted?"
 	}
-	return fmt.Sprintf("%q", c)
+	return "a cell with no column name"
 }
 
 // blank reports whether every cell is empty or spaces: rows like ",,," that spreadsheets leave
@@ -318,93 +210,3 @@ func (r *Reader) dedup(row provision.Row) error {
 	r.seen.add(ek, row.Line)
 	return nil
 }
-
-func parseMsg(pe *csv.ParseError) string {
-	switch {
-	case errors.Is(pe.Err, csv.ErrBareQuote):
-		return fmt.Sprintf("a quote (\") inside an unquoted cell at line %d, column %d: quote the whole cell", pe.Line, pe.Column)
-	case errors.Is(pe.Err, csv.ErrQuote) && pe.Line > pe.StartLine:
-		// Every line up to where the parser gave up was read as one cell: say so, since those
-		// lines will have no report line of their own.
-		return fmt.Sprintf("a quoted cell opened on line %d is not closed properly (line %d, column %d): lines %d to %d were read as this one cell and are not in the report; fix the quote and run again",
-			pe.StartLine, pe.Line, pe.Column, pe.StartLine, pe.Line)
-	case errors.Is(pe.Err, csv.ErrQuote):
-		return fmt.Sprintf("a quoted cell is not closed properly (line %d, column %d)", pe.Line, pe.Column)
-	}
-	return pe.Err.Error()
-}
-
-func dropBOM(br *bufio.Reader) error {
-	b, _ := br.Peek(3)
-	switch {
-	case bytes.HasPrefix(b, []byte("\xef\xbb\xbf")):
-		_, err := br.Discard(3)
-		return err
-	case bytes.HasPrefix(b, []byte("\xff\xfe")), bytes.HasPrefix(b, []byte("\xfe\xff")):
-		return &HeaderError{"the input is UTF-16: save it as \"CSV UTF-8\" and run again"}
-	}
-	return nil
-}
-
-// detectComma picks the delimiter that occurs most, outside quotes, in the header line.
-func detectComma(head []byte) rune {
-	counts := map[byte]int{}
-	quoted := false
-	for _, c := range head {
-		switch {
-		case c == '"':
-			quoted = !quoted
-		case !quoted && (c == ',' || c == ';' || c == '\t'):
-			counts[c]++
-		}
-	}
-	best := byte(',')
-	for _, c := range []byte{';', '\t'} {
-		if counts[c] > counts[best] {
-			best = c
-		}
-	}
-	return rune(best)
-}
-
-// crOnly reports whether the header line ends with a lone CR: head is the input up to its
-// first LF (or all of what was peeked).
-func crOnly(head []byte) bool {
-	i := bytes.IndexByte(head, '\r')
-	return i >= 0 && i+1 < len(head) && head[i+1] != '\n'
-}
-
-// crToLF turns every CR into LF.
-type crToLF struct{ r io.Reader }
-
-func (c crToLF) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	for i, b := range p[:n] {
-		if b == '\r' {
-			p[i] = '\n'
-		}
-	}
-	return n, err
-}
-
-// recordGuard fails a read once more than max bytes have been read since n was last reset
-// (before each row). encoding/csv reads ahead at most 4 KiB, so this bounds one row.
-type recordGuard struct {
-	r      io.Reader
-	n, max int
-}
-
-func (g *recordGuard) Read(p []byte) (int, error) {
-	if g.n >= g.max {
-		return 0, ErrRecordTooLong
-	}
-	if len(p) > g.max-g.n {
-		p = p[:g.max-g.n]
-	}
-	n, err := g.r.Read(p)
-	g.n += n
-	return n, err
-}
-
-// Blank returns how many rows were skipped so far because every cell was empty.
-func (r *Reader) Blank() int { return r.blank }

@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
-
-	"golang.org/x/text/language"
 )
 
 // MaxFieldBytes is the longest cell the reader accepts, in bytes.
@@ -32,12 +30,18 @@ func normalize(line int, u *provision.User, d Defaults) error {
 		if !utf8.ValidString(*v) {
 			*v = strings.ToValidUTF8(*v, "\uFFFD")
 			if first == nil {
-				first = &provision.RowError{Line: line, Field: f.Name, Msg: "not valid UTF-8 (Latin-1 or Windows-1252?): save the file as \"CSV UTF-8\""}
+				first = &provision.RowError{Line: line, Field: f.Name, Msg: "not valid UTF-8: give the file's encoding with --encoding (e.g. windows-1252), or save it as \"CSV UTF-8\""}
 			}
 		}
 		*v = strings.TrimSpace(*v)
-		if strings.IndexFunc(*v, isControl) >= 0 && first == nil {
+		switch {
+		case first != nil:
+		case strings.IndexFunc(*v, isControl) >= 0:
 			first = &provision.RowError{Line: line, Field: f.Name, Msg: "holds a control character (a NUL or similar): the cell is corrupt"}
+		case strings.ContainsAny(*v, "\r\n"):
+			// No name, team or address spans lines; in a CSV this is most often a quote
+			// left open that made the following lines part of the cell.
+			first = &provision.RowError{Line: line, Field: f.Name, Msg: "holds a line break (in a CSV file, is a quote left open?)"}
 		}
 		if len(*v) > MaxFieldBytes {
 			*v = clip(*v, MaxFieldBytes)
@@ -61,7 +65,7 @@ func normalize(line int, u *provision.User, d Defaults) error {
 	if u.Locale != "" {
 		canon, err := CanonicalLocale(u.Locale)
 		if err != nil {
-			return &provision.RowError{Line: line, Field: "locale", Msg: quote(u.Locale) + " is not a BCP 47 language tag (e.g. en, fr-FR)"}
+			return &provision.RowError{Line: line, Field: "locale", Msg: quote(u.Locale) + " is " + err.Error()}
 		}
 		u.Locale = canon
 	}
@@ -71,15 +75,6 @@ func normalize(line int, u *provision.User, d Defaults) error {
 		}
 	}
 	return nil
-}
-
-// CanonicalLocale returns the canonical form of a BCP 47 language tag, as it is sent.
-func CanonicalLocale(s string) (string, error) {
-	tag, err := language.Parse(s)
-	if err != nil {
-		return "", err
-	}
-	return tag.String(), nil
 }
 
 // isControl matches the control characters that no name, team or address holds; tabs and
