@@ -19,8 +19,9 @@ import (
 // textEncoding is how the bytes of a CSV input become UTF-8 text.
 type textEncoding struct {
 	name string // as shown in the log: "utf-8", "utf-16le (BOM)", "windows-1252"
-	// decoder returns a fresh decoder, nil for UTF-8 (read as it is). It drops a byte-order mark.
-	decoder func() transform.Transformer
+	// decoder returns a fresh decoder, nil for UTF-8 (read as it is). A decoder for a
+	// byte-order mark drops it.
+	decoder func() *encoding.Decoder
 	// bom is the length of a UTF-8 byte-order mark to skip, 0 or 3.
 	bom int
 	// stateless is set when the delimiter, quote and line ends are the same bytes in the
@@ -42,34 +43,33 @@ func (e textEncoding) reader(in *bufio.Reader) (io.Reader, error) {
 	return transform.NewReader(in, e.decoder()), nil
 }
 
-// chooseEncoding decides the encoding of a CSV input from --encoding (label) or from its first
-// bytes (head). check, when not nil, reports where the input stops being UTF-8; without it
-// only head is checked (standard input cannot be read twice).
+// chooseEncoding decides the encoding of a CSV input from its first bytes (head) and
+// --encoding (label): a byte-order mark wins over the label, as in browsers. check, when not
+// nil, reports where the input stops being UTF-8; without it only head is checked (standard
+// input cannot be read twice).
 func chooseEncoding(label string, head []byte, check func() (*utf8Fault, error)) (textEncoding, error) {
-	if label != "" {
-		return encodingByLabel(label, head)
-	}
 	switch {
 	case bytes.HasPrefix(head, []byte("\xff\xfe\x00\x00")):
-		return textEncoding{name: "utf-32le (BOM)", decoder: func() transform.Transformer {
-			return utf32.UTF32(utf32.LittleEndian, utf32.ExpectBOM).NewDecoder()
-		}}, nil
+		return textEncoding{name: "utf-32le (BOM)", decoder: utf32.UTF32(utf32.LittleEndian, utf32.ExpectBOM).NewDecoder}, nil
 	case bytes.HasPrefix(head, []byte("\x00\x00\xfe\xff")):
-		return textEncoding{name: "utf-32be (BOM)", decoder: func() transform.Transformer {
-			return utf32.UTF32(utf32.BigEndian, utf32.ExpectBOM).NewDecoder()
-		}}, nil
+		return textEncoding{name: "utf-32be (BOM)", decoder: utf32.UTF32(utf32.BigEndian, utf32.ExpectBOM).NewDecoder}, nil
 	case bytes.HasPrefix(head, []byte("\xff\xfe")):
-		return textEncoding{name: "utf-16le (BOM)", decoder: func() transform.Transformer {
-			return xunicode.UTF16(xunicode.LittleEndian, xunicode.ExpectBOM).NewDecoder()
-		}}, nil
+		return textEncoding{name: "utf-16le (BOM)", decoder: xunicode.UTF16(xunicode.LittleEndian, xunicode.ExpectBOM).NewDecoder}, nil
 	case bytes.HasPrefix(head, []byte("\xfe\xff")):
-		return textEncoding{name: "utf-16be (BOM)", decoder: func() transform.Transformer {
-			return xunicode.UTF16(xunicode.BigEndian, xunicode.ExpectBOM).NewDecoder()
-		}}, nil
+		return textEncoding{name: "utf-16be (BOM)", decoder: xunicode.UTF16(xunicode.BigEndian, xunicode.ExpectBOM).NewDecoder}, nil
 	}
 	enc := textEncoding{name: "utf-8", stateless: true}
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
 		enc.name, enc.bom = "utf-8 (BOM)", 3
+	} else if label != "" {
+		e, err := htmlindex.Get(label)
+		if err != nil || e == encoding.Replacement {
+			return enc, &FileError{Msg: fmt.Sprintf("--encoding %q: not an encoding this program knows; give a WHATWG label such as utf-8, windows-1252, iso-8859-15, utf-16le or shift_jis", label), Err: err}
+		}
+		if name, _ := htmlindex.Name(e); name != "utf-8" {
+			return textEncoding{name: name, decoder: e.NewDecoder,
+				stateless: !strings.HasPrefix(name, "utf-16") && name != "iso-2022-jp"}, nil
+		}
 	}
 	firstLine := head
 	if i := bytes.IndexByte(head, '\n'); i >= 0 {
@@ -91,25 +91,6 @@ func chooseEncoding(label string, head []byte, check func() (*utf8Fault, error))
 		return enc, &FileError{Msg: fault.message()}
 	}
 	return enc, nil
-}
-
-// encodingByLabel returns the encoding named by a WHATWG label. A byte-order mark at the start
-// of the input wins over the label, as in browsers.
-func encodingByLabel(label string, head []byte) (textEncoding, error) {
-	e, err := htmlindex.Get(label)
-	if err != nil || e == encoding.Replacement {
-		return textEncoding{}, &FileError{Msg: fmt.Sprintf("--encoding %q: not an encoding this program knows; give a WHATWG label such as utf-8, windows-1252, iso-8859-15, utf-16le or shift_jis", label), Err: err}
-	}
-	name, _ := htmlindex.Name(e)
-	if name == "utf-8" {
-		enc := textEncoding{name: name, stateless: true}
-		if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
-			enc.bom = 3
-		}
-		return enc, nil
-	}
-	return textEncoding{name: name, stateless: !strings.HasPrefix(name, "utf-16") && name != "iso-2022-jp",
-		decoder: func() transform.Transformer { return xunicode.BOMOverride(e.NewDecoder()) }}, nil
 }
 
 // nulMessage explains a first line that holds NUL bytes: UTF-16 without a byte-order mark, or
@@ -143,10 +124,11 @@ type utf8Fault struct {
 	b      byte   // the first byte that is wrong
 	sample []byte // the line, or a part of it around the byte
 	at     int    // the byte's index in sample
+	text   []byte // up to 4 KiB from the line on, to guess the encoding from
 }
 
 func (f *utf8Fault) message() string {
-	guess := guessEncoding(f.sample)
+	guess := guessEncoding(f.text)
 	msg := fmt.Sprintf("the input is not UTF-8 (line %d holds the byte 0x%02X", f.line, f.b)
 	if w := wordAround(f.sample, f.at, guess); w != "" {
 		msg += fmt.Sprintf(", in %q as %s", w, guess)
@@ -223,7 +205,8 @@ func scanUTF8(r io.Reader, complete bool) (*utf8Fault, error) {
 			if at > 256 {
 				sample, at = sample[at-256:], 256
 			}
-			return &utf8Fault{line: lines, b: data[i], sample: sample, at: at}, nil
+			text := data[from:min(len(data), i+4<<10)]
+			return &utf8Fault{line: lines, b: data[i], sample: sample, at: at, text: text}, nil
 		}
 		lines += bytes.Count(data[:end], []byte{'\n'})
 		if nl := bytes.LastIndexByte(data[:end], '\n'); nl >= 0 {
@@ -256,34 +239,38 @@ func completeRunes(data []byte) int {
 
 // guessEncoding names the likely encoding of text that is not UTF-8, from a sample. Latin
 // text in a single-byte encoding has its accented letters alone between ASCII letters;
-// Cyrillic, Greek or CJK text has runs of them, told apart by decoding the sample.
+// Cyrillic text in windows-1251 has words of high bytes, an upper-case letter (C0-DF) and then
+// lower-case ones (E0-FF); other runs of high bytes are taken for a CJK encoding, the one whose
+// decoding gives the most characters of its script and no errors.
 func guessEncoding(sample []byte) string {
-	runs, singles, high, upper := 0, 0, 0, 0
+	runs, singles, cyrillic := 0, 0, 0
 	for i := 0; i < len(sample); {
 		if sample[i] < 0x80 {
 			i++
 			continue
 		}
-		j := i
+		j := i + 1
 		for j < len(sample) && sample[j] >= 0x80 {
-			if sample[j] >= 0xc0 {
-				upper++
-			}
 			j++
 		}
 		runs++
-		high += j - i
 		if j-i == 1 {
 			singles++
 		}
+		if cyrillicWord(sample[i:j]) {
+			cyrillic++
+		}
 		i = j
 	}
-	if runs == 0 || singles*10 >= runs*7 {
+	switch {
+	case runs == 0 || singles*10 >= runs*7:
 		return "windows-1252"
+	case cyrillic*10 >= runs*6:
+		return "windows-1251"
 	}
-	best, bestScore := "", 0
-	for _, name := range []string{"shift_jis", "gbk", "big5", "euc-kr"} {
-		e, _ := htmlindex.Get(name)
+	best, bestScore := "windows-1252", 0
+	for _, c := range cjkEncodings {
+		e, _ := htmlindex.Get(c.name)
 		text, err := e.NewDecoder().Bytes(sample)
 		if err != nil {
 			continue
@@ -291,23 +278,41 @@ func guessEncoding(sample []byte) string {
 		score := 0
 		for _, r := range string(text) {
 			switch {
+			case r < 0x80:
 			case r == utf8.RuneError:
 				score -= 10
-			case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul):
-				score++
-			case r >= 0x80:
-				score -= 2
+			case unicode.In(r, c.scripts...) && (r < 0xff61 || r > 0xff9f): // not half-width kana
+				score += 2
+			default:
+				score--
 			}
 		}
 		if score > bestScore {
-			best, bestScore = name, score
+			best, bestScore = c.name, score
 		}
 	}
-	if best != "" {
-		return best
+	return best
+}
+
+// cjkEncodings are tried in this order; on a tie the first wins (EUC-KR text decodes as GBK
+// Han characters as well as it decodes as Hangul).
+var cjkEncodings = []struct {
+	name    string
+	scripts []*unicode.RangeTable
+}{
+	{"shift_jis", []*unicode.RangeTable{unicode.Han, unicode.Hiragana, unicode.Katakana}},
+	{"euc-kr", []*unicode.RangeTable{unicode.Hangul}},
+	{"gbk", []*unicode.RangeTable{unicode.Han}},
+	{"big5", []*unicode.RangeTable{unicode.Han}},
+}
+
+// cyrillicWord reports whether a run of high bytes reads as a Cyrillic word in windows-1251:
+// lower-case letters, the first possibly upper-case.
+func cyrillicWord(run []byte) bool {
+	for i, b := range run {
+		if b < 0xc0 || (i > 0 && b < 0xe0) {
+			return false
+		}
 	}
-	if upper*2 > high {
-		return "windows-1251"
-	}
-	return "windows-1252"
+	return len(run) > 1
 }

@@ -6,9 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -82,15 +81,32 @@ var aliasIndex = func() map[string]int {
 	return m
 }()
 
-// stripMarks takes accents off letters: "é" becomes "e".
-var stripMarks = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// stripMarks lower-cases s and takes the accents off its letters: "É" becomes "e". (A
+// transform.Chain would do it too, but a Transformer is not safe for concurrent use.)
+func stripMarks(s string) string {
+	s = strings.ToLower(s)
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		ascii = s[i] < utf8.RuneSelf
+	}
+	if ascii {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
 
 // normHeader folds a header name for matching: lower case, without accents, spaces or
 // punctuation, so that "E-Mail", "e_mail" and "Adresse électronique" match their aliases.
 // A number sign and an ordinal indicator read as "no" ("Employee #", "Nº empleado"), so that
 // "Employee #" does not become "Employee", which would more likely hold a name.
 func normHeader(s string) string {
-	s, _, _ = transform.String(stripMarks, strings.ToLower(s))
+	s = stripMarks(s)
 	var b strings.Builder
 	for _, r := range s {
 		switch {

@@ -1,13 +1,16 @@
 package input
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -311,6 +314,64 @@ func TestReaderCorpus(t *testing.T) {
 			first, _, _ = strings.Cut(first, ",")
 			if first = strings.Trim(first, "\"\r"); normHeader(first) != "" && utf8.ValidString(first) {
 				checkInput(t, b, 0, Options{Map: map[string]string{"email": first}})
+			}
+		})
+	}
+}
+
+// TestCorpusSpectrum reads csv-spectrum's files, when present, and compares the records with
+// the parse its JSON files give.
+func TestCorpusSpectrum(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "csv-corpus", "csv-spectrum")
+	files, _ := filepath.Glob(filepath.Join(dir, "csvs", "*.csv"))
+	if len(files) == 0 {
+		t.Skip("no csv-spectrum at", dir)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".csv")
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			js, err := os.ReadFile(filepath.Join(dir, "json", name+".json"))
+			if err != nil {
+				t.Skip("no JSON parse for", name)
+			}
+			var want []map[string]string
+			if err := json.Unmarshal(js, &want); err != nil {
+				t.Fatal(err)
+			}
+			p := newCSVRecords(bufioReader(data), ',')
+			var header []string
+			var got []map[string]string
+			for {
+				rec, _, bad, err := p.next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil || bad != "" {
+					t.Fatalf("%v %s", err, bad)
+				}
+				if header == nil {
+					header = slices.Clone(rec)
+					continue
+				}
+				m := make(map[string]string)
+				for i, h := range header {
+					m[h] = rec[i]
+				}
+				got = append(got, m)
+			}
+			// csv-spectrum's JSON keeps CRLF inside quoted cells; encoding/csv, and so this
+			// parser, makes it LF.
+			for _, m := range want {
+				for k, v := range m {
+					m[k] = strings.ReplaceAll(v, "\r\n", "\n")
+				}
+			}
+			if !slices.EqualFunc(got, want, maps.Equal) {
+				t.Errorf("records %q, want %q", got, want)
 			}
 		})
 	}
