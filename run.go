@@ -206,6 +206,9 @@ func reportMode(o *options, log *slog.Logger) (report.Mode, report.DoneSet, erro
 		if len(done) == 0 {
 			log.Info("--resume: no ok rows in an earlier report; every row will be sent", "report", o.reportPath)
 		}
+		if err := checkResume(o, done, log); err != nil {
+			return 0, nil, err
+		}
 		return report.Resume, done, nil
 	}
 	if _, err := os.Stat(report.TempPath(o.reportPath)); err == nil {
