@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,11 +72,11 @@ func readRows(t *testing.T, r *Reader) []provision.Row {
 	var rows []provision.Row
 	for {
 		row, err := r.Read()
-		if err != nil {
-			if err.Error() != "EOF" {
-				t.Fatalf("Read: %v", err)
-			}
+		if err == io.EOF {
 			return rows
+		}
+		if err != nil {
+			t.Fatalf("Read: %v", err)
 		}
 		rows = append(rows, row)
 	}
@@ -180,5 +182,33 @@ func TestXLSXFromStandardInput(t *testing.T) {
 	rows := readRows(t, r)
 	if len(rows) != 1 || rows[0].User.Name != "Ana López García" || rows[0].Err != nil {
 		t.Errorf("rows %+v", rows)
+	}
+}
+
+// TestXLSXCountBesideRead counts the rows of a workbook that keeps no dimension (excelize
+// writes "A1") while they are read, as the progress bar does: go test -race checks that the
+// second iterator is safe beside the first.
+func TestXLSXCountBesideRead(t *testing.T) {
+	t.Parallel()
+	rows := [][]any{{"email", "name"}}
+	for i := range 2000 {
+		rows = append(rows, []any{fmt.Sprintf("user%d@x.com", i), fmt.Sprintf("User %d", i)})
+	}
+	r, err := Open(writeTemp(t, "big.xlsx", workbook(t, rows)), nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var n int64
+	var countErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n, countErr = r.CountRows(context.Background())
+	}()
+	read := readRows(t, r)
+	<-done
+	if n != 2000 || countErr != nil || len(read) != 2000 {
+		t.Errorf("CountRows = %d, %v; %d rows read; want 2000", n, countErr, len(read))
 	}
 }
