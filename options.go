@@ -96,7 +96,7 @@ Exit status:
   1    some rows failed or are invalid (see the report's status and error columns)
   2    usage or configuration error; nothing was sent
   3    aborted: the API refused the token, space or URL three times in a row, the input could not be
-       read to the end (e.g. a quote left open), or the report or state is locked
+       read to the end (e.g. a line over 1 MiB), or the report or state is locked
   130  interrupted; the report is complete up to the interruption, rerun with --resume
 
 Flags:
