@@ -264,3 +264,16 @@ func TestExportRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestInputNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	for path, want := range map[string]string{
+		filepath.Join(dir, "missing.csv"): "missing.csv: no such file",
+		dir:                               ": a directory, not a file",
+	} {
+		got := invoke(t, nil, "--dry-run", "--report", filepath.Join(t.TempDir(), "r.csv"), path)
+		if got.code != exitUsage || !strings.Contains(got.stderr, want) {
+			t.Errorf("%s: exit %d, want 2 with %q; stderr:\n%s", path, got.code, want, got.stderr)
+		}
+	}
+}

@@ -24,9 +24,13 @@ func Open(name string, stdin io.Reader, opts Options) (*Reader, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &FileError{Msg: fmt.Sprintf("input %s does not exist", name), Err: err}
+			return nil, &FileError{Msg: "no such file", Err: err}
 		}
-		return nil, &FileError{Msg: fmt.Sprintf("cannot open the input: %v", err), Err: err}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, &FileError{Msg: "cannot open the input: " + pe.Err.Error(), Err: err}
+		}
+		return nil, &FileError{Msg: "cannot open the input: " + err.Error(), Err: err}
 	}
 	r, err := openFile(f, name, opts)
 	if err != nil {
@@ -42,7 +46,7 @@ func openFile(f *os.File, name string, opts Options) (*Reader, error) {
 		return nil, err
 	}
 	if st.IsDir() {
-		return nil, &FileError{Msg: fmt.Sprintf("input %s is a directory", name)}
+		return nil, &FileError{Msg: "a directory, not a file"}
 	}
 	head := make([]byte, 128)
 	n, err := f.ReadAt(head, 0)
