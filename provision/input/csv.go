@@ -14,9 +14,13 @@ import (
 // ends the input.
 const MaxRecordBytes = 1 << 20
 
-// maxRereadBytes bounds the lines read a second time after stray quotes, over the whole input,
-// so that a file full of them cannot make reading quadratic.
+// maxRereadBytes bounds the lines read a second time after stray quotes, over the whole input.
+// Each quote scans at most MaxRecordBytes of lines without a quote before it is found stray, so
+// the lines read again add up to about the size of the input; the bound makes sure of it.
 const maxRereadBytes = 64 << 20
+
+// errTooManyQuotes ends an input that is past maxRereadBytes.
+var errTooManyQuotes = errors.New("too many quotes left open: over 64 MiB of lines had to be read again; fix the quotes in the file")
 
 // ErrRecordTooLong ends the input when a line is longer than MaxRecordBytes.
 var ErrRecordTooLong = errors.New("a line longer than 1 MiB: is this a CSV file?")
@@ -41,7 +45,7 @@ type csvRecords struct {
 	comma   byte
 	line    int    // physical lines read
 	pending []byte // lines given back by a stray quote, read before r
-	reread  int    // bytes given back so far
+	reread  int    // bytes that may still be given back
 
 	raw   []byte // the physical lines of the record being read, CRLF made LF
 	ends  []int  // where each of those lines ends in raw
@@ -51,7 +55,7 @@ type csvRecords struct {
 }
 
 func newCSVRecords(r *bufio.Reader, comma byte) *csvRecords {
-	return &csvRecords{r: r, comma: comma}
+	return &csvRecords{r: r, comma: comma, reread: maxRereadBytes}
 }
 
 // readLine appends the next physical line to raw and returns it, with a CRLF ending turned into
@@ -180,7 +184,9 @@ func (p *csvRecords) parse() (int, string, error) {
 					p.buf = append(p.buf, '"')
 					pos = p.plainCell(line, pos, false, &bad)
 				default:
-					p.strayQuote(qLine, qOff, cellStart, &bad)
+					if err := p.strayQuote(qLine, qOff, cellStart, &bad); err != nil {
+						return 0, "", err
+					}
 					pos = p.lazyCells(qOff)
 				}
 				break
@@ -189,7 +195,9 @@ func (p *csvRecords) parse() (int, string, error) {
 			p.buf = append(p.buf, line[pos:]...)
 			next, err := p.readLine()
 			if err == io.EOF || err == ErrRecordTooLong || (err == nil && len(p.raw) > MaxRecordBytes) {
-				p.strayQuote(qLine, qOff, cellStart, &bad)
+				if err := p.strayQuote(qLine, qOff, cellStart, &bad); err != nil {
+					return 0, "", err
+				}
 				pos = p.lazyCells(qOff)
 				break
 			}
@@ -230,7 +238,7 @@ func (p *csvRecords) plainCell(line []byte, pos int, strict bool, bad *string) i
 
 // strayQuote handles a quote, at raw[qOff] on line qLine, that opened a cell never closed
 // properly: the cell is dropped, and the lines after qLine are given back to be read again.
-func (p *csvRecords) strayQuote(qLine, qOff, cellStart int, bad *string) {
+func (p *csvRecords) strayQuote(qLine, qOff, cellStart int, bad *string) error {
 	k := qLine - (p.line - len(p.ends) + 1) // index of line qLine in ends
 	keep := p.ends[k]
 	if *bad == "" {
@@ -241,16 +249,15 @@ func (p *csvRecords) strayQuote(qLine, qOff, cellStart int, bad *string) {
 		*bad = fmt.Sprintf("a quote (\") at line %d, column %d opens a cell that is never closed: remove it, or close the cell with a quote", qLine, column(p.raw[lineStart:], qOff-lineStart))
 	}
 	back := p.raw[keep:]
-	if p.reread+len(back) <= maxRereadBytes {
-		p.reread += len(back)
-		p.pending = append(append([]byte(nil), back...), p.pending...)
-		p.line = qLine
+	if p.reread -= len(back); p.reread < 0 {
+		return errTooManyQuotes
 	}
-	// Past the budget the swallowed lines stay in this record's raw text and are lost, which
-	// the message does not claim otherwise: reading goes on after them.
+	p.pending = append(append([]byte(nil), back...), p.pending...)
+	p.line = qLine
 	p.raw = p.raw[:keep]
 	p.ends = p.ends[:k+1]
 	p.buf = p.buf[:cellStart]
+	return nil
 }
 
 // lazyCells reads the rest of the record's last line from raw[from:] as plain cells, quotes

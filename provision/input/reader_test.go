@@ -253,6 +253,33 @@ func TestReaderUnclosedQuoteLosesNoRow(t *testing.T) {
 	}
 }
 
+// TestTooManyStrayQuotes: past its budget of lines read again, the parser ends the input
+// rather than reading on.
+func TestTooManyStrayQuotes(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&b, "open%d@x.com,\"Ann\n", i)
+		b.WriteString(strings.Repeat("user@x.com,Somebody\n", 20))
+	}
+	p := newCSVRecords(bufioReader([]byte(b.String())), ',')
+	p.reread = 20 << 10
+	records := 0
+	for {
+		_, _, _, err := p.next()
+		if errors.Is(err, errTooManyQuotes) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d records: %v, want errTooManyQuotes", records, err)
+		}
+		records++
+	}
+	if records == 0 || records >= 2100 {
+		t.Errorf("%d records read before the end", records)
+	}
+}
+
 // TestReaderMemory streams 200,000 rows and checks what stays on the heap per row: the
 // 12-byte digests of email and sub and their line numbers, not the rows.
 func TestReaderMemory(t *testing.T) {
