@@ -19,7 +19,7 @@ import (
 // be sent. The caller closes the Reader.
 func Open(name string, stdin io.Reader, opts Options) (*Reader, error) {
 	if name == "-" {
-		return openStream(stdin, opts)
+		return openStream(stdin, nil, opts)
 	}
 	f, err := os.Open(name)
 	if err != nil {
@@ -47,6 +47,10 @@ func openFile(f *os.File, name string, opts Options) (*Reader, error) {
 	}
 	if st.IsDir() {
 		return nil, &FileError{Msg: "a directory, not a file"}
+	}
+	if !st.Mode().IsRegular() {
+		// A pipe, as from <(iconv ...): read once, from the front, like standard input.
+		return openStream(f, f, opts)
 	}
 	head := make([]byte, 128)
 	n, err := f.ReadAt(head, 0)
@@ -84,9 +88,9 @@ func openFile(f *os.File, name string, opts Options) (*Reader, error) {
 	return r, nil
 }
 
-// openStream reads standard input: CSV, or an .xlsx workbook, which is read whole first (a zip
-// cannot be read from the front).
-func openStream(in io.Reader, opts Options) (*Reader, error) {
+// openStream reads standard input or a pipe: CSV, or an .xlsx workbook, which is read whole
+// first (a zip cannot be read from the front). closer, if not nil, is closed with the Reader.
+func openStream(in io.Reader, closer io.Closer, opts Options) (*Reader, error) {
 	br := bufio.NewReaderSize(in, bufSniff)
 	head, err := br.Peek(bufSniff)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
@@ -96,7 +100,11 @@ func openStream(in io.Reader, opts Options) (*Reader, error) {
 		return nil, &FileError{Msg: msg}
 	}
 	if isZip(head) {
-		return openXLSXStream(br, opts)
+		r, err := openXLSXStream(br, opts)
+		if closer != nil {
+			closer.Close() // read whole
+		}
+		return r, err
 	}
 	if opts.Sheet != "" {
 		return nil, &FileError{Msg: fmt.Sprintf("--sheet %s: the input is CSV text, which has no sheets", opts.Sheet)}
@@ -105,7 +113,7 @@ func openStream(in io.Reader, opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newCSV(br, enc, nil, opts)
+	return newCSV(br, enc, closer, opts)
 }
 
 // NewCSV reads CSV text from in, in the encoding of opts (detected as by Open when not given),
