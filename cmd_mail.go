@@ -229,7 +229,7 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 		Log: log, Stdout: out,
 		Started: func(lines, messages int) {
 			known = lines - messages
-			p := newProgressFor(mailLabels, o.progress, stderr, log, "", 0, func() int { return int(deferred.Load()) })
+			p := newProgressFor(mailLabels, o.progress, stderr, log, nil, func() int { return int(deferred.Load()) })
 			p.setTotal(int64(lines))
 			if p.terminal() {
 				logOut.clearBefore(p.clear)

@@ -21,7 +21,7 @@ Exit status:
   1    some rows failed or are invalid (see the report's status and error columns)
   2    usage or configuration error; nothing was sent
   3    aborted: the API refused the token, space or URL three times in a row, the input could not
-       be read to the end (e.g. a quote left open), or the report or state is locked
+       be read to the end (e.g. a line over 1 MiB), or the report or state is locked
   4    the report or the state could not be written completely (disk full, I/O error)
   130  interrupted; the report is complete up to the interruption, rerun with --resume`
 
@@ -89,6 +89,8 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 	fs.StringVar(&o.team, "team", "", "`team` for rows whose team cell is empty")
 	fs.StringVar(&o.locale, "locale", "", "`locale` for rows whose locale cell is empty")
 	fs.StringVar(&o.delimiter, "delimiter", "auto", "field `delimiter`: , ; \\t or auto (from the header line)")
+	fs.StringVar(&o.encoding, "encoding", "", "text `encoding` of a CSV input: utf-8, windows-1252, iso-8859-15, utf-16le... (WHATWG labels); default UTF-8, or UTF-16 with a byte-order mark")
+	fs.StringVar(&o.sheet, "sheet", "", "the `sheet` of an .xlsx input, by name (default the first)")
 
 	fs.StringVar(&o.statePath, "state", "", "remember in `file` what was provisioned; rows unchanged since their last ok are not sent")
 	fs.BoolVar(&o.force, "force", false, "with --state: send every row, unchanged ones too, and refresh the state")

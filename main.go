@@ -14,6 +14,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
@@ -72,7 +73,7 @@ func exitCode(err error, stderr io.Writer) int {
 // metrics file can say, before the process exits, the code it will exit with.
 func exitStatus(err error) int {
 	var ue *usageError
-	var he *provision.HeaderError
+	var he *input.FileError
 	var me *mail.ConfigError
 	switch {
 	case err == nil:

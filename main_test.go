@@ -84,7 +84,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "token as a flag", input: good, args: []string{"--api-token=s3cret", "--subdomain", "acme"}, wantCode: 2, wantErr: "never a flag"},
 		{name: "bad default locale", input: good, args: []string{"--subdomain", "acme", "--locale", "english please"}, wantCode: 2, wantErr: "--locale"},
 		{name: "rate not a number", input: good, args: []string{"--subdomain", "acme", "--rate", "NaN"}, wantCode: 2, wantErr: "--rate"},
-		{name: "report folder missing", input: good, args: []string{"--subdomain", "acme", "--report", "/nonexistent/dir/r.csv"}, wantCode: 2, wantErr: "--report"},
+		{name: "report folder missing", input: good, args: []string{"--subdomain", "acme", "--report", "/nonexistent/dir/r.csv"}, wantCode: 2, wantErr: "--report: the folder /nonexistent/dir does not exist"},
 		{name: "input unreadable past a row over 1 MiB", input: good + "c@example.com,\"" + strings.Repeat("x", 1<<20+64<<10) + "\"\nd@example.com,D\n",
 			args: []string{"--subdomain", "acme"}, wantCode: 3, wantErr: "could not be read to the end"},
 		{name: "unknown flag", input: good, args: []string{"--colour"}, wantCode: 2, wantErr: "colour"},
@@ -282,6 +282,22 @@ func TestInputIsNotTheReport(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(in); string(b) != sample {
 		t.Errorf("the input was changed to %q", b)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}
+
+func TestStateFolderMissing(t *testing.T) {
+	t.Parallel()
+	srv := provisiontest.NewServer()
+	defer srv.Close()
+	in := writeFile(t, "in.csv", "email\nana@example.com\n")
+	dir := t.TempDir()
+	got := invoke(t, srv, in, "--subdomain", "acme", "--report", filepath.Join(dir, "r.csv"),
+		"--state", filepath.Join(dir, "nothere", "state.db"))
+	if got.code != exitUsage || !strings.Contains(got.stderr, "does not exist") {
+		t.Errorf("exit %d, want %d saying the folder does not exist; stderr:\n%s", got.code, exitUsage, got.stderr)
 	}
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("%d requests sent", n)

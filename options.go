@@ -13,6 +13,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
+	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
@@ -51,6 +52,8 @@ type options struct {
 	locale      string
 	mapping     string
 	delimiter   string
+	encoding    string // --encoding: a WHATWG label, "" to detect
+	sheet       string // --sheet: the sheet of an .xlsx input
 	dryRun      bool
 	progress    string
 	logFormat   string
@@ -124,9 +127,9 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		}
 	}
 	if o.locale != "" {
-		canon, err := provision.CanonicalLocale(o.locale)
+		canon, err := input.CanonicalLocale(o.locale)
 		if err != nil {
-			return usagef("--locale %q is not a BCP 47 language tag (e.g. en, fr-FR)", o.locale)
+			return usagef("--locale %q is %w", o.locale, err)
 		}
 		o.locale = canon
 	}

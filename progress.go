@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -66,13 +66,15 @@ type progressLabels struct {
 var provisionLabels = progressLabels{doing: "provisioning", unit: "rows", accepted: "accepted", tried: "sent",
 	throttled: "throttled (429)", throttledKey: "throttled_429"}
 
-func newProgress(mode string, stderr io.Writer, log *slog.Logger, input string, size int64, throttles func() int) *progress {
-	return newProgressFor(provisionLabels, mode, stderr, log, input, size, throttles)
+// newProgress starts showing the progress of a provisioning run. count, run beside the job,
+// returns the rows to expect; nil when they cannot be known.
+func newProgress(mode string, stderr io.Writer, log *slog.Logger, count func(context.Context) (int64, error), throttles func() int) *progress {
+	return newProgressFor(provisionLabels, mode, stderr, log, count, throttles)
 }
 
-// newProgressFor is newProgress with the words of another command; with size 0 the total is
-// unknown until setTotal.
-func newProgressFor(labels progressLabels, mode string, stderr io.Writer, log *slog.Logger, input string, size int64, throttles func() int) *progress {
+// newProgressFor is newProgress with the words of another command; with a nil count the total
+// is unknown until setTotal.
+func newProgressFor(labels progressLabels, mode string, stderr io.Writer, log *slog.Logger, count func(context.Context) (int64, error), throttles func() int) *progress {
 	p := &progress{labels: labels, log: log, w: stderr, throttles: throttles, now: time.Now, stop: make(chan struct{})}
 	p.start = p.now()
 	f, isFile := stderr.(*os.File)
@@ -91,10 +93,10 @@ func newProgressFor(labels progressLabels, mode string, stderr io.Writer, log *s
 			progressbar.OptionSetSpinnerChangeInterval(0),
 		)
 	}
-	// Counting the rows reads the file a second time, beside the run, so that it never delays
-	// the first request. Quoted line breaks make it an estimate, which is all a bar needs.
-	if size > 0 && input != "-" && mode != "never" {
-		p.wg.Go(func() { p.count(input) })
+	// Counting the rows may read the file a second time: beside the run, so that it never
+	// delays the first request.
+	if count != nil && mode != "never" {
+		p.wg.Go(func() { p.count(count) })
 	}
 	if p.bar == nil && mode != "never" {
 		p.wg.Go(p.logLoop)
@@ -102,30 +104,21 @@ func newProgressFor(labels progressLabels, mode string, stderr io.Writer, log *s
 	return p
 }
 
-func (p *progress) count(name string) {
-	f, err := os.Open(name)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	buf := make([]byte, 256<<10)
-	var lines int64
-	for {
+func (p *progress) count(count func(context.Context) (int64, error)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
 		select {
 		case <-p.stop:
-			return
-		default:
+			cancel()
+		case <-ctx.Done():
 		}
-		n, err := f.Read(buf)
-		lines += int64(bytes.Count(buf[:n], []byte{'\n'}))
-		if err != nil {
-			break
-		}
+	}()
+	rows, err := count(ctx)
+	if err != nil || rows <= 0 {
+		return
 	}
-	if lines > 0 {
-		lines-- // the header
-	}
-	p.setTotal(lines)
+	p.setTotal(rows)
 }
 
 // setTotal sets how many results the run will have.

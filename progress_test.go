@@ -20,7 +20,7 @@ func result(line int, s provision.Status, attempts int) provision.Result {
 // do not make the end look nearer than it is.
 func TestProgressTimeLeftCountsSentRows(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newProgress("never", new(bytes.Buffer), slog.New(slog.DiscardHandler), "-", 0, nil)
+		p := newProgress("never", new(bytes.Buffer), slog.New(slog.DiscardHandler), nil, nil)
 		defer p.finish()
 		p.total = 100
 		for i := range 50 {
@@ -49,7 +49,7 @@ func TestProgressLogLine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var logs bytes.Buffer
 		var throttled atomic.Int64
-		p := newProgress("auto", new(bytes.Buffer), slog.New(slog.NewTextHandler(&logs, nil)), "-", 0, func() int { return int(throttled.Load()) })
+		p := newProgress("auto", new(bytes.Buffer), slog.New(slog.NewTextHandler(&logs, nil)), nil, func() int { return int(throttled.Load()) })
 		// One ok row a second, half a second off the log's ticks: at 30 s, 30 rows are done and
 		// the last 10 s saw 10 of them.
 		time.Sleep(time.Second / 2)
@@ -93,7 +93,7 @@ func TestProgressNextSteps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			p := newProgress("always", &out, slog.New(slog.DiscardHandler), "-", 0, func() int { return 0 })
+			p := newProgress("always", &out, slog.New(slog.DiscardHandler), nil, func() int { return 0 })
 			if tt.counts[provision.StatusInvalid] > 0 {
 				p.add(result(7, provision.StatusInvalid, 0))
 			}
@@ -116,7 +116,7 @@ func TestProgressNextSteps(t *testing.T) {
 
 func TestProgressNoClosingLinesWithoutATerminal(t *testing.T) {
 	var out bytes.Buffer
-	p := newProgress("never", &out, slog.New(slog.DiscardHandler), "-", 0, nil)
+	p := newProgress("never", &out, slog.New(slog.DiscardHandler), nil, nil)
 	p.finish()
 	p.nextSteps("r.csv", "in.csv", false, provision.Summary{Counts: map[provision.Status]int{provision.StatusOK: 1}})
 	if out.Len() != 0 {

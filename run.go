@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
+	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/report"
 	"github.com/ideanote-provision/ideanote-provision/state"
 )
@@ -37,11 +36,14 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	if err != nil {
 		return usagef("%v", err)
 	}
-	reader, in, size, err := openReader(o, stdin)
+	reader, err := openReader(o, stdin)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	defer reader.Close()
+	if ignored := reader.Ignored(); len(ignored) > 0 {
+		log.Info("ignored columns: "+strings.Join(ignored, ", "), "hint", "--map FIELD=COLUMN reads one of them")
+	}
 
 	unlock, err := lock.Lock(o.reportPath)
 	if err != nil {
@@ -64,7 +66,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 		plan.Store.BeforeCommit(w.Sync)
 	}
 	pool := newPool(o, httpClient)
-	prog := newProgress(o.progress, stderr, log, o.input, size, pool.Pacer.Throttles)
+	prog := newProgress(o.progress, stderr, log, reader.CountRows, pool.Pacer.Throttles)
 	if prog.terminal() {
 		logOut.clearBefore(prog.clear)
 	}
@@ -88,7 +90,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 			rowLog.record(res)
 			return nil
 		}}
-	startArgs := []any{"input", o.input, "report", o.reportPath, "columns", columnList(reader.Columns),
+	startArgs := []any{"input", o.input, "format", reader.Format(), "report", o.reportPath, "columns", columnList(reader.Columns()),
 		"dry_run", o.dryRun, "resume", o.resume, "already_ok", len(done), "rate", o.rate, "concurrency", o.concurrency}
 	if plan != nil {
 		startArgs = append(startArgs, "state", o.statePath, "state_users", plan.Store.Len(), "force", o.force,
@@ -96,42 +98,47 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	}
 	log.Info("starting", startArgs...)
 	sum, runErr := job.Run(ctx)
+	sum.Blank = reader.Blank()
 	prog.finish()
 	logOut.clearBefore(nil)
 	closeErr := w.Close()
 	// The state is committed after the report is synced: a row must never be remembered as
 	// provisioned while its link is not in a report.
 	stateErr := closeState()
-	logSummary(log, sum, reader.Blank, o.reportPath, plan.Changes(), runErr)
+	logSummary(log, sum, o.reportPath, plan.Changes(), runErr)
 	prog.nextSteps(o.reportPath, o.input, o.dryRun, sum)
 	return runOutcome(log, o.reportPath, sum, runErr, closeErr, stateErr)
 }
 
 // openReader opens the input and reads its header.
-func openReader(o *options, stdin io.Reader) (*provision.Reader, io.Closer, int64, error) {
+func openReader(o *options, stdin io.Reader) (*input.Reader, error) {
+	opts, err := o.inputOptions()
+	if err != nil {
+		return nil, err
+	}
+	reader, err := input.Open(o.input, stdin, opts)
+	if err != nil {
+		var fe *input.FileError
+		if errors.As(err, &fe) {
+			return nil, fmt.Errorf("%s: %w", o.input, err)
+		}
+		return nil, fmt.Errorf("%w: reading %s: %w", provision.ErrInput, o.input, err)
+	}
+	return reader, nil
+}
+
+// inputOptions are the options of the input reader.
+func (o *options) inputOptions() (input.Options, error) {
 	comma, err := o.comma()
 	if err != nil {
-		return nil, nil, 0, err
+		return input.Options{}, err
 	}
-	mapping, err := provision.ParseMap(o.mapping)
+	mapping, err := input.ParseMap(o.mapping)
 	if err != nil {
-		return nil, nil, 0, usagef("%v", err)
+		return input.Options{}, usagef("%v", err)
 	}
-	in, size, err := openInput(o.input, stdin)
-	if err != nil {
-		return nil, nil, 0, usagef("%v", err)
-	}
-	reader, err := provision.NewReader(in, provision.Options{Comma: comma, Map: mapping,
-		Defaults: provision.Defaults{Team: o.team, Locale: o.locale}})
-	if err != nil {
-		in.Close()
-		var he *provision.HeaderError
-		if errors.As(err, &he) {
-			return nil, nil, 0, fmt.Errorf("%s: %w", o.input, err)
-		}
-		return nil, nil, 0, fmt.Errorf("reading %s: %w", o.input, err)
-	}
-	return reader, in, size, nil
+	return input.Options{Comma: comma, Encoding: o.encoding, Sheet: o.sheet, Map: mapping,
+		Defaults: input.Defaults{Team: o.team, Locale: o.locale}}, nil
 }
 
 // openReport creates the report (beside the old one when resuming) and returns, with it, the
@@ -148,6 +155,9 @@ func openReport(o *options, log *slog.Logger, links report.Links, withChange boo
 		}
 		if len(done) == 0 {
 			log.Info("--resume: no ok rows in an earlier report; every row will be sent", "report", o.reportPath)
+		}
+		if err := checkResume(o, done, log); err != nil {
+			return nil, nil, err
 		}
 	}
 	var opts []report.Option
@@ -216,30 +226,6 @@ func newPool(o *options, httpClient *http.Client) *provision.Pool {
 	}
 }
 
-// openInput opens the input file, or standard input for "-". size is 0 when unknown.
-func openInput(name string, stdin io.Reader) (io.ReadCloser, int64, error) {
-	if name == "-" {
-		return io.NopCloser(stdin), 0, nil
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, 0, fmt.Errorf("input %s does not exist", name)
-		}
-		return nil, 0, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	if st.IsDir() {
-		f.Close()
-		return nil, 0, fmt.Errorf("input %s is a directory", name)
-	}
-	return f, st.Size(), nil
-}
-
 func newLogger(format string, w io.Writer) *slog.Logger {
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, nil))
@@ -270,7 +256,7 @@ func (l *rowLogger) record(res provision.Result) {
 
 // logSummary logs the one line that sums up a run: "done", or how it ended otherwise; changes,
 // when not nil, is the change counts of --state.
-func logSummary(log *slog.Logger, s provision.Summary, blank int, path string, changes map[string]int, runErr error) {
+func logSummary(log *slog.Logger, s provision.Summary, path string, changes map[string]int, runErr error) {
 	args := []any{"report", path, "rows", s.Rows}
 	for _, st := range provision.Statuses {
 		if n := s.Counts[st]; n > 0 {
@@ -285,7 +271,7 @@ func logSummary(log *slog.Logger, s provision.Summary, blank int, path string, c
 	if secs := s.Elapsed.Seconds(); secs > 0 {
 		rate = float64(s.Attempts) / secs
 	}
-	args = append(args, "attempts", s.Attempts, "throttled_429", s.Throttled, "blank_rows", blank,
+	args = append(args, "attempts", s.Attempts, "throttled_429", s.Throttled, "blank_rows", s.Blank,
 		"elapsed", s.Elapsed.Round(time.Millisecond).String(), "requests_per_sec", fmt.Sprintf("%.2f", rate))
 	switch {
 	case errors.Is(runErr, context.Canceled):

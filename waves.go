@@ -19,15 +19,18 @@ func openState(o *options) (*state.Plan, func() error, error) {
 	// The lock file beside the state keeps two runs with different reports off one state.
 	unlock, err := lock.Lock(o.statePath)
 	if err != nil {
-		return nil, nil, err
+		if errors.Is(err, lock.ErrLocked) {
+			return nil, nil, err
+		}
+		return nil, nil, usagef("--state: %w", err) // a folder that is not there or not writable
 	}
 	st, err := state.Open(o.statePath, state.Options{Space: o.spaceID, ReadOnly: o.dryRun, MaxBatch: o.stateBatch})
 	if err != nil {
 		unlock()
 		if errors.Is(err, state.ErrLocked) {
-			return nil, nil, fmt.Errorf("%w: %v", lock.ErrLocked, err)
+			return nil, nil, fmt.Errorf("%w: %w", lock.ErrLocked, err)
 		}
-		return nil, nil, usagef("--state: %v", err)
+		return nil, nil, usagef("--state: %w", err)
 	}
 	var once sync.Once
 	var closeErr error

@@ -11,6 +11,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/internal/people"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
+	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
@@ -40,7 +41,7 @@ func BenchmarkJob(b *testing.B) {
 		{"concurrency=32/transport=none", 32, true},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			input := genCSV(b, b.N)
+			data := genCSV(b, b.N)
 			srv := provisiontest.NewServer()
 			defer srv.Close()
 			t := http.DefaultTransport.(*http.Transport).Clone()
@@ -60,7 +61,7 @@ func BenchmarkJob(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			r, err := provision.NewReader(bytes.NewReader(input), provision.Options{})
+			r, err := input.NewCSV(bytes.NewReader(data), input.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -88,10 +89,10 @@ func BenchmarkJob(b *testing.B) {
 
 // BenchmarkReader measures reading and validating one row, duplicate detection included.
 func BenchmarkReader(b *testing.B) {
-	input := genCSV(b, b.N)
+	data := genCSV(b, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
-	r, err := provision.NewReader(bytes.NewReader(input), provision.Options{})
+	r, err := input.NewCSV(bytes.NewReader(data), input.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -43,6 +43,7 @@ type Summary struct {
 	Rows      int // results emitted
 	Attempts  int // requests sent
 	Throttled int // 429 answers
+	Blank     int // blank rows skipped; set by the caller, which knows its Source
 	Elapsed   time.Duration
 }
 

@@ -19,25 +19,75 @@ import (
 
 // Done is what an earlier run recorded for a row that ended ok.
 type Done struct {
+	Sub      string
 	UserID   string
 	Token    string
 	Finished time.Time
 	Change   string // the change column, when the report has one (--state)
 }
 
-// DoneSet holds the rows already ok in an earlier report, keyed by email and sub.
+// DoneSet holds the rows already ok in an earlier report, by lower-cased email.
 type DoneSet map[string]Done
 
-// Key is how rows of a resumed report are matched: lower-cased email and sub.
-func Key(u provision.User) string { return provision.EmailKey(u.Email) + "\x00" + u.Sub }
+// match returns the row of the set that u is: the same email, and the same sub unless one of
+// them has none (a sub added or dropped by a new --map is still the same person, whereas two
+// different subs are two users for the endpoint).
+func (s DoneSet) match(u provision.User) (Done, bool) {
+	d, ok := s[provision.EmailKey(u.Email)]
+	if !ok || (d.Sub != "" && u.Sub != "" && d.Sub != u.Sub) {
+		return Done{}, false
+	}
+	return d, true
+}
 
 // Skip returns the skipped result for a row already ok, for provision.Job.Skip.
 func (s DoneSet) Skip(row provision.Row) (provision.Result, bool) {
-	d, ok := s[Key(row.User)]
+	d, ok := s.match(row.User)
 	if !ok {
 		return provision.Result{}, false
 	}
 	return provision.Result{Row: row, Status: provision.StatusSkipped, UserID: d.UserID, Token: d.Token, Finished: d.Finished, Change: d.Change}, true
+}
+
+// MismatchError says that most rows ok in a report are not in the input being resumed.
+type MismatchError struct {
+	OK      int // rows ok in the report
+	Matched int // of them, found in the input
+}
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("only %d of the %d rows ok in the report are in this input (matched by email, and by sub when both have one): the input or its column mapping (--map) has changed since that run",
+		e.Matched, e.OK)
+}
+
+// Check reads rows from src until at least half of the rows of the set have been found in it,
+// and returns a *MismatchError when the input ends before: resuming would then send again
+// people who already have a link, which is never what was meant.
+//
+// It runs before anything is sent, on a second reading of the input, and keeps only the set
+// of rows found (a pointer to the key of each): a resumed run usually stopped part-way, so its
+// ok rows are the first of the input and the check stops after reading about half of them.
+func (s DoneSet) Check(src provision.Source) error {
+	if len(s) == 0 {
+		return nil
+	}
+	found := make(map[string]struct{}, len(s)/2+1)
+	for len(found)*2 < len(s) {
+		row, err := src.Read()
+		if err == io.EOF {
+			return &MismatchError{OK: len(s), Matched: len(found)}
+		}
+		if err != nil {
+			return err
+		}
+		if row.Err != nil {
+			continue
+		}
+		if _, ok := s.match(row.User); ok {
+			found[provision.EmailKey(row.User.Email)] = struct{}{}
+		}
+	}
+	return nil
 }
 
 // ReadBack reads the rows that ended ok (or were skipped as ok) in the report at path, and in
@@ -90,8 +140,8 @@ func readInto(set DoneSet, path string) error {
 			continue
 		}
 		finished, _ := time.Parse(time.RFC3339, l.Finished)
-		u := provision.User{Email: unneutralize(l.Email), Sub: unneutralize(l.Sub)}
-		set[Key(u)] = Done{UserID: unneutralize(l.UserID), Token: token, Finished: finished, Change: l.Change}
+		set[provision.EmailKey(unneutralize(l.Email))] = Done{Sub: unneutralize(l.Sub), UserID: unneutralize(l.UserID),
+			Token: token, Finished: finished, Change: l.Change}
 	}
 }
 

@@ -4,7 +4,9 @@ package lock
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 )
 
@@ -23,6 +25,9 @@ func Lock(path string) (unlock func(), err error) {
 	for {
 		f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
+			if dir := filepath.Dir(path); errors.Is(err, fs.ErrNotExist) && !exists(dir) {
+				return nil, fmt.Errorf("the folder %s does not exist: create it, or give a path in a folder that does", dir)
+			}
 			return nil, fmt.Errorf("lock file %s: %w", lp, err)
 		}
 		held, err := tryLock(f)
@@ -49,6 +54,12 @@ func Lock(path string) (unlock func(), err error) {
 			f.Close()
 		}, nil
 	}
+}
+
+// exists reports whether path names something on disk.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // samePath reports whether f is still the file at path.

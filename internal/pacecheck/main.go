@@ -24,6 +24,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/internal/people"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
+	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
@@ -77,7 +78,7 @@ func measure(r float64, n, concurrency int, server string, serverBurst int, late
 		return false, fmt.Errorf("-server %q: window or bucket", server)
 	}
 
-	reader, err := provision.NewReader(&in, provision.Options{})
+	reader, err := input.NewCSV(&in, input.Options{})
 	if err != nil {
 		return false, err
 	}

@@ -26,15 +26,31 @@ var ascii = strings.NewReplacer("ø", "o", "é", "e", "ü", "u", "å", "a", "ç"
 	"í", "i", "ó", "o", "ñ", "n", "ř", "r", "ş", "s", "š", "s", "ễ", "e", "ä", "a", "ê", "e", "ú", "u", "ę", "e",
 	"Ø", "o", "É", "e", "Ü", "u", "Å", "a", "Ł", "l", "Ó", "o", "Ş", "s", "'", "", " ", "", "-", ".")
 
-// Write writes a header and n data rows to w.
+// Header is the header row of the rows generated.
+var Header = []string{"email", "sub", "name", "team", "locale", "avatar"}
+
+// Write writes a header and n data rows to w as CSV in UTF-8.
 func Write(w io.Writer, n int, seed uint64) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	cw := csv.NewWriter(bw)
+	cw.Write(Header)
+	Rows(n, seed, nil, func(rec []string) bool { return cw.Write(rec) == nil })
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// Rows calls yield with n data rows, until it returns false. The record is reused between
+// calls. keep, when not nil, leaves out the first and last names it refuses (those that an
+// encoding cannot represent, for example).
+func Rows(n int, seed uint64, keep func(string) bool, yield func(rec []string) bool) {
 	rnd := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	cw.Write([]string{"email", "sub", "name", "team", "locale", "avatar"})
-	rec := make([]string, 6)
+	firsts, lasts := filter(first, keep), filter(last, keep)
+	rec := make([]string, len(Header))
 	for i := range n {
-		f, l := first[rnd.IntN(len(first))], last[rnd.IntN(len(last))]
+		f, l := firsts[rnd.IntN(len(firsts))], lasts[rnd.IntN(len(lasts))]
 		local := strings.ToLower(ascii.Replace(f) + "." + ascii.Replace(l))
 		if !isASCII(local) {
 			local = "user"
@@ -52,13 +68,23 @@ func Write(w io.Writer, n int, seed uint64) error {
 		if rnd.IntN(4) == 0 {
 			rec[5] = "https://avatars.example.com/" + strconv.Itoa(i+1) + ".png"
 		}
-		cw.Write(rec)
+		if !yield(rec) {
+			return
+		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
+}
+
+func filter(names []string, keep func(string) bool) []string {
+	if keep == nil {
+		return names
 	}
-	return bw.Flush()
+	var out []string
+	for _, n := range names {
+		if keep(n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func isASCII(s string) bool {

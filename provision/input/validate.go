@@ -1,14 +1,13 @@
-package provision
+package input
 
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"net/mail"
 	"net/url"
 	"strings"
 	"unicode/utf8"
-
-	"golang.org/x/text/language"
 )
 
 // MaxFieldBytes is the longest cell the reader accepts, in bytes.
@@ -21,27 +20,33 @@ type Defaults struct {
 }
 
 // normalize trims every field, applies defaults, checks the row and returns the first problem
-// as a *RowError. u is updated in place: the locale is put in canonical form. Whatever the
+// as a *provision.RowError. u is updated in place: the locale is put in canonical form. Whatever the
 // verdict, u leaves valid UTF-8 and no cell longer than MaxFieldBytes (plus an ellipsis), so
 // that an invalid row can be shown in the report and the log as it was, without its bad bytes.
-func normalize(line int, u *User, d Defaults) error {
+func normalize(line int, u *provision.User, d Defaults) error {
 	var first error
-	for _, f := range Fields {
+	for _, f := range provision.Fields {
 		v := f.Of(u)
 		if !utf8.ValidString(*v) {
 			*v = strings.ToValidUTF8(*v, "\uFFFD")
 			if first == nil {
-				first = &RowError{line, f.Name, "not valid UTF-8 (Latin-1 or Windows-1252?): save the file as \"CSV UTF-8\""}
+				first = &provision.RowError{Line: line, Field: f.Name, Msg: "not valid UTF-8: give the file's encoding with --encoding (e.g. windows-1252), or save it as \"CSV UTF-8\""}
 			}
 		}
 		*v = strings.TrimSpace(*v)
-		if strings.IndexFunc(*v, isControl) >= 0 && first == nil {
-			first = &RowError{line, f.Name, "holds a control character (a NUL or similar): the cell is corrupt"}
+		switch {
+		case first != nil:
+		case strings.IndexFunc(*v, isControl) >= 0:
+			first = &provision.RowError{Line: line, Field: f.Name, Msg: "holds a control character (a NUL or similar): the cell is corrupt"}
+		case strings.ContainsAny(*v, "\r\n"):
+			// No name, team or address spans lines; in a CSV this is most often a quote
+			// left open that made the following lines part of the cell.
+			first = &provision.RowError{Line: line, Field: f.Name, Msg: "holds a line break (in a CSV file, is a quote left open?)"}
 		}
 		if len(*v) > MaxFieldBytes {
 			*v = clip(*v, MaxFieldBytes)
 			if first == nil {
-				first = &RowError{line, f.Name, "longer than 1024 bytes"}
+				first = &provision.RowError{Line: line, Field: f.Name, Msg: "longer than 1024 bytes"}
 			}
 		}
 	}
@@ -55,30 +60,21 @@ func normalize(line int, u *User, d Defaults) error {
 		u.Locale = d.Locale
 	}
 	if msg := checkEmail(u.Email); msg != "" {
-		return &RowError{line, "email", msg}
+		return &provision.RowError{Line: line, Field: "email", Msg: msg}
 	}
 	if u.Locale != "" {
 		canon, err := CanonicalLocale(u.Locale)
 		if err != nil {
-			return &RowError{line, "locale", quote(u.Locale) + " is not a BCP 47 language tag (e.g. en, fr-FR)"}
+			return &provision.RowError{Line: line, Field: "locale", Msg: quote(u.Locale) + " is " + err.Error()}
 		}
 		u.Locale = canon
 	}
 	if u.AvatarURL != "" {
 		if msg := checkAvatar(u.AvatarURL); msg != "" {
-			return &RowError{line, "avatar", msg}
+			return &provision.RowError{Line: line, Field: "avatar", Msg: msg}
 		}
 	}
 	return nil
-}
-
-// CanonicalLocale returns the canonical form of a BCP 47 language tag, as it is sent.
-func CanonicalLocale(s string) (string, error) {
-	tag, err := language.Parse(s)
-	if err != nil {
-		return "", err
-	}
-	return tag.String(), nil
 }
 
 // isControl matches the control characters that no name, team or address holds; tabs and

@@ -1,0 +1,212 @@
+// Package input reads the people of an HR export (CSV in any delimiter and encoding, or an
+// .xlsx workbook) into provision rows: header mapping, validation and duplicate detection.
+package input
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+)
+
+// Options configure how an input is read. The zero value reads a CSV or .xlsx file with the
+// column names and aliases of the README.
+type Options struct {
+	// Comma is the CSV delimiter; 0 detects ',', ';' or '\t' from the header line.
+	Comma rune
+	// Encoding is a WHATWG label ("windows-1252", "utf-16le", "latin1"...) for a CSV; ""
+	// reads UTF-8, or UTF-16 with a byte-order mark, and refuses anything else.
+	Encoding string
+	// Sheet is the sheet of an .xlsx input; "" is the first visible one.
+	Sheet string
+	// Map names the input column to use for a field, as in "email" -> "Work Email". It takes
+	// precedence over the built-in aliases. Fields firstname and lastname may be mapped too.
+	Map map[string]string
+	// Defaults fill empty team and locale cells.
+	Defaults Defaults
+}
+
+// FileError is a problem with the input as a whole (its format, encoding or header): nothing
+// can be sent.
+type FileError struct {
+	Msg string
+	Err error // the cause, if any
+}
+
+func (e *FileError) Error() string { return e.Msg }
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// records is where the cells of an input come from: CSV text or a worksheet.
+type records interface {
+	// next returns the cells of the next record (valid until the following call), the line or
+	// sheet row it starts on, and for a record that is not well-formed why (its cells are then
+	// what could be read). The error is io.EOF at the end, or what ends the input.
+	next() (cells []string, line int, malformed string, err error)
+	close() error
+}
+
+// Reader is a provision.Source over an input: it maps the header, and turns each record into
+// a row, validated and checked against earlier rows for a repeated email or sub. It keeps one
+// row in memory at a time, plus a 16-byte entry per email and sub seen. It is not safe for
+// concurrent use.
+type Reader struct {
+	header   []string
+	m        *mapping
+	format   string
+	comma    rune // the CSV delimiter, 0 for a workbook
+	src      records
+	width    int // cells in the header
+	defaults Defaults
+	seen     seenKeys
+	blank    int
+	lastLine int
+	count    func(context.Context) (int64, error)
+}
+
+// newReader reads the header from src: the first record with a cell that is not empty.
+func newReader(src records, format string, opts Options) (*Reader, error) {
+	var header []string
+	for {
+		cells, _, bad, err := src.next()
+		if err == io.EOF {
+			return nil, &FileError{Msg: "the input is empty: expected a header row such as email,name,team"}
+		}
+		if errors.Is(err, ErrRecordTooLong) {
+			return nil, &FileError{Msg: "the header row is longer than 1 MiB: is this a CSV file?", Err: err}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if bad != "" {
+			return nil, &FileError{Msg: "cannot read the header row: " + bad}
+		}
+		if !blank(cells) {
+			header = append([]string(nil), cells...)
+			break
+		}
+	}
+	m, err := mapHeader(header, opts.Map)
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{header: header, m: m, format: format, src: src, width: len(header), defaults: opts.Defaults}, nil
+}
+
+// Header returns the header row as found in the input.
+func (r *Reader) Header() []string { return r.header }
+
+// Columns returns, for each field read, the header cell it is read from: the fields of a
+// person, and firstname and lastname when they are read.
+func (r *Reader) Columns() map[string]string { return r.m.columns }
+
+// Ignored returns the named header cells that fill no field, in header order.
+func (r *Reader) Ignored() []string { return r.m.ignored }
+
+// Format says what is read, as "csv (windows-1252, ';')" or "xlsx (sheet \"Staff\")".
+func (r *Reader) Format() string { return r.format }
+
+// Blank returns how many rows were skipped so far because every cell was empty.
+func (r *Reader) Blank() int { return r.blank }
+
+// CountRows returns the number of data rows of the input, for a progress bar: from an .xlsx
+// sheet's dimension at once, by reading a CSV file a second time (decoded as the run reads
+// it), and 0 for standard input. Blank rows are counted; a CSV's count is exact for
+// well-formed files.
+func (r *Reader) CountRows(ctx context.Context) (int64, error) {
+	if r.count == nil {
+		return 0, nil
+	}
+	return r.count(ctx)
+}
+
+// Close releases the input: its file, and an .xlsx's temporary files.
+func (r *Reader) Close() error { return r.src.close() }
+
+// Read returns the next row. Rows that cannot be sent come back with Row.Err set and a nil
+// error; the error is io.EOF at the end, or a read failure that ends the input.
+func (r *Reader) Read() (provision.Row, error) {
+	for {
+		cells, line, bad, err := r.src.next()
+		if err == io.EOF {
+			return provision.Row{}, io.EOF
+		}
+		if err != nil {
+			return provision.Row{}, fmt.Errorf("after line %d: %w", r.lastLine, err)
+		}
+		r.lastLine = line
+		if bad == "" && blank(cells) {
+			r.blank++
+			continue
+		}
+		row := provision.Row{Line: line}
+		r.fill(&row.User, cells)
+		row.Err = normalize(line, &row.User, r.defaults)
+		switch {
+		case bad != "":
+			row.Err = &provision.RowError{Line: line, Msg: bad}
+		case len(cells) > r.width && !blank(cells[r.width:]):
+			row.Err = &provision.RowError{Line: line, Msg: fmt.Sprintf("%d cells, but the header has %d: a value past the last column (%s)", len(cells), r.width, r.extraHint())}
+		case row.Err == nil:
+			row.Err = r.dedup(row)
+		}
+		return row, nil
+	}
+}
+
+// fill copies the cells of the row's fields into u, and joins the first and last name into the
+// name when it is empty. A row shorter than the header reads as if its last cells were empty.
+func (r *Reader) fill(u *provision.User, cells []string) {
+	cell := func(f int) string {
+		if i := r.m.col[f]; i >= 0 && i < len(cells) {
+			return cells[i]
+		}
+		return ""
+	}
+	for f := range provision.Fields {
+		*provision.Fields[f].Of(u) = cell(f)
+	}
+	if strings.TrimSpace(u.Name) == "" {
+		first, last := strings.TrimSpace(cell(firstName)), strings.TrimSpace(cell(lastName))
+		u.Name = strings.TrimSpace(first + " " + last)
+	}
+}
+
+func (r *Reader) extraHint() string {
+	if strings.HasPrefix(r.format, "csv") {
+		return "a delimiter inside a cell that is not quoted?"
+	}
+	return "a cell with no column name"
+}
+
+// blank reports whether every cell is empty or spaces: rows like ",,," that spreadsheets leave
+// at the end of an export.
+func blank(rec []string) bool {
+	for _, c := range rec {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// dedup rejects a row whose email or sub an earlier valid row already had.
+func (r *Reader) dedup(row provision.Row) error {
+	ek := hashKey('e', provision.EmailKey(row.User.Email))
+	if first, ok := r.seen.first(ek); ok {
+		return &provision.RowError{Line: row.Line, Field: "email", Msg: fmt.Sprintf("%s repeats row %d", quote(row.User.Email), first)}
+	}
+	var sk keyHash
+	if row.User.Sub != "" {
+		sk = hashKey('s', row.User.Sub)
+		if first, ok := r.seen.first(sk); ok {
+			return &provision.RowError{Line: row.Line, Field: "sub", Msg: fmt.Sprintf("%s repeats row %d", quote(row.User.Sub), first)}
+		}
+		r.seen.add(sk, row.Line)
+	}
+	r.seen.add(ek, row.Line)
+	return nil
+}

@@ -1,0 +1,214 @@
+package input
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+)
+
+func bufioReader(data []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(data)) }
+
+// workbook returns an .xlsx holding rows on its first sheet, as Excel would store them: numbers
+// as numbers, times as dates with a date format.
+func workbook(tb testing.TB, rows [][]any, more ...string) []byte {
+	tb.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	date, err := f.NewStyle(&excelize.Style{NumFmt: 14})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i, row := range rows {
+		for j, v := range row {
+			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			if v == nil {
+				continue
+			}
+			if err := f.SetCellValue("Sheet1", cell, v); err != nil {
+				tb.Fatal(err)
+			}
+			if _, ok := v.(time.Time); ok {
+				f.SetCellStyle("Sheet1", cell, cell, date)
+			}
+		}
+	}
+	for _, name := range more {
+		if _, err := f.NewSheet(name); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// writeTemp writes data to a file called name in a temporary folder.
+func writeTemp(tb testing.TB, name string, data []byte) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// readRows reads every row of r.
+func readRows(t *testing.T, r *Reader) []provision.Row {
+	t.Helper()
+	var rows []provision.Row
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			return rows
+		}
+		if err != nil {
+			t.Fatalf("Read: %v", err)
+		}
+		rows = append(rows, row)
+	}
+}
+
+func TestXLSX(t *testing.T) {
+	t.Parallel()
+	hired := time.Date(2021, 3, 14, 0, 0, 0, 0, time.UTC)
+	book := workbook(t, [][]any{
+		nil, // a blank first row: the header is the first row with a cell
+		{"Employee #", "First Name", "Last Name", "Work Email", "Department", "Hire Date", "Preferred Language"},
+		{4711, "Ann", "Lee", "ann@x.com", "R&D", hired, "Français"},
+		{4712.0, "Bob", nil, "bob@x.com"}, // trailing cells left out, as Excel does
+		{},
+		{"E-9", "Cy", "Dee", "cy@x.com", "Ops", nil, "de_DE.UTF-8", "stray"},
+	}, "Other")
+	path := writeTemp(t, "people.xlsx", book)
+	r, err := Open(path, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got := strings.Join(r.Ignored(), ", "); got != "Hire Date" {
+		t.Errorf("ignored %q, want Hire Date", got)
+	}
+	if r.Format() != `xlsx (sheet "Sheet1")` {
+		t.Errorf("format %q", r.Format())
+	}
+	if n, err := r.CountRows(context.Background()); n != 4 || err != nil {
+		t.Errorf("CountRows = %d, %v; want 4 (rows 3 to 6)", n, err)
+	}
+	rows := readRows(t, r)
+	want := []struct {
+		line int
+		user provision.User
+		err  string
+	}{
+		{3, provision.User{Email: "ann@x.com", Sub: "4711", Name: "Ann Lee", Team: "R&D", Locale: "fr"}, ""},
+		{4, provision.User{Email: "bob@x.com", Sub: "4712", Name: "Bob"}, ""},
+		{6, provision.User{Email: "cy@x.com", Sub: "E-9", Name: "Cy Dee", Team: "Ops", Locale: "de-DE"}, "row 6: 8 cells, but the header has 7"},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d: %+v", len(rows), len(want), rows)
+	}
+	for i, w := range want {
+		got := rows[i]
+		if got.Line != w.line || got.User != w.user || (w.err == "") != (got.Err == nil) || (got.Err != nil && !strings.Contains(got.Err.Error(), w.err)) {
+			t.Errorf("row %d = %+v (%v), want %+v (%s)", i, got, got.Err, w, w.err)
+		}
+	}
+	if r.Blank() != 1 {
+		t.Errorf("Blank = %d, want 1", r.Blank())
+	}
+}
+
+func TestXLSXOpen(t *testing.T) {
+	t.Parallel()
+	book := workbook(t, [][]any{{"email"}, {"a@x.com"}}, "Staff")
+	tests := []struct {
+		name string
+		file string
+		data []byte
+		opts Options
+		want string // in the error; "" to succeed
+	}{
+		{name: "by content, whatever the name", file: "people.csv", data: book},
+		{name: "sheet by name", file: "p.xlsx", data: book, opts: Options{Sheet: "staff"}, want: "the input is empty"},
+		{name: "unknown sheet", file: "p.xlsx", data: book, opts: Options{Sheet: "Staf"}, want: "--sheet Staf: no such sheet in the workbook (sheets: Sheet1, Staff)"},
+		{name: "truncated", file: "p.xlsx", data: book[:len(book)/2], want: "not an .xlsx file"},
+		{name: "empty zip", file: "p.xlsx", data: []byte("PK\x05\x06" + strings.Repeat("\x00", 18)), want: "not an .xlsx file"},
+		{name: "CSV named .xlsx", file: "p.xlsx", data: []byte("email\na@x.com\n"), want: "not an .xlsx file: it does not start as a workbook does (a zip); if it is a CSV file, name it p.csv"},
+		{name: "empty .xlsx", file: "p.xlsx", data: nil, want: "not an .xlsx file"},
+		{name: "xls", file: "p.xls", data: []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest"), want: "Excel 97-2003"},
+		{name: "sheet of a CSV", file: "p.csv", data: []byte("email\n"), opts: Options{Sheet: "x"}, want: "--sheet x: the input is a CSV file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := Open(writeTemp(t, tt.file, tt.data), nil, tt.opts)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.Close()
+				return
+			}
+			var fe *FileError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want a *FileError with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestXLSXFromStandardInput(t *testing.T) {
+	t.Parallel()
+	book := workbook(t, [][]any{{"Correo electrónico", "Nombre", "Apellidos"}, {"ana@x.com", "Ana", "López García"}})
+	r, err := Open("-", bytes.NewReader(book), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows := readRows(t, r)
+	if len(rows) != 1 || rows[0].User.Name != "Ana López García" || rows[0].Err != nil {
+		t.Errorf("rows %+v", rows)
+	}
+}
+
+// TestXLSXCountBesideRead counts the rows of a workbook that keeps no dimension (excelize
+// writes "A1") while they are read, as the progress bar does: go test -race checks that the
+// second iterator is safe beside the first.
+func TestXLSXCountBesideRead(t *testing.T) {
+	t.Parallel()
+	rows := [][]any{{"email", "name"}}
+	for i := range 2000 {
+		rows = append(rows, []any{fmt.Sprintf("user%d@x.com", i), fmt.Sprintf("User %d", i)})
+	}
+	r, err := Open(writeTemp(t, "big.xlsx", workbook(t, rows)), nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var n int64
+	var countErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n, countErr = r.CountRows(context.Background())
+	}()
+	read := readRows(t, r)
+	<-done
+	if n != 2000 || countErr != nil || len(read) != 2000 {
+		t.Errorf("CountRows = %d, %v; %d rows read; want 2000", n, countErr, len(read))
+	}
+}

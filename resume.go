@@ -1,0 +1,42 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/input"
+	"github.com/ideanote-provision/ideanote-provision/report"
+)
+
+// checkResume refuses to resume a report most of whose ok rows are not in the input: the input
+// or its mapping changed, and resuming would send those people again, with new links. The
+// input is read a second time for it, before anything is sent; standard input cannot be.
+func checkResume(o *options, done report.DoneSet, log *slog.Logger) error {
+	if len(done) == 0 {
+		return nil
+	}
+	if o.input == "-" {
+		log.Warn("--resume from standard input: the input cannot be read twice, so it is not checked against the report first")
+		return nil
+	}
+	opts, err := o.inputOptions()
+	if err != nil {
+		return err
+	}
+	r, err := input.Open(o.input, nil, opts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.input, err)
+	}
+	defer r.Close()
+	err = done.Check(r)
+	var me *report.MismatchError
+	switch {
+	case errors.As(err, &me):
+		return usagef("--resume %s: %v. Give the input and --map of that run, or another --report to send this input as a new run", o.reportPath, err)
+	case err != nil:
+		return fmt.Errorf("%w: reading %s: %w", provision.ErrInput, o.input, err)
+	}
+	return nil
+}
