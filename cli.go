@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
+	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -19,14 +22,47 @@ type environ struct {
 	stderr io.Writer
 }
 
-// run is the whole program but for the process: arguments in, an error for exitCode out.
+// run is the whole program but for the process: arguments in, an error for exitStatus out. The
+// error, when the operator has to read it, is printed here, in the log's format.
 func run(ctx context.Context, args []string, env environ) error {
-	if err := refuseTokenFlag(args); err != nil {
-		return err
+	err := refuseTokenFlag(args)
+	if err == nil {
+		root := newRootCmd(env)
+		root.SetArgs(args)
+		err = root.ExecuteContext(ctx)
 	}
-	root := newRootCmd(env)
-	root.SetArgs(args)
-	return root.ExecuteContext(ctx)
+	// Failed rows are in the report and the log, an interrupt in the log: nothing to add.
+	if err != nil && !errors.Is(err, errRowsFailed) && !errors.Is(err, mail.ErrFailed) && exitStatus(err) != exitInterrupted {
+		printError(env.stderr, logFormatOf(args), err)
+	}
+	return err
+}
+
+// printError prints the error that ends a run. With --log-format json it is a JSON log line, so
+// that a log collector reading stderr does not choke on the line that matters most.
+func printError(stderr io.Writer, format string, err error) {
+	if format == "json" {
+		slog.New(slog.NewJSONHandler(stderr, nil)).Error(err.Error(), "exit_code", exitStatus(err))
+		return
+	}
+	fmt.Fprintln(stderr, "ideanote-provision:", err)
+}
+
+// logFormatOf returns the --log-format given in args, "text" when none is. It reads args itself
+// because it must work for errors found before, or while, the flags are parsed.
+func logFormatOf(args []string) string {
+	format := "text"
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if v, ok := strings.CutPrefix(a, "--log-format="); ok {
+			format = v
+		} else if a == "--log-format" && i+1 < len(args) {
+			format = args[i+1]
+		}
+	}
+	return format
 }
 
 // refuseTokenFlag stops a token or an SMTP password given as a flag before anything parses it:
@@ -69,9 +105,36 @@ func newRootCmd(env environ) *cobra.Command {
 	root.SilenceErrors = true // exitCode prints the error, once
 	root.SilenceUsage = true  // a failed run is not a reason to print the help
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return usagef("%v (see --help)", err)
+		// pflag's "unknown shorthand flag: 't' in -tSECRET" would echo what was typed after
+		// the letter: a token pasted there, for one.
+		if msg, _, cut := strings.Cut(err.Error(), " in -"); cut && strings.HasPrefix(msg, "unknown shorthand flag") {
+			return usagef("%s (see --help)", msg)
+		}
+		return usagef("%w (see --help)", err)
 	})
+	// Cobra's own errors about arguments are usage errors too: exit 2, not "rows failed".
+	root.InitDefaultCompletionCmd()
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes the argument checks of c and of every command below it return usage errors.
+func usageArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				var ue *usageError
+				if errors.As(err, &ue) {
+					return err
+				}
+				return usagef("%w (see %s --help)", err, cmd.CommandPath())
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }
 
 func newVersionCmd(env environ) *cobra.Command {

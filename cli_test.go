@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -111,5 +112,55 @@ func TestUsageErrorsExit2(t *testing.T) {
 				t.Errorf("exit %d, want %d with %q; stderr:\n%s", got.code, exitUsage, tt.want, got.stderr)
 			}
 		})
+	}
+}
+
+// TestArgumentErrorsExit2 checks that cobra's own complaints about arguments are usage errors.
+func TestArgumentErrorsExit2(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"version", "extra"}, {"demo", "extra"}, {"completion", "bash", "extra"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			if got := invokeEnv(context.Background(), nil, nil, args...); got.code != exitUsage {
+				t.Errorf("exit %d, want %d; stderr:\n%s", got.code, exitUsage, got.stderr)
+			}
+		})
+	}
+}
+
+func TestMapGivenTwice(t *testing.T) {
+	t.Parallel()
+	srv := provisiontest.NewServer()
+	defer srv.Close()
+	in := writeFile(t, "own.csv", "Login,Worker\nana@example.com,Ana Ruiz\n")
+	rep := filepath.Join(t.TempDir(), "report.csv")
+	got := invokeEnv(context.Background(), serverVars(srv), nil, in, "--subdomain", "acme", "--report", rep, "--rate", "0",
+		"--map", "email=Login", "--map", "name=Worker")
+	if got.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", got.code, got.stderr)
+	}
+	if r := readReport(t, rep)["ana@example.com"]; r["name"] != "Ana Ruiz" {
+		t.Errorf("report line %v: both --map flags should apply", r)
+	}
+}
+
+// TestErrorInLogFormat checks that the error that ends a run is a JSON line with --log-format
+// json, and that a shorthand flag's error does not echo what was typed after it.
+func TestErrorInLogFormat(t *testing.T) {
+	t.Parallel()
+	got := invokeEnv(context.Background(), nil, nil, "--log-format", "json", "--rate", "fast", "in.csv")
+	var line struct {
+		Level    string `json:"level"`
+		Msg      string `json:"msg"`
+		ExitCode int    `json:"exit_code"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(got.stderr)), &line); err != nil || line.Level != "ERROR" ||
+		!strings.Contains(line.Msg, "--rate") || line.ExitCode != exitUsage {
+		t.Errorf("stderr is not one JSON error line naming --rate (%v):\n%s", err, got.stderr)
+	}
+
+	got = invokeEnv(context.Background(), nil, nil, "-tSECRET123", "in.csv")
+	if got.code != exitUsage || strings.Contains(got.stderr, "SECRET") {
+		t.Errorf("exit %d, stderr %q: want exit 2 without what followed -t", got.code, got.stderr)
 	}
 }

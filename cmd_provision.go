@@ -85,7 +85,7 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 	fs.BoolVar(&o.overwrite, "overwrite", false, "replace an existing report")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read and validate everything, send nothing; the report says valid or invalid")
 
-	fs.StringVar(&o.mapping, "map", "", "header `mapping`, e.g. 'email=Work Email,name=Full Name'")
+	fs.StringArrayVar(&o.mapping, "map", nil, "header `mapping`, e.g. 'email=Work Email,name=Full Name'; may be given more than once")
 	fs.StringVar(&o.team, "team", "", "`team` for rows whose team cell is empty")
 	fs.StringVar(&o.locale, "locale", "", "`locale` for rows whose locale cell is empty")
 	fs.StringVar(&o.delimiter, "delimiter", "auto", "field `delimiter`: , ; \\t or auto (from the header line)")

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -37,11 +36,11 @@ func main() {
 		cancel() // run logs it, in the log format asked for
 		<-sigs
 		// Every report line written so far is on disk; --resume continues from there.
-		fmt.Fprintln(os.Stderr, "interrupted again: exiting now; run again with --resume to finish")
+		printError(os.Stderr, logFormatOf(os.Args[1:]), errInterruptedAgain)
 		os.Exit(exitInterrupted)
 	}()
 	err := run(ctx, os.Args[1:], environ{getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr})
-	os.Exit(exitCode(err, os.Stderr))
+	os.Exit(exitStatus(err))
 }
 
 // usageError is a configuration mistake found before anything was sent.
@@ -56,18 +55,11 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Errorf(fo
 // errRowsFailed says that the run went through but some rows are failed or invalid.
 var errRowsFailed = errors.New("some rows failed or are invalid: see the report")
 
+// errInterruptedAgain is printed when a second signal ends the run at once.
+var errInterruptedAgain = errors.New("interrupted again: exiting now; run again with --resume to finish")
+
 // errIncomplete says that the report or the state could not be written completely.
 var errIncomplete = errors.New("the report or the state is incomplete")
-
-// exitCode prints the error of run, when the operator has to read it, and returns the exit status.
-func exitCode(err error, stderr io.Writer) int {
-	code := exitStatus(err)
-	// A failed row is in the report and the log, and an interrupt in the log: nothing to add.
-	if err != nil && !errors.Is(err, errRowsFailed) && !errors.Is(err, mail.ErrFailed) && code != exitInterrupted {
-		fmt.Fprintln(stderr, "ideanote-provision:", err)
-	}
-	return code
-}
 
 // exitStatus maps the outcome of a run to its documented exit status. It is pure, so that the
 // metrics file can say, before the process exits, the code it will exit with.
@@ -84,11 +76,13 @@ func exitStatus(err error) int {
 		return exitIncomplete
 	case errors.As(err, &ue), errors.As(err, &he), errors.Is(err, report.ErrExists), errors.As(err, &me):
 		return exitUsage
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), errors.Is(err, errInterruptedAgain):
 		return exitInterrupted
 	case errors.Is(err, provision.ErrAborted), errors.Is(err, lock.ErrLocked), errors.Is(err, provision.ErrInput),
 		errors.Is(err, mail.ErrAborted):
 		return exitAborted
 	}
-	return exitRowsFailed
+	// An error nobody classified stopped the run: "aborted" tells a script to look, where 1
+	// would tell it to mail the report as usual.
+	return exitAborted
 }

@@ -33,7 +33,7 @@ func invoke(t *testing.T, srv *provisiontest.Server, args ...string) invocation 
 func invokeEnv(ctx context.Context, vars map[string]string, stdin io.Reader, args ...string) invocation {
 	var stdout, stderr bytes.Buffer
 	env := environ{getenv: func(k string) string { return vars[k] }, stdin: stdin, stdout: &stdout, stderr: &stderr}
-	code := exitCode(run(ctx, args, env), &stderr)
+	code := exitStatus(run(ctx, args, env))
 	return invocation{code, stdout.String(), stderr.String()}
 }
 

@@ -50,7 +50,7 @@ type options struct {
 	maxAttempts int
 	team        string
 	locale      string
-	mapping     string
+	mapping     []string // --map, once or more
 	delimiter   string
 	encoding    string // --encoding: a WHATWG label, "" to detect
 	sheet       string // --sheet: the sheet of an .xlsx input

@@ -133,7 +133,7 @@ func (o *options) inputOptions() (input.Options, error) {
 	if err != nil {
 		return input.Options{}, err
 	}
-	mapping, err := input.ParseMap(o.mapping)
+	mapping, err := input.ParseMap(strings.Join(o.mapping, ","))
 	if err != nil {
 		return input.Options{}, usagef("%v", err)
 	}

@@ -252,7 +252,7 @@ func TestWavesKilledChild(t *testing.T) {
 	// One row in flight and a commit per row make what the kill interrupts predictable.
 	o.concurrency, o.stateBatch = 1, 1
 	err := execute(context.Background(), o, nil, os.Stderr, nil)
-	os.Exit(exitCode(err, os.Stderr))
+	os.Exit(exitStatus(err))
 }
 
 func TestWavesKilled(t *testing.T) {
