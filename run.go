@@ -289,8 +289,14 @@ func logSummary(log *slog.Logger, s provision.Summary, path string, changes map[
 func columnList(cols map[string]string) string {
 	var parts []string
 	for _, f := range provision.Fields {
-		if c, ok := cols[f.Name]; ok {
-			parts = append(parts, f.Name+"="+c)
+		names := []string{f.Name}
+		if f.Name == "name" {
+			names = append(names, "firstname", "lastname") // joined into name when there is no name column
+		}
+		for _, n := range names {
+			if c, ok := cols[n]; ok {
+				parts = append(parts, n+"="+c)
+			}
 		}
 	}
 	return strings.Join(parts, " ")

@@ -84,6 +84,11 @@ func buildNameTables() {
 			}
 		}
 	}
+	// Names that HR systems write and the CLDR names lack: CLDR calls "no" Norwegian Bokmål.
+	for name, tag := range map[string]language.Tag{"Norwegian": language.Norwegian, "Norsk": language.Norwegian,
+		"Bokmål": language.Norwegian, "Norwegisch": language.Norwegian, "Norvégien": language.Norwegian} {
+		add(name, tag)
+	}
 	// English names first: where two languages share a name in some language, the English
 	// meaning wins.
 	bases := display.Values.BaseLanguages()

@@ -16,6 +16,8 @@ func TestCanonicalLocale(t *testing.T) {
 		{"zh-hant-tw", "zh-Hant-TW"},
 		{"French", "fr"},
 		{"Français", "fr"},
+		{"Norwegian", "no"},
+		{"Norsk", "no"},
 		{"francais", "fr"},
 		{"Anglais", "en"},
 		{"Deutsch", "de"},

@@ -72,6 +72,12 @@ func openXLSX(open func() (*excelize.File, error), opts Options) (r *Reader, err
 		return nil, &FileError{Msg: fmt.Sprintf("not an .xlsx file, or a damaged one (%v)", err), Err: err}
 	}
 	r, err = newReader(src, fmt.Sprintf("xlsx (sheet %q)", sheet), opts)
+	if fe, ok := err.(*FileError); ok && opts.Sheet == "" {
+		if sheets := f.GetSheetList(); len(sheets) > 1 {
+			// The first sheet of many workbooks is a cover page: say where else to look.
+			fe.Msg += fmt.Sprintf("; that is the first sheet, %q, of %s: choose another with --sheet NAME", sheet, strings.Join(sheets, ", "))
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
