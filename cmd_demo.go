@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -57,7 +58,7 @@ func runDemo(ctx context.Context, reportPath, mailDir string, stdout, stderr io.
 		delimiter: "auto", progress: "auto", logFormat: "text",
 	}
 	err := execute(ctx, o, bytes.NewReader(demoUsers), stderr, srv.Client())
-	if err != nil && err != errRowsFailed {
+	if err != nil && !errors.Is(err, errRowsFailed) {
 		return err
 	}
 	abs, _ := filepath.Abs(reportPath)

@@ -105,7 +105,7 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			return usagef("--api-token-file: cannot read the file: %v (give the path of a file that holds the token)", err)
+			return usagef("--api-token-file: cannot read the file: %w (give the path of a file that holds the token)", err)
 		}
 		if st, err := os.Stat(o.tokenFile); err == nil && st.Mode().Perm()&0o077 != 0 {
 			logWarn("the API token file is readable by other users: chmod 600 it", "file", o.tokenFile, "mode", st.Mode().Perm().String())
@@ -134,7 +134,7 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		o.locale = canon
 	}
 	if err := ideanote.CheckBaseURL(o.baseURL); err != nil {
-		return usagef("--base-url %v", err)
+		return usagef("--base-url %w", err)
 	}
 	switch {
 	case math.IsNaN(o.rate) || math.IsInf(o.rate, 0) || o.rate < 0 || (o.rate > 0 && o.rate < provision.Floor):

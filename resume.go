@@ -34,7 +34,7 @@ func checkResume(o *options, done report.DoneSet, log *slog.Logger) error {
 	var me *report.MismatchError
 	switch {
 	case errors.As(err, &me):
-		return usagef("--resume %s: %v. Give the input and --map of that run, or another --report to send this input as a new run", o.reportPath, err)
+		return usagef("--resume %s: %w. Give the input and --map of that run, or another --report to send this input as a new run", o.reportPath, err)
 	case err != nil:
 		return fmt.Errorf("%w: reading %s: %w", provision.ErrInput, o.input, err)
 	}

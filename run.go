@@ -34,7 +34,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 	}(time.Now())
 	links, err := report.NewLinks(o.subdomain, o.webAppURL, o.widgetURL, o.widgetID)
 	if err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	reader, err := openReader(o, stdin)
 	if err != nil {
@@ -50,7 +50,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 		if errors.Is(err, lock.ErrLocked) {
 			return err
 		}
-		return usagef("--report: %v", err) // a folder that is not there or not writable
+		return usagef("--report: %w", err) // a folder that is not there or not writable
 	}
 	defer unlock()
 	plan, closeState, err := openState(o)
@@ -135,7 +135,7 @@ func (o *options) inputOptions() (input.Options, error) {
 	}
 	mapping, err := input.ParseMap(strings.Join(o.mapping, ","))
 	if err != nil {
-		return input.Options{}, usagef("%v", err)
+		return input.Options{}, usagef("%w", err)
 	}
 	return input.Options{Comma: comma, Encoding: o.encoding, Sheet: o.sheet, Map: mapping,
 		Defaults: input.Defaults{Team: o.team, Locale: o.locale}}, nil
@@ -169,7 +169,7 @@ func openReport(o *options, log *slog.Logger, links report.Links, withChange boo
 		return nil, nil, usagef("report %s exists: add --resume to continue that run, or --overwrite to replace it", o.reportPath)
 	}
 	if err != nil {
-		return nil, nil, usagef("creating the report: %v", err)
+		return nil, nil, usagef("creating the report: %w", err)
 	}
 	return w, done, nil
 }
