@@ -75,18 +75,22 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 			if r.Attempts < o.MaxAttempts {
 				continue
 			}
-			r.Status, r.Error = StatusFailed, fmt.Sprintf("gave up after %d attempts: %s", r.Attempts, oneLine(err))
+			r.Error = fmt.Sprintf("gave up after %d attempts: %s", r.Attempts, oneLine(err))
 			if se != nil && se.stage == stageConnect {
-				// No connection after every try: no other message would fare better.
-				return r, fmt.Errorf("%w: cannot connect to the SMTP server after %d attempts: %s", ErrAborted, r.Attempts, oneLine(err))
+				// No connection after every try: no other message would fare better. Nothing
+				// reached this person either: they are not_attempted like the rest.
+				return r, fmt.Errorf("%w: cannot connect to the SMTP server after %d attempts: %w", ErrAborted, r.Attempts, err)
 			}
+			r.Status = StatusFailed
 			return r, nil
 		case failed:
 			r.Status, r.Error = StatusFailed, oneLine(err)
 			return r, nil
 		default: // abort
-			r.Status, r.Error = StatusFailed, oneLine(err)
-			return r, fmt.Errorf("%w: %s", ErrAborted, oneLine(err))
+			// The login, the sender or TLS was refused: nothing about this person, who is
+			// not_attempted like the rest; the error cell says why the run stopped here.
+			r.Error = oneLine(err)
+			return r, fmt.Errorf("%w: %w", ErrAborted, err)
 		}
 	}
 }
