@@ -25,6 +25,9 @@ Each message is recorded in a mail report (REPORT.mail.csv, mode 0600, no link i
 server accepts it, so that nobody is mailed twice: after a failure, an interrupt or a crash, run
 the same command with --resume.
 
+--dry-run renders every message and prints the first, writing no .eml file; --out-dir writes
+them all and sends nothing. Give one or the other, not both.
+
 The SMTP password is read from IDEANOTE_SMTP_PASSWORD or --smtp-password-file, never from a flag.
 smtp:// requires STARTTLS (plain only to a loopback host); smtps:// is TLS from the first byte.
 
@@ -114,11 +117,11 @@ func bindMailFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string
 	fs.SortFlags = false
 	fs.StringVar(&o.smtpURL, "smtp-url", env("IDEANOTE_SMTP_URL"), "`URL` of the SMTP server: smtp://user@host:587 (STARTTLS) or smtps://user@host:465 (env IDEANOTE_SMTP_URL)")
 	fs.StringVar(&o.from, "from", env("IDEANOTE_MAIL_FROM"), "the `sender`, e.g. 'IT <it@acme.com>' (env IDEANOTE_MAIL_FROM)")
-	fs.StringVar(&o.outDir, "out-dir", "", "instead of sending, write one .eml file per person into `folder` (mode 0700)")
+	fs.StringVar(&o.outDir, "out-dir", "", "instead of sending, write one .eml file per person into `folder` (mode 0700); not with --dry-run")
 	fs.StringVar(&o.link, "link", mail.LinkLogin, "which `link` to mail: login (the web app) or widget")
 	fs.StringVar(&o.mailReport, "mail-report", "", "what was sent to whom, `path` (default REPORT.mail.csv)")
 	fs.BoolVar(&o.resume, "resume", false, "mail only the people the mail report does not show as sent")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "render every message, print the first to stdout, send nothing")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "render every message, print the first to stdout, send and write nothing; not with --out-dir")
 	fs.BoolVar(&o.overwrite, "overwrite", false, "replace a mail report that shows messages sent (everyone is mailed again)")
 	fs.StringVar(&o.passwordFile, "smtp-password-file", "", "read the SMTP password from `file` instead of IDEANOTE_SMTP_PASSWORD")
 
@@ -131,7 +134,7 @@ func bindMailFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string
 	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
 
-	fs.Float64Var(&o.rate, "rate", 2, "`n` messages per second at most (providers limit senders); 0 = no limit")
+	fs.Float64Var(&o.rate, "rate", 2, "`n` messages per second at most (providers limit senders), from 0.0167 (one a minute); 0 = no limit")
 	fs.IntVar(&o.concurrency, "concurrency", 2, "`n` SMTP connections at most, each reused for many messages")
 }
 

@@ -203,6 +203,9 @@ func TestMailOutcomes(t *testing.T) {
 			args: []string{"--template", "TEMPLATE"}},
 		{name: "no sender", code: exitUsage, stderr: "--from", args: []string{"--from", ""}},
 		{name: "concurrency 0", code: exitUsage, stderr: "--concurrency", args: []string{"--concurrency", "0"}},
+		{name: "rate below one a minute", code: exitUsage, stderr: "--rate must be 0 (no limit) or at least 0.0167", args: []string{"--rate", "0.00001"}},
+		{name: "rate NaN", code: exitUsage, stderr: "--rate", args: []string{"--rate", "NaN"}},
+		{name: "dry run into a folder", code: exitUsage, stderr: "give --dry-run or --out-dir, not both", args: []string{"--dry-run", "--out-dir", "OUTDIR"}},
 		{name: "password as a flag", code: exitUsage, stderr: "never a flag", args: []string{"--smtp-password=" + secret}},
 		{name: "not a report", code: exitUsage, stderr: "not a report of ideanote-provision", args: []string{"NOT-A-REPORT"}},
 	}
@@ -222,6 +225,13 @@ func TestMailOutcomes(t *testing.T) {
 				switch a {
 				case "TEMPLATE":
 					a = writeFile(t, "welcome.txt", "Hello {{.Surname}}, {{.Link}}\n")
+				case "OUTDIR":
+					a = filepath.Join(t.TempDir(), "eml")
+					defer func() {
+						if _, err := os.Stat(a); !errors.Is(err, os.ErrNotExist) {
+							t.Errorf("--out-dir %s was made: %v", a, err)
+						}
+					}()
 				case "NOT-A-REPORT":
 					rep = writeFile(t, "people.csv", "email,name\na@x.com,A\n")
 					continue

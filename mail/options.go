@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // The links a message can carry (Options.Link).
@@ -140,8 +142,11 @@ func prepare(o Options) (*setup, error) {
 		return nil, configf("give --resume or --overwrite, not both")
 	case o.Link != "" && o.Link != LinkLogin && o.Link != LinkWidget:
 		return nil, configf("--link %q: expected login or widget", o.Link)
-	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0:
-		return nil, configf("--rate must be 0 (no limit) or a number of messages a second")
+	case o.DryRun && o.OutDir != "":
+		return nil, configf("give --dry-run or --out-dir, not both: --out-dir sends nothing already (it writes each message into a file), --dry-run writes nothing (it prints the first message)")
+	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0 || (o.Rate > 0 && o.Rate < provision.Floor):
+		// As for provisioning: a rate below one a minute is a typing mistake, not a pace.
+		return nil, configf("--rate must be 0 (no limit) or at least 0.0167 (one message a minute), in messages a second")
 	case o.Concurrency < 0 || o.Concurrency > 64:
 		return nil, configf("--concurrency must be between 1 and 64 connections")
 	case o.MaxAttempts < 0 || o.Timeout < 0 || o.Backoff < 0:
