@@ -172,7 +172,7 @@ func (o *mailOptions) check(logWarn func(msg string, args ...any)) error {
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			return usagef("--smtp-password-file: cannot read the file: %v (give the path of a file that holds the password)", err)
+			return usagef("--smtp-password-file: cannot read the file: %w (give the path of a file that holds the password)", err)
 		}
 		if st, err := os.Stat(o.passwordFile); err == nil && st.Mode().Perm()&0o077 != 0 {
 			logWarn("the SMTP password file is readable by other users: chmod 600 it", "file", o.passwordFile, "mode", st.Mode().Perm().String())

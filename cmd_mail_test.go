@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"mime/multipart"
 	netmail "net/mail"
@@ -402,5 +403,17 @@ func TestMailPasswordFile(t *testing.T) {
 	}
 	if !strings.Contains(got.stderr, "readable by other users") {
 		t.Errorf("no warning about the file's mode:\n%s", got.stderr)
+	}
+}
+
+// TestMailPasswordFileErrorKeepsItsCause checks that the error wraps why the file could not be
+// read, and does not echo its path (a password pasted in its place would be shown).
+func TestMailPasswordFileErrorKeepsItsCause(t *testing.T) {
+	t.Parallel()
+	o := &mailOptions{progress: "never", logFormat: "text", concurrency: 1, passwordFile: filepath.Join(t.TempDir(), "pw-"+secret)}
+	err := o.check(func(string, ...any) {})
+	var ue *usageError
+	if !errors.As(err, &ue) || !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), secret) {
+		t.Errorf("check = %v, want a usage error wrapping fs.ErrNotExist, without the path", err)
 	}
 }

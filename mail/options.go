@@ -193,7 +193,7 @@ func prepare(o Options) (*setup, error) {
 func parseAddress(flag, s string) (*mail.Address, error) {
 	a, err := mail.ParseAddress(s)
 	if err != nil {
-		return nil, configf("%s %q: not an email address (%v)", flag, s, err)
+		return nil, configf("%s %q: not an email address (%w)", flag, s, err)
 	}
 	return a, nil
 }

@@ -1,9 +1,13 @@
 package mail
 
 import (
+	"context"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -43,4 +47,35 @@ func TestOptionsRefused(t *testing.T) {
 			t.Error(err)
 		}
 	})
+}
+
+// TestErrorsKeepTheirCause checks that the errors of a run wrap what caused them, for a
+// caller to tell with errors.Is.
+func TestErrorsKeepTheirCause(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		change func(*Options)
+		cause  error
+	}{
+		{"report missing", func(o *Options) { o.Report = file + ".missing"; o.DryRun = true }, os.ErrNotExist},
+		{"out-dir under a file", func(o *Options) { o.OutDir = filepath.Join(file, "eml") }, syscall.ENOTDIR},
+		{"mail report under a file", func(o *Options) { o.MailReport = filepath.Join(file, "r.mail.csv"); o.DryRun = true }, syscall.ENOTDIR},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o, _ := testOptions(t, nil, people)
+			tt.change(&o)
+			_, err := Run(context.Background(), o)
+			var ce *ConfigError
+			if !errors.As(err, &ce) || !errors.Is(err, tt.cause) {
+				t.Errorf("err = %v, want a ConfigError wrapping %v", err, tt.cause)
+			}
+		})
+	}
 }

@@ -46,14 +46,14 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	sum := Summary{Counts: make(map[Status]int)}
 	lines, err := report.ReadLines(o.Report)
 	if err != nil {
-		return sum, configf("reading the report: %v", err)
+		return sum, configf("reading the report: %w", err)
 	}
 	unlock, err := lock.Lock(s.mailReport)
 	if err != nil {
 		if errors.Is(err, lock.ErrLocked) {
 			return sum, fmt.Errorf("%w: %w", ErrAborted, err)
 		}
-		return sum, configf("--mail-report: %v", err) // a folder that is not there or not writable
+		return sum, configf("--mail-report: %w", err) // a folder that is not there or not writable
 	}
 	defer unlock()
 	kept, err := s.kept()
@@ -75,7 +75,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		status, transport = StatusWritten, o.OutDir
 		open, err := prepareOutDir(o.OutDir)
 		if err != nil {
-			return sum, configf("--out-dir: %v", err)
+			return sum, configf("--out-dir: %w", err)
 		}
 		if open {
 			o.Log.Warn("the --out-dir folder is readable by other users, and every file in it logs somebody in: chmod 700 it", "dir", o.OutDir)
@@ -87,7 +87,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	}
 	w, err := createReport(s.mailReport, o.Resume)
 	if err != nil {
-		return sum, configf("creating the mail report: %v", err)
+		return sum, configf("creating the mail report: %w", err)
 	}
 	emit := func(r Result) error {
 		if err := w.write(r); err != nil {
@@ -151,7 +151,7 @@ func (s *setup) kept() (map[string]Result, error) {
 	case o.Resume:
 		kept, err := readReport(s.mailReport, doneStatuses...)
 		if err != nil {
-			return nil, configf("--resume: %v", err)
+			return nil, configf("--resume: %w", err)
 		}
 		return kept, nil
 	case o.Overwrite:
@@ -161,7 +161,7 @@ func (s *setup) kept() (map[string]Result, error) {
 	// records nothing worth keeping; one that did must not be lost by accident.
 	delivered, err := readReport(s.mailReport, StatusSent, StatusWritten)
 	if err != nil {
-		return nil, configf("%v: give --overwrite to replace it", err)
+		return nil, configf("%w: give --overwrite to replace it", err)
 	}
 	if n := len(delivered); n > 0 {
 		return nil, &ConfigError{fmt.Errorf("%w: %s records %d people already mailed: add --resume to mail only the others, or --overwrite to replace it", ErrExists, s.mailReport, n)}
