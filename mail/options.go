@@ -36,7 +36,7 @@ const (
 type Options struct {
 	Report     string // the provisioning report to read (required)
 	MailReport string // the mail report to write; "" means DefaultMailReport(Report)
-	Resume     bool   // keep the people already sent in the mail report, send the others
+	Resume     bool   // keep the people the mail report shows sent the report's link, send the others
 	Overwrite  bool   // replace a mail report that records messages already delivered
 
 	// SMTPURL is smtp://user@host:587 (STARTTLS required) or smtps://user@host:465 (TLS from
@@ -105,6 +105,9 @@ var (
 	// ErrExists says the mail report records messages already delivered, and neither Resume
 	// nor Overwrite was given. Run returns it inside a ConfigError.
 	ErrExists = errors.New("mail report exists")
+	// ErrOtherRun says that Resume was given a mail report most of whose people mailed are
+	// not in the report with the link they were mailed. Run returns it inside a ConfigError.
+	ErrOtherRun = errors.New("belongs to another provisioning run")
 )
 
 // setup is what the checked options prepared for a run.

@@ -24,7 +24,7 @@ type worker struct {
 // person's result and, when the run cannot go on, why.
 func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 	o := &w.s.o
-	r := Result{Row: j.row, Email: j.email, Status: StatusNotAttempted}
+	r := Result{Row: j.row, Email: j.email, Status: StatusNotAttempted, LinkSHA256: j.linkHash}
 	if ctx.Err() != nil {
 		return r, nil
 	}
@@ -164,7 +164,7 @@ func (s *setup) dispatch(ctx context.Context, jobs []job, newDeliverer func() de
 	}
 	for i, j := range jobs {
 		if !ended[i] && emitErr == nil {
-			emitErr = emit(Result{Row: j.row, Email: j.email, Status: StatusNotAttempted})
+			emitErr = emit(Result{Row: j.row, Email: j.email, Status: StatusNotAttempted, LinkSHA256: j.linkHash})
 		}
 	}
 	switch cause := context.Cause(dctx); {

@@ -248,7 +248,7 @@ func TestMailReportFailureStopsSending(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, jobs, err := lineup(mustReadLines(t, o.Report), LinkLogin, nil)
+		_, jobs, _, err := lineup(mustReadLines(t, o.Report), LinkLogin, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
