@@ -23,7 +23,14 @@ const mailLong = `Mails each person of REPORT (the report of a provisioning run)
 message with their own link, through SMTP (--smtp-url), or writes it as an .eml file (--out-dir).
 Each message is recorded in a mail report (REPORT.mail.csv, mode 0600, no link in it) as the
 server accepts it, so that nobody is mailed twice: after a failure, an interrupt or a crash, run
-the same command with --resume.
+the same command with --resume. --resume keeps a person as mailed only if REPORT still gives
+them the link they were mailed (the mail report keeps a short hash of it, link_sha256), and
+refuses a mail report most of whose people are not in REPORT with that link: it is another
+provisioning run's. While it runs, mail holds REPORT's lock: it does not mail a report that a
+provisioning run is still writing, nor can one write it while it is mailed.
+
+--dry-run renders every message and prints the first, writing no .eml file; --out-dir writes
+them all and sends nothing. Give one or the other, not both.
 
 The SMTP password is read from IDEANOTE_SMTP_PASSWORD or --smtp-password-file, never from a flag.
 smtp:// requires STARTTLS (plain only to a loopback host); smtps:// is TLS from the first byte.
@@ -36,10 +43,10 @@ The built-in messages are in English and French.
 Exit status:
   0    every person with a link was mailed (or their message written, or rendered)
   1    some messages failed (see the mail report's error column); --resume retries them
-  2    usage or configuration error, a template at fault, or a mail report to --resume;
-       nothing was sent
+  2    usage or configuration error, a template at fault, a mail report to --resume, or a
+       mail report of another provisioning run; nothing was sent
   3    aborted: the server refused the login or the sender, or could not be reached, or
-       another run holds the mail report
+       another run holds the report (a provisioning run) or the mail report
   4    the mail report could not be written completely (the log names anyone mailed but not
        recorded)
   130  interrupted; the mail report is complete up to the interruption, rerun with --resume`
@@ -114,11 +121,11 @@ func bindMailFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string
 	fs.SortFlags = false
 	fs.StringVar(&o.smtpURL, "smtp-url", env("IDEANOTE_SMTP_URL"), "`URL` of the SMTP server: smtp://user@host:587 (STARTTLS) or smtps://user@host:465 (env IDEANOTE_SMTP_URL)")
 	fs.StringVar(&o.from, "from", env("IDEANOTE_MAIL_FROM"), "the `sender`, e.g. 'IT <it@acme.com>' (env IDEANOTE_MAIL_FROM)")
-	fs.StringVar(&o.outDir, "out-dir", "", "instead of sending, write one .eml file per person into `folder` (mode 0700)")
+	fs.StringVar(&o.outDir, "out-dir", "", "instead of sending, write one .eml file per person into `folder` (mode 0700); not with --dry-run")
 	fs.StringVar(&o.link, "link", mail.LinkLogin, "which `link` to mail: login (the web app) or widget")
 	fs.StringVar(&o.mailReport, "mail-report", "", "what was sent to whom, `path` (default REPORT.mail.csv)")
-	fs.BoolVar(&o.resume, "resume", false, "mail only the people the mail report does not show as sent")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "render every message, print the first to stdout, send nothing")
+	fs.BoolVar(&o.resume, "resume", false, "mail only the people the mail report does not show as sent the link REPORT gives them")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "render every message, print the first to stdout, send and write nothing; not with --out-dir")
 	fs.BoolVar(&o.overwrite, "overwrite", false, "replace a mail report that shows messages sent (everyone is mailed again)")
 	fs.StringVar(&o.passwordFile, "smtp-password-file", "", "read the SMTP password from `file` instead of IDEANOTE_SMTP_PASSWORD")
 
@@ -131,7 +138,7 @@ func bindMailFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string
 	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
 
-	fs.Float64Var(&o.rate, "rate", 2, "`n` messages per second at most (providers limit senders); 0 = no limit")
+	fs.Float64Var(&o.rate, "rate", 2, "`n` messages per second at most (providers limit senders), from 0.0167 (one a minute); 0 = no limit")
 	fs.IntVar(&o.concurrency, "concurrency", 2, "`n` SMTP connections at most, each reused for many messages")
 }
 
@@ -169,7 +176,7 @@ func (o *mailOptions) check(logWarn func(msg string, args ...any)) error {
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			return usagef("--smtp-password-file: cannot read the file: %v (give the path of a file that holds the password)", err)
+			return usagef("--smtp-password-file: cannot read the file: %w (give the path of a file that holds the password)", err)
 		}
 		if st, err := os.Stat(o.passwordFile); err == nil && st.Mode().Perm()&0o077 != 0 {
 			logWarn("the SMTP password file is readable by other users: chmod 600 it", "file", o.passwordFile, "mode", st.Mode().Perm().String())

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"mime/multipart"
 	netmail "net/mail"
@@ -190,10 +191,10 @@ func TestMailOutcomes(t *testing.T) {
 		{name: "login refused aborts", code: exitAborted, stderr: "refused the login",
 			server: func(s *mailtest.Server) { s.User, s.Password = "it", "the-right-one" },
 			env:    map[string]string{"IDEANOTE_SMTP_PASSWORD": "a-wrong-one"}, args: []string{"--concurrency", "1"},
-			want: map[string]int{"failed": 1, "not_attempted": 3, "skipped": 1}},
+			want: map[string]int{"not_attempted": 4, "skipped": 1}},
 		{name: "sender refused aborts", code: exitAborted, stderr: "550",
 			server: func(s *mailtest.Server) { s.RefuseSender = true }, args: []string{"--concurrency", "1"},
-			want: map[string]int{"failed": 1, "not_attempted": 3, "skipped": 1}},
+			want: map[string]int{"not_attempted": 4, "skipped": 1}},
 		{name: "5xx for one address", code: exitRowsFailed, stderr: "550 5.1.1 no such user",
 			server: func(s *mailtest.Server) {
 				s.ReplyToRcpt(mailEmail(2), mailtest.Reply{Code: 550, Text: "5.1.1 no such user here"})
@@ -203,6 +204,9 @@ func TestMailOutcomes(t *testing.T) {
 			args: []string{"--template", "TEMPLATE"}},
 		{name: "no sender", code: exitUsage, stderr: "--from", args: []string{"--from", ""}},
 		{name: "concurrency 0", code: exitUsage, stderr: "--concurrency", args: []string{"--concurrency", "0"}},
+		{name: "rate below one a minute", code: exitUsage, stderr: "--rate must be 0 (no limit) or at least 0.0167", args: []string{"--rate", "0.00001"}},
+		{name: "rate NaN", code: exitUsage, stderr: "--rate", args: []string{"--rate", "NaN"}},
+		{name: "dry run into a folder", code: exitUsage, stderr: "give --dry-run or --out-dir, not both", args: []string{"--dry-run", "--out-dir", "OUTDIR"}},
 		{name: "password as a flag", code: exitUsage, stderr: "never a flag", args: []string{"--smtp-password=" + secret}},
 		{name: "not a report", code: exitUsage, stderr: "not a report of ideanote-provision", args: []string{"NOT-A-REPORT"}},
 	}
@@ -222,6 +226,13 @@ func TestMailOutcomes(t *testing.T) {
 				switch a {
 				case "TEMPLATE":
 					a = writeFile(t, "welcome.txt", "Hello {{.Surname}}, {{.Link}}\n")
+				case "OUTDIR":
+					a = filepath.Join(t.TempDir(), "eml")
+					defer func() {
+						if _, err := os.Stat(a); !errors.Is(err, os.ErrNotExist) {
+							t.Errorf("--out-dir %s was made: %v", a, err)
+						}
+					}()
 				case "NOT-A-REPORT":
 					rep = writeFile(t, "people.csv", "email,name\na@x.com,A\n")
 					continue
@@ -392,5 +403,17 @@ func TestMailPasswordFile(t *testing.T) {
 	}
 	if !strings.Contains(got.stderr, "readable by other users") {
 		t.Errorf("no warning about the file's mode:\n%s", got.stderr)
+	}
+}
+
+// TestMailPasswordFileErrorKeepsItsCause checks that the error wraps why the file could not be
+// read, and does not echo its path (a password pasted in its place would be shown).
+func TestMailPasswordFileErrorKeepsItsCause(t *testing.T) {
+	t.Parallel()
+	o := &mailOptions{progress: "never", logFormat: "text", concurrency: 1, passwordFile: filepath.Join(t.TempDir(), "pw-"+secret)}
+	err := o.check(func(string, ...any) {})
+	var ue *usageError
+	if !errors.As(err, &ue) || !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), secret) {
+		t.Errorf("check = %v, want a usage error wrapping fs.ErrNotExist, without the path", err)
 	}
 }

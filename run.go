@@ -45,7 +45,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 		log.Info("ignored columns: "+strings.Join(ignored, ", "), "hint", "--map FIELD=COLUMN reads one of them")
 	}
 
-	unlock, err := lock.Lock(o.reportPath)
+	unlock, err := lock.LockAs(o.reportPath, "a provisioning run") // named, for a mail run of the report to say who holds it
 	if err != nil {
 		if errors.Is(err, lock.ErrLocked) {
 			return err

@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -173,11 +174,14 @@ func readMailReport(t *testing.T, path string) map[int][]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(recs[0], ","); got != "row,email,status,message_id,attempts,error,sent_at" {
+	if got := strings.Join(recs[0], ","); got != "row,email,status,message_id,attempts,error,sent_at,link_sha256" {
 		t.Errorf("mail report header = %s", got)
 	}
 	byRow := make(map[int][]string)
 	for _, r := range recs[1:] {
+		if h := r[7]; h != "" && !linkHashRE.MatchString(h) {
+			t.Errorf("link_sha256 %q: want 16 hex digits", h)
+		}
 		n, _ := strconv.Atoi(r[0])
 		if _, dup := byRow[n]; dup {
 			t.Errorf("row %d twice in the mail report", n)
@@ -186,6 +190,8 @@ func readMailReport(t *testing.T, path string) map[int][]string {
 	}
 	return byRow
 }
+
+var linkHashRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
 // statuses returns the status of each row of the mail report.
 func statuses(t *testing.T, path string) map[int]string {

@@ -2,7 +2,9 @@ package mail
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,14 +12,29 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
-// ReportColumns are the mail report's columns, in order.
-var ReportColumns = []string{"row", "email", "status", "message_id", "attempts", "error", "sent_at"}
+// ReportColumns are the mail report's columns, in order. link_sha256 came last, so that what
+// reads the first seven by position reads them still.
+var ReportColumns = []string{"row", "email", "status", "message_id", "attempts", "error", "sent_at", "link_sha256"}
+
+// linkHashLen is how many hex digits of the link's SHA-256 the mail report keeps: plenty to
+// tell a person's new link from their old one, and the link cannot be had back from them.
+const linkHashLen = 16
+
+// LinkHash is what the mail report's link_sha256 column holds for a line about link: the first
+// 16 hex digits of its SHA-256 (printf %s "$link" | sha256sum | cut -c1-16). A resumed run
+// compares it with the report's link, to mail again a person whose link changed since.
+func LinkHash(link string) string {
+	sum := sha256.Sum256([]byte(link))
+	return hex.EncodeToString(sum[:linkHashLen/2])
+}
 
 // SyncInterval is how often the lines written to the mail report are synced to disk at the
 // latest; each line is flushed to the file as soon as it is written.
@@ -76,7 +93,7 @@ func createReport(path string, resume bool) (*reportWriter, error) {
 func (w *reportWriter) write(r Result) error {
 	rec := w.rec
 	rec[0], rec[1], rec[2], rec[3] = strconv.Itoa(r.Row), r.Email, string(r.Status), r.MessageID
-	rec[4], rec[5], rec[6] = "", r.Error, ""
+	rec[4], rec[5], rec[6], rec[7] = "", r.Error, "", r.LinkSHA256
 	if r.Attempts > 0 {
 		rec[4] = strconv.Itoa(r.Attempts)
 	}
@@ -141,8 +158,9 @@ func (w *reportWriter) close() error {
 }
 
 // readReport reads the mail report at path and the unfinished one of an interrupted resume
-// beside it, and returns the people with a line in one of the statuses, by emailKey. A
-// missing report is empty; a last line cut short by a crash is dropped.
+// beside it, and returns the people with a line in one of the statuses, by
+// provision.EmailKey. A missing report is empty; a last line cut short by a crash is dropped.
+// A mail report of an older version has no link_sha256: its lines have none.
 func readReport(path string, statuses ...Status) (map[string]Result, error) {
 	got := make(map[string]Result)
 	for _, p := range []string{path, tempPath(path)} {
@@ -191,13 +209,14 @@ func readReportInto(got map[string]Result, path string, statuses []Status) error
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		r := Result{Email: cell(rec, "email"), Status: Status(cell(rec, "status")), MessageID: cell(rec, "message_id"), Error: cell(rec, "error")}
+		r := Result{Email: strings.TrimSpace(cell(rec, "email")), Status: Status(cell(rec, "status")),
+			MessageID: cell(rec, "message_id"), Error: cell(rec, "error"), LinkSHA256: cell(rec, "link_sha256")}
 		if !slices.Contains(statuses, r.Status) {
 			continue
 		}
 		r.Row, _ = strconv.Atoi(cell(rec, "row"))
 		r.Attempts, _ = strconv.Atoi(cell(rec, "attempts"))
 		r.SentAt, _ = time.Parse(time.RFC3339, cell(rec, "sent_at"))
-		got[emailKey(r.Email)] = r
+		got[provision.EmailKey(r.Email)] = r
 	}
 }

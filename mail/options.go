@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // The links a message can carry (Options.Link).
@@ -34,7 +36,7 @@ const (
 type Options struct {
 	Report     string // the provisioning report to read (required)
 	MailReport string // the mail report to write; "" means DefaultMailReport(Report)
-	Resume     bool   // keep the people already sent in the mail report, send the others
+	Resume     bool   // keep the people the mail report shows sent the report's link, send the others
 	Overwrite  bool   // replace a mail report that records messages already delivered
 
 	// SMTPURL is smtp://user@host:587 (STARTTLS required) or smtps://user@host:465 (TLS from
@@ -103,6 +105,9 @@ var (
 	// ErrExists says the mail report records messages already delivered, and neither Resume
 	// nor Overwrite was given. Run returns it inside a ConfigError.
 	ErrExists = errors.New("mail report exists")
+	// ErrOtherRun says that Resume was given a mail report most of whose people mailed are
+	// not in the report with the link they were mailed. Run returns it inside a ConfigError.
+	ErrOtherRun = errors.New("belongs to another provisioning run")
 )
 
 // setup is what the checked options prepared for a run.
@@ -140,8 +145,11 @@ func prepare(o Options) (*setup, error) {
 		return nil, configf("give --resume or --overwrite, not both")
 	case o.Link != "" && o.Link != LinkLogin && o.Link != LinkWidget:
 		return nil, configf("--link %q: expected login or widget", o.Link)
-	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0:
-		return nil, configf("--rate must be 0 (no limit) or a number of messages a second")
+	case o.DryRun && o.OutDir != "":
+		return nil, configf("give --dry-run or --out-dir, not both: --out-dir sends nothing already (it writes each message into a file), --dry-run writes nothing (it prints the first message)")
+	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0 || (o.Rate > 0 && o.Rate < provision.Floor):
+		// As for provisioning: a rate below one a minute is a typing mistake, not a pace.
+		return nil, configf("--rate must be 0 (no limit) or at least 0.0167 (one message a minute), in messages a second")
 	case o.Concurrency < 0 || o.Concurrency > 64:
 		return nil, configf("--concurrency must be between 1 and 64 connections")
 	case o.MaxAttempts < 0 || o.Timeout < 0 || o.Backoff < 0:
@@ -188,7 +196,7 @@ func prepare(o Options) (*setup, error) {
 func parseAddress(flag, s string) (*mail.Address, error) {
 	a, err := mail.ParseAddress(s)
 	if err != nil {
-		return nil, configf("%s %q: not an email address (%v)", flag, s, err)
+		return nil, configf("%s %q: not an email address (%w)", flag, s, err)
 	}
 	return a, nil
 }

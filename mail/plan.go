@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
@@ -37,6 +38,9 @@ type Result struct {
 	Attempts  int    // SMTP transactions tried
 	Error     string // why it failed or was skipped, in the server's words when it answered
 	SentAt    time.Time
+	// LinkSHA256 is LinkHash of the link the line is about (empty when it is about none): a
+	// resumed run keeps a person as sent only if the report still gives them that link.
+	LinkSHA256 string
 	// Deferred counts the attempts the server answered with a 4xx, "try again later": the sign
 	// of a sender going faster than its provider takes. It is not in the mail report.
 	Deferred int
@@ -44,30 +48,42 @@ type Result struct {
 
 // job is one message to send.
 type job struct {
-	n      int // index among the jobs of the run
-	row    int
-	email  string
-	fields Fields
+	n        int // index among the jobs of the run
+	row      int
+	email    string
+	linkHash string // LinkHash(fields.Link)
+	fields   Fields
 }
 
-// emailKey is how people are told apart: the email without case.
-func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// carried counts what became of the people an earlier run delivered to, on a resume.
+type carried struct {
+	kept    int // in this report with the link they were mailed: their line is carried over
+	changed int // in this report with another link: mailed again
+	gone    int // not in this report, or without a link in it: their lines are left out
+	byEmail int // of the kept, those whose line has no link_sha256 (an older mail report)
+}
+
+// earlier is how many people the earlier run delivered to.
+func (c carried) earlier() int { return c.kept + c.changed + c.gone }
 
 // lineup decides, in row order, what becomes of each line of the report: results known
 // before sending anything (skipped, failed, kept from an earlier run) and the messages to send.
-// kept holds the people an earlier run delivered to, by emailKey; their results are carried
-// over, those of people no longer in the report too, so that the record is not lost.
-func lineup(lines []report.Line, link string, kept map[string]Result) (settled []Result, jobs []job, err error) {
+// kept holds the people an earlier run delivered to, by provision.EmailKey: a person's line is
+// carried over when the report gives them the link they were mailed (or, for a line without
+// link_sha256, by their email alone); the lines of people not in this report are left out, as
+// this mail report is this report's.
+func lineup(lines []report.Line, link string, kept map[string]Result) (settled []Result, jobs []job, c carried, err error) {
 	lines = slices.Clone(lines)
 	slices.SortStableFunc(lines, func(a, b report.Line) int { return cmp.Compare(a.Row, b.Row) })
 	column := "login_url"
 	if link == LinkWidget {
 		column = "widget_url"
 	}
-	first := make(map[string]int) // row that is mailed, by emailKey
+	first := make(map[string]int) // row that is mailed, by provision.EmailKey
 	provisioned, withLink := 0, 0
 	for _, l := range lines {
-		res := Result{Row: l.Row, Email: l.Email, Status: StatusSkipped}
+		email := strings.TrimSpace(l.Email) // as an address is compared: spaces around are no part of it
+		res := Result{Row: l.Row, Email: email, Status: StatusSkipped}
 		if l.Status != "ok" && l.Status != "skipped" {
 			res.Error = fmt.Sprintf("no link: the report's status is %s", cmp.Or(l.Status, "empty"))
 			settled = append(settled, res)
@@ -78,28 +94,35 @@ func lineup(lines []report.Line, link string, kept map[string]Result) (settled [
 		if link == LinkWidget {
 			url = l.WidgetURL
 		}
-		key := emailKey(l.Email)
-		addr, perr := mail.ParseAddress(l.Email)
+		key := provision.EmailKey(email)
+		addr, perr := mail.ParseAddress(email)
 		switch {
 		case url == "":
 			res.Error = fmt.Sprintf("no %s in the report", column)
 		case first[key] != 0:
 			withLink++
 			res.Error = fmt.Sprintf("the same email as row %d, which is mailed once", first[key])
-		case perr != nil || addr.Name != "" || addr.Address != strings.TrimSpace(l.Email):
+		case perr != nil || addr.Name != "" || addr.Address != email:
 			withLink++
 			res.Status, res.Error = StatusFailed, "not a valid email address"
 		default:
 			withLink++
 			first[key] = l.Row
+			hash := LinkHash(url)
 			if k, ok := kept[key]; ok {
-				k.Row = l.Row
-				settled = append(settled, k)
-				delete(kept, key)
-				continue
+				if k.LinkSHA256 == hash || k.LinkSHA256 == "" {
+					c.kept++
+					if k.LinkSHA256 == "" {
+						c.byEmail++
+					}
+					k.Row = l.Row
+					settled = append(settled, k)
+					continue
+				}
+				c.changed++
 			}
 			name := strings.TrimSpace(l.Name)
-			jobs = append(jobs, job{n: len(jobs), row: l.Row, email: addr.Address, fields: Fields{
+			jobs = append(jobs, job{n: len(jobs), row: l.Row, email: addr.Address, linkHash: hash, fields: Fields{
 				Email: addr.Address, Name: name, FirstName: firstName(name), Team: l.Team, Locale: l.Locale,
 				LoginURL: l.LoginURL, WidgetURL: l.WidgetURL, Link: url, Change: l.Change}})
 			continue
@@ -111,12 +134,8 @@ func lineup(lines []report.Line, link string, kept map[string]Result) (settled [
 		if link == LinkWidget {
 			other = "login"
 		}
-		return nil, nil, configf("the report has no %s for anyone: give --link %s, or provision again with the link settings for %s", column, other, column)
+		return nil, nil, carried{}, configf("the report has no %s for anyone: give --link %s, or provision again with the link settings for %s", column, other, column)
 	}
-	rest := make([]Result, 0, len(kept))
-	for _, k := range kept {
-		rest = append(rest, k)
-	}
-	slices.SortFunc(rest, func(a, b Result) int { return cmp.Compare(a.Row, b.Row) })
-	return append(settled, rest...), jobs, nil
+	c.gone = len(kept) - c.kept - c.changed // each key is matched once at most: first dedupes
+	return settled, jobs, c, nil
 }

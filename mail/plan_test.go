@@ -24,14 +24,28 @@ func TestLineup(t *testing.T) {
 		l(8, "e@example.com", "not_attempted", "", ""),
 		l(10, "Name <f@example.com>", "ok", "L10", "W10"),
 		l(11, "kept@example.com", "ok", "L11", "W11"),
+		l(12, " moved@example.com ", "ok", "L12-new", "W12"),
+		l(13, "old@example.com", "ok", "L13", "W13"),
+		l(14, " failed-now@example.com\t", "failed", "", ""),
 	}
 	kept := map[string]Result{
-		"kept@example.com": {Row: 3, Email: "kept@example.com", Status: StatusSent, MessageID: "<k@x>"},
-		"gone@example.com": {Row: 99, Email: "gone@example.com", Status: StatusSent, MessageID: "<g@x>"},
+		"kept@example.com":       {Row: 3, Email: "kept@example.com", Status: StatusSent, MessageID: "<k@x>", LinkSHA256: LinkHash("L11")},
+		"moved@example.com":      {Row: 12, Email: "moved@example.com", Status: StatusSent, MessageID: "<m@x>", LinkSHA256: LinkHash("L12-old")},
+		"old@example.com":        {Row: 13, Email: "old@example.com", Status: StatusSent, MessageID: "<o@x>"}, // an older mail report's line
+		"gone@example.com":       {Row: 99, Email: "gone@example.com", Status: StatusSent, MessageID: "<g@x>", LinkSHA256: LinkHash("L99")},
+		"failed-now@example.com": {Row: 14, Email: "failed-now@example.com", Status: StatusSent, LinkSHA256: LinkHash("L14")},
 	}
-	settled, jobs, err := lineup(lines, LinkLogin, kept)
+	settled, jobs, c, err := lineup(lines, LinkLogin, kept)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Kept: the same link, or no hash to compare (by email). Mailed again: another link. Left
+	// out: not in the report, or no link in it.
+	if want := (carried{kept: 2, changed: 1, gone: 2, byEmail: 1}); c != want {
+		t.Errorf("carried = %+v, want %+v", c, want)
+	}
+	if len(kept) != 5 {
+		t.Errorf("lineup modified kept: %v", kept)
 	}
 	var sends []string
 	for _, j := range jobs {
@@ -40,8 +54,13 @@ func TestLineup(t *testing.T) {
 			t.Errorf("job %+v", j)
 		}
 	}
-	if got, want := strings.Join(sends, " "), "a@example.com=L2 d@example.com=L6 late@example.com=L9"; got != want {
+	if got, want := strings.Join(sends, " "), "a@example.com=L2 d@example.com=L6 late@example.com=L9 moved@example.com=L12-new"; got != want {
 		t.Errorf("jobs = %s, want %s", got, want)
+	}
+	for _, j := range jobs {
+		if j.linkHash != LinkHash(j.fields.Link) {
+			t.Errorf("job %s: link hash %q, want that of its link", j.email, j.linkHash)
+		}
 	}
 	want := []struct {
 		row    int
@@ -55,7 +74,8 @@ func TestLineup(t *testing.T) {
 		{8, StatusSkipped, "status is not_attempted"},
 		{10, StatusFailed, "not a valid email address"},
 		{11, StatusSent, ""},
-		{99, StatusSent, ""},
+		{13, StatusSent, ""},
+		{14, StatusSkipped, "status is failed"},
 	}
 	if len(settled) != len(want) {
 		t.Fatalf("settled = %+v", settled)
@@ -65,14 +85,17 @@ func TestLineup(t *testing.T) {
 		if s.Row != w.row || s.Status != w.status || !strings.Contains(s.Error, w.err) {
 			t.Errorf("settled[%d] = %+v, want row %d %s %q", i, s, w.row, w.status, w.err)
 		}
+		if s.Email != strings.TrimSpace(s.Email) {
+			t.Errorf("settled[%d]: email %q not trimmed for the mail report", i, s.Email)
+		}
 	}
 
 	// With the widget link, d has none.
-	settled, jobs, err = lineup(lines, LinkWidget, map[string]Result{})
+	settled, jobs, _, err = lineup(lines, LinkWidget, map[string]Result{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(jobs) != 3 || jobs[1].email != "late@example.com" || jobs[1].fields.Link != "W9" {
+	if len(jobs) != 5 || jobs[1].email != "late@example.com" || jobs[1].fields.Link != "W9" {
 		t.Errorf("widget jobs = %+v", jobs)
 	}
 	found := false
@@ -89,13 +112,13 @@ func TestLineup(t *testing.T) {
 func TestLineupNoLinkAtAll(t *testing.T) {
 	t.Parallel()
 	lines := []report.Line{{Row: 2, Email: "a@example.com", Status: "ok", WidgetURL: "W"}}
-	_, _, err := lineup(lines, LinkLogin, nil)
+	_, _, _, err := lineup(lines, LinkLogin, nil)
 	var ce *ConfigError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "no login_url for anyone: give --link widget") {
 		t.Errorf("err = %v", err)
 	}
 	// A report where nobody was provisioned is no mistake of the options: nothing to mail.
-	settled, jobs, err := lineup([]report.Line{{Row: 2, Email: "a@example.com", Status: "failed"}}, LinkLogin, nil)
+	settled, jobs, _, err := lineup([]report.Line{{Row: 2, Email: "a@example.com", Status: "failed"}}, LinkLogin, nil)
 	if err != nil || len(jobs) != 0 || len(settled) != 1 {
 		t.Errorf("settled %v, jobs %v, err %v", settled, jobs, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
@@ -27,10 +28,11 @@ func (s Summary) Failed() bool { return s.Counts[StatusFailed]+s.Counts[StatusNo
 // mail report as it goes.
 //
 // Its error is nil when every message went; a *ConfigError when nothing was sent because of the
-// options, the report or an existing mail report; ErrAborted (wrapped) when the server refused
-// the login or the sender or could not be reached, or the mail report is locked by another
-// run; ErrMailReport (wrapped) when the mail report could not be written; ctx's error when
-// interrupted; ErrFailed when some messages failed.
+// options, the report or an existing mail report (ErrExists, ErrOtherRun); ErrAborted (wrapped)
+// when the server refused the login or the sender or could not be reached, or another run
+// holds the report or the mail report (lock.ErrLocked, wrapped too); ErrMailReport (wrapped)
+// when the mail report could not be written; ctx's error when interrupted; ErrFailed when
+// some messages failed.
 func Run(ctx context.Context, o Options) (Summary, error) {
 	s, err := prepare(o)
 	if err != nil {
@@ -44,27 +46,37 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	o := &s.o
 	start := o.Now()
 	sum := Summary{Counts: make(map[Status]int)}
+	if _, err := os.Stat(o.Report); err != nil { // said as such, not as a lock file's trouble
+		return sum, configf("reading the report: %w", err)
+	}
+	// The report is locked as a provisioning run locks it, for the whole run: a report that a
+	// provisioning run is still writing is not mailed, nor provisioned while it is mailed.
+	unlockReport, err := s.lock(o.Report, "the report")
+	if err != nil {
+		return sum, err
+	}
+	defer unlockReport()
 	lines, err := report.ReadLines(o.Report)
 	if err != nil {
-		return sum, configf("reading the report: %v", err)
+		return sum, configf("reading the report: %w", err)
 	}
-	unlock, err := lock.Lock(s.mailReport)
+	unlock, err := s.lock(s.mailReport, "--mail-report")
 	if err != nil {
-		if errors.Is(err, lock.ErrLocked) {
-			return sum, fmt.Errorf("%w: %w", ErrAborted, err)
-		}
-		return sum, configf("--mail-report: %v", err) // a folder that is not there or not writable
+		return sum, err
 	}
 	defer unlock()
 	kept, err := s.kept()
 	if err != nil {
 		return sum, err
 	}
-	keptN := len(kept)
-	settled, jobs, err := lineup(lines, o.Link, kept)
+	settled, jobs, carried, err := lineup(lines, o.Link, kept)
 	if err != nil {
 		return sum, err
 	}
+	if err := s.checkCarried(carried); err != nil {
+		return sum, err
+	}
+	keptN := carried.kept
 	status, transport := StatusSent, ""
 	switch {
 	case o.DryRun:
@@ -75,7 +87,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		status, transport = StatusWritten, o.OutDir
 		open, err := prepareOutDir(o.OutDir)
 		if err != nil {
-			return sum, configf("--out-dir: %v", err)
+			return sum, configf("--out-dir: %w", err)
 		}
 		if open {
 			o.Log.Warn("the --out-dir folder is readable by other users, and every file in it logs somebody in: chmod 700 it", "dir", o.OutDir)
@@ -87,7 +99,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	}
 	w, err := createReport(s.mailReport, o.Resume)
 	if err != nil {
-		return sum, configf("creating the mail report: %v", err)
+		return sum, configf("creating the mail report: %w", err)
 	}
 	emit := func(r Result) error {
 		if err := w.write(r); err != nil {
@@ -151,7 +163,7 @@ func (s *setup) kept() (map[string]Result, error) {
 	case o.Resume:
 		kept, err := readReport(s.mailReport, doneStatuses...)
 		if err != nil {
-			return nil, configf("--resume: %v", err)
+			return nil, configf("--resume: %w", err)
 		}
 		return kept, nil
 	case o.Overwrite:
@@ -161,12 +173,52 @@ func (s *setup) kept() (map[string]Result, error) {
 	// records nothing worth keeping; one that did must not be lost by accident.
 	delivered, err := readReport(s.mailReport, StatusSent, StatusWritten)
 	if err != nil {
-		return nil, configf("%v: give --overwrite to replace it", err)
+		return nil, configf("%w: give --overwrite to replace it", err)
 	}
 	if n := len(delivered); n > 0 {
 		return nil, &ConfigError{fmt.Errorf("%w: %s records %d people already mailed: add --resume to mail only the others, or --overwrite to replace it", ErrExists, s.mailReport, n)}
 	}
 	return map[string]Result{}, nil
+}
+
+// lock takes the lock of path (the report, or the mail report) for a mail run. Held by
+// another run, it is ErrAborted, whose words say which run holds it; a lock that cannot be
+// made (a folder not there, or not writable) is a ConfigError.
+func (s *setup) lock(path, what string) (unlock func(), err error) {
+	unlock, err = lock.LockAs(path, "a mail run")
+	switch {
+	case errors.Is(err, lock.ErrLocked):
+		return nil, fmt.Errorf("%w: %s %s is in use: %w", ErrAborted, what, path, err)
+	case err != nil:
+		return nil, configf("%s %s: %w", what, path, err)
+	}
+	return unlock, nil
+}
+
+// checkCarried refuses a resume from a mail report most of whose people mailed are not in the
+// report with the link they were mailed: it is another provisioning run's mail report, and
+// resuming from it would leave those people without their new link. It logs what a resume
+// that goes on carries over, and what it does not.
+func (s *setup) checkCarried(c carried) error {
+	o := &s.o
+	if n := c.earlier(); n > 0 && c.kept*2 < n {
+		return &ConfigError{fmt.Errorf("--resume: %s %w: of the %d people it records as mailed, %d are in %s with the link they were mailed "+
+			"(%d have another link in it, %d are not in it or have no link); give this report a --mail-report of its own, "+
+			"or --overwrite to mail everyone in it again", s.mailReport, ErrOtherRun, n, c.kept, o.Report, c.changed, c.gone)}
+	}
+	if c.byEmail > 0 {
+		o.Log.Warn("the mail report has no link_sha256 column (an older version wrote it): its people are kept as mailed by their email alone, "+
+			"whatever their link in this report; give --overwrite instead of --resume if the report is of another provisioning run",
+			"mail_report", s.mailReport, "kept_by_email", c.byEmail)
+	}
+	if c.changed > 0 {
+		o.Log.Warn("people mailed before have another link in this report: mailing them their new one", "people", c.changed)
+	}
+	if c.gone > 0 {
+		o.Log.Warn("people mailed before are not in this report, or have no link in it: their lines are left out of the mail report",
+			"mail_report", s.mailReport, "people", c.gone)
+	}
+	return nil
 }
 
 // logSummary logs the one line that sums up a run: "done", or how it ended otherwise. kept is

@@ -24,7 +24,7 @@ type worker struct {
 // person's result and, when the run cannot go on, why.
 func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 	o := &w.s.o
-	r := Result{Row: j.row, Email: j.email, Status: StatusNotAttempted}
+	r := Result{Row: j.row, Email: j.email, Status: StatusNotAttempted, LinkSHA256: j.linkHash}
 	if ctx.Err() != nil {
 		return r, nil
 	}
@@ -75,18 +75,22 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 			if r.Attempts < o.MaxAttempts {
 				continue
 			}
-			r.Status, r.Error = StatusFailed, fmt.Sprintf("gave up after %d attempts: %s", r.Attempts, oneLine(err))
+			r.Error = fmt.Sprintf("gave up after %d attempts: %s", r.Attempts, oneLine(err))
 			if se != nil && se.stage == stageConnect {
-				// No connection after every try: no other message would fare better.
-				return r, fmt.Errorf("%w: cannot connect to the SMTP server after %d attempts: %s", ErrAborted, r.Attempts, oneLine(err))
+				// No connection after every try: no other message would fare better. Nothing
+				// reached this person either: they are not_attempted like the rest.
+				return r, fmt.Errorf("%w: cannot connect to the SMTP server after %d attempts: %w", ErrAborted, r.Attempts, err)
 			}
+			r.Status = StatusFailed
 			return r, nil
 		case failed:
 			r.Status, r.Error = StatusFailed, oneLine(err)
 			return r, nil
 		default: // abort
-			r.Status, r.Error = StatusFailed, oneLine(err)
-			return r, fmt.Errorf("%w: %s", ErrAborted, oneLine(err))
+			// The login, the sender or TLS was refused: nothing about this person, who is
+			// not_attempted like the rest; the error cell says why the run stopped here.
+			r.Error = oneLine(err)
+			return r, fmt.Errorf("%w: %w", ErrAborted, err)
 		}
 	}
 }
@@ -160,7 +164,7 @@ func (s *setup) dispatch(ctx context.Context, jobs []job, newDeliverer func() de
 	}
 	for i, j := range jobs {
 		if !ended[i] && emitErr == nil {
-			emitErr = emit(Result{Row: j.row, Email: j.email, Status: StatusNotAttempted})
+			emitErr = emit(Result{Row: j.row, Email: j.email, Status: StatusNotAttempted, LinkSHA256: j.linkHash})
 		}
 	}
 	switch cause := context.Cause(dctx); {

@@ -11,8 +11,9 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 )
 
-// notAttempted are the statuses when the run stops at its first message (concurrency 1).
-var notAttempted = map[int]string{2: "failed", 3: "not_attempted", 4: "skipped", 5: "not_attempted", 6: "skipped", 7: "not_attempted"}
+// notAttempted are the statuses when the run stops at its first message (concurrency 1): the
+// first too, as nothing reached that person either.
+var notAttempted = map[int]string{2: "not_attempted", 3: "not_attempted", 4: "skipped", 5: "not_attempted", 6: "skipped", 7: "not_attempted"}
 
 func TestAborts(t *testing.T) {
 	t.Parallel()
@@ -79,6 +80,9 @@ func TestAbortWhenUnreachable(t *testing.T) {
 	}
 	if got := statuses(t, DefaultMailReport(o.Report)); !maps.Equal(got, notAttempted) {
 		t.Errorf("statuses = %v, want %v", got, notAttempted)
+	}
+	if line := readMailReport(t, DefaultMailReport(o.Report))[2]; line[4] != "3" || !strings.Contains(line[5], "gave up after 3 attempts") {
+		t.Errorf("row 2 = %v, want 3 attempts and why the run stopped", line)
 	}
 }
 

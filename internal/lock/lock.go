@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // ErrLocked is returned by Lock when another run holds the lock.
@@ -20,7 +21,11 @@ func Path(path string) string { return path + ".lock" }
 // called or the process ends. The lock is the operating system's (flock, or LockFileEx on
 // Windows): it dies with the process that held it, so a lock file left by a crash never blocks
 // a later run. Unlocking removes the lock file, so that nightly runs leave none behind.
-func Lock(path string) (unlock func(), err error) {
+func Lock(path string) (unlock func(), err error) { return LockAs(path, "") }
+
+// LockAs is Lock, with holder (what the run is, such as "a mail run") written into the lock
+// file beside the pid, so that a run which finds the lock held can say who holds it.
+func LockAs(path, holder string) (unlock func(), err error) {
 	lp := Path(path)
 	for {
 		f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE, 0o600)
@@ -34,7 +39,7 @@ func Lock(path string) (unlock func(), err error) {
 		if err != nil || held {
 			f.Close()
 			if held {
-				return nil, fmt.Errorf("%w: %s is held (another ideanote-provision is using %s; wait for it to finish)", ErrLocked, lp, path)
+				return nil, fmt.Errorf("%w: %s is held (%s is using %s; wait for it to finish)", ErrLocked, lp, heldBy(lp), path)
 			}
 			return nil, fmt.Errorf("lock file %s: %w", lp, err)
 		}
@@ -47,13 +52,33 @@ func Lock(path string) (unlock func(), err error) {
 		}
 		// The pid is for the operator's eyes only; the lock is the OS lock, not the file.
 		f.Truncate(0)
-		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"+holder+"\n"), 0)
 		return func() {
 			os.Remove(lp) // while still holding it, so that no one locks the removed file
 			unlockFile(f)
 			f.Close()
 		}, nil
 	}
+}
+
+// heldBy names the run that holds the lock file lp, from what it wrote there: the pid, and
+// what it is when it said. The file is read at best (its holder may not have written it yet, or
+// the system may not let it be read while locked): a run not named is another ideanote-provision.
+func heldBy(lp string) string {
+	b, err := os.ReadFile(lp)
+	if err != nil {
+		return "another ideanote-provision"
+	}
+	pidLine, holder, _ := strings.Cut(string(b), "\n")
+	holder = strings.TrimSpace(holder)
+	pid, err := strconv.Atoi(strings.TrimSpace(pidLine))
+	switch {
+	case err != nil:
+		return "another ideanote-provision"
+	case holder == "":
+		holder = "another ideanote-provision"
+	}
+	return fmt.Sprintf("%s, pid %d,", holder, pid)
 }
 
 // exists reports whether path names something on disk.

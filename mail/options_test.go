@@ -1,0 +1,81 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestOptionsRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		change func(*Options)
+		want   string
+	}{
+		{"rate below one a minute", func(o *Options) { o.Rate = 0.00001 }, "--rate must be 0 (no limit) or at least 0.0167"},
+		{"rate NaN", func(o *Options) { o.Rate = math.NaN() }, "--rate"},
+		{"rate infinite", func(o *Options) { o.Rate = math.Inf(1) }, "--rate"},
+		{"rate negative", func(o *Options) { o.Rate = -1 }, "--rate"},
+		{"dry run into a folder", func(o *Options) { o.DryRun, o.OutDir = true, "dd" }, "give --dry-run or --out-dir, not both"},
+		{"resume and overwrite", func(o *Options) { o.Resume, o.Overwrite = true, true }, "not both"},
+		{"sender", func(o *Options) { o.From = "not an address" }, "--from"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o, _ := testOptions(t, nil, people)
+			o.SMTPURL = "smtp://127.0.0.1:1" // never dialed: refused before
+			tt.change(&o)
+			err := Validate(o)
+			var ce *ConfigError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate = %v, want a ConfigError saying %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("one a minute is taken", func(t *testing.T) {
+		t.Parallel()
+		o, _ := testOptions(t, nil, people)
+		o.SMTPURL, o.Rate = "smtp://127.0.0.1:1", 1.0/60
+		if err := Validate(o); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// TestErrorsKeepTheirCause checks that the errors of a run wrap what caused them, for a
+// caller to tell with errors.Is.
+func TestErrorsKeepTheirCause(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		change func(*Options)
+		cause  error
+	}{
+		{"report missing", func(o *Options) { o.Report = file + ".missing"; o.DryRun = true }, os.ErrNotExist},
+		{"out-dir under a file", func(o *Options) { o.OutDir = filepath.Join(file, "eml") }, syscall.ENOTDIR},
+		{"mail report under a file", func(o *Options) { o.MailReport = filepath.Join(file, "r.mail.csv"); o.DryRun = true }, syscall.ENOTDIR},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o, _ := testOptions(t, nil, people)
+			tt.change(&o)
+			_, err := Run(context.Background(), o)
+			var ce *ConfigError
+			if !errors.As(err, &ce) || !errors.Is(err, tt.cause) {
+				t.Errorf("err = %v, want a ConfigError wrapping %v", err, tt.cause)
+			}
+		})
+	}
+}
