@@ -15,6 +15,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
+	"github.com/ideanote-provision/ideanote-provision/provision/pace"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
@@ -51,6 +52,7 @@ type options struct {
 	concurrency int
 	timeout     time.Duration
 	maxAttempts int
+	maxWait     time.Duration
 	team        string
 	locale      string
 	mapping     string
@@ -129,11 +131,12 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.reportPath, "report", "report.csv", "report `path`")
 	fs.BoolVar(&o.resume, "resume", false, "continue an earlier run that wrote this report: rows already ok there are not sent again")
 	fs.BoolVar(&o.overwrite, "overwrite", false, "replace an existing report")
-	fs.Float64Var(&o.rate, "rate", 1, "`n` requests per second over all workers, retries included (1 = 60/min; 0 = no limit)")
+	fs.Float64Var(&o.rate, "rate", 1, "at most `n` requests per second over all workers, retries included (1 = 60/min; 0 = none); the pool keeps under the server's limit in any case")
 	fs.IntVar(&o.burst, "burst", 1, "token-bucket burst: `n` requests may leave at once")
 	fs.IntVar(&o.concurrency, "concurrency", 4, "at most `n` requests in flight")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time allowed for one attempt")
-	fs.IntVar(&o.maxAttempts, "max-attempts", 6, "attempts per row before it is failed")
+	fs.IntVar(&o.maxAttempts, "max-attempts", 6, "attempts per row before it is failed (429 answers do not count)")
+	fs.DurationVar(&o.maxWait, "max-wait", provision.DefaultMaxWait, "a row answered 429 fails once the server has accepted nothing for `duration`")
 	fs.StringVar(&o.team, "team", "", "team for rows whose team cell is empty")
 	fs.StringVar(&o.locale, "locale", "", "locale for rows whose locale cell is empty")
 	fs.StringVar(&o.mapping, "map", "", "header mapping, e.g. 'email=Work Email,name=Full Name'")
@@ -228,7 +231,7 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		return usagef("--base-url %v", err)
 	}
 	switch {
-	case math.IsNaN(o.rate) || math.IsInf(o.rate, 0) || o.rate < 0 || (o.rate > 0 && o.rate < provision.Floor):
+	case math.IsNaN(o.rate) || math.IsInf(o.rate, 0) || o.rate < 0 || (o.rate > 0 && o.rate < pace.Floor):
 		return usagef("--rate must be 0 (no limit) or at least 0.0167 (one request a minute), in requests a second")
 	case o.burst < 1:
 		return usagef("--burst must be at least 1")
@@ -238,6 +241,8 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		return usagef("--timeout must be positive, e.g. 30s")
 	case o.maxAttempts < 1:
 		return usagef("--max-attempts must be at least 1")
+	case o.maxWait <= 0:
+		return usagef("--max-wait must be positive, e.g. 15m")
 	}
 	switch o.progress {
 	case "auto", "always", "never":

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
+	"github.com/ideanote-provision/ideanote-provision/provision/pace"
 	"github.com/ideanote-provision/ideanote-provision/report"
 	"github.com/ideanote-provision/ideanote-provision/state"
 )
@@ -219,9 +220,10 @@ func newPool(o *options, httpClient *http.Client) *provision.Pool {
 	return &provision.Pool{
 		Endpoint: &ideanote.Client{BaseURL: o.baseURL, SpaceID: o.spaceID, APIToken: o.apiToken,
 			HTTPClient: httpClient, UserAgent: "ideanote-provision/" + versionString()},
-		Pacer:       provision.NewPacer(o.rate, o.burst),
+		Pacer:       pace.New(o.rate, o.burst),
 		Concurrency: o.concurrency,
 		MaxAttempts: o.maxAttempts,
+		MaxWait:     o.maxWait,
 		Timeout:     o.timeout,
 	}
 }

@@ -32,9 +32,9 @@ func main() {
 	rateList := flag.String("rates", "1,2,5,0", "client --rate as multiples of the server's rate; 0 is --rate 0 (no limit)")
 	flag.Parse()
 
-	var selected []kind
-	for _, k := range kinds {
-		if *kindList == "all" || contains(strings.Split(*kindList, ","), k.name) {
+	var selected []provisiontest.NamedLimit
+	for _, k := range provisiontest.Limits(*serverRate) {
+		if *kindList == "all" || contains(strings.Split(*kindList, ","), k.Name) {
 			selected = append(selected, k)
 		}
 	}
@@ -59,7 +59,7 @@ func main() {
 	missed := 0
 	for _, k := range selected {
 		for _, m := range mults {
-			c := measure(k.limit(*serverRate), m**serverRate, *rows, *workers, *latency)
+			c := measure(k.Limit, m**serverRate, *rows, *workers, *latency)
 			rate := fmt.Sprintf("%g (x%g)", m**serverRate, m)
 			if m == 0 {
 				rate = "0 (no limit)"
@@ -74,7 +74,7 @@ func main() {
 			if c.failed > 0 || share > maxShare || ratio > 1.1 {
 				verdict, missed = "**missed**", missed+1
 			}
-			fmt.Printf("| %s | %s | %d | %d (%.1f%%) | %.2f | %d | %s |\n", k.name, rate, c.requests, c.throttled, share, ratio, c.failed, verdict)
+			fmt.Printf("| %s | %s | %d | %d (%.1f%%) | %.2f | %d | %s |\n", k.Name, rate, c.requests, c.throttled, share, ratio, c.failed, verdict)
 		}
 	}
 	fmt.Printf("\n%d cells missed the goal\n", missed)
@@ -133,8 +133,8 @@ func measure(limit provisiontest.Limit, rate float64, rows, workers int, latency
 
 func kindNames() string {
 	var names []string
-	for _, k := range kinds {
-		names = append(names, k.name)
+	for _, k := range provisiontest.Limits(1) {
+		names = append(names, k.Name)
 	}
 	return strings.Join(names, ",")
 }

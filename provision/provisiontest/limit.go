@@ -172,7 +172,7 @@ func (r *Limiter) Admit(now time.Time) (ok bool, h http.Header) {
 	case XHeaders:
 		h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
 		h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
-		h.Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(reset).Add(time.Second-1).Unix(), 10))
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(reset).Unix(), 10))
 	}
 	return ok, h
 }
@@ -241,4 +241,32 @@ func (r *Limiter) sliding(now time.Time) (ok bool, wait time.Duration, remaining
 	}
 	r.log = append(r.log, now)
 	return true, 0, r.l.N - len(r.log), r.log[len(r.log)-1].Add(r.l.Per).Sub(now)
+}
+
+// NamedLimit is a Limit with a short name for tables and test names.
+type NamedLimit struct {
+	Name string
+	Limit
+}
+
+// Limits returns one limiter of every kind an API may have, all allowing perSecond requests a
+// second sustained: token buckets of burst 1 and 10, strict or tolerating arrivals half an
+// interval early; a bucket without Retry-After; fixed and sliding windows of 3 s (so that a run
+// of seconds crosses several), counting refused requests or not; windows sending RateLimit or
+// X-RateLimit headers.
+func Limits(perSecond float64) []NamedLimit {
+	tol := time.Duration(float64(time.Second) / perSecond / 2)
+	n, per := int(3*perSecond), 3*time.Second
+	return []NamedLimit{
+		{"bucket-b1", Limit{Kind: TokenBucket, Rate: perSecond, Burst: 1}},
+		{"bucket-b1-tol", Limit{Kind: TokenBucket, Rate: perSecond, Burst: 1, Tolerance: tol}},
+		{"bucket-b10", Limit{Kind: TokenBucket, Rate: perSecond, Burst: 10}},
+		{"bucket-b10-tol", Limit{Kind: TokenBucket, Rate: perSecond, Burst: 10, Tolerance: tol}},
+		{"bucket-b1-noRA", Limit{Kind: TokenBucket, Rate: perSecond, Burst: 1, NoRetryAfter: true}},
+		{"fixed-3s", Limit{Kind: FixedWindow, N: n, Per: per}},
+		{"sliding-3s", Limit{Kind: SlidingWindow, N: n, Per: per}},
+		{"sliding-3s-counted", Limit{Kind: SlidingWindow, N: n, Per: per, CountRefused: true}},
+		{"fixed-3s-ietf", Limit{Kind: FixedWindow, N: n, Per: per, Headers: IETFHeaders}},
+		{"sliding-3s-xhdr", Limit{Kind: SlidingWindow, N: n, Per: per, Headers: XHeaders}},
+	}
 }
