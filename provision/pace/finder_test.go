@@ -107,7 +107,13 @@ func TestFinderQuota(t *testing.T) {
 			t.Parallel()
 			f := NewFinder(100)
 			f.Rate(t0)
-			f.Observe(t0, Outcome{Answer: provision.Answer{Sent: t0, Action: provision.Done, Quota: &tt.quota}})
+			// A window read from Reset is trusted once the headers have been seen that long.
+			for _, at := range []time.Duration{0, time.Minute} {
+				f.Observe(t0.Add(at), Outcome{Answer: provision.Answer{Sent: t0.Add(at), Action: provision.Done, Quota: &tt.quota}})
+				if at == 0 && tt.quota.Window == 0 && !near(f.Rate(t0), 100/(1+margin)) {
+					t.Errorf("rate %v on the first headers, before the window is known", f.Rate(t0))
+				}
+			}
 			if got := f.Rate(t0.Add(time.Minute)); math.Abs(got-tt.want) > tt.want*1e-3 {
 				t.Errorf("rate %v, want %v", got, tt.want)
 			}
