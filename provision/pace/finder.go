@@ -244,7 +244,7 @@ func (f *Finder) estimate(now time.Time, a provision.Answer, sent float64, pause
 		many && (f.hi == 0 || guessed) && span >= 1 && !f.ramping(a.Sent):
 		// Refused at a rate the server sustained, for a second or more, or by a server strict
 		// about gaps: jitter crossed the limit. Space a little wider rather than cut.
-		f.margin = min(2*f.margin, maxMargin)
+		f.margin, f.strict = min(2*f.margin, maxMargin), true
 		return min(f.lastOK, sent), sent, climbGrowth
 	case many && f.hi > 0 && f.sumTime > 0:
 		est = f.sumAccepted / f.sumTime
