@@ -54,7 +54,7 @@ func runDemo(ctx context.Context, reportPath, mailDir string, stdout, stderr io.
 	o := &options{
 		input: "-", spaceID: srv.SpaceID, apiToken: srv.APIToken, baseURL: srv.URL,
 		subdomain: "demo", widgetID: "df828665bf", reportPath: reportPath, overwrite: true,
-		rate: 20, burst: 1, concurrency: 4, timeout: 5 * time.Second, maxAttempts: 6,
+		rate: 20, burst: 1, concurrency: 4, timeout: 5 * time.Second, maxAttempts: 6, maxWait: 15 * time.Minute,
 		delimiter: "auto", progress: "auto", logFormat: "text",
 	}
 	err := execute(ctx, o, bytes.NewReader(demoUsers), stderr, srv.Client())

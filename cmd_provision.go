@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 )
 
@@ -101,10 +102,11 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
 
-	fs.Float64Var(&o.rate, "rate", 1, "`n` requests per second over all workers, retries included (1 = 60/min; 0 = no limit)")
+	fs.Float64Var(&o.rate, "rate", 1, "at most `n` requests per second over all workers, retries included (1 = 60/min; 0 = none); the pool keeps under the server's limit in any case")
 	fs.IntVar(&o.burst, "burst", 1, "token-bucket burst: `n` requests may leave at once")
 	fs.IntVar(&o.concurrency, "concurrency", 4, "at most `n` requests in flight")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time allowed for one attempt (a `duration`)")
-	fs.IntVar(&o.maxAttempts, "max-attempts", 6, "`n` attempts per row before it is failed")
+	fs.IntVar(&o.maxAttempts, "max-attempts", 6, "`n` attempts per row before it is failed (429 answers do not count)")
+	fs.DurationVar(&o.maxWait, "max-wait", provision.DefaultMaxWait, "a row answered 429 fails once the server has accepted nothing for `duration`")
 	fs.StringVar(&o.baseURL, "base-url", env("IDEANOTE_BASE_URL", ideanote.DefaultBaseURL), "API root `URL`; http:// only for loopback hosts (env IDEANOTE_BASE_URL)")
 }

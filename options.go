@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
+	"github.com/ideanote-provision/ideanote-provision/provision/pace"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
@@ -48,6 +48,7 @@ type options struct {
 	concurrency int
 	timeout     time.Duration
 	maxAttempts int
+	maxWait     time.Duration
 	team        string
 	locale      string
 	mapping     []string // --map, once or more
@@ -137,7 +138,7 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		return usagef("--base-url %w", err)
 	}
 	switch {
-	case math.IsNaN(o.rate) || math.IsInf(o.rate, 0) || o.rate < 0 || (o.rate > 0 && o.rate < provision.Floor):
+	case math.IsNaN(o.rate) || math.IsInf(o.rate, 0) || o.rate < 0 || (o.rate > 0 && o.rate < pace.Floor):
 		return usagef("--rate must be 0 (no limit) or at least 0.0167 (one request a minute), in requests a second")
 	case o.burst < 1:
 		return usagef("--burst must be at least 1")
@@ -147,6 +148,8 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		return usagef("--timeout must be positive, e.g. 30s")
 	case o.maxAttempts < 1:
 		return usagef("--max-attempts must be at least 1")
+	case o.maxWait <= 0:
+		return usagef("--max-wait must be positive, e.g. 15m")
 	}
 	switch o.progress {
 	case "auto", "always", "never":

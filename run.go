@@ -15,6 +15,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
+	"github.com/ideanote-provision/ideanote-provision/provision/pace"
 	"github.com/ideanote-provision/ideanote-provision/report"
 	"github.com/ideanote-provision/ideanote-provision/state"
 )
@@ -66,7 +67,7 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 		plan.Store.BeforeCommit(w.Sync)
 	}
 	pool := newPool(o, httpClient)
-	prog := newProgress(o.progress, stderr, log, reader.CountRows, pool.Pacer.Throttles)
+	prog := newProgress(o.progress, stderr, log, reader.CountRows, pool.Throttles)
 	if prog.terminal() {
 		logOut.clearBefore(prog.clear)
 	}
@@ -219,9 +220,10 @@ func newPool(o *options, httpClient *http.Client) *provision.Pool {
 	return &provision.Pool{
 		Endpoint: &ideanote.Client{BaseURL: o.baseURL, SpaceID: o.spaceID, APIToken: o.apiToken,
 			HTTPClient: httpClient, UserAgent: "ideanote-provision/" + versionString()},
-		Pacer:       provision.NewPacer(o.rate, o.burst),
+		Pacer:       pace.New(o.rate, o.burst),
 		Concurrency: o.concurrency,
 		MaxAttempts: o.maxAttempts,
+		MaxWait:     o.maxWait,
 		Timeout:     o.timeout,
 	}
 }

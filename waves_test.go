@@ -28,7 +28,7 @@ func waveOptions(srv *provisiontest.Server, dir, name string) *options {
 	return &options{
 		input: filepath.Join(dir, name+".csv"), spaceID: srv.SpaceID, apiToken: srv.APIToken, baseURL: srv.URL,
 		subdomain: "acme", reportPath: filepath.Join(dir, name+"-report.csv"), statePath: filepath.Join(dir, "state.db"),
-		rate: 0, burst: 1, concurrency: 4, timeout: 5 * time.Second, maxAttempts: 3,
+		rate: 0, burst: 1, concurrency: 4, timeout: 5 * time.Second, maxAttempts: 3, maxWait: provision.DefaultMaxWait,
 		delimiter: "auto", progress: "never", logFormat: "text",
 	}
 }

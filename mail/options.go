@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/pace"
 )
 
 // The links a message can carry (Options.Link).
@@ -147,7 +147,7 @@ func prepare(o Options) (*setup, error) {
 		return nil, configf("--link %q: expected login or widget", o.Link)
 	case o.DryRun && o.OutDir != "":
 		return nil, configf("give --dry-run or --out-dir, not both: --out-dir sends nothing already (it writes each message into a file), --dry-run writes nothing (it prints the first message)")
-	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0 || (o.Rate > 0 && o.Rate < provision.Floor):
+	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0 || (o.Rate > 0 && o.Rate < pace.Floor):
 		// As for provisioning: a rate below one a minute is a typing mistake, not a pace.
 		return nil, configf("--rate must be 0 (no limit) or at least 0.0167 (one message a minute), in messages a second")
 	case o.Concurrency < 0 || o.Concurrency > 64:

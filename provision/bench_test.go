@@ -12,6 +12,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
+	"github.com/ideanote-provision/ideanote-provision/provision/pace"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
@@ -68,7 +69,7 @@ func BenchmarkJob(b *testing.B) {
 			job := &provision.Job{Source: r, Emit: w.Write, Pool: &provision.Pool{
 				Endpoint: &ideanote.Client{BaseURL: srv.URL, SpaceID: provisiontest.DefaultSpaceID,
 					APIToken: provisiontest.DefaultAPIToken, HTTPClient: hc},
-				Pacer:       provision.NewPacer(0, 1),
+				Pacer:       pace.NewWithPolicy(pace.Fixed(0), 1),
 				Concurrency: tc.concurrency,
 			}}
 			sum, err := job.Run(context.Background())

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// FakeClock stands for time in pacer and pool: Sleep records the wait and moves the clock on
+// FakeClock stands for time in the pool's backoff: Sleep records the wait and moves the clock on
 // at once, so that a Retry-After of minutes costs a test nothing.
 type FakeClock struct {
 	mu     sync.Mutex

@@ -19,6 +19,7 @@ type Endpoint interface {
 type Session struct {
 	UserID string
 	Token  string // session token: a credential that logs the user in
+	Quota  *Quota // the rate-limit headers of the answer, nil when it had none
 }
 
 // Action is what the pool does after one attempt.
@@ -42,4 +43,14 @@ type Verdict struct {
 	Action     Action
 	RetryAfter time.Duration // the server's Retry-After, 0 when absent
 	HTTPStatus int           // status of the answer, 0 when none arrived
+	Quota      *Quota        // the rate-limit headers of the answer, nil when it had none
+}
+
+// Quota is what a server says of its rate limit in the headers of an answer
+// (RateLimit-Limit/-Remaining/-Reset/-Policy of the IETF draft, or X-RateLimit-*).
+type Quota struct {
+	Limit     int           // requests allowed in a window
+	Remaining int           // requests left in the current window
+	Reset     time.Duration // until the quota is whole again (whole seconds, rounded up by servers)
+	Window    time.Duration // the window's length when the server says it, else 0
 }

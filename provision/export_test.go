@@ -10,10 +10,3 @@ import (
 
 // SetPoolSleep replaces the waits between a pool's attempts.
 func SetPoolSleep(p *Pool, sleep func(context.Context, time.Duration) error) { p.sleep = sleep }
-
-// NewPacerWithClock is NewPacer on an injected clock.
-func NewPacerWithClock(perSecond float64, burst int, now func() time.Time, sleep func(context.Context, time.Duration) error) *Pacer {
-	p := NewPacer(perSecond, burst)
-	p.now, p.sleep = now, sleep
-	return p
-}

@@ -92,7 +92,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		sum.Attempts += res.Attempts
 	}
 	if j.Pool != nil {
-		sum.Throttled = j.Pool.Pacer.Throttles()
+		sum.Throttled = j.Pool.Throttles()
 	}
 	sum.Elapsed = time.Since(start)
 	switch {

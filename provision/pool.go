@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -43,20 +44,27 @@ const AbortAfter = 3
 // The zero values of its fields are usable defaults except Endpoint, which must be set.
 type Pool struct {
 	Endpoint    Endpoint
-	Pacer       *Pacer        // nil: no pacing
+	Pacer       Pacer         // nil: no pacing, and a 429 holds back only its own row
 	Concurrency int           // requests in flight at most; default 4
-	MaxAttempts int           // attempts per row; default 6
+	MaxAttempts int           // attempts per row, not counting 429s; default 6
+	MaxWait     time.Duration // a row answered 429 fails once nothing was accepted for this long; default 15m
 	Timeout     time.Duration // one attempt; default 30s
 	Backoff     Backoff
 
 	// sleep waits between attempts; tests replace it so that no test waits for real.
 	sleep func(context.Context, time.Duration) error
 
+	throttled  atomic.Int64 // 429 answers
+	lastAccept atomic.Int64 // when the server last accepted a request (or the run started), Unix ns
+
 	mu      sync.Mutex
 	refused int   // refusals in a row, over the whole pool
 	abort   error // set once the run is aborted
 	cancel  context.CancelFunc
 }
+
+// DefaultMaxWait is how long a row waits through 429s while the server accepts nothing.
+const DefaultMaxWait = 15 * time.Minute
 
 // Run sends every row received on rows and delivers exactly one Result per row on results.
 // When ctx is done, or the run is aborted, it stops sending: rows not yet sent come back as
@@ -68,6 +76,8 @@ func (p *Pool) Run(ctx context.Context, rows <-chan Row, results chan<- Result) 
 	p.mu.Lock()
 	p.cancel, p.refused, p.abort = cancel, 0, nil
 	p.mu.Unlock()
+	p.throttled.Store(0)
+	p.lastAccept.Store(time.Now().UnixNano())
 
 	g := new(errgroup.Group) // not WithContext: a failed row is data and cancels nothing
 	g.SetLimit(p.concurrency())
@@ -103,7 +113,11 @@ func (p *Pool) stopReason() error {
 	return errors.New("not sent: the run was interrupted")
 }
 
-// send makes the attempts for one row.
+// Throttles is the number of 429 answers of the last or current Run.
+func (p *Pool) Throttles() int { return int(p.throttled.Load()) }
+
+// send makes the attempts for one row. A 429 does not count against MaxAttempts: it means
+// "later", and the Pacer holds the row (and every other) until later.
 func (p *Pool) send(ctx context.Context, row Row) Result {
 	res := Result{Row: row}
 	maxAttempts := p.MaxAttempts
@@ -115,8 +129,9 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 		timeout = 30 * time.Second
 	}
 	var last error
+	tries, throttles := 0, 0
 	for {
-		sent, err := p.Pacer.Wait(ctx)
+		sent, err := p.start(ctx)
 		if err != nil {
 			if res.Attempts == 0 {
 				return p.finish(res, StatusNotAttempted, p.stopReason())
@@ -130,13 +145,18 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 		res.Attempts++
 		v := p.Endpoint.Decide(ctx, err)
 		res.HTTPStatus = v.HTTPStatus
+		if v.Action == Done {
+			res.HTTPStatus, v.Quota = http.StatusOK, sess.Quota
+			p.lastAccept.Store(time.Now().UnixNano())
+		}
+		if p.Pacer != nil {
+			p.Pacer.Observe(Answer{Sent: sent, Action: v.Action, HTTPStatus: res.HTTPStatus, RetryAfter: v.RetryAfter, Quota: v.Quota})
+		}
 		if v.Action != Refused {
 			p.resetRefusals()
 		}
 		switch v.Action {
 		case Done:
-			p.Pacer.Succeeded()
-			res.HTTPStatus = http.StatusOK
 			res.UserID, res.Token = sess.UserID, sess.Token
 			return p.finish(res, StatusOK, nil)
 		case Refused:
@@ -149,16 +169,43 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 			return p.finish(res, StatusFailed, err)
 		}
 		last = err
+		var wait time.Duration
 		if v.Action == Throttled {
-			p.Pacer.Throttled(sent, v.RetryAfter)
+			p.throttled.Add(1)
+			if idle := time.Since(time.Unix(0, p.lastAccept.Load())); idle >= p.maxWait() {
+				return p.finish(res, StatusFailed, fmt.Errorf("giving up: the server has accepted nothing for %v: %w", idle.Round(time.Second), err))
+			}
+			if p.Pacer != nil {
+				continue // the pacer holds every attempt until the server's Retry-After has passed
+			}
+			throttles++
+			wait = p.Backoff.Wait(throttles, v.RetryAfter)
+		} else {
+			tries++
+			if tries >= maxAttempts {
+				return p.finish(res, StatusFailed, fmt.Errorf("giving up after %d attempts: %w", tries, err))
+			}
+			wait = p.Backoff.Wait(tries, v.RetryAfter)
 		}
-		if res.Attempts >= maxAttempts {
-			return p.finish(res, StatusFailed, fmt.Errorf("giving up after %d attempts: %w", res.Attempts, err))
-		}
-		if p.wait(ctx, p.Backoff.Wait(res.Attempts, v.RetryAfter)) != nil {
+		if p.wait(ctx, wait) != nil {
 			return p.finish(res, StatusFailed, fmt.Errorf("stopped after %d attempts: %w", res.Attempts, err))
 		}
 	}
+}
+
+// start waits for the pacer and returns when the attempt starts.
+func (p *Pool) start(ctx context.Context) (time.Time, error) {
+	if p.Pacer == nil {
+		return time.Now(), ctx.Err()
+	}
+	return p.Pacer.Wait(ctx)
+}
+
+func (p *Pool) maxWait() time.Duration {
+	if p.MaxWait <= 0 {
+		return DefaultMaxWait
+	}
+	return p.MaxWait
 }
 
 func (p *Pool) wait(ctx context.Context, d time.Duration) error {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,12 +17,11 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
-// testPool returns a pool on srv whose waits (backoff and pacer pauses) go to clocks that do
-// not wait. The pacer has no rate limit.
-func testPool(t *testing.T, srv *provisiontest.Server) (p *provision.Pool, backoff, pause *provision.FakeClock) {
+// testPool returns a pool on srv whose backoff waits go to a clock that does not wait, and
+// whose pacer never waits and records what it hears.
+func testPool(t *testing.T, srv *provisiontest.Server) (p *provision.Pool, backoff *provision.FakeClock, pacer *recordingPacer) {
 	t.Helper()
-	backoff, pause = provision.NewFakeClock(), provision.NewFakeClock()
-	pacer := provision.NewPacerWithClock(0, 1, pause.Now, pause.Sleep)
+	backoff, pacer = provision.NewFakeClock(), &recordingPacer{}
 	p = &provision.Pool{
 		Endpoint:    &ideanote.Client{BaseURL: srv.URL, SpaceID: srv.SpaceID, APIToken: srv.APIToken, HTTPClient: srv.Client()},
 		Pacer:       pacer,
@@ -31,7 +31,27 @@ func testPool(t *testing.T, srv *provisiontest.Server) (p *provision.Pool, backo
 		Backoff:     provision.Backoff{Base: time.Millisecond, Max: 4 * time.Millisecond},
 	}
 	provision.SetPoolSleep(p, backoff.Sleep)
-	return p, backoff, pause
+	return p, backoff, pacer
+}
+
+// recordingPacer is a provision.Pacer that never waits and records the answers it hears.
+type recordingPacer struct {
+	mu      sync.Mutex
+	answers []provision.Answer
+}
+
+func (r *recordingPacer) Wait(ctx context.Context) (time.Time, error) { return time.Now(), ctx.Err() }
+
+func (r *recordingPacer) Observe(a provision.Answer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.answers = append(r.answers, a)
+}
+
+func (r *recordingPacer) Answers() []provision.Answer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.answers)
 }
 
 func testRows(n int) []provision.Row {
@@ -164,36 +184,43 @@ func TestPoolConnectionRefused(t *testing.T) {
 
 func TestPoolHonoursRetryAfter(t *testing.T) {
 	tests := []struct {
-		name   string
-		status int
-		header func() string
-		min    time.Duration // the wait before the retry is at least this
+		name    string
+		status  int
+		header  func() string
+		min     time.Duration // the wait before the retry is at least this
+		backoff bool          // the row waits it out itself; else the pacer holds every row
 	}{
-		{"429 seconds", 429, func() string { return "30" }, 30 * time.Second},
-		{"503 seconds", 503, func() string { return "12" }, 12 * time.Second},
-		{"429 HTTP date", 429, func() string { return time.Now().Add(45 * time.Second).UTC().Format(http.TimeFormat) }, 43 * time.Second},
+		{"429 seconds", 429, func() string { return "30" }, 30 * time.Second, false},
+		{"503 seconds", 503, func() string { return "12" }, 12 * time.Second, true},
+		{"429 HTTP date", 429, func() string { return time.Now().Add(45 * time.Second).UTC().Format(http.TimeFormat) }, 43 * time.Second, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := provisiontest.NewServer()
 			defer srv.Close()
 			srv.FailNext(1, tt.status, tt.header())
-			p, backoff, pause := testPool(t, srv)
+			p, backoff, pacer := testPool(t, srv)
 			res, err := runPool(t, context.Background(), p, testRows(1))
 			if err != nil || res[0].Status != provision.StatusOK || res[0].Attempts != 2 {
 				t.Fatalf("got %+v, %v; want ok after 2 attempts", res[0], err)
 			}
 			waits := backoff.Sleeps()
-			if len(waits) != 1 || waits[0] < tt.min || waits[0] > tt.min+3*time.Second {
+			if tt.backoff && (len(waits) != 1 || waits[0] < tt.min || waits[0] > tt.min+3*time.Second) {
 				t.Errorf("backoff waits %v, want one of about %v", waits, tt.min)
 			}
-			// A 429 also pauses the shared pacer, which every worker waits on; a 503 does not.
-			paused := slices.Max(append(pause.Sleeps(), 0))
-			if tt.status == 429 && paused < tt.min {
-				t.Errorf("pacer paused at most %v, want %v", paused, tt.min)
+			if !tt.backoff && len(waits) != 0 {
+				t.Errorf("backoff waits %v after a 429: the pacer holds the row", waits)
 			}
-			if tt.status != 429 && paused != 0 {
-				t.Errorf("pacer paused %v after a %d", paused, tt.status)
+			// The pacer hears both answers, the first with its Retry-After, so that it can pause
+			// every worker on a 429.
+			answers := pacer.Answers()
+			want := provision.Retry
+			if tt.status == 429 {
+				want = provision.Throttled
+			}
+			if len(answers) != 2 || answers[0].Action != want || answers[0].HTTPStatus != tt.status ||
+				answers[0].RetryAfter < tt.min || answers[1].Action != provision.Done || answers[1].HTTPStatus != 200 {
+				t.Errorf("pacer heard %+v, want %v (%d, Retry-After %v) then done", answers, want, tt.status, tt.min)
 			}
 		})
 	}

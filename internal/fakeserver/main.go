@@ -22,6 +22,7 @@ import (
 func main() {
 	rate := flag.Float64("rate", 0, "requests per second the fake allows (429 beyond); 0 = no limit")
 	burst := flag.Int("burst", 1, "burst of the fake's limit")
+	limit := flag.String("limit", "", "the fake's limiter at -rate, one of provisiontest.Limits by name (e.g. fixed-3s); default a token bucket of -burst")
 	latency := flag.Duration("latency", 0, "delay of every answer")
 	flag.Parse()
 
@@ -38,6 +39,19 @@ func main() {
 	defer srv.Close()
 	if *rate > 0 {
 		srv.SetRateLimit(*rate, *burst)
+	}
+	if *limit != "" {
+		found := false
+		for _, l := range provisiontest.Limits(*rate) {
+			if l.Name == *limit && *rate > 0 {
+				srv.SetLimit(l.Limit)
+				found = true
+			}
+		}
+		if !found {
+			fmt.Fprintf(os.Stderr, "fakeserver: -limit %q needs -rate and one of the names of provisiontest.Limits\n", *limit)
+			os.Exit(2)
+		}
 	}
 	fmt.Printf("export IDEANOTE_BASE_URL=%s\nexport IDEANOTE_SPACE_ID=%s\nexport IDEANOTE_API_TOKEN=%s\n",
 		srv.URL, provisiontest.DefaultSpaceID, provisiontest.DefaultAPIToken)

@@ -25,6 +25,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
+	"github.com/ideanote-provision/ideanote-provision/provision/pace"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
@@ -89,7 +90,7 @@ func measure(r float64, n, concurrency int, server string, serverBurst int, late
 		Pool: &provision.Pool{
 			Endpoint: &ideanote.Client{BaseURL: srv.URL, SpaceID: provisiontest.DefaultSpaceID,
 				APIToken: provisiontest.DefaultAPIToken, HTTPClient: &http.Client{Transport: t}},
-			Pacer:       provision.NewPacer(r, 1),
+			Pacer:       pace.New(r, 1),
 			Concurrency: concurrency,
 		}}
 	start := time.Now()

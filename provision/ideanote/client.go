@@ -40,8 +40,9 @@ type Client struct {
 // StatusError is a non-2xx answer from the endpoint.
 type StatusError struct {
 	Code       int
-	Message    string        // the server's message, shortened, with any API token removed
-	RetryAfter time.Duration // from the Retry-After header; 0 when absent
+	Message    string           // the server's message, shortened, with any API token removed
+	RetryAfter time.Duration    // from the Retry-After header; 0 when absent
+	Quota      *provision.Quota // the rate-limit headers, nil when absent
 }
 
 func (e *StatusError) Error() string {
@@ -144,6 +145,7 @@ func (c *Client) Post(ctx context.Context, body []byte) (provision.Session, erro
 			Code:       resp.StatusCode,
 			Message:    summarize(data, resp.Header.Get("Content-Type"), c.scrub),
 			RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()),
+			Quota:      quota(resp.Header, time.Now()),
 		}
 	}
 	if len(data) > MaxResponseBytes {
@@ -156,7 +158,7 @@ func (c *Client) Post(ctx context.Context, body []byte) (provision.Session, erro
 	if sr.SessionToken == "" {
 		return provision.Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d without a sessionToken", resp.StatusCode), Code: resp.StatusCode}
 	}
-	return provision.Session{UserID: sr.User.ID, Token: sr.SessionToken}, nil
+	return provision.Session{UserID: sr.User.ID, Token: sr.SessionToken, Quota: quota(resp.Header, time.Now())}, nil
 }
 
 // bodyBufs holds response buffers: one per request in flight instead of one per response.

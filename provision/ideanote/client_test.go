@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
@@ -116,5 +117,22 @@ func TestClientErrors(t *testing.T) {
 				t.Errorf("error %q does not say %q", err, tt.wantText)
 			}
 		})
+	}
+}
+
+// The rate-limit headers reach the pool with the session of a 2xx and the verdict of a 429.
+func TestClientQuota(t *testing.T) {
+	srv := provisiontest.NewServer()
+	defer srv.Close()
+	srv.SetLimit(provisiontest.Limit{Kind: provisiontest.FixedWindow, N: 1, Per: time.Hour, Headers: provisiontest.IETFHeaders})
+	c := newClient(t, srv)
+	sess, err := c.Upsert(context.Background(), provision.User{Email: "a@example.com"})
+	if err != nil || sess.Quota == nil || sess.Quota.Limit != 1 || sess.Quota.Remaining != 0 || sess.Quota.Window != time.Hour {
+		t.Fatalf("first: %+v, %v; want a session with the quota 1 per hour, none left", sess.Quota, err)
+	}
+	_, err = c.Upsert(context.Background(), provision.User{Email: "b@example.com"})
+	v := c.Decide(context.Background(), err)
+	if v.Action != provision.Throttled || v.Quota == nil || v.Quota.Remaining != 0 || v.Quota.Reset <= 0 {
+		t.Errorf("second: %+v (quota %+v); want throttled with the quota", v, v.Quota)
 	}
 }

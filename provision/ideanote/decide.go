@@ -17,6 +17,9 @@ import (
 func Decide(ctx context.Context, err error) provision.Verdict {
 	v := provision.Verdict{HTTPStatus: statusCode(err)}
 	v.Action, v.RetryAfter = decide(ctx, err)
+	if se, ok := errors.AsType[*StatusError](err); ok {
+		v.Quota = se.Quota
+	}
 	return v
 }
 

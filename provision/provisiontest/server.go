@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -19,8 +18,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Default credentials of a Server.
@@ -90,10 +87,7 @@ type Server struct {
 	counts   map[int]int      // requests by status answered
 	users    map[string]*User // by "sub:" + sub and "email:" + lower(email)
 	nextID   int
-	limiter  *rate.Limiter
-	window   time.Duration
-	windowN  int
-	accepted []time.Time // arrival of the requests accepted in the current window
+	limiter  *Limiter // nil: no rate limit
 	failures []Reply
 }
 
@@ -126,16 +120,25 @@ func (s *Server) CloseClientConnections() { s.ts.CloseClientConnections() }
 // Client returns an HTTP client for the server.
 func (s *Server) Client() *http.Client { return s.ts.Client() }
 
+// SetLimit puts a rate limiter of the given kind in front of the endpoint: beyond it the server
+// answers 429. A zero Limit removes it.
+func (s *Server) SetLimit(l Limit) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limiter = nil
+	if l.Kind != 0 {
+		s.limiter = NewLimiter(l)
+	}
+}
+
 // SetRateLimit makes the server answer 429, with a Retry-After in whole seconds, beyond
 // perSecond requests a second (token bucket of the given burst). perSecond <= 0 removes it.
 func (s *Server) SetRateLimit(perSecond float64, burst int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if perSecond <= 0 {
-		s.limiter = nil
+		s.SetLimit(Limit{})
 		return
 	}
-	s.limiter = rate.NewLimiter(rate.Limit(perSecond), max(burst, 1))
+	s.SetLimit(Limit{Kind: TokenBucket, Rate: perSecond, Burst: burst})
 }
 
 // SetWindowLimit makes the server accept at most n requests in any window of length per (a
@@ -143,28 +146,11 @@ func (s *Server) SetRateLimit(perSecond float64, burst int) {
 // with a Retry-After of the whole seconds until the oldest request leaves the window.
 // n <= 0 removes it.
 func (s *Server) SetWindowLimit(n int, per time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.window, s.windowN, s.accepted = per, n, nil
-}
-
-// overWindow reports, for a request arriving at now, how long until the window has room; 0
-// when it has room now, and then the request is counted. s.mu is held.
-func (s *Server) overWindow(now time.Time) time.Duration {
-	if s.windowN <= 0 {
-		return 0
+	if n <= 0 {
+		s.SetLimit(Limit{})
+		return
 	}
-	start := now.Add(-s.window)
-	i := 0
-	for i < len(s.accepted) && !s.accepted[i].After(start) {
-		i++
-	}
-	s.accepted = s.accepted[i:]
-	if len(s.accepted) >= s.windowN {
-		return s.accepted[0].Sub(start)
-	}
-	s.accepted = append(s.accepted, now)
-	return 0
+	s.SetLimit(Limit{Kind: SlidingWindow, N: n, Per: per})
 }
 
 // SetLatency changes Latency while the server runs.
@@ -243,21 +229,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reply = &s.failures[0]
 		s.failures = s.failures[1:]
 	}
-	if reply == nil {
-		var wait time.Duration
-		if s.limiter != nil {
-			if res := s.limiter.Reserve(); res.Delay() > 0 {
-				res.Cancel()
-				wait = res.Delay()
-			}
-		}
-		if wait == 0 {
-			wait = s.overWindow(req.Time)
-		}
-		if wait > 0 {
-			secs := int(math.Ceil(wait.Seconds()))
-			reply = &Reply{Status: http.StatusTooManyRequests, Body: `{"message":"Too many requests"}`,
-				Header: http.Header{"Retry-After": {strconv.Itoa(secs)}}}
+	var limitHeader http.Header // the limiter's headers, sent with any answer
+	if reply == nil && s.limiter != nil {
+		var ok bool
+		ok, limitHeader = s.limiter.Admit(req.Time)
+		if !ok {
+			reply = &Reply{Status: http.StatusTooManyRequests, Body: `{"message":"Too many requests"}`, Header: limitHeader}
 		}
 	}
 	if reply != nil {
@@ -287,6 +264,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		panic(http.ErrAbortHandler)
+	}
+	for k, v := range limitHeader {
+		w.Header()[k] = v
 	}
 	for k, v := range reply.Header {
 		w.Header()[k] = v

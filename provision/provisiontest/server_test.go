@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 func post(t *testing.T, s *Server, contentType, body string) *http.Response {
@@ -85,24 +84,5 @@ func TestServerUpsert(t *testing.T) {
 			t.Errorf("token %q reused or not in the documented shape", r.Token)
 		}
 		tokens[r.Token] = true
-	}
-}
-
-func TestServerWindowLimit(t *testing.T) {
-	s := NewServer()
-	defer s.Close()
-	start := time.Now()
-	s.mu.Lock()
-	s.windowN, s.window = 3, time.Second
-	var got []time.Duration
-	for _, at := range []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond, 1050 * time.Millisecond, 1100 * time.Millisecond, 1150 * time.Millisecond} {
-		got = append(got, s.overWindow(start.Add(at)))
-	}
-	s.mu.Unlock()
-	want := []time.Duration{0, 0, 0, 700 * time.Millisecond, 0, 0, 50 * time.Millisecond}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("request %d: wait %v, want %v", i, got[i], want[i])
-		}
 	}
 }

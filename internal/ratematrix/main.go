@@ -1,0 +1,149 @@
+// Command ratematrix runs the pool against the fake Ideanote behind every kind of rate limiter,
+// at client rates that match the server's, exceed it, or are unlimited, and prints per cell the
+// share of 429 answers, the wall time over N/R and the rows failed:
+//
+//	go run ./internal/ratematrix                          # the whole matrix, about 8 minutes
+//	go run ./internal/ratematrix -kinds bucket-b1 -rates 1,0
+//
+// Goal per cell: no row failed, 429s at most 2% of requests (1% at x1), wall at most 1.1 x N/R.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
+	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
+)
+
+func main() {
+	rows := flag.Int("rows", 200, "rows a cell sends")
+	serverRate := flag.Float64("server-rate", 20, "the server's limit, requests a second (windows: 3 s worth per 3 s)")
+	workers := flag.Int("workers", 8, "--concurrency of the pool")
+	latency := flag.Duration("latency", 2*time.Millisecond, "answer delay of the fake")
+	kindList := flag.String("kinds", "all", "comma-separated limiter kinds, or all: "+kindNames())
+	rateList := flag.String("rates", "1,2,5,0", "client --rate as multiples of the server's rate; 0 is --rate 0 (no limit)")
+	flag.Parse()
+
+	var selected []provisiontest.NamedLimit
+	for _, k := range provisiontest.Limits(*serverRate) {
+		if *kindList == "all" || contains(strings.Split(*kindList, ","), k.Name) {
+			selected = append(selected, k)
+		}
+	}
+	if len(selected) == 0 {
+		fmt.Fprintln(os.Stderr, "ratematrix: no such kind; kinds:", kindNames())
+		os.Exit(2)
+	}
+	var mults []float64
+	for _, f := range strings.Split(*rateList, ",") {
+		m, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || m < 0 {
+			fmt.Fprintf(os.Stderr, "ratematrix: bad rate multiple %q\n", f)
+			os.Exit(2)
+		}
+		mults = append(mults, m)
+	}
+
+	fmt.Printf("%d rows, server %g/s (N/R %.1f s), %d workers, fake latency %v\n\n", *rows, *serverRate,
+		float64(*rows) / *serverRate, *workers, *latency)
+	fmt.Println("| limiter | --rate | requests | 429s | wall / N/R | rows failed | goal |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	missed := 0
+	for _, k := range selected {
+		for _, m := range mults {
+			c := measure(k.Limit, m**serverRate, *rows, *workers, *latency)
+			rate := fmt.Sprintf("%g (x%g)", m**serverRate, m)
+			if m == 0 {
+				rate = "0 (no limit)"
+			}
+			share := 100 * float64(c.throttled) / float64(max(c.requests, 1))
+			ratio := c.wall.Seconds() / (float64(*rows) / *serverRate)
+			maxShare := 2.0
+			if m == 1 {
+				maxShare = 1
+			}
+			verdict := "met"
+			if c.failed > 0 || share > maxShare || ratio > 1.1 {
+				verdict, missed = "**missed**", missed+1
+			}
+			fmt.Printf("| %s | %s | %d | %d (%.1f%%) | %.2f | %d | %s |\n", k.Name, rate, c.requests, c.throttled, share, ratio, c.failed, verdict)
+		}
+	}
+	fmt.Printf("\n%d cells missed the goal\n", missed)
+}
+
+type cell struct {
+	requests, throttled, failed int
+	wall                        time.Duration
+}
+
+// measure sends rows to a fake behind limit, through the pool as the CLI builds it.
+func measure(limit provisiontest.Limit, rate float64, rows, workers int, latency time.Duration) cell {
+	srv := provisiontest.NewUnstartedServer()
+	srv.Latency = latency
+	srv.MaxRecorded = 1
+	srv.Start()
+	defer srv.Close()
+	srv.SetLimit(limit)
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = workers * 2
+	defer t.CloseIdleConnections()
+	pool := &provision.Pool{
+		Endpoint: &ideanote.Client{BaseURL: srv.URL, SpaceID: srv.SpaceID, APIToken: srv.APIToken,
+			HTTPClient: &http.Client{Transport: t}},
+		Pacer:       newPacer(rate),
+		Concurrency: workers,
+	}
+	in := make(chan provision.Row)
+	out := make(chan provision.Result, rows)
+	go func() {
+		for i := range rows {
+			in <- provision.Row{Line: i + 2, User: provision.User{Email: "u" + strconv.Itoa(i) + "@example.com"}}
+		}
+		close(in)
+	}()
+	start := time.Now()
+	if err := pool.Run(context.Background(), in, out); err != nil {
+		fmt.Fprintln(os.Stderr, "ratematrix:", err)
+		os.Exit(1)
+	}
+	c := cell{wall: time.Since(start)}
+	close(out)
+	for res := range out {
+		if res.Status != provision.StatusOK {
+			c.failed++
+		}
+	}
+	for code, n := range srv.Count() {
+		c.requests += n
+		if code == http.StatusTooManyRequests {
+			c.throttled += n
+		}
+	}
+	return c
+}
+
+func kindNames() string {
+	var names []string
+	for _, k := range provisiontest.Limits(1) {
+		names = append(names, k.Name)
+	}
+	return strings.Join(names, ",")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if strings.TrimSpace(x) == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,78 @@
+package ideanote
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+)
+
+// quota reads the rate-limit headers of an answer: RateLimit-Limit, -Remaining, -Reset and
+// -Policy of the IETF draft, its later RateLimit and RateLimit-Policy items (q, w, r, t), or
+// X-RateLimit-* (whose Reset is often a Unix time). nil when the answer has none. The names are
+// spelled canonically so that reading them allocates nothing.
+func quota(h http.Header, now time.Time) *provision.Quota {
+	limit, okL := headerInt(h, "Ratelimit-Limit", "X-Ratelimit-Limit")
+	remaining, okR := headerInt(h, "Ratelimit-Remaining", "X-Ratelimit-Remaining")
+	reset, okT := headerInt(h, "Ratelimit-Reset", "X-Ratelimit-Reset")
+	var window int64
+	if p := h.Get("Ratelimit-Policy"); p != "" {
+		if q, ok := param(p, "q"); ok {
+			limit, okL = q, true
+		}
+		window, _ = param(p, "w")
+	}
+	if r := h.Get("Ratelimit"); r != "" {
+		if v, ok := param(r, "r"); ok {
+			remaining, okR = v, true
+		}
+		if v, ok := param(r, "t"); ok {
+			reset, okT = v, true
+		}
+	}
+	if !okL && !okR {
+		return nil
+	}
+	q := &provision.Quota{Limit: int(limit), Remaining: int(remaining), Window: time.Duration(window) * time.Second}
+	if !okR {
+		q.Remaining = q.Limit
+	}
+	switch {
+	case !okT:
+	case reset > 1e12: // a Unix time in milliseconds
+		q.Reset = time.UnixMilli(reset).Sub(now)
+	case reset > 1e8: // a Unix time in seconds (a delta would be over three years)
+		q.Reset = time.Unix(reset, 0).Sub(now)
+	default:
+		q.Reset = time.Duration(reset) * time.Second
+	}
+	q.Reset = max(q.Reset, 0)
+	return q
+}
+
+// headerInt is the leading integer of the first of the headers present.
+func headerInt(h http.Header, names ...string) (int64, bool) {
+	for _, name := range names {
+		if v := h.Get(name); v != "" {
+			v, _, _ = strings.Cut(v, ",")
+			v, _, _ = strings.Cut(v, ";")
+			n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return int64(n), err == nil && n >= 0
+		}
+	}
+	return 0, false
+}
+
+// param is the integer parameter key=value of a structured header such as "60;w=60".
+func param(v, key string) (int64, bool) {
+	for item := range strings.SplitSeq(v, ";") {
+		k, val, ok := strings.Cut(strings.TrimSpace(item), "=")
+		if ok && strings.TrimSpace(k) == key {
+			n, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
+			return n, err == nil && n >= 0
+		}
+	}
+	return 0, false
+}

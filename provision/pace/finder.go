@@ -1,0 +1,297 @@
+package pace
+
+import (
+	"math"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+)
+
+// Floor is the lowest rate a Finder slows to, in requests a second (one a minute).
+const Floor = 1.0 / 60
+
+// The Finder's constants, measured with internal/ratematrix (see BENCHMARKS.md).
+const (
+	// StartRate is where a Finder without a configured rate starts, in requests a second.
+	StartRate = 10
+	// maxRate bounds the growth without a configured rate: far above what one client sends.
+	maxRate = 1e6
+	// rampGrowth is how fast the rate grows while the Finder knows nothing of the limit:
+	// 25% every 100 ms (x10 in a second). When it crosses a bucket's rate, the rate of the
+	// last attempt accepted, a step below the one refused, is the estimate: at 20 a second a
+	// step is 12%. A slower growth, with finer steps, measured worse (10% every 100 ms: the
+	// steps too fine to tell a crossing from a spent burst).
+	rampGrowth = 2.231 // ln(1.25) / 0.1 s
+	// climbGrowth is how fast the rate grows after a 429, towards the rate that drew it:
+	// 1% a second, slow enough that a run settles rather than oscillates.
+	climbGrowth = 0.00995 // ln(1.01)
+	// probeGrowth is the climb beyond the rate that drew the last 429, so that a server whose
+	// limit rises is followed too: 1% in five minutes.
+	probeGrowth = 0.0000332
+	// margin spaces attempts this much wider than the rate found: pacing at exactly the limit
+	// turns any jitter between here and the server into a 429. It doubles, up to maxMargin,
+	// for each 429 that comes at a rate the server had sustained (jitter, not the limit).
+	margin    = 0.015
+	maxMargin = 0.08
+	// noRetryAfter is the first pause after a 429 without Retry-After, doubled for each one
+	// that follows without a success between, up to maxNoRetryAfter.
+	noRetryAfter    = 250 * time.Millisecond
+	maxNoRetryAfter = time.Minute
+	// fewAccepted is how many acceptances since the last pause an estimate needs.
+	fewAccepted = 10
+)
+
+// Finder is the Policy that finds the server's limit from its answers and settles just under
+// it, whatever the configured rate and whatever the server's limiter: a token bucket of any
+// burst, a fixed or sliding window, with or without Retry-After or rate-limit headers.
+//
+// Until the first 429 it sends at the configured rate; without one, it starts at StartRate and
+// grows 25% every 100 ms. A 429 ends the growth: the Finder estimates the limit from what the
+// server accepted (see estimate), resumes there once the pause is over, and climbs 1% a second,
+// never back up to the rate that drew the 429 but for a probe of 1% in five minutes.
+// Rate-limit headers, when the server sends them, give the limit before any 429. Attempts are
+// spaced 1.5% wider than the rate found, twice as wide after each 429 that jitter caused (up to
+// 8%). A 429 for an attempt the schedule let start too close to the one before (that one was
+// late) cuts nothing: from then on the Pacer keeps the gaps.
+//
+// A Finder is not safe for concurrent use; a Pacer serializes its calls.
+type Finder struct {
+	max                  float64       // the configured rate, +Inf when none
+	rate                 float64       // the rate at since, before the margin
+	since                time.Time     // zero until the first call
+	growth               float64       // per second, exponential, from since
+	hi                   float64       // the rate that drew the latest 429; 0 before any
+	lastCut              time.Time     // when the rate was last cut: 429s for attempts sent before say nothing new
+	epoch                time.Time     // the end of the latest pause, or the first call
+	accepted             int           // 2xx for attempts sent since epoch
+	lastOK               float64       // the rate at which the latest accepted attempt was sent
+	reserve              float64       // what the server accepts beyond its rate after a pause (a burst); 0 until measured
+	margin               float64       // spacing beyond the rate found
+	strict               bool          // the server refused a step above the rate it accepted, or a short gap
+	minGap               time.Duration // the shortest gap before an attempt accepted
+	guessed              bool          // the latest cut knew nothing: the next 429 is not measured against it
+	sumAccepted, sumTime float64       // acceptances and seconds of every epoch, pauses included
+	noRA                 time.Duration // the latest pause after a 429 without Retry-After
+	quota                float64       // the limit stated by rate-limit headers; 0 when none
+	window               time.Duration // the longest Reset seen
+	quotaSince           time.Time     // the first rate-limit headers
+}
+
+// NewFinder returns a Finder that never exceeds perSecond; 0 for no limit.
+func NewFinder(perSecond float64) *Finder {
+	f := &Finder{max: math.Inf(1), rate: StartRate, growth: rampGrowth, margin: margin}
+	if perSecond > 0 {
+		f.max, f.rate, f.growth = perSecond, perSecond, 0
+	}
+	return f
+}
+
+// Rate implements Policy.
+func (f *Finder) Rate(now time.Time) float64 {
+	if f.since.IsZero() {
+		f.since, f.epoch = now, now
+	}
+	return f.base(now) / (1 + f.margin)
+}
+
+// base is the rate at t, before the margin.
+func (f *Finder) base(t time.Time) float64 {
+	return max(min(f.grown(t), f.ceiling(t)), Floor)
+}
+
+// grown is the rate at t before any ceiling: the rate set, grown since.
+func (f *Finder) grown(t time.Time) float64 {
+	return f.rate * math.Exp(f.growth*max(t.Sub(f.since).Seconds(), 0))
+}
+
+// ceiling is the most the rate may be at t: the configured rate, the limit stated by headers,
+// and just under the rate that drew the last 429 (but for a slow probe beyond it).
+func (f *Finder) ceiling(t time.Time) float64 {
+	c := min(f.max, maxRate)
+	if f.quota > 0 {
+		c = min(c, f.quota)
+	}
+	if f.hi > 0 {
+		c = min(c, f.hi*(1-margin)*math.Exp(probeGrowth*max(t.Sub(f.lastCut).Seconds(), 0)))
+	}
+	return c
+}
+
+// Observe implements Policy.
+func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
+	if f.since.IsZero() {
+		f.since, f.epoch = now, now
+	}
+	f.readQuota(now, o.Quota)
+	switch o.Action {
+	case provision.Done:
+		if !o.Sent.Before(f.epoch) {
+			f.accepted++
+		}
+		f.lastOK = f.spacing(o.Sent)
+		f.noRA = 0
+		if o.Gap > 0 && (f.minGap == 0 || o.Gap < f.minGap) {
+			f.minGap = o.Gap
+		}
+	case provision.Throttled:
+		pause := o.RetryAfter
+		if pause <= 0 {
+			f.noRA = min(max(2*f.noRA, noRetryAfter), maxNoRetryAfter)
+			pause = f.noRA
+		}
+		if !o.Sent.After(f.lastCut) {
+			return pause
+		}
+		if f.jitter(o) {
+			f.strict = true
+		} else {
+			f.cut(now, o.Answer, pause)
+		}
+		return pause
+	}
+	return 0
+}
+
+// jitter reports whether a 429 came for an attempt that started closer to the one before than
+// the limit found allows, because that one started late, and closer than any the server
+// accepted, at a rate it had sustained for a second: the rate is not too high, the server is
+// strict about gaps, and the Pacer keeps them from now on. Not while growing from nothing (the
+// 429 ends that growth in any case), nor with a Retry-After of seconds (a spent window). A
+// bucket whose burst runs out refuses the shortest gap too, but within a second of a rate far
+// above its own.
+func (f *Finder) jitter(o Outcome) bool {
+	limit := time.Duration(float64(time.Second) / f.base(o.Sent))
+	sustained := f.accepted >= fewAccepted && o.Sent.Sub(f.epoch) >= time.Second
+	return sustained && !f.ramping(o.Sent) && o.RetryAfter <= time.Second &&
+		o.Gap > limit/2 && o.Gap < limit && o.Gap < f.minGap
+}
+
+// ramping reports whether the rate was still growing from nothing at t.
+func (f *Finder) ramping(t time.Time) bool {
+	return f.growth == rampGrowth && f.grown(t) < f.ceiling(t)
+}
+
+// cut sets the rate after a 429 for an attempt sent since the last cut.
+func (f *Finder) cut(now time.Time, a provision.Answer, pause time.Duration) {
+	sent := f.spacing(a.Sent)
+	guessed := f.guessed
+	f.guessed = false
+	est, hi, growth := f.estimate(now, a, sent, pause, guessed)
+	f.rate = max(min(est, hi*(1-margin)), Floor)
+	f.growth = growth
+	f.hi = hi
+	f.lastCut = now
+	f.since = now.Add(pause)
+	f.epoch, f.accepted = f.since, 0
+}
+
+// spacing is the rate that spaced an attempt started at t from the one before it. The interval
+// before a slot is set when the worker begins to wait for it, one interval earlier: while the
+// rate grows, the rate at t itself is higher than the one that spaced the attempt.
+func (f *Finder) spacing(t time.Time) float64 {
+	r := f.base(t)
+	return f.base(t.Add(-time.Duration(float64(time.Second) * (1 + f.margin) / r)))
+}
+
+// estimate is the server's limit as the answers since the last pause show it, the rate not to
+// climb back to, and how fast to climb. The server accepted f.accepted attempts over span, the
+// latest spaced at f.lastOK, then refused one spaced at sent; the pause is its Retry-After, in
+// whole seconds rounded up, so the true wait is taken to end half a second before. In order:
+//
+//   - Many accepted, then a Retry-After of 2 s or more: a window's quota is spent until then.
+//     The limit is what the server accepted over the span and the pause.
+//   - Refused a step above the rate of the latest acceptance (a growth crossing a bucket's
+//     rate): the limit lies between the two; resume at the one accepted, and go no higher.
+//   - Refused soon after resuming at an estimate: the estimate was too high; a quarter less.
+//   - Refused at the rate the server sustained for a second (before any estimate, or after a
+//     guess), or by a server strict about gaps: jitter crossed the limit; space wider rather
+//     than cut.
+//   - Many accepted since an earlier estimate: what the server accepted over every span and
+//     pause since the first 429 (less the burst it grants after a pause, when measured).
+//   - Many accepted at once, then refused at the same rate: a bucket's burst was spent; what
+//     it accepted over the span and the pause.
+//   - Nothing to go by: start again from a quarter of the rate refused (StartRate at most),
+//     growing as at the start.
+func (f *Finder) estimate(now time.Time, a provision.Answer, sent float64, pause time.Duration, guessed bool) (est, hi, growth float64) {
+	span := now.Sub(f.epoch).Seconds()
+	rest := pause
+	if a.RetryAfter >= time.Second {
+		rest -= 500 * time.Millisecond // the true wait lies in the second before
+	}
+	accepted := float64(f.accepted)
+	overall := accepted / (span + rest.Seconds())
+	many := f.accepted >= fewAccepted
+	// Every epoch, pauses included, for an estimate that the rounding of any one Retry-After
+	// does not sway; but not one that grew from nothing, which spent most of its time below
+	// the limit, unless the server's quota ran out in it (a window).
+	if f.growth != rampGrowth || a.RetryAfter >= 2*time.Second {
+		f.sumAccepted += accepted
+		f.sumTime += span + rest.Seconds()
+	}
+	near := func(est float64) float64 { return min(est*(1+2*margin), sent) }
+	switch {
+	case many && a.RetryAfter >= 2*time.Second:
+		f.reserve = max(accepted-overall*span, 1)
+		return overall, near(overall), climbGrowth
+	case f.accepted >= 2 && sent > f.lastOK*1.05:
+		// The limit lies between the two: resume at the one accepted. A bucket that refuses a
+		// step above the rate it accepts has little or no burst.
+		f.reserve, f.strict = 1, true
+		return f.lastOK, f.lastOK, climbGrowth
+	case f.hi > 0 && !many:
+		return sent * 0.75, sent, climbGrowth
+	case f.strict && f.margin < maxMargin && f.lastOK > 0 && sent <= f.lastOK*1.05,
+		many && (f.hi == 0 || guessed) && span >= 1 && !f.ramping(a.Sent):
+		// Refused at a rate the server sustained, for a second or more, or by a server strict
+		// about gaps: jitter crossed the limit. Space a little wider rather than cut.
+		f.margin, f.strict = min(2*f.margin, maxMargin), true
+		return min(f.lastOK, sent), sent, climbGrowth
+	case many && f.hi > 0 && f.sumTime > 0:
+		est = f.sumAccepted / f.sumTime
+		if f.reserve > 1 {
+			est = max(est, (accepted-f.reserve)/span)
+		}
+		return est, near(est), climbGrowth
+	case many:
+		f.reserve = max(accepted-overall*span, 1)
+		return overall, sent, climbGrowth
+	}
+	f.guessed = true
+	return min(sent/4, StartRate), sent, rampGrowth
+}
+
+// readQuota takes the limit from rate-limit headers: Limit requests a window. The window is
+// the one the server states (RateLimit-Policy w=), or else the longest Reset seen, once the
+// headers have been seen for that long: a Reset read early in a window is short of it, and a
+// Unix time (X-RateLimit-Reset) names a whole second. Windows shorter than 2 s are not
+// trusted, their Reset being rounded to whole seconds.
+func (f *Finder) readQuota(now time.Time, q *provision.Quota) {
+	if q == nil || q.Limit < 2 {
+		return
+	}
+	if f.quotaSince.IsZero() {
+		f.quotaSince = now
+	}
+	w := q.Window
+	if w == 0 {
+		f.window = max(f.window, q.Reset)
+		if now.Sub(f.quotaSince) < f.window {
+			return
+		}
+		w = f.window
+	}
+	if w < 2*time.Second {
+		return
+	}
+	quota := float64(q.Limit) / w.Seconds()
+	if quota == f.quota {
+		return
+	}
+	// From now on the rate is the stated limit, unless a 429 finds it lower.
+	r := f.base(now)
+	f.quota = quota
+	f.rate, f.since, f.growth = min(r, quota), now, climbGrowth
+	if f.hi == 0 {
+		f.rate = quota
+	}
+}

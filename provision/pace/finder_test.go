@@ -1,0 +1,228 @@
+package pace
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
+)
+
+var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func near(got, want float64) bool { return math.Abs(got-want) <= want*1e-6 }
+
+func TestFinderStart(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		rate float64
+		at   time.Duration
+		want float64
+	}{
+		{"configured, at once", 20, 0, 20 / (1 + margin)},
+		{"configured, later", 20, time.Minute, 20 / (1 + margin)},
+		{"unlimited, at once", 0, 0, StartRate / (1 + margin)},
+		{"unlimited, 25% every 100ms", 0, time.Second, StartRate * math.Pow(1.25, 10) / (1 + margin)},
+		{"unlimited, bounded", 0, time.Hour, maxRate / (1 + margin)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := NewFinder(tt.rate)
+			f.Rate(t0)
+			if got := f.Rate(t0.Add(tt.at)); math.Abs(got-tt.want) > tt.want*1e-3 {
+				t.Errorf("Rate = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFinderPauses(t *testing.T) {
+	t.Parallel()
+	f := NewFinder(10)
+	at := t0
+	throttled := func(retryAfter time.Duration) time.Duration {
+		at = at.Add(time.Second)
+		return f.Observe(at, Outcome{Answer: provision.Answer{Sent: at.Add(-time.Millisecond), Action: provision.Throttled, RetryAfter: retryAfter}})
+	}
+	// Without Retry-After: a short pause, doubled while nothing passes.
+	for _, want := range []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second} {
+		if got := throttled(0); got != want {
+			t.Errorf("pause %v, want %v", got, want)
+		}
+	}
+	f.Observe(at, Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
+	if got := throttled(0); got != 250*time.Millisecond {
+		t.Errorf("pause %v after a success, want 250ms again", got)
+	}
+	if got := throttled(7 * time.Second); got != 7*time.Second {
+		t.Errorf("pause %v with a Retry-After of 7s", got)
+	}
+	if got := f.Observe(at, Outcome{Answer: provision.Answer{Sent: at, Action: provision.Retry, RetryAfter: 5 * time.Second}}); got != 0 {
+		t.Errorf("a 503 paused the pool for %v", got)
+	}
+}
+
+// 429s for attempts sent before a cut were sent at the old rate: they change nothing.
+func TestFinderCutsOncePerRoundTrip(t *testing.T) {
+	t.Parallel()
+	f := NewFinder(40)
+	f.Rate(t0)
+	for i := range 20 {
+		sent := t0.Add(time.Duration(i) * 25 * time.Millisecond)
+		f.Observe(sent.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: sent, Action: provision.Done}})
+	}
+	now := t0.Add(500 * time.Millisecond)
+	f.Observe(now, Outcome{Answer: provision.Answer{Sent: now.Add(-2 * time.Millisecond), Action: provision.Throttled, RetryAfter: time.Second}})
+	after := f.Rate(now.Add(time.Second))
+	if after >= 40/(1+margin) {
+		t.Fatalf("rate %v after a 429, want below 40", after)
+	}
+	for _, sent := range []time.Duration{-10 * time.Millisecond, -time.Second} {
+		f.Observe(now.Add(time.Millisecond), Outcome{Answer: provision.Answer{Sent: now.Add(sent), Action: provision.Throttled, RetryAfter: time.Second}})
+	}
+	if got := f.Rate(now.Add(time.Second)); !near(got, after) {
+		t.Errorf("rate %v after 429s for attempts sent before the cut, want %v", got, after)
+	}
+}
+
+func TestFinderQuota(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		quota provision.Quota
+		want  float64 // spacing rate after the answer
+	}{
+		{"policy window", provision.Quota{Limit: 60, Remaining: 59, Reset: 2 * time.Second, Window: 3 * time.Second}, 20 / (1 + margin)},
+		{"window from Reset", provision.Quota{Limit: 120, Remaining: 119, Reset: 60 * time.Second}, 2 / (1 + margin)},
+		{"above the configured rate", provision.Quota{Limit: 600, Remaining: 599, Reset: 3 * time.Second}, 100 / (1 + margin)},
+		{"window too short to trust", provision.Quota{Limit: 10, Remaining: 0, Reset: time.Second}, 100 / (1 + margin)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := NewFinder(100)
+			f.Rate(t0)
+			// A window read from Reset is trusted once the headers have been seen that long.
+			for _, at := range []time.Duration{0, time.Minute} {
+				f.Observe(t0.Add(at), Outcome{Answer: provision.Answer{Sent: t0.Add(at), Action: provision.Done, Quota: &tt.quota}})
+				if at == 0 && tt.quota.Window == 0 && !near(f.Rate(t0), 100/(1+margin)) {
+					t.Errorf("rate %v on the first headers, before the window is known", f.Rate(t0))
+				}
+			}
+			if got := f.Rate(t0.Add(time.Minute)); math.Abs(got-tt.want) > tt.want*1e-3 {
+				t.Errorf("rate %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// drive runs the Finder alone against lim for d, one attempt at a time, as a Pacer with a
+// burst of 1 would space them, each answered 2 ms later. It returns the 429s in each half.
+func drive(f *Finder, lim *provisiontest.Limiter, d time.Duration, logf func(string, ...any)) (first, second int) {
+	const latency = 2 * time.Millisecond
+	var slot, notBefore, prev time.Time
+	at := t0
+	for at.Before(t0.Add(d)) {
+		r := f.Rate(at)
+		at = latest(slot.Add(time.Duration(float64(time.Second)/r)), notBefore, at)
+		slot = at
+		ok, h := lim.Admit(at)
+		a := provision.Answer{Sent: at, Action: provision.Done, HTTPStatus: 200}
+		if !ok {
+			secs, _ := strconv.Atoi(h.Get("Retry-After"))
+			a.Action, a.HTTPStatus, a.RetryAfter = provision.Throttled, 429, time.Duration(secs)*time.Second
+			if at.Before(t0.Add(d / 2)) {
+				first++
+			} else {
+				second++
+			}
+		}
+		before := f.Rate(at)
+		pause := f.Observe(at.Add(latency), Outcome{Answer: a, Gap: at.Sub(prev)})
+		prev = at
+		if !ok {
+			logf("%7.3fs 429, Retry-After %v: rate %.2f -> %.2f", at.Sub(t0).Seconds(), a.RetryAfter, before, f.Rate(at.Add(latency+max(pause, a.RetryAfter))))
+		}
+		if !ok {
+			pause = max(pause, a.RetryAfter)
+		}
+		notBefore = latest(notBefore, at.Add(latency+pause))
+	}
+	return first, second
+}
+
+func latest(ts ...time.Time) time.Time {
+	var l time.Time
+	for _, t := range ts {
+		if t.After(l) {
+			l = t
+		}
+	}
+	return l
+}
+
+// Whatever the limiter and the configured rate, the Finder settles just under the limit within
+// a minute, and stays there: at most one 429 in the second minute.
+func TestFinderSettles(t *testing.T) {
+	t.Parallel()
+	const server = 20.0
+	for _, k := range provisiontest.Limits(server) {
+		if k.Headers != provisiontest.NoHeaders {
+			continue // headers reach the Finder through provision/ideanote: see backpressure_test.go
+		}
+		for _, mult := range []float64{1, 2, 5, 0} {
+			t.Run(fmt.Sprintf("%s/x%g", k.Name, mult), func(t *testing.T) {
+				t.Parallel()
+				f := NewFinder(mult * server)
+				first, second := drive(f, provisiontest.NewLimiter(k.Limit), 2*time.Minute, t.Logf)
+				got := f.Rate(t0.Add(2 * time.Minute))
+				if got < 0.9*server || got > server || first > 5 || second > 1 {
+					t.Fatalf("rate %.2f (want in [%.0f, %.0f]); 429s %d in the first minute (at most 5), %d in the second (at most 1)",
+						got, 0.9*server, server, first, second)
+				}
+			})
+		}
+	}
+}
+
+// A 429 for an attempt that followed the one before closer than the rate allows (that one
+// started late) is the server being strict, not the rate being too high: nothing is cut.
+func TestFinderJitter(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		gap  time.Duration
+		cut  bool
+	}{
+		{"gap as scheduled", 51 * time.Millisecond, true},
+		{"gap shortened by a late start", 45 * time.Millisecond, false},
+		{"a burst", time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := NewFinder(20)
+			f.Rate(t0)
+			at := t0
+			for range 40 {
+				at = at.Add(51 * time.Millisecond)
+				f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}, Gap: 51 * time.Millisecond})
+			}
+			at = at.Add(tt.gap)
+			before := f.Rate(at)
+			pause := f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: tt.gap})
+			after := f.Rate(at.Add(2 * time.Second))
+			if pause != time.Second {
+				t.Errorf("pause %v, want the Retry-After", pause)
+			}
+			if cut := after < before; cut != tt.cut {
+				t.Errorf("rate %.2f -> %.2f; want a cut: %v", before, after, tt.cut)
+			}
+		})
+	}
+}

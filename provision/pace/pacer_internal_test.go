@@ -1,0 +1,75 @@
+package pace
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+)
+
+// A start late by more than the slack moves the next one: two starts are never closer than
+// (1 - gapSlack) intervals, however late the first, and the schedule catches up after it.
+func TestPacerKeepsGapAfterLateStart(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := NewWithPolicy(Fixed(10), 1)
+		p.throttles = 1 // the gaps are kept once the server has answered 429
+		first, _ := p.Wait(context.Background())
+		// The attempt of the first slot started 80 ms late (its worker's timer fired late).
+		p.mu.Lock()
+		p.last = first.Add(80 * time.Millisecond)
+		p.mu.Unlock()
+		time.Sleep(80 * time.Millisecond)
+		next, _ := p.Wait(context.Background())
+		if gap, want := next.Sub(first.Add(80*time.Millisecond)), time.Duration(float64(100*time.Millisecond)*(1-gapSlack)); gap < want {
+			t.Errorf("the next attempt started %v after the late one, want at least %v", gap, want)
+		}
+		// The starts after it catch up with the schedule, gapSlack of an interval a slot, and
+		// then keep to it: the lateness is not carried to the end of the run.
+		at := next
+		for range 200 {
+			at, _ = p.Wait(context.Background())
+		}
+		if want := first.Add(201 * 100 * time.Millisecond); !at.Equal(want) {
+			t.Errorf("the 202nd slot is %v after the first, want %v", at.Sub(first), want.Sub(first))
+		}
+	})
+}
+
+// recorder is a Policy at a fixed rate that records what it hears.
+type recorder struct {
+	Fixed
+	heard []Outcome
+}
+
+func (r *recorder) Observe(now time.Time, o Outcome) time.Duration {
+	r.heard = append(r.heard, o)
+	return r.Fixed.Observe(now, o)
+}
+
+// Every answer reaches the policy with the gap the schedule left before its attempt.
+func TestPacerGap(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		r := &recorder{Fixed: 10}
+		p := NewWithPolicy(r, 1)
+		first, _ := p.Wait(context.Background())
+		second, _ := p.Wait(context.Background())
+		time.Sleep(time.Second)
+		third, _ := p.Wait(context.Background())
+		for _, at := range []time.Time{third, first, second, first.Add(-time.Hour)} {
+			p.Observe(provision.Answer{Sent: at, Action: provision.Done})
+		}
+		var gaps []time.Duration
+		for _, o := range r.heard {
+			gaps = append(gaps, o.Gap)
+		}
+		want := []time.Duration{time.Second, 0, 100 * time.Millisecond, 0}
+		if !slices.Equal(gaps, want) {
+			t.Errorf("gaps %v, want %v", gaps, want)
+		}
+	})
+}

@@ -1,0 +1,195 @@
+package pace_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/pace"
+)
+
+// starts runs workers that each wait n times on p and returns every start, in order.
+func starts(t *testing.T, p *pace.Pacer, workers, n int) []time.Time {
+	t.Helper()
+	var mu sync.Mutex
+	var all []time.Time
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range n {
+				at, err := p.Wait(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				all = append(all, at)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	slices.SortFunc(all, func(a, b time.Time) int { return a.Compare(b) })
+	return all
+}
+
+func TestPacerSpacing(t *testing.T) {
+	t.Parallel()
+	for _, rate := range []float64{1, 20, 100} {
+		t.Run(time.Duration(float64(time.Second)/rate).String(), func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				all := starts(t, pace.NewWithPolicy(pace.Fixed(rate), 1), 4, 25)
+				interval := time.Duration(float64(time.Second) / rate)
+				for i := 1; i < len(all); i++ {
+					if gap := all[i].Sub(all[i-1]); gap < interval {
+						t.Fatalf("starts %d and %d are %v apart, want at least %v", i-1, i, gap, interval)
+					}
+				}
+				if span, want := all[len(all)-1].Sub(all[0]), 99*interval; span > want+want/100 {
+					t.Errorf("100 starts over %v, want %v", span, want)
+				}
+			})
+		})
+	}
+}
+
+// A burst of n lets n attempts start at once after an idle spell, and no more.
+func TestPacerBurst(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := pace.NewWithPolicy(pace.Fixed(10), 3)
+		time.Sleep(time.Minute)
+		all := starts(t, p, 5, 1)
+		at := make([]time.Duration, len(all))
+		for i := range all {
+			at[i] = all[i].Sub(all[0])
+		}
+		want := []time.Duration{0, 0, 0, 100 * time.Millisecond, 200 * time.Millisecond}
+		if !slices.Equal(at, want) {
+			t.Errorf("starts at %v, want %v", at, want)
+		}
+	})
+}
+
+func TestPacerPausesEveryWorker(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		policy     pace.Policy
+		retryAfter time.Duration
+		pause      time.Duration
+		spread     bool // the starts after the pause are spaced, not all at its end
+	}{
+		{"fixed rate 0, Retry-After", pace.Fixed(0), 30 * time.Second, 30 * time.Second, false},
+		{"fixed rate 0, no Retry-After", pace.Fixed(0), 0, time.Second, false},
+		{"finder rate 0, Retry-After", pace.NewFinder(0), 30 * time.Second, 30 * time.Second, true},
+		{"finder rate 20, Retry-After", pace.NewFinder(20), 2 * time.Second, 2 * time.Second, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				p := pace.NewWithPolicy(tt.policy, 1)
+				sent, _ := p.Wait(context.Background())
+				p.Observe(provision.Answer{Sent: sent, Action: provision.Throttled, HTTPStatus: 429, RetryAfter: tt.retryAfter})
+				start := time.Now()
+				all := starts(t, p, 8, 1)
+				if d := all[0].Sub(start); d < tt.pause {
+					t.Errorf("the first attempt started %v after the 429, before the pause of %v", d, tt.pause)
+				}
+				for i := 1; i < len(all); i++ {
+					if gap := all[i].Sub(all[i-1]); tt.spread && gap < time.Millisecond {
+						t.Errorf("attempts %d and %d started %v apart after the pause, want them spaced", i-1, i, gap)
+					}
+				}
+				if p.Throttles() != 1 {
+					t.Errorf("Throttles() = %d, want 1", p.Throttles())
+				}
+			})
+		})
+	}
+}
+
+// A 429 that comes while workers wait for their slots moves them after the pause.
+func TestPacerPauseWhileWaiting(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := pace.NewWithPolicy(pace.Fixed(10), 1)
+		first, _ := p.Wait(context.Background())
+		done := make(chan []time.Time)
+		go func() { done <- starts(t, p, 3, 1) }()
+		time.Sleep(50 * time.Millisecond) // the three wait for slots at 100, 200 and 300 ms
+		p.Observe(provision.Answer{Sent: first, Action: provision.Throttled, HTTPStatus: 429, RetryAfter: time.Second})
+		all := <-done
+		if d := all[0].Sub(first); d < 1050*time.Millisecond {
+			t.Errorf("an attempt started %v after the first, inside the pause", d)
+		}
+		for i := 1; i < len(all); i++ {
+			if gap := all[i].Sub(all[i-1]); gap < 100*time.Millisecond {
+				t.Errorf("attempts %d and %d started %v apart after the pause, want 100ms", i-1, i, gap)
+			}
+		}
+	})
+}
+
+func TestPacerWaitStopsWithContext(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := pace.NewWithPolicy(pace.Fixed(0.001), 1)
+		if _, err := p.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		errs := make(chan error, 2)
+		for range 2 { // one waits for the slot, one for the first
+			go func() {
+				_, err := p.Wait(ctx)
+				errs <- err
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err == nil {
+				t.Error("Wait returned no error when its context ended before the slot")
+			}
+		}
+		if time.Since(time.Time{}) < 0 {
+			t.Fatal("unreachable")
+		}
+	})
+}
+
+func TestPacerAcceptedRate(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := pace.NewWithPolicy(pace.Fixed(0), 1)
+		if r := p.AcceptedRate(); r != 0 {
+			t.Errorf("AcceptedRate() = %v before any answer", r)
+		}
+		// 8 a second for 10 s, with a 429 every second.
+		for i := range 80 {
+			sent, _ := p.Wait(context.Background())
+			action := provision.Done
+			if i%8 == 7 {
+				action = provision.Throttled
+			}
+			p.Observe(provision.Answer{Sent: sent, Action: action, RetryAfter: time.Millisecond})
+			time.Sleep(125 * time.Millisecond)
+		}
+		if r := p.AcceptedRate(); r < 6.5 || r > 7.5 {
+			t.Errorf("AcceptedRate() = %.2f, want 7 (8 a second, one of them refused)", r)
+		}
+		if n := p.Throttles(); n != 10 {
+			t.Errorf("Throttles() = %d, want 10", n)
+		}
+		time.Sleep(time.Minute)
+		if r := p.AcceptedRate(); r != 0 {
+			t.Errorf("AcceptedRate() = %v after a silent minute", r)
+		}
+	})
+}

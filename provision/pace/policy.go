@@ -1,0 +1,44 @@
+package pace
+
+import (
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+)
+
+// Policy sets the rate of a Pacer from the answers: the rate-control algorithm, apart from the
+// schedule that applies it, so that one can be replaced and measured against another. A Pacer
+// calls it from one goroutine at a time.
+type Policy interface {
+	// Rate is the rate to space attempts at, at now, in attempts a second; 0 for no spacing.
+	Rate(now time.Time) float64
+	// Observe hears the answer to an attempt, at now, and returns how long every attempt
+	// waits from now. The Pacer makes a 429's pause at least its Retry-After.
+	Observe(now time.Time, o Outcome) time.Duration
+}
+
+// Outcome is an answer as a Policy hears it: the pool's Answer, and how the schedule had
+// spaced the attempt.
+type Outcome struct {
+	provision.Answer
+	// Gap is the time from the start of the attempt before to this one's; 0 when unknown. A
+	// 429 for an attempt that followed the one before closer than the rate allows (that one
+	// started late) says the server is strict, not that the rate is too high.
+	Gap time.Duration
+}
+
+// Fixed is the Policy of a constant rate, in attempts a second (0: no spacing), that learns
+// nothing: a 429 pauses the pool for its Retry-After, or a second without one. It is the
+// baseline the Finder is measured against.
+type Fixed float64
+
+// Rate returns f.
+func (f Fixed) Rate(time.Time) float64 { return float64(f) }
+
+// Observe pauses a second on a 429 without Retry-After.
+func (f Fixed) Observe(_ time.Time, o Outcome) time.Duration {
+	if o.Action == provision.Throttled && o.RetryAfter <= 0 {
+		return time.Second
+	}
+	return 0
+}
