@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -169,20 +166,12 @@ func (o *mailOptions) check(logWarn func(msg string, args ...any)) error {
 		}
 	}
 	if o.passwordFile != "" {
-		b, err := os.ReadFile(o.passwordFile)
+		b, err := readSecretFile("--smtp-password-file", "SMTP password", o.passwordFile, logWarn)
 		if err != nil {
-			// The path is not echoed: a password pasted in place of the path would be printed.
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return usagef("--smtp-password-file: cannot read the file: %w (give the path of a file that holds the password)", err)
-		}
-		if st, err := os.Stat(o.passwordFile); err == nil && st.Mode().Perm()&0o077 != 0 {
-			logWarn("the SMTP password file is readable by other users: chmod 600 it", "file", o.passwordFile, "mode", st.Mode().Perm().String())
+			return err
 		}
 		// Only the line break an editor adds is dropped: spaces may belong to the password.
-		o.password = strings.TrimRight(string(b), "\r\n")
+		o.password = strings.TrimRight(b, "\r\n")
 		if o.password == "" {
 			return usagef("--smtp-password-file %s is empty", o.passwordFile)
 		}

@@ -99,19 +99,11 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		}
 	}
 	if o.tokenFile != "" {
-		b, err := os.ReadFile(o.tokenFile)
+		b, err := readSecretFile("--api-token-file", "API token", o.tokenFile, logWarn)
 		if err != nil {
-			// The path is not echoed: a token pasted in place of the path would be printed.
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return usagef("--api-token-file: cannot read the file: %w (give the path of a file that holds the token)", err)
+			return err
 		}
-		if st, err := os.Stat(o.tokenFile); err == nil && st.Mode().Perm()&0o077 != 0 {
-			logWarn("the API token file is readable by other users: chmod 600 it", "file", o.tokenFile, "mode", st.Mode().Perm().String())
-		}
-		o.apiToken = strings.TrimSpace(string(b))
+		o.apiToken = strings.TrimSpace(b)
 		if o.apiToken == "" {
 			return usagef("--api-token-file %s is empty", o.tokenFile)
 		}
@@ -162,6 +154,23 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		return usagef("--log-format must be text or json")
 	}
 	return nil
+}
+
+// readSecretFile reads the secret in the file at path, given by flag, and warns when other users
+// can read the file. An error never echoes the path: a secret pasted in its place would be printed.
+func readSecretFile(flag, what, path string, logWarn func(msg string, args ...any)) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", usagef("%s: cannot read the file: %w (give the path of a file that holds the %s)", flag, err, what)
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		logWarn("the "+what+" file is readable by other users: chmod 600 it", "file", path, "mode", st.Mode().Perm().String())
+	}
+	return string(b), nil
 }
 
 // sameFile reports whether a and b name one file, existing or not.
