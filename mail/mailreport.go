@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -36,57 +35,28 @@ func LinkHash(link string) string {
 	return hex.EncodeToString(sum[:linkHashLen/2])
 }
 
-// SyncInterval is how often the lines written to the mail report are synced to disk at the
-// latest; each line is flushed to the file as soon as it is written.
-const SyncInterval = time.Second
-
 // tempPath is where a resumed run writes its mail report until it is complete.
-func tempPath(path string) string { return path + ".tmp" }
+func tempPath(path string) string { return report.TempPath(path) }
 
-// reportWriter writes the mail report, one flushed line per person. Its write and close are
-// called from one goroutine; the periodic sync runs on its own.
+// reportWriter writes the mail report, one flushed line per person, on a report.LineFile. Its
+// write and close are called from one goroutine.
 type reportWriter struct {
-	path, tmp string // tmp is written, then renamed to path on close, when resuming
-	f         *os.File
-	mu        sync.Mutex // guards cw, dirty and err against the syncing goroutine
-	cw        *csv.Writer
-	dirty     bool
-	err       error
-	rec       []string
-	stop      chan struct{}
-	done      chan struct{}
+	*report.LineFile
+	rec []string
 }
 
 // createReport opens the mail report with mode 0600 and writes its header. With resume it
 // writes beside the old one, which close replaces.
 func createReport(path string, resume bool) (*reportWriter, error) {
-	target := path
+	mode := report.Overwrite // whether an existing mail report may be replaced was decided before
 	if resume {
-		target = tempPath(path)
-	} else {
-		os.Remove(tempPath(path))
+		mode = report.Resume
 	}
-	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	lf, err := report.CreateLineFile(path, mode, ReportColumns)
 	if err != nil {
 		return nil, err
 	}
-	if err := f.Chmod(0o600); err != nil { // O_TRUNC keeps the mode of a file that was there
-		f.Close()
-		return nil, err
-	}
-	w := &reportWriter{path: path, f: f, cw: csv.NewWriter(f), rec: make([]string, len(ReportColumns)),
-		stop: make(chan struct{}), done: make(chan struct{})}
-	if resume {
-		w.tmp = target
-	}
-	w.cw.Write(ReportColumns)
-	w.cw.Flush()
-	if err := w.cw.Error(); err != nil {
-		f.Close()
-		return nil, err
-	}
-	go w.syncLoop()
-	return w, nil
+	return &reportWriter{LineFile: lf, rec: make([]string, len(ReportColumns))}, nil
 }
 
 // write writes the line of one person and flushes it to the file.
@@ -100,61 +70,7 @@ func (w *reportWriter) write(r Result) error {
 	if !r.SentAt.IsZero() {
 		rec[6] = r.SentAt.UTC().Format(time.RFC3339)
 	}
-	for i := range rec {
-		rec[i] = report.Neutralize(rec[i])
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.err != nil {
-		return w.err
-	}
-	w.cw.Write(rec)
-	w.cw.Flush()
-	w.err = w.cw.Error()
-	w.dirty = true
-	return w.err
-}
-
-func (w *reportWriter) syncLoop() {
-	defer close(w.done)
-	t := time.NewTicker(SyncInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-w.stop:
-			return
-		case <-t.C:
-			w.mu.Lock()
-			if w.dirty && w.err == nil {
-				w.err = w.f.Sync()
-				w.dirty = false
-			}
-			w.mu.Unlock()
-		}
-	}
-}
-
-// close syncs and closes the mail report and, when resuming, puts it in place of the old one.
-// It returns the first error met while writing.
-func (w *reportWriter) close() error {
-	close(w.stop)
-	<-w.done
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	err := w.err
-	if err == nil {
-		err = w.f.Sync()
-	}
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && w.tmp != "" {
-		err = os.Rename(w.tmp, w.path)
-	}
-	if w.err == nil {
-		w.err = errors.New("mail report closed")
-	}
-	return err
+	return w.LineFile.Write(rec)
 }
 
 // readReport reads the mail report at path and the unfinished one of an interrupted resume

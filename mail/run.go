@@ -129,7 +129,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	if runErr == nil {
 		runErr = s.dispatch(ctx, jobs, newDeliverer, status, emit)
 	}
-	if err := w.close(); err != nil {
+	if err := w.Close(); err != nil {
 		err = fmt.Errorf("%w: %s: %w", ErrMailReport, s.mailReport, err)
 		if runErr != nil { // the run's own end comes first, but this must not go unsaid
 			o.Log.Error("the mail report could not be closed", "error", err.Error())

@@ -3,15 +3,12 @@
 package report
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -43,9 +40,6 @@ type Option func(*Writer)
 // state. It comes last, so that the columns of a report without it keep their positions.
 func WithChange() Option { return func(w *Writer) { w.change = true } }
 
-// SyncInterval is how often written lines are synced to disk at the latest.
-const SyncInterval = time.Second
-
 // ErrExists is returned by Create when the report exists and may not be replaced.
 var ErrExists = errors.New("report exists")
 
@@ -58,25 +52,15 @@ const (
 	Resume                // write beside it, and replace it on Close
 )
 
-// Writer writes report lines. Each line is flushed to the file as it is written, and the file
-// is synced at least every SyncInterval and on Close, so that a crash loses at most the lines of
-// the last second and a kill loses none that were written. Its methods may be called from one
-// goroutine; the periodic sync runs on its own.
+// Writer writes report lines, one per result, on a LineFile: each line is flushed as it is
+// written and the file synced every SyncInterval and on Close. Write and Close are called from one
+// goroutine.
 type Writer struct {
 	Links Links
 
-	path, tmp string // tmp is written and renamed to path on Close when resuming
-	f         *os.File
-	mu        sync.Mutex // guards cw, dirty and err against the syncing goroutine
-	cw        *csv.Writer
-	dirty     bool
-	closed    bool
-	closeErr  error
-	err       error
-	rec       []string
-	change    bool // the change column is written
-	stop      chan struct{}
-	done      chan struct{}
+	*LineFile
+	rec    []string
+	change bool // the change column is written
 }
 
 // ErrLeftOver is returned by ModeFor when a resumed run was interrupted before its report was
@@ -103,29 +87,7 @@ func TempPath(path string) string { return path + ".tmp" }
 
 // Create opens a report for writing with mode 0600 and writes the header.
 func Create(path string, mode Mode, links Links, opts ...Option) (*Writer, error) {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	target := path
-	switch mode {
-	case Overwrite:
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-		os.Remove(TempPath(path))
-	case Resume:
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-		target = TempPath(path)
-	}
-	f, err := os.OpenFile(target, flags, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("%s: %w", path, ErrExists)
-	}
-	if err != nil {
-		return nil, err
-	}
-	// O_TRUNC keeps the mode of a file that was there: every link in it logs somebody in.
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return nil, err
-	}
-	w := &Writer{Links: links, path: path, f: f, cw: csv.NewWriter(f), stop: make(chan struct{}), done: make(chan struct{})}
+	w := &Writer{Links: links}
 	for _, o := range opts {
 		o(w)
 	}
@@ -133,17 +95,11 @@ func Create(path string, mode Mode, links Links, opts ...Option) (*Writer, error
 	if w.change {
 		header = append(slices.Clip(Columns), ChangeColumn)
 	}
-	w.rec = make([]string, len(header))
-	if target != path {
-		w.tmp = target
-	}
-	w.cw.Write(header)
-	w.cw.Flush()
-	if err := w.cw.Error(); err != nil {
-		f.Close()
+	lf, err := CreateLineFile(path, mode, header)
+	if err != nil {
 		return nil, err
 	}
-	go w.syncLoop()
+	w.LineFile, w.rec = lf, make([]string, 0, len(header))
 	return w, nil
 }
 
@@ -159,19 +115,7 @@ func (w *Writer) Write(res provision.Result) error {
 	if w.change {
 		r = append(r, res.Change)
 	}
-	for i := range r {
-		r[i] = Neutralize(r[i])
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.err != nil {
-		return w.err
-	}
-	w.cw.Write(r)
-	w.cw.Flush()
-	w.err = w.cw.Error()
-	w.dirty = true
-	return w.err
+	return w.LineFile.Write(r)
 }
 
 // itoaPositive writes n, or nothing when it is 0 (no attempt, no answer).
@@ -194,64 +138,6 @@ func timeText(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-func (w *Writer) syncLoop() {
-	defer close(w.done)
-	t := time.NewTicker(SyncInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-w.stop:
-			return
-		case <-t.C:
-			w.mu.Lock()
-			if w.dirty && w.err == nil {
-				w.err = w.f.Sync()
-				w.dirty = false
-			}
-			w.mu.Unlock()
-		}
-	}
-}
-
-// Sync writes the lines written so far to stable storage.
-func (w *Writer) Sync() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return w.closeErr // Close synced it, or says why it could not
-	}
-	if w.err != nil {
-		return w.err
-	}
-	w.err = w.f.Sync()
-	w.dirty = false
-	return w.err
-}
-
-// Close syncs and closes the report and, for a resumed run, puts it in place of the old one.
-// It returns the first error met while writing.
-func (w *Writer) Close() error {
-	close(w.stop)
-	<-w.done
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	err := w.err
-	if err == nil {
-		err = w.f.Sync()
-	}
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && w.tmp != "" {
-		err = os.Rename(w.tmp, w.path)
-	}
-	w.closed, w.closeErr = true, err
-	if w.err == nil {
-		w.err = errors.New("report closed")
-	}
-	return err
 }
 
 // Neutralize makes a cell that a spreadsheet would run as a formula inert, by prefixing it with
