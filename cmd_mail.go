@@ -156,12 +156,8 @@ func (o *mailOptions) check(logWarn func(msg string, args ...any)) error {
 		return usagef("--concurrency must be between 1 and 64 connections")
 	}
 	if o.metricsFile != "" {
-		for _, f := range []string{o.report, o.mailReportPath()} {
-			if sameFile(o.metricsFile, f) {
-				return usagef("--metrics-file must not be the report or the mail report")
-			}
-		}
-		if err := checkMetricsFile(o.metricsFile, logWarn); err != nil {
+		outputs := []string{o.report, o.mailReportPath()}
+		if err := checkMetricsFile(o.metricsFile, outputs, "the report or the mail report", logWarn); err != nil {
 			return err
 		}
 	}

@@ -15,8 +15,14 @@ import (
 
 // checkMetricsFile checks a --metrics-file before anything is sent: its folder must exist and
 // take a new file, so that a cron job set up wrong fails at once with exit 2 rather than
-// running every night with metrics that never arrive.
-func checkMetricsFile(path string, logWarn func(msg string, args ...any)) error {
+// running every night with metrics that never arrive; nor may it be one of the run's own
+// outputs (outputsName says which, for the message).
+func checkMetricsFile(path string, outputs []string, outputsName string, logWarn func(msg string, args ...any)) error {
+	for _, f := range outputs {
+		if f != "" && sameFile(path, f) {
+			return usagef("--metrics-file must not be %s", outputsName)
+		}
+	}
 	dir := filepath.Dir(path)
 	st, err := os.Stat(dir)
 	switch {

@@ -91,10 +91,8 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		}
 	}
 	if o.metricsFile != "" {
-		if sameFile(o.metricsFile, o.reportPath) || (o.statePath != "" && sameFile(o.metricsFile, o.statePath)) {
-			return usagef("--metrics-file must not be the report or the state file")
-		}
-		if err := checkMetricsFile(o.metricsFile, logWarn); err != nil {
+		outputs := []string{o.reportPath, o.statePath}
+		if err := checkMetricsFile(o.metricsFile, outputs, "the report or the state file", logWarn); err != nil {
 			return err
 		}
 	}
