@@ -1,13 +1,10 @@
 package provision_test
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"slices"
-	"strconv"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/srcconst"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -15,38 +12,16 @@ import (
 // added without being added to Statuses fails here rather than going missing from the
 // metrics file's zeros.
 func TestStatusesListsEveryStatus(t *testing.T) {
-	f, err := parser.ParseFile(token.NewFileSet(), "person.go", nil, 0)
+	t.Parallel()
+	declared, err := srcconst.Strings("person.go", "Status")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var declared []provision.Status
-	for _, d := range f.Decls {
-		g, ok := d.(*ast.GenDecl)
-		if !ok || g.Tok != token.CONST {
-			continue
-		}
-		for _, spec := range g.Specs {
-			vs := spec.(*ast.ValueSpec)
-			if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "Status" {
-				continue
-			}
-			for _, v := range vs.Values {
-				lit, ok := v.(*ast.BasicLit)
-				if !ok {
-					t.Fatalf("a Status constant is not a string literal: %T", v)
-				}
-				s, err := strconv.Unquote(lit.Value)
-				if err != nil {
-					t.Fatal(err)
-				}
-				declared = append(declared, provision.Status(s))
-			}
-		}
+	listed := make([]string, len(provision.Statuses))
+	for i, s := range provision.Statuses {
+		listed[i] = string(s)
 	}
-	if len(declared) == 0 {
-		t.Fatal("found no Status constants in person.go")
-	}
-	if !slices.Equal(declared, provision.Statuses) {
-		t.Errorf("Statuses = %v, want the constants in their order: %v", provision.Statuses, declared)
+	if !slices.Equal(declared, listed) {
+		t.Errorf("Statuses = %v, want the constants in their order: %v", listed, declared)
 	}
 }
