@@ -13,8 +13,9 @@ type Pacer interface {
 	// is done first.
 	Wait(ctx context.Context) (time.Time, error)
 	// Observe hears the answer to an attempt that Wait let start. After a Throttled answer
-	// (a 429) no Wait returns before its RetryAfter has passed: the pool sends the row again
-	// at once, and relies on the Pacer to hold it, and every other, until then.
+	// (a 429) the Pacer holds every attempt: for its RetryAfter, or for less followed by one
+	// probe when the RetryAfter looks like a shorter wait rounded up to a whole second. The
+	// row that was refused waits out the RetryAfter itself before it waits on the Pacer.
 	Observe(Answer)
 }
 

@@ -176,10 +176,13 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 				return p.finish(res, StatusFailed, fmt.Errorf("giving up: the server has accepted nothing for %v: %w", idle.Round(time.Second), err))
 			}
 			if p.Pacer != nil {
-				continue // the pacer holds every attempt until the server's Retry-After has passed
+				// The pacer holds every row; this one also keeps the Retry-After itself, which
+				// the pool's pause may be shorter than (see Pacer).
+				wait = v.RetryAfter
+			} else {
+				throttles++
+				wait = p.Backoff.Wait(throttles, v.RetryAfter)
 			}
-			throttles++
-			wait = p.Backoff.Wait(throttles, v.RetryAfter)
 		} else {
 			tries++
 			if tries >= maxAttempts {

@@ -49,6 +49,10 @@ const (
 // grows 25% every 100 ms. A 429 ends the growth: the Finder estimates the limit from what the
 // server accepted (see estimate), resumes there once the pause is over, and climbs 1% a second,
 // never back up to the rate that drew the 429 but for a probe of 1% in five minutes.
+// A Retry-After of a second, the least a server can say in whole seconds and most often a
+// bucket's interval rounded up, pauses the pool for one interval at the new rate, followed by
+// a probe (see Pacer); longer ones are a window's, closed until it ends, and kept whole, as is
+// every one after the server has refused a probe or shown a window.
 // Rate-limit headers, when the server sends them, give the limit before any 429. Attempts are
 // spaced 1.5% wider than the rate found, twice as wide after each 429 that jitter caused (up to
 // 8%). A 429 for an attempt the schedule let start too close to the one before (that one was
@@ -70,8 +74,11 @@ type Finder struct {
 	strict               bool          // the server refused a step above the rate it accepted, or a short gap
 	minGap               time.Duration // the shortest gap before an attempt accepted
 	guessed              bool          // the latest cut knew nothing: the next 429 is not measured against it
-	sumAccepted, sumTime float64       // acceptances and seconds of every epoch, pauses included
+	sumAccepted, sumTime float64       // acceptances and seconds of the epochs counted, and the pauses between
+	counted              bool          // the latest epoch is in the sums
 	noRA                 time.Duration // the latest pause after a 429 without Retry-After
+	windowed             bool          // a Retry-After of 2 s or more was seen: a window, closed until it ends
+	noProbes             bool          // the server refused a probe: 429s pause for their Retry-After
 	quota                float64       // the limit stated by rate-limit headers; 0 when none
 	window               time.Duration // the longest Reset seen
 	quotaSince           time.Time     // the first rate-limit headers
@@ -134,22 +141,48 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 			f.minGap = o.Gap
 		}
 	case provision.Throttled:
+		if o.RetryAfter >= 2*time.Second {
+			f.windowed = true
+		}
 		pause := o.RetryAfter
 		if pause <= 0 {
 			f.noRA = min(max(2*f.noRA, noRetryAfter), maxNoRetryAfter)
 			pause = f.noRA
 		}
-		if !o.Sent.After(f.lastCut) {
+		switch {
+		case o.Probe:
+			// The pause was too short, not the rate too high: the Pacer waits out the
+			// Retry-After, and so does the count of what the server accepts. A server that
+			// refuses a probe (a fixed window, closed until its end) is not probed again.
+			f.noProbes = true
+			if end := now.Add(pause); end.After(f.since) {
+				f.since, f.epoch, f.accepted = end, end, 0
+			}
 			return pause
-		}
-		if f.jitter(o) {
+		case !o.Sent.After(f.lastCut):
+		case f.jitter(o):
 			f.strict = true
-		} else {
+		default:
 			f.cut(now, o.Answer, pause)
+		}
+		if f.probes(o.Answer) {
+			return min(pause, f.interval())
 		}
 		return pause
 	}
 	return 0
+}
+
+// probes reports whether the pool may probe before a 429's Retry-After has passed: when it is
+// a second, the least a server can say in whole seconds, and most often a wait of one interval
+// of its limit rounded up, unless the server has refused a probe before.
+func (f *Finder) probes(a provision.Answer) bool {
+	return a.RetryAfter > 0 && a.RetryAfter <= time.Second && !f.noProbes && !f.windowed
+}
+
+// interval is the interval between attempts at the rate set, once a pause is over.
+func (f *Finder) interval() time.Duration {
+	return time.Duration(float64(time.Second) * (1 + f.margin) / f.base(f.since))
 }
 
 // jitter reports whether a 429 came for an attempt that started closer to the one before than
@@ -182,6 +215,9 @@ func (f *Finder) cut(now time.Time, a provision.Answer, pause time.Duration) {
 	f.hi = hi
 	f.lastCut = now
 	f.since = now.Add(pause)
+	if f.probes(a) {
+		f.since = now.Add(min(pause, f.interval()))
+	}
 	f.epoch, f.accepted = f.since, 0
 }
 
@@ -221,12 +257,22 @@ func (f *Finder) estimate(now time.Time, a provision.Answer, sent float64, pause
 	accepted := float64(f.accepted)
 	overall := accepted / (span + rest.Seconds())
 	many := f.accepted >= fewAccepted
-	// Every epoch, pauses included, for an estimate that the rounding of any one Retry-After
-	// does not sway; but not one that grew from nothing, which spent most of its time below
-	// the limit, unless the server's quota ran out in it (a window).
+	// Every epoch, pauses included as long as they were, for an estimate that the rounding of
+	// any one Retry-After does not sway; but not one that grew from nothing, which spent most
+	// of its time below the limit, unless the server's quota ran out in it (a window).
 	if f.growth != rampGrowth || a.RetryAfter >= 2*time.Second {
+		if f.counted {
+			f.sumTime += f.epoch.Sub(f.lastCut).Seconds()
+		}
 		f.sumAccepted += accepted
-		f.sumTime += span + rest.Seconds()
+		f.sumTime += span
+		f.counted = true
+	} else {
+		f.counted = false
+	}
+	taken := rest // the pause to come: about an interval when the pool probes
+	if f.probes(a) && f.lastOK > 0 {
+		taken = min(rest, time.Duration(float64(time.Second)/f.lastOK))
 	}
 	near := func(est float64) float64 { return min(est*(1+2*margin), sent) }
 	switch {
@@ -247,11 +293,11 @@ func (f *Finder) estimate(now time.Time, a provision.Answer, sent float64, pause
 		f.margin, f.strict = min(2*f.margin, maxMargin), true
 		return min(f.lastOK, sent), sent, climbGrowth
 	case many && f.hi > 0 && f.sumTime > 0:
-		est = f.sumAccepted / f.sumTime
+		est = f.sumAccepted / (f.sumTime + taken.Seconds())
 		if f.reserve > 1 {
 			est = max(est, (accepted-f.reserve)/span)
 		}
-		return est, near(est), climbGrowth
+		return est, min(est, sent), climbGrowth
 	case many:
 		f.reserve = max(accepted-overall*span, 1)
 		return overall, sent, climbGrowth

@@ -19,7 +19,10 @@ import (
 // late by its timer is not followed by one on time, closer than the server allows.
 //
 // A 429 pauses every attempt for at least its Retry-After, and the slots after a pause are
-// spaced as always, so that the workers never all start at the instant it ends.
+// spaced as always, so that the workers never all start at the instant it ends. A Policy may
+// ask for a shorter pause, when the Retry-After is the rounding up of a shorter wait: then one
+// attempt, the probe, starts after it and the others wait for its answer. If the server refuses
+// it too, the pool waits out the Retry-After after all.
 //
 // A Pacer is safe for concurrent use.
 type Pacer struct {
@@ -35,6 +38,16 @@ type Pacer struct {
 	n         int       // starts so far
 	accepted  meter
 	throttles int
+	probe     probe
+	wake      chan struct{} // closed when a probe is answered, for the worker waiting on it
+}
+
+// probe is the one attempt let through a pause shorter than the Retry-After of the 429 that
+// began it.
+type probe struct {
+	until time.Time // the end of the Retry-After; zero when no probe is on
+	sent  time.Time // when the probe started; zero until it has
+	spent bool      // a probe was refused since the latest acceptance: no other until one
 }
 
 // start is when an attempt started, and how long after the one before it.
@@ -51,7 +64,7 @@ func New(perSecond float64, burst int) *Pacer {
 
 // NewWithPolicy returns a Pacer whose rate is set by policy.
 func NewWithPolicy(policy Policy, burst int) *Pacer {
-	return &Pacer{head: make(chan struct{}, 1), policy: policy, burst: max(burst, 1)}
+	return &Pacer{head: make(chan struct{}, 1), policy: policy, burst: max(burst, 1), wake: make(chan struct{})}
 }
 
 // gapSlack is how much closer than an interval a start may follow the one before it, by their
@@ -83,12 +96,13 @@ func (p *Pacer) Wait(ctx context.Context) (time.Time, error) {
 		if d <= 0 {
 			p.started(now)
 		}
+		wake := p.wake
 		p.mu.Unlock()
 		if d <= 0 {
 			return now, nil
 		}
 		// The rate, or a pause, may change before the slot comes: it is worked out again.
-		if err := sleep(ctx, d); err != nil {
+		if err := sleep(ctx, d, wake); err != nil {
 			return time.Time{}, err
 		}
 	}
@@ -103,6 +117,12 @@ func (p *Pacer) Wait(ctx context.Context) (time.Time, error) {
 func (p *Pacer) due(now, waited time.Time) (slot, start time.Time) {
 	if now.Before(p.notBefore) {
 		return p.notBefore, p.notBefore
+	}
+	if !p.probe.sent.IsZero() {
+		if now.Before(p.probe.until) {
+			return waited, p.probe.until // the probe is out: wait for its answer
+		}
+		p.endProbe()
 	}
 	rate := p.policy.Rate(now)
 	if rate <= 0 {
@@ -142,6 +162,17 @@ func (p *Pacer) started(now time.Time) {
 	p.starts[p.n%len(p.starts)] = start{at: now, gap: gap}
 	p.n++
 	p.last = now
+	if !p.probe.until.IsZero() && p.probe.sent.IsZero() {
+		p.probe.sent = now
+	}
+}
+
+// endProbe ends a probe, answered or outlived by its Retry-After, and wakes the worker waiting
+// on it. p.mu is held.
+func (p *Pacer) endProbe() {
+	p.probe.until, p.probe.sent = time.Time{}, time.Time{}
+	close(p.wake)
+	p.wake = make(chan struct{})
 }
 
 // gap is the gap before the attempt that started at sent, 0 when it is no longer known. p.mu
@@ -155,8 +186,8 @@ func (p *Pacer) gap(sent time.Time) time.Duration {
 	return 0
 }
 
-// Observe hears the answer to an attempt. A 429 pauses every attempt for at least its
-// Retry-After, longer when the policy says so.
+// Observe hears the answer to an attempt. A 429 pauses every attempt for its Retry-After, or
+// for the shorter pause the policy asks for, followed by a probe.
 func (p *Pacer) Observe(a provision.Answer) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -164,11 +195,28 @@ func (p *Pacer) Observe(a provision.Answer) {
 	switch a.Action {
 	case provision.Done:
 		p.accepted.add(now)
+		p.probe.spent = false
 	case provision.Throttled:
 		p.throttles++
 	}
-	pause := p.policy.Observe(now, Outcome{Answer: a, Gap: p.gap(a.Sent)})
-	if a.Action == provision.Throttled {
+	isProbe := !p.probe.sent.IsZero() && a.Sent.Equal(p.probe.sent)
+	pause := p.policy.Observe(now, Outcome{Answer: a, Gap: p.gap(a.Sent), Probe: isProbe})
+	switch {
+	case a.Action != provision.Throttled:
+		if isProbe {
+			p.endProbe() // the server took it: the pool goes on
+		}
+	case isProbe:
+		// Refused too: the pool waits out every Retry-After, and probes no more until the
+		// server accepts again.
+		pause = max(pause, a.RetryAfter, p.probe.until.Sub(now))
+		p.endProbe()
+		p.probe.spent = true
+	case pause < a.RetryAfter && !p.probe.spent:
+		if until := now.Add(a.RetryAfter); until.After(p.probe.until) {
+			p.probe.until = until
+		}
+	default:
 		pause = max(pause, a.RetryAfter)
 	}
 	if end := now.Add(pause); pause > 0 && end.After(p.notBefore) {
@@ -198,14 +246,15 @@ func (p *Pacer) Throttles() int {
 	return p.throttles
 }
 
-// sleep waits for d or until ctx is done, whichever comes first.
-func sleep(ctx context.Context, d time.Duration) error {
+// sleep waits for d, until wake is closed, or until ctx is done, whichever comes first.
+func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-t.C:
-		return nil
+	case <-wake:
 	}
+	return nil
 }

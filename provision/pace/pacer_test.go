@@ -2,6 +2,7 @@ package pace_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -137,6 +138,67 @@ func TestPacerPauseWhileWaiting(t *testing.T) {
 	})
 }
 
+// probing is a Policy at a fixed rate that asks, after a 429, for a pause of one interval
+// only: the Pacer then lets one attempt through and holds the others for its answer.
+type probing float64
+
+func (p probing) Rate(time.Time) float64 { return float64(p) }
+
+func (p probing) Observe(_ time.Time, o pace.Outcome) time.Duration {
+	if o.Action == provision.Throttled {
+		return time.Duration(float64(time.Second) / float64(p))
+	}
+	return 0
+}
+
+// A pause shorter than the Retry-After lets one attempt through; the others wait for its
+// answer, and for the whole Retry-After when it is refused too. After a refused probe, a 429
+// pauses for its whole Retry-After until the server accepts again.
+func TestPacerProbe(t *testing.T) {
+	t.Parallel()
+	for _, accepted := range []bool{true, false} {
+		t.Run(fmt.Sprintf("accepted=%v", accepted), func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				p := pace.NewWithPolicy(probing(20), 1)
+				begin := time.Now()
+				sent, _ := p.Wait(context.Background())
+				p.Observe(provision.Answer{Sent: sent, Action: provision.Throttled, HTTPStatus: 429, RetryAfter: time.Second})
+				probe, _ := p.Wait(context.Background())
+				if d := probe.Sub(begin); d != 50*time.Millisecond {
+					t.Fatalf("the probe started at %v, want one interval after the 429, 50ms", d)
+				}
+				done := make(chan []time.Time)
+				go func() { done <- starts(t, p, 2, 1) }()
+				time.Sleep(200 * time.Millisecond) // the probe's answer takes 200 ms
+				answer := provision.Answer{Sent: probe, Action: provision.Done, HTTPStatus: 200}
+				if !accepted {
+					answer.Action, answer.HTTPStatus, answer.RetryAfter = provision.Throttled, 429, time.Second
+				}
+				p.Observe(answer)
+				all := <-done
+				want := 250 * time.Millisecond // at the probe's answer
+				if !accepted {
+					want = 1250 * time.Millisecond // the probe's own Retry-After
+				}
+				if d := all[0].Sub(begin); d != want {
+					t.Errorf("after the probe's answer (accepted: %v), the next attempt started at %v, want %v", accepted, d, want)
+				}
+				if accepted {
+					return
+				}
+				// No probe until the server accepts again: the whole Retry-After.
+				p.Observe(provision.Answer{Sent: all[1], Action: provision.Throttled, HTTPStatus: 429, RetryAfter: time.Second})
+				at := time.Now()
+				next, _ := p.Wait(context.Background())
+				if d := next.Sub(at); d < time.Second {
+					t.Errorf("after a refused probe, a 429 paused the pool %v, want its Retry-After, 1s", d)
+				}
+			})
+		})
+	}
+}
+
 func TestPacerWaitStopsWithContext(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
@@ -157,9 +219,6 @@ func TestPacerWaitStopsWithContext(t *testing.T) {
 			if err := <-errs; err == nil {
 				t.Error("Wait returned no error when its context ended before the slot")
 			}
-		}
-		if time.Since(time.Time{}) < 0 {
-			t.Fatal("unreachable")
 		}
 	})
 }

@@ -13,7 +13,9 @@ type Policy interface {
 	// Rate is the rate to space attempts at, at now, in attempts a second; 0 for no spacing.
 	Rate(now time.Time) float64
 	// Observe hears the answer to an attempt, at now, and returns how long every attempt
-	// waits from now. The Pacer makes a 429's pause at least its Retry-After.
+	// waits from now. A pause shorter than a 429's Retry-After ends with a probe: one attempt,
+	// the others waiting for its answer; when it is refused too, or a probe was refused since
+	// the latest acceptance, the Pacer makes the pause the whole Retry-After.
 	Observe(now time.Time, o Outcome) time.Duration
 }
 
@@ -25,20 +27,26 @@ type Outcome struct {
 	// 429 for an attempt that followed the one before closer than the rate allows (that one
 	// started late) says the server is strict, not that the rate is too high.
 	Gap time.Duration
+	// Probe is set for the answer to the attempt let through a pause shorter than a
+	// Retry-After: a 429 for it says that the pause was too short, not the rate too high.
+	Probe bool
 }
 
 // Fixed is the Policy of a constant rate, in attempts a second (0: no spacing), that learns
-// nothing: a 429 pauses the pool for its Retry-After, or a second without one. It is the
+// nothing: a 429 pauses the pool for its Retry-After, or a second without one, and never probes. It is the
 // baseline the Finder is measured against.
 type Fixed float64
 
 // Rate returns f.
 func (f Fixed) Rate(time.Time) float64 { return float64(f) }
 
-// Observe pauses a second on a 429 without Retry-After.
+// Observe pauses a 429's Retry-After, or a second without one.
 func (f Fixed) Observe(_ time.Time, o Outcome) time.Duration {
-	if o.Action == provision.Throttled && o.RetryAfter <= 0 {
+	if o.Action != provision.Throttled {
+		return 0
+	}
+	if o.RetryAfter <= 0 {
 		return time.Second
 	}
-	return 0
+	return o.RetryAfter
 }
