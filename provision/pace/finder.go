@@ -73,6 +73,7 @@ type Finder struct {
 	margin               float64       // spacing beyond the rate found
 	strict               bool          // the server refused a step above the rate it accepted, or a short gap
 	minGap               time.Duration // the shortest gap before an attempt accepted
+	sinceThrottle        int           // acceptances since the latest 429
 	guessed              bool          // the latest cut knew nothing: the next 429 is not measured against it
 	sumAccepted, sumTime float64       // acceptances and seconds of the epochs counted, and the pauses between
 	counted              bool          // the latest epoch is in the sums
@@ -135,6 +136,7 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 		if !o.Sent.Before(f.epoch) {
 			f.accepted++
 		}
+		f.sinceThrottle++
 		f.lastOK = f.spacing(o.Sent)
 		f.noRA = 0
 		if o.Gap > 0 && (f.minGap == 0 || o.Gap < f.minGap) {
@@ -149,6 +151,7 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 			f.noRA = min(max(2*f.noRA, noRetryAfter), maxNoRetryAfter)
 			pause = f.noRA
 		}
+		defer func() { f.sinceThrottle = 0 }()
 		switch {
 		case o.Probe:
 			// The pause was too short, not the rate too high: the Pacer waits out the
@@ -187,14 +190,14 @@ func (f *Finder) interval() time.Duration {
 
 // jitter reports whether a 429 came for an attempt that started closer to the one before than
 // the limit found allows, because that one started late, and closer than any the server
-// accepted, at a rate it had sustained for a second: the rate is not too high, the server is
-// strict about gaps, and the Pacer keeps them from now on. Not while growing from nothing (the
-// 429 ends that growth in any case), nor with a Retry-After of seconds (a spent window). A
-// bucket whose burst runs out refuses the shortest gap too, but within a second of a rate far
-// above its own.
+// accepted, at a rate it had sustained for half a second, since any other 429: the rate is not
+// too high, the server is strict about gaps, and the Pacer keeps them from now on. Not while
+// growing from nothing (the 429 ends that growth in any case), nor with a Retry-After of
+// seconds (a spent window). A bucket whose burst runs out may refuse the shortest gap too: its
+// next 429 follows at once, and is not taken for jitter.
 func (f *Finder) jitter(o Outcome) bool {
 	limit := time.Duration(float64(time.Second) / f.base(o.Sent))
-	sustained := f.accepted >= fewAccepted && o.Sent.Sub(f.epoch) >= time.Second
+	sustained := f.accepted >= fewAccepted && f.sinceThrottle >= fewAccepted && o.Sent.Sub(f.epoch) >= time.Second/2
 	return sustained && !f.ramping(o.Sent) && o.RetryAfter <= time.Second &&
 		o.Gap > limit/2 && o.Gap < limit && o.Gap < f.minGap
 }
@@ -286,7 +289,7 @@ func (f *Finder) estimate(now time.Time, a provision.Answer, sent float64, pause
 		return f.lastOK, f.lastOK, climbGrowth
 	case f.hi > 0 && !many:
 		return sent * 0.75, sent, climbGrowth
-	case f.strict && f.margin < maxMargin && f.lastOK > 0 && sent <= f.lastOK*1.05,
+	case f.strict && f.margin < maxMargin && f.lastOK > 0 && sent <= f.lastOK*1.05 && f.sinceThrottle >= fewAccepted,
 		many && (f.hi == 0 || guessed) && span >= 1 && !f.ramping(a.Sent):
 		// Refused at a rate the server sustained, for a second or more, or by a server strict
 		// about gaps: jitter crossed the limit. Space a little wider rather than cut.

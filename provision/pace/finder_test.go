@@ -208,13 +208,20 @@ func TestFinderSettles(t *testing.T) {
 func TestFinderJitter(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		gap  time.Duration
-		cut  bool
+		name     string
+		accepted int             // attempts accepted 51 ms apart before
+		gaps     []time.Duration // then a 429 after each of these gaps, one right after the other
+		cut      float64         // the rate resumes at this share of the rate before at most; 0: not cut
 	}{
-		{"gap as scheduled", 51 * time.Millisecond, true},
-		{"gap shortened by a late start", 45 * time.Millisecond, false},
-		{"a burst", time.Millisecond, true},
+		{"gap as scheduled", 40, []time.Duration{51 * time.Millisecond}, 0.99},
+		{"gap shortened by a late start", 40, []time.Duration{45 * time.Millisecond}, 0},
+		{"a late start after half a second", 12, []time.Duration{45 * time.Millisecond}, 0},
+		{"a late start too soon to tell", 5, []time.Duration{45 * time.Millisecond}, 0.5},
+		{"a burst", 40, []time.Duration{time.Millisecond}, 0.99},
+		// A bucket whose burst ran out may refuse the shortest gap first, but its next 429
+		// comes at once.
+		{"a second 429 at once", 12, []time.Duration{45 * time.Millisecond, 51 * time.Millisecond}, 0.9},
+		{"two short gaps refused at once", 12, []time.Duration{45 * time.Millisecond, 44 * time.Millisecond}, 0.9},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,21 +229,24 @@ func TestFinderJitter(t *testing.T) {
 			f := NewFinder(20)
 			f.Rate(t0)
 			at := t0
-			for range 40 {
+			for range tt.accepted {
 				at = at.Add(51 * time.Millisecond)
 				f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}, Gap: 51 * time.Millisecond})
 			}
-			at = at.Add(tt.gap)
 			before := f.Rate(at)
-			pause := f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: tt.gap})
-			after := f.Rate(at.Add(2 * time.Second))
+			var pause time.Duration
+			for _, gap := range tt.gaps {
+				at = at.Add(max(gap, pause))
+				pause = f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: gap})
+			}
+			after := f.Rate(at.Add(2*time.Millisecond + pause)) // as the pool resumes
 			// A Retry-After of a second may be a bucket's interval rounded up: the pool probes
 			// after one interval at the new rate.
 			if want := time.Duration(float64(time.Second) / after); pause < want-time.Millisecond || pause > want+time.Millisecond {
 				t.Errorf("pause %v, want one interval at %.2f a second, %v", pause, after, want)
 			}
-			if cut := after < before; cut != tt.cut {
-				t.Errorf("rate %.2f -> %.2f; want a cut: %v", before, after, tt.cut)
+			if tt.cut == 0 && after < before*0.99 || tt.cut > 0 && after > before*tt.cut {
+				t.Errorf("rate %.2f -> %.2f; want it at most %v of it (0: not cut)", before, after, tt.cut)
 			}
 		})
 	}
