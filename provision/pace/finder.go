@@ -166,7 +166,7 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 		case f.jitter(o):
 			f.strict = true
 		default:
-			f.cut(now, o.Answer, pause)
+			f.cut(now, o, pause)
 		}
 		if f.probes(o.Answer) {
 			return min(pause, f.interval())
@@ -208,11 +208,12 @@ func (f *Finder) ramping(t time.Time) bool {
 }
 
 // cut sets the rate after a 429 for an attempt sent since the last cut.
-func (f *Finder) cut(now time.Time, a provision.Answer, pause time.Duration) {
+func (f *Finder) cut(now time.Time, o Outcome, pause time.Duration) {
+	a := o.Answer
 	sent := f.spacing(a.Sent)
 	guessed := f.guessed
 	f.guessed = false
-	est, hi, growth := f.estimate(now, a, sent, pause, guessed)
+	est, hi, growth := f.estimate(now, o, sent, pause, guessed)
 	f.rate = max(min(est, hi*(1-margin)), Floor)
 	f.growth = growth
 	f.hi = hi
@@ -248,10 +249,14 @@ func (f *Finder) spacing(t time.Time) float64 {
 //   - Many accepted since an earlier estimate: what the server accepted over every span and
 //     pause since the first 429 (less the burst it grants after a pause, when measured).
 //   - Many accepted at once, then refused at the same rate: a bucket's burst was spent; what
-//     it accepted over the span and the pause.
+//     it accepted over the span and the pause. Not when the refused attempt followed the one
+//     before closer than that rate (a late start): the refusal may be a strict bucket's at the
+//     right rate, and the estimate, with half a second of wait in a short span, far too low
+//     to climb back from at 1% a second; the guess below costs a quick climb and a 429.
 //   - Nothing to go by: start again from a quarter of the rate refused (StartRate at most),
 //     growing as at the start.
-func (f *Finder) estimate(now time.Time, a provision.Answer, sent float64, pause time.Duration, guessed bool) (est, hi, growth float64) {
+func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Duration, guessed bool) (est, hi, growth float64) {
+	a := o.Answer
 	span := now.Sub(f.epoch).Seconds()
 	rest := pause
 	if a.RetryAfter >= time.Second {
@@ -301,12 +306,12 @@ func (f *Finder) estimate(now time.Time, a provision.Answer, sent float64, pause
 			est = max(est, (accepted-f.reserve)/span)
 		}
 		return est, min(est, sent), climbGrowth
-	case many:
+	case many && !(o.Gap > 0 && o.Gap < time.Duration(float64(time.Second)/sent)):
 		f.reserve = max(accepted-overall*span, 1)
 		return overall, sent, climbGrowth
 	}
 	f.guessed = true
-	return min(sent/4, StartRate), sent, rampGrowth
+	return min(sent/2, StartRate), sent, rampGrowth
 }
 
 // readQuota takes the limit from rate-limit headers: Limit requests a window. The window is

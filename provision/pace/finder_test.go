@@ -251,3 +251,40 @@ func TestFinderJitter(t *testing.T) {
 		})
 	}
 }
+
+// A 429 at the configured rate within the first second, for an attempt that followed the one
+// before closer than the rate (a late start), is not taken for a bucket's spent burst, whose
+// estimate would leave the run far below the rate: a second later it is back near the rate.
+// With the gap as scheduled it is a spent burst, and the estimate holds.
+func TestFinderLateStartNotBurst(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name      string
+		gap       time.Duration
+		recovered bool
+	}{
+		{"late start", 49 * time.Millisecond, true},
+		{"gap as scheduled", 51 * time.Millisecond, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := NewFinder(20)
+			f.Rate(t0)
+			at := t0
+			for i := range 13 {
+				gap := 51 * time.Millisecond
+				if i == 5 {
+					gap = 48 * time.Millisecond // an earlier late start the server accepted
+				}
+				at = at.Add(gap)
+				f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}, Gap: gap})
+			}
+			at = at.Add(tt.gap)
+			pause := f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: tt.gap})
+			later := f.Rate(at.Add(2*time.Millisecond + pause + time.Second))
+			if recovered := later >= 18; recovered != tt.recovered {
+				t.Errorf("a second after the 429 the rate is %.2f; want back near 20: %v", later, tt.recovered)
+			}
+		})
+	}
+}
