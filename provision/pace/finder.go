@@ -249,9 +249,9 @@ func (f *Finder) spacing(t time.Time) float64 {
 //   - Many accepted since an earlier estimate: what the server accepted over every span and
 //     pause since the first 429 (less the burst it grants after a pause, when measured).
 //   - Many accepted at once, then refused at the same rate: a bucket's burst was spent; what
-//     it accepted over the span and the pause. Not when the refused attempt followed the one
-//     before closer than that rate (a late start): the refusal may be a strict bucket's at the
-//     right rate, and the estimate, with half a second of wait in a short span, far too low
+//     it accepted over the span and the pause. Not when, after 0.75 s, the refused
+//     attempt followed the one before closer than that rate (a late start): the refusal may
+//     be a strict bucket's at the right rate, and the estimate, with half a second of wait in a short span, far too low
 //     to climb back from at 1% a second; the guess below costs a quick climb and a 429.
 //   - Nothing to go by: start again from a quarter of the rate refused (StartRate at most),
 //     growing as at the start.
@@ -306,7 +306,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 			est = max(est, (accepted-f.reserve)/span)
 		}
 		return est, min(est, sent), climbGrowth
-	case many && !(o.Gap > 0 && o.Gap < time.Duration(float64(time.Second)/sent)):
+	case many && !(span >= 0.75 && o.Gap > 0 && o.Gap < time.Duration(float64(time.Second)/sent)):
 		f.reserve = max(accepted-overall*span, 1)
 		return overall, sent, climbGrowth
 	}

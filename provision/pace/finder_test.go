@@ -271,7 +271,7 @@ func TestFinderLateStartNotBurst(t *testing.T) {
 			f := NewFinder(20)
 			f.Rate(t0)
 			at := t0
-			for i := range 13 {
+			for i := range 16 {
 				gap := 51 * time.Millisecond
 				if i == 5 {
 					gap = 48 * time.Millisecond // an earlier late start the server accepted
