@@ -51,8 +51,9 @@ const (
 // never back up to the rate that drew the 429 but for a probe of 1% in five minutes.
 // A Retry-After of a second, the least a server can say in whole seconds and most often a
 // bucket's interval rounded up, pauses the pool for one interval at the new rate, followed by
-// a probe (see Pacer); longer ones are a window's, closed until it ends, and kept whole, as is
-// every one after the server has refused a probe or shown a window.
+// a probe (see Pacer); once the server has shown a window (a Retry-After of 2 s or more), the
+// probe comes half-way through that second, when the window may have reopened. Longer
+// Retry-Afters are kept whole, as is every one after the server has refused a probe.
 // Rate-limit headers, when the server sends them, give the limit before any 429. Attempts are
 // spaced 1.5% wider than the rate found, twice as wide after each 429 that jitter caused (up to
 // 8%). A 429 for an attempt the schedule let start too close to the one before (that one was
@@ -77,6 +78,7 @@ type Finder struct {
 	guessed              bool          // the latest cut knew nothing: the next 429 is not measured against it
 	sumAccepted, sumTime float64       // acceptances and seconds of the epochs counted, and the pauses between
 	counted              bool          // the latest epoch is in the sums
+	rest                 time.Duration // the pause the server needed after the latest cut, as modelled
 	noRA                 time.Duration // the latest pause after a 429 without Retry-After
 	windowed             bool          // a Retry-After of 2 s or more was seen: a window, closed until it ends
 	noProbes             bool          // the server refused a probe: 429s pause for their Retry-After
@@ -157,7 +159,10 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 			// The pause was too short, not the rate too high: the Pacer waits out the
 			// Retry-After, and so does the count of what the server accepts. A server that
 			// refuses a probe (a fixed window, closed until its end) is not probed again.
+			// The server needed longer than the probe's wait, and no longer than the
+			// Retry-After (probes follow only one of a second): half-way, as modelled.
 			f.noProbes = true
+			f.rest = (f.rest + time.Second) / 2
 			if end := now.Add(pause); end.After(f.since) {
 				f.since, f.epoch, f.accepted = end, end, 0
 			}
@@ -168,19 +173,28 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 		default:
 			f.cut(now, o, pause)
 		}
-		if f.probes(o.Answer) {
-			return min(pause, f.interval())
+		if d := f.probeAfter(o.Answer); d > 0 {
+			return min(pause, d)
 		}
 		return pause
 	}
 	return 0
 }
 
-// probes reports whether the pool may probe before a 429's Retry-After has passed: when it is
-// a second, the least a server can say in whole seconds, and most often a wait of one interval
-// of its limit rounded up, unless the server has refused a probe before.
-func (f *Finder) probes(a provision.Answer) bool {
-	return a.RetryAfter > 0 && a.RetryAfter <= time.Second && !f.noProbes && !f.windowed
+// probeAfter is how long the pool waits before it probes, ahead of a 429's Retry-After; 0 for
+// no probe. Only a Retry-After of a second is probed, the least a server can say in whole
+// seconds, and only until the server refuses a probe. From a bucket it is most often one
+// interval of its limit rounded up: the probe comes one interval at the new rate. From a
+// window, it is when the window reopens, anywhere in that second: the probe comes half-way,
+// and costs one 429 when the reopening is later.
+func (f *Finder) probeAfter(a provision.Answer) time.Duration {
+	switch {
+	case a.RetryAfter <= 0 || a.RetryAfter > time.Second || f.noProbes:
+		return 0
+	case f.windowed:
+		return a.RetryAfter / 2
+	}
+	return f.interval()
 }
 
 // interval is the interval between attempts at the rate set, once a pause is over.
@@ -219,8 +233,8 @@ func (f *Finder) cut(now time.Time, o Outcome, pause time.Duration) {
 	f.hi = hi
 	f.lastCut = now
 	f.since = now.Add(pause)
-	if f.probes(a) {
-		f.since = now.Add(min(pause, f.interval()))
+	if d := f.probeAfter(a); d > 0 {
+		f.since = now.Add(min(pause, d))
 	}
 	f.epoch, f.accepted = f.since, 0
 }
@@ -247,13 +261,15 @@ func (f *Finder) spacing(t time.Time) float64 {
 //     guess), or by a server strict about gaps: jitter crossed the limit; space wider rather
 //     than cut.
 //   - Many accepted since an earlier estimate: what the server accepted over every span and
-//     pause since the first 429 (less the burst it grants after a pause, when measured).
+//     pause since the first 429 (less the burst it grants after a pause, when measured). A
+//     pause counts as long as the server needed it, as modelled: a pause kept whole past a
+//     window's reopening is the pool's loss, not the server's limit.
 //   - Many accepted at once, then refused at the same rate: a bucket's burst was spent; what
 //     it accepted over the span and the pause. Not when, after 0.75 s, the refused
 //     attempt followed the one before closer than that rate (a late start): the refusal may
 //     be a strict bucket's at the right rate, and the estimate, with half a second of wait in a short span, far too low
 //     to climb back from at 1% a second; the guess below costs a quick climb and a 429.
-//   - Nothing to go by: start again from a quarter of the rate refused (StartRate at most),
+//   - Nothing to go by: start again from half the rate refused (StartRate at most),
 //     growing as at the start.
 func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Duration, guessed bool) (est, hi, growth float64) {
 	a := o.Answer
@@ -270,7 +286,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	// of its time below the limit, unless the server's quota ran out in it (a window).
 	if f.growth != rampGrowth || a.RetryAfter >= 2*time.Second {
 		if f.counted {
-			f.sumTime += f.epoch.Sub(f.lastCut).Seconds()
+			f.sumTime += min(f.epoch.Sub(f.lastCut), f.rest).Seconds()
 		}
 		f.sumAccepted += accepted
 		f.sumTime += span
@@ -278,10 +294,14 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	} else {
 		f.counted = false
 	}
-	taken := rest // the pause to come: about an interval when the pool probes
-	if f.probes(a) && f.lastOK > 0 {
-		taken = min(rest, time.Duration(float64(time.Second)/f.lastOK))
+	taken := rest // the pause to come: shorter when the pool probes
+	if d := f.probeAfter(a); d > 0 {
+		if !f.windowed && f.lastOK > 0 {
+			d = time.Duration(float64(time.Second) / f.lastOK) // about an interval at the new rate
+		}
+		taken = min(rest, d)
 	}
+	f.rest = taken
 	near := func(est float64) float64 { return min(est*(1+2*margin), sent) }
 	switch {
 	case many && a.RetryAfter >= 2*time.Second:

@@ -288,3 +288,53 @@ func TestFinderLateStartNotBurst(t *testing.T) {
 		})
 	}
 }
+
+// Once a window has shown itself (a Retry-After of 2 s after many acceptances), a Retry-After
+// of a second is probed half-way; the rate that follows counts the first pause as long as the
+// window needed, as modelled (1.5 s of the 2 s kept), not as long as it was kept; a refused
+// probe ends the probing.
+func TestFinderWindowProbe(t *testing.T) {
+	t.Parallel()
+	f := NewFinder(40)
+	f.Rate(t0)
+	at := t0
+	accept := func(n int) {
+		for range n {
+			at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
+			f.Observe(at, Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
+		}
+	}
+	throttle := func(retryAfter time.Duration, probe bool) time.Duration {
+		at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
+		return f.Observe(at, Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: retryAfter}, Probe: probe})
+	}
+
+	accept(60)
+	if got := throttle(2*time.Second, false); got != 2*time.Second {
+		t.Fatalf("pause %v for a window's Retry-After of 2s, want it whole", got)
+	}
+	span1 := at.Sub(t0).Seconds()
+	at = at.Add(2 * time.Second)
+	epoch2 := at
+	accept(60)
+	if got := throttle(time.Second, false); got != 500*time.Millisecond {
+		t.Errorf("pause %v for a window's Retry-After of 1s, want 500ms and a probe", got)
+	}
+	span2 := at.Sub(epoch2).Seconds()
+	// The window's limit: every acceptance over the spans, the pause kept (2 s) counted as
+	// the 1.5 s modelled, and the half second to come; resumed a margin under it.
+	want := 120 / (span1 + 1.5 + span2 + 0.5) * (1 - margin) / (1 + margin)
+	if got := f.Rate(at.Add(time.Second)); math.Abs(got-want) > want*0.01 {
+		t.Errorf("rate %.2f after the second 429, want %.2f", got, want)
+	}
+
+	at = at.Add(500 * time.Millisecond)
+	if got := throttle(time.Second, true); got != time.Second {
+		t.Errorf("pause %v after a refused probe, want the whole Retry-After", got)
+	}
+	at = at.Add(time.Second)
+	accept(60)
+	if got := throttle(time.Second, false); got != time.Second {
+		t.Errorf("pause %v after a refused probe and a Retry-After of 1s, want it whole", got)
+	}
+}
