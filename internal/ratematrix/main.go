@@ -4,6 +4,7 @@
 //
 //	go run ./internal/ratematrix                          # the whole matrix, about 8 minutes
 //	go run ./internal/ratematrix -kinds bucket-b1 -rates 1,0
+//	go run ./internal/ratematrix -kinds fixed-3s -rates 0 -phase 2.75s   # where the window starts matters
 //
 // Goal per cell: no row failed, 429s at most 2% of requests (1% at x1), wall at most 1.1 x N/R.
 package main
@@ -30,6 +31,7 @@ func main() {
 	latency := flag.Duration("latency", 2*time.Millisecond, "answer delay of the fake")
 	kindList := flag.String("kinds", "all", "comma-separated limiter kinds, or all: "+kindNames())
 	rateList := flag.String("rates", "1,2,5,0", "client --rate as multiples of the server's rate; 0 is --rate 0 (no limit)")
+	flag.DurationVar(&phase, "phase", -1, "start each cell this far into a 3-s window of the clock, where the fixed windows start (e.g. 2.75s); negative: wherever it falls")
 	flag.Parse()
 
 	var selected []provisiontest.NamedLimit
@@ -80,6 +82,9 @@ func main() {
 	fmt.Printf("\n%d cells missed the goal\n", missed)
 }
 
+// phase is where in the clock's 3-s windows each cell starts; negative for anywhere.
+var phase time.Duration
+
 type cell struct {
 	requests, throttled, failed int
 	wall                        time.Duration
@@ -110,6 +115,13 @@ func measure(limit provisiontest.Limit, rate float64, rows, workers int, latency
 		}
 		close(in)
 	}()
+	if phase >= 0 {
+		// The fixed windows are aligned on the clock: wait for the phase asked for.
+		per := 3 * time.Second
+		now := time.Now()
+		wait := (phase - now.Sub(now.Truncate(per)) + per) % per
+		time.Sleep(wait)
+	}
 	start := time.Now()
 	if err := pool.Run(context.Background(), in, out); err != nil {
 		fmt.Fprintln(os.Stderr, "ratematrix:", err)
