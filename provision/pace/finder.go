@@ -257,10 +257,13 @@ func (f *Finder) spacing(t time.Time) float64 {
 //   - Refused a step above the rate of the latest acceptance (a growth crossing a bucket's
 //     rate): the limit lies between the two; resume at the one accepted, and go no higher.
 //   - Refused soon after resuming at an estimate: the estimate was too high; a quarter less.
+//     Not from a window, where a refusal soon after reopening says where the window's
+//     requests lie, not that the rate is too high (a window counting refused requests keeps
+//     each for the whole window): the sums below, however few accepted.
 //   - Refused at the rate the server sustained for a second (before any estimate, or after a
 //     guess), or by a server strict about gaps: jitter crossed the limit; space wider rather
 //     than cut.
-//   - Many accepted since an earlier estimate: what the server accepted over every span and
+//   - Many accepted since an earlier estimate (or any, from a window): what the server accepted over every span and
 //     pause since the first 429 (less the burst it grants after a pause, when measured). A
 //     pause counts as long as the server needed it, as modelled: a pause kept whole past a
 //     window's reopening is the pool's loss, not the server's limit.
@@ -312,7 +315,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		// step above the rate it accepts has little or no burst.
 		f.reserve, f.strict = 1, true
 		return f.lastOK, f.lastOK, climbGrowth
-	case f.hi > 0 && !many:
+	case f.hi > 0 && !many && !f.windowed:
 		return sent * 0.75, sent, climbGrowth
 	case f.strict && f.margin < maxMargin && f.lastOK > 0 && sent <= f.lastOK*1.05 && f.sinceThrottle >= fewAccepted,
 		many && (f.hi == 0 || guessed) && span >= 1 && !f.ramping(a.Sent):
@@ -320,7 +323,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		// about gaps: jitter crossed the limit. Space a little wider rather than cut.
 		f.margin, f.strict = min(2*f.margin, maxMargin), true
 		return min(f.lastOK, sent), sent, climbGrowth
-	case many && f.hi > 0 && f.sumTime > 0:
+	case (many || f.windowed) && f.hi > 0 && f.sumTime > 0:
 		est = f.sumAccepted / (f.sumTime + taken.Seconds())
 		if f.reserve > 1 {
 			est = max(est, (accepted-f.reserve)/span)
