@@ -83,6 +83,8 @@ type Finder struct {
 	windowed             bool          // a Retry-After of 2 s or more was seen: a window, closed until it ends
 	noProbes             bool          // the server refused a probe: 429s pause for their Retry-After
 	quota                float64       // the limit stated by rate-limit headers; 0 when none
+	firstCut             time.Time     // the first cut
+	sinceFirst           int           // acceptances of attempts sent since firstCut
 	window               time.Duration // the longest Reset seen
 	quotaSince           time.Time     // the first rate-limit headers
 }
@@ -137,6 +139,9 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 	case provision.Done:
 		if !o.Sent.Before(f.epoch) {
 			f.accepted++
+		}
+		if !f.firstCut.IsZero() && o.Sent.After(f.firstCut) {
+			f.sinceFirst++
 		}
 		f.sinceThrottle++
 		f.lastOK = f.spacing(o.Sent)
@@ -232,6 +237,9 @@ func (f *Finder) cut(now time.Time, o Outcome, pause time.Duration) {
 	f.growth = growth
 	f.hi = hi
 	f.lastCut = now
+	if f.firstCut.IsZero() {
+		f.firstCut = now
+	}
 	f.since = now.Add(pause)
 	if d := f.probeAfter(a); d > 0 {
 		f.since = now.Add(min(pause, d))
@@ -256,17 +264,23 @@ func (f *Finder) spacing(t time.Time) float64 {
 //     The limit is what the server accepted over the span and the pause.
 //   - Refused a step above the rate of the latest acceptance (a growth crossing a bucket's
 //     rate): the limit lies between the two; resume at the one accepted, and go no higher.
-//   - Refused soon after resuming at an estimate: the estimate was too high; a quarter less.
-//     Not from a window, where a refusal soon after reopening says where the window's
+//   - Refused soon after resuming at an estimate: the estimate was too high; a quarter less,
+//     or down to twice what the server accepted since the first 429, when that is lower and
+//     measured over 2 s or more: a bucket refusing as fast as it accepts (one a second) would
+//     otherwise take a 429 for each quarter, a dozen from a rate 35 times its own. Twice,
+//     because a bucket of burst 1 loses what a pause leaves unused. Not from a window, where a refusal soon after reopening says where the window's
 //     requests lie, not that the rate is too high (a window counting refused requests keeps
 //     each for the whole window): the sums below, however few accepted.
 //   - Refused at the rate the server sustained for a second (before any estimate, or after a
 //     guess), or by a server strict about gaps: jitter crossed the limit; space wider rather
 //     than cut.
-//   - Many accepted since an earlier estimate (or any, from a window): what the server accepted over every span and
-//     pause since the first 429 (less the burst it grants after a pause, when measured). A
-//     pause counts as long as the server needed it, as modelled: a pause kept whole past a
-//     window's reopening is the pool's loss, not the server's limit.
+//   - Many accepted since an earlier estimate (or any, from a window): what the server
+//     accepted over every span and pause since the first 429 (less the burst it grants after
+//     a pause, when measured). A pause counts as long as the server needed it, as modelled:
+//     a pause kept whole past a window's reopening is the pool's loss, not the server's
+//     limit. From a bucket, refused while climbing slowly after many acceptances in a row,
+//     no lower than a margin under the latest rate it accepted: the sums count the seconds
+//     the pool spent below the limit, climbing back, as if the server had set them.
 //   - Many accepted at once, then refused at the same rate: a bucket's burst was spent; what
 //     it accepted over the span and the pause. Not when, after 0.75 s, the refused
 //     attempt followed the one before closer than that rate (a late start): the refusal may
@@ -316,7 +330,11 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		f.reserve, f.strict = 1, true
 		return f.lastOK, f.lastOK, climbGrowth
 	case f.hi > 0 && !many && !f.windowed:
-		return sent * 0.75, sent, climbGrowth
+		est := sent * 0.75
+		if d := now.Sub(f.firstCut).Seconds(); d >= 2 { // what was accepted since, twice
+			est = min(est, max(2*float64(f.sinceFirst)/d, sent*0.25))
+		}
+		return est, sent, climbGrowth
 	case f.strict && f.margin < maxMargin && f.lastOK > 0 && sent <= f.lastOK*1.05 && f.sinceThrottle >= fewAccepted,
 		many && (f.hi == 0 || guessed) && span >= 1 && !f.ramping(a.Sent):
 		// Refused at a rate the server sustained, for a second or more, or by a server strict
@@ -327,6 +345,9 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		est = f.sumAccepted / (f.sumTime + taken.Seconds())
 		if f.reserve > 1 {
 			est = max(est, (accepted-f.reserve)/span)
+		}
+		if !f.windowed && f.growth == climbGrowth && f.sinceThrottle >= fewAccepted && sent <= f.lastOK*1.05 {
+			est = max(est, f.lastOK*(1-margin))
 		}
 		return est, min(est, sent), climbGrowth
 	case many && !(span >= 0.75 && o.Gap > 0 && o.Gap < time.Duration(float64(time.Second)/sent)):
