@@ -278,9 +278,7 @@ func (f *Finder) spacing(t time.Time) float64 {
 //     accepted over every span and pause since the first 429 (less the burst it grants after
 //     a pause, when measured). A pause counts as long as the server needed it, as modelled:
 //     a pause kept whole past a window's reopening is the pool's loss, not the server's
-//     limit. From a bucket, refused while climbing slowly after many acceptances in a row,
-//     no lower than a margin under the latest rate it accepted: the sums count the seconds
-//     the pool spent below the limit, climbing back, as if the server had set them.
+//     limit.
 //   - Many accepted at once, then refused at the same rate: a bucket's burst was spent; what
 //     it accepted over the span and the pause. Not when, after 0.75 s, the refused
 //     attempt followed the one before closer than that rate (a late start): the refusal may
@@ -345,9 +343,6 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		est = f.sumAccepted / (f.sumTime + taken.Seconds())
 		if f.reserve > 1 {
 			est = max(est, (accepted-f.reserve)/span)
-		}
-		if !f.windowed && f.growth == climbGrowth && f.sinceThrottle >= fewAccepted && sent <= f.lastOK*1.05 {
-			est = max(est, f.lastOK*(1-margin))
 		}
 		return est, min(est, sent), climbGrowth
 	case many && !(span >= 0.75 && o.Gap > 0 && o.Gap < time.Duration(float64(time.Second)/sent)):
