@@ -280,7 +280,8 @@ func (f *Finder) spacing(t time.Time) float64 {
 //     a pause kept whole past a window's reopening is the pool's loss, not the server's
 //     limit.
 //   - Many accepted at once, then refused at the same rate: a bucket's burst was spent; what
-//     it accepted over the span and the pause. Not when, after 0.75 s, the refused
+//     it accepted over the span and the pause. Not when, after 0.75 s at a configured rate
+//     (not growing from nothing, where any 429 is a burst spent or a limit crossed), the refused
 //     attempt followed the one before closer than that rate (a late start): the refusal may
 //     be a strict bucket's at the right rate, and the estimate, with half a second of wait in a short span, far too low
 //     to climb back from at 1% a second; the guess below costs a quick climb and a 429.
@@ -345,7 +346,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 			est = max(est, (accepted-f.reserve)/span)
 		}
 		return est, min(est, sent), climbGrowth
-	case many && !(span >= 0.75 && o.Gap > 0 && o.Gap < time.Duration(float64(time.Second)/sent)):
+	case many && !(span >= 0.75 && o.Gap > 0 && o.Gap < time.Duration(float64(time.Second)/sent) && !f.ramping(a.Sent)):
 		f.reserve = max(accepted-overall*span, 1)
 		return overall, sent, climbGrowth
 	}

@@ -338,3 +338,29 @@ func TestFinderWindowProbe(t *testing.T) {
 		t.Errorf("pause %v after a refused probe and a Retry-After of 1s, want it whole", got)
 	}
 }
+
+// While the rate still grows from nothing, a 429 for an attempt that followed the one before
+// closer than the rate (one worker late, the next on time) is a burst spent or a limit crossed,
+// as any other during that growth: not a strict bucket's late start, whose guess restarts from
+// StartRate and, crossing a burst refilled meanwhile, took a bucket of burst 10 to 1.35 x N/R.
+func TestFinderRampLateStart(t *testing.T) {
+	t.Parallel()
+	f := NewFinder(0)
+	at := t0
+	f.Rate(at)
+	accepted := 0
+	for at.Sub(t0) < 850*time.Millisecond {
+		at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
+		f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
+		accepted++
+	}
+	gap := time.Duration(float64(time.Second) / f.Rate(at) / 2)
+	at = at.Add(gap)
+	now := at.Add(2 * time.Millisecond)
+	pause := f.Observe(now, Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: gap})
+	// A spent burst: what the server accepted over the span and the half second of wait.
+	want := float64(accepted) / (now.Sub(t0).Seconds() + 0.5) / (1 + margin)
+	if got := f.Rate(now.Add(pause)); math.Abs(got-want) > want*0.05 {
+		t.Errorf("rate %.2f after the 429, want %.2f (a spent burst), not a guess from %d", got, want, StartRate)
+	}
+}
