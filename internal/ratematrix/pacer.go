@@ -37,8 +37,8 @@ func (t *tracer) Observe(now time.Time, o pace.Outcome) time.Duration {
 	before := t.Policy.Rate(now)
 	d := t.Policy.Observe(now, o)
 	if o.Action == provision.Throttled {
-		fmt.Fprintf(os.Stderr, "%7.3fs 429 sent at %.3fs, Retry-After %v: rate %.2f -> %.2f, pause %v\n", now.Sub(t.start).Seconds(),
-			o.Sent.Sub(t.start).Seconds(), o.RetryAfter, before, t.Policy.Rate(now.Add(d)), d)
+		fmt.Fprintf(os.Stderr, "%7.3fs 429 sent at %.3fs after a gap of %v, Retry-After %v: rate %.2f -> %.2f, pause %v\n", now.Sub(t.start).Seconds(),
+			o.Sent.Sub(t.start).Seconds(), o.Gap.Round(time.Microsecond), o.RetryAfter, before, t.Policy.Rate(now.Add(d)), d)
 	}
 	return d
 }
