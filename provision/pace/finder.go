@@ -210,23 +210,15 @@ func (f *Finder) interval() time.Duration {
 // jitter reports whether a 429 came for an attempt that started closer to the one before than
 // the limit found allows, because that one started late, and closer than any the server
 // accepted, at a rate it had sustained for half a second, since any other 429: the rate is not
-// too high, the server is strict about gaps, and the Pacer keeps them from now on. So is the
-// first 429 at a configured rate, after many acceptances, for a gap shorter than its interval
-// (by less than half): nothing yet says that the rate is too high, and a bucket whose burst ran out
-// just then refuses the next attempt too, which no gap explains. Not while growing from
-// nothing (the 429 ends that growth in any case), nor with a Retry-After of seconds (a spent
-// window). A bucket whose burst runs out may refuse the shortest gap too: its next 429
-// follows at once, and is not taken for jitter.
+// too high, the server is strict about gaps, and the Pacer keeps them from now on. Not while
+// growing from nothing (the 429 ends that growth in any case), nor with a Retry-After of
+// seconds (a spent window). A bucket whose burst runs out may refuse the shortest gap too: its
+// next 429 follows at once, and is not taken for jitter.
 func (f *Finder) jitter(o Outcome) bool {
 	limit := time.Duration(float64(time.Second) / f.base(o.Sent))
-	many := f.accepted >= fewAccepted && f.sinceThrottle >= fewAccepted
-	if !many || f.ramping(o.Sent) || o.RetryAfter > time.Second || o.Gap <= limit/2 || o.Gap >= limit {
-		return false
-	}
-	if f.hi == 0 && f.growth == 0 {
-		return true
-	}
-	return o.Sent.Sub(f.epoch) >= time.Second/2 && o.Gap < f.minGap
+	sustained := f.accepted >= fewAccepted && f.sinceThrottle >= fewAccepted && o.Sent.Sub(f.epoch) >= time.Second/2
+	return sustained && !f.ramping(o.Sent) && o.RetryAfter <= time.Second &&
+		o.Gap > limit/2 && o.Gap < limit && o.Gap < f.minGap
 }
 
 // ramping reports whether the rate was still growing from nothing at t.

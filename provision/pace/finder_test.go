@@ -364,29 +364,3 @@ func TestFinderRampLateStart(t *testing.T) {
 		t.Errorf("rate %.2f after the 429, want %.2f (a spent burst), not a guess from %d", got, want, StartRate)
 	}
 }
-
-// The first 429 at a configured rate, after many acceptances, for an attempt that followed the
-// one before closer than the rate, is jitter even when the server had accepted a shorter gap
-// before (its arrivals are not our starts): over loopback such a 429 at 0.56 s was read as a
-// spent burst, and the run at a bucket's own rate resumed at half of it (1.76 x N/R).
-func TestFinderFirstLateStartIsJitter(t *testing.T) {
-	t.Parallel()
-	f := NewFinder(20)
-	f.Rate(t0)
-	at := t0
-	for i := range 11 {
-		gap := 51 * time.Millisecond
-		if i%2 == 1 {
-			gap = 48 * time.Millisecond // accepted: a start late by a few ms does not matter
-		}
-		at = at.Add(gap)
-		f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}, Gap: gap})
-	}
-	before := f.Rate(at)
-	gap := 49 * time.Millisecond
-	at = at.Add(gap)
-	pause := f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: gap})
-	if after := f.Rate(at.Add(2*time.Millisecond + pause)); after < before*0.99 {
-		t.Errorf("rate %.2f -> %.2f after the first 429 for a late start, want it kept", before, after)
-	}
-}
