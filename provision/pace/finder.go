@@ -265,12 +265,13 @@ func (f *Finder) spacing(t time.Time) float64 {
 //   - Refused a step above the rate of the latest acceptance (a growth crossing a bucket's
 //     rate): the limit lies between the two; resume at the one accepted, and go no higher.
 //   - Refused soon after resuming at an estimate: the estimate was too high; a quarter less,
-//     or down to twice what the server accepted since the first 429, when that is lower and
-//     measured over 2 s or more: a bucket refusing as fast as it accepts (one a second) would
-//     otherwise take a 429 for each quarter, a dozen from a rate 35 times its own. Twice,
-//     because a bucket of burst 1 loses what a pause leaves unused. Not from a window, where a refusal soon after reopening says where the window's
-//     requests lie, not that the rate is too high (a window counting refused requests keeps
-//     each for the whole window): the sums below, however few accepted.
+//     or down to twice what the server accepted since the first 429, when it accepted any,
+//     over 2 s or more, and that is lower: a bucket refusing as fast as it accepts (one a
+//     second) would otherwise take a 429 for each quarter, a dozen from a rate 35 times its
+//     own. Twice, because a bucket of burst 1 loses what a pause leaves unused. Not from a
+//     window that has accepted anything, where a refusal soon after reopening says where the
+//     window's requests lie, not that the rate is too high (a window counting refused
+//     requests keeps each for the whole window): the sums below, however few accepted.
 //   - Refused at the rate the server sustained for a second (before any estimate, or after a
 //     guess), or by a server strict about gaps: jitter crossed the limit; space wider rather
 //     than cut.
@@ -328,9 +329,9 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		// step above the rate it accepts has little or no burst.
 		f.reserve, f.strict = 1, true
 		return f.lastOK, f.lastOK, climbGrowth
-	case f.hi > 0 && !many && !f.windowed:
+	case f.hi > 0 && !many && !(f.windowed && f.sumAccepted > 0):
 		est := sent * 0.75
-		if d := now.Sub(f.firstCut).Seconds(); d >= 2 { // what was accepted since, twice
+		if d := now.Sub(f.firstCut).Seconds(); d >= 2 && f.sinceFirst > 0 { // what was accepted since, twice
 			est = min(est, max(2*float64(f.sinceFirst)/d, sent*0.25))
 		}
 		return est, sent, climbGrowth
@@ -340,7 +341,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		// about gaps: jitter crossed the limit. Space a little wider rather than cut.
 		f.margin, f.strict = min(2*f.margin, maxMargin), true
 		return min(f.lastOK, sent), sent, climbGrowth
-	case (many || f.windowed) && f.hi > 0 && f.sumTime > 0:
+	case (many || f.windowed && f.sumAccepted > 0) && f.hi > 0 && f.sumTime > 0:
 		est = f.sumAccepted / (f.sumTime + taken.Seconds())
 		if f.reserve > 1 {
 			est = max(est, (accepted-f.reserve)/span)
