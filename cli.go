@@ -114,8 +114,31 @@ func newRootCmd(env environ) *cobra.Command {
 	})
 	// Cobra's own errors about arguments are usage errors too: exit 2, not "rows failed".
 	root.InitDefaultCompletionCmd()
+	refuseUnknownShells(root)
 	usageArgs(root)
 	return root
+}
+
+// refuseUnknownShells makes `completion SHELL` fail with a usage error for a shell that has no
+// script: cobra printed the help and exited 0, and a script sourcing that output failed far
+// from its cause.
+func refuseUnknownShells(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		var shells []string
+		for _, sub := range c.Commands() {
+			shells = append(shells, sub.Name())
+		}
+		c.Args = func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("no completion script for %q; the shells: %s", args[0], strings.Join(shells, ", "))
+			}
+			return nil
+		}
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
 }
 
 // usageArgs makes the argument checks of c and of every command below it return usage errors.
