@@ -104,7 +104,7 @@ func TestBackpressure(t *testing.T) {
 // TestBackpressureWindowPhase checks the goal of the fixed-window cells wherever the run starts
 // in the server's window, a quarter of a second apart: a first 429 near a window's end has a
 // Retry-After of a second, one near its start of three. The phases that cannot meet the goal
-// are in phaseMisses.
+// are in misses.
 func TestBackpressureWindowPhase(t *testing.T) {
 	t.Parallel()
 	for _, k := range provisiontest.Limits(simServer) {

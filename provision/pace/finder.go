@@ -284,8 +284,9 @@ func (f *Finder) spacing(t time.Time) float64 {
 //     it accepted over the span and the pause. Not when, after 0.75 s at a configured rate
 //     (not growing from nothing, where any 429 is a burst spent or a limit crossed), the refused
 //     attempt followed the one before closer than that rate (a late start): the refusal may
-//     be a strict bucket's at the right rate, and the estimate, with half a second of wait in a short span, far too low
-//     to climb back from at 1% a second; the guess below costs a quick climb and a 429.
+//     be a strict bucket's at the right rate, and the estimate, with half a second of wait
+//     in a short span, far too low to climb back from at 1% a second; the guess below costs
+//     a quick climb and a 429.
 //   - Nothing to go by: start again from half the rate refused (StartRate at most),
 //     growing as at the start.
 func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Duration, guessed bool) (est, hi, growth float64) {
@@ -320,6 +321,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	}
 	f.rest = taken
 	near := func(est float64) float64 { return min(est*(1+2*margin), sent) }
+	windowSums := f.windowed && f.sumAccepted > 0 // a window that has accepted anything: the sums measure it
 	switch {
 	case many && a.RetryAfter >= 2*time.Second:
 		f.reserve = max(accepted-overall*span, 1)
@@ -329,7 +331,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		// step above the rate it accepts has little or no burst.
 		f.reserve, f.strict = 1, true
 		return f.lastOK, f.lastOK, climbGrowth
-	case f.hi > 0 && !many && !(f.windowed && f.sumAccepted > 0):
+	case f.hi > 0 && !many && !windowSums:
 		est := sent * 0.75
 		if d := now.Sub(f.firstCut).Seconds(); d >= 2 && f.sinceFirst > 0 { // what was accepted since, twice
 			est = min(est, max(2*float64(f.sinceFirst)/d, sent*0.25))
@@ -341,7 +343,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		// about gaps: jitter crossed the limit. Space a little wider rather than cut.
 		f.margin, f.strict = min(2*f.margin, maxMargin), true
 		return min(f.lastOK, sent), sent, climbGrowth
-	case (many || f.windowed && f.sumAccepted > 0) && f.hi > 0 && f.sumTime > 0:
+	case (many || windowSums) && f.hi > 0 && f.sumTime > 0:
 		est = f.sumAccepted / (f.sumTime + taken.Seconds())
 		if f.reserve > 1 {
 			est = max(est, (accepted-f.reserve)/span)
