@@ -142,15 +142,8 @@ func bindMailFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string
 // check validates what the mail package does not know about, and loads the password file; it
 // never sends anything. The mail package checks the rest when the run starts.
 func (o *mailOptions) check(logWarn func(msg string, args ...any)) error {
-	switch o.progress {
-	case "auto", "always", "never":
-	default:
-		return usagef("--progress must be auto, always or never")
-	}
-	switch o.logFormat {
-	case "text", "json":
-	default:
-		return usagef("--log-format must be text or json")
+	if err := checkOutputFlags(o.progress, o.logFormat); err != nil {
+		return err
 	}
 	if o.concurrency < 1 || o.concurrency > 64 {
 		return usagef("--concurrency must be between 1 and 64 connections")

@@ -141,12 +141,17 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 	case o.maxWait <= 0:
 		return usagef("--max-wait must be positive, e.g. 15m")
 	}
-	switch o.progress {
+	return checkOutputFlags(o.progress, o.logFormat)
+}
+
+// checkOutputFlags checks --progress and --log-format, which every command that runs has.
+func checkOutputFlags(progress, logFormat string) error {
+	switch progress {
 	case "auto", "always", "never":
 	default:
 		return usagef("--progress must be auto, always or never")
 	}
-	switch o.logFormat {
+	switch logFormat {
 	case "text", "json":
 	default:
 		return usagef("--log-format must be text or json")
