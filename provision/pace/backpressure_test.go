@@ -186,6 +186,37 @@ func TestBackpressureAtIdeanoteScale(t *testing.T) {
 	}
 }
 
+// TestBackpressureWithoutRetryAfter runs limiters outside the matrix, which answer 429 without
+// Retry-After: a bucket of burst 10 and windows. Their goal is not the matrix's: without a word of
+// when a window reopens the pool doubles its pauses from a quarter of a second, and takes up to
+// 1.5 x N/R. What must hold is that no row fails and the pool does not hammer the server.
+func TestBackpressureWithoutRetryAfter(t *testing.T) {
+	t.Parallel()
+	n, per := int(3*simServer), 3*time.Second
+	kinds := []provisiontest.NamedLimit{
+		{Name: "bucket-b10-noRA", Limit: provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: simServer, Burst: 10, NoRetryAfter: true}},
+		{Name: "fixed-3s-noRA", Limit: provisiontest.Limit{Kind: provisiontest.FixedWindow, N: n, Per: per, NoRetryAfter: true}},
+		{Name: "sliding-3s-noRA", Limit: provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: n, Per: per, NoRetryAfter: true}},
+		{Name: "sliding-3s-counted-noRA", Limit: provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: n, Per: per, NoRetryAfter: true, CountRefused: true}},
+	}
+	for _, k := range kinds {
+		for _, mult := range []float64{1, 2, 5, 0} {
+			name := fmt.Sprintf("%s/x%g", k.Name, mult)
+			t.Run(name, func(t *testing.T) {
+				r := simulate(t, k.Limit, pace.NewFinder(mult*simServer), simRows, simWorkers, 0)
+				ratio := r.wall.Seconds() / (simRows / simServer)
+				if r.failed > 0 || r.share() > 4 || ratio > 1.6 {
+					t.Errorf("%d rows failed, %d of %d requests 429 (%.1f%%, at most 4%%), wall %.2f x N/R (at most 1.6)",
+						r.failed, r.throttled, r.requests, r.share(), ratio)
+				}
+				if *simTable {
+					t.Logf("| %s | %d | %d (%.1f%%) | %.2f | %d |", name, r.requests, r.throttled, r.share(), ratio, r.failed)
+				}
+			})
+		}
+	}
+}
+
 // The matrix of the back-pressure tests: the server's rate, the rows of a cell, and the workers.
 const simServer, simRows, simWorkers = 20.0, 200, 8
 

@@ -33,8 +33,9 @@ const (
 	// for each 429 that comes at a rate the server had sustained (jitter, not the limit).
 	margin    = 0.015
 	maxMargin = 0.08
-	// noRetryAfter is the first pause after a 429 without Retry-After, doubled for each one
-	// that follows without a success between, up to maxNoRetryAfter.
+	// noRetryAfter is the first pause after a 429 without Retry-After (shorter from a bucket
+	// known to be one: see firstNoRA), doubled for each one that follows without a success
+	// between, up to maxNoRetryAfter.
 	noRetryAfter    = 250 * time.Millisecond
 	maxNoRetryAfter = time.Minute
 	// fewAccepted is how many acceptances since the last pause an estimate needs.
@@ -73,6 +74,7 @@ type Finder struct {
 	reserve              float64       // what the server accepts beyond its rate after a pause (a burst); 0 until measured
 	margin               float64       // spacing beyond the rate found
 	strict               bool          // the server refused a step above the rate it accepted, or a short gap
+	stepped              bool          // the server refused a step above the rate it accepted: a bucket
 	minGap               time.Duration // the shortest gap before an attempt accepted
 	sinceThrottle        int           // acceptances since the latest 429
 	guessed              bool          // the latest cut knew nothing: the next 429 is not measured against it
@@ -155,7 +157,7 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 		}
 		pause := o.RetryAfter
 		if pause <= 0 {
-			f.noRA = min(max(2*f.noRA, noRetryAfter), maxNoRetryAfter)
+			f.noRA = min(max(2*f.noRA, f.firstNoRA(o)), maxNoRetryAfter)
 			pause = f.noRA
 		}
 		defer func() { f.sinceThrottle = 0 }()
@@ -184,6 +186,23 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 		return pause
 	}
 	return 0
+}
+
+// firstNoRA is the pause after a 429 without Retry-After that follows a success: noRetryAfter,
+// a guess; but from a bucket that refused a step above the rate it accepted (this attempt, or
+// one before), one interval at the rate accepted, all that such a bucket needs before its next
+// token. A window, refusing until it reopens, would answer such short pauses with 429s.
+func (f *Finder) firstNoRA(o Outcome) time.Duration {
+	if f.lastOK > 0 && (f.stepped || f.crossed(o.Sent)) {
+		return time.Duration(float64(time.Second) * (1 + f.margin) / f.lastOK)
+	}
+	return noRetryAfter
+}
+
+// crossed reports whether an attempt sent at t and refused was a step above the rate of the
+// latest acceptance: a growth, or a configured rate, crossing a bucket's rate.
+func (f *Finder) crossed(t time.Time) bool {
+	return f.accepted >= 2 && f.spacing(t) > f.lastOK*1.05
 }
 
 // probeAfter is how long the pool waits before it probes, ahead of a 429's Retry-After; 0 for
@@ -326,10 +345,10 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	case many && a.RetryAfter >= 2*time.Second:
 		f.reserve = max(accepted-overall*span, 1)
 		return overall, near(overall), climbGrowth
-	case f.accepted >= 2 && sent > f.lastOK*1.05:
+	case f.crossed(a.Sent):
 		// The limit lies between the two: resume at the one accepted. A bucket that refuses a
 		// step above the rate it accepts has little or no burst.
-		f.reserve, f.strict = 1, true
+		f.reserve, f.strict, f.stepped = 1, true, true
 		return f.lastOK, f.lastOK, climbGrowth
 	case f.hi > 0 && !many && !windowSums:
 		est := sent * 0.75

@@ -364,3 +364,38 @@ func TestFinderRampLateStart(t *testing.T) {
 		t.Errorf("rate %.2f after the 429, want %.2f (a spent burst), not a guess from %d", got, want, StartRate)
 	}
 }
+
+// Without Retry-After, a bucket that refuses a step above the rate it accepted needs one
+// interval of that rate before its next token, not the guess of a pause a window might need.
+func TestFinderStepWithoutRetryAfter(t *testing.T) {
+	t.Parallel()
+	step := func(f *Finder, until time.Duration) (at time.Time, lastOK float64) {
+		at = t0
+		f.Rate(at)
+		for at.Sub(t0) < until {
+			at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
+			f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
+			lastOK = f.spacing(at)
+		}
+		return at.Add(time.Duration(float64(time.Second) / f.Rate(at))), lastOK
+	}
+	refuse := func(f *Finder, at time.Time) time.Duration {
+		return f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled}})
+	}
+
+	f := NewFinder(0) // growing: the refused attempt is a step above the one accepted
+	at, lastOK := step(f, 300*time.Millisecond)
+	want := time.Duration(float64(time.Second) * (1 + margin) / lastOK)
+	if got := refuse(f, at); got != want {
+		t.Errorf("pause %v after a step refused, want one interval at %.2f a second, %v", got, lastOK, want)
+	}
+	if got := refuse(f, at.Add(time.Millisecond)); got != 2*want {
+		t.Errorf("pause %v after a second 429 without a success between, want %v", got, 2*want)
+	}
+
+	f = NewFinder(20) // refused at the rate accepted: a spent quota, perhaps a window's
+	at, _ = step(f, time.Second)
+	if got := refuse(f, at); got != noRetryAfter {
+		t.Errorf("pause %v after a 429 at the rate accepted, want %v", got, noRetryAfter)
+	}
+}
