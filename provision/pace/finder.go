@@ -89,6 +89,7 @@ type Finder struct {
 	sinceFirst           int           // acceptances of attempts sent since firstCut
 	window               time.Duration // the longest Reset seen
 	quotaSince           time.Time     // the first rate-limit headers
+	burst                float64       // the estimate of a spent burst, kept while an early 429 is read as jitter; 0 when none
 }
 
 // NewFinder returns a Finder that never exceeds perSecond; 0 for no limit.
@@ -217,6 +218,9 @@ func (f *Finder) probeAfter(a provision.Answer) time.Duration {
 		return 0
 	case f.windowed:
 		return a.RetryAfter / 2
+	case f.burst > 0:
+		// Long enough for a token of a bucket at the burst's estimate, in case that was it.
+		return time.Duration(float64(time.Second) * (1 + f.margin) / f.burst)
 	}
 	return f.interval()
 }
@@ -291,9 +295,14 @@ func (f *Finder) spacing(t time.Time) float64 {
 //     window that has accepted anything, where a refusal soon after reopening says where the
 //     window's requests lie, not that the rate is too high (a window counting refused
 //     requests keeps each for the whole window): the sums below, however few accepted.
-//   - Refused at the rate the server sustained for a second (before any estimate, or after a
-//     guess), or by a server strict about gaps: jitter crossed the limit; space wider rather
-//     than cut.
+//   - Refused at the rate the server sustained for a second, or for fewAccepted acceptances
+//     with a Retry-After of a second at most (before any estimate, or after a guess), or by a
+//     server strict about gaps: jitter crossed the limit; space wider rather than cut. Within
+//     the first second the refusal may as well be a bucket's burst spent (a strict bucket at
+//     its own rate refuses an attempt that arrives a little early, 0.5 s in, as a bucket of
+//     burst 10 at half the rate does when its burst runs out): the burst's estimate, below,
+//     is kept, the probe waits for a token at that rate, and a 429 before fewAccepted more
+//     acceptances applies it.
 //   - Many accepted since an earlier estimate (or any, from a window): what the server
 //     accepted over every span and pause since the first 429 (less the burst it grants after
 //     a pause, when measured). A pause counts as long as the server needed it, as modelled:
@@ -341,6 +350,8 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	f.rest = taken
 	near := func(est float64) float64 { return min(est*(1+2*margin), sent) }
 	windowSums := f.windowed && f.sumAccepted > 0 // a window that has accepted anything: the sums measure it
+	burst := f.burst
+	f.burst = 0
 	switch {
 	case many && a.RetryAfter >= 2*time.Second:
 		f.reserve = max(accepted-overall*span, 1)
@@ -350,6 +361,9 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		// step above the rate it accepts has little or no burst.
 		f.reserve, f.strict, f.stepped = 1, true, true
 		return f.lastOK, f.lastOK, climbGrowth
+	case burst > 0 && f.sinceThrottle < fewAccepted:
+		// Refused again soon after an early 429 read as jitter: that was a burst spent.
+		return burst, sent, climbGrowth
 	case f.hi > 0 && !many && !windowSums:
 		est := sent * 0.75
 		if d := now.Sub(f.firstCut).Seconds(); d >= 2 && f.sinceFirst > 0 { // what was accepted since, twice
@@ -357,9 +371,14 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		}
 		return est, sent, climbGrowth
 	case f.strict && f.margin < maxMargin && f.lastOK > 0 && sent <= f.lastOK*1.05 && f.sinceThrottle >= fewAccepted,
-		many && (f.hi == 0 || guessed) && span >= 1 && !f.ramping(a.Sent):
+		many && (f.hi == 0 || guessed) && !f.ramping(a.Sent) && (span >= 1 || a.RetryAfter <= time.Second && f.sinceThrottle >= fewAccepted):
 		// Refused at a rate the server sustained, for a second or more, or by a server strict
-		// about gaps: jitter crossed the limit. Space a little wider rather than cut.
+		// about gaps: jitter crossed the limit. Space a little wider rather than cut. Within
+		// the first second it may as well be a bucket's burst spent: its estimate is kept for
+		// a 429 that follows soon, which tells.
+		if span < 1 {
+			f.burst = overall
+		}
 		f.margin, f.strict = min(2*f.margin, maxMargin), true
 		return min(f.lastOK, sent), sent, climbGrowth
 	case (many || windowSums) && f.hi > 0 && f.sumTime > 0:

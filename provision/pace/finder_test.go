@@ -252,19 +252,22 @@ func TestFinderJitter(t *testing.T) {
 	}
 }
 
-// A 429 at the configured rate within the first second, for an attempt that followed the one
-// before closer than the rate (a late start), is not taken for a bucket's spent burst, whose
-// estimate would leave the run far below the rate: a second later it is back near the rate.
-// With the gap as scheduled it is a spent burst, and the estimate holds.
-func TestFinderLateStartNotBurst(t *testing.T) {
+// A 429 at the configured rate within the first second may be a strict bucket's refusal of an
+// attempt that jitter brought too close to the one before, or a bucket's burst spent; the
+// estimate of a burst would leave the run far below the rate. It is read as jitter, and the
+// next 429 tells: one soon after (before ten acceptances) was a burst, and the rate falls to
+// what the server accepted over the span and half a second of wait.
+func TestFinderEarly429(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		name      string
 		gap       time.Duration
+		again     bool // refused again after the probe
 		recovered bool
 	}{
-		{"late start", 49 * time.Millisecond, true},
-		{"gap as scheduled", 51 * time.Millisecond, false},
+		{"late start", 49 * time.Millisecond, false, true},
+		{"gap as scheduled", 51 * time.Millisecond, false, true},
+		{"gap as scheduled, refused again", 51 * time.Millisecond, true, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -279,11 +282,22 @@ func TestFinderLateStartNotBurst(t *testing.T) {
 				at = at.Add(gap)
 				f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}, Gap: gap})
 			}
+			span := at.Add(tt.gap + 2*time.Millisecond).Sub(t0)
 			at = at.Add(tt.gap)
 			pause := f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: tt.gap})
+			if tt.again {
+				at = at.Add(pause + 2*time.Millisecond) // the probe, accepted
+				f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}, Gap: pause})
+				gap := time.Duration(float64(time.Second) / f.Rate(at))
+				at = at.Add(gap)
+				pause = f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: gap})
+			}
 			later := f.Rate(at.Add(2*time.Millisecond + pause + time.Second))
 			if recovered := later >= 18; recovered != tt.recovered {
 				t.Errorf("a second after the 429 the rate is %.2f; want back near 20: %v", later, tt.recovered)
+			}
+			if burst := 16 / (span.Seconds() + 0.5) / (1 + 2*margin); tt.again && math.Abs(later-burst) > burst*0.05 {
+				t.Errorf("after the second 429 the rate is %.2f, want the burst's estimate, %.2f", later, burst)
 			}
 		})
 	}
