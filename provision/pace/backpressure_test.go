@@ -189,7 +189,7 @@ func TestBackpressureAtIdeanoteScale(t *testing.T) {
 // TestBackpressureWithoutRetryAfter runs limiters outside the matrix, which answer 429 without
 // Retry-After: a bucket of burst 10 and windows. Their goal is not the matrix's: without a word of
 // when a window reopens the pool doubles its pauses from a quarter of a second, and takes up to
-// 1.5 x N/R. What must hold is that no row fails and the pool does not hammer the server.
+// 1.5 x N/R (bounded at 1.6 here). What must hold is that no row fails and the pool does not hammer the server.
 func TestBackpressureWithoutRetryAfter(t *testing.T) {
 	t.Parallel()
 	n, per := int(3*simServer), 3*time.Second

@@ -74,7 +74,7 @@ type Finder struct {
 	reserve              float64       // what the server accepts beyond its rate after a pause (a burst); 0 until measured
 	margin               float64       // spacing beyond the rate found
 	strict               bool          // the server refused a step above the rate it accepted, or a short gap
-	stepped              bool          // the server refused a step above the rate it accepted: a bucket
+	stepped              bool          // the server refused a step above the rate it accepted: a bucket, most likely
 	minGap               time.Duration // the shortest gap before an attempt accepted
 	sinceThrottle        int           // acceptances since the latest 429
 	guessed              bool          // the latest cut knew nothing: the next 429 is not measured against it
@@ -89,7 +89,14 @@ type Finder struct {
 	sinceFirst           int           // acceptances of attempts sent since firstCut
 	window               time.Duration // the longest Reset seen
 	quotaSince           time.Time     // the first rate-limit headers
-	burst                float64       // the estimate of a spent burst, kept while an early 429 is read as jitter; 0 when none
+	spent                spentBurst    // an early 429 read as jitter, as a spent burst would have been read
+}
+
+// spentBurst is how an early 429 read as jitter would have been read as a bucket's burst spent,
+// kept until a 429 soon after tells that it was one, or fewAccepted acceptances that it was not.
+type spentBurst struct {
+	est, reserve float64 // the estimate and reserve of a spent burst; est 0 when none is kept
+	margin       float64 // the margin before the jitter reading widened it
 }
 
 // NewFinder returns a Finder that never exceeds perSecond; 0 for no limit.
@@ -147,6 +154,9 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 			f.sinceFirst++
 		}
 		f.sinceThrottle++
+		if f.sinceThrottle >= fewAccepted {
+			f.spent = spentBurst{} // the 429 was jitter after all
+		}
 		f.lastOK = f.spacing(o.Sent)
 		f.noRA = 0
 		if o.Gap > 0 && (f.minGap == 0 || o.Gap < f.minGap) {
@@ -171,6 +181,11 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 			// Retry-After (probes follow only one of a second): half-way, as modelled.
 			f.noProbes = true
 			f.rest = (f.rest + time.Second) / 2
+			if f.spent.est > 0 && o.Sent.After(f.lastCut) {
+				// The probe waited for a token at the spent burst's estimate, and was refused:
+				// a burst it was.
+				f.cut(now, o, pause)
+			}
 			if end := now.Add(pause); end.After(f.since) {
 				f.since, f.epoch, f.accepted = end, end, 0
 			}
@@ -201,7 +216,8 @@ func (f *Finder) firstNoRA(o Outcome) time.Duration {
 }
 
 // crossed reports whether an attempt sent at t and refused was a step above the rate of the
-// latest acceptance: a growth, or a configured rate, crossing a bucket's rate.
+// latest acceptance: a growth (from nothing, or after a guess) crossing a bucket's rate, most
+// likely, though a window whose quota runs out as the rate grows looks the same.
 func (f *Finder) crossed(t time.Time) bool {
 	return f.accepted >= 2 && f.spacing(t) > f.lastOK*1.05
 }
@@ -218,9 +234,9 @@ func (f *Finder) probeAfter(a provision.Answer) time.Duration {
 		return 0
 	case f.windowed:
 		return a.RetryAfter / 2
-	case f.burst > 0:
+	case f.spent.est > 0:
 		// Long enough for a token of a bucket at the burst's estimate, in case that was it.
-		return time.Duration(float64(time.Second) * (1 + f.margin) / f.burst)
+		return time.Duration(float64(time.Second) * (1 + f.margin) / f.spent.est)
 	}
 	return f.interval()
 }
@@ -287,6 +303,16 @@ func (f *Finder) spacing(t time.Time) float64 {
 //     The limit is what the server accepted over the span and the pause.
 //   - Refused a step above the rate of the latest acceptance (a growth crossing a bucket's
 //     rate): the limit lies between the two; resume at the one accepted, and go no higher.
+//   - Refused soon (before fewAccepted acceptances) after an early 429 read as jitter, or the
+//     probe that followed it refused: that was a bucket's burst spent (see below), and its
+//     reading applies.
+//   - Refused within the first second at the configured rate (before any estimate, or after a
+//     guess), many accepted, with a Retry-After of a second: a strict bucket at its own rate
+//     refuses an attempt that arrives a little early, 0.5 s in, as a bucket of burst 10 at
+//     half the rate does when its burst runs out. Read as jitter (below), but the reading of
+//     a spent burst is kept, and the probe waits for a token at its rate: a bucket whose burst
+//     ran out takes the probe and refuses what follows. Not without a Retry-After, where no
+//     probe comes and the pool resumes at the rate the burst could not sustain.
 //   - Refused soon after resuming at an estimate: the estimate was too high; a quarter less,
 //     or down to twice what the server accepted since the first 429, when it accepted any,
 //     over 2 s or more, and that is lower: a bucket refusing as fast as it accepts (one a
@@ -295,26 +321,22 @@ func (f *Finder) spacing(t time.Time) float64 {
 //     window that has accepted anything, where a refusal soon after reopening says where the
 //     window's requests lie, not that the rate is too high (a window counting refused
 //     requests keeps each for the whole window): the sums below, however few accepted.
-//   - Refused at the rate the server sustained for a second, or for fewAccepted acceptances
-//     with a Retry-After of a second at most (before any estimate, or after a guess), or by a
-//     server strict about gaps: jitter crossed the limit; space wider rather than cut. Within
-//     the first second the refusal may as well be a bucket's burst spent (a strict bucket at
-//     its own rate refuses an attempt that arrives a little early, 0.5 s in, as a bucket of
-//     burst 10 at half the rate does when its burst runs out): the burst's estimate, below,
-//     is kept, the probe waits for a token at that rate, and a 429 before fewAccepted more
-//     acceptances applies it.
+//   - Refused at the rate the server sustained for a second (before any estimate, or after a
+//     guess), or by a server strict about gaps: jitter crossed the limit; space wider rather
+//     than cut.
 //   - Many accepted since an earlier estimate (or any, from a window): what the server
 //     accepted over every span and pause since the first 429 (less the burst it grants after
 //     a pause, when measured). A pause counts as long as the server needed it, as modelled:
 //     a pause kept whole past a window's reopening is the pool's loss, not the server's
 //     limit.
 //   - Many accepted at once, then refused at the same rate: a bucket's burst was spent; what
-//     it accepted over the span and the pause. Not when, after 0.75 s at a configured rate
-//     (not growing from nothing, where any 429 is a burst spent or a limit crossed), the refused
-//     attempt followed the one before closer than that rate (a late start): the refusal may
-//     be a strict bucket's at the right rate, and the estimate, with half a second of wait
-//     in a short span, far too low to climb back from at 1% a second; the guess below costs
-//     a quick climb and a 429.
+//     it accepted over the span and the pause. Not when, after 0.75 s at a rate not growing
+//     (growing from nothing, any 429 is a burst spent or a limit crossed), the refused attempt
+//     followed the one before closer than that rate (a late start): the refusal may be a
+//     strict bucket's at the right rate, and the estimate, with half a second of wait in a
+//     short span, far too low to climb back from at 1% a second; the guess below costs a
+//     quick climb and a 429. (At the configured rate the jitter readings above come first;
+//     this is for the 429s after an estimate that the sums do not cover yet.)
 //   - Nothing to go by: start again from half the rate refused (StartRate at most),
 //     growing as at the start.
 func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Duration, guessed bool) (est, hi, growth float64) {
@@ -350,8 +372,8 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	f.rest = taken
 	near := func(est float64) float64 { return min(est*(1+2*margin), sent) }
 	windowSums := f.windowed && f.sumAccepted > 0 // a window that has accepted anything: the sums measure it
-	burst := f.burst
-	f.burst = 0
+	spent := f.spent
+	f.spent = spentBurst{}
 	switch {
 	case many && a.RetryAfter >= 2*time.Second:
 		f.reserve = max(accepted-overall*span, 1)
@@ -361,9 +383,16 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		// step above the rate it accepts has little or no burst.
 		f.reserve, f.strict, f.stepped = 1, true, true
 		return f.lastOK, f.lastOK, climbGrowth
-	case burst > 0 && f.sinceThrottle < fewAccepted:
+	case spent.est > 0 && f.sinceThrottle < fewAccepted:
 		// Refused again soon after an early 429 read as jitter: that was a burst spent.
-		return burst, sent, climbGrowth
+		f.reserve, f.margin = spent.reserve, spent.margin
+		return spent.est, sent, climbGrowth
+	case many && (f.hi == 0 || guessed) && !f.ramping(a.Sent) && span < 1 && a.RetryAfter > 0 && a.RetryAfter <= time.Second && f.sinceThrottle >= fewAccepted:
+		// Refused early at the configured rate: jitter, or a bucket's burst spent. Read as
+		// jitter, keeping the burst's reading for a 429 that follows soon; not without a
+		// Retry-After, where no probe would test it.
+		f.spent = spentBurst{est: overall, reserve: max(accepted-overall*span, 1), margin: f.margin}
+		return f.widen(sent)
 	case f.hi > 0 && !many && !windowSums:
 		est := sent * 0.75
 		if d := now.Sub(f.firstCut).Seconds(); d >= 2 && f.sinceFirst > 0 { // what was accepted since, twice
@@ -371,16 +400,10 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		}
 		return est, sent, climbGrowth
 	case f.strict && f.margin < maxMargin && f.lastOK > 0 && sent <= f.lastOK*1.05 && f.sinceThrottle >= fewAccepted,
-		many && (f.hi == 0 || guessed) && !f.ramping(a.Sent) && (span >= 1 || a.RetryAfter <= time.Second && f.sinceThrottle >= fewAccepted):
+		many && (f.hi == 0 || guessed) && span >= 1 && !f.ramping(a.Sent):
 		// Refused at a rate the server sustained, for a second or more, or by a server strict
-		// about gaps: jitter crossed the limit. Space a little wider rather than cut. Within
-		// the first second it may as well be a bucket's burst spent: its estimate is kept for
-		// a 429 that follows soon, which tells.
-		if span < 1 {
-			f.burst = overall
-		}
-		f.margin, f.strict = min(2*f.margin, maxMargin), true
-		return min(f.lastOK, sent), sent, climbGrowth
+		// about gaps: jitter crossed the limit.
+		return f.widen(sent)
 	case (many || windowSums) && f.hi > 0 && f.sumTime > 0:
 		est = f.sumAccepted / (f.sumTime + taken.Seconds())
 		if f.reserve > 1 {
@@ -393,6 +416,13 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	}
 	f.guessed = true
 	return min(sent/2, StartRate), sent, rampGrowth
+}
+
+// widen reads a 429 at a rate the server sustained as jitter crossing the limit: the rate holds,
+// and attempts are spaced a little wider rather than cut.
+func (f *Finder) widen(sent float64) (est, hi, growth float64) {
+	f.margin, f.strict = min(2*f.margin, maxMargin), true
+	return min(f.lastOK, sent), sent, climbGrowth
 }
 
 // readQuota takes the limit from rate-limit headers: Limit requests a window. The window is

@@ -255,49 +255,68 @@ func TestFinderJitter(t *testing.T) {
 // A 429 at the configured rate within the first second may be a strict bucket's refusal of an
 // attempt that jitter brought too close to the one before, or a bucket's burst spent; the
 // estimate of a burst would leave the run far below the rate. It is read as jitter, and the
-// next 429 tells: one soon after (before ten acceptances) was a burst, and the rate falls to
-// what the server accepted over the span and half a second of wait.
+// probe waits for a token at the burst's estimate; the next 429 tells: one soon after (before
+// ten acceptances), or the probe refused, was a burst, and the rate falls to what the server
+// accepted over the span and half a second of wait, spaced as before.
 func TestFinderEarly429(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		name      string
-		gap       time.Duration
-		again     bool // refused again after the probe
+		then      string // after the first 429: "" nothing more, "again" a 429 after the probe, "probe" the probe refused
 		recovered bool
 	}{
-		{"late start", 49 * time.Millisecond, false, true},
-		{"gap as scheduled", 51 * time.Millisecond, false, true},
-		{"gap as scheduled, refused again", 51 * time.Millisecond, true, false},
+		{"jitter", "", true},
+		{"refused again after the probe", "again", false},
+		{"probe refused", "probe", false},
+		{"ten accepted, then a late start refused", "late", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			const gap = 51 * time.Millisecond
 			f := NewFinder(20)
 			f.Rate(t0)
 			at := t0
-			for i := range 16 {
-				gap := 51 * time.Millisecond
-				if i == 5 {
-					gap = 48 * time.Millisecond // an earlier late start the server accepted
-				}
+			for range 16 {
 				at = at.Add(gap)
 				f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}, Gap: gap})
 			}
-			span := at.Add(tt.gap + 2*time.Millisecond).Sub(t0)
-			at = at.Add(tt.gap)
-			pause := f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: tt.gap})
-			if tt.again {
+			at = at.Add(gap)
+			span := at.Add(2 * time.Millisecond).Sub(t0)
+			burst := 16 / (span.Seconds() + 0.5)
+			pause := f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: gap})
+			if want := time.Duration(float64(time.Second) * (1 + 2*margin) / burst); pause < want-time.Millisecond || pause > want+time.Millisecond {
+				t.Errorf("probe after %v, want a token at the burst's %.2f a second, %v", pause, burst, want)
+			}
+			switch tt.then {
+			case "again":
 				at = at.Add(pause + 2*time.Millisecond) // the probe, accepted
 				f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}, Gap: pause})
 				gap := time.Duration(float64(time.Second) / f.Rate(at))
 				at = at.Add(gap)
 				pause = f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: gap})
+			case "late":
+				// Ten acceptances say the first 429 was jitter: a 429 for a late start now
+				// probes after one interval at the rate, no longer after a token of the burst.
+				at = at.Add(pause)
+				for range 12 {
+					at = at.Add(gap)
+					f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}, Gap: gap})
+				}
+				at = at.Add(40 * time.Millisecond)
+				pause = f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: 40 * time.Millisecond})
+				if want := time.Duration(float64(time.Second) / f.Rate(at)); pause < want-time.Millisecond || pause > want+time.Millisecond {
+					t.Errorf("probe after %v for a late start, want one interval at the rate, %v", pause, want)
+				}
+			case "probe":
+				at = at.Add(pause + 2*time.Millisecond)
+				pause = f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: pause, Probe: true})
 			}
 			later := f.Rate(at.Add(2*time.Millisecond + pause + time.Second))
 			if recovered := later >= 18; recovered != tt.recovered {
 				t.Errorf("a second after the 429 the rate is %.2f; want back near 20: %v", later, tt.recovered)
 			}
-			if burst := 16 / (span.Seconds() + 0.5) / (1 + 2*margin); tt.again && math.Abs(later-burst) > burst*0.05 {
-				t.Errorf("after the second 429 the rate is %.2f, want the burst's estimate, %.2f", later, burst)
+			if resumed, want := f.Rate(at.Add(2*time.Millisecond+pause)), burst/(1+margin); !tt.recovered && math.Abs(resumed-want) > want*0.005 {
+				t.Errorf("after the second 429 the rate is %.2f, want the burst's estimate spaced as before, %.2f", resumed, want)
 			}
 		})
 	}
@@ -405,6 +424,16 @@ func TestFinderStepWithoutRetryAfter(t *testing.T) {
 	}
 	if got := refuse(f, at.Add(time.Millisecond)); got != 2*want {
 		t.Errorf("pause %v after a second 429 without a success between, want %v", got, 2*want)
+	}
+
+	// Once such a step was refused, a later 429 at the rate accepted, after a success, pauses
+	// one interval too.
+	at = at.Add(2 * want)
+	f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
+	lastOK = f.spacing(at)
+	at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
+	if got, want := refuse(f, at), time.Duration(float64(time.Second)*(1+margin)/lastOK); got != want {
+		t.Errorf("pause %v after a later 429, want one interval at %.2f a second, %v", got, lastOK, want)
 	}
 
 	f = NewFinder(20) // refused at the rate accepted: a spent quota, perhaps a window's
