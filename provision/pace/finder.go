@@ -33,8 +33,8 @@ const (
 	// for each 429 that comes at a rate the server had sustained (jitter, not the limit).
 	margin    = 0.015
 	maxMargin = 0.08
-	// noRetryAfter is the first pause after a 429 without Retry-After (shorter from a bucket
-	// known to be one: see firstNoRA), doubled for each one that follows without a success
+	// noRetryAfter is the first pause after a 429 without Retry-After (shorter from what looks
+	// like a bucket: see firstNoRA), doubled for each one that follows without a success
 	// between, up to maxNoRetryAfter.
 	noRetryAfter    = 250 * time.Millisecond
 	maxNoRetryAfter = time.Minute
@@ -205,12 +205,18 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 }
 
 // firstNoRA is the pause after a 429 without Retry-After that follows a success: noRetryAfter,
-// a guess; but from a bucket that refused a step above the rate it accepted (this attempt, or
-// one before), one interval at the rate accepted, all that such a bucket needs before its next
-// token. A window, refusing until it reopens, would answer such short pauses with 429s.
+// a guess, for a server that may be a window, refusing until it reopens, which would answer
+// shorter pauses with 429s. Shorter from a bucket, as far as the answers tell: one that refused
+// a step above the rate it accepted (this attempt, or one before) needs one interval at the rate
+// accepted before its next token; one that refused the run's first attempts, fewer than a
+// window's quota would be, one interval at the rate the pool starts again from (half the rate
+// refused), as a Retry-After of a second would be probed.
 func (f *Finder) firstNoRA(o Outcome) time.Duration {
 	if f.lastOK > 0 && (f.stepped || f.crossed(o.Sent)) {
 		return time.Duration(float64(time.Second) * (1 + f.margin) / f.lastOK)
+	}
+	if f.hi == 0 && f.accepted < fewAccepted {
+		return time.Duration(float64(time.Second) * (1 + f.margin) / min(f.spacing(o.Sent)/2, StartRate))
 	}
 	return noRetryAfter
 }

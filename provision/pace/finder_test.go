@@ -43,14 +43,17 @@ func TestFinderStart(t *testing.T) {
 
 func TestFinderPauses(t *testing.T) {
 	t.Parallel()
-	f := NewFinder(10)
+	rate := 10.0
+	f := NewFinder(rate)
 	at := t0
 	throttled := func(retryAfter time.Duration) time.Duration {
 		at = at.Add(time.Second)
 		return f.Observe(at, Outcome{Answer: provision.Answer{Sent: at.Add(-time.Millisecond), Action: provision.Throttled, RetryAfter: retryAfter}})
 	}
-	// Without Retry-After: a short pause, doubled while nothing passes.
-	for _, want := range []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second} {
+	// Without Retry-After: a short pause, doubled while nothing passes; the first one, refused
+	// before anything was accepted, an interval at the half rate the pool starts again from.
+	first := time.Duration(float64(time.Second) * (1 + margin) / (rate / 2))
+	for _, want := range []time.Duration{first, 2 * first, 4 * first, 8 * first} {
 		if got := throttled(0); got != want {
 			t.Errorf("pause %v, want %v", got, want)
 		}
