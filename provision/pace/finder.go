@@ -34,8 +34,9 @@ const (
 	margin    = 0.015
 	maxMargin = 0.08
 	// noRetryAfter is the first pause after a 429 without Retry-After (shorter from what looks
-	// like a bucket: see firstNoRA), doubled for each one that follows without a success
-	// between, up to maxNoRetryAfter.
+	// like a bucket: see firstNoRA). Each one that follows without a success between doubles
+	// the pause before it, or takes noRetryAfter if that is longer (the server is then no
+	// longer taken for a bucket), up to maxNoRetryAfter.
 	noRetryAfter    = 250 * time.Millisecond
 	maxNoRetryAfter = time.Minute
 	// fewAccepted is how many acceptances since the last pause an estimate needs.
@@ -204,13 +205,15 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 	return 0
 }
 
-// firstNoRA is the pause after a 429 without Retry-After that follows a success: noRetryAfter,
-// a guess, for a server that may be a window, refusing until it reopens, which would answer
-// shorter pauses with 429s. Shorter from a bucket, as far as the answers tell: one that refused
-// a step above the rate it accepted (this attempt, or one before) needs one interval at the rate
-// accepted before its next token; one that refused the run's first attempts, fewer than a
-// window's quota would be, one interval at the rate the pool starts again from (half the rate
-// refused), as a Retry-After of a second would be probed.
+// firstNoRA is the pause after a 429 without Retry-After that opens the run or follows a
+// success: noRetryAfter, a guess, for a server that may be a window, refusing until it
+// reopens, which would answer shorter pauses with 429s. Shorter from what looks like a bucket:
+// one that refused a step above the rate it accepted (this attempt, or one before) needs one
+// interval at the rate accepted before its next token; one that refused the run's first
+// attempts (fewer than fewAccepted, less than most windows' quota) is given one interval at
+// the rate the pool starts again from, half the rate refused and StartRate at most, as a
+// Retry-After of a second would be probed. A window with a smaller quota, or one spent before
+// the run began, costs one more 429 for it.
 func (f *Finder) firstNoRA(o Outcome) time.Duration {
 	if f.lastOK > 0 && (f.stepped || f.crossed(o.Sent)) {
 		return time.Duration(float64(time.Second) * (1 + f.margin) / f.lastOK)

@@ -51,7 +51,8 @@ func TestFinderPauses(t *testing.T) {
 		return f.Observe(at, Outcome{Answer: provision.Answer{Sent: at.Add(-time.Millisecond), Action: provision.Throttled, RetryAfter: retryAfter}})
 	}
 	// Without Retry-After: a short pause, doubled while nothing passes; the first one, refused
-	// before anything was accepted, an interval at the half rate the pool starts again from.
+	// before anything was accepted, an interval at the half rate the pool starts again from
+	// (more than 125 ms here, so that doubling, not noRetryAfter, sets the next).
 	first := time.Duration(float64(time.Second) * (1 + margin) / (rate / 2))
 	for _, want := range []time.Duration{first, 2 * first, 4 * first, 8 * first} {
 		if got := throttled(0); got != want {
@@ -67,6 +68,37 @@ func TestFinderPauses(t *testing.T) {
 	}
 	if got := f.Observe(at, Outcome{Answer: provision.Answer{Sent: at, Action: provision.Retry, RetryAfter: 5 * time.Second}}); got != 0 {
 		t.Errorf("a 503 paused the pool for %v", got)
+	}
+}
+
+// Without Retry-After, the first attempts refused at a rate above StartRate x 2 are given an
+// interval at StartRate; a second 429 with nothing accepted between, noRetryAfter; and a 429
+// after many acceptances, which may be a window's quota spent, noRetryAfter.
+func TestFinderFirstPauseWithoutRetryAfter(t *testing.T) {
+	t.Parallel()
+	refuse := func(f *Finder, at time.Time) time.Duration {
+		return f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled}})
+	}
+	f := NewFinder(40)
+	f.Rate(t0)
+	at := t0.Add(25 * time.Millisecond)
+	f.Observe(at, Outcome{Answer: provision.Answer{Sent: t0, Action: provision.Done}})
+	start := float64(StartRate) // a variable: the Finder's arithmetic is in float64, not exact constants
+	if got, want := refuse(f, at), time.Duration(float64(time.Second)*(1+margin)/start); got != want {
+		t.Errorf("first pause %v, want an interval at StartRate, %v", got, want)
+	}
+	if got := refuse(f, at.Add(time.Second)); got != noRetryAfter {
+		t.Errorf("second pause %v, want %v", got, noRetryAfter)
+	}
+
+	f = NewFinder(40)
+	f.Rate(t0)
+	for i := range fewAccepted {
+		at = t0.Add(time.Duration(i) * 25 * time.Millisecond)
+		f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
+	}
+	if got := refuse(f, at.Add(25*time.Millisecond)); got != noRetryAfter {
+		t.Errorf("pause %v after %d accepted, want %v", got, fewAccepted, noRetryAfter)
 	}
 }
 
