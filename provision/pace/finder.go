@@ -216,10 +216,10 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 // the run began, costs one more 429 for it.
 func (f *Finder) firstNoRA(o Outcome) time.Duration {
 	if f.lastOK > 0 && (f.stepped || f.crossed(o.Sent)) {
-		return time.Duration(float64(time.Second) * (1 + f.margin) / f.lastOK)
+		return f.intervalAt(f.lastOK)
 	}
 	if f.hi == 0 && f.accepted < fewAccepted {
-		return time.Duration(float64(time.Second) * (1 + f.margin) / min(f.spacing(o.Sent)/2, StartRate))
+		return f.intervalAt(guessRate(f.spacing(o.Sent)))
 	}
 	return noRetryAfter
 }
@@ -245,14 +245,19 @@ func (f *Finder) probeAfter(a provision.Answer) time.Duration {
 		return a.RetryAfter / 2
 	case f.spent.est > 0:
 		// Long enough for a token of a bucket at the burst's estimate, in case that was it.
-		return time.Duration(float64(time.Second) * (1 + f.margin) / f.spent.est)
+		return f.intervalAt(f.spent.est)
 	}
 	return f.interval()
 }
 
 // interval is the interval between attempts at the rate set, once a pause is over.
 func (f *Finder) interval() time.Duration {
-	return time.Duration(float64(time.Second) * (1 + f.margin) / f.base(f.since))
+	return f.intervalAt(f.base(f.since))
+}
+
+// intervalAt is the interval between attempts at rate, with the margin.
+func (f *Finder) intervalAt(rate float64) time.Duration {
+	return time.Duration(float64(time.Second) * (1 + f.margin) / rate)
 }
 
 // jitter reports whether a 429 came for an attempt that started closer to the one before than
@@ -300,7 +305,7 @@ func (f *Finder) cut(now time.Time, o Outcome, pause time.Duration) {
 // rate grows, the rate at t itself is higher than the one that spaced the attempt.
 func (f *Finder) spacing(t time.Time) float64 {
 	r := f.base(t)
-	return f.base(t.Add(-time.Duration(float64(time.Second) * (1 + f.margin) / r)))
+	return f.base(t.Add(-f.intervalAt(r)))
 }
 
 // estimate is the server's limit as the answers since the last pause show it, the rate not to
@@ -381,11 +386,12 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	f.rest = taken
 	near := func(est float64) float64 { return min(est*(1+2*margin), sent) }
 	windowSums := f.windowed && f.sumAccepted > 0 // a window that has accepted anything: the sums measure it
+	beyond := max(accepted-overall*span, 1)       // what the server accepted beyond the overall rate: a burst
 	spent := f.spent
 	f.spent = spentBurst{}
 	switch {
 	case many && a.RetryAfter >= 2*time.Second:
-		f.reserve = max(accepted-overall*span, 1)
+		f.reserve = beyond
 		return overall, near(overall), climbGrowth
 	case f.crossed(a.Sent):
 		// The limit lies between the two: resume at the one accepted. A bucket that refuses a
@@ -400,7 +406,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		// Refused early at the configured rate: jitter, or a bucket's burst spent. Read as
 		// jitter, keeping the burst's reading for a 429 that follows soon; not without a
 		// Retry-After, where no probe would test it.
-		f.spent = spentBurst{est: overall, reserve: max(accepted-overall*span, 1), margin: f.margin}
+		f.spent = spentBurst{est: overall, reserve: beyond, margin: f.margin}
 		return f.widen(sent)
 	case f.hi > 0 && !many && !windowSums:
 		est := sent * 0.75
@@ -420,12 +426,16 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		}
 		return est, min(est, sent), climbGrowth
 	case many && !(span >= 0.75 && o.Gap > 0 && o.Gap < time.Duration(float64(time.Second)/sent) && !f.ramping(a.Sent)):
-		f.reserve = max(accepted-overall*span, 1)
+		f.reserve = beyond
 		return overall, sent, climbGrowth
 	}
 	f.guessed = true
-	return min(sent/2, StartRate), sent, rampGrowth
+	return guessRate(sent), sent, rampGrowth
 }
+
+// guessRate is where the rate starts again, growing, when a 429 refused sent and nothing tells
+// the limit: half of it, StartRate at most.
+func guessRate(sent float64) float64 { return min(sent/2, StartRate) }
 
 // widen reads a 429 at a rate the server sustained as jitter crossing the limit: the rate holds,
 // and attempts are spaced a little wider rather than cut.
