@@ -41,6 +41,16 @@ const (
 	maxNoRetryAfter = time.Minute
 	// fewAccepted is how many acceptances since the last pause an estimate needs.
 	fewAccepted = 10
+	// reopenProbe is how long after the earliest moment a window can reopen (its Retry-After
+	// less the second it was rounded up by) the probe after its first Retry-After comes (see
+	// reopening), for a Retry-After of minReopen to maxReopen. Beyond maxReopen the rounding
+	// is a tenth of the wait or less, and a refused probe, which a window counting refused
+	// requests keeps for the whole window, costs 429s a window later (measured at 60 a minute:
+	// 2 -> 9). At 2 s, measured worse: the ramp that spent a window counting refused requests
+	// is still in it, with the refused probe, when the pool resumes (1.05 -> 1.10 x N/R).
+	reopenProbe = 400 * time.Millisecond
+	minReopen   = 3 * time.Second
+	maxReopen   = 10 * time.Second
 )
 
 // Finder is the Policy that finds the server's limit from its answers and settles just under
@@ -55,7 +65,9 @@ const (
 // bucket's interval rounded up, pauses the pool for one interval at the new rate, followed by
 // a probe (see Pacer); once the server has shown a window (a Retry-After of 2 s or more), the
 // probe comes half-way through that second, when the window may have reopened. Longer
-// Retry-Afters are kept whole, as is every one after the server has refused a probe.
+// Retry-Afters are kept whole, as is every one after the server has refused a probe, but for
+// the first of a window of a few seconds, probed soon after the window can have reopened (see
+// reopening).
 // Rate-limit headers, when the server sends them, give the limit before any 429. Attempts are
 // spaced 1.5% wider than the rate found, twice as wide after each 429 that jitter caused (up to
 // 8%). A 429 for an attempt the schedule let start too close to the one before (that one was
@@ -91,6 +103,23 @@ type Finder struct {
 	window               time.Duration // the longest Reset seen
 	quotaSince           time.Time     // the first rate-limit headers
 	spent                spentBurst    // an early 429 read as jitter, as a spent burst would have been read
+	reopening            reopening     // the probe after a window's first Retry-After
+}
+
+// reopening is the probe after a window's first Retry-After of a few seconds. Rounded up to a
+// whole second, the Retry-After is a large part of so short a window, and an estimate of the
+// limit that takes the wait as too long is never corrected: a window never refuses a rate
+// below its own. (Started in the last half second of a window, a pool growing from nothing
+// spends the rest of it and the next one's quota, and is told 3 s for a reopening 2.0-2.4 s
+// away: pacing at the estimate after the whole Retry-After took 1.14-1.23 x N/R.) The probe
+// comes reopenProbe after the earliest moment the window can reopen, and the estimate takes it
+// to reopen at that earliest moment; a refused probe says it reopens later in that second, and the estimate is
+// taken again with the middle of the rest of it.
+type reopening struct {
+	wait     time.Duration // from the 429 to the probe; 0 when none is asked for
+	end      time.Time     // the end of the Retry-After while the probe is out; zero otherwise
+	accepted float64       // what the window accepted before the 429
+	span     float64       // over how many seconds
 }
 
 // spentBurst is how an early 429 read as jitter would have been read as a bucket's burst spent,
@@ -148,6 +177,7 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 	f.readQuota(now, o.Quota)
 	switch o.Action {
 	case provision.Done:
+		f.reopening.end = time.Time{} // the window has reopened
 		if !o.Sent.Before(f.epoch) {
 			f.accepted++
 		}
@@ -164,7 +194,16 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 			f.minGap = o.Gap
 		}
 	case provision.Throttled:
+		f.reopening.wait = 0
+		if !o.Probe {
+			f.reopening.end = time.Time{}
+		}
 		if o.RetryAfter >= 2*time.Second {
+			if !f.windowed && o.RetryAfter >= minReopen && o.RetryAfter <= maxReopen &&
+				f.accepted >= fewAccepted && o.Sent.After(f.lastCut) {
+				f.reopening.wait = o.RetryAfter - time.Second + reopenProbe
+				f.reopening.end = now.Add(o.RetryAfter)
+			}
 			f.windowed = true
 		}
 		pause := o.RetryAfter
@@ -174,6 +213,8 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 		}
 		defer func() { f.sinceThrottle = 0 }()
 		switch {
+		case o.Probe && !f.reopening.end.IsZero():
+			return f.notReopened(now)
 		case o.Probe:
 			// The pause was too short, not the rate too high: the Pacer waits out the
 			// Retry-After, and so does the count of what the server accepts. A server that
@@ -205,6 +246,26 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 	return 0
 }
 
+// notReopened hears the refusal of the probe after a window's first Retry-After: the window
+// reopens between the probe and the Retry-After's end. The estimate is taken again with the
+// middle of that, and the pool waits for the end. Not for the probe's own Retry-After, which
+// names the same reopening rounded up again, later. Probes after later Retry-Afters of a
+// second go on: this one was refused for coming early in the second, not half-way.
+func (f *Finder) notReopened(now time.Time) time.Duration {
+	r := &f.reopening
+	earliest := r.end.Add(-time.Second + reopenProbe).Sub(f.lastCut)
+	f.rest = (earliest + r.end.Sub(f.lastCut)) / 2
+	est := r.accepted / (r.span + f.rest.Seconds())
+	f.rate = max(est, Floor)
+	f.hi = min(f.hi, est*(1+2*margin)) // the ceiling estimate sets (near)
+	pause := max(r.end.Sub(now), 0)
+	r.end = time.Time{}
+	if end := now.Add(pause); end.After(f.since) {
+		f.since, f.epoch, f.accepted = end, end, 0
+	}
+	return pause
+}
+
 // firstNoRA is the pause after a 429 without Retry-After that opens the run or follows a
 // success: noRetryAfter, a guess, for a server that may be a window, refusing until it
 // reopens, which would answer shorter pauses with 429s. Shorter from what looks like a bucket:
@@ -232,13 +293,16 @@ func (f *Finder) crossed(t time.Time) bool {
 }
 
 // probeAfter is how long the pool waits before it probes, ahead of a 429's Retry-After; 0 for
-// no probe. Only a Retry-After of a second is probed, the least a server can say in whole
-// seconds, and only until the server refuses a probe. From a bucket it is most often one
+// no probe. Besides a window's first Retry-After of a few seconds (see reopening), only a
+// Retry-After of a second is probed, the least a server can say in whole seconds, and only
+// until the server refuses a probe. From a bucket it is most often one
 // interval of its limit rounded up: the probe comes one interval at the new rate. From a
 // window, it is when the window reopens, anywhere in that second: the probe comes half-way,
 // and costs one 429 when the reopening is later.
 func (f *Finder) probeAfter(a provision.Answer) time.Duration {
 	switch {
+	case f.reopening.wait > 0:
+		return f.reopening.wait
 	case a.RetryAfter <= 0 || a.RetryAfter > time.Second || f.noProbes:
 		return 0
 	case f.windowed:
@@ -359,6 +423,13 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	rest := pause
 	if a.RetryAfter >= time.Second {
 		rest -= 500 * time.Millisecond // the true wait lies in the second before
+	}
+	if f.reopening.wait > 0 {
+		// Taken to reopen as early as it can: the probe, if accepted, says it reopened in the
+		// second's first reopenProbe, and an estimate too high draws a 429 that corrects it,
+		// one too low nothing (see reopening).
+		rest = a.RetryAfter - time.Second
+		f.reopening.accepted, f.reopening.span = float64(f.accepted), span
 	}
 	accepted := float64(f.accepted)
 	overall := accepted / (span + rest.Seconds())

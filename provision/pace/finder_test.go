@@ -158,8 +158,8 @@ func TestFinderQuota(t *testing.T) {
 
 // drive runs the Finder alone against lim for d, one attempt at a time, as a Pacer with a
 // burst of 1 would space them, each answered 2 ms later: a pause shorter than a Retry-After
-// ends with a probe, and a refused probe makes the pause the whole Retry-After. It returns the
-// 429s in each half.
+// ends with a probe, and a refused probe makes the pause the whole Retry-After, or as long as
+// the Finder says. It returns the 429s in each half.
 func drive(f *Finder, lim *provisiontest.Limiter, d time.Duration, logf func(string, ...any)) (first, second int) {
 	const latency = 2 * time.Millisecond
 	var slot, notBefore, prev, probeUntil time.Time
@@ -189,7 +189,7 @@ func drive(f *Finder, lim *provisiontest.Limiter, d time.Duration, logf func(str
 		case ok:
 			probeUntil, spent = time.Time{}, false
 		case isProbe:
-			pause = max(pause, a.RetryAfter, probeUntil.Sub(now))
+			pause = max(pause, probeUntil.Sub(now))
 			probeUntil, spent = time.Time{}, true
 		case pause < a.RetryAfter && !spent:
 			probeUntil = now.Add(a.RetryAfter)
@@ -404,6 +404,84 @@ func TestFinderWindowProbe(t *testing.T) {
 	accept(60)
 	if got := throttle(time.Second, false); got != time.Second {
 		t.Errorf("pause %v after a refused probe and a Retry-After of 1s, want it whole", got)
+	}
+}
+
+// A window's first Retry-After of a few seconds, after many acceptances, is probed 0.4 s after
+// the earliest moment the window can have reopened, and the rate that follows takes it to have
+// reopened then. A refused probe puts the reopening in the rest of that second: the rate is
+// taken again with the middle of it, and the pool waits for the first Retry-After's end, not
+// the probe's. A Retry-After of 2 s, or over 10 s, after few acceptances, or once a window has
+// been seen, is kept whole.
+func TestFinderReopening(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name       string
+		accepted   int
+		earlier    bool // a window's Retry-After came before
+		retryAfter time.Duration
+		probe      string // "" no probe, "accepted", "refused"
+	}{
+		{"probe accepted", 60, false, 3 * time.Second, "accepted"},
+		{"probe refused", 60, false, 3 * time.Second, "refused"},
+		{"at 5 s", 60, false, 5 * time.Second, "accepted"},
+		{"at 2 s", 60, false, 2 * time.Second, ""},
+		{"over 10 s", 60, false, 11 * time.Second, ""},
+		{"few accepted", 5, false, 3 * time.Second, ""},
+		{"not the first window", 60, true, 3 * time.Second, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := NewFinder(40)
+			f.Rate(t0)
+			at := t0
+			answer := func(action provision.Action, retryAfter time.Duration, probe bool) time.Duration {
+				return f.Observe(at, Outcome{Answer: provision.Answer{Sent: at.Add(-2 * time.Millisecond), Action: action, RetryAfter: retryAfter}, Probe: probe})
+			}
+			if tt.earlier {
+				f.windowed = true
+			}
+			for range tt.accepted {
+				at = at.Add(25 * time.Millisecond)
+				answer(provision.Done, 0, false)
+			}
+			at = at.Add(25 * time.Millisecond)
+			span := at.Sub(t0).Seconds()
+			throttled := at
+			pause := answer(provision.Throttled, tt.retryAfter, false)
+			if tt.probe == "" {
+				if pause != tt.retryAfter {
+					t.Errorf("pause %v, want the whole Retry-After, %v", pause, tt.retryAfter)
+				}
+				return
+			}
+			if want := tt.retryAfter - 600*time.Millisecond; pause != want {
+				t.Fatalf("pause %v, want %v: a probe 0.4 s into the last second", pause, want)
+			}
+			// Taken to reopen at the start of the last second, resumed a margin under.
+			rest := (tt.retryAfter - time.Second).Seconds()
+			want := float64(tt.accepted) / (span + rest) / (1 + margin)
+			if got := f.Rate(at.Add(pause)); math.Abs(got-want) > want*1e-3 {
+				t.Errorf("rate %.3f after the 429, want %.3f", got, want)
+			}
+			at = at.Add(pause + 2*time.Millisecond)
+			if tt.probe == "accepted" {
+				answer(provision.Done, 0, true)
+				if got := f.Rate(at); math.Abs(got-want) > want*1e-3 {
+					t.Errorf("rate %.3f after the probe was accepted, want %.3f", got, want)
+				}
+				return
+			}
+			pause = answer(provision.Throttled, time.Second, true)
+			if want := throttled.Add(tt.retryAfter).Sub(at); pause != want {
+				t.Errorf("pause %v after the refused probe, want %v, to the first Retry-After's end", pause, want)
+			}
+			rest = (tt.retryAfter - 300*time.Millisecond).Seconds() // between the probe and the end
+			want = float64(tt.accepted) / (span + rest) / (1 + margin)
+			if got := f.Rate(at.Add(pause)); math.Abs(got-want) > want*1e-3 {
+				t.Errorf("rate %.3f after the refused probe, want %.3f", got, want)
+			}
+		})
 	}
 }
 

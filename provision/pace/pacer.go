@@ -22,7 +22,7 @@ import (
 // spaced as always, so that the workers never all start at the instant it ends. A Policy may
 // ask for a shorter pause, when the Retry-After is the rounding up of a shorter wait: then one
 // attempt, the probe, starts after it and the others wait for its answer. If the server refuses
-// it too, the pool waits out the Retry-After after all.
+// it too, the pool waits out the Retry-After after all, or as long as the policy says.
 //
 // A Pacer is safe for concurrent use.
 type Pacer struct {
@@ -207,9 +207,10 @@ func (p *Pacer) Observe(a provision.Answer) {
 			p.endProbe() // the server took it: the pool goes on
 		}
 	case isProbe:
-		// Refused too: the pool waits out every Retry-After, and probes no more until the
-		// server accepts again.
-		pause = max(pause, a.RetryAfter, p.probe.until.Sub(now))
+		// Refused too: the pool waits as long as the policy says (most often the probe's own
+		// Retry-After), and at least until the end of the one that began the pause; no more
+		// probes until the server accepts again.
+		pause = max(pause, p.probe.until.Sub(now))
 		p.endProbe()
 		p.probe.spent = true
 	case pause < a.RetryAfter && !p.probe.spent:

@@ -2,7 +2,6 @@ package pace_test
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -139,28 +138,47 @@ func TestPacerPauseWhileWaiting(t *testing.T) {
 }
 
 // probing is a Policy at a fixed rate that asks, after a 429, for a pause of one interval
-// only: the Pacer then lets one attempt through and holds the others for its answer.
-type probing float64
+// only: the Pacer then lets one attempt through and holds the others for its answer. A refused
+// probe pauses for its own Retry-After, or not at all with short set.
+type probing struct {
+	rate  float64
+	short bool
+}
 
-func (p probing) Rate(time.Time) float64 { return float64(p) }
+func (p probing) Rate(time.Time) float64 { return p.rate }
 
 func (p probing) Observe(_ time.Time, o pace.Outcome) time.Duration {
-	if o.Action == provision.Throttled {
-		return time.Duration(float64(time.Second) / float64(p))
+	switch {
+	case o.Action != provision.Throttled:
+		return 0
+	case o.Probe && p.short:
+		return 0
+	case o.Probe:
+		return o.RetryAfter
 	}
-	return 0
+	return time.Duration(float64(time.Second) / p.rate)
 }
 
 // A pause shorter than the Retry-After lets one attempt through; the others wait for its
-// answer, and for the whole Retry-After when it is refused too. After a refused probe, a 429
-// pauses for its whole Retry-After until the server accepts again.
+// answer, and when it is refused too, for as long as the policy says and at least the whole
+// Retry-After. After a refused probe, a 429 pauses for its whole Retry-After until the server
+// accepts again.
 func TestPacerProbe(t *testing.T) {
 	t.Parallel()
-	for _, accepted := range []bool{true, false} {
-		t.Run(fmt.Sprintf("accepted=%v", accepted), func(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		ok    bool
+		short bool          // the policy asks for no pause after a refused probe
+		want  time.Duration // when the attempt after the probe's answer starts
+	}{
+		{"accepted", true, false, 250 * time.Millisecond},             // at the answer
+		{"refused", false, false, 1250 * time.Millisecond},            // the probe's own Retry-After
+		{"refused, policy pauses less", false, true, 1 * time.Second}, // the first Retry-After's end
+	} {
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
-				p := pace.NewWithPolicy(probing(20), 1)
+				p := pace.NewWithPolicy(probing{rate: 20, short: c.short}, 1)
 				begin := time.Now()
 				sent, _ := p.Wait(context.Background())
 				p.Observe(provision.Answer{Sent: sent, Action: provision.Throttled, HTTPStatus: 429, RetryAfter: time.Second})
@@ -172,19 +190,15 @@ func TestPacerProbe(t *testing.T) {
 				go func() { done <- starts(t, p, 2, 1) }()
 				time.Sleep(200 * time.Millisecond) // the probe's answer takes 200 ms
 				answer := provision.Answer{Sent: probe, Action: provision.Done, HTTPStatus: 200}
-				if !accepted {
+				if !c.ok {
 					answer.Action, answer.HTTPStatus, answer.RetryAfter = provision.Throttled, 429, time.Second
 				}
 				p.Observe(answer)
 				all := <-done
-				want := 250 * time.Millisecond // at the probe's answer
-				if !accepted {
-					want = 1250 * time.Millisecond // the probe's own Retry-After
+				if d := all[0].Sub(begin); d != c.want {
+					t.Errorf("after the probe's answer, the next attempt started at %v, want %v", d, c.want)
 				}
-				if d := all[0].Sub(begin); d != want {
-					t.Errorf("after the probe's answer (accepted: %v), the next attempt started at %v, want %v", accepted, d, want)
-				}
-				if accepted {
+				if c.ok {
 					return
 				}
 				// No probe until the server accepts again: the whole Retry-After.

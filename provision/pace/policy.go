@@ -14,8 +14,10 @@ type Policy interface {
 	Rate(now time.Time) float64
 	// Observe hears the answer to an attempt, at now, and returns how long every attempt
 	// waits from now. A pause shorter than a 429's Retry-After ends with a probe: one attempt,
-	// the others waiting for its answer; when it is refused too, or a probe was refused since
-	// the latest acceptance, the Pacer makes the pause the whole Retry-After.
+	// the others waiting for its answer; while a probe was refused since the latest acceptance,
+	// the Pacer makes the pause the whole Retry-After. The pause for a refused probe lasts at
+	// least until the end of the Retry-After that began it: whether the probe's own, later,
+	// is waited out too is the policy's to say.
 	Observe(now time.Time, o Outcome) time.Duration
 }
 
