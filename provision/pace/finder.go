@@ -112,14 +112,14 @@ type Finder struct {
 // below its own. (Started in the last half second of a window, a pool growing from nothing
 // spends the rest of it and the next one's quota, and is told 3 s for a reopening 2.0-2.4 s
 // away: pacing at the estimate after the whole Retry-After took 1.14-1.23 x N/R.) The probe
-// comes reopenProbe after the earliest moment the window can reopen, and the estimate takes it
-// to reopen at that earliest moment; a refused probe says it reopens later in that second, and the estimate is
-// taken again with the middle of the rest of it.
+// comes reopenProbe after the earliest moment the window can reopen, and the estimate takes
+// it to reopen at that earliest moment; a refused probe says it reopens later in that second,
+// and the estimate is taken again with the middle of the rest of it.
 type reopening struct {
-	wait     time.Duration // from the 429 to the probe; 0 when none is asked for
-	end      time.Time     // the end of the Retry-After while the probe is out; zero otherwise
-	accepted float64       // what the window accepted before the 429
-	span     float64       // over how many seconds
+	retryAfter time.Duration // the window's Retry-After; 0 when no such probe is asked for
+	probe, end time.Time     // when the probe may start, and when the Retry-After ends
+	accepted   float64       // what the window accepted before the 429
+	span       float64       // over how many seconds
 }
 
 // spentBurst is how an early 429 read as jitter would have been read as a bucket's burst spent,
@@ -177,9 +177,9 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 	f.readQuota(now, o.Quota)
 	switch o.Action {
 	case provision.Done:
-		f.reopening.end = time.Time{} // the window has reopened
 		if !o.Sent.Before(f.epoch) {
 			f.accepted++
+			f.reopening = reopening{} // the window has reopened (not an answer sent before the 429)
 		}
 		if !f.firstCut.IsZero() && o.Sent.After(f.firstCut) {
 			f.sinceFirst++
@@ -194,15 +194,14 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 			f.minGap = o.Gap
 		}
 	case provision.Throttled:
-		f.reopening.wait = 0
-		if !o.Probe {
-			f.reopening.end = time.Time{}
+		if !o.Probe && o.Sent.After(f.lastCut) {
+			f.reopening = reopening{} // a new 429: the probe is not the window's any more
 		}
 		if o.RetryAfter >= 2*time.Second {
 			if !f.windowed && o.RetryAfter >= minReopen && o.RetryAfter <= maxReopen &&
 				f.accepted >= fewAccepted && o.Sent.After(f.lastCut) {
-				f.reopening.wait = o.RetryAfter - time.Second + reopenProbe
-				f.reopening.end = now.Add(o.RetryAfter)
+				f.reopening = reopening{retryAfter: o.RetryAfter, end: now.Add(o.RetryAfter),
+					probe: now.Add(o.RetryAfter - time.Second + reopenProbe)}
 			}
 			f.windowed = true
 		}
@@ -213,7 +212,7 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 		}
 		defer func() { f.sinceThrottle = 0 }()
 		switch {
-		case o.Probe && !f.reopening.end.IsZero():
+		case o.Probe && f.reopening.retryAfter > 0:
 			return f.notReopened(now)
 		case o.Probe:
 			// The pause was too short, not the rate too high: the Pacer waits out the
@@ -228,9 +227,7 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 				// a burst it was.
 				f.cut(now, o, pause)
 			}
-			if end := now.Add(pause); end.After(f.since) {
-				f.since, f.epoch, f.accepted = end, end, 0
-			}
+			f.resumeAt(now.Add(pause))
 			return pause
 		case !o.Sent.After(f.lastCut):
 		case f.jitter(o):
@@ -238,12 +235,20 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 		default:
 			f.cut(now, o, pause)
 		}
-		if d := f.probeAfter(o.Answer); d > 0 {
+		if d := f.probeAfter(now, o.Answer); d > 0 {
 			return min(pause, d)
 		}
 		return pause
 	}
 	return 0
+}
+
+// resumeAt starts the count of what the server accepts, and the rate's growth, again at end,
+// the end of a pause.
+func (f *Finder) resumeAt(end time.Time) {
+	if end.After(f.since) {
+		f.since, f.epoch, f.accepted = end, end, 0
+	}
 }
 
 // notReopened hears the refusal of the probe after a window's first Retry-After: the window
@@ -252,17 +257,15 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 // names the same reopening rounded up again, later. Probes after later Retry-Afters of a
 // second go on: this one was refused for coming early in the second, not half-way.
 func (f *Finder) notReopened(now time.Time) time.Duration {
-	r := &f.reopening
-	earliest := r.end.Add(-time.Second + reopenProbe).Sub(f.lastCut)
-	f.rest = (earliest + r.end.Sub(f.lastCut)) / 2
+	r := f.reopening
+	f.reopening = reopening{}
+	f.rest = r.retryAfter - (time.Second-reopenProbe)/2
 	est := r.accepted / (r.span + f.rest.Seconds())
 	f.rate = max(est, Floor)
-	f.hi = min(f.hi, est*(1+2*margin)) // the ceiling estimate sets (near)
+	f.hi = min(f.hi, est*(1+2*margin))        // the ceiling estimate sets (near)
+	f.reserve = max(r.accepted-est*r.span, 1) // and the burst (beyond)
 	pause := max(r.end.Sub(now), 0)
-	r.end = time.Time{}
-	if end := now.Add(pause); end.After(f.since) {
-		f.since, f.epoch, f.accepted = end, end, 0
-	}
+	f.resumeAt(now.Add(pause))
 	return pause
 }
 
@@ -293,16 +296,19 @@ func (f *Finder) crossed(t time.Time) bool {
 }
 
 // probeAfter is how long the pool waits before it probes, ahead of a 429's Retry-After; 0 for
-// no probe. Besides a window's first Retry-After of a few seconds (see reopening), only a
-// Retry-After of a second is probed, the least a server can say in whole seconds, and only
-// until the server refuses a probe. From a bucket it is most often one
+// no probe. Besides a window's first Retry-After of a few seconds (see reopening), probed even
+// after a refused probe (that one was half-way through a Retry-After of a second, this one
+// comes early in the last second of a longer one), only a Retry-After of a second is probed,
+// the least a server can say in whole seconds, and only until the server refuses a probe. The
+// wait is from now, the answer's arrival. From a bucket it is most often one
 // interval of its limit rounded up: the probe comes one interval at the new rate. From a
 // window, it is when the window reopens, anywhere in that second: the probe comes half-way,
 // and costs one 429 when the reopening is later.
-func (f *Finder) probeAfter(a provision.Answer) time.Duration {
+func (f *Finder) probeAfter(now time.Time, a provision.Answer) time.Duration {
 	switch {
-	case f.reopening.wait > 0:
-		return f.reopening.wait
+	case f.reopening.retryAfter > 0:
+		// Also for a late 429, for an attempt sent before the window's: the probe stays.
+		return f.reopening.probe.Sub(now)
 	case a.RetryAfter <= 0 || a.RetryAfter > time.Second || f.noProbes:
 		return 0
 	case f.windowed:
@@ -358,7 +364,7 @@ func (f *Finder) cut(now time.Time, o Outcome, pause time.Duration) {
 		f.firstCut = now
 	}
 	f.since = now.Add(pause)
-	if d := f.probeAfter(a); d > 0 {
+	if d := f.probeAfter(now, a); d > 0 {
 		f.since = now.Add(min(pause, d))
 	}
 	f.epoch, f.accepted = f.since, 0
@@ -424,7 +430,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	if a.RetryAfter >= time.Second {
 		rest -= 500 * time.Millisecond // the true wait lies in the second before
 	}
-	if f.reopening.wait > 0 {
+	if f.reopening.retryAfter > 0 {
 		// Taken to reopen as early as it can: the probe, if accepted, says it reopened in the
 		// second's first reopenProbe, and an estimate too high draws a 429 that corrects it,
 		// one too low nothing (see reopening).
@@ -448,7 +454,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		f.counted = false
 	}
 	taken := rest // the pause to come: shorter when the pool probes
-	if d := f.probeAfter(a); d > 0 {
+	if d := f.probeAfter(now, a); d > 0 {
 		if !f.windowed && f.lastOK > 0 {
 			d = time.Duration(float64(time.Second) / f.lastOK) // about an interval at the new rate
 		}

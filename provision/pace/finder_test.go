@@ -412,7 +412,8 @@ func TestFinderWindowProbe(t *testing.T) {
 // reopened then. A refused probe puts the reopening in the rest of that second: the rate is
 // taken again with the middle of it, and the pool waits for the first Retry-After's end, not
 // the probe's. A Retry-After of 2 s, or over 10 s, after few acceptances, or once a window has
-// been seen, is kept whole.
+// been seen, is kept whole. Late answers, for attempts sent before the 429, leave the probe as
+// it is.
 func TestFinderReopening(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -421,14 +422,17 @@ func TestFinderReopening(t *testing.T) {
 		earlier    bool // a window's Retry-After came before
 		retryAfter time.Duration
 		probe      string // "" no probe, "accepted", "refused"
+		late       string // "", "200" or "429": answered before the probe, for an attempt sent before the 429
 	}{
-		{"probe accepted", 60, false, 3 * time.Second, "accepted"},
-		{"probe refused", 60, false, 3 * time.Second, "refused"},
-		{"at 5 s", 60, false, 5 * time.Second, "accepted"},
-		{"at 2 s", 60, false, 2 * time.Second, ""},
-		{"over 10 s", 60, false, 11 * time.Second, ""},
-		{"few accepted", 5, false, 3 * time.Second, ""},
-		{"not the first window", 60, true, 3 * time.Second, ""},
+		{"probe accepted", 60, false, 3 * time.Second, "accepted", ""},
+		{"probe refused", 60, false, 3 * time.Second, "refused", ""},
+		{"probe refused after a late 200", 60, false, 3 * time.Second, "refused", "200"},
+		{"probe refused after a late 429", 60, false, 3 * time.Second, "refused", "429"},
+		{"at 5 s", 60, false, 5 * time.Second, "accepted", ""},
+		{"at 2 s", 60, false, 2 * time.Second, "", ""},
+		{"over 10 s", 60, false, 11 * time.Second, "", ""},
+		{"few accepted", 5, false, 3 * time.Second, "", ""},
+		{"not the first window", 60, true, 3 * time.Second, "", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -464,11 +468,27 @@ func TestFinderReopening(t *testing.T) {
 			if got := f.Rate(at.Add(pause)); math.Abs(got-want) > want*1e-3 {
 				t.Errorf("rate %.3f after the 429, want %.3f", got, want)
 			}
-			at = at.Add(pause + 2*time.Millisecond)
+			probeAt := at.Add(pause)
+			if tt.late != "" {
+				late, a := at.Add(time.Millisecond), provision.Answer{Sent: throttled.Add(-5 * time.Millisecond), Action: provision.Done}
+				if tt.late == "429" {
+					a.Action, a.RetryAfter = provision.Throttled, tt.retryAfter
+				}
+				p := f.Observe(late, Outcome{Answer: a})
+				if want := probeAt.Sub(late); tt.late == "429" && p != want {
+					t.Errorf("pause %v for the late 429, want %v, until the probe", p, want)
+				}
+			}
+			at = probeAt.Add(2 * time.Millisecond)
 			if tt.probe == "accepted" {
 				answer(provision.Done, 0, true)
 				if got := f.Rate(at); math.Abs(got-want) > want*1e-3 {
 					t.Errorf("rate %.3f after the probe was accepted, want %.3f", got, want)
+				}
+				// The window's probe is over: a later refused probe waits its own Retry-After.
+				at = at.Add(time.Second)
+				if got := answer(provision.Throttled, time.Second, true); got != time.Second {
+					t.Errorf("pause %v after a later probe was refused, want its Retry-After, 1s", got)
 				}
 				return
 			}

@@ -22,7 +22,8 @@ import (
 // spaced as always, so that the workers never all start at the instant it ends. A Policy may
 // ask for a shorter pause, when the Retry-After is the rounding up of a shorter wait: then one
 // attempt, the probe, starts after it and the others wait for its answer. If the server refuses
-// it too, the pool waits out the Retry-After after all, or as long as the policy says.
+// it too, the pool waits at least until the Retry-After's end, longer if the policy says (most
+// often the probe's own).
 //
 // A Pacer is safe for concurrent use.
 type Pacer struct {
