@@ -295,15 +295,15 @@ func (f *Finder) crossed(t time.Time) bool {
 	return f.accepted >= 2 && f.spacing(t) > f.lastOK*1.05
 }
 
-// probeAfter is how long the pool waits before it probes, ahead of a 429's Retry-After; 0 for
-// no probe. Besides a window's first Retry-After of a few seconds (see reopening), probed even
-// after a refused probe (that one was half-way through a Retry-After of a second, this one
-// comes early in the last second of a longer one), only a Retry-After of a second is probed,
-// the least a server can say in whole seconds, and only until the server refuses a probe. The
-// wait is from now, the answer's arrival. From a bucket it is most often one
-// interval of its limit rounded up: the probe comes one interval at the new rate. From a
-// window, it is when the window reopens, anywhere in that second: the probe comes half-way,
-// and costs one 429 when the reopening is later.
+// probeAfter is how long the pool waits from now, a 429's arrival, before it probes, ahead of
+// the Retry-After; 0 for no probe. A window's first Retry-After of a few seconds is probed (see
+// reopening), even after a refused probe: that one came half-way through a Retry-After of a
+// second, this one comes early in the last second of a longer one. Otherwise only a
+// Retry-After of a second is probed, the least a server can say in whole seconds, and only
+// until the server refuses a probe. From a bucket it is most often one interval of its limit
+// rounded up: the probe comes one interval at the new rate. From a window, it is when the
+// window reopens, anywhere in that second: the probe comes half-way, and costs one 429 when
+// the reopening is later.
 func (f *Finder) probeAfter(now time.Time, a provision.Answer) time.Duration {
 	switch {
 	case f.reopening.retryAfter > 0:
