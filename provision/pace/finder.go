@@ -260,10 +260,8 @@ func (f *Finder) notReopened(now time.Time) time.Duration {
 	r := f.reopening
 	f.reopening = reopening{}
 	f.rest = r.retryAfter - (time.Second-reopenProbe)/2
-	est := r.accepted / (r.span + f.rest.Seconds())
-	f.rate = max(est, Floor)
-	f.hi = min(f.hi, est*(1+2*margin))        // the ceiling estimate sets (near)
-	f.reserve = max(r.accepted-est*r.span, 1) // and the burst (beyond)
+	est, hi := f.spentWindow(r.accepted, r.span, f.rest, f.hi)
+	f.rate, f.hi = max(est, Floor), hi
 	pause := max(r.end.Sub(now), 0)
 	f.resumeAt(now.Add(pause))
 	return pause
@@ -461,15 +459,14 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		taken = min(rest, d)
 	}
 	f.rest = taken
-	near := func(est float64) float64 { return min(est*(1+2*margin), sent) }
 	windowSums := f.windowed && f.sumAccepted > 0 // a window that has accepted anything: the sums measure it
 	beyond := max(accepted-overall*span, 1)       // what the server accepted beyond the overall rate: a burst
 	spent := f.spent
 	f.spent = spentBurst{}
 	switch {
 	case many && a.RetryAfter >= 2*time.Second:
-		f.reserve = beyond
-		return overall, near(overall), climbGrowth
+		est, hi := f.spentWindow(accepted, span, rest, sent)
+		return est, hi, climbGrowth
 	case f.crossed(a.Sent):
 		// The limit lies between the two: resume at the one accepted. A bucket that refuses a
 		// step above the rate it accepts has little or no burst.
@@ -508,6 +505,16 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	}
 	f.guessed = true
 	return guessRate(sent), sent, rampGrowth
+}
+
+// spentWindow reads a window whose quota ran out: it accepted accepted attempts over span
+// seconds, and reopened rest later. The limit is what it accepted over both, the ceiling a
+// little above it (no higher than sent, the rate refused), and the reserve what it accepted
+// beyond that limit.
+func (f *Finder) spentWindow(accepted, span float64, rest time.Duration, sent float64) (est, hi float64) {
+	est = accepted / (span + rest.Seconds())
+	f.reserve = max(accepted-est*span, 1)
+	return est, min(est*(1+2*margin), sent)
 }
 
 // guessRate is where the rate starts again, growing, when a 429 refused sent and nothing tells
