@@ -94,8 +94,8 @@ func TestDryRun(t *testing.T) {
 		t.Errorf("statuses = %v, want %v", got, r)
 	}
 	printed := out.String()
-	for _, want := range []string{"row 2", "To: Ana López <ana@example.com>", "Subject: Your Ideanote login link",
-		"Hello Ana,", loginURL("tok-ana"), "an HTML version"} {
+	for _, want := range []string{"row 2", "To: Ana López <ana@example.com>", "Subject: Su enlace de acceso a Ideanote",
+		"Hola, Ana:", loginURL("tok-ana"), "an HTML version"} {
 		if !strings.Contains(printed, want) {
 			t.Errorf("the printed message lacks %q:\n%s", want, printed)
 		}

@@ -99,9 +99,9 @@ func TestEachPersonGetsTheirOwnLink(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantSubject := "Your Ideanote login link"
-		if p.locale == "fr-CA" {
-			wantSubject = "Votre lien de connexion à Ideanote"
+		wantSubject := map[string]string{"es-ES": "Su enlace de acceso a Ideanote", "fr-CA": "Votre lien de connexion à Ideanote"}[p.locale]
+		if wantSubject == "" {
+			wantSubject = "Your Ideanote login link"
 		}
 		if subject != wantSubject {
 			t.Errorf("subject to %s = %q, want %q", p.email, subject, wantSubject)

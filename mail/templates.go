@@ -6,10 +6,14 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 
 	"golang.org/x/text/language"
@@ -35,7 +39,8 @@ const SubjectBlock = "subject"
 //go:embed templates
 var builtin embed.FS
 
-// The built-in templates, English with a French variant.
+// The built-in templates: English, with a variant in each language of builtinLanguages beside
+// it.
 const (
 	builtinText = "welcome.txt"
 	builtinHTML = "welcome.html"
@@ -46,25 +51,37 @@ const (
 type variants[T any] struct {
 	files   []string // file of each variant, the base first
 	tmpls   []T
+	base    language.Tag // the language of the base, language.Und when unknown
 	matcher language.Matcher
 }
 
 // pick returns the index of the variant for a person's locale: the closest language, or the
 // base when none is close.
 func (v *variants[T]) pick(locale string) int {
+	i, _ := v.choose(locale)
+	return i
+}
+
+// choose is pick, and says too whether the person gets the base only because no variant
+// matches their locale: not when the base is in their language (en-GB for the English
+// built-in), nor when there is no variant to choose from, nor when they have no locale.
+func (v *variants[T]) choose(locale string) (i int, fellBack bool) {
 	if len(v.tmpls) == 1 || locale == "" {
-		return 0
+		return 0, false
 	}
 	tag, err := language.Parse(locale)
 	if err != nil {
-		return 0
+		return 0, true
 	}
-	// A matcher answers its closest tag even when it is no match at all (en for de): only a
-	// real match leaves the base.
-	if _, i, conf := v.matcher.Match(tag); conf != language.No {
-		return i
+	// The matcher follows the locale's chain (pt-BR to pt, de-AT to de, nb-NO and no to nb)
+	// and answers its closest tag even when it is no match at all (en for de): only a real
+	// match leaves the base.
+	if _, i, conf := v.matcher.Match(tag); conf != language.No && i != 0 {
+		return i, false
 	}
-	return 0
+	lang, _ := tag.Base()
+	base, _ := v.base.Base()
+	return 0, v.base == language.Und || lang != base
 }
 
 // loadVariants parses the template file name in fsys and every variant beside it named with a
@@ -77,7 +94,7 @@ func loadVariants[T any](fsys fs.FS, name string, baseTag language.Tag, parse fu
 	if err != nil {
 		return nil, err
 	}
-	v := &variants[T]{}
+	v := &variants[T]{base: baseTag}
 	tags := []language.Tag{baseTag}
 	add := func(name string) error {
 		b, err := fs.ReadFile(fsys, name)
@@ -121,12 +138,17 @@ func parseHTML(name, text string) (*htmltemplate.Template, error) {
 	return htmltemplate.New(name).Option("missingkey=error").Parse(text)
 }
 
+// builtinLanguages are the languages of the built-in messages besides English, the language of
+// the files beside welcome.txt in templates/ (a test keeps the two in step).
+var builtinLanguages = []string{"da", "de", "es", "fi", "fr", "it", "nb", "nl", "pl", "pt", "pt-PT", "sv"}
+
 // templates are the parsed templates of a run.
 type templates struct {
-	subject *template.Template // from Options.Subject, or nil
-	text    *variants[*template.Template]
-	html    *variants[*htmltemplate.Template] // nil: text only
-	builtin *variants[*template.Template]     // the built-in text, for its subjects
+	subject   *template.Template // from Options.Subject, or nil
+	text      *variants[*template.Template]
+	html      *variants[*htmltemplate.Template] // nil: text only
+	builtin   *variants[*template.Template]     // the built-in text, for its subjects
+	fallbacks FallbackCount                     // the people given the base text for want of a variant
 }
 
 // loadTemplates parses the templates that o names, or the built-in ones.
@@ -189,7 +211,11 @@ type rendered struct{ subject, text, html string }
 func (ts *templates) render(f *Fields) (rendered, error) {
 	var r rendered
 	var b bytes.Buffer
-	t := ts.text.tmpls[ts.text.pick(f.Locale)]
+	i, fellBack := ts.text.choose(f.Locale)
+	if fellBack {
+		ts.fallbacks.Add(f.Locale)
+	}
+	t := ts.text.tmpls[i]
 	if err := t.Execute(&b, f); err != nil {
 		return r, err
 	}
@@ -263,6 +289,76 @@ func (ts *templates) check(link string) error {
 		}
 	}
 	return nil
+}
+
+// logFallbacks logs, once a run has rendered its messages, how many people got the base message
+// (English, for the built-in ones) because no message matches their locale, and which locales.
+func (ts *templates) logFallbacks(log *slog.Logger) {
+	n := ts.fallbacks.Total()
+	if n == 0 {
+		return
+	}
+	what, file := "the English message", ""
+	if ts.text != ts.builtin {
+		what, file = "the base template", ts.text.files[0]
+	}
+	args := []any{"people", n, "locales", ts.fallbacks.String()}
+	if file != "" {
+		args = append(args, "template", file)
+	}
+	log.Warn("people got "+what+": no message matches their locale", args...)
+}
+
+// FallbackCount counts, by locale, the people given the base message because no message
+// matches their locale. Safe for concurrent use; the zero value is ready.
+type FallbackCount struct {
+	mu       sync.Mutex
+	byLocale map[string]int
+	total    int
+}
+
+// Add counts one person of the locale.
+func (c *FallbackCount) Add(locale string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byLocale == nil {
+		c.byLocale = make(map[string]int)
+	}
+	c.byLocale[locale]++
+	c.total++
+}
+
+// Total is the number of people counted.
+func (c *FallbackCount) Total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.total
+}
+
+// String lists the locales counted, the most frequent first, with their count: "de-CH 3, ja 1".
+func (c *FallbackCount) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	locales := make([]string, 0, len(c.byLocale))
+	for l := range c.byLocale {
+		locales = append(locales, l)
+	}
+	slices.SortFunc(locales, func(a, b string) int {
+		if n := c.byLocale[b] - c.byLocale[a]; n != 0 {
+			return n
+		}
+		return strings.Compare(a, b)
+	})
+	var sb strings.Builder
+	for i, l := range locales {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(l)
+		sb.WriteString(" ")
+		sb.WriteString(strconv.Itoa(c.byLocale[l]))
+	}
+	return sb.String()
 }
 
 // firstName is the first word of a name.

@@ -101,7 +101,7 @@ func TestLocaleVariants(t *testing.T) {
 		"en@example.com":   {"EN ", "<p>EN ", "Welcome Eve"},
 		"fr@example.com":   {"FR ", "<p>FR ", "Bienvenue Fifi"},
 		"de@example.com":   {"EN ", "<p>EN ", "Welcome Dieter"},
-		"pt@example.com":   {"PT ", "<p>EN ", "Your Ideanote login link"},
+		"pt@example.com":   {"PT ", "<p>EN ", "O seu link de acesso ao Ideanote"},
 		"none@example.com": {"EN ", "<p>EN ", "Welcome Nadia"},
 	}
 	srv := mailtest.NewServer()
@@ -142,7 +142,8 @@ func TestBuiltinTemplates(t *testing.T) {
 		{"en", "Hello Zoë,", "Your Ideanote login link"},
 		{"fr", "Bonjour Zoë,", "Votre lien de connexion à Ideanote"},
 		{"fr-CA", "Bonjour Zoë,", "Votre lien de connexion à Ideanote"},
-		{"es", "Hello Zoë,", "Your Ideanote login link"},
+		{"es", "Hola, Zoë:", "Su enlace de acceso a Ideanote"},
+		{"ja", "Hello Zoë,", "Your Ideanote login link"},
 	}
 	for _, tt := range tests {
 		f := Fields{Name: "Zoë Ñúñez", FirstName: "Zoë", Locale: tt.locale, Link: "https://x.invalid/l?a=1&b=2"}
