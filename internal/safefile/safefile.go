@@ -39,7 +39,12 @@ const removeFix = "remove it if nothing of yours needs it, or give another path"
 // if anything is there, a symbolic link included (an error that wraps fs.ErrExist, or
 // ErrUnsafe for a symbolic link).
 func Create(path string, perm fs.FileMode) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|oNoFollow, perm)
+	return create(path, os.O_RDWR, perm)
+}
+
+// create is Create with flag's access mode and options (os.O_APPEND, …).
+func create(path string, flag int, perm fs.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(path, flag&^os.O_TRUNC|os.O_CREATE|os.O_EXCL|oNoFollow, perm)
 	if errors.Is(err, fs.ErrExist) {
 		if st, lerr := os.Lstat(path); lerr == nil && st.Mode()&fs.ModeSymlink != 0 {
 			return nil, refuse(path, "is a symbolic link", removeFix)
@@ -110,15 +115,15 @@ func OpenExisting(path string, flag int, opt Options) (*os.File, error) {
 	return f, nil
 }
 
-// OpenOrCreate opens path as OpenExisting does, or creates it new with mode perm when it is
-// missing. created says which.
+// OpenOrCreate opens path with flag as OpenExisting does, or creates it new with flag and mode
+// perm when it is missing. created says which.
 func OpenOrCreate(path string, flag int, perm fs.FileMode, opt Options) (f *os.File, created bool, err error) {
 	for range 3 { // another process may create or remove it between the two tries
 		f, err = OpenExisting(path, flag, opt)
 		if !errors.Is(err, fs.ErrNotExist) {
 			return f, false, err
 		}
-		f, err = Create(path, perm)
+		f, err = create(path, flag, perm)
 		if !errors.Is(err, fs.ErrExist) {
 			return f, err == nil, err
 		}
