@@ -86,6 +86,10 @@ func CreateLineFile(path string, mode Mode, header []string) (*LineFile, error) 
 	err = l.cw.Error()
 	if err == nil && renameTo != "" {
 		err = os.Rename(f.Name(), renameTo)
+		if err == nil {
+			// Else a power cut could leave the old file at the name, and lines synced lost.
+			err = safefile.SyncDir(filepath.Dir(path))
+		}
 	}
 	if err != nil {
 		f.Close()
@@ -169,6 +173,9 @@ func (l *LineFile) Close() error {
 	}
 	if err == nil && l.tmp != "" {
 		err = os.Rename(l.tmp, l.path)
+	}
+	if err == nil && l.tmp != "" {
+		err = safefile.SyncDir(filepath.Dir(l.path))
 	}
 	l.closed, l.closeErr = true, err
 	if l.err == nil {

@@ -177,3 +177,12 @@ func TestRemoveOwned(t *testing.T) {
 		t.Errorf("missing: %v", err)
 	}
 }
+
+func TestSyncDir(t *testing.T) {
+	if err := SyncDir(t.TempDir()); err != nil {
+		t.Error(err)
+	}
+	if err := SyncDir(filepath.Join(t.TempDir(), "none")); err == nil && runtime.GOOS != "windows" {
+		t.Error("SyncDir of a missing folder: no error")
+	}
+}

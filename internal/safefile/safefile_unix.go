@@ -3,6 +3,7 @@
 package safefile
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"syscall"
@@ -52,4 +53,20 @@ func clearNonBlock(f *os.File) error {
 		return err
 	}
 	return serr
+}
+
+// SyncDir makes the last changes to the names in dir (a rename, a new file) durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOTSUP) {
+		err = nil // a file system that cannot sync a folder
+	}
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
