@@ -112,7 +112,7 @@ func (s *Store) openJournal(path string, readOnly bool) error {
 
 func journalErr(path string, err error) error {
 	if errors.Is(err, safefile.ErrUnsafe) {
-		return fmt.Errorf("state journal: %w", err) // it names the file
+		return fmt.Errorf("state journal %w", err) // it names the file and why
 	}
 	return fmt.Errorf("state journal %s: %w", path, err)
 }

@@ -124,7 +124,7 @@ func Open(path string, opt Options) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 500 * time.Millisecond, ReadOnly: opt.ReadOnly, OpenFile: openFile})
 	switch {
 	case errors.Is(err, safefile.ErrUnsafe):
-		return nil, fmt.Errorf("state: %w", err)
+		return nil, fmt.Errorf("state file %w", err) // it names the file and why
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
 	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrChecksum):

@@ -86,7 +86,7 @@ func WriteFile(path, prefix string, r Run) error {
 
 	// A symbolic link or another user's file in the way is refused before it is even read.
 	if err := safefile.CheckReplace(path); err != nil {
-		return fmt.Errorf("metrics file: %w", err)
+		return fmt.Errorf("metrics file %w", err) // it names the file and why
 	}
 	lastSuccess := unixSeconds(r.End)
 	if r.ExitCode != 0 {
@@ -111,7 +111,7 @@ func WriteFile(path, prefix string, r Run) error {
 		return nil
 	})
 	if errors.Is(err, safefile.ErrUnsafe) {
-		return fmt.Errorf("metrics file: %w", err)
+		return fmt.Errorf("metrics file %w", err) // it names the file and why
 	}
 	if err != nil {
 		return fmt.Errorf("metrics file %s: %w", path, err)
