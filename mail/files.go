@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 )
 
 // fileWriter writes each message as an RFC 5322 .eml file in a folder, instead of sending it.
@@ -43,26 +45,9 @@ func (w fileWriter) deliver(_ context.Context, m *outgoing) error {
 	if _, err := m.msg.WriteTo(&b); err != nil {
 		return err
 	}
-	// Written whole under another name, then renamed: a file there is a complete message.
-	f, err := os.CreateTemp(w.dir, ".eml-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b.Bytes())
-	if err == nil {
-		err = f.Chmod(0o600)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(w.dir, EMLName(m.job.row, m.job.email)))
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	// Written whole under a private name, then renamed: a file there is a complete message, and
+	// a file in the way that is not ours (a symbolic link, another user's) is refused.
+	if err := safefile.WriteFile(filepath.Join(w.dir, EMLName(m.job.row, m.job.email)), b.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("writing the .eml file: %w", err)
 	}
 	return nil

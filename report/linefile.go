@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 )
 
 // SyncInterval is how often written lines are synced to disk at the latest.
@@ -19,8 +22,8 @@ var errClosed = errors.New("closed")
 // LineFile is a CSV file written one line at a time so that a crash loses nothing written: each
 // line is flushed to the file as it is written, and the file is synced at least every
 // SyncInterval, on Sync and on Close, so that a crash of the machine loses at most the lines of
-// the last second and a kill of the process none. It is created with mode 0600: the reports of
-// this program hold or point at credentials. Its cells are neutralised against spreadsheet
+// the last second and a kill of the process none. It is created new with mode 0600: the reports
+// of this program hold or point at credentials. Its cells are neutralised against spreadsheet
 // formulas. Write and Close are called from one goroutine; Sync and the periodic sync may run
 // beside them.
 type LineFile struct {
@@ -39,37 +42,60 @@ type LineFile struct {
 // CreateLineFile creates the file at path and writes its header. With New an existing file is
 // not replaced (ErrExists); with Overwrite it is; with Resume the file is written beside it,
 // at TempPath(path), and put in its place by Close.
+//
+// The file is always created new, never written through what is there: with New by
+// O_EXCL|O_NOFOLLOW, else under a private random name in the same folder, renamed over path (or
+// TempPath(path)) once its header is written. A symbolic link, a file of another user or
+// anything but a regular file in the way is refused (safefile.ErrUnsafe), and so is such a
+// TempPath(path) when overwriting, which would otherwise be removed.
 func CreateLineFile(path string, mode Mode, header []string) (*LineFile, error) {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	target := path
+	var f *os.File
+	var err error
+	var renameTo, tmp string // renameTo is where f is put once its header is written
 	switch mode {
+	case New:
+		f, err = safefile.Create(path, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("%s: %w", path, ErrExists)
+		}
 	case Overwrite:
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-		os.Remove(TempPath(path))
+		if err := safefile.RemoveOwned(TempPath(path)); err != nil { // the run starts again
+			return nil, err
+		}
+		renameTo = path
 	case Resume:
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-		target = TempPath(path)
+		if err := safefile.CheckReplace(path); err != nil { // Close renames over it
+			return nil, err
+		}
+		renameTo, tmp = TempPath(path), TempPath(path)
+	default:
+		return nil, fmt.Errorf("%s: unknown mode %d", path, mode)
 	}
-	f, err := os.OpenFile(target, flags, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("%s: %w", path, ErrExists)
+	if renameTo != "" {
+		if err := safefile.CheckReplace(renameTo); err != nil {
+			return nil, err
+		}
+		f, err = safefile.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.new")
 	}
 	if err != nil {
 		return nil, err
 	}
-	// O_TRUNC keeps the mode of a file that was there: every link in it logs somebody in.
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return nil, err
-	}
-	l := &LineFile{path: path, f: f, cw: csv.NewWriter(f), stop: make(chan struct{}), done: make(chan struct{})}
-	if target != path {
-		l.tmp = target
-	}
+	l := &LineFile{path: path, tmp: tmp, f: f, cw: csv.NewWriter(f), stop: make(chan struct{}), done: make(chan struct{})}
 	l.cw.Write(header)
 	l.cw.Flush()
-	if err := l.cw.Error(); err != nil {
+	err = l.cw.Error()
+	if err == nil && renameTo != "" {
+		err = os.Rename(f.Name(), renameTo)
+		if err == nil {
+			// Else a power cut could leave the old file at the name, and lines synced lost.
+			err = safefile.SyncDir(filepath.Dir(path))
+		}
+	}
+	if err != nil {
 		f.Close()
+		if renameTo != "" {
+			os.Remove(f.Name())
+		}
 		return nil, err
 	}
 	go l.syncLoop()
@@ -143,7 +169,13 @@ func (l *LineFile) Close() error {
 		err = cerr
 	}
 	if err == nil && l.tmp != "" {
+		err = safefile.CheckReplace(l.path) // planted since the start?
+	}
+	if err == nil && l.tmp != "" {
 		err = os.Rename(l.tmp, l.path)
+	}
+	if err == nil && l.tmp != "" {
+		err = safefile.SyncDir(filepath.Dir(l.path))
 	}
 	l.closed, l.closeErr = true, err
 	if l.err == nil {

@@ -16,6 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -79,12 +80,19 @@ type Options struct {
 
 // Store is an embedded key-value store (bbolt) of what was provisioned, per user Key. Records
 // are committed in batches, one transaction each, so that a run does not wait on the disk for
-// every row; a crash loses at most the last uncommitted batch, whose rows are then simply sent
-// again by the next run, and never leaves a torn store. Its methods are safe for concurrent use.
+// every row (a commit syncs the disk twice: a commit per row would hold a run to a few hundred
+// rows a second). Until its batch is committed, each record is appended to a journal beside the
+// store (JournalPath) by one write(2), which the next Open replays: a process that dies (kill -9)
+// loses no record. The journal is not synced: after a restart of the machine (another boot) it
+// is dropped, and the next run sends again the rows of the last uncommitted batch. Either way
+// the store is never torn, and never remembers a row whose report line may be lost (see
+// BeforeCommit and Record). Its methods are safe for concurrent use.
 type Store struct {
 	db            *bolt.DB
 	maxBatch      int
 	flushInterval time.Duration
+	journal       *journal         // nil: read-only, or no boot id to tell a crash from a restart
+	journaled     map[string]Entry // read-only: the journal's records, newer than the store's
 
 	mu           sync.Mutex // guards pending, err and beforeCommit
 	pending      map[string]Entry
@@ -107,14 +115,16 @@ func Open(path string, opt Options) (*Store, error) {
 		s.flushInterval = DefaultFlushInterval
 	}
 	if opt.ReadOnly {
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 			close(s.done)
 			return s, nil
 		}
 	}
 	// Callers hold their own lock on the path; bbolt's flock is a second guard, so a short wait.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 500 * time.Millisecond, ReadOnly: opt.ReadOnly})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 500 * time.Millisecond, ReadOnly: opt.ReadOnly, OpenFile: openFile})
 	switch {
+	case errors.Is(err, safefile.ErrUnsafe):
+		return nil, fmt.Errorf("state file %w", err) // it names the file and why
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
 	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrChecksum):
@@ -127,12 +137,28 @@ func Open(path string, opt Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.openJournal(JournalPath(path), opt.ReadOnly); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if opt.ReadOnly {
 		close(s.done)
 	} else {
 		go s.flushLoop()
 	}
 	return s, nil
+}
+
+// openFile opens the state file for bbolt: never through a symbolic link, and only a regular
+// file of this user with one link that nobody else may read (it holds email addresses and user
+// ids); a new one is created with O_EXCL, mode 0600.
+func openFile(path string, flag int, _ os.FileMode) (*os.File, error) {
+	opt := safefile.Options{OneLink: true, Private: true}
+	if flag&os.O_CREATE == 0 {
+		return safefile.OpenExisting(path, flag, opt)
+	}
+	f, _, err := safefile.OpenOrCreate(path, flag, 0o600, opt)
+	return f, err
 }
 
 // checkMeta creates the buckets of a new store and refuses one of another version or space.
@@ -179,6 +205,9 @@ func (s *Store) checkMeta(path string, opt Options) error {
 func (s *Store) Get(key string) (Entry, bool) {
 	var e Entry
 	var found bool
+	if e, ok := s.journaled[key]; ok {
+		return e, true
+	}
 	if s.db == nil {
 		return e, false
 	}
@@ -195,23 +224,31 @@ func (s *Store) Get(key string) (Entry, bool) {
 	return e, found
 }
 
-// Len returns how many users the store holds, committed.
+// Len returns how many users the store holds, committed (or, read-only, journaled).
 func (s *Store) Len() int {
 	n := 0
 	if s.db == nil {
-		return 0
+		return len(s.journaled)
 	}
 	s.db.View(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(usersBucket); b != nil {
 			n = b.Stats().KeyN
+			for k := range s.journaled {
+				if b.Get([]byte(k)) == nil {
+					n++
+				}
+			}
 		}
 		return nil
 	})
 	return n
 }
 
-// Record remembers e for key. It is committed with its batch: at once when the batch is full,
-// else within the flush interval, or by Close. The error is the first commit error met.
+// Record remembers e for key. It is journaled at once, and committed with its batch: at once
+// when the batch is full, else within the flush interval, or by Close. The error is the first
+// error met. The run records a row after its report line is written (not synced): a process
+// that dies then has both in the system's cache, so the journal never holds a row the report
+// lacks, and a restart of the machine, which may lose either, drops the journal.
 func (s *Store) Record(key string, e Entry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -220,6 +257,12 @@ func (s *Store) Record(key string, e Entry) error {
 	}
 	if s.closed || !s.writable() {
 		return errors.New("state: record on a closed or read-only store")
+	}
+	if s.journal != nil {
+		if err := s.journal.append(key, e); err != nil {
+			s.err = fmt.Errorf("saving the state: %w", err)
+			return s.err
+		}
 	}
 	s.pending[key] = e
 	if len(s.pending) >= s.maxBatch {
@@ -254,6 +297,10 @@ func (s *Store) commitLocked() {
 	if s.beforeCommit != nil {
 		if err := s.beforeCommit(); err != nil {
 			s.err = fmt.Errorf("saving the state: the report could not be synced first: %w", err)
+			// Its lines may be lost: so are the records, and their rows are sent again.
+			if s.journal != nil {
+				s.journal.reset()
+			}
 			return
 		}
 	}
@@ -276,6 +323,11 @@ func (s *Store) commitLocked() {
 		return
 	}
 	clear(s.pending)
+	if s.journal != nil {
+		if err := s.journal.reset(); err != nil {
+			s.err = fmt.Errorf("saving the state: %w", err)
+		}
+	}
 }
 
 func (s *Store) flushLoop() {
@@ -309,6 +361,13 @@ func (s *Store) Close() error {
 		<-s.done
 	}
 	err := s.Flush()
+	if s.journal != nil {
+		// Everything it held is committed, unless an error says otherwise: then the next Open
+		// replays it.
+		if jerr := s.journal.close(err == nil); err == nil && jerr != nil {
+			err = fmt.Errorf("closing the state: %w", jerr)
+		}
+	}
 	if cerr := s.db.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("closing the state: %w", cerr)
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 )
 
 // ErrLocked is returned by Lock when another run holds the lock.
@@ -25,13 +27,21 @@ func Lock(path string) (unlock func(), err error) { return LockAs(path, "") }
 
 // LockAs is Lock, with holder (what the run is, such as "a mail run") written into the lock
 // file beside the pid, so that a run which finds the lock held can say who holds it.
+//
+// The lock file is never followed nor written unless this run created it: a symbolic link, a
+// file of another user or one with other hard links is refused (safefile.ErrUnsafe). A lock
+// file left by a run that died is locked (so that no live run holds it), removed, and created
+// again: the pid goes only into a file this run created.
 func LockAs(path, holder string) (unlock func(), err error) {
 	lp := Path(path)
 	for {
-		f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE, 0o600)
+		f, created, err := safefile.OpenOrCreate(lp, os.O_RDWR, 0o600, safefile.Options{OneLink: true})
 		if err != nil {
 			if dir := filepath.Dir(path); errors.Is(err, fs.ErrNotExist) && !exists(dir) {
 				return nil, fmt.Errorf("the folder %s does not exist: create it, or give a path in a folder that does", dir)
+			}
+			if errors.Is(err, safefile.ErrUnsafe) {
+				return nil, fmt.Errorf("the lock file %w", err) // it names the file and why
 			}
 			return nil, fmt.Errorf("lock file %s: %w", lp, err)
 		}
@@ -50,8 +60,18 @@ func LockAs(path, holder string) (unlock func(), err error) {
 			f.Close()
 			continue
 		}
+		if !created {
+			// Left by a run that died, and nobody holds it: removed while locked, so that a run
+			// which opened it too finds it gone once it gets the lock, then created anew.
+			err := os.Remove(lp)
+			unlockFile(f)
+			f.Close()
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("lock file %s left by an earlier run: %w", lp, err)
+			}
+			continue
+		}
 		// The pid is for the operator's eyes only; the lock is the OS lock, not the file.
-		f.Truncate(0)
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"+holder+"\n"), 0)
 		return func() {
 			os.Remove(lp) // while still holding it, so that no one locks the removed file
@@ -93,6 +113,6 @@ func samePath(f *os.File, path string) bool {
 	if err != nil {
 		return false
 	}
-	b, err := os.Stat(path)
+	b, err := os.Lstat(path)
 	return err == nil && os.SameFile(a, b)
 }

@@ -66,3 +66,90 @@ func TestLockNamesItsHolder(t *testing.T) {
 		})
 	}
 }
+
+// TestLockRefusesPlantedFiles checks that a lock file this run did not create is never written
+// to: a symbolic link (ln -s victim R.csv.lock), another user's file, a hard link.
+func TestLockRefusesPlantedFiles(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, why string
+		plant     func(t *testing.T, victim, lp string)
+	}{
+		{"symlink", "is a symbolic link", func(t *testing.T, victim, lp string) {
+			if err := os.Symlink(victim, lp); err != nil {
+				t.Skip(err)
+			}
+		}},
+		{"hard link", "has 2 hard links", func(t *testing.T, victim, lp string) {
+			if err := os.Link(victim, lp); err != nil {
+				t.Skip(err)
+			}
+		}},
+		{"another user's", "belongs to another user", func(t *testing.T, victim, lp string) {
+			if runtime.GOOS == "windows" || os.Geteuid() != 0 {
+				t.Skip("needs root to give a file to another user")
+			}
+			if err := os.Rename(victim, lp); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(lp, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+			victim = lp
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "R.csv")
+			victim := filepath.Join(dir, "victim")
+			if err := os.WriteFile(victim, []byte("precious"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			tt.plant(t, victim, Path(path))
+			if _, err := os.Stat(victim); err != nil {
+				victim = Path(path) // planted as the lock file itself
+			}
+			unlock, err := Lock(path)
+			if err == nil {
+				unlock()
+				t.Fatal("locked through a planted file")
+			}
+			if !strings.Contains(err.Error(), Path(path)) || !strings.Contains(err.Error(), tt.why) {
+				t.Errorf("Lock = %v, want an error naming %s saying %q", err, Path(path), tt.why)
+			}
+			if b, err := os.ReadFile(victim); err != nil || string(b) != "precious" {
+				t.Errorf("victim = %q, %v: written through", b, err)
+			}
+		})
+	}
+}
+
+// TestLockRecreatesLeftFile checks that a lock file left by a dead run is replaced by one this
+// run creates, rather than truncated and written.
+func TestLockRecreatesLeftFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "R.csv")
+	if err := os.WriteFile(Path(path), []byte("99999\na dead run\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	left, err := os.Open(Path(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer left.Close()
+	unlock, err := LockAs(path, "a provisioning run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	var b [64]byte
+	if n, _ := left.ReadAt(b[:], 0); string(b[:n]) != "99999\na dead run\n" {
+		t.Errorf("the left file now holds %q: written, not replaced", b[:n])
+	}
+	got, err := os.ReadFile(Path(path))
+	if want := strconv.Itoa(os.Getpid()) + "\na provisioning run\n"; err != nil || string(got) != want {
+		t.Errorf("lock file = %q, %v; want %q", got, err, want)
+	}
+}

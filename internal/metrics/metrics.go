@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 )
 
 // Prefixes of the two commands' series.
@@ -63,8 +66,9 @@ type Run struct {
 // The two _total series count this run only, like the others: they start from 0 at
 // every run, so they are meant to be read as they are, not through rate() or increase().
 //
-// The file is written beside path and renamed over it, so that a reader never sees half
-// of it; the temporary name does not end in .prom, so the textfile collector skips it.
+// The file is written beside path under a private name and renamed over it, so that a reader
+// never sees half of it; the temporary name does not end in .prom, so the textfile collector
+// skips it. A symbolic link or a file of another user at path is refused (safefile.ErrUnsafe).
 // Its mode is 0644 whatever the umask: it holds no secret.
 func WriteFile(path, prefix string, r Run) error {
 	if r.End.IsZero() {
@@ -80,6 +84,10 @@ func WriteFile(path, prefix string, r Run) error {
 		return fmt.Errorf("metrics file %s: %s is not a folder", path, dir)
 	}
 
+	// A symbolic link or another user's file in the way is refused before it is even read.
+	if err := safefile.CheckReplace(path); err != nil {
+		return fmt.Errorf("metrics file %w", err) // it names the file and why
+	}
 	lastSuccess := unixSeconds(r.End)
 	if r.ExitCode != 0 {
 		lastSuccess = previousLastSuccess(path, prefix+"_last_success_timestamp_seconds")
@@ -88,7 +96,24 @@ func WriteFile(path, prefix string, r Run) error {
 	if err != nil {
 		return fmt.Errorf("metrics file %s: %w", path, err)
 	}
-	if err := prometheus.WriteToTextfile(path, reg); err != nil {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return fmt.Errorf("metrics file %s: %w", path, err)
+	}
+	// Not prometheus.WriteToTextfile, which chmods its temporary file by name: here the file is
+	// chmod'ed through the descriptor, and what is at path checked before the rename.
+	err = safefile.Replace(path, 0o644, func(f *os.File) error {
+		for _, mf := range mfs {
+			if _, err := expfmt.MetricFamilyToText(f, mf); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, safefile.ErrUnsafe) {
+		return fmt.Errorf("metrics file %w", err) // it names the file and why
+	}
+	if err != nil {
 		return fmt.Errorf("metrics file %s: %w", path, err)
 	}
 	return nil

@@ -1,0 +1,211 @@
+// Package safefile creates the files of a run new, so that a file planted in the run's folder
+// (a symbolic link, another user's file, a hard link to somebody else's) is never written
+// through, truncated or chmod'ed: a file is created with O_EXCL|O_NOFOLLOW, or written as a
+// private temporary file in the same folder and renamed over its name, and an existing file is
+// used only when it is a regular file of this user with one link.
+package safefile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// ErrUnsafe is wrapped by the errors of a path that is refused: a symbolic link, a file of
+// another user, a file that is not a regular one, or one with other links or readable by others
+// where it may not be.
+var ErrUnsafe = errors.New("refused")
+
+// unsafeError says which path was refused and why.
+type unsafeError struct{ path, why, fix string }
+
+func (e *unsafeError) Error() string {
+	msg := fmt.Sprintf("%s %s: refusing to use it", e.path, e.why)
+	if e.fix != "" {
+		msg += " (" + e.fix + ")"
+	}
+	return msg
+}
+
+func (e *unsafeError) Unwrap() error { return ErrUnsafe }
+
+func refuse(path, why, fix string) error { return &unsafeError{path: path, why: why, fix: fix} }
+
+const removeFix = "remove it if nothing of yours needs it, or give another path"
+
+// Create creates path new for reading and writing with mode perm (before the umask): it fails
+// if anything is there, a symbolic link included (an error that wraps fs.ErrExist, or
+// ErrUnsafe for a symbolic link).
+func Create(path string, perm fs.FileMode) (*os.File, error) {
+	return create(path, os.O_RDWR, perm)
+}
+
+// create is Create with flag's access mode and options (os.O_APPEND, …).
+func create(path string, flag int, perm fs.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(path, flag&^os.O_TRUNC|os.O_CREATE|os.O_EXCL|oNoFollow, perm)
+	if errors.Is(err, fs.ErrExist) {
+		if st, lerr := os.Lstat(path); lerr == nil && st.Mode()&fs.ModeSymlink != 0 {
+			return nil, refuse(path, "is a symbolic link", removeFix)
+		}
+	}
+	return f, err
+}
+
+// CreateTemp creates a new file of a random name made from pattern (as os.CreateTemp) in dir,
+// with mode 0600: nobody else can open it, and nobody else can have put it there.
+func CreateTemp(dir, pattern string) (*os.File, error) {
+	return os.CreateTemp(dir, pattern) // O_EXCL, 0600 and a random name
+}
+
+// CheckReplace returns nil when path is missing, or a regular file of this user that a rename
+// may replace; otherwise an error saying why it is refused. A file of another user is refused
+// even though a rename would not write through it: it may be theirs to keep, and who planted it
+// may expect us to use it.
+func CheckReplace(path string) error {
+	st, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return check(path, st, false, false)
+}
+
+// Options say what OpenExisting asks of a file beyond being a regular file of this user.
+type Options struct {
+	// OneLink refuses a file with other hard links: writing to it would write to them.
+	OneLink bool
+	// Private refuses a file that the group or others may read or write.
+	Private bool
+}
+
+// OpenExisting opens the existing file at path with flag (os.O_RDONLY, os.O_RDWR, …; never
+// following a symbolic link, and without blocking on a FIFO) and checks, on the file opened,
+// that it is a regular file of this user meeting opt. A missing file wraps fs.ErrNotExist.
+func OpenExisting(path string, flag int, opt Options) (*os.File, error) {
+	// Lstat first for a clear message, and where there is no O_NOFOLLOW; the checks that count
+	// are on the file opened.
+	if st, err := os.Lstat(path); err != nil {
+		return nil, err
+	} else if err := check(path, st, opt.OneLink, opt.Private); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, flag&^(os.O_CREATE|os.O_EXCL|os.O_TRUNC)|oNoFollow|oNonBlock, 0)
+	if err != nil {
+		// Replaced by a symbolic link since the Lstat: O_NOFOLLOW's error varies by system.
+		if st, lerr := os.Lstat(path); lerr == nil && st.Mode()&fs.ModeSymlink != 0 {
+			return nil, refuse(path, "is a symbolic link", removeFix)
+		}
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil {
+		err = check(path, st, opt.OneLink, opt.Private)
+	}
+	if err == nil {
+		err = clearNonBlock(f)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// OpenOrCreate opens path with flag as OpenExisting does, or creates it new with flag and mode
+// perm when it is missing. created says which.
+func OpenOrCreate(path string, flag int, perm fs.FileMode, opt Options) (f *os.File, created bool, err error) {
+	for range 3 { // another process may create or remove it between the two tries
+		f, err = OpenExisting(path, flag, opt)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return f, false, err
+		}
+		f, err = create(path, flag, perm)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err == nil, err
+		}
+	}
+	return nil, false, err
+}
+
+// check refuses what path must not be, from st (an Lstat, or the Stat of the file opened).
+func check(path string, st fs.FileInfo, oneLink, private bool) error {
+	switch {
+	case st.Mode()&fs.ModeSymlink != 0:
+		return refuse(path, "is a symbolic link", removeFix)
+	case !st.Mode().IsRegular():
+		return refuse(path, "is not a regular file", "give the path of a file")
+	}
+	if uid, ok := owner(st); ok && uid != os.Geteuid() {
+		return refuse(path, fmt.Sprintf("belongs to another user (uid %d, not %d)", uid, os.Geteuid()), removeFix)
+	}
+	if n, ok := links(st); oneLink && ok && n != 1 {
+		return refuse(path, fmt.Sprintf("has %d hard links", n), removeFix)
+	}
+	if private && hasOwnerOnlyModes() && st.Mode().Perm()&0o077 != 0 {
+		return refuse(path, fmt.Sprintf("can be read or written by other users (mode %04o)", st.Mode().Perm()),
+			"it holds email addresses and user ids: chmod 600 it if nobody else could read it, else remove it")
+	}
+	return nil
+}
+
+// WriteFile writes data to path as a new file of mode perm: written and synced under a private
+// temporary name in the same folder, then renamed over path, which must be missing or a
+// regular file of this user (CheckReplace). A reader never sees half of it.
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
+	return Replace(path, perm, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// Replace is WriteFile with the content written by write.
+func Replace(path string, perm fs.FileMode, write func(*os.File) error) error {
+	if err := CheckReplace(path); err != nil {
+		return err
+	}
+	f, err := CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	err = write(f)
+	if err == nil && perm != 0o600 {
+		err = f.Chmod(perm) // on the file opened, never on a name
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
+
+// RemoveOwned removes path when it is a regular file of this user, and does nothing when it is
+// missing; anything else there is refused, not removed.
+func RemoveOwned(path string) error {
+	st, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := check(path, st, false, false); err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}

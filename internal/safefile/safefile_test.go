@@ -1,0 +1,188 @@
+package safefile
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// plant makes dir/victim with content and returns its path, and dir/name a symbolic link to it.
+func plant(t *testing.T, name string) (dir, victim, link string) {
+	t.Helper()
+	dir = t.TempDir()
+	victim = filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link = filepath.Join(dir, name)
+	if err := os.Symlink(victim, link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	return dir, victim, link
+}
+
+// untouched fails t unless victim still holds what plant wrote, with its mode.
+func untouched(t *testing.T, victim string) {
+	t.Helper()
+	b, err := os.ReadFile(victim)
+	if err != nil || string(b) != "precious" {
+		t.Errorf("victim = %q, %v: written through", b, err)
+	}
+	if st, err := os.Stat(victim); err == nil && runtime.GOOS != "windows" && st.Mode().Perm() != 0o644 {
+		t.Errorf("victim's mode = %v: chmod'ed through", st.Mode().Perm())
+	}
+}
+
+func wantRefused(t *testing.T, err error, path, why string) {
+	t.Helper()
+	if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), why) {
+		t.Errorf("err = %v, want ErrUnsafe naming %s and saying %q", err, path, why)
+	}
+}
+
+// asOther makes path belong to another user (nobody); it skips the test unless run as root.
+func asOther(t *testing.T, path string) {
+	t.Helper()
+	if runtime.GOOS == "windows" || os.Geteuid() != 0 {
+		t.Skip("needs root to give a file to another user")
+	}
+	if err := os.Lchown(path, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCreateRefusesSymlink(t *testing.T) {
+	_, victim, link := plant(t, "report.csv")
+	f, err := Create(link, 0o600)
+	if err == nil {
+		f.Close()
+	}
+	wantRefused(t, err, link, "is a symbolic link")
+	untouched(t, victim)
+}
+
+func TestCreateIsNewAndPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.csv")
+	f, err := Create(path, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if st, _ := os.Stat(path); runtime.GOOS != "windows" && st.Mode().Perm() != 0o600 {
+		t.Errorf("mode = %v, want 0600", st.Mode().Perm())
+	}
+	if _, err := Create(path, 0o600); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("second Create = %v, want fs.ErrExist", err)
+	}
+}
+
+func TestOpenExistingRefuses(t *testing.T) {
+	t.Run("symlink", func(t *testing.T) {
+		_, victim, link := plant(t, "state.db")
+		_, err := OpenExisting(link, os.O_RDWR, Options{})
+		wantRefused(t, err, link, "is a symbolic link")
+		untouched(t, victim)
+	})
+	t.Run("folder", func(t *testing.T) {
+		dir := t.TempDir()
+		_, err := OpenExisting(dir, os.O_RDONLY, Options{})
+		wantRefused(t, err, dir, "is not a regular file")
+	})
+	t.Run("hard link", func(t *testing.T) {
+		dir := t.TempDir()
+		victim := filepath.Join(dir, "victim")
+		os.WriteFile(victim, []byte("precious"), 0o600)
+		link := filepath.Join(dir, "R.csv.lock")
+		if err := os.Link(victim, link); err != nil {
+			t.Skip(err)
+		}
+		_, err := OpenExisting(link, os.O_RDWR, Options{OneLink: true})
+		wantRefused(t, err, link, "has 2 hard links")
+	})
+	t.Run("readable by others", func(t *testing.T) {
+		if runtime.GOOS == "windows" {
+			t.Skip("no owner-only modes")
+		}
+		path := filepath.Join(t.TempDir(), "state.db")
+		os.WriteFile(path, nil, 0o600)
+		os.Chmod(path, 0o644)
+		_, err := OpenExisting(path, os.O_RDWR, Options{Private: true})
+		wantRefused(t, err, path, "mode 0644")
+		f, err := OpenExisting(path, os.O_RDWR, Options{})
+		if err != nil {
+			t.Errorf("without Private: %v", err)
+		} else {
+			f.Close()
+		}
+	})
+	t.Run("another user's", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "state.db")
+		os.WriteFile(path, nil, 0o600)
+		asOther(t, path)
+		_, err := OpenExisting(path, os.O_RDWR, Options{})
+		wantRefused(t, err, path, "belongs to another user (uid 65534")
+	})
+}
+
+func TestReplace(t *testing.T) {
+	t.Run("symlink", func(t *testing.T) {
+		_, victim, link := plant(t, "ideanote.prom")
+		wantRefused(t, WriteFile(link, []byte("x"), 0o644), link, "is a symbolic link")
+		untouched(t, victim)
+		if st, err := os.Lstat(link); err != nil || st.Mode()&fs.ModeSymlink == 0 {
+			t.Errorf("the link was replaced: %v", err)
+		}
+	})
+	t.Run("another user's", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "ideanote.prom")
+		os.WriteFile(path, []byte("theirs"), 0o644)
+		asOther(t, path)
+		wantRefused(t, WriteFile(path, []byte("x"), 0o644), path, "belongs to another user")
+	})
+	t.Run("ours", func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "ideanote.prom")
+		os.WriteFile(path, []byte("old"), 0o600)
+		if err := WriteFile(path, []byte("new"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path)
+		st, _ := os.Stat(path)
+		if string(b) != "new" || runtime.GOOS != "windows" && st.Mode().Perm() != 0o644 {
+			t.Errorf("file = %q, mode %v; want new, 0644", b, st.Mode().Perm())
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+			t.Errorf("left in the folder: %v", ents)
+		}
+	})
+}
+
+func TestRemoveOwned(t *testing.T) {
+	_, victim, link := plant(t, "R.csv.tmp")
+	if err := RemoveOwned(link); err == nil {
+		t.Error("a symbolic link was removed as a file of ours")
+	}
+	untouched(t, victim)
+	if err := RemoveOwned(victim); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(victim); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("not removed: %v", err)
+	}
+	if err := RemoveOwned(victim); err != nil {
+		t.Errorf("missing: %v", err)
+	}
+}
+
+func TestSyncDir(t *testing.T) {
+	if err := SyncDir(t.TempDir()); err != nil {
+		t.Error(err)
+	}
+	if err := SyncDir(filepath.Join(t.TempDir(), "none")); err == nil && runtime.GOOS != "windows" {
+		t.Error("SyncDir of a missing folder: no error")
+	}
+}

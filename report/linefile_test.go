@@ -1,0 +1,130 @@
+package report
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
+)
+
+// TestCreateLineFileNeverWritesThrough plants, where a run writes its report or its .tmp, a
+// symbolic link to a victim, or a file of another user, and checks that the run refuses it with
+// a message naming it and leaves the victim as it was (content and mode).
+func TestCreateLineFileNeverWritesThrough(t *testing.T) {
+	t.Parallel()
+	const victimData = "precious\n"
+	symlink := func(t *testing.T, victim, at string) {
+		if err := os.Symlink(victim, at); err != nil {
+			t.Skip(err)
+		}
+	}
+	// another's makes at a file of another user, which is the victim itself.
+	another := func(t *testing.T, victim, at string) {
+		if runtime.GOOS == "windows" || os.Geteuid() != 0 {
+			t.Skip("needs root to give a file to another user")
+		}
+		if err := os.Rename(victim, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(at, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name  string
+		mode  Mode
+		tmp   bool // planted at TempPath, not at the report
+		plant func(t *testing.T, victim, at string)
+		why   string
+	}{
+		{"new, symlinked report", New, false, symlink, "is a symbolic link"},
+		{"overwrite, symlinked report", Overwrite, false, symlink, "is a symbolic link"},
+		{"overwrite, symlinked .tmp", Overwrite, true, symlink, "is a symbolic link"},
+		{"resume, symlinked report", Resume, false, symlink, "is a symbolic link"},
+		{"resume, symlinked .tmp", Resume, true, symlink, "is a symbolic link"},
+		{"overwrite, another user's report", Overwrite, false, another, "belongs to another user"},
+		{"overwrite, another user's .tmp", Overwrite, true, another, "belongs to another user"},
+		{"resume, another user's report", Resume, false, another, "belongs to another user"},
+		{"resume, another user's .tmp", Resume, true, another, "belongs to another user"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "R.csv")
+			victim := filepath.Join(dir, "victim")
+			if err := os.WriteFile(victim, []byte(victimData), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			at := path
+			if tt.tmp {
+				at = TempPath(path)
+			}
+			tt.plant(t, victim, at)
+			if _, err := os.Lstat(victim); err != nil {
+				victim = at
+			}
+			l, err := CreateLineFile(path, tt.mode, []string{"row"})
+			if err == nil {
+				l.Close()
+				t.Fatal("created through a planted file")
+			}
+			if !errors.Is(err, safefile.ErrUnsafe) || !strings.Contains(err.Error(), at) || !strings.Contains(err.Error(), tt.why) {
+				t.Errorf("err = %v, want safefile.ErrUnsafe naming %s saying %q", err, at, tt.why)
+			}
+			b, err := os.ReadFile(victim)
+			st, serr := os.Stat(victim)
+			if err != nil || string(b) != victimData || serr != nil || st.Mode().Perm() != 0o644 {
+				t.Errorf("victim = %q, %v, mode %v: written or chmod'ed through", b, err, st.Mode().Perm())
+			}
+		})
+	}
+}
+
+// TestCreateLineFileCreatesNew checks that an existing report (overwritten) or .tmp (resumed)
+// of ours is replaced by a new private file, not truncated and reused: a hard link to it, or a
+// reader that kept it open, still sees the old content.
+func TestCreateLineFileCreatesNew(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []Mode{Overwrite, Resume} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "R.csv")
+		at := path
+		if mode == Resume {
+			at = TempPath(path)
+		}
+		if err := os.WriteFile(at, []byte("old\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		kept := filepath.Join(dir, "kept")
+		if err := os.Link(at, kept); err != nil {
+			t.Skip(err)
+		}
+		l, err := CreateLineFile(path, mode, []string{"row"})
+		if err != nil {
+			t.Fatalf("mode %d: %v", mode, err)
+		}
+		if err := l.Write([]string{"2"}); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(kept); string(b) != "old\n" {
+			t.Errorf("mode %d: the old file now holds %q: reused, not replaced", mode, b)
+		}
+		if b, _ := os.ReadFile(at); string(b) != "row\n2\n" {
+			t.Errorf("mode %d: %s holds %q", mode, at, b)
+		}
+		if st, err := os.Stat(at); err != nil || runtime.GOOS != "windows" && st.Mode().Perm() != 0o600 {
+			t.Errorf("mode %d: %s: %v, mode %v; want 0600", mode, at, err, st.Mode().Perm())
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 2 { // the report and kept
+			t.Errorf("mode %d: left in the folder: %v", mode, ents)
+		}
+	}
+}
