@@ -37,3 +37,46 @@ func TestCheckBaseURL(t *testing.T) {
 		})
 	}
 }
+
+// A URL that does not parse shows no password either: url.Parse's own error quotes the URL
+// whole, password included.
+func TestBaseURLErrorsRedactPassword(t *testing.T) {
+	const secret = "pa55SECRET"
+	for _, raw := range []string{
+		"http://user:" + secret + "@host/%zz",
+		"https://user:" + secret + "@host:badport/",
+		"http://user:" + secret + "/x@host/", // a '/' in the password: no authority url.Parse can read
+		"http://user:" + secret + "@host/\x7f",
+		"user:" + secret + "@host/%zz",
+		"http://user:" + secret + "@api.example.com", // parses: refused for plain http
+		"ftp://user:" + secret + "@api.example.com",
+	} {
+		err := CheckBaseURL(raw)
+		if err == nil || strings.Contains(err.Error(), secret) || strings.ContainsRune(err.Error(), 0x7f) {
+			t.Errorf("CheckBaseURL(%q) = %v, want an error without the password", raw, err)
+		}
+		c := &Client{BaseURL: raw}
+		if _, err := c.Post(t.Context(), nil); err == nil || strings.Contains(err.Error(), secret) {
+			t.Errorf("Post to %q: %v, want an error without the password", raw, err)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://api.ideanote.io", "https://api.ideanote.io"},
+		{"https://u:p@h/x", "https://u:xxxxx@h/x"},
+		{"http://u:p@h/%zz", "http://u:xxxxx@h/%zz"},
+		{"http://u:p/q@h/%zz", "http://u:xxxxx@h/%zz"},
+		{"http://a/b:p@h/%zz", "http://xxxxx@h/%zz"},
+		{"mailto:u:p@h", "xxxxx@h"},
+		{"u:p@h/%zz", "xxxxx@h/%zz"},
+		{"http://h/%zz", "http://h/%zz"},
+		{"http://h/\x1b[2J%zz", `"http://h/\x1b[2J%zz"`},
+	}
+	for _, tt := range tests {
+		if got := Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
