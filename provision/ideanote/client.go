@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -34,6 +35,14 @@ type Client struct {
 	APIToken   string       // owner API token; never logged nor returned in an error
 	HTTPClient *http.Client // http.DefaultClient when nil
 	UserAgent  string       // "ideanote-provision" when empty
+
+	noFollow atomic.Pointer[noFollowClient] // HTTPClient with redirects refused, made once
+}
+
+// noFollowClient is a copy of an http.Client that returns a 3xx as it is.
+type noFollowClient struct {
+	from *http.Client
+	c    http.Client
 }
 
 // StatusError is a non-2xx answer from the endpoint. A 3xx is one too: it is never followed.
@@ -121,15 +130,7 @@ func (c *Client) Post(ctx context.Context, body []byte) (provision.Session, erro
 	// One map per request, with value slices shared read-only: three Header.Set calls cost a
 	// slice each. Nothing appends to them in place (Header.Add copies a full slice).
 	req.Header = http.Header{"Content-Type": jsonType, "Accept": jsonType, "User-Agent": ua}
-	hc := http.DefaultClient
-	if c.HTTPClient != nil {
-		hc = c.HTTPClient
-	}
-	// A redirect is never followed, whatever client the caller gave: for a 307 or 308 the
-	// client would send the body, API token included, to wherever the Location points.
-	noFollow := *hc
-	noFollow.CheckRedirect = refuseRedirect
-	resp, err := noFollow.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		if ue, ok := err.(*url.Error); ok {
 			ue.URL = Redact(ue.URL) // the client strips a password only from a URL with a host
@@ -174,6 +175,23 @@ func (c *Client) Post(ctx context.Context, body []byte) (provision.Session, erro
 		return provision.Session{}, err
 	}
 	return provision.Session{UserID: sr.User.ID, Token: sr.SessionToken, Quota: quota(resp.Header, time.Now())}, nil
+}
+
+// httpClient returns HTTPClient (or http.DefaultClient) with redirects refused, whatever the
+// caller's client does with them: for a 307 or 308 it would send the body, API token included,
+// to wherever the Location points. The copy is made once, not per request.
+func (c *Client) httpClient() *http.Client {
+	hc := http.DefaultClient
+	if c.HTTPClient != nil {
+		hc = c.HTTPClient
+	}
+	if nf := c.noFollow.Load(); nf != nil && nf.from == hc {
+		return &nf.c
+	}
+	nf := &noFollowClient{from: hc, c: *hc}
+	nf.c.CheckRedirect = refuseRedirect
+	c.noFollow.Store(nf)
+	return &nf.c
 }
 
 // refuseRedirect makes the client return a 3xx as it is, unfollowed.
