@@ -158,3 +158,40 @@ func TestPoolStallClockCountsDefiniteAnswers(t *testing.T) {
 		}
 	})
 }
+
+// sliceSource is a provision.Source over rows.
+type sliceSource struct{ rows []provision.Row }
+
+func (s *sliceSource) Read() (provision.Row, error) {
+	if len(s.rows) == 0 {
+		return provision.Row{}, io.EOF
+	}
+	r := s.rows[0]
+	s.rows = s.rows[1:]
+	return r, nil
+}
+
+// A job on a server that answers only 503 stops after --max-wait with the abort, and every row
+// of the input still has its line: the report is complete.
+func TestJobStopsWhenNothingIsAccepted(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const n = 2000
+		var emitted []provision.Result
+		job := &provision.Job{
+			Source: &sliceSource{rows: testRows(n)},
+			Pool:   stallPool(answerAll{status: 503}, pace.New(1, 1)),
+			Emit:   func(r provision.Result) error { emitted = append(emitted, r); return nil },
+		}
+		sum, err := job.Run(context.Background())
+		if !errors.Is(err, provision.ErrAborted) {
+			t.Fatalf("Run = %v, want the abort", err)
+		}
+		if sum.Rows != n || len(emitted) != n || sum.Counts[provision.StatusFailed]+sum.Counts[provision.StatusNotAttempted] != n {
+			t.Errorf("%d rows emitted (%v), want %d, failed or not_attempted", len(emitted), sum.Counts, n)
+		}
+		if sum.Elapsed > job.Pool.MaxWait+job.Pool.Timeout+time.Second {
+			t.Errorf("the job took %v", sum.Elapsed)
+		}
+	})
+}
