@@ -14,8 +14,9 @@ const MaxIDLen = 512
 
 // checkID says why s cannot be a session token or a user id, or returns "". The token becomes
 // a path segment of a login link and both go into the report, a mail and a shell script: only
-// letters, digits, '-', '_' and '.' pass, and not dots alone, which a browser resolves as "."
-// or ".." (a link to the wrong page).
+// letters, digits, '-', '_' and '.' pass, starting with a letter or a digit. So no "." or ".."
+// (a browser resolves them: a link to the wrong page), no leading '-' (an option to a command,
+// a formula to a spreadsheet).
 func checkID(s string) string {
 	switch {
 	case s == "":
@@ -23,18 +24,16 @@ func checkID(s string) string {
 	case len(s) > MaxIDLen:
 		return fmt.Sprintf("is %d bytes long (at most %d)", len(s), MaxIDLen)
 	}
-	dots := true
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
-		case c == '.':
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
-			dots = false
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-' || c == '_' || c == '.':
+			if i == 0 {
+				return "does not start with a letter or a digit"
+			}
 		default:
 			return "holds characters other than letters, digits, '-', '_' and '.'"
 		}
-	}
-	if dots {
-		return "is only dots"
 	}
 	return ""
 }
