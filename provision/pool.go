@@ -12,30 +12,67 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// ErrAborted is returned when the endpoint refused enough requests in a row that every other
-// row would be refused too: the token, the space id or the base URL is wrong.
+// ErrAborted is returned when a run stops because every other row would fail too: the
+// endpoint refused enough requests in a row (the token, the space id or the base URL is
+// wrong), or the server accepted nothing for MaxWait.
 var ErrAborted = errors.New("aborted")
 
-// AbortError tells why a run was aborted and what to check.
+// AbortCause says what an aborted run points at, so that a command line can name the flag or
+// setting to check.
+type AbortCause int
+
+// The causes of an abort.
+const (
+	CauseBaseURL AbortCause = iota // 404, unknown host, bad certificate, a redirect: the API root
+	CauseToken                     // 401: the API token
+	CauseSpace                     // 403: the space id, or custom login not enabled for it
+	CauseStalled                   // the server accepted nothing for MaxWait, whatever it answered
+)
+
+// AbortError tells why a run was aborted and what to check. Its message names the problem,
+// not a flag: the command line knows its flags (see Cause).
 type AbortError struct {
-	Code int   // HTTP status of the last refusal, 0 for a network-level refusal
-	Last error // the last refusal
+	Cause  AbortCause
+	Code   int           // HTTP status of the last refusal or answer, 0 when none arrived
+	Last   error         // the last refusal, or the last answer before a stall (may be nil)
+	Waited time.Duration // CauseStalled: how long nothing was accepted
 }
 
 func (e *AbortError) Error() string {
-	hint := "check --base-url"
-	switch e.Code {
-	case http.StatusUnauthorized:
-		hint = "check the API token (IDEANOTE_API_TOKEN or --api-token-file): it must be an owner's token of this workspace"
-	case http.StatusForbidden:
-		hint = "check the space id (--space-id or IDEANOTE_SPACE_ID) and that custom login via API is enabled for the workspace"
-	case http.StatusNotFound:
-		hint = "check --base-url (IDEANOTE_BASE_URL) and the space id"
+	if e.Cause == CauseStalled {
+		msg := fmt.Sprintf("aborted: the server accepted nothing for %v", e.Waited.Round(time.Second))
+		if e.Last != nil {
+			msg += fmt.Sprintf(" (last: %v)", e.Last)
+		}
+		return msg + ": it is down or refuses this client; the rows not sent are not_attempted"
+	}
+	var hint string
+	switch e.Cause {
+	case CauseToken:
+		hint = "check the API token: it must be an owner's token of this workspace"
+	case CauseSpace:
+		hint = "check the space id and that custom login via API is enabled for the workspace"
+	default:
+		hint = "check the base URL"
+		if e.Code == http.StatusNotFound {
+			hint = "check the base URL and the space id"
+		}
 	}
 	return fmt.Sprintf("aborted after %d refusals in a row (last: %v): %s", AbortAfter, e.Last, hint)
 }
 
 func (e *AbortError) Unwrap() error { return ErrAborted }
+
+// causeOf is the abort cause of a refusal with status code.
+func causeOf(code int) AbortCause {
+	switch code {
+	case http.StatusUnauthorized:
+		return CauseToken
+	case http.StatusForbidden:
+		return CauseSpace
+	}
+	return CauseBaseURL
+}
 
 // AbortAfter is how many refusals in a row abort a run.
 const AbortAfter = 3
@@ -47,37 +84,50 @@ type Pool struct {
 	Pacer       Pacer         // nil: no pacing, and a 429 holds back only its own row
 	Concurrency int           // requests in flight at most; default 4
 	MaxAttempts int           // attempts per row, not counting 429s; default 6
-	MaxWait     time.Duration // a row answered 429 fails once nothing was accepted for this long; default 15m
+	MaxWait     time.Duration // the run stops once rows wait and nothing was accepted for this long; default 15m
 	Timeout     time.Duration // one attempt; default 30s
 	Backoff     Backoff
 
 	// sleep waits between attempts; tests replace it so that no test waits for real.
 	sleep func(context.Context, time.Duration) error
 
-	throttled  atomic.Int64 // 429 answers
-	lastAccept atomic.Int64 // when the server last accepted a request (or the run started), Unix ns
+	throttled atomic.Int64 // 429 answers
 
-	mu      sync.Mutex
-	refused int   // refusals in a row, over the whole pool
-	abort   error // set once the run is aborted
-	cancel  context.CancelFunc
+	mu       sync.Mutex
+	refused  int   // refusals in a row, over the whole pool
+	abort    error // set once the run is aborted
+	cancel   context.CancelFunc
+	busy     int       // rows being sent (waiting for the pacer, in flight or between attempts)
+	since    time.Time // when the last row ended with an answer, or rows began to wait again
+	lastErr  error     // the last attempt's error, for a stall's message
+	lastCode int       // and its HTTP status
 }
 
-// DefaultMaxWait is how long a row waits through 429s while the server accepts nothing.
+// DefaultMaxWait is how long rows may wait while the server accepts nothing before the run
+// stops.
 const DefaultMaxWait = 15 * time.Minute
 
 // Run sends every row received on rows and delivers exactly one Result per row on results.
 // When ctx is done, or the run is aborted, it stops sending: rows not yet sent come back as
 // not_attempted, and requests in flight finish within Timeout. It returns an *AbortError when
 // the run was aborted, nil otherwise; a failed row is a Result, never an error.
+//
+// The run is aborted after AbortAfter refusals in a row, and once rows have waited MaxWait
+// without any row ending with an answer: whatever the server says meanwhile (429, 5xx, a 2xx
+// without a session, nothing), another row would wait as long.
 func (p *Pool) Run(ctx context.Context, rows <-chan Row, results chan<- Result) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	p.mu.Lock()
-	p.cancel, p.refused, p.abort = cancel, 0, nil
+	p.cancel, p.refused, p.abort, p.busy, p.lastErr, p.lastCode = cancel, 0, nil, 0, nil, 0
 	p.mu.Unlock()
 	p.throttled.Store(0)
-	p.lastAccept.Store(time.Now().UnixNano())
+	var watch sync.WaitGroup
+	watch.Go(func() { p.watch(ctx) })
+	defer func() {
+		cancel() // ends the watch
+		watch.Wait()
+	}()
 
 	g := new(errgroup.Group) // not WithContext: a failed row is data and cancels nothing
 	g.SetLimit(p.concurrency())
@@ -86,8 +136,11 @@ func (p *Pool) Run(ctx context.Context, rows <-chan Row, results chan<- Result) 
 			results <- Result{Row: row, Status: StatusNotAttempted, Err: p.stopReason(), Finished: time.Now()}
 			continue
 		}
+		p.enter()
 		g.Go(func() error {
-			results <- p.send(ctx, row)
+			res := p.send(ctx, row)
+			p.leave()
+			results <- res
 			return nil
 		})
 	}
@@ -147,14 +200,11 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 		res.HTTPStatus = v.HTTPStatus
 		if v.Action == Done {
 			res.HTTPStatus, v.Quota = http.StatusOK, sess.Quota
-			p.lastAccept.Store(time.Now().UnixNano())
 		}
 		if p.Pacer != nil {
 			p.Pacer.Observe(Answer{Sent: sent, Action: v.Action, HTTPStatus: res.HTTPStatus, RetryAfter: v.RetryAfter, Quota: v.Quota})
 		}
-		if v.Action != Refused {
-			p.resetRefusals()
-		}
+		p.answered(v, err)
 		switch v.Action {
 		case Done:
 			res.UserID, res.Token = sess.UserID, sess.Token
@@ -171,10 +221,8 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 		last = err
 		var wait time.Duration
 		if v.Action == Throttled {
+			// No limit on 429s here: the pool's watch stops the run once nothing is accepted.
 			p.throttled.Add(1)
-			if idle := time.Since(time.Unix(0, p.lastAccept.Load())); idle >= p.maxWait() {
-				return p.finish(res, StatusFailed, fmt.Errorf("giving up: the server has accepted nothing for %v: %w", idle.Round(time.Second), err))
-			}
 			if p.Pacer != nil {
 				// The pacer holds every row; this one also keeps the Retry-After itself, which
 				// the pool's pause may be shorter than (see Pacer).
@@ -223,10 +271,71 @@ func (p *Pool) finish(res Result, s Status, err error) Result {
 	return res
 }
 
-func (p *Pool) resetRefusals() {
+// answered notes the verdict on one attempt. Any other than a refusal ends a run of refusals.
+// An answer that ends its row (ok, or a definite failure such as a 422) shows that the server
+// works, and starts the stall clock again; 429s, 5xx, timeouts and unusable 2xx do not.
+func (p *Pool) answered(v Verdict, err error) {
 	p.mu.Lock()
-	p.refused = 0
+	defer p.mu.Unlock()
+	if v.Action != Refused {
+		p.refused = 0
+	}
+	if v.Action == Done || (v.Action == Fail && v.HTTPStatus != 0) {
+		p.since = time.Now()
+	}
+	if err != nil {
+		p.lastErr, p.lastCode = err, v.HTTPStatus
+	}
+}
+
+// enter counts a row handed to a worker. The first of a busy stretch starts the stall clock:
+// while no row waits (the input is slow, or every row is skipped), nothing can be accepted.
+func (p *Pool) enter() {
+	p.mu.Lock()
+	if p.busy == 0 {
+		p.since = time.Now()
+	}
+	p.busy++
 	p.mu.Unlock()
+}
+
+func (p *Pool) leave() {
+	p.mu.Lock()
+	p.busy--
+	p.mu.Unlock()
+}
+
+// watch aborts the run once rows have waited longer than MaxWait without a row ending with an
+// answer. It looks a little after the limit, so that an answer due at the limit itself (the
+// last Retry-After of a row) still counts.
+func (p *Pool) watch(ctx context.Context) {
+	limit := p.maxWait()
+	const late = time.Millisecond
+	t := time.NewTimer(limit + late)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		p.mu.Lock()
+		next := limit
+		if p.busy > 0 {
+			idle := time.Since(p.since)
+			if idle > limit {
+				if p.abort == nil {
+					p.abort = &AbortError{Cause: CauseStalled, Code: p.lastCode, Last: p.lastErr, Waited: idle}
+					p.cancel()
+				}
+				p.mu.Unlock()
+				return
+			}
+			next = limit - idle + late
+		}
+		p.mu.Unlock()
+		t.Reset(next)
+	}
 }
 
 // refusal counts one 401/403/404 (or unknown host, bad certificate) and aborts the run at
@@ -236,7 +345,7 @@ func (p *Pool) refusal(err error, code int) {
 	defer p.mu.Unlock()
 	p.refused++
 	if p.refused >= AbortAfter && p.abort == nil {
-		p.abort = &AbortError{Code: code, Last: err}
+		p.abort = &AbortError{Cause: causeOf(code), Code: code, Last: err}
 		p.cancel()
 	}
 }

@@ -121,7 +121,18 @@ func TestPoolRetries(t *testing.T) {
 		{name: "400 fails at once", intercept: scripted(provisiontest.Reply{Status: 400, Body: `{"message":"spaceId is required"}`}), status: provision.StatusFailed, attempts: 1, http: 400, errHas: "spaceId is required"},
 		{name: "422 fails at once", email: "not an email", status: provision.StatusFailed, attempts: 1, http: 422, errHas: "data.email is not a valid email address"},
 		{name: "501 fails at once", intercept: scripted(provisiontest.Reply{Status: 501}), status: provision.StatusFailed, attempts: 1, http: 501, errHas: "HTTP 501"},
-		{name: "200 without a token fails", intercept: scripted(provisiontest.Reply{Status: 200, Body: `{"kind":"CUSTOM"}`}), status: provision.StatusFailed, attempts: 1, http: 200, errHas: "without a sessionToken"},
+		// A 2xx without a usable session is retried like a 5xx: the upsert is idempotent.
+		{name: "200 without a token then ok", intercept: scripted(provisiontest.Reply{Status: 200, Body: provisiontest.NoTokenBody}), status: provision.StatusOK, attempts: 2, http: 200},
+		{name: "200 with broken JSON then ok", intercept: scripted(provisiontest.Reply{Status: 200, Body: provisiontest.BrokenJSONBody}), status: provision.StatusOK, attempts: 2, http: 200},
+		{name: "200 with a token of dots then ok", intercept: scripted(provisiontest.Reply{Status: 200, Body: `{"kind":"CUSTOM","sessionToken":"..","user":{"id":"u1"}}`}), status: provision.StatusOK, attempts: 2, http: 200},
+		{name: "200 without a token every time", intercept: func(int, *provisiontest.Request) *provisiontest.Reply {
+			return &provisiontest.Reply{Status: 200, Body: provisiontest.NoTokenBody}
+		}, status: provision.StatusFailed, attempts: 4, http: 200, errHas: "giving up after 4 attempts: HTTP 200 without a sessionToken"},
+		{name: "200 with a control character in the token every time", intercept: func(int, *provisiontest.Request) *provisiontest.Reply {
+			return &provisiontest.Reply{Status: 200, Body: `{"kind":"CUSTOM","sessionToken":"x\r\nSet-Cookie: y","user":{"id":"u1"}}`}
+		}, status: provision.StatusFailed, attempts: 4, http: 200, errHas: "giving up after 4 attempts: HTTP 200 with a sessionToken that cannot be one"},
+		// A redirect is not followed: the row fails at once, saying where it pointed.
+		{name: "307 fails at once", intercept: scripted(*provisiontest.Redirect(307, "https://elsewhere.example/v1/session?fields=sessionToken")), status: provision.StatusFailed, attempts: 1, http: 307, errHas: "redirected to https://elsewhere.example/v1/session, not followed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,17 +239,21 @@ func TestPoolAbort(t *testing.T) {
 		name  string
 		setup func(srv *provisiontest.Server, p *provision.Pool)
 		code  int
+		cause provision.AbortCause
 		hint  string
 	}{
 		{"401 wrong token", func(_ *provisiontest.Server, p *provision.Pool) {
 			p.Endpoint.(*ideanote.Client).APIToken = "wrong-token-123456"
-		}, 401, "API token"},
+		}, 401, provision.CauseToken, "check the API token"},
 		{"403 wrong space", func(_ *provisiontest.Server, p *provision.Pool) {
 			p.Endpoint.(*ideanote.Client).SpaceID = "another-space"
-		}, 403, "space id"},
+		}, 403, provision.CauseSpace, "check the space id"},
 		{"404 wrong base URL", func(srv *provisiontest.Server, p *provision.Pool) {
 			p.Endpoint.(*ideanote.Client).BaseURL = srv.URL + "/api"
-		}, 404, "--base-url"},
+		}, 404, provision.CauseBaseURL, "check the base URL"},
+		{"every row redirected", func(srv *provisiontest.Server, p *provision.Pool) {
+			srv.Intercept = provisiontest.Always(*provisiontest.Redirect(308, "https://elsewhere.example/v1/session"))
+		}, 308, provision.CauseBaseURL, "check the base URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -248,10 +263,11 @@ func TestPoolAbort(t *testing.T) {
 			tt.setup(srv, p)
 			res, err := runPool(t, context.Background(), p, testRows(10))
 			var ae *provision.AbortError
-			if !errors.As(err, &ae) || !errors.Is(err, provision.ErrAborted) || ae.Code != tt.code {
-				t.Fatalf("Run = %v, want an *provision.AbortError for %d", err, tt.code)
+			if !errors.As(err, &ae) || !errors.Is(err, provision.ErrAborted) || ae.Code != tt.code || ae.Cause != tt.cause {
+				t.Fatalf("Run = %v, want an *provision.AbortError for %d, cause %d", err, tt.code, tt.cause)
 			}
-			if !strings.Contains(err.Error(), tt.hint) || strings.Contains(err.Error(), "wrong-token") {
+			// The message names the problem; the command line adds its flag.
+			if msg := err.Error(); !strings.Contains(msg, tt.hint) || strings.Contains(msg, "wrong-token") || strings.Contains(msg, "--") {
 				t.Errorf("message %q does not say to check %q, or holds the token", err, tt.hint)
 			}
 			for i, r := range res {

@@ -37,3 +37,27 @@ func TestCheckBaseURL(t *testing.T) {
 		})
 	}
 }
+
+// A URL that does not parse shows no password either: url.Parse's own error quotes the URL
+// whole, password included.
+func TestBaseURLErrorsRedactPassword(t *testing.T) {
+	const secret = "pa55SECRET"
+	for _, raw := range []string{
+		"http://user:" + secret + "@host/%zz",
+		"https://user:" + secret + "@host:badport/",
+		"http://user:" + secret + "/x@host/", // a '/' in the password: no authority url.Parse can read
+		"http://user:" + secret + "@host/\x7f",
+		"user:" + secret + "@host/%zz",
+		"http://user:" + secret + "@api.example.com", // parses: refused for plain http
+		"ftp://user:" + secret + "@api.example.com",
+	} {
+		err := CheckBaseURL(raw)
+		if err == nil || strings.Contains(err.Error(), secret) || strings.ContainsRune(err.Error(), 0x7f) {
+			t.Errorf("CheckBaseURL(%q) = %v, want an error without the password", raw, err)
+		}
+		c := &Client{BaseURL: raw}
+		if _, err := c.Post(t.Context(), nil); err == nil || strings.Contains(err.Error(), secret) {
+			t.Errorf("Post to %q: %v, want an error without the password", raw, err)
+		}
+	}
+}

@@ -14,8 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
@@ -35,12 +35,20 @@ type Client struct {
 	APIToken   string       // owner API token; never logged nor returned in an error
 	HTTPClient *http.Client // http.DefaultClient when nil
 	UserAgent  string       // "ideanote-provision" when empty
+
+	noFollow atomic.Pointer[noFollowClient] // HTTPClient with redirects refused, made once
 }
 
-// StatusError is a non-2xx answer from the endpoint.
+// noFollowClient is a copy of an http.Client that returns a 3xx as it is.
+type noFollowClient struct {
+	from *http.Client
+	c    http.Client
+}
+
+// StatusError is a non-2xx answer from the endpoint. A 3xx is one too: it is never followed.
 type StatusError struct {
 	Code       int
-	Message    string           // the server's message, shortened, with any API token removed
+	Message    string           // the server's message, one line, shortened, without the API token or control characters
 	RetryAfter time.Duration    // from the Retry-After header; 0 when absent
 	Quota      *provision.Quota // the rate-limit headers, nil when absent
 }
@@ -53,7 +61,9 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("HTTP %d %s: %s", e.Code, text, e.Message)
 }
 
-// ResponseError is a 2xx answer that cannot be used: not JSON, too large, or without a token.
+// ResponseError is a 2xx answer that cannot be used: not JSON, too large, without a session
+// token, or with a token or user id that cannot be one. The upsert is idempotent, so Decide
+// retries it.
 type ResponseError struct {
 	Msg  string
 	Code int // the 2xx status that came with it
@@ -110,7 +120,8 @@ func (c *Client) Post(ctx context.Context, body []byte) (provision.Session, erro
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
 		strings.TrimRight(base, "/")+"/v1/session?fields=kind,user.id,sessionToken", bytes.NewReader(body))
 	if err != nil {
-		return provision.Session{}, err
+		// Not err: url.Parse's error quotes the whole URL, password included.
+		return provision.Session{}, fmt.Errorf("the base URL %s is not a valid URL", Redact(base))
 	}
 	ua := defaultUA
 	if c.UserAgent != "" {
@@ -119,12 +130,11 @@ func (c *Client) Post(ctx context.Context, body []byte) (provision.Session, erro
 	// One map per request, with value slices shared read-only: three Header.Set calls cost a
 	// slice each. Nothing appends to them in place (Header.Add copies a full slice).
 	req.Header = http.Header{"Content-Type": jsonType, "Accept": jsonType, "User-Agent": ua}
-	hc := c.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
+		if ue, ok := err.(*url.Error); ok {
+			ue.URL = Redact(ue.URL) // the client strips a password only from a URL with a host
+		}
 		return provision.Session{}, err
 	}
 	defer resp.Body.Close()
@@ -139,6 +149,9 @@ func (c *Client) Post(ctx context.Context, body []byte) (provision.Session, erro
 	if lr.N <= 0 {
 		// Drain a little more so that the connection can be reused.
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		return provision.Session{}, &StatusError{Code: resp.StatusCode, Message: redirectMessage(resp.Header.Get("Location"), req.URL)}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return provision.Session{}, &StatusError{
@@ -158,8 +171,31 @@ func (c *Client) Post(ctx context.Context, body []byte) (provision.Session, erro
 	if sr.SessionToken == "" {
 		return provision.Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d without a sessionToken", resp.StatusCode), Code: resp.StatusCode}
 	}
+	if err := checkSession(resp.StatusCode, sr.SessionToken, sr.User.ID); err != nil {
+		return provision.Session{}, err
+	}
 	return provision.Session{UserID: sr.User.ID, Token: sr.SessionToken, Quota: quota(resp.Header, time.Now())}, nil
 }
+
+// httpClient returns HTTPClient (or http.DefaultClient) with redirects refused, whatever the
+// caller's client does with them: for a 307 or 308 it would send the body, API token included,
+// to wherever the Location points. The copy is made once, not per request.
+func (c *Client) httpClient() *http.Client {
+	hc := http.DefaultClient
+	if c.HTTPClient != nil {
+		hc = c.HTTPClient
+	}
+	if nf := c.noFollow.Load(); nf != nil && nf.from == hc {
+		return &nf.c
+	}
+	nf := &noFollowClient{from: hc, c: *hc}
+	nf.c.CheckRedirect = refuseRedirect
+	c.noFollow.Store(nf)
+	return &nf.c
+}
+
+// refuseRedirect makes the client return a 3xx as it is, unfollowed.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // bodyBufs holds response buffers: one per request in flight instead of one per response.
 var bodyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -230,18 +266,8 @@ func summarize(body []byte, contentType string, redact func(string) string) stri
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]
 	}
-	s = strings.Join(strings.Fields(s), " ")
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "?")
-	}
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
+	// The message goes to the report, a log and a terminal: no ESC, NUL or bidi override.
+	return cut(strings.Join(strings.Fields(clean(s)), " "), max)
 }
 
 // MaxRetryAfter bounds the wait a Retry-After header can impose. A longer one (a maintenance

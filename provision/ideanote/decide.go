@@ -38,13 +38,18 @@ func decide(ctx context.Context, err error) (provision.Action, time.Duration) {
 			return provision.Retry, se.RetryAfter
 		case c == http.StatusUnauthorized, c == http.StatusForbidden, c == http.StatusNotFound:
 			return provision.Refused, 0
+		case c >= 300 && c <= 399:
+			// Not followed (see Client.Post); the endpoint does not redirect, so the base URL
+			// is wrong for every row, or the server is not the API.
+			return provision.Refused, 0
 		case c >= 500 && c != http.StatusNotImplemented && c != http.StatusHTTPVersionNotSupported:
 			return provision.Retry, se.RetryAfter
 		}
 		return provision.Fail, 0
 	}
 	if _, ok := errors.AsType[*ResponseError](err); ok {
-		return provision.Fail, 0
+		// A 2xx without a usable session: the upsert is idempotent, so ask again, as after a 5xx.
+		return provision.Retry, 0
 	}
 	if dns, ok := errors.AsType[*net.DNSError](err); ok && dns.IsNotFound {
 		return provision.Refused, 0 // the base URL names no host

@@ -74,8 +74,12 @@ type Server struct {
 	// Intercept, when set, is asked first for every request (n counts requests from 1); a
 	// non-nil Reply is sent instead of the endpoint's answer.
 	Intercept func(n int, r *Request) *Reply
-	// TokenFunc, when set, makes the session tokens (to test unusual characters in links).
+	// TokenFunc, when set, makes the session tokens (to test unusual characters in links, or
+	// a hostile server's tokens).
 	TokenFunc func(n int) string
+	// UserIDFunc, when set, makes the user id answered for request n in place of the
+	// workspace's id (a hostile or broken server); the workspace keeps its own.
+	UserIDFunc func(n int) string
 	// MaxRecorded, when positive, bounds the requests that Requests keeps to the first
 	// MaxRecorded, so that a run of millions does not hold them all; Count counts them all.
 	MaxRecorded int
@@ -278,6 +282,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, reply.Body)
 }
 
+// Redirect is a reply that sends the client to location with status (301, 302, 303, 307 or
+// 308): a hostile or misconfigured server. A client that follows a 307 or 308 sends the same
+// body, API token included, to location.
+func Redirect(status int, location string) *Reply {
+	return &Reply{Status: status, Header: http.Header{"Location": {location}}, Body: `{"message":"moved"}`}
+}
+
+// Always returns an Intercept that answers every request with r: a server that answers only
+// 503, or only a 200 with broken JSON.
+func Always(r Reply) func(int, *Request) *Reply {
+	return func(int, *Request) *Reply { return &r }
+}
+
+// Broken 2xx answers: the body of a 200 that is not JSON, and one without a sessionToken.
+const (
+	BrokenJSONBody = `{"kind":"CUSTOM","sessionToken":"3f1c9a0b`
+	NoTokenBody    = `{"kind":"CUSTOM","user":{"id":"usr_00000001"}}`
+)
+
 func fail(req *Request, status int, format string, args ...any) *Reply {
 	req.Status = status
 	msg, _ := json.Marshal(map[string]string{"message": fmt.Sprintf(format, args...)})
@@ -352,8 +375,11 @@ func (s *Server) endpoint(n int, req *Request, r *http.Request) *Reply {
 	}
 
 	u := s.upsert(d.Email, d.Sub, d.Name, d.AvatarURL, d.Team, d.Locale)
-	token := s.token(n)
-	req.Status, req.UserID, req.Token = http.StatusOK, u.ID, token
+	token, id := s.token(n), u.ID
+	if s.UserIDFunc != nil {
+		id = s.UserIDFunc(n)
+	}
+	req.Status, req.UserID, req.Token = http.StatusOK, id, token
 
 	// A struct in key order encodes as the map it replaces did, at a fraction of the cost:
 	// the fake must not be what limits a benchmark of the client.
@@ -372,7 +398,7 @@ func (s *Server) endpoint(n int, req *Request, r *http.Request) *Reply {
 		case "user.id", "user":
 			out.User = &struct {
 				ID string `json:"id"`
-			}{u.ID}
+			}{id}
 		}
 	}
 	b, _ := json.Marshal(out)

@@ -1,0 +1,7 @@
+//go:build unix && !linux
+
+package secmem
+
+import "testing"
+
+func checkNotDumpable(*testing.T) {}

@@ -1,0 +1,5 @@
+//go:build unix && !linux
+
+package secmem
+
+func disableCoreDumps() error { return noCoreFile() }

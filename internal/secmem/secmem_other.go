@@ -1,0 +1,5 @@
+//go:build !unix
+
+package secmem
+
+func disableCoreDumps() error { return nil }
