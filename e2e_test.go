@@ -372,7 +372,7 @@ func TestE2EAbort(t *testing.T) {
 	}{
 		{"wrong token", func(*provisiontest.Server) []string { return []string{"IDEANOTE_API_TOKEN=not-the-token-0000"} }, "check the API token"},
 		{"wrong space", func(*provisiontest.Server) []string { return []string{"IDEANOTE_SPACE_ID=not-the-space"} }, "check the space id"},
-		{"wrong base URL", func(srv *provisiontest.Server) []string { return []string{"IDEANOTE_BASE_URL=" + srv.URL + "/api"} }, "check --base-url"},
+		{"wrong base URL", func(srv *provisiontest.Server) []string { return []string{"IDEANOTE_BASE_URL=" + srv.URL + "/api"} }, "check the base URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
