@@ -72,10 +72,11 @@ func openFile(f *os.File, name string, opts Options) (*Reader, error) {
 	if opts.Sheet != "" {
 		return nil, &FileError{Msg: fmt.Sprintf("--sheet %s: the input is a CSV file, which has no sheets", opts.Sheet)}
 	}
-	enc, err := chooseEncoding(opts.Encoding, head, func() (*utf8Fault, error) {
-		// The whole file, before anything is sent: a file that turns out not to be UTF-8
-		// on row 20,000 would otherwise be half sent, and then invalid row after row.
-		return scanUTF8(io.NewSectionReader(f, 0, st.Size()), true)
+	// The whole file is checked before anything is sent: a file that turns out not to be in
+	// its encoding on row 20,000 would otherwise be half sent, and then invalid row after row.
+	enc, err := chooseEncoding(opts.Encoding, head, textSample{
+		open:     func() io.Reader { return io.NewSectionReader(f, 0, st.Size()) },
+		complete: true,
 	})
 	if err != nil {
 		return nil, err
@@ -109,7 +110,7 @@ func openStream(in io.Reader, closer io.Closer, opts Options) (*Reader, error) {
 	if opts.Sheet != "" {
 		return nil, &FileError{Msg: fmt.Sprintf("--sheet %s: the input is CSV text, which has no sheets", opts.Sheet)}
 	}
-	enc, err := chooseEncoding(opts.Encoding, head, nil)
+	enc, err := chooseEncoding(opts.Encoding, head, headSample(head))
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +125,7 @@ func NewCSV(in io.Reader, opts Options) (*Reader, error) {
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, err
 	}
-	enc, err := chooseEncoding(opts.Encoding, head, nil)
+	enc, err := chooseEncoding(opts.Encoding, head, headSample(head))
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +176,12 @@ func csvText(in *bufio.Reader, enc textEncoding) (*bufio.Reader, []byte, error) 
 		br = bufio.NewReaderSize(crToLF{br}, 64<<10)
 	}
 	return br, head, nil
+}
+
+// headSample is the first bytes of an input that cannot be read twice: they are checked, the
+// rows after them are checked one by one.
+func headSample(head []byte) textSample {
+	return textSample{open: func() io.Reader { return bytes.NewReader(head) }, complete: len(head) < bufSniff}
 }
 
 // isZip reports whether the input starts as a zip archive does: an .xlsx, .xlsm or .ods.

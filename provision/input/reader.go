@@ -30,15 +30,51 @@ type Options struct {
 }
 
 // FileError is a problem with the input as a whole (its format, encoding or header): nothing
-// can be sent.
+// can be sent. Msg names the problem in terms of the file; Fix, when set, names the options
+// that would read it, so that a command line can say them in its own words. Error gives both,
+// with the options spelled as this program's flags.
 type FileError struct {
 	Msg string
+	Fix []Fix
 	Err error // the cause, if any
 }
 
-func (e *FileError) Error() string { return e.Msg }
+// Fix is an option that makes an input readable: Option is the name of an Options field
+// ("Encoding", "Map", "HeaderRow", "Sheet"), Value what to give it, as "windows-1252" or
+// "email=COLUMN".
+type Fix struct {
+	Option string
+	Value  string
+}
+
+// flags spell the Options fields as the command line's flags, and lead says the first of them.
+var (
+	flags = map[string]string{"Encoding": "--encoding", "Map": "--map", "HeaderRow": "--header-row", "Sheet": "--sheet"}
+	lead  = map[string]string{"Encoding": ". Give ", "Map": ", or use ", "HeaderRow": ", or use ", "Sheet": ": choose another with "}
+)
+
+func (e *FileError) Error() string {
+	if len(e.Fix) == 0 {
+		return e.Msg
+	}
+	var b strings.Builder
+	b.WriteString(e.Msg)
+	for i, f := range e.Fix {
+		if i == 0 {
+			b.WriteString(lead[f.Option])
+		} else {
+			b.WriteString(" or ")
+		}
+		b.WriteString(flags[f.Option] + " " + f.Value)
+	}
+	return b.String()
+}
 
 func (e *FileError) Unwrap() error { return e.Err }
+
+// ErrReport is the cause of the FileError for an input that is a report of this program: its
+// people would all be sent again, as the report's rows.
+var ErrReport = errors.New("the input is a report of this program")
 
 // records is where the cells of an input come from: CSV text or a worksheet.
 type records interface {
