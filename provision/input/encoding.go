@@ -129,8 +129,8 @@ func checkLabel(enc textEncoding, sample textSample) error {
 	if st.fault == nil && st.multi > 0 {
 		line, word := st.firstMulti.line, st.firstMulti.word
 		as, _ := enc.decoder().String(word)
-		return &FileError{Msg: fmt.Sprintf("the input is UTF-8, not %s: line %d holds %q, which as %s would become %q; leave the encoding out to read it as UTF-8",
-			enc.name, line, word, enc.name, as)}
+		return &FileError{Msg: fmt.Sprintf("the input is UTF-8, not %s: line %d holds %q, which as %s would become %q",
+			enc.name, line, word, enc.name, as), Fix: []Fix{{"Encoding", "utf-8"}}}
 	}
 	m, err := misfit(enc, sample)
 	if err != nil || m == nil {
@@ -138,7 +138,7 @@ func checkLabel(enc textEncoding, sample textSample) error {
 	}
 	msg := fmt.Sprintf("the input is not in %s: line %d would hold %q as %s (%s)", enc.name, m.line, m.word, enc.name, m.what)
 	if st.fault == nil {
-		return &FileError{Msg: msg + "; the input is UTF-8: leave the encoding out to read it as UTF-8"}
+		return &FileError{Msg: msg + "; the input is UTF-8", Fix: []Fix{{"Encoding", "utf-8"}}}
 	}
 	if guess := fittingEncoding(st.fault.text, sample, enc.name); guess != "" {
 		return &FileError{Msg: msg + "; it looks like " + guess, Fix: []Fix{{"Encoding", guess}}}
