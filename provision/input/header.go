@@ -1,6 +1,7 @@
 package input
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -121,6 +122,26 @@ func normHeader(s string) string {
 	return b.String()
 }
 
+// errNoEmail is the cause of the FileError for a header without an email column.
+var errNoEmail = errors.New("no email column")
+
+// hasEmail reports whether a row holds the email column: a cell called email, one of its
+// aliases, or the column explicit maps it to.
+func hasEmail(row []string, explicit map[string]string) bool {
+	email := provision.FieldIndex("email")
+	want := ""
+	if name, ok := explicit["email"]; ok {
+		want = normHeader(name)
+	}
+	for _, c := range row {
+		n := normHeader(c)
+		if f, ok := aliasIndex[n]; (ok && f == email && want == "") || (want != "" && n == want) {
+			return true
+		}
+	}
+	return false
+}
+
 // mapping is which header cell fills each column field.
 type mapping struct {
 	col     [numColumns]int   // header cell of each column field, -1 when none
@@ -177,7 +198,8 @@ func mapHeader(header []string, explicit map[string]string) (*mapping, error) {
 		m.col[f] = i
 	}
 	if m.col[provision.FieldIndex("email")] < 0 {
-		return nil, &FileError{Msg: fmt.Sprintf("no email column (found: %s): name it email, or use --map email=COLUMN", strings.Join(header, ", "))}
+		return nil, &FileError{Msg: fmt.Sprintf("no email column (found: %s): name it email", strings.Join(header, ", ")),
+			Fix: []Fix{{"Map", "email=COLUMN"}}, Err: errNoEmail}
 	}
 	used := make(map[int]bool)
 	for f, i := range m.col {

@@ -85,7 +85,7 @@ func openFile(f *os.File, name string, opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.count = func(ctx context.Context) (int64, error) { return countCSV(ctx, name, enc, r.comma) }
+	r.count = func(ctx context.Context) (int64, error) { return countCSV(ctx, name, enc, r.comma, r.headerLine) }
 	return r, nil
 }
 
@@ -140,7 +140,7 @@ func newCSV(in *bufio.Reader, enc textEncoding, closer io.Closer, opts Options) 
 	}
 	comma := opts.Comma
 	if comma == 0 {
-		comma = detectComma(head)
+		comma = detectComma(head, opts)
 	}
 	if comma >= 0x80 || comma == '"' || comma == '\r' || comma == '\n' {
 		return nil, &FileError{Msg: fmt.Sprintf("the delimiter %q cannot be used", comma)}
@@ -155,8 +155,8 @@ func newCSV(in *bufio.Reader, enc textEncoding, closer io.Closer, opts Options) 
 	return r, nil
 }
 
-// csvText returns the text of in, decoded, with line ends that the CSV parser reads, and the
-// header line (or the first 64 KiB of text).
+// csvText returns the text of in, decoded, with line ends that the CSV parser reads, and its
+// first 64 KiB.
 func csvText(in *bufio.Reader, enc textEncoding) (*bufio.Reader, []byte, error) {
 	text, err := enc.reader(in)
 	if err != nil {
@@ -167,10 +167,11 @@ func csvText(in *bufio.Reader, enc textEncoding) (*bufio.Reader, []byte, error) 
 		br = bufio.NewReaderSize(text, 64<<10)
 	}
 	head, _ := br.Peek(min(br.Size(), 64<<10))
+	firstLine := head
 	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		head = head[:i]
+		firstLine = head[:i]
 	}
-	if crOnly(head) {
+	if crOnly(firstLine) {
 		// Classic Mac line ends ("CSV (Macintosh)" in old Excel): every CR becomes a line end.
 		// A CR inside a quoted cell turns into LF, which is what it meant.
 		br = bufio.NewReaderSize(crToLF{br}, 64<<10)
@@ -208,11 +209,39 @@ func commaName(c rune) string {
 	return fmt.Sprintf("%q", c)
 }
 
-// detectComma picks the delimiter that occurs most, outside quotes, in the header line.
-func detectComma(head []byte) rune {
+// detectComma picks the delimiter of the header line: the first line of head, among the
+// first headerSearch (or line opts.HeaderRow), that the delimiter splits into cells of which
+// one holds the email column, as newReader finds the header; when there is none, the
+// delimiter that occurs most, outside quotes, in the first line.
+func detectComma(head []byte, opts Options) rune {
+	text := bytes.ReplaceAll(bytes.ReplaceAll(head, []byte("\r\n"), []byte("\n")), []byte("\r"), []byte("\n"))
+	lines := bytes.Split(text, []byte("\n"))
+	searched := 0
+	for i, l := range lines {
+		if opts.HeaderRow > 0 && i+1 != opts.HeaderRow || len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		if searched++; searched > headerSearch {
+			break
+		}
+		for _, c := range []byte{',', ';', '\t'} {
+			cells := strings.Split(string(l), string(c))
+			for j := range cells {
+				cells[j] = strings.Trim(cells[j], "\" ")
+			}
+			if len(cells) > 1 && hasEmail(cells, opts.Map) {
+				return rune(c)
+			}
+		}
+	}
+	return mostCommon(lines[0])
+}
+
+// mostCommon returns the delimiter that occurs most, outside quotes, in line.
+func mostCommon(line []byte) rune {
 	counts := map[byte]int{}
 	quoted := false
-	for _, c := range head {
+	for _, c := range line {
 		switch {
 		case c == '"':
 			quoted = !quoted

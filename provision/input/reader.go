@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -27,6 +28,10 @@ type Options struct {
 	Map map[string]string
 	// Defaults fill empty team and locale cells.
 	Defaults Defaults
+	// HeaderRow is the line of a CSV file, or the row of a sheet, that holds the header,
+	// from 1; 0 finds it: the first row, or the first below title and blank rows that holds
+	// an email column.
+	HeaderRow int
 }
 
 // FileError is a problem with the input as a whole (its format, encoding or header): nothing
@@ -50,7 +55,7 @@ type Fix struct {
 // flags spell the Options fields as the command line's flags, and lead says the first of them.
 var (
 	flags = map[string]string{"Encoding": "--encoding", "Map": "--map", "HeaderRow": "--header-row", "Sheet": "--sheet"}
-	lead  = map[string]string{"Encoding": ". Give ", "Map": ", or use ", "HeaderRow": ", or use ", "Sheet": ": choose another with "}
+	lead  = map[string]string{"Encoding": ". Give ", "Map": ", or use ", "HeaderRow": ", or use ", "Sheet": ", or use "}
 )
 
 func (e *FileError) Error() string {
@@ -90,26 +95,41 @@ type records interface {
 // row in memory at a time, plus a 16-byte entry per email and sub seen. It is not safe for
 // concurrent use.
 type Reader struct {
-	header   []string
-	m        *mapping
-	format   string
-	comma    rune // the CSV delimiter, 0 for a workbook
-	src      records
-	width    int // cells in the header
-	defaults Defaults
-	seen     seenKeys
-	blank    int
-	lastLine int
-	count    func(context.Context) (int64, error)
+	header     []string
+	headerLine int // the line or sheet row of the header
+	m          *mapping
+	format     string
+	comma      rune // the CSV delimiter, 0 for a workbook
+	src        records
+	width      int // cells in the header
+	defaults   Defaults
+	seen       seenKeys
+	blank      int
+	lastLine   int
+	count      func(context.Context) (int64, error)
 }
 
-// newReader reads the header from src: the first record with a cell that is not empty.
+// headerSearch is how many rows, blank ones aside, may stand above the header: the title and
+// date lines that HR systems put above their columns.
+const headerSearch = 10
+
+// newReader reads the header from src: the row opts.HeaderRow names, or else the first of the
+// first headerSearch rows that are not blank which holds an email column (by its name, an
+// alias or opts.Map); the rows above it are read as nothing.
 func newReader(src records, format string, opts Options) (*Reader, error) {
-	var header []string
-	for {
-		cells, _, bad, err := src.next()
+	var header, first []string // the header, and the first row that is not blank
+	var firstBad string
+	var headerLine, searched int
+	for header == nil {
+		cells, line, bad, err := src.next()
 		if err == io.EOF {
-			return nil, &FileError{Msg: "the input is empty: expected a header row such as email,name,team"}
+			if opts.HeaderRow > 0 {
+				return nil, &FileError{Msg: fmt.Sprintf("the input has no row %d with cells in it, to be the header", opts.HeaderRow)}
+			}
+			if first == nil {
+				return nil, &FileError{Msg: "the input is empty: expected a header row such as email,name,team"}
+			}
+			break
 		}
 		if errors.Is(err, ErrRecordTooLong) {
 			return nil, &FileError{Msg: "the header row is longer than 1 MiB: is this a CSV file?", Err: err}
@@ -117,19 +137,54 @@ func newReader(src records, format string, opts Options) (*Reader, error) {
 		if err != nil {
 			return nil, err
 		}
-		if bad != "" {
-			return nil, &FileError{Msg: "cannot read the header row: " + bad}
+		if blank(cells) || line < opts.HeaderRow {
+			continue
 		}
-		if !blank(cells) {
-			header = append([]string(nil), cells...)
+		searched++
+		if first == nil {
+			first, firstBad, headerLine = slices.Clone(cells), bad, line
+		}
+		if opts.HeaderRow > 0 || (bad == "" && hasEmail(cells, opts.Map)) {
+			header, firstBad, headerLine = slices.Clone(cells), bad, line
+		} else if searched == headerSearch {
 			break
 		}
 	}
-	m, err := mapHeader(header, opts.Map)
-	if err != nil {
+	if header == nil {
+		header = first
+	}
+	if firstBad != "" {
+		return nil, &FileError{Msg: fmt.Sprintf("cannot read the header row (row %d): %s", headerLine, firstBad)}
+	}
+	if err := reportColumns(header); err != nil {
 		return nil, err
 	}
-	return &Reader{header: header, m: m, format: format, src: src, width: len(header), defaults: opts.Defaults}, nil
+	m, err := mapHeader(header, opts.Map)
+	if err != nil {
+		var fe *FileError
+		if errors.As(err, &fe) && opts.HeaderRow == 0 && searched > 1 && m == nil && fe.Err == errNoEmail {
+			fe.Fix = append(fe.Fix, Fix{"HeaderRow", "N"})
+		}
+		return nil, err
+	}
+	return &Reader{header: header, headerLine: headerLine, m: m, format: format, src: src, width: len(header), defaults: opts.Defaults}, nil
+}
+
+// reportColumns refuses a header that is a report's: its status and link columns are what
+// this program writes, and reading it back would send everyone again.
+func reportColumns(header []string) error {
+	var has []string
+	for _, h := range header {
+		switch n := normHeader(h); n {
+		case "status", "sessiontoken", "loginurl", "widgeturl", "userid", "finishedat":
+			has = append(has, strings.TrimSpace(h))
+		}
+	}
+	if len(has) < 3 {
+		return nil
+	}
+	return &FileError{Msg: fmt.Sprintf("the input is a report of this program, not an HR export (it has the columns %s): give the export the report was made from",
+		strings.Join(has, ", ")), Err: ErrReport}
 }
 
 // Header returns the header row as found in the input.

@@ -1,14 +1,17 @@
 package input
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
 // person is what a row carries to the API, or the error that keeps it from being sent.
@@ -170,5 +173,102 @@ func TestEncodingAdvice(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLineBreaksFolded(t *testing.T) {
+	csv := "email,name,team\r\n" +
+		"a@x.de,\"Anna\r\nMaria Schmidt\",\"Vertrieb\r\nNord\"\r\n" +
+		"b@x.de,Bob, Ops \n" +
+		"\"c@x.de\nd@x.de\",Carl,\"Ops \n\n Süd\"\n" +
+		"e@x.de,Eve,Ops\n"
+	got, err := readFile(t, "export.csv", []byte(csv), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePeople(t, got, []person{
+		{Line: 2, Email: "a@x.de", Name: "Anna Maria Schmidt", Team: "Vertrieb Nord"},
+		{Line: 5, Email: "b@x.de", Name: "Bob", Team: "Ops"},
+		{Line: 6, Email: "c@x.de\nd@x.de", Err: "row 6: email: holds a line break"},
+		{Line: 10, Email: "e@x.de", Name: "Eve", Team: "Ops"},
+	})
+
+	book := workbook(t, [][]any{{"email", "name", "team", "locale"}, {"a@x.de", "Anna\nSchmidt", "Vertrieb\nNord", "de"},
+		{"b@x.de", "Bob", "Ops", "de\nfr"}})
+	got, err = readFile(t, "export.xlsx", book, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePeople(t, got, []person{
+		{Line: 2, Email: "a@x.de", Name: "Anna Schmidt", Team: "Vertrieb Nord"},
+		{Line: 3, Email: "b@x.de", Err: "row 3: locale: holds a line break"},
+	})
+}
+
+func TestHeaderBelowTitle(t *testing.T) {
+	const french = "Liste du personnel — export RH du 07/12/2026\r\n;;\r\nNom;Prénom;Adresse e-mail;Service\r\n" +
+		"Noël;Chloé;chloe@acme.fr;Qualité\r\nMartin;Luc;luc@acme.fr;Ventes\r\n"
+	want := []person{
+		{Line: 4, Email: "chloe@acme.fr", Name: "Chloé Noël", Team: "Qualité"},
+		{Line: 5, Email: "luc@acme.fr", Name: "Luc Martin", Team: "Ventes"},
+	}
+	for _, tt := range []struct {
+		name string
+		data string
+		opts Options
+	}{
+		{name: "found", data: french},
+		{name: "named", data: french, opts: Options{HeaderRow: 3}},
+		{name: "found by the mapped column", data: strings.Replace(french, "Adresse e-mail", "Courriel pro", 1),
+			opts: Options{Map: map[string]string{"email": "Courriel pro"}}},
+		{name: "named below another table", opts: Options{HeaderRow: 6},
+			data: "email;name\r\nold@acme.fr;Old\r\n\r\n" + strings.Replace(french, "Adresse e-mail", "email", 1)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := slices.Clone(want)
+			if tt.opts.HeaderRow == 6 {
+				for i := range w {
+					w[i].Line += 3
+				}
+			}
+			got, err := readFile(t, "export.csv", []byte(tt.data), tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			samePeople(t, got, w)
+			r, err := Open(writeTemp(t, "export.csv", []byte(tt.data)), nil, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if n, err := r.CountRows(context.Background()); n != 2 || err != nil {
+				t.Errorf("CountRows = %d, %v; want 2", n, err)
+			}
+		})
+	}
+	t.Run("xlsx", func(t *testing.T) {
+		book := workbook(t, [][]any{{"Personalliste Dezember"}, {}, {"Vorname", "Nachname", "E-Mail-Adresse (geschäftlich)", "Abteilung"},
+			{"Jörg", "Weiß", "joerg@acme.de", "Vertrieb\nNord"}})
+		got, err := readFile(t, "export.xlsx", book, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		samePeople(t, got, []person{{Line: 4, Email: "joerg@acme.de", Name: "Jörg Weiß", Team: "Vertrieb Nord"}})
+	})
+	t.Run("none in the first rows", func(t *testing.T) {
+		_, err := readFile(t, "export.csv", []byte("Liste du personnel\n\nNom;Adresse\nx;y\n"), Options{})
+		if err == nil || err.Error() != "no email column (found: Liste du personnel): name it email, or use --map email=COLUMN or --header-row N" {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+func TestReportRefused(t *testing.T) {
+	header := strings.Join(report.Columns, ",")
+	_, err := readFile(t, "report.csv", []byte(header+"\n2,a@x.com,,Ann,,,ok,u1,tok,https://x/login,https://x/w,1,200,,2026-12-07T03:00:00Z\n"), Options{})
+	var fe *FileError
+	if !errors.As(err, &fe) || !errors.Is(err, ErrReport) ||
+		!strings.HasPrefix(err.Error(), "the input is a report of this program, not an HR export (it has the columns status, user_id, session_token, login_url, widget_url, finished_at)") {
+		t.Errorf("err = %v, want a *FileError for a report", err)
 	}
 }

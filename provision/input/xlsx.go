@@ -75,7 +75,8 @@ func openXLSX(open func() (*excelize.File, error), opts Options) (r *Reader, err
 	if fe, ok := err.(*FileError); ok && opts.Sheet == "" {
 		if sheets := f.GetSheetList(); len(sheets) > 1 {
 			// The first sheet of many workbooks is a cover page: say where else to look.
-			fe.Msg += fmt.Sprintf("; that is the first sheet, %q, of %s: choose another with --sheet NAME", sheet, strings.Join(sheets, ", "))
+			fe.Msg += fmt.Sprintf(" on the first sheet, %q, of %s", sheet, strings.Join(sheets, ", "))
+			fe.Fix = append(fe.Fix, Fix{"Sheet", "NAME"})
 		}
 	}
 	if err != nil {

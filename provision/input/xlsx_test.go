@@ -146,7 +146,7 @@ func TestXLSXOpen(t *testing.T) {
 		{name: "by content, whatever the name", file: "people.csv", data: book},
 		{name: "sheet by name", file: "p.xlsx", data: book, opts: Options{Sheet: "staff"}, want: "the input is empty"},
 		{name: "unknown sheet", file: "p.xlsx", data: book, opts: Options{Sheet: "Staf"}, want: "--sheet Staf: no such sheet in the workbook (sheets: Sheet1, Staff)"},
-		{name: "cover page first", file: "p.xlsx", data: cover, want: `no email column (found: This workbook lists staff): name it email, or use --map email=COLUMN; that is the first sheet, "Sheet1", of Sheet1, Staff: choose another with --sheet NAME`},
+		{name: "cover page first", file: "p.xlsx", data: cover, want: `no email column (found: This workbook lists staff): name it email on the first sheet, "Sheet1", of Sheet1, Staff, or use --map email=COLUMN or --sheet NAME`},
 		{name: "truncated", file: "p.xlsx", data: book[:len(book)/2], want: "not an .xlsx file"},
 		{name: "empty zip", file: "p.xlsx", data: []byte("PK\x05\x06" + strings.Repeat("\x00", 18)), want: "not an .xlsx file"},
 		{name: "CSV named .xlsx", file: "p.xlsx", data: []byte("email\na@x.com\n"), want: "not an .xlsx file: it does not start as a workbook does (a zip); if it is a CSV file, name it p.csv"},
