@@ -251,11 +251,17 @@ func (r *Reader) Read() (provision.Row, error) {
 // fill copies the cells of the row's fields into u, and joins the first and last name into the
 // name when it is empty. A row shorter than the header reads as if its last cells were empty.
 func (r *Reader) fill(u *provision.User, cells []string) {
-	cell := func(f int) string {
-		if i := r.m.col[f]; i >= 0 && i < len(cells) {
+	at := func(i int) string {
+		if i >= 0 && i < len(cells) {
 			return cells[i]
 		}
 		return ""
+	}
+	cell := func(f int) string {
+		if c := at(r.m.col[f]); strings.TrimSpace(c) != "" || r.m.alt[f] < 0 {
+			return c
+		}
+		return at(r.m.alt[f])
 	}
 	for f := range provision.Fields {
 		*provision.Fields[f].Of(u) = cell(f)

@@ -272,3 +272,53 @@ func TestReportRefused(t *testing.T) {
 		t.Errorf("err = %v, want a *FileError for a report", err)
 	}
 }
+
+func TestHRSystemHeaders(t *testing.T) {
+	for _, tt := range []struct {
+		system, csv string
+		want        provision.User
+	}{
+		{"Entra ID", "userPrincipalName,displayName,surname,mail,givenName,objectId,department,preferredLanguage\n" +
+			"ann@corp.onmicrosoft.com,Ann Lee,Lee,ann@acme.com,Ann,0f1e,Sales,en-GB\n",
+			provision.User{Email: "ann@acme.com", Sub: "0f1e", Name: "Ann Lee", Team: "Sales", Locale: "en-GB"}},
+		{"Entra ID without mail", "User principal name,Display name,Department\nann@acme.com,Ann Lee,Sales\n",
+			provision.User{Email: "ann@acme.com", Name: "Ann Lee", Team: "Sales"}},
+		{"Active Directory", "SamAccountName,Mail Address,Name,Department,EmployeeID\nalee,ann@acme.com,Ann Lee,Sales,E7\n",
+			provision.User{Email: "ann@acme.com", Sub: "E7", Name: "Ann Lee", Team: "Sales"}},
+		{"BambooHR", "Employee #,First Name,Preferred Name,Last Name,Work Email,Department,Division\n" +
+			"12,Robert,Bob,Smith,bob@acme.com,Support,EMEA\n",
+			provision.User{Email: "bob@acme.com", Sub: "12", Name: "Robert Smith", Team: "Support"}},
+		{"preferred first name", "Employee #,First Name,Preferred First Name,Last Name,Work E-mail Address,Division\n" +
+			"12,Robert,Bob,Smith,bob@acme.com,EMEA\n13,Robert,,Roe,rob@acme.com,EMEA\n",
+			provision.User{Email: "bob@acme.com", Sub: "12", Name: "Bob Smith", Team: "EMEA"}},
+		{"BambooHR, no preferred name", "Employee #,First Name,Preferred Name,Last Name,Work E-mail Address,Division\n" +
+			"12,Robert,,Smith,bob@acme.com,EMEA\n",
+			provision.User{Email: "bob@acme.com", Sub: "12", Name: "Robert Smith", Team: "EMEA"}},
+		{"Workday", "Employee ID,Legal First Name,Legal Last Name,Preferred Name,Email - Primary Work,Supervisory Organization\n" +
+			"W1,Ann,Lee,Ann Lee,ann@acme.com,Finance\n",
+			provision.User{Email: "ann@acme.com", Sub: "W1", Name: "Ann Lee", Team: "Finance"}},
+		{"SuccessFactors", "Person ID External,Business Email Address,First Name,Last Name,Department\nP9,ann@acme.com,Ann,Lee,Audit\n",
+			provision.User{Email: "ann@acme.com", Sub: "P9", Name: "Ann Lee", Team: "Audit"}},
+		{"Personio", "ID;Vorname;Nachname;E-Mail-Adresse (geschäftlich);Abteilung;Sprache\n7;Jörg;Weiß;joerg@acme.de;Vertrieb;Deutsch\n",
+			provision.User{Email: "joerg@acme.de", Sub: "7", Name: "Jörg Weiß", Team: "Vertrieb", Locale: "de"}},
+		{"HiBob", "Employee ID,Display name,Email (Work),Department\nH1,Ann Lee,ann@acme.com,Ops\n",
+			provision.User{Email: "ann@acme.com", Sub: "H1", Name: "Ann Lee", Team: "Ops"}},
+		{"Rippling", "Employee number,Full name,Work email,Personal email,Department\nR1,Ann Lee,ann@acme.com,ann@home.net,Ops\n",
+			provision.User{Email: "ann@acme.com", Sub: "R1", Name: "Ann Lee", Team: "Ops"}},
+		{"French Excel", "Matricule;Prénom;Nom;Courriel professionnel;Équipe;Langue préférée\nM1;Chloé;Noël;chloe@acme.fr;Qualité;français\n",
+			provision.User{Email: "chloe@acme.fr", Sub: "M1", Name: "Chloé Noël", Team: "Qualité", Locale: "fr"}},
+	} {
+		t.Run(tt.system, func(t *testing.T) {
+			_, rows := readAll(t, tt.csv, Options{})
+			if tt.system == "preferred first name" {
+				if len(rows) != 2 || rows[1].Err != nil || rows[1].User.Name != "Robert Roe" {
+					t.Errorf("rows %+v: want the first name when the preferred one is empty", rows)
+				}
+				rows = rows[:1]
+			}
+			if len(rows) != 1 || rows[0].Err != nil || rows[0].User != tt.want {
+				t.Errorf("rows %+v, want %+v", rows, tt.want)
+			}
+		})
+	}
+}
