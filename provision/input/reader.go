@@ -132,7 +132,7 @@ func newReader(src records, format string, opts Options) (*Reader, error) {
 			break
 		}
 		if errors.Is(err, ErrRecordTooLong) {
-			return nil, &FileError{Msg: "the header row is longer than 1 MiB: is this a CSV file?", Err: err}
+			return nil, &FileError{Msg: "a line of the header is longer than 16 MiB: is this a CSV file?", Err: err}
 		}
 		if err != nil {
 			return nil, err
@@ -236,9 +236,11 @@ func (r *Reader) Read() (provision.Row, error) {
 		row := provision.Row{Line: line}
 		r.fill(&row.User, cells)
 		row.Err = normalize(line, &row.User, r.defaults)
-		switch {
+		switch clipped := r.clippedErr(line); {
 		case bad != "":
 			row.Err = &provision.RowError{Line: line, Msg: bad}
+		case clipped != nil:
+			row.Err = clipped
 		case len(cells) > r.width && !blank(cells[r.width:]):
 			row.Err = &provision.RowError{Line: line, Msg: fmt.Sprintf("%d cells, but the header has %d: a value past the last column (%s)", len(cells), r.width, r.extraHint())}
 		case row.Err == nil:
@@ -246,6 +248,29 @@ func (r *Reader) Read() (provision.Row, error) {
 		}
 		return row, nil
 	}
+}
+
+// clippedErr says which cell of the record on line was too long to be kept whole, or nil.
+func (r *Reader) clippedErr(line int) error {
+	src, ok := r.src.(interface{ clippedCells() []clippedCell })
+	if !ok || len(src.clippedCells()) == 0 {
+		return nil
+	}
+	c := src.clippedCells()[0]
+	for f := range numColumns {
+		if c.cell == r.m.col[f] || c.cell == r.m.alt[f] {
+			name := columnName(f)
+			if f == firstName || f == lastName {
+				name = "name"
+			}
+			return &provision.RowError{Line: line, Field: name, Msg: tooLong(c.bytes)}
+		}
+	}
+	column := fmt.Sprintf("%d", c.cell+1)
+	if c.cell < len(r.header) && strings.TrimSpace(r.header[c.cell]) != "" {
+		column = fmt.Sprintf("%q", strings.TrimSpace(r.header[c.cell]))
+	}
+	return &provision.RowError{Line: line, Msg: fmt.Sprintf("the cell of column %s is %d bytes; a row holds at most %d", column, c.bytes, MaxRecordBytes)}
 }
 
 // fill copies the cells of the row's fields into u, and joins the first and last name into the

@@ -174,7 +174,7 @@ func TestReaderHeaderErrors(t *testing.T) {
 		{"Latin-1 cell", "email,name\na@x.com,Ann\nb@x.com,Ren\xe9e\n", Options{}, `line 3 holds the byte 0xE9, in "Renée"`},
 		{"unknown encoding", "email\n", Options{Encoding: "klingon"}, `--encoding "klingon": not an encoding`},
 		{"broken header quote", "email,\"name\n", Options{}, "cannot read the header row"},
-		{"header longer than 1 MiB", "email,\"" + strings.Repeat("x", MaxRecordBytes+1), Options{}, "longer than 1 MiB"},
+		{"header longer than 16 MiB", "email," + strings.Repeat("x", maxScanBytes+1), Options{}, "a line of the header is longer than 16 MiB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,7 +217,7 @@ func (s *rowSource) Read(p []byte) (int, error) {
 }
 
 func TestReaderUnclosedQuoteLosesNoRow(t *testing.T) {
-	// A quote left open on row 2 would make the rest of a 20 MiB file one cell: past 1 MiB the
+	// A quote left open on row 2 would make the rest of a 20 MiB file one cell: past 16 MiB the
 	// quote is taken for a stray one, row 2 is invalid, and the lines after it are rows again.
 	const n = 400000
 	src := &rowSource{n: n, row: func(i int) string {
@@ -234,8 +234,8 @@ func TestReaderUnclosedQuoteLosesNoRow(t *testing.T) {
 	if err != nil || row.Err == nil || row.User.Email != "a@x.com" || !strings.Contains(row.Err.Error(), "never closed") {
 		t.Fatalf("first row %+v, %v: want a@x.com invalid for its quote", row, err)
 	}
-	if src.read > 3*MaxRecordBytes {
-		t.Errorf("read %d bytes before giving up on the quote, want at most %d", src.read, 3*MaxRecordBytes)
+	if src.read > maxScanBytes+MaxRecordBytes {
+		t.Errorf("read %d bytes before giving up on the quote, want at most %d", src.read, maxScanBytes+MaxRecordBytes)
 	}
 	rows := 1
 	for {

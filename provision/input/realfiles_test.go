@@ -322,3 +322,36 @@ func TestHRSystemHeaders(t *testing.T) {
 		})
 	}
 }
+
+func TestHugeClosedCell(t *testing.T) {
+	big := strings.Repeat("x", 2<<20)
+	for _, tt := range []struct {
+		name string
+		csv  string
+		want []person
+	}{
+		{name: "a team of 2 MB", csv: "email,name,team\na@x.com,Ann,\"" + big + "\"\nb@x.com,Bob,Ops\n",
+			want: []person{{Line: 2, Email: "a@x.com", Err: "row 2: team: is 2097152 bytes, at most 1024"}, {Line: 3, Email: "b@x.com", Name: "Bob", Team: "Ops"}}},
+		{name: "over lines, in an unknown column", csv: "email,notes,name\na@x.com,\"" + big + "\n" + big + "\",Ann\nb@x.com,,Bob\n",
+			want: []person{{Line: 2, Email: "a@x.com", Err: `row 2: the cell of column "notes" is 4194305 bytes; a row holds at most 1048576`},
+				{Line: 4, Email: "b@x.com", Name: "Bob"}}},
+		{name: "unquoted", csv: "email,name\na@x.com," + big + "\nb@x.com,Bob\n",
+			want: []person{{Line: 2, Email: "a@x.com", Err: "row 2: name: is 2097152 bytes, at most 1024"}, {Line: 3, Email: "b@x.com", Name: "Bob"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readFile(t, "export.csv", []byte(tt.csv), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			samePeople(t, got, tt.want)
+			r, err := Open(writeTemp(t, "export.csv", []byte(tt.csv)), nil, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if n, err := r.CountRows(context.Background()); n != 2 || err != nil {
+				t.Errorf("CountRows = %d, %v; want 2", n, err)
+			}
+		})
+	}
+}
