@@ -109,7 +109,7 @@ func chooseEncoding(label string, head []byte, sample textSample) (textEncoding,
 	if bytes.IndexByte(firstLine, 0) >= 0 {
 		return enc, nulError(head)
 	}
-	st, err := scanText(sample)
+	st, err := scanText(sample, false)
 	if err != nil {
 		return enc, err
 	}
@@ -122,7 +122,7 @@ func chooseEncoding(label string, head []byte, sample textSample) (textEncoding,
 // checkLabel refuses an encoding that does not fit the text of sample, naming a line and what
 // it would become, and an encoding that fits, when there is one.
 func checkLabel(enc textEncoding, sample textSample) error {
-	st, err := scanText(sample)
+	st, err := scanText(sample, true)
 	if err != nil {
 		return err
 	}
@@ -301,12 +301,12 @@ type textStats struct {
 	}
 }
 
-// scanText reads the sample to its end, twice when it is not all UTF-8 or when it has
-// characters outside ASCII.
-func scanText(sample textSample) (textStats, error) {
+// scanText reads the sample to its end, and a second time to count its characters when it is
+// not all UTF-8, or when count is set.
+func scanText(sample textSample, count bool) (textStats, error) {
 	var st textStats
 	var err error
-	if st.fault, err = scanUTF8(sample.open(), sample.complete); err != nil {
+	if st.fault, err = scanUTF8(sample.open(), sample.complete); err != nil || (st.fault == nil && !count) {
 		return st, err
 	}
 	br := bufio.NewReaderSize(sample.open(), 64<<10)

@@ -1,9 +1,13 @@
 package input
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -17,40 +21,140 @@ var xlsxOptions = excelize.Options{UnzipXMLSizeLimit: 4 << 20, UnzipSizeLimit: 1
 // maxStreamXLSX bounds an .xlsx read from standard input, which is held in memory.
 const maxStreamXLSX = 256 << 20
 
+// Excelize indexes every shared string of a workbook before it gives the first row, in memory
+// and a write to a temporary file each: a few kilobytes of zip can hold millions of empty
+// ones. These bound the table to about 120 MiB of memory and a few seconds (BENCHMARKS.md);
+// a million strings are three for each person of a 300,000-person export.
+const (
+	maxSharedStrings      = 1_000_000
+	maxSharedStringsBytes = 256 << 20
+)
+
+// sharedStringsPart is where excelize reads a workbook's shared strings.
+const sharedStringsPart = "xl/sharedStrings.xml"
+
+// checkSharedStrings refuses a workbook whose shared strings are past the bounds, before
+// excelize reads them: it unzips the part once, counting, and keeps none of it.
+func checkSharedStrings(z *zip.Reader) error {
+	for _, f := range z.File {
+		if strings.TrimPrefix(f.Name, "/") != sharedStringsPart {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil // excelize says what is wrong with the workbook
+		}
+		defer rc.Close()
+		n, size, err := countSharedStrings(io.LimitReader(rc, maxSharedStringsBytes+1))
+		switch {
+		case size > maxSharedStringsBytes:
+			return &FileError{Msg: fmt.Sprintf("the workbook's table of shared strings is over %d MiB unzipped, the most this program reads: save the sheet as CSV UTF-8", maxSharedStringsBytes>>20)}
+		case n > maxSharedStrings:
+			return &FileError{Msg: fmt.Sprintf("the workbook holds over %d shared strings, the most this program reads: save the sheet as CSV UTF-8", maxSharedStrings)}
+		case err != nil && !errors.Is(err, io.ErrUnexpectedEOF):
+			return nil // the same
+		}
+		return nil
+	}
+	return nil
+}
+
+// countSharedStrings counts the string items (<si>, with any namespace prefix) of a shared
+// strings part, and its bytes, stopping past maxSharedStrings.
+func countSharedStrings(r io.Reader) (n, size int, err error) {
+	buf := make([]byte, 64<<10)
+	carry := 0
+	for {
+		m, err := r.Read(buf[carry:])
+		size += m
+		data := buf[:carry+m]
+		for i := 0; i+3 < len(data); i++ {
+			if data[i+1] == 's' && data[i+2] == 'i' && (data[i] == '<' || data[i] == ':') {
+				if c := data[i+3]; c == '>' || c == '/' || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+					if n++; n > maxSharedStrings {
+						return n, size, nil
+					}
+				}
+			}
+		}
+		carry = copy(buf, data[max(len(data)-3, 0):])
+		if err == io.EOF {
+			return n, size, nil
+		}
+		if err != nil {
+			return n, size, err
+		}
+	}
+}
+
+// xlsxTempDir makes a folder of the user's alone for excelize's temporary files: the sheets and
+// shared strings it unzips are HR data. Close removes it.
+func xlsxTempDir() (string, excelize.Options, error) {
+	dir, err := os.MkdirTemp("", "ideanote-provision-xlsx-")
+	if err != nil {
+		return "", excelize.Options{}, fmt.Errorf("a folder for the workbook's temporary files: %w", err)
+	}
+	opts := xlsxOptions
+	opts.TmpDir = dir
+	return dir, opts, nil
+}
+
 // xlsxRecords reads the rows of one worksheet with excelize's streaming row iterator, cell
 // values formatted as Excel shows them (an employee number typed as a number is "4711").
 type xlsxRecords struct {
-	f    *excelize.File
-	rows *excelize.Rows
-	row  int // sheet row of the last record
+	f      *excelize.File
+	rows   *excelize.Rows
+	row    int    // sheet row of the last record
+	tmpDir string // excelize's temporary files, removed by close
 }
 
 func openXLSXFile(name string, opts Options) (*Reader, error) {
-	return openXLSX(func() (*excelize.File, error) { return excelize.OpenFile(name, xlsxOptions) }, opts)
+	if z, err := zip.OpenReader(name); err == nil {
+		err = checkSharedStrings(&z.Reader)
+		z.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return openXLSX(func(o excelize.Options) (*excelize.File, error) { return excelize.OpenFile(name, o) }, opts)
 }
 
 func openXLSXStream(in io.Reader, opts Options) (*Reader, error) {
-	return openXLSX(func() (*excelize.File, error) {
-		return excelize.OpenReader(io.LimitReader(in, maxStreamXLSX), xlsxOptions)
+	data, err := io.ReadAll(io.LimitReader(in, maxStreamXLSX))
+	if err != nil {
+		return nil, err
+	}
+	if z, err := zip.NewReader(bytes.NewReader(data), int64(len(data))); err == nil {
+		if err := checkSharedStrings(z); err != nil {
+			return nil, err
+		}
+	}
+	return openXLSX(func(o excelize.Options) (*excelize.File, error) {
+		return excelize.OpenReader(bytes.NewReader(data), o)
 	}, opts)
 }
 
 // openXLSX opens a workbook, chooses the sheet and reads its header. A file that excelize
 // cannot open, or that makes it panic, is "not an .xlsx file".
-func openXLSX(open func() (*excelize.File, error), opts Options) (r *Reader, err error) {
+func openXLSX(open func(excelize.Options) (*excelize.File, error), opts Options) (r *Reader, err error) {
+	dir, xopts, err := xlsxTempDir()
+	if err != nil {
+		return nil, err
+	}
 	var f *excelize.File
 	err = safely(func() error {
 		var err error
-		f, err = open()
+		f, err = open(xopts)
 		return err
 	})
 	if err != nil {
 		if f != nil {
 			f.Close()
 		}
+		os.RemoveAll(dir)
 		return nil, &FileError{Msg: fmt.Sprintf("not an .xlsx file, or a damaged one (%v)", err), Err: err}
 	}
-	src := &xlsxRecords{f: f}
+	src := &xlsxRecords{f: f, tmpDir: dir}
 	defer func() {
 		if err != nil {
 			src.close()
@@ -182,7 +286,14 @@ func (x *xlsxRecords) close() error {
 	if x.rows != nil {
 		x.rows.Close()
 	}
-	return x.f.Close() // removes the temporary files
+	err := x.f.Close() // removes the temporary files it knows
+	if x.tmpDir != "" {
+		if rerr := os.RemoveAll(x.tmpDir); err == nil {
+			err = rerr
+		}
+		x.tmpDir = ""
+	}
+	return err
 }
 
 // safely runs fn, turning a panic into an error: excelize is not hardened against damaged or

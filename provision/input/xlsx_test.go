@@ -1,6 +1,7 @@
 package input
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -212,5 +213,93 @@ func TestXLSXCountBesideRead(t *testing.T) {
 	<-done
 	if n != 2000 || countErr != nil || len(read) != 2000 {
 		t.Errorf("CountRows = %d, %v; %d rows read; want 2000", n, countErr, len(read))
+	}
+}
+
+// withSharedStrings returns book with its shared strings part replaced by n empty strings.
+func withSharedStrings(tb testing.TB, book []byte, n int) []byte {
+	tb.Helper()
+	z, err := zip.NewReader(bytes.NewReader(book), int64(len(book)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := zip.NewWriter(&out)
+	for _, f := range z.File {
+		if f.Name == sharedStringsPart {
+			continue
+		}
+		if err := w.Copy(f); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	part, err := w.Create(sharedStringsPart)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fmt.Fprintf(part, `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">`, n, n)
+	item := []byte("<si><t/></si>")
+	for range n {
+		part.Write(item)
+	}
+	part.Write([]byte("</sst>"))
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+func TestXLSXSharedStringsBounded(t *testing.T) {
+	book := workbook(t, [][]any{{"email", "name"}, {"a@x.com", "Ann"}})
+	bomb := withSharedStrings(t, book, 10_000_000)
+	t.Logf("%d KiB of workbook with 10 million shared strings", len(bomb)>>10)
+	want := "the workbook holds over 1000000 shared strings, the most this program reads: save the sheet as CSV UTF-8"
+	if _, err := Open(writeTemp(t, "bomb.xlsx", bomb), nil, Options{}); err == nil || err.Error() != want {
+		t.Errorf("file: err = %v, want %q", err, want)
+	}
+	if _, err := Open("-", bytes.NewReader(bomb), Options{}); err == nil || err.Error() != want {
+		t.Errorf("standard input: err = %v, want %q", err, want)
+	}
+}
+
+func TestXLSXTempFilesPrivateAndRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	// Over 4 MiB of sheet XML, so that excelize unzips the sheet to a temporary file.
+	rows := [][]any{{"email", "name"}}
+	for i := range 60000 {
+		rows = append(rows, []any{fmt.Sprintf("user%d@x.com", i), fmt.Sprintf("User %d", i)})
+	}
+	path := writeTemp(t, "big.xlsx", workbook(t, rows))
+	r, err := Open(path, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Read(); err != nil {
+		t.Fatal(err)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(tmp, "ideanote-provision-xlsx-*"))
+	if len(dirs) != 1 {
+		t.Fatalf("temporary folders %q, want one", dirs)
+	}
+	if st, err := os.Stat(dirs[0]); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("temporary folder %v, %v: want mode 0700", st.Mode(), err)
+	}
+	files, _ := os.ReadDir(dirs[0])
+	if len(files) == 0 {
+		t.Errorf("no temporary file in %s: is the sheet unzipped there?", dirs[0])
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left in the temporary folder: %v", left)
+	}
+	// A workbook refused after it was opened leaves nothing either.
+	if _, err := Open(path, nil, Options{Map: map[string]string{"email": "nope"}}); err == nil {
+		t.Fatal("want an error")
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left in the temporary folder after a refusal: %v", left)
 	}
 }
