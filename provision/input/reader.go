@@ -29,8 +29,9 @@ type Options struct {
 	// Defaults fill empty team and locale cells.
 	Defaults Defaults
 	// HeaderRow is the line of a CSV file, or the row of a sheet, that holds the header,
-	// from 1; 0 finds it: the first row, or the first below title and blank rows that holds
-	// an email column.
+	// from 1 (a blank one is passed over); 0 finds it: the first of the first 10 rows that
+	// are not blank which holds an email column (by its name, an alias or Map), else the
+	// first row, whose missing email column the error then names.
 	HeaderRow int
 }
 
