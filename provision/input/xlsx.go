@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -87,16 +88,50 @@ func countSharedStrings(r io.Reader) (n, size int, err error) {
 	}
 }
 
-// xlsxTempDir makes a folder of the user's alone for excelize's temporary files: the sheets and
-// shared strings it unzips are HR data. Close removes it.
+// tempPrefix begins the name of each folder of temporary files, followed by the process id.
+const tempPrefix = "ideanote-provision-xlsx-"
+
+// tempDirs are the folders of temporary files of the workbooks open in this process.
+var tempDirs = struct {
+	sync.Mutex
+	m map[string]bool
+}{m: make(map[string]bool)}
+
+// xlsxTempDir makes a folder of the user's alone (0700) for excelize's temporary files: the
+// sheets and shared strings it unzips are HR data. Close removes it; so does RemoveTempFiles,
+// and the next workbook opened after this process was killed.
 func xlsxTempDir() (string, excelize.Options, error) {
-	dir, err := os.MkdirTemp("", "ideanote-provision-xlsx-")
+	removeStaleTempDirs()
+	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", tempPrefix, os.Getpid()))
 	if err != nil {
 		return "", excelize.Options{}, fmt.Errorf("a folder for the workbook's temporary files: %w", err)
 	}
+	tempDirs.Lock()
+	tempDirs.m[dir] = true
+	tempDirs.Unlock()
 	opts := xlsxOptions
 	opts.TmpDir = dir
 	return dir, opts, nil
+}
+
+// removeTempDir removes a folder made by xlsxTempDir.
+func removeTempDir(dir string) error {
+	tempDirs.Lock()
+	delete(tempDirs.m, dir)
+	tempDirs.Unlock()
+	return os.RemoveAll(dir)
+}
+
+// RemoveTempFiles removes the temporary files of every workbook open in this process, for a
+// program that exits without closing its Readers (a second signal): they hold HR data. No
+// Reader of a workbook may be read after it.
+func RemoveTempFiles() {
+	tempDirs.Lock()
+	defer tempDirs.Unlock()
+	for dir := range tempDirs.m {
+		os.RemoveAll(dir)
+		delete(tempDirs.m, dir)
+	}
 }
 
 // xlsxRecords reads the rows of one worksheet with excelize's streaming row iterator, cell
@@ -151,7 +186,7 @@ func openXLSX(open func(excelize.Options) (*excelize.File, error), opts Options)
 		if f != nil {
 			f.Close()
 		}
-		os.RemoveAll(dir)
+		removeTempDir(dir)
 		return nil, &FileError{Msg: fmt.Sprintf("not an .xlsx file, or a damaged one (%v)", err), Err: err}
 	}
 	src := &xlsxRecords{f: f, tmpDir: dir}
@@ -288,7 +323,7 @@ func (x *xlsxRecords) close() error {
 	}
 	err := x.f.Close() // removes the temporary files it knows
 	if x.tmpDir != "" {
-		if rerr := os.RemoveAll(x.tmpDir); err == nil {
+		if rerr := removeTempDir(x.tmpDir); err == nil {
 			err = rerr
 		}
 		x.tmpDir = ""
