@@ -126,7 +126,9 @@ func checkLabel(enc textEncoding, sample textSample) error {
 	if err != nil {
 		return err
 	}
-	if st.fault == nil && st.multi > 0 {
+	if st.multi > 0 && st.multi >= st.invalid {
+		// Read without a label, this text is UTF-8 (its bytes that are not make their rows
+		// invalid): the label would turn its letters into others.
 		line, word := st.firstMulti.line, st.firstMulti.word
 		as, _ := enc.decoder().String(word)
 		return &FileError{Msg: fmt.Sprintf("the input is UTF-8, not %s: line %d holds %q, which as %s would become %q",
@@ -435,6 +437,10 @@ func guessEncoding(sample []byte) string {
 		j := i + 1
 		for j < len(sample) && sample[j] >= 0x80 {
 			j++
+		}
+		if utf8.Valid(sample[i:j]) {
+			i = j // UTF-8 in a file that is not all UTF-8: no sign of the other encoding
+			continue
 		}
 		runs++
 		if j-i == 1 {

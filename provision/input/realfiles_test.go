@@ -355,3 +355,27 @@ func TestHugeClosedCell(t *testing.T) {
 		})
 	}
 }
+
+func TestMixedFileReadAsUTF8(t *testing.T) {
+	// Mostly UTF-8, one line pasted from a Windows-1252 file: that row is invalid, whatever
+	// single-byte encoding is named, and the advice leads to reading the rest.
+	data := []byte("email,name\na@x.fr,Chloé Noël\nb@x.fr,Ren\xe9e\nc@x.fr,Zoë\n")
+	want := []person{{Line: 2, Email: "a@x.fr", Name: "Chloé Noël"},
+		{Line: 3, Email: "b@x.fr", Err: "row 3: name: holds bytes that are not UTF-8 (0xE9, in \"Ren\uFFFDe\")"},
+		{Line: 4, Email: "c@x.fr", Name: "Zoë"}}
+	got, err := readFile(t, "export.csv", data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePeople(t, got, want)
+	_, err = readFile(t, "export.csv", data, Options{Encoding: "windows-1252"})
+	var fe *FileError
+	if !errors.As(err, &fe) || err.Error() != `the input is UTF-8, not windows-1252: line 2 holds "Chloé", which as windows-1252 would become "ChloÃ©". Give --encoding utf-8` {
+		t.Fatalf("err = %v", err)
+	}
+	got, err = readFile(t, "export.csv", data, Options{Encoding: fe.Fix[0].Value})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePeople(t, got, want)
+}
