@@ -201,9 +201,6 @@ func misfit(enc textEncoding, sample textSample) (*misdecode, error) {
 			for i := 0; i < len(l); {
 				r, size := utf8.DecodeRune(l[i:])
 				if r == utf8.RuneError || (r >= 0x80 && r <= 0x9f) {
-					if !sample.complete && size < utf8.UTFMax && !utf8.FullRune(l[i:]) {
-						break // cut at the end of the sample
-					}
 					what := fmt.Sprintf("U+%04X, a control character", r)
 					if r == utf8.RuneError {
 						what = "U+FFFD, a byte it has no character for"

@@ -182,7 +182,11 @@ func csvText(in *bufio.Reader, enc textEncoding) (*bufio.Reader, []byte, error) 
 // headSample is the first bytes of an input that cannot be read twice: they are checked, the
 // rows after them are checked one by one.
 func headSample(head []byte) textSample {
-	return textSample{open: func() io.Reader { return bytes.NewReader(head) }, complete: len(head) < bufSniff}
+	complete := len(head) < bufSniff
+	if i := bytes.LastIndexByte(head, '\n'); !complete && i >= 0 {
+		head = head[:i+1] // whole lines: a character cut at the end is no fault of the encoding
+	}
+	return textSample{open: func() io.Reader { return bytes.NewReader(head) }, complete: complete}
 }
 
 // isZip reports whether the input starts as a zip archive does: an .xlsx, .xlsm or .ods.

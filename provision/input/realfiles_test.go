@@ -1,6 +1,7 @@
 package input
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
@@ -378,4 +380,31 @@ func TestMixedFileReadAsUTF8(t *testing.T) {
 		t.Fatal(err)
 	}
 	samePeople(t, got, want)
+}
+
+func TestLabelCheckedOnStandardInput(t *testing.T) {
+	// Past the first megabyte, whatever is left of a character cut there is no misfit.
+	sjis, _ := japanese.ShiftJIS.NewEncoder().Bytes([]byte("山田太郎"))
+	for pad := range 2 { // one of the two cuts a character in two
+		b := []byte("email,name" + strings.Repeat(" ", pad) + "\n")
+		for i := 0; len(b) < bufSniff+1000; i++ {
+			b = append(b, fmt.Sprintf("u%07d@x.jp,", i)...)
+			b = append(b, sjis...)
+			b = append(b, '\n')
+		}
+		r, err := Open("-", bytes.NewReader(b), Options{Encoding: "shift_jis"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := readRows(t, r)
+		if last := rows[len(rows)-1]; last.Err != nil || last.User.Name != "山田太郎" {
+			t.Errorf("last row %+v", last)
+		}
+		r.Close()
+	}
+	// A UTF-8 file read as windows-1252 from standard input is refused on its first megabyte.
+	if _, err := Open("-", strings.NewReader("email,name\nc@x.fr,Chloé\n"), Options{Encoding: "windows-1252"}); err == nil ||
+		!strings.Contains(err.Error(), `would become "ChloÃ©"`) {
+		t.Errorf("err = %v", err)
+	}
 }
