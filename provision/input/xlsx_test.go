@@ -303,3 +303,71 @@ func TestXLSXTempFilesPrivateAndRemoved(t *testing.T) {
 		t.Errorf("left in the temporary folder after a refusal: %v", left)
 	}
 }
+
+// withPart returns book with its part called name replaced by what write writes.
+func withPart(tb testing.TB, book []byte, name string, write func(io.Writer)) []byte {
+	tb.Helper()
+	z, err := zip.NewReader(bytes.NewReader(book), int64(len(book)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := zip.NewWriter(&out)
+	for _, f := range z.File {
+		if f.Name == name {
+			continue
+		}
+		if err := w.Copy(f); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	part, err := w.Create(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	write(part)
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+func TestXLSXSheetCellsBounded(t *testing.T) {
+	book := workbook(t, [][]any{{"email"}, {"a@x.com"}})
+	sheet := func(rows int) func(io.Writer) {
+		return func(w io.Writer) {
+			fmt.Fprint(w, `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+			fmt.Fprint(w, `<row r="1"><c r="A1" t="inlineStr"><is><t>email</t></is></c></row>`)
+			for i := 2; i <= rows+1; i++ {
+				fmt.Fprintf(w, `<row r="%d"><c r="A%d" t="inlineStr"><is><t>u%d@x.com</t></is></c><c r="XFD%d"><v>1</v></c></row>`, i, i, i, i)
+			}
+			fmt.Fprint(w, `</sheetData></worksheet>`)
+		}
+	}
+	bomb := withPart(t, book, "xl/worksheets/sheet1.xml", sheet(4000))
+	t.Logf("%d KiB of workbook with 4,000 rows of 16,384 cells", len(bomb)>>10)
+	empty := withPart(t, book, "xl/worksheets/sheet1.xml", func(w io.Writer) {
+		var b bytes.Buffer
+		sheet(4000)(&b)
+		w.Write(bytes.ReplaceAll(b.Bytes(), []byte("><v>1</v></c>"), []byte("/>")))
+	})
+	if r, err := Open(writeTemp(t, "empty.xlsx", empty), nil, Options{}); err != nil {
+		t.Errorf("empty cells far right: %v, want them read (they cost nothing)", err)
+	} else {
+		r.Close()
+	}
+	_, err := Open(writeTemp(t, "wide.xlsx", bomb), nil, Options{})
+	if err == nil || !strings.HasPrefix(err.Error(), "a sheet of the workbook holds over 50000000 cells") {
+		t.Errorf("err = %v", err)
+	}
+	// A few such rows are read, each invalid for its value past the header.
+	r, err := Open(writeTemp(t, "wide.xlsx", withPart(t, book, "xl/worksheets/sheet1.xml", sheet(3))), nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows := readRows(t, r)
+	if len(rows) != 3 || rows[2].User.Email != "u4@x.com" || rows[0].Err == nil || !strings.Contains(rows[0].Err.Error(), "16384 cells, but the header has 1") {
+		t.Errorf("rows %+v", rows)
+	}
+}
