@@ -166,8 +166,12 @@ func normHeader(s string) string {
 	return b.String()
 }
 
-// errNoEmail is the cause of the FileError for a header without an email column.
-var errNoEmail = errors.New("no email column")
+// errNoEmail and errNoColumn are the causes of the FileError for a header without an email
+// column, and without a column that Map names.
+var (
+	errNoEmail  = errors.New("no email column")
+	errNoColumn = errors.New("no such column")
+)
 
 // hasEmail reports whether a row holds the email column: a cell called email, one of its
 // aliases, or the column explicit maps it to.
@@ -220,7 +224,7 @@ func mapHeader(header []string, explicit map[string]string) (*mapping, error) {
 		f := columnIndex(field)
 		cells, ok := byName[normHeader(name)]
 		if f < 0 || !ok {
-			return nil, &FileError{Msg: fmt.Sprintf("--map %s=%s: no column %q in the header (found: %s)", field, name, name, strings.Join(header, ", "))}
+			return nil, &FileError{Msg: fmt.Sprintf("--map %s=%s: no column %q in the header (found: %s)", field, name, name, strings.Join(header, ", ")), Err: errNoColumn}
 		}
 		i, err := one(header[cells[0]], cells)
 		if err != nil {

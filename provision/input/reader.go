@@ -163,7 +163,7 @@ func newReader(src records, format string, opts Options) (*Reader, error) {
 	m, err := mapHeader(header, opts.Map)
 	if err != nil {
 		var fe *FileError
-		if errors.As(err, &fe) && opts.HeaderRow == 0 && searched > 1 && m == nil && fe.Err == errNoEmail {
+		if errors.As(err, &fe) && opts.HeaderRow == 0 && searched > 1 && (fe.Err == errNoEmail || fe.Err == errNoColumn) {
 			fe.Fix = append(fe.Fix, Fix{"HeaderRow", "N"})
 		}
 		return nil, err

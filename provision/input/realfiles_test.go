@@ -257,6 +257,12 @@ func TestHeaderBelowTitle(t *testing.T) {
 		}
 		samePeople(t, got, []person{{Line: 4, Email: "joerg@acme.de", Name: "Jörg Weiß", Team: "Vertrieb Nord"}})
 	})
+	t.Run("the mapped column in none of the first rows", func(t *testing.T) {
+		_, err := readFile(t, "export.csv", []byte("Liste du personnel\n\nNom;Adresse\nx;y\n"), Options{Map: map[string]string{"email": "Courriel"}})
+		if err == nil || err.Error() != `--map email=Courriel: no column "Courriel" in the header (found: Liste du personnel), or use --header-row N` {
+			t.Errorf("err = %v", err)
+		}
+	})
 	t.Run("none in the first rows", func(t *testing.T) {
 		_, err := readFile(t, "export.csv", []byte("Liste du personnel\n\nNom;Adresse\nx;y\n"), Options{})
 		if err == nil || err.Error() != "no email column (found: Liste du personnel): name it email, or use --map email=COLUMN or --header-row N" {
