@@ -9,21 +9,26 @@ import (
 	"unicode/utf8"
 )
 
-// MaxRecordBytes bounds one row of the input, unknown columns included. A quoted cell that runs
-// on past it is taken for a quote left open (see csvRecords); a single line longer than this
-// ends the input.
+// MaxRecordBytes bounds the text of one row kept in memory, unknown columns included: a cell
+// past it is cut, and its row is invalid, for its size.
 const MaxRecordBytes = 1 << 20
 
+// maxScanBytes bounds the lines of one record: a quoted cell still open past it is taken for a
+// quote left open (see csvRecords), and a single line longer than this ends the input. It is
+// larger than MaxRecordBytes so that a huge cell that is closed properly is one invalid row,
+// and the rows after it are read as they are.
+const maxScanBytes = 16 << 20
+
 // maxRereadBytes bounds the lines read a second time after stray quotes, over the whole input.
-// Each quote scans at most MaxRecordBytes of lines without a quote before it is found stray, so
+// Each quote scans at most maxScanBytes of lines without a quote before it is found stray, so
 // the lines read again add up to about the size of the input; the bound makes sure of it.
-const maxRereadBytes = 64 << 20
+const maxRereadBytes = 256 << 20
 
 // errTooManyQuotes ends an input that is past maxRereadBytes.
-var errTooManyQuotes = errors.New("too many quotes left open: over 64 MiB of lines had to be read again; fix the quotes in the file")
+var errTooManyQuotes = errors.New("too many quotes left open: over 256 MiB of lines had to be read again; fix the quotes in the file")
 
-// ErrRecordTooLong ends the input when a line is longer than MaxRecordBytes.
-var ErrRecordTooLong = errors.New("a line longer than 1 MiB: is this a CSV file?")
+// ErrRecordTooLong ends the input when a line is longer than 16 MiB.
+var ErrRecordTooLong = errors.New("a line longer than 16 MiB: is this a CSV file?")
 
 // csvRecords reads the records of CSV text in UTF-8 whose delimiter is an ASCII byte.
 //
@@ -36,7 +41,7 @@ var ErrRecordTooLong = errors.New("a line longer than 1 MiB: is this a CSV file?
 //   - a quoted cell whose closing quote is followed by more text goes on, unquoted, to the
 //     next delimiter;
 //   - a quote that opens a cell which is never closed properly (by the end of the input, by
-//     MaxRecordBytes, or by a quote followed by text on a later line) is taken for a stray
+//     maxScanBytes, or by a quote followed by text on a later line) is taken for a stray
 //     quote: it is read as a character, the rest of its line as plain cells, and the lines
 //     after it are read again as records of their own, so that none of them is lost.
 type csvRecords struct {
@@ -47,11 +52,40 @@ type csvRecords struct {
 	pending []byte // lines given back by a stray quote, read before r
 	reread  int    // bytes that may still be given back
 
-	raw   []byte // the physical lines of the record being read, CRLF made LF
-	ends  []int  // where each of those lines ends in raw
-	buf   []byte // the cells' text
-	cells []int  // where each cell ends in buf
-	rec   []string
+	raw     []byte // the physical lines of the record being read, CRLF made LF
+	ends    []int  // where each of those lines ends in raw
+	buf     []byte // the cells' text, at most MaxRecordBytes of it
+	cells   []int  // where each cell ends in buf
+	cellLen int    // bytes of the cell being read, those past MaxRecordBytes included
+	clipped []clippedCell
+	rec     []string
+}
+
+// clippedCell is a cell of the record whose text was cut at MaxRecordBytes.
+type clippedCell struct {
+	cell  int // its index in the record
+	bytes int // its size
+}
+
+// addText appends b to the cell being read, as far as MaxRecordBytes allows.
+func (p *csvRecords) addText(b []byte) {
+	p.cellLen += len(b)
+	if room := MaxRecordBytes - len(p.buf); room > 0 {
+		p.buf = append(p.buf, b[:min(len(b), room)]...)
+	}
+}
+
+// endCell ends the cell being read.
+func (p *csvRecords) endCell() {
+	start := 0
+	if n := len(p.cells); n > 0 {
+		start = p.cells[n-1]
+	}
+	if p.cellLen > len(p.buf)-start {
+		p.clipped = append(p.clipped, clippedCell{cell: len(p.cells), bytes: p.cellLen})
+	}
+	p.cells = append(p.cells, len(p.buf))
+	p.cellLen = 0
 }
 
 func newCSVRecords(r *bufio.Reader, comma byte) *csvRecords {
@@ -77,7 +111,7 @@ func (p *csvRecords) readLine() ([]byte, error) {
 		var s []byte
 		s, err = p.r.ReadSlice('\n')
 		p.raw = append(p.raw, s...)
-		if len(p.raw)-start > MaxRecordBytes {
+		if len(p.raw)-start > maxScanBytes {
 			return nil, ErrRecordTooLong
 		}
 		if err != bufio.ErrBufferFull {
@@ -121,6 +155,9 @@ func (p *csvRecords) next() ([]string, int, string, error) {
 	return p.record(), line, bad, nil
 }
 
+// clippedCells returns the cells of the last record that were cut at MaxRecordBytes.
+func (p *csvRecords) clippedCells() []clippedCell { return p.clipped }
+
 func (p *csvRecords) close() error {
 	if p.closer == nil {
 		return nil
@@ -144,7 +181,7 @@ func (p *csvRecords) parse() (int, string, error) {
 		p.raw, p.ends = p.raw[:0], p.ends[:0] // an empty line is no record
 	}
 	recLine := p.line
-	p.buf, p.cells = p.buf[:0], p.cells[:0]
+	p.buf, p.cells, p.clipped, p.cellLen = p.buf[:0], p.cells[:0], p.clipped[:0], 0
 	bad := ""
 	off := 0 // where line starts in raw
 	pos := 0 // position in line
@@ -163,25 +200,25 @@ func (p *csvRecords) parse() (int, string, error) {
 		for {
 			i := bytes.IndexByte(line[pos:], '"')
 			if i >= 0 {
-				p.buf = append(p.buf, line[pos:pos+i]...)
+				p.addText(line[pos : pos+i])
 				pos += i + 1
 				switch {
 				case pos < len(line) && line[pos] == '"':
-					p.buf = append(p.buf, '"')
+					p.addText(line[pos : pos+1])
 					pos++
 					continue
 				case pos < len(line) && line[pos] == p.comma:
-					p.cells = append(p.cells, len(p.buf))
+					p.endCell()
 					pos++
 				case len(line)-pos == lengthNL(line[pos:]):
-					p.cells = append(p.cells, len(p.buf))
+					p.endCell()
 					pos = -1
 				case p.line == qLine:
 					// `"Ann"x`: the text after the closing quote belongs to the cell.
 					if bad == "" {
 						bad = fmt.Sprintf("a quoted cell is not closed properly (line %d, column %d)", p.line, column(line, pos-1))
 					}
-					p.buf = append(p.buf, '"')
+					p.addText([]byte{'"'})
 					pos = p.plainCell(line, pos, false, &bad)
 				default:
 					if err := p.strayQuote(qLine, qOff, cellStart, &bad); err != nil {
@@ -192,9 +229,9 @@ func (p *csvRecords) parse() (int, string, error) {
 				break
 			}
 			// The cell goes on past the end of the line.
-			p.buf = append(p.buf, line[pos:]...)
+			p.addText(line[pos:])
 			next, err := p.readLine()
-			if err == io.EOF || err == ErrRecordTooLong || (err == nil && len(p.raw) > MaxRecordBytes) {
+			if err == io.EOF || err == ErrRecordTooLong || (err == nil && len(p.raw) > maxScanBytes) {
 				if err := p.strayQuote(qLine, qOff, cellStart, &bad); err != nil {
 					return 0, "", err
 				}
@@ -228,8 +265,8 @@ func (p *csvRecords) plainCell(line []byte, pos int, strict bool, bad *string) i
 	if j := bytes.IndexByte(cell, '"'); j >= 0 && strict && *bad == "" {
 		*bad = fmt.Sprintf("a quote (\") inside an unquoted cell at line %d, column %d: quote the whole cell", p.line, column(line, pos+j))
 	}
-	p.buf = append(p.buf, cell...)
-	p.cells = append(p.cells, len(p.buf))
+	p.addText(cell)
+	p.endCell()
 	if i < 0 {
 		return -1
 	}
@@ -256,7 +293,7 @@ func (p *csvRecords) strayQuote(qLine, qOff, cellStart int, bad *string) error {
 	p.line = qLine
 	p.raw = p.raw[:keep]
 	p.ends = p.ends[:k+1]
-	p.buf = p.buf[:cellStart]
+	p.buf, p.cellLen = p.buf[:cellStart], 0
 	return nil
 }
 

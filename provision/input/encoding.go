@@ -43,59 +43,198 @@ func (e textEncoding) reader(in *bufio.Reader) (io.Reader, error) {
 	return transform.NewReader(in, e.decoder()), nil
 }
 
-// chooseEncoding decides the encoding of a CSV input from its first bytes (head) and
-// --encoding (label): a byte-order mark wins over the label, as in browsers. check, when not
-// nil, reports where the input stops being UTF-8; without it only head is checked (standard
-// input cannot be read twice).
-func chooseEncoding(label string, head []byte, check func() (*utf8Fault, error)) (textEncoding, error) {
-	switch {
-	case bytes.HasPrefix(head, []byte("\xff\xfe\x00\x00")):
-		return textEncoding{name: "utf-32le (BOM)", decoder: utf32.UTF32(utf32.LittleEndian, utf32.ExpectBOM).NewDecoder}, nil
-	case bytes.HasPrefix(head, []byte("\x00\x00\xfe\xff")):
-		return textEncoding{name: "utf-32be (BOM)", decoder: utf32.UTF32(utf32.BigEndian, utf32.ExpectBOM).NewDecoder}, nil
-	case bytes.HasPrefix(head, []byte("\xff\xfe")):
-		return textEncoding{name: "utf-16le (BOM)", decoder: xunicode.UTF16(xunicode.LittleEndian, xunicode.ExpectBOM).NewDecoder}, nil
-	case bytes.HasPrefix(head, []byte("\xfe\xff")):
-		return textEncoding{name: "utf-16be (BOM)", decoder: xunicode.UTF16(xunicode.BigEndian, xunicode.ExpectBOM).NewDecoder}, nil
-	}
-	enc := textEncoding{name: "utf-8", stateless: true}
-	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
-		enc.name, enc.bom = "utf-8 (BOM)", 3
-	} else if label != "" {
+// textSample gives the bytes of a CSV input from its start, to check an encoding on: the whole
+// file, or the first bytes of standard input (complete when they are all of it).
+type textSample struct {
+	open     func() io.Reader
+	complete bool
+}
+
+// chooseEncoding decides the encoding of a CSV input from its first bytes (head), label (an
+// Options.Encoding) and, for the checks, sample.
+//
+// A byte-order mark decides, whatever the label: the label is then only named in the format.
+// Without one, a label is checked against the text: it is refused when the text is UTF-8 with
+// letters outside ASCII, or when it would decode to U+FFFD or C1 control characters. Without a
+// label (or with utf-8), text that is UTF-8 but for some bytes is read as UTF-8, and the rows
+// with those bytes are invalid; text without a single UTF-8 character outside ASCII but with
+// bytes that are not UTF-8 is refused, naming an encoding that reads it cleanly, if any.
+func chooseEncoding(label string, head []byte, sample textSample) (textEncoding, error) {
+	var named encoding.Encoding
+	var name string
+	if label != "" {
 		e, err := htmlindex.Get(label)
 		if err != nil || e == encoding.Replacement {
-			return enc, &FileError{Msg: fmt.Sprintf("--encoding %q: not an encoding this program knows; give a WHATWG label such as utf-8, windows-1252, iso-8859-15, utf-16le or shift_jis", label), Err: err}
+			return textEncoding{}, &FileError{Msg: fmt.Sprintf("--encoding %q: not an encoding this program knows; give a WHATWG label such as utf-8, windows-1252, iso-8859-15, utf-16le or shift_jis", label), Err: err}
 		}
-		if name, _ := htmlindex.Name(e); name != "utf-8" {
-			return textEncoding{name: name, decoder: e.NewDecoder,
-				stateless: !strings.HasPrefix(name, "utf-16") && name != "iso-2022-jp"}, nil
-		}
+		named = e
+		name, _ = htmlindex.Name(e)
 	}
+	var bomEnc *textEncoding
+	switch {
+	case bytes.HasPrefix(head, []byte("\xff\xfe\x00\x00")):
+		bomEnc = &textEncoding{name: "utf-32le", decoder: utf32.UTF32(utf32.LittleEndian, utf32.ExpectBOM).NewDecoder}
+	case bytes.HasPrefix(head, []byte("\x00\x00\xfe\xff")):
+		bomEnc = &textEncoding{name: "utf-32be", decoder: utf32.UTF32(utf32.BigEndian, utf32.ExpectBOM).NewDecoder}
+	case bytes.HasPrefix(head, []byte("\xff\xfe")):
+		bomEnc = &textEncoding{name: "utf-16le", decoder: xunicode.UTF16(xunicode.LittleEndian, xunicode.ExpectBOM).NewDecoder}
+	case bytes.HasPrefix(head, []byte("\xfe\xff")):
+		bomEnc = &textEncoding{name: "utf-16be", decoder: xunicode.UTF16(xunicode.BigEndian, xunicode.ExpectBOM).NewDecoder}
+	case bytes.HasPrefix(head, []byte("\xef\xbb\xbf")):
+		bomEnc = &textEncoding{name: "utf-8", bom: 3, stateless: true}
+	}
+	if bomEnc != nil {
+		// Bytes that are not UTF-8 in a file marked as UTF-8 make their rows invalid: the
+		// mark says what the rest of the file is.
+		if name != "" && name != bomEnc.name {
+			bomEnc.name += " (byte-order mark, which decides over " + name + ")"
+		} else {
+			bomEnc.name += " (BOM)"
+		}
+		return *bomEnc, nil
+	}
+	if name != "" && name != "utf-8" {
+		enc := textEncoding{name: name, decoder: named.NewDecoder,
+			stateless: !strings.HasPrefix(name, "utf-16") && name != "iso-2022-jp"}
+		if err := checkLabel(enc, sample); err != nil {
+			return enc, err
+		}
+		return enc, nil
+	}
+	enc := textEncoding{name: "utf-8", stateless: true}
 	firstLine := head
 	if i := bytes.IndexByte(head, '\n'); i >= 0 {
 		firstLine = head[:i]
 	}
 	if bytes.IndexByte(firstLine, 0) >= 0 {
-		return enc, &FileError{Msg: nulMessage(head)}
+		return enc, nulError(head)
 	}
-	var fault *utf8Fault
-	if check != nil {
-		var err error
-		if fault, err = check(); err != nil {
-			return enc, err
-		}
-	} else {
-		fault = findUTF8Fault(bytes.NewReader(head), len(head) < bufSniff)
+	st, err := scanText(sample, false)
+	if err != nil {
+		return enc, err
 	}
-	if fault != nil {
-		return enc, &FileError{Msg: fault.message()}
+	if st.fault == nil || (st.multi > 0 && st.multi >= st.invalid) {
+		return enc, nil
 	}
-	return enc, nil
+	return enc, notUTF8Error(st.fault, sample)
 }
 
-// nulMessage explains a first line that holds NUL bytes: UTF-16 without a byte-order mark, or
+// checkLabel refuses an encoding that does not fit the text of sample, naming a line and what
+// it would become, and an encoding that fits, when there is one.
+func checkLabel(enc textEncoding, sample textSample) error {
+	st, err := scanText(sample, true)
+	if err != nil {
+		return err
+	}
+	if st.multi > 0 && st.multi >= st.invalid {
+		// Read without a label, this text is UTF-8 (its bytes that are not make their rows
+		// invalid): the label would turn its letters into others.
+		line, word := st.firstMulti.line, st.firstMulti.word
+		as, _ := enc.decoder().String(word)
+		return &FileError{Msg: fmt.Sprintf("the input is UTF-8, not %s: line %d holds %q, which as %s would become %q",
+			enc.name, line, word, enc.name, as), Fix: []Fix{{"Encoding", "utf-8"}}}
+	}
+	m, err := misfit(enc, sample)
+	if err != nil || m == nil {
+		return err
+	}
+	msg := fmt.Sprintf("the input is not in %s: line %d would hold %q as %s (%s)", enc.name, m.line, m.word, enc.name, m.what)
+	if st.fault == nil {
+		return &FileError{Msg: msg + "; the input is UTF-8", Fix: []Fix{{"Encoding", "utf-8"}}}
+	}
+	if guess := fittingEncoding(st.fault.text, sample, enc.name); guess != "" {
+		return &FileError{Msg: msg + "; it looks like " + guess, Fix: []Fix{{"Encoding", guess}}}
+	}
+	return &FileError{Msg: msg + `; no encoding this program knows reads it cleanly: save the file as "CSV UTF-8"`}
+}
+
+// notUTF8Error refuses text that is not UTF-8, naming an encoding that reads it cleanly if any.
+func notUTF8Error(f *utf8Fault, sample textSample) error {
+	msg := fmt.Sprintf("the input is not UTF-8 (line %d holds the byte 0x%02X", f.line, f.b)
+	guess := fittingEncoding(f.text, sample, "")
+	if guess == "" {
+		return &FileError{Msg: msg + `), and no encoding this program knows reads it cleanly: save the file as "CSV UTF-8"`}
+	}
+	if w := wordAround(f.sample, f.at, guess); w != "" {
+		msg += fmt.Sprintf(", in %q as %s", w, guess)
+	}
+	return &FileError{Msg: msg + "): it looks like " + guess, Fix: []Fix{{"Encoding", guess}}}
+}
+
+// fittingEncoding returns the first encoding, the one guessed from text and then the common
+// single-byte ones, that decodes all of sample without U+FFFD or C1 control characters, or "".
+// It never returns not, so that its advice never leads back to the message that gave it.
+func fittingEncoding(text []byte, sample textSample, not string) string {
+	for _, name := range []string{guessEncoding(text), "windows-1252", "windows-1251", "windows-1250"} {
+		if name == not {
+			continue
+		}
+		e, err := htmlindex.Get(name)
+		if err != nil {
+			continue
+		}
+		if m, err := misfit(textEncoding{name: name, decoder: e.NewDecoder}, sample); err == nil && m == nil {
+			return name
+		}
+	}
+	return ""
+}
+
+// misdecode is the first place where an encoding does not fit a text.
+type misdecode struct {
+	line int
+	word string // the decoded word that holds the character
+	what string // what the character is
+}
+
+// misfit decodes sample with enc and returns where it first yields U+FFFD or a C1 control
+// character, or nil.
+func misfit(enc textEncoding, sample textSample) (*misdecode, error) {
+	br := bufio.NewReaderSize(transform.NewReader(sample.open(), enc.decoder()), 64<<10)
+	line := 0
+	for {
+		l, err := br.ReadSlice('\n')
+		if len(l) > 0 && (err == nil || err == io.EOF || err == bufio.ErrBufferFull) {
+			if err != bufio.ErrBufferFull {
+				line++
+			}
+			for i := 0; i < len(l); {
+				r, size := utf8.DecodeRune(l[i:])
+				if r == utf8.RuneError || (r >= 0x80 && r <= 0x9f) {
+					what := fmt.Sprintf("U+%04X, a control character", r)
+					if r == utf8.RuneError {
+						what = "U+FFFD, a byte it has no character for"
+					}
+					return &misdecode{line: max(line, 1), word: wordAt(l, i), what: what}, nil
+				}
+				i += size
+			}
+		}
+		switch {
+		case err == io.EOF:
+			return nil, nil
+		case err != nil && err != bufio.ErrBufferFull:
+			return nil, err
+		}
+	}
+}
+
+// wordAt returns the word of text around byte i, bounded by delimiters, quotes and spaces.
+func wordAt(text []byte, i int) string {
+	sep := func(b byte) bool { return b <= ' ' || b == ',' || b == ';' || b == '"' }
+	s, e := i, i
+	for s > 0 && i-s < 40 && !sep(text[s-1]) {
+		s--
+	}
+	for e < len(text) && e-i < 40 && !sep(text[e]) {
+		e++
+	}
+	return strings.ToValidUTF8(string(text[s:e]), "\uFFFD")
+}
+
+// nulError explains a first line that holds NUL bytes: UTF-16 without a byte-order mark, or
 // not text at all.
-func nulMessage(head []byte) string {
+func nulError(head []byte) error {
 	var even, odd int
 	for i, b := range head {
 		if b == 0 {
@@ -108,11 +247,11 @@ func nulMessage(head []byte) string {
 	}
 	switch {
 	case odd > len(head)/4 && even == 0:
-		return "the input looks like UTF-16LE without a byte-order mark: give --encoding utf-16le"
+		return &FileError{Msg: "the input looks like UTF-16LE without a byte-order mark", Fix: []Fix{{"Encoding", "utf-16le"}}}
 	case even > len(head)/4 && odd == 0:
-		return "the input looks like UTF-16BE without a byte-order mark: give --encoding utf-16be"
+		return &FileError{Msg: "the input looks like UTF-16BE without a byte-order mark", Fix: []Fix{{"Encoding", "utf-16be"}}}
 	}
-	return "the first line holds NUL bytes: this is not a CSV text file"
+	return &FileError{Msg: "the first line holds NUL bytes: this is not a CSV text file"}
 }
 
 // bufSniff is how much of standard input is checked for UTF-8 before reading starts.
@@ -125,15 +264,6 @@ type utf8Fault struct {
 	sample []byte // the line, or a part of it around the byte
 	at     int    // the byte's index in sample
 	text   []byte // up to 4 KiB from the line on, to guess the encoding from
-}
-
-func (f *utf8Fault) message() string {
-	guess := guessEncoding(f.text)
-	msg := fmt.Sprintf("the input is not UTF-8 (line %d holds the byte 0x%02X", f.line, f.b)
-	if w := wordAround(f.sample, f.at, guess); w != "" {
-		msg += fmt.Sprintf(", in %q as %s", w, guess)
-	}
-	return msg + fmt.Sprintf("): it looks like %s. Give --encoding %s, or save the file as \"CSV UTF-8\"", guess, guess)
 }
 
 // wordAround returns the word of sample that holds byte at, decoded from the encoding named.
@@ -157,6 +287,58 @@ func wordAround(sample []byte, at int, name string) string {
 		return ""
 	}
 	return string(w)
+}
+
+// textStats says how much of a text is UTF-8.
+type textStats struct {
+	fault      *utf8Fault // where it first is not, or nil
+	multi      int        // UTF-8 characters of more than one byte
+	invalid    int        // bytes that are not UTF-8
+	firstMulti struct {   // the first of those characters: its line, and the word that holds it
+		line int
+		word string
+	}
+}
+
+// scanText reads the sample to its end, and a second time to count its characters when it is
+// not all UTF-8, or when count is set.
+func scanText(sample textSample, count bool) (textStats, error) {
+	var st textStats
+	var err error
+	if st.fault, err = scanUTF8(sample.open(), sample.complete); err != nil || (st.fault == nil && !count) {
+		return st, err
+	}
+	br := bufio.NewReaderSize(sample.open(), 64<<10)
+	line := 1
+	for {
+		l, err := br.ReadSlice('\n')
+		for i := 0; i < len(l); {
+			if l[i] < utf8.RuneSelf {
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRune(l[i:])
+			switch {
+			case r == utf8.RuneError && size <= 1:
+				st.invalid++
+			case st.multi == 0:
+				st.firstMulti.line, st.firstMulti.word = line, wordAt(l, i)
+				st.multi++
+			default:
+				st.multi++
+			}
+			i += max(size, 1)
+		}
+		if err == nil {
+			line++
+		}
+		if err == io.EOF {
+			return st, nil
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			return st, err
+		}
+	}
 }
 
 // findUTF8Fault reads r to the end and returns where it is first not UTF-8, or nil. When
@@ -252,6 +434,10 @@ func guessEncoding(sample []byte) string {
 		j := i + 1
 		for j < len(sample) && sample[j] >= 0x80 {
 			j++
+		}
+		if utf8.Valid(sample[i:j]) {
+			i = j // UTF-8 in a file that is not all UTF-8: no sign of the other encoding
+			continue
 		}
 		runs++
 		if j-i == 1 {

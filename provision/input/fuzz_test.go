@@ -185,8 +185,8 @@ func checkInput(t *testing.T, data []byte, comma rune, opts Options) {
 		if head, _, _ := bytes.Cut(text[:min(len(text), 64<<10)], []byte{'\n'}); crOnly(head) {
 			text = bytes.ReplaceAll(text, []byte("\r"), []byte("\n"))
 		}
-		if recs, _, ok := stdRecords(text, r.comma); ok && len(rows)+r.Blank() != len(recs)-1-leadingBlank(recs) {
-			t.Fatalf("%d rows and %d blank, want %d records after the header", len(rows), r.Blank(), len(recs)-1-leadingBlank(recs))
+		if recs, _, ok := stdRecords(text, r.comma); ok && len(rows)+r.Blank() != len(recs)-1-headerIndex(recs, opts) {
+			t.Fatalf("%d rows and %d blank, want %d records after the header", len(rows), r.Blank(), len(recs)-1-headerIndex(recs, opts))
 		}
 	}
 
@@ -203,13 +203,25 @@ func checkInput(t *testing.T, data []byte, comma rune, opts Options) {
 	}
 }
 
-// leadingBlank counts the blank records before the header.
-func leadingBlank(recs [][]string) int {
-	n := 0
-	for n < len(recs) && blank(recs[n]) {
-		n++
+// headerIndex returns the index of the header among recs: the first of the first
+// headerSearch records that are not blank which holds an email column, else the first.
+func headerIndex(recs [][]string, opts Options) int {
+	first, seen := -1, 0
+	for i, rec := range recs {
+		if blank(rec) {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		if hasEmail(rec, opts.Map) {
+			return i
+		}
+		if seen++; seen == headerSearch {
+			break
+		}
 	}
-	return n
+	return first
 }
 
 func checkRow(t *testing.T, row provision.Row) {

@@ -1,6 +1,7 @@
 package input
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -48,34 +49,78 @@ func columnIndex(name string) int {
 }
 
 // aliases lists, for each column field, the header names it is read from besides its own name,
-// in the languages HR systems export in. They are compared after normHeader.
+// as the HR systems (BambooHR, Workday, SAP SuccessFactors, Personio, HiBob, Rippling, Entra ID
+// and Active Directory) and spreadsheets export them, in the languages of the README. They are
+// compared after normHeader, so case, accents, spaces and punctuation do not count.
 var aliases = map[string][]string{
-	"email": {"e-mail", "mail", "email address", "e-mail address", "work email", "business email", "primary email",
-		"primary work email", "company email", "courriel", "adresse e-mail", "adresse électronique", "adresse mail",
-		"email professionnel", "e-mail-adresse", "geschäftliche e-mail", "correo", "correo electrónico",
-		"correo corporativo", "email aziendale", "posta elettronica", "e-mail aziendale"},
-	"sub": {"external id", "employee id", "employee number", "employee no", "employee #", "employee code", "staff id",
-		"staff number", "personnel number", "worker id", "id", "matricule", "numéro d'employé", "personalnummer",
-		"mitarbeiternummer", "nº empleado", "número de empleado", "matricola"},
-	"name": {"full name", "display name", "nom complet", "nom et prénom", "vollständiger name", "nombre completo",
-		"nombre y apellidos", "nome completo", "nome e cognome"},
-	"firstname": {"first name", "given name", "first", "forename", "prénom", "vorname", "nombre", "nome"},
-	"lastname": {"last name", "surname", "family name", "last", "nom", "nom de famille", "nachname", "familienname",
-		"apellido", "apellidos", "cognome"},
+	"email": {"e-mail", "mail", "email address", "e-mail address", "mail address", "emailaddress",
+		"work email", "work e-mail", "work email address", "work e-mail address", "email (work)", "e-mail (work)",
+		"email - work", "email address (work)", "business email", "business e-mail", "business email address",
+		"primary email", "primary email address", "primary work email", "email - primary work", "company email",
+		"company e-mail", "corporate email", "office email",
+		"courriel", "courriel professionnel", "adresse e-mail", "adresse email", "adresse électronique",
+		"adresse mail", "adresse e-mail professionnelle", "adresse mail professionnelle", "email professionnel",
+		"e-mail professionnel", "mail professionnel",
+		"e-mail-adresse", "e-mail-adresse (geschäftlich)", "e-mail (geschäftlich)", "e-mail geschäftlich",
+		"geschäftliche e-mail", "geschäftliche e-mail-adresse", "dienstliche e-mail", "dienstliche e-mail-adresse",
+		"e-mail (dienstlich)", "firmen-e-mail",
+		"correo", "correo electrónico", "correo corporativo", "correo electrónico corporativo",
+		"correo electrónico del trabajo", "correo de trabajo", "dirección de correo electrónico", "email corporativo",
+		"email aziendale", "e-mail aziendale", "posta elettronica", "indirizzo email", "indirizzo e-mail",
+		"email di lavoro"},
+	"sub": {"external id", "employee id", "employee number", "employee no", "employee #", "employee code",
+		"employeeid", "employee reference", "emp id", "emp no", "staff id", "staff number", "personnel number",
+		"personnel id", "worker id", "person id", "person id external", "person number",
+		"matricule", "numéro de matricule", "numéro d'employé", "numéro salarié", "id salarié", "identifiant salarié",
+		"personalnummer", "personal-nr", "pers.-nr", "mitarbeiternummer", "mitarbeiter-id",
+		"nº empleado", "número de empleado", "id de empleado", "matricola", "numero di matricola", "id dipendente"},
+	"name": {"full name", "display name", "preferred full name", "employee name", "worker name", "name (preferred)",
+		"nom complet", "nom et prénom", "nom d'affichage", "vollständiger name", "anzeigename", "mitarbeitername",
+		"nombre completo", "nombre y apellidos", "nombre para mostrar", "nome completo", "nome e cognome",
+		"nome visualizzato"},
+	// Not "Preferred Name": BambooHR's holds a first name, Workday's a full name.
+	"firstname": {"preferred first name", "first name (preferred)", "nickname",
+		"prénom usuel", "rufname", "nombre preferido", "nome preferito"},
+	"lastname": {"preferred last name", "last name (preferred)", "nom d'usage", "nom usuel"},
 	"team": {"department", "dept", "department name", "team name", "service", "équipe", "département", "abteilung",
-		"departamento", "reparto", "division"},
-	"locale": {"language", "preferred language", "lang", "langue", "langue préférée", "sprache", "bevorzugte sprache",
-		"idioma", "lingua"},
-	"avatar": {"avatar url", "photo", "photo url", "picture", "profile picture", "image url"},
+		"departamento", "equipo", "reparto", "squadra"},
+	"locale": {"language", "preferred language", "language preference", "display language", "lang", "langue",
+		"langue préférée", "sprache", "bevorzugte sprache", "idioma", "idioma preferido", "lingua",
+		"lingua preferita"},
+	"avatar": {"avatar url", "photo", "photo url", "picture", "picture url", "profile picture", "profile photo",
+		"profile image", "image url", "photo link", "foto", "bild"},
+}
+
+// fallbacks are header names read only when no column of the field's own name or aliases is
+// in the header, or, for a name or team, in the rows where that column's cell is empty:
+// BambooHR's First Name stands in for an empty Preferred Name.
+var fallbacks = map[string][]string{
+	"email":     {"user principal name", "upn", "sign-in name", "login email", "login e-mail"},
+	"sub":       {"id", "object id", "user id", "immutable id", "badge number", "identifiant"},
+	"name":      {"legal name", "full legal name", "worker", "employee"},
+	"firstname": {"first name", "given name", "first", "forename", "legal first name", "first name (legal)", "prénom", "vorname", "nombre", "nome"},
+	"lastname": {"last name", "surname", "family name", "last", "legal last name", "last name (legal)", "nom", "nom de famille",
+		"nachname", "familienname", "apellido", "apellidos", "cognome"},
+	"team": {"division", "business unit", "org unit", "organisational unit", "organizational unit", "organization",
+		"organisation", "supervisory organization", "bereich", "organisationseinheit", "división", "divisione"},
+}
+
+// alias is the column field a header name fills, and whether only as a fallback.
+type alias struct {
+	field    int
+	fallback bool
 }
 
 // aliasIndex maps a normalised header name to its column field.
-var aliasIndex = func() map[string]int {
-	m := make(map[string]int)
+var aliasIndex = func() map[string]alias {
+	m := make(map[string]alias)
 	for i := range numColumns {
-		m[normHeader(columnName(i))] = i
+		m[normHeader(columnName(i))] = alias{field: i}
 		for _, a := range aliases[columnName(i)] {
-			m[normHeader(a)] = i
+			m[normHeader(a)] = alias{field: i}
+		}
+		for _, a := range fallbacks[columnName(i)] {
+			m[normHeader(a)] = alias{field: i, fallback: true}
 		}
 	}
 	return m
@@ -121,9 +166,34 @@ func normHeader(s string) string {
 	return b.String()
 }
 
+// errNoEmail and errNoColumn are the causes of the FileError for a header without an email
+// column, and without a column that Map names.
+var (
+	errNoEmail  = errors.New("no email column")
+	errNoColumn = errors.New("no such column")
+)
+
+// hasEmail reports whether a row holds the email column: a cell called email, one of its
+// aliases, or the column explicit maps it to.
+func hasEmail(row []string, explicit map[string]string) bool {
+	email := provision.FieldIndex("email")
+	want := ""
+	if name, ok := explicit["email"]; ok {
+		want = normHeader(name)
+	}
+	for _, c := range row {
+		n := normHeader(c)
+		if a, ok := aliasIndex[n]; (ok && a.field == email && want == "") || (want != "" && n == want) {
+			return true
+		}
+	}
+	return false
+}
+
 // mapping is which header cell fills each column field.
 type mapping struct {
 	col     [numColumns]int   // header cell of each column field, -1 when none
+	alt     [numColumns]int   // header cell read when col's is empty, -1 when none
 	columns map[string]string // column field name -> header cell, for the log
 	ignored []string          // named header cells that fill nothing
 }
@@ -132,7 +202,7 @@ type mapping struct {
 func mapHeader(header []string, explicit map[string]string) (*mapping, error) {
 	m := &mapping{columns: make(map[string]string)}
 	for i := range m.col {
-		m.col[i] = -1
+		m.col[i], m.alt[i] = -1, -1
 	}
 	byName := make(map[string][]int) // normalised name -> header cells
 	for i, h := range header {
@@ -154,7 +224,7 @@ func mapHeader(header []string, explicit map[string]string) (*mapping, error) {
 		f := columnIndex(field)
 		cells, ok := byName[normHeader(name)]
 		if f < 0 || !ok {
-			return nil, &FileError{Msg: fmt.Sprintf("--map %s=%s: no column %q in the header (found: %s)", field, name, name, strings.Join(header, ", "))}
+			return nil, &FileError{Msg: fmt.Sprintf("--map %s=%s: no column %q in the header (found: %s)", field, name, name, strings.Join(header, ", ")), Err: errNoColumn}
 		}
 		i, err := one(header[cells[0]], cells)
 		if err != nil {
@@ -162,28 +232,45 @@ func mapHeader(header []string, explicit map[string]string) (*mapping, error) {
 		}
 		m.col[f], chosen[f], taken[i] = i, true, true
 	}
-	for i, h := range header {
-		n := normHeader(h)
-		f, ok := aliasIndex[n]
-		if !ok || chosen[f] || taken[i] || byName[n][0] != i {
-			continue // not an alias, chosen by --map, or a repeat seen at its first cell
+	for _, fallback := range []bool{false, true} {
+		var byFallback [numColumns]bool
+		for i, h := range header {
+			n := normHeader(h)
+			a, ok := aliasIndex[n]
+			f := a.field
+			if !ok || a.fallback != fallback || chosen[f] || taken[i] || byName[n][0] != i {
+				continue // not an alias of this rank, chosen by --map, or a repeat seen at its first cell
+			}
+			if _, err := one(h, byName[n]); err != nil {
+				return nil, err
+			}
+			switch {
+			case m.col[f] < 0:
+				m.col[f], byFallback[f] = i, fallback
+			case fallback && !byFallback[f] && (f == provision.FieldIndex("email") || f == provision.FieldIndex("sub")):
+				// A person's key comes from one column: an address or id from another
+				// system for some rows would make them other people the day it changes.
+			case fallback && !byFallback[f] && m.alt[f] < 0:
+				m.alt[f] = i
+			default:
+				return nil, &FileError{Msg: fmt.Sprintf("columns %q and %q both mean %s: keep one", header[m.col[f]], h, columnName(f)),
+					Fix: []Fix{{"Map", columnName(f) + "=COLUMN"}}}
+			}
 		}
-		if _, err := one(h, byName[n]); err != nil {
-			return nil, err
-		}
-		if m.col[f] >= 0 {
-			return nil, &FileError{Msg: fmt.Sprintf("columns %q and %q both mean %s: keep one, or choose with --map %s=COLUMN", header[m.col[f]], h, columnName(f), columnName(f))}
-		}
-		m.col[f] = i
 	}
 	if m.col[provision.FieldIndex("email")] < 0 {
-		return nil, &FileError{Msg: fmt.Sprintf("no email column (found: %s): name it email, or use --map email=COLUMN", strings.Join(header, ", "))}
+		return nil, &FileError{Msg: fmt.Sprintf("no email column (found: %s): name it email", strings.Join(header, ", ")),
+			Fix: []Fix{{"Map", "email=COLUMN"}}, Err: errNoEmail}
 	}
 	used := make(map[int]bool)
 	for f, i := range m.col {
 		if i >= 0 {
 			used[i] = true
 			m.columns[columnName(f)] = header[i]
+		}
+		if j := m.alt[f]; j >= 0 {
+			used[j] = true
+			m.columns[columnName(f)] += " (else " + header[j] + ")"
 		}
 	}
 	for i, h := range header {

@@ -33,13 +33,15 @@ func TestNormHeader(t *testing.T) {
 
 func TestAliases(t *testing.T) {
 	t.Parallel()
-	for field, names := range aliases {
-		if columnIndex(field) < 0 {
-			t.Errorf("aliases of %q, which is not a field", field)
-		}
-		for _, a := range names {
-			if got := aliasIndex[normHeader(a)]; columnName(got) != field {
-				t.Errorf("alias %q reads %s, want %s (two fields share it once normalised)", a, columnName(got), field)
+	for _, list := range []map[string][]string{aliases, fallbacks} {
+		for field, names := range list {
+			if columnIndex(field) < 0 {
+				t.Errorf("aliases of %q, which is not a field", field)
+			}
+			for _, a := range names {
+				if got := aliasIndex[normHeader(a)]; columnName(got.field) != field {
+					t.Errorf("alias %q reads %s, want %s (two fields share it once normalised)", a, columnName(got.field), field)
+				}
 			}
 		}
 	}
@@ -76,7 +78,10 @@ func TestMapHeader(t *testing.T) {
 			want: map[string]string{"email": "Login", "name": "Mail"}},
 		{name: "a repeated ignored column is fine", header: "email,Notes,Notes", want: map[string]string{"email": "email"}, ignored: "Notes, Notes"},
 		{name: "a repeated column that is read", header: "email,Name,name", err: `names column "Name" twice (columns 2 and 3)`},
-		{name: "two aliases", header: "ID,Employee ID,email", err: `columns "ID" and "Employee ID" both mean sub: keep one, or choose with --map sub=COLUMN`},
+		{name: "two aliases", header: "Staff ID,Employee ID,email", err: `columns "Staff ID" and "Employee ID" both mean sub: keep one, or use --map sub=COLUMN`},
+		{name: "an alias over a fallback", header: "ID,Employee ID,mail,userPrincipalName",
+			want: map[string]string{"sub": "Employee ID", "email": "mail"}, ignored: "ID, userPrincipalName"},
+		{name: "two fallbacks", header: "ID,Object ID,UPN", err: `columns "ID" and "Object ID" both mean sub: keep one`},
 		{name: "no email", header: "Name,Team", err: "no email column (found: Name, Team): name it email, or use --map email=COLUMN"},
 		{name: "map to nothing", header: "email", mapping: map[string]string{"name": "Full Name"}, err: `--map name=Full Name: no column "Full Name"`},
 	}

@@ -72,10 +72,11 @@ func openFile(f *os.File, name string, opts Options) (*Reader, error) {
 	if opts.Sheet != "" {
 		return nil, &FileError{Msg: fmt.Sprintf("--sheet %s: the input is a CSV file, which has no sheets", opts.Sheet)}
 	}
-	enc, err := chooseEncoding(opts.Encoding, head, func() (*utf8Fault, error) {
-		// The whole file, before anything is sent: a file that turns out not to be UTF-8
-		// on row 20,000 would otherwise be half sent, and then invalid row after row.
-		return scanUTF8(io.NewSectionReader(f, 0, st.Size()), true)
+	// The whole file is checked before anything is sent: a file that turns out not to be in
+	// its encoding on row 20,000 would otherwise be half sent, and then invalid row after row.
+	enc, err := chooseEncoding(opts.Encoding, head, textSample{
+		open:     func() io.Reader { return io.NewSectionReader(f, 0, st.Size()) },
+		complete: true,
 	})
 	if err != nil {
 		return nil, err
@@ -84,7 +85,7 @@ func openFile(f *os.File, name string, opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.count = func(ctx context.Context) (int64, error) { return countCSV(ctx, name, enc, r.comma) }
+	r.count = func(ctx context.Context) (int64, error) { return countCSV(ctx, name, enc, r.comma, r.headerLine) }
 	return r, nil
 }
 
@@ -109,7 +110,7 @@ func openStream(in io.Reader, closer io.Closer, opts Options) (*Reader, error) {
 	if opts.Sheet != "" {
 		return nil, &FileError{Msg: fmt.Sprintf("--sheet %s: the input is CSV text, which has no sheets", opts.Sheet)}
 	}
-	enc, err := chooseEncoding(opts.Encoding, head, nil)
+	enc, err := chooseEncoding(opts.Encoding, head, headSample(head))
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +125,7 @@ func NewCSV(in io.Reader, opts Options) (*Reader, error) {
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, err
 	}
-	enc, err := chooseEncoding(opts.Encoding, head, nil)
+	enc, err := chooseEncoding(opts.Encoding, head, headSample(head))
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +140,7 @@ func newCSV(in *bufio.Reader, enc textEncoding, closer io.Closer, opts Options) 
 	}
 	comma := opts.Comma
 	if comma == 0 {
-		comma = detectComma(head)
+		comma = detectComma(head, opts)
 	}
 	if comma >= 0x80 || comma == '"' || comma == '\r' || comma == '\n' {
 		return nil, &FileError{Msg: fmt.Sprintf("the delimiter %q cannot be used", comma)}
@@ -154,8 +155,8 @@ func newCSV(in *bufio.Reader, enc textEncoding, closer io.Closer, opts Options) 
 	return r, nil
 }
 
-// csvText returns the text of in, decoded, with line ends that the CSV parser reads, and the
-// header line (or the first 64 KiB of text).
+// csvText returns the text of in, decoded, with line ends that the CSV parser reads, and its
+// first 64 KiB.
 func csvText(in *bufio.Reader, enc textEncoding) (*bufio.Reader, []byte, error) {
 	text, err := enc.reader(in)
 	if err != nil {
@@ -166,15 +167,26 @@ func csvText(in *bufio.Reader, enc textEncoding) (*bufio.Reader, []byte, error) 
 		br = bufio.NewReaderSize(text, 64<<10)
 	}
 	head, _ := br.Peek(min(br.Size(), 64<<10))
+	firstLine := head
 	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		head = head[:i]
+		firstLine = head[:i]
 	}
-	if crOnly(head) {
+	if crOnly(firstLine) {
 		// Classic Mac line ends ("CSV (Macintosh)" in old Excel): every CR becomes a line end.
 		// A CR inside a quoted cell turns into LF, which is what it meant.
 		br = bufio.NewReaderSize(crToLF{br}, 64<<10)
 	}
 	return br, head, nil
+}
+
+// headSample is the first bytes of an input that cannot be read twice: they are checked, the
+// rows after them are checked one by one.
+func headSample(head []byte) textSample {
+	complete := len(head) < bufSniff
+	if i := bytes.LastIndexByte(head, '\n'); !complete && i >= 0 {
+		head = head[:i+1] // whole lines: a character cut at the end is no fault of the encoding
+	}
+	return textSample{open: func() io.Reader { return bytes.NewReader(head) }, complete: complete}
 }
 
 // isZip reports whether the input starts as a zip archive does: an .xlsx, .xlsm or .ods.
@@ -201,11 +213,39 @@ func commaName(c rune) string {
 	return fmt.Sprintf("%q", c)
 }
 
-// detectComma picks the delimiter that occurs most, outside quotes, in the header line.
-func detectComma(head []byte) rune {
+// detectComma picks the delimiter of the header line: the first line of head, among the
+// first headerSearch (or line opts.HeaderRow), that the delimiter splits into cells of which
+// one holds the email column, as newReader finds the header; when there is none, the
+// delimiter that occurs most, outside quotes, in the first line.
+func detectComma(head []byte, opts Options) rune {
+	text := bytes.ReplaceAll(bytes.ReplaceAll(head, []byte("\r\n"), []byte("\n")), []byte("\r"), []byte("\n"))
+	lines := bytes.Split(text, []byte("\n"))
+	searched := 0
+	for i, l := range lines {
+		if opts.HeaderRow > 0 && i+1 != opts.HeaderRow || len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		if searched++; searched > headerSearch {
+			break
+		}
+		for _, c := range []byte{',', ';', '\t'} {
+			cells := strings.Split(string(l), string(c))
+			for j := range cells {
+				cells[j] = strings.Trim(cells[j], "\" ")
+			}
+			if len(cells) > 1 && hasEmail(cells, opts.Map) {
+				return rune(c)
+			}
+		}
+	}
+	return mostCommon(lines[0])
+}
+
+// mostCommon returns the delimiter that occurs most, outside quotes, in line.
+func mostCommon(line []byte) rune {
 	counts := map[byte]int{}
 	quoted := false
-	for _, c := range head {
+	for _, c := range line {
 		switch {
 		case c == '"':
 			quoted = !quoted

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -27,18 +28,59 @@ type Options struct {
 	Map map[string]string
 	// Defaults fill empty team and locale cells.
 	Defaults Defaults
+	// HeaderRow is the line of a CSV file, or the row of a sheet, that holds the header,
+	// from 1 (a blank one is passed over); 0 finds it: the first of the first 10 rows that
+	// are not blank which holds an email column (by its name, an alias or Map), else the
+	// first row, whose missing email column the error then names.
+	HeaderRow int
 }
 
 // FileError is a problem with the input as a whole (its format, encoding or header): nothing
-// can be sent.
+// can be sent. Msg names the problem in terms of the file; Fix, when set, names the options
+// that would read it, so that a command line can say them in its own words. Error gives both,
+// with the options spelled as this program's flags.
 type FileError struct {
 	Msg string
+	Fix []Fix
 	Err error // the cause, if any
 }
 
-func (e *FileError) Error() string { return e.Msg }
+// Fix is an option that makes an input readable: Option is the name of an Options field
+// ("Encoding", "Map", "HeaderRow", "Sheet"), Value what to give it, as "windows-1252" or
+// "email=COLUMN".
+type Fix struct {
+	Option string
+	Value  string
+}
+
+// flags spell the Options fields as the command line's flags, and lead says the first of them.
+var (
+	flags = map[string]string{"Encoding": "--encoding", "Map": "--map", "HeaderRow": "--header-row", "Sheet": "--sheet"}
+	lead  = map[string]string{"Encoding": ". Give ", "Map": ", or use ", "HeaderRow": ", or use ", "Sheet": ", or use "}
+)
+
+func (e *FileError) Error() string {
+	if len(e.Fix) == 0 {
+		return e.Msg
+	}
+	var b strings.Builder
+	b.WriteString(e.Msg)
+	for i, f := range e.Fix {
+		if i == 0 {
+			b.WriteString(lead[f.Option])
+		} else {
+			b.WriteString(" or ")
+		}
+		b.WriteString(flags[f.Option] + " " + f.Value)
+	}
+	return b.String()
+}
 
 func (e *FileError) Unwrap() error { return e.Err }
+
+// ErrReport is the cause of the FileError for an input that is a report of this program: its
+// people would all be sent again, as the report's rows.
+var ErrReport = errors.New("the input is a report of this program")
 
 // records is where the cells of an input come from: CSV text or a worksheet.
 type records interface {
@@ -54,46 +96,96 @@ type records interface {
 // row in memory at a time, plus a 16-byte entry per email and sub seen. It is not safe for
 // concurrent use.
 type Reader struct {
-	header   []string
-	m        *mapping
-	format   string
-	comma    rune // the CSV delimiter, 0 for a workbook
-	src      records
-	width    int // cells in the header
-	defaults Defaults
-	seen     seenKeys
-	blank    int
-	lastLine int
-	count    func(context.Context) (int64, error)
+	header     []string
+	headerLine int // the line or sheet row of the header
+	m          *mapping
+	format     string
+	comma      rune // the CSV delimiter, 0 for a workbook
+	src        records
+	width      int // cells in the header
+	defaults   Defaults
+	seen       seenKeys
+	blank      int
+	lastLine   int
+	count      func(context.Context) (int64, error)
 }
 
-// newReader reads the header from src: the first record with a cell that is not empty.
+// headerSearch is how many rows, blank ones aside, may stand above the header: the title and
+// date lines that HR systems put above their columns.
+const headerSearch = 10
+
+// newReader reads the header from src: the row opts.HeaderRow names, or else the first of the
+// first headerSearch rows that are not blank which holds an email column (by its name, an
+// alias or opts.Map); the rows above it are read as nothing.
 func newReader(src records, format string, opts Options) (*Reader, error) {
-	var header []string
-	for {
-		cells, _, bad, err := src.next()
+	var header, first []string // the header, and the first row that is not blank
+	var firstBad string
+	var headerLine, searched int
+	for header == nil {
+		cells, line, bad, err := src.next()
 		if err == io.EOF {
-			return nil, &FileError{Msg: "the input is empty: expected a header row such as email,name,team"}
+			if opts.HeaderRow > 0 {
+				return nil, &FileError{Msg: fmt.Sprintf("the input has no row %d with cells in it, to be the header", opts.HeaderRow)}
+			}
+			if first == nil {
+				return nil, &FileError{Msg: "the input is empty: expected a header row such as email,name,team"}
+			}
+			break
 		}
 		if errors.Is(err, ErrRecordTooLong) {
-			return nil, &FileError{Msg: "the header row is longer than 1 MiB: is this a CSV file?", Err: err}
+			return nil, &FileError{Msg: "a line of the header is longer than 16 MiB: is this a CSV file?", Err: err}
 		}
 		if err != nil {
 			return nil, err
 		}
-		if bad != "" {
-			return nil, &FileError{Msg: "cannot read the header row: " + bad}
+		if blank(cells) || line < opts.HeaderRow {
+			continue
 		}
-		if !blank(cells) {
-			header = append([]string(nil), cells...)
+		searched++
+		if first == nil {
+			first, firstBad, headerLine = slices.Clone(cells), bad, line
+		}
+		if opts.HeaderRow > 0 || (bad == "" && hasEmail(cells, opts.Map)) {
+			header, firstBad, headerLine = slices.Clone(cells), bad, line
+		} else if searched == headerSearch {
 			break
 		}
 	}
-	m, err := mapHeader(header, opts.Map)
-	if err != nil {
+	if header == nil {
+		header = first
+	}
+	if firstBad != "" {
+		return nil, &FileError{Msg: fmt.Sprintf("cannot read the header row (row %d): %s", headerLine, firstBad)}
+	}
+	if err := reportColumns(header); err != nil {
 		return nil, err
 	}
-	return &Reader{header: header, m: m, format: format, src: src, width: len(header), defaults: opts.Defaults}, nil
+	m, err := mapHeader(header, opts.Map)
+	if err != nil {
+		var fe *FileError
+		if errors.As(err, &fe) && opts.HeaderRow == 0 && searched > 1 && (fe.Err == errNoEmail || fe.Err == errNoColumn) {
+			fe.Fix = append(fe.Fix, Fix{"HeaderRow", "N"})
+		}
+		return nil, err
+	}
+	return &Reader{header: header, headerLine: headerLine, m: m, format: format, src: src, width: len(header), defaults: opts.Defaults}, nil
+}
+
+// reportColumns refuses a header that is a report's: its status and link columns are what
+// this program writes, and reading it back would send everyone again.
+func reportColumns(header []string) error {
+	var has []string
+	for _, h := range header {
+		switch n := normHeader(h); n {
+		case "status", "sessiontoken", "loginurl", "widgeturl", "userid", "finishedat":
+			has = append(has, strings.TrimSpace(h))
+		}
+	}
+	if len(has) < 3 {
+		return nil
+	}
+	return &FileError{Msg: fmt.Sprintf("the input is a report of this program, not an HR export (it has the columns %s): give the export the report was made from",
+		strings.Join(has, ", ")), Err: ErrReport}
 }
 
 // Header returns the header row as found in the input.
@@ -145,9 +237,11 @@ func (r *Reader) Read() (provision.Row, error) {
 		row := provision.Row{Line: line}
 		r.fill(&row.User, cells)
 		row.Err = normalize(line, &row.User, r.defaults)
-		switch {
+		switch clipped := r.clippedErr(line); {
 		case bad != "":
 			row.Err = &provision.RowError{Line: line, Msg: bad}
+		case clipped != nil:
+			row.Err = clipped
 		case len(cells) > r.width && !blank(cells[r.width:]):
 			row.Err = &provision.RowError{Line: line, Msg: fmt.Sprintf("%d cells, but the header has %d: a value past the last column (%s)", len(cells), r.width, r.extraHint())}
 		case row.Err == nil:
@@ -157,14 +251,43 @@ func (r *Reader) Read() (provision.Row, error) {
 	}
 }
 
+// clippedErr says which cell of the record on line was too long to be kept whole, or nil.
+func (r *Reader) clippedErr(line int) error {
+	src, ok := r.src.(interface{ clippedCells() []clippedCell })
+	if !ok || len(src.clippedCells()) == 0 {
+		return nil
+	}
+	c := src.clippedCells()[0]
+	for f := range numColumns {
+		if c.cell == r.m.col[f] || c.cell == r.m.alt[f] {
+			name := columnName(f)
+			if f == firstName || f == lastName {
+				name = "name"
+			}
+			return &provision.RowError{Line: line, Field: name, Msg: tooLong(c.bytes)}
+		}
+	}
+	column := fmt.Sprintf("%d", c.cell+1)
+	if c.cell < len(r.header) && strings.TrimSpace(r.header[c.cell]) != "" {
+		column = fmt.Sprintf("%q", strings.TrimSpace(r.header[c.cell]))
+	}
+	return &provision.RowError{Line: line, Msg: fmt.Sprintf("the cell of column %s is %d bytes; a row holds at most %d", column, c.bytes, MaxRecordBytes)}
+}
+
 // fill copies the cells of the row's fields into u, and joins the first and last name into the
 // name when it is empty. A row shorter than the header reads as if its last cells were empty.
 func (r *Reader) fill(u *provision.User, cells []string) {
-	cell := func(f int) string {
-		if i := r.m.col[f]; i >= 0 && i < len(cells) {
+	at := func(i int) string {
+		if i >= 0 && i < len(cells) {
 			return cells[i]
 		}
 		return ""
+	}
+	cell := func(f int) string {
+		if c := at(r.m.col[f]); strings.TrimSpace(c) != "" || r.m.alt[f] < 0 {
+			return c
+		}
+		return at(r.m.alt[f])
 	}
 	for f := range provision.Fields {
 		*provision.Fields[f].Of(u) = cell(f)

@@ -98,7 +98,9 @@ func TestReaderExports(t *testing.T) {
 		{name: "quoted cell over lines then a stray quote", in: "email,notes,name\na@x.com,\"two\nlines\",\"Ann\nb@x.com,x,Bob\n",
 			want: []got{{2, "a@x.com", "row 2: a quote (\") at line 3, column 8 opens a cell that is never closed"}, {4, "b@x.com", ""}}, comma: ','},
 		{name: "line break in a name", in: "email,name\na@x.com,\"Ann\nLee\"\n",
-			want: []got{{2, "a@x.com", "row 2: name: holds a line break"}}, comma: ','},
+			want: []got{{2, "a@x.com", ""}}, comma: ','},
+		{name: "line break in an email", in: "email,name\n\"a@x.com\nb\",\"Ann\nLee\"\n",
+			want: []got{{2, "a@x.com\nb", "row 2: email: holds a line break"}}, comma: ','},
 		{name: "CR-only line ends", in: "email,notes\ra@x.com,Ann\rb@x.com,\"Bob\rBo\"\r",
 			want: []got{{2, "a@x.com", ""}, {3, "b@x.com", ""}}, comma: ','},
 		{name: "aliases", in: "E-Mail Address,Employee_ID,Full Name,Department,LANGUAGE,Photo\na@x.com,7,Ann,Ops,fr-fr,https://x.com/a.png\n",
@@ -167,12 +169,12 @@ func TestReaderHeaderErrors(t *testing.T) {
 		{"map to a missing column", "email\na@x.com\n", Options{Map: map[string]string{"name": "Full Name"}}, `no column "Full Name"`},
 		{"UTF-16 LE with BOM, decoded", "\xff\xfen\x00a\x00m\x00e\x00", Options{}, "no email column (found: name)"},
 		{"UTF-16 BE with BOM, decoded", "\xfe\xff\x00n\x00a\x00m\x00e", Options{}, "no email column (found: name)"},
-		{"UTF-16 without BOM", "e\x00m\x00a\x00i\x00l\x00\n\x00", Options{}, "looks like UTF-16LE without a byte-order mark: give --encoding utf-16le"},
+		{"UTF-16 without BOM", "e\x00m\x00a\x00i\x00l\x00\n\x00", Options{}, "looks like UTF-16LE without a byte-order mark. Give --encoding utf-16le"},
 		{"Latin-1 header", "email,Pr\xe9nom\na@x.com,Ren\xe9e\n", Options{}, `not UTF-8 (line 1 holds the byte 0xE9, in "Prénom" as windows-1252): it looks like windows-1252. Give --encoding windows-1252`},
 		{"Latin-1 cell", "email,name\na@x.com,Ann\nb@x.com,Ren\xe9e\n", Options{}, `line 3 holds the byte 0xE9, in "Renée"`},
 		{"unknown encoding", "email\n", Options{Encoding: "klingon"}, `--encoding "klingon": not an encoding`},
 		{"broken header quote", "email,\"name\n", Options{}, "cannot read the header row"},
-		{"header longer than 1 MiB", "email,\"" + strings.Repeat("x", MaxRecordBytes+1), Options{}, "longer than 1 MiB"},
+		{"header longer than 16 MiB", "email," + strings.Repeat("x", maxScanBytes+1), Options{}, "a line of the header is longer than 16 MiB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,7 +217,7 @@ func (s *rowSource) Read(p []byte) (int, error) {
 }
 
 func TestReaderUnclosedQuoteLosesNoRow(t *testing.T) {
-	// A quote left open on row 2 would make the rest of a 20 MiB file one cell: past 1 MiB the
+	// A quote left open on row 2 would make the rest of a 20 MiB file one cell: past 16 MiB the
 	// quote is taken for a stray one, row 2 is invalid, and the lines after it are rows again.
 	const n = 400000
 	src := &rowSource{n: n, row: func(i int) string {
@@ -232,8 +234,8 @@ func TestReaderUnclosedQuoteLosesNoRow(t *testing.T) {
 	if err != nil || row.Err == nil || row.User.Email != "a@x.com" || !strings.Contains(row.Err.Error(), "never closed") {
 		t.Fatalf("first row %+v, %v: want a@x.com invalid for its quote", row, err)
 	}
-	if src.read > 3*MaxRecordBytes {
-		t.Errorf("read %d bytes before giving up on the quote, want at most %d", src.read, 3*MaxRecordBytes)
+	if src.read > maxScanBytes+MaxRecordBytes {
+		t.Errorf("read %d bytes before giving up on the quote, want at most %d", src.read, maxScanBytes+MaxRecordBytes)
 	}
 	rows := 1
 	for {

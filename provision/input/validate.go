@@ -3,11 +3,13 @@ package input
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"github.com/ideanote-provision/ideanote-provision/provision"
+	"fmt"
 	"net/mail"
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // MaxFieldBytes is the longest cell the reader accepts, in bytes.
@@ -28,25 +30,33 @@ func normalize(line int, u *provision.User, d Defaults) error {
 	for _, f := range provision.Fields {
 		v := f.Of(u)
 		if !utf8.ValidString(*v) {
-			*v = strings.ToValidUTF8(*v, "\uFFFD")
 			if first == nil {
-				first = &provision.RowError{Line: line, Field: f.Name, Msg: "not valid UTF-8: give the file's encoding with --encoding (e.g. windows-1252), or save it as \"CSV UTF-8\""}
+				first = &provision.RowError{Line: line, Field: f.Name, Msg: notUTF8(*v)}
 			}
+			*v = strings.ToValidUTF8(*v, "\uFFFD")
+		}
+		if f.Name == "name" || f.Name == "team" {
+			// A name or team typed on two lines in a cell (Alt+Enter in Excel, a line break
+			// in a quoted CSV cell) means one line: "Vertrieb\nNord" is "Vertrieb Nord".
+			*v = foldLines(*v)
 		}
 		*v = strings.TrimSpace(*v)
 		switch {
 		case first != nil:
+		case strings.ContainsRune(*v, utf8.RuneError):
+			first = &provision.RowError{Line: line, Field: f.Name, Msg: fmt.Sprintf("%s holds U+FFFD, the mark of text decoded from the wrong encoding", quote(*v))}
 		case strings.IndexFunc(*v, isControl) >= 0:
 			first = &provision.RowError{Line: line, Field: f.Name, Msg: "holds a control character (a NUL or similar): the cell is corrupt"}
 		case strings.ContainsAny(*v, "\r\n"):
-			// No name, team or address spans lines; in a CSV this is most often a quote
+			// No address, locale or link spans lines; in a CSV this is most often a quote
 			// left open that made the following lines part of the cell.
 			first = &provision.RowError{Line: line, Field: f.Name, Msg: "holds a line break (in a CSV file, is a quote left open?)"}
 		}
 		if len(*v) > MaxFieldBytes {
+			n := len(*v)
 			*v = clip(*v, MaxFieldBytes)
 			if first == nil {
-				first = &provision.RowError{Line: line, Field: f.Name, Msg: "longer than 1024 bytes"}
+				first = &provision.RowError{Line: line, Field: f.Name, Msg: tooLong(n)}
 			}
 		}
 	}
@@ -77,10 +87,44 @@ func normalize(line int, u *provision.User, d Defaults) error {
 	return nil
 }
 
-// isControl matches the control characters that no name, team or address holds; tabs and
-// line breaks, which a quoted cell may carry, are left to the other checks.
+// tooLong says that a cell of n bytes is over MaxFieldBytes.
+func tooLong(n int) string { return fmt.Sprintf("is %d bytes, at most %d", n, MaxFieldBytes) }
+
+// notUTF8 names the bytes of s that are not UTF-8 and shows s with them marked: in a file that
+// is UTF-8 elsewhere they are a cell damaged by hand or by a tool, and only its row is lost.
+func notUTF8(s string) string {
+	var bad []string
+	for i := 0; i < len(s) && len(bad) < 4; {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			bad = append(bad, fmt.Sprintf("0x%02X", s[i]))
+		}
+		i += size
+	}
+	return fmt.Sprintf("holds bytes that are not UTF-8 (%s, in %s): correct the cell",
+		strings.Join(bad, " "), quote(strings.ToValidUTF8(s, "\uFFFD")))
+}
+
+// foldLines turns each line break of s, with the spaces around it, into one space.
+func foldLines(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' })
+	kept := parts[:0]
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, " ")
+}
+
+// isControl matches the control characters that no name, team or address holds: C0 but tabs
+// and line breaks (left to the other checks), DEL, and C1, which is what a single-byte encoding
+// that does not fit the file makes of its bytes 0x80-0x9F.
 func isControl(r rune) bool {
-	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f
+	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r <= 0x9f)
 }
 
 // checkEmail returns why s is not one plain address, or "" when it is.

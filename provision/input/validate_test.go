@@ -44,7 +44,7 @@ func TestValidateRows(t *testing.T) {
 		{name: "avatar ftp", row: "a@x.com,,,,,ftp://x.com/a.png", field: "avatar", msg: "absolute http(s)"},
 		{name: "avatar no host", row: "a@x.com,,,,,https:///a.png", field: "avatar", msg: "absolute http(s)"},
 		{name: "avatar upper-case scheme", row: "a@x.com,,,,,HTTPS://x.com/a.png"},
-		{name: "field too long", row: "a@x.com,,," + long + ",,", field: "team", msg: "longer than 1024 bytes"},
+		{name: "field too long", row: "a@x.com,,," + long + ",,", field: "team", msg: "is 1025 bytes, at most 1024"},
 		{name: "field 1024 bytes", row: "a@x.com,,," + long[1:] + ",,"},
 		{name: "spaces trimmed before the length", row: "a@x.com,,,  " + long[1:] + "  ,,"},
 	}

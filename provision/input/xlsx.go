@@ -1,10 +1,16 @@
 package input
 
 import (
+	"archive/zip"
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"sync"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -17,40 +23,268 @@ var xlsxOptions = excelize.Options{UnzipXMLSizeLimit: 4 << 20, UnzipSizeLimit: 1
 // maxStreamXLSX bounds an .xlsx read from standard input, which is held in memory.
 const maxStreamXLSX = 256 << 20
 
+// Excelize indexes every shared string of a workbook before it gives the first row, in memory
+// and a write to a temporary file each: a few kilobytes of zip can hold millions of empty
+// ones. These bound the table to about 120 MiB of memory and a few seconds (BENCHMARKS.md);
+// a million strings are three for each person of a 300,000-person export.
+const (
+	maxSharedStrings      = 1_000_000
+	maxSharedStringsBytes = 256 << 20
+)
+
+// sharedStringsPart is where excelize reads a workbook's shared strings.
+const sharedStringsPart = "xl/sharedStrings.xml"
+
+// maxSheetCells bounds the cells of a sheet, counting, in each row, the empty ones excelize
+// gives before its last cell with a value: a row with a value in column XFD is 16,384 cells
+// (40,000 such rows, a 426 KiB workbook, took 26 s). 50 million, about 2 s, are 50 columns
+// of a million rows.
+const maxSheetCells = 50_000_000
+
+// checkWorkbook refuses a workbook whose shared strings or sheets are past the bounds, before
+// excelize reads them: it unzips those parts once, counting, and keeps none of it.
+func checkWorkbook(z *zip.Reader) error {
+	for _, f := range z.File {
+		name := strings.TrimPrefix(f.Name, "/")
+		if strings.HasPrefix(name, "xl/worksheets/") && strings.HasSuffix(name, ".xml") {
+			if err := checkSheet(f); err != nil {
+				return err
+			}
+			continue
+		}
+		if name != sharedStringsPart {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil // excelize says what is wrong with the workbook
+		}
+		defer rc.Close()
+		n, size, err := countSharedStrings(io.LimitReader(rc, maxSharedStringsBytes+1))
+		switch {
+		case size > maxSharedStringsBytes:
+			return &FileError{Msg: fmt.Sprintf("the workbook's table of shared strings is over %d MiB unzipped, the most this program reads: save the sheet as CSV UTF-8", maxSharedStringsBytes>>20)}
+		case n > maxSharedStrings:
+			return &FileError{Msg: fmt.Sprintf("the workbook holds over %d shared strings, the most this program reads: save the sheet as CSV UTF-8", maxSharedStrings)}
+		case err != nil && !errors.Is(err, io.ErrUnexpectedEOF):
+			return nil // the same
+		}
+	}
+	return nil
+}
+
+// emptyCell reads the rest of a cell's start tag and reports whether the cell is empty (<c .../>).
+func emptyCell(br *bufio.Reader) (bool, error) {
+	prev := byte(0)
+	for range 1024 {
+		b, err := br.ReadByte()
+		if err != nil {
+			return false, err
+		}
+		if b == '>' {
+			return prev == '/', nil
+		}
+		prev = b
+	}
+	return false, nil
+}
+
+// checkSheet refuses a worksheet part of over maxSheetCells cells.
+func checkSheet(f *zip.File) error {
+	rc, err := f.Open()
+	if err != nil {
+		return nil // excelize says what is wrong with the workbook
+	}
+	defer rc.Close()
+	if n, _ := countSheetCells(rc); n > maxSheetCells {
+		return &FileError{Msg: fmt.Sprintf("a sheet of the workbook holds over %d cells, counting in each row the empty ones before its last: the most this program reads; delete the columns right of the table, or save the sheet as CSV UTF-8", maxSheetCells)}
+	}
+	return nil
+}
+
+// countSheetCells adds up, over the rows of a worksheet's XML, the column of each row's last
+// cell with a value, from the cell references (r="XFD7"); cells without one count one each.
+// It stops past maxSheetCells.
+func countSheetCells(r io.Reader) (int, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	total, row, last := 0, -1, 0
+	var ref []byte
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			return total + last, err
+		}
+		// A cell's reference: `<c r="` then letters and digits. A row's is digits only.
+		if b != 'c' {
+			continue
+		}
+		if next, _ := br.Peek(4); string(next) != ` r="` {
+			continue
+		}
+		br.Discard(4)
+		ref = ref[:0]
+		for len(ref) < 16 {
+			c, err := br.ReadByte()
+			if err != nil || c == '"' {
+				break
+			}
+			ref = append(ref, c)
+		}
+		if empty, err := emptyCell(br); err != nil || empty {
+			continue // excelize gives nothing for a cell without a value: it costs nothing
+		}
+		col, rowNum := 0, 0
+		i := 0
+		for ; i < len(ref) && ref[i] >= 'A' && ref[i] <= 'Z'; i++ {
+			col = col*26 + int(ref[i]-'A'+1)
+		}
+		for ; i < len(ref) && ref[i] >= '0' && ref[i] <= '9'; i++ {
+			rowNum = rowNum*10 + int(ref[i]-'0')
+		}
+		if col == 0 {
+			total++
+			continue
+		}
+		if rowNum != row {
+			total, row, last = total+last, rowNum, 0
+		}
+		last = max(last, col)
+		if total+last > maxSheetCells {
+			return total + last, nil
+		}
+	}
+}
+
+// countSharedStrings counts the string items (<si>, with any namespace prefix) of a shared
+// strings part, and its bytes, stopping past maxSharedStrings.
+func countSharedStrings(r io.Reader) (n, size int, err error) {
+	buf := make([]byte, 64<<10)
+	carry := 0
+	for {
+		m, err := r.Read(buf[carry:])
+		size += m
+		data := buf[:carry+m]
+		for i := 0; i+3 < len(data); i++ {
+			if data[i+1] == 's' && data[i+2] == 'i' && (data[i] == '<' || data[i] == ':') {
+				if c := data[i+3]; c == '>' || c == '/' || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+					if n++; n > maxSharedStrings {
+						return n, size, nil
+					}
+				}
+			}
+		}
+		carry = copy(buf, data[max(len(data)-3, 0):])
+		if err == io.EOF {
+			return n, size, nil
+		}
+		if err != nil {
+			return n, size, err
+		}
+	}
+}
+
+// tempPrefix begins the name of each folder of temporary files, followed by the process id.
+const tempPrefix = "ideanote-provision-xlsx-"
+
+// tempDirs are the folders of temporary files of the workbooks open in this process.
+var tempDirs = struct {
+	sync.Mutex
+	m map[string]bool
+}{m: make(map[string]bool)}
+
+// xlsxTempDir makes a folder of the user's alone (0700) for excelize's temporary files: the
+// sheets and shared strings it unzips are HR data. Close removes it; so does RemoveTempFiles,
+// and the next workbook opened after this process was killed.
+func xlsxTempDir() (string, excelize.Options, error) {
+	removeStaleTempDirs()
+	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", tempPrefix, os.Getpid()))
+	if err != nil {
+		return "", excelize.Options{}, fmt.Errorf("a folder for the workbook's temporary files: %w", err)
+	}
+	tempDirs.Lock()
+	tempDirs.m[dir] = true
+	tempDirs.Unlock()
+	opts := xlsxOptions
+	opts.TmpDir = dir
+	return dir, opts, nil
+}
+
+// removeTempDir removes a folder made by xlsxTempDir.
+func removeTempDir(dir string) error {
+	tempDirs.Lock()
+	delete(tempDirs.m, dir)
+	tempDirs.Unlock()
+	return os.RemoveAll(dir)
+}
+
+// RemoveTempFiles removes the temporary files of every workbook open in this process, for a
+// program that exits without closing its Readers (a second signal): they hold HR data. No
+// Reader of a workbook may be read after it.
+func RemoveTempFiles() {
+	tempDirs.Lock()
+	defer tempDirs.Unlock()
+	for dir := range tempDirs.m {
+		os.RemoveAll(dir)
+		delete(tempDirs.m, dir)
+	}
+}
+
 // xlsxRecords reads the rows of one worksheet with excelize's streaming row iterator, cell
 // values formatted as Excel shows them (an employee number typed as a number is "4711").
 type xlsxRecords struct {
-	f    *excelize.File
-	rows *excelize.Rows
-	row  int // sheet row of the last record
+	f      *excelize.File
+	rows   *excelize.Rows
+	row    int    // sheet row of the last record
+	tmpDir string // excelize's temporary files, removed by close
 }
 
 func openXLSXFile(name string, opts Options) (*Reader, error) {
-	return openXLSX(func() (*excelize.File, error) { return excelize.OpenFile(name, xlsxOptions) }, opts)
+	if z, err := zip.OpenReader(name); err == nil {
+		err = checkWorkbook(&z.Reader)
+		z.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return openXLSX(func(o excelize.Options) (*excelize.File, error) { return excelize.OpenFile(name, o) }, opts)
 }
 
 func openXLSXStream(in io.Reader, opts Options) (*Reader, error) {
-	return openXLSX(func() (*excelize.File, error) {
-		return excelize.OpenReader(io.LimitReader(in, maxStreamXLSX), xlsxOptions)
+	data, err := io.ReadAll(io.LimitReader(in, maxStreamXLSX))
+	if err != nil {
+		return nil, err
+	}
+	if z, err := zip.NewReader(bytes.NewReader(data), int64(len(data))); err == nil {
+		if err := checkWorkbook(z); err != nil {
+			return nil, err
+		}
+	}
+	return openXLSX(func(o excelize.Options) (*excelize.File, error) {
+		return excelize.OpenReader(bytes.NewReader(data), o)
 	}, opts)
 }
 
 // openXLSX opens a workbook, chooses the sheet and reads its header. A file that excelize
 // cannot open, or that makes it panic, is "not an .xlsx file".
-func openXLSX(open func() (*excelize.File, error), opts Options) (r *Reader, err error) {
+func openXLSX(open func(excelize.Options) (*excelize.File, error), opts Options) (r *Reader, err error) {
+	dir, xopts, err := xlsxTempDir()
+	if err != nil {
+		return nil, err
+	}
 	var f *excelize.File
 	err = safely(func() error {
 		var err error
-		f, err = open()
+		f, err = open(xopts)
 		return err
 	})
 	if err != nil {
 		if f != nil {
 			f.Close()
 		}
+		removeTempDir(dir)
 		return nil, &FileError{Msg: fmt.Sprintf("not an .xlsx file, or a damaged one (%v)", err), Err: err}
 	}
-	src := &xlsxRecords{f: f}
+	src := &xlsxRecords{f: f, tmpDir: dir}
 	defer func() {
 		if err != nil {
 			src.close()
@@ -75,7 +309,8 @@ func openXLSX(open func() (*excelize.File, error), opts Options) (r *Reader, err
 	if fe, ok := err.(*FileError); ok && opts.Sheet == "" {
 		if sheets := f.GetSheetList(); len(sheets) > 1 {
 			// The first sheet of many workbooks is a cover page: say where else to look.
-			fe.Msg += fmt.Sprintf("; that is the first sheet, %q, of %s: choose another with --sheet NAME", sheet, strings.Join(sheets, ", "))
+			fe.Msg += fmt.Sprintf(" on the first sheet, %q, of %s", sheet, strings.Join(sheets, ", "))
+			fe.Fix = append(fe.Fix, Fix{"Sheet", "NAME"})
 		}
 	}
 	if err != nil {
@@ -181,7 +416,14 @@ func (x *xlsxRecords) close() error {
 	if x.rows != nil {
 		x.rows.Close()
 	}
-	return x.f.Close() // removes the temporary files
+	err := x.f.Close() // removes the temporary files it knows
+	if x.tmpDir != "" {
+		if rerr := removeTempDir(x.tmpDir); err == nil {
+			err = rerr
+		}
+		x.tmpDir = ""
+	}
+	return err
 }
 
 // safely runs fn, turning a panic into an error: excelize is not hardened against damaged or

@@ -1,6 +1,7 @@
 package input
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -146,7 +147,7 @@ func TestXLSXOpen(t *testing.T) {
 		{name: "by content, whatever the name", file: "people.csv", data: book},
 		{name: "sheet by name", file: "p.xlsx", data: book, opts: Options{Sheet: "staff"}, want: "the input is empty"},
 		{name: "unknown sheet", file: "p.xlsx", data: book, opts: Options{Sheet: "Staf"}, want: "--sheet Staf: no such sheet in the workbook (sheets: Sheet1, Staff)"},
-		{name: "cover page first", file: "p.xlsx", data: cover, want: `no email column (found: This workbook lists staff): name it email, or use --map email=COLUMN; that is the first sheet, "Sheet1", of Sheet1, Staff: choose another with --sheet NAME`},
+		{name: "cover page first", file: "p.xlsx", data: cover, want: `no email column (found: This workbook lists staff): name it email on the first sheet, "Sheet1", of Sheet1, Staff, or use --map email=COLUMN or --sheet NAME`},
 		{name: "truncated", file: "p.xlsx", data: book[:len(book)/2], want: "not an .xlsx file"},
 		{name: "empty zip", file: "p.xlsx", data: []byte("PK\x05\x06" + strings.Repeat("\x00", 18)), want: "not an .xlsx file"},
 		{name: "CSV named .xlsx", file: "p.xlsx", data: []byte("email\na@x.com\n"), want: "not an .xlsx file: it does not start as a workbook does (a zip); if it is a CSV file, name it p.csv"},
@@ -212,5 +213,161 @@ func TestXLSXCountBesideRead(t *testing.T) {
 	<-done
 	if n != 2000 || countErr != nil || len(read) != 2000 {
 		t.Errorf("CountRows = %d, %v; %d rows read; want 2000", n, countErr, len(read))
+	}
+}
+
+// withSharedStrings returns book with its shared strings part replaced by n empty strings.
+func withSharedStrings(tb testing.TB, book []byte, n int) []byte {
+	tb.Helper()
+	z, err := zip.NewReader(bytes.NewReader(book), int64(len(book)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := zip.NewWriter(&out)
+	for _, f := range z.File {
+		if f.Name == sharedStringsPart {
+			continue
+		}
+		if err := w.Copy(f); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	part, err := w.Create(sharedStringsPart)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fmt.Fprintf(part, `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">`, n, n)
+	item := []byte("<si><t/></si>")
+	for range n {
+		part.Write(item)
+	}
+	part.Write([]byte("</sst>"))
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+func TestXLSXSharedStringsBounded(t *testing.T) {
+	book := workbook(t, [][]any{{"email", "name"}, {"a@x.com", "Ann"}})
+	bomb := withSharedStrings(t, book, 10_000_000)
+	t.Logf("%d KiB of workbook with 10 million shared strings", len(bomb)>>10)
+	want := "the workbook holds over 1000000 shared strings, the most this program reads: save the sheet as CSV UTF-8"
+	if _, err := Open(writeTemp(t, "bomb.xlsx", bomb), nil, Options{}); err == nil || err.Error() != want {
+		t.Errorf("file: err = %v, want %q", err, want)
+	}
+	if _, err := Open("-", bytes.NewReader(bomb), Options{}); err == nil || err.Error() != want {
+		t.Errorf("standard input: err = %v, want %q", err, want)
+	}
+}
+
+func TestXLSXTempFilesPrivateAndRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	// Over 4 MiB of sheet XML, so that excelize unzips the sheet to a temporary file.
+	rows := [][]any{{"email", "name"}}
+	for i := range 60000 {
+		rows = append(rows, []any{fmt.Sprintf("user%d@x.com", i), fmt.Sprintf("User %d", i)})
+	}
+	path := writeTemp(t, "big.xlsx", workbook(t, rows))
+	r, err := Open(path, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Read(); err != nil {
+		t.Fatal(err)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(tmp, "ideanote-provision-xlsx-*"))
+	if len(dirs) != 1 {
+		t.Fatalf("temporary folders %q, want one", dirs)
+	}
+	if st, err := os.Stat(dirs[0]); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("temporary folder %v, %v: want mode 0700", st.Mode(), err)
+	}
+	files, _ := os.ReadDir(dirs[0])
+	if len(files) == 0 {
+		t.Errorf("no temporary file in %s: is the sheet unzipped there?", dirs[0])
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left in the temporary folder: %v", left)
+	}
+	// A workbook refused after it was opened leaves nothing either.
+	if _, err := Open(path, nil, Options{Map: map[string]string{"email": "nope"}}); err == nil {
+		t.Fatal("want an error")
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left in the temporary folder after a refusal: %v", left)
+	}
+}
+
+// withPart returns book with its part called name replaced by what write writes.
+func withPart(tb testing.TB, book []byte, name string, write func(io.Writer)) []byte {
+	tb.Helper()
+	z, err := zip.NewReader(bytes.NewReader(book), int64(len(book)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := zip.NewWriter(&out)
+	for _, f := range z.File {
+		if f.Name == name {
+			continue
+		}
+		if err := w.Copy(f); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	part, err := w.Create(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	write(part)
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+func TestXLSXSheetCellsBounded(t *testing.T) {
+	book := workbook(t, [][]any{{"email"}, {"a@x.com"}})
+	sheet := func(rows int) func(io.Writer) {
+		return func(w io.Writer) {
+			fmt.Fprint(w, `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+			fmt.Fprint(w, `<row r="1"><c r="A1" t="inlineStr"><is><t>email</t></is></c></row>`)
+			for i := 2; i <= rows+1; i++ {
+				fmt.Fprintf(w, `<row r="%d"><c r="A%d" t="inlineStr"><is><t>u%d@x.com</t></is></c><c r="XFD%d"><v>1</v></c></row>`, i, i, i, i)
+			}
+			fmt.Fprint(w, `</sheetData></worksheet>`)
+		}
+	}
+	bomb := withPart(t, book, "xl/worksheets/sheet1.xml", sheet(4000))
+	t.Logf("%d KiB of workbook with 4,000 rows of 16,384 cells", len(bomb)>>10)
+	empty := withPart(t, book, "xl/worksheets/sheet1.xml", func(w io.Writer) {
+		var b bytes.Buffer
+		sheet(4000)(&b)
+		w.Write(bytes.ReplaceAll(b.Bytes(), []byte("><v>1</v></c>"), []byte("/>")))
+	})
+	if r, err := Open(writeTemp(t, "empty.xlsx", empty), nil, Options{}); err != nil {
+		t.Errorf("empty cells far right: %v, want them read (they cost nothing)", err)
+	} else {
+		r.Close()
+	}
+	_, err := Open(writeTemp(t, "wide.xlsx", bomb), nil, Options{})
+	if err == nil || !strings.HasPrefix(err.Error(), "a sheet of the workbook holds over 50000000 cells") {
+		t.Errorf("err = %v", err)
+	}
+	// A few such rows are read, each invalid for its value past the header.
+	r, err := Open(writeTemp(t, "wide.xlsx", withPart(t, book, "xl/worksheets/sheet1.xml", sheet(3))), nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows := readRows(t, r)
+	if len(rows) != 3 || rows[2].User.Email != "u4@x.com" || rows[0].Err == nil || !strings.Contains(rows[0].Err.Error(), "16384 cells, but the header has 1") {
+		t.Errorf("rows %+v", rows)
 	}
 }
