@@ -85,7 +85,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "bad default locale", input: good, args: []string{"--subdomain", "acme", "--locale", "english please"}, wantCode: 2, wantErr: "--locale"},
 		{name: "rate not a number", input: good, args: []string{"--subdomain", "acme", "--rate", "NaN"}, wantCode: 2, wantErr: "--rate"},
 		{name: "report folder missing", input: good, args: []string{"--subdomain", "acme", "--report", "/nonexistent/dir/r.csv"}, wantCode: 2, wantErr: "--report: the folder /nonexistent/dir does not exist"},
-		{name: "input unreadable past a row over 1 MiB", input: good + "c@example.com,\"" + strings.Repeat("x", 1<<20+64<<10) + "\"\nd@example.com,D\n",
+		{name: "input unreadable past a line over 16 MiB", input: good + "c@example.com," + strings.Repeat("x", 16<<20+64<<10) + "\nd@example.com,D\n",
 			args: []string{"--subdomain", "acme"}, wantCode: 3, wantErr: "could not be read to the end"},
 		{name: "unknown flag", input: good, args: []string{"--colour"}, wantCode: 2, wantErr: "colour"},
 		{name: "wrong token aborts", input: good + "cy@example.com,Cy\nd@example.com,D\n", args: []string{"--subdomain", "acme"}, env: map[string]string{"IDEANOTE_API_TOKEN": "wrong"}, wantCode: 3, wantErr: "check the API token"},
