@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/ideanote-provision/ideanote-provision/mail"
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/wave"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -32,7 +34,7 @@ func run(ctx context.Context, args []string, env environ) error {
 		err = root.ExecuteContext(ctx)
 	}
 	// Failed rows are in the report and the log, an interrupt in the log: nothing to add.
-	if err != nil && !errors.Is(err, errRowsFailed) && !errors.Is(err, mail.ErrFailed) && exitStatus(err) != exitInterrupted {
+	if err != nil && !errors.Is(err, wave.ErrRowsFailed) && !errors.Is(err, mail.ErrFailed) && exitStatus(err) != exitInterrupted {
 		printError(env.stderr, logFormatOf(args), err)
 	}
 	return err
@@ -146,8 +148,8 @@ func usageArgs(c *cobra.Command) {
 	if check := c.Args; check != nil {
 		c.Args = func(cmd *cobra.Command, args []string) error {
 			if err := check(cmd, args); err != nil {
-				var ue *usageError
-				if errors.As(err, &ue) {
+				var ce *provision.ConfigError
+				if errors.As(err, &ce) {
 					return err
 				}
 				return usagef("%w (see %s --help)", err, cmd.CommandPath())

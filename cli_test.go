@@ -166,11 +166,3 @@ func TestErrorInLogFormat(t *testing.T) {
 		t.Errorf("exit %d, stderr %q: want exit 2 without what followed -t", got.code, got.stderr)
 	}
 }
-
-func TestColumnList(t *testing.T) {
-	t.Parallel()
-	got := columnList(map[string]string{"email": "Work Email", "firstname": "First Name", "lastname": "Last Name", "team": "Department"})
-	if want := "email=Work Email firstname=First Name lastname=Last Name team=Department"; got != want {
-		t.Errorf("columnList = %q, want %q", got, want)
-	}
-}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
+	"github.com/ideanote-provision/ideanote-provision/wave"
 	"github.com/spf13/cobra"
 )
 
@@ -51,14 +52,13 @@ func runDemo(ctx context.Context, reportPath, mailDir string, stdout, stderr io.
 		return nil
 	}
 	fmt.Fprintf(stdout, "demo: a fake Ideanote listens on %s\n", srv.URL)
-	o := &options{
-		input: "-", spaceID: srv.SpaceID, apiToken: srv.APIToken, baseURL: srv.URL,
-		subdomain: "demo", widgetID: "df828665bf", reportPath: reportPath, overwrite: true,
-		rate: 20, burst: 1, concurrency: 4, timeout: 5 * time.Second, maxAttempts: 6, maxWait: 15 * time.Minute,
-		delimiter: "auto", progress: "auto", logFormat: "text",
-	}
-	err := execute(ctx, o, bytes.NewReader(demoUsers), stderr, srv.Client())
-	if err != nil && !errors.Is(err, errRowsFailed) {
+	o := &options{Options: wave.Options{
+		Input: "-", Stdin: bytes.NewReader(demoUsers), SpaceID: srv.SpaceID, APIToken: srv.APIToken, BaseURL: srv.URL,
+		HTTPClient: srv.Client(), Subdomain: "demo", WidgetID: "df828665bf", Report: reportPath, Overwrite: true,
+		Rate: 20, Burst: 1, Concurrency: 4, Timeout: 5 * time.Second, MaxAttempts: 6, MaxWait: 15 * time.Minute,
+	}, delimiter: "auto", progress: "auto", logFormat: "text"}
+	err := execute(ctx, o, stderr)
+	if err != nil && !errors.Is(err, wave.ErrRowsFailed) {
 		return err
 	}
 	abs, _ := filepath.Abs(reportPath)

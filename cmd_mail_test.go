@@ -19,6 +19,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // reportHeader is the header of a provisioning report.
@@ -364,8 +365,8 @@ func TestMailExitStatus(t *testing.T) {
 		err  error
 		code int
 	}{
-		{"config", &mail.ConfigError{Err: errors.New("no sender")}, exitUsage},
-		{"mail report exists", &mail.ConfigError{Err: fmt.Errorf("%w: x", mail.ErrExists)}, exitUsage},
+		{"config", &provision.ConfigError{Err: errors.New("no sender")}, exitUsage},
+		{"mail report exists", &provision.ConfigError{Err: fmt.Errorf("%w: x", mail.ErrExists)}, exitUsage},
 		{"mail report not written", fmt.Errorf("%w: r.mail.csv: no space left on device", mail.ErrMailReport), exitIncomplete},
 		{"interrupted", context.Canceled, exitInterrupted},
 		{"aborted", fmt.Errorf("%w: connect: 535 no", mail.ErrAborted), exitAborted},
@@ -412,7 +413,7 @@ func TestMailPasswordFileErrorKeepsItsCause(t *testing.T) {
 	t.Parallel()
 	o := &mailOptions{progress: "never", logFormat: "text", concurrency: 1, passwordFile: filepath.Join(t.TempDir(), "pw-"+secret)}
 	err := o.check(func(string, ...any) {})
-	var ue *usageError
+	var ue *provision.ConfigError
 	if !errors.As(err, &ue) || !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), secret) {
 		t.Errorf("check = %v, want a usage error wrapping fs.ErrNotExist, without the path", err)
 	}

@@ -9,12 +9,12 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/provision/pace"
 	"github.com/ideanote-provision/ideanote-provision/report"
+	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -29,69 +29,43 @@ func versionString() string {
 	return version
 }
 
-// options is everything a run is told, from flags and the environment.
+// options is everything a provisioning run is told, from flags and the environment: the run's
+// own options, bound to the flags, and what only the command line knows.
 type options struct {
-	input       string
-	spaceID     string
-	apiToken    string // never printed
+	wave.Options
 	tokenFile   string
-	baseURL     string
-	subdomain   string
-	webAppURL   string
-	widgetURL   string
-	widgetID    string
-	reportPath  string
-	resume      bool
-	overwrite   bool
-	rate        float64
-	burst       int
-	concurrency int
-	timeout     time.Duration
-	maxAttempts int
-	maxWait     time.Duration
-	team        string
-	locale      string
 	mapping     []string // --map, once or more
 	delimiter   string
-	encoding    string // --encoding: a WHATWG label, "" to detect
-	sheet       string // --sheet: the sheet of an .xlsx input
-	dryRun      bool
 	progress    string
 	logFormat   string
 	metricsFile string // --metrics-file: the run's metrics for node_exporter; "" for none
-
-	statePath    string        // --state: what was provisioned, for scheduled waves
-	force        bool          // send every row even when unchanged
-	refreshAfter time.Duration // send unchanged rows last provisioned this long ago
-	onlyChanges  bool          // leave unchanged rows out of the report
-	stateBatch   int           // rows per state commit; 0 for the default (tests set it)
 }
 
 // check validates the options and loads the token file; it never sends anything.
 func (o *options) check(logWarn func(msg string, args ...any)) error {
-	if o.resume && o.overwrite {
+	if o.Resume && o.Overwrite {
 		return usagef("give --resume or --overwrite, not both")
 	}
-	if o.statePath == "" && (o.force || o.refreshAfter != 0 || o.onlyChanges) {
+	if o.State == "" && (o.Force || o.RefreshAfter != 0 || o.OnlyChanges) {
 		return usagef("--force, --refresh-after and --only-changes need --state FILE")
 	}
-	if o.refreshAfter < 0 {
+	if o.RefreshAfter < 0 {
 		return usagef("--refresh-after must be a positive duration, e.g. 720h")
 	}
-	if o.statePath != "" && sameFile(o.statePath, o.reportPath) {
+	if o.State != "" && sameFile(o.State, o.Report) {
 		return usagef("--state and --report must be different files")
 	}
-	if o.input != "-" {
+	if o.Input != "-" {
 		// Writing the report over the input would destroy it, and the reader would then read
 		// the report's own lines as they are written, until the disk is full.
-		for _, out := range []string{o.reportPath, report.TempPath(o.reportPath), o.statePath, o.metricsFile} {
-			if out != "" && sameFile(o.input, out) {
-				return usagef("the input %s is also the report, state or metrics file: give another --report, --state or --metrics-file", o.input)
+		for _, out := range []string{o.Report, report.TempPath(o.Report), o.State, o.metricsFile} {
+			if out != "" && sameFile(o.Input, out) {
+				return usagef("the input %s is also the report, state or metrics file: give another --report, --state or --metrics-file", o.Input)
 			}
 		}
 	}
 	if o.metricsFile != "" {
-		outputs := []string{o.reportPath, o.statePath}
+		outputs := []string{o.Report, o.State}
 		if err := checkMetricsFile(o.metricsFile, outputs, "the report or the state file", logWarn); err != nil {
 			return err
 		}
@@ -101,46 +75,55 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		if err != nil {
 			return err
 		}
-		o.apiToken = strings.TrimSpace(b)
-		if o.apiToken == "" {
+		o.APIToken = strings.TrimSpace(b)
+		if o.APIToken == "" {
 			return usagef("--api-token-file %s is empty", o.tokenFile)
 		}
 	}
-	if !o.dryRun {
-		if o.spaceID == "" {
+	if !o.DryRun {
+		if o.SpaceID == "" {
 			return usagef("no workspace: set IDEANOTE_SPACE_ID or --space-id")
 		}
-		if o.apiToken == "" {
+		if o.APIToken == "" {
 			return usagef("no API token: set IDEANOTE_API_TOKEN or use --api-token-file FILE")
 		}
-		if o.subdomain == "" && o.webAppURL == "" && o.widgetURL == "" && o.widgetID == "" {
+		if o.Subdomain == "" && o.WebAppURL == "" && o.WidgetURL == "" && o.WidgetID == "" {
 			return usagef("no link target: give --subdomain, --webapp-url, --widget-url or --widget-id")
 		}
 	}
-	if o.locale != "" {
-		canon, err := input.CanonicalLocale(o.locale)
+	if o.Read.Defaults.Locale != "" {
+		canon, err := input.CanonicalLocale(o.Read.Defaults.Locale)
 		if err != nil {
-			return usagef("--locale %q is %w", o.locale, err)
+			return usagef("--locale %q is %w", o.Read.Defaults.Locale, err)
 		}
-		o.locale = canon
+		o.Read.Defaults.Locale = canon
 	}
-	if err := ideanote.CheckBaseURL(o.baseURL); err != nil {
+	if err := ideanote.CheckBaseURL(o.BaseURL); err != nil {
 		return usagef("--base-url %w", err)
 	}
 	switch {
-	case math.IsNaN(o.rate) || math.IsInf(o.rate, 0) || o.rate < 0 || (o.rate > 0 && o.rate < pace.Floor):
+	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0 || (o.Rate > 0 && o.Rate < pace.Floor):
 		return usagef("--rate must be 0 (no limit) or at least 0.0167 (one request a minute), in requests a second")
-	case o.burst < 1:
+	case o.Burst < 1:
 		return usagef("--burst must be at least 1")
-	case o.concurrency < 1 || o.concurrency > 1024:
+	case o.Concurrency < 1 || o.Concurrency > 1024:
 		return usagef("--concurrency must be between 1 and 1024")
-	case o.timeout <= 0:
+	case o.Timeout <= 0:
 		return usagef("--timeout must be positive, e.g. 30s")
-	case o.maxAttempts < 1:
+	case o.MaxAttempts < 1:
 		return usagef("--max-attempts must be at least 1")
-	case o.maxWait <= 0:
+	case o.MaxWait <= 0:
 		return usagef("--max-wait must be positive, e.g. 15m")
 	}
+	comma, err := o.comma()
+	if err != nil {
+		return err
+	}
+	mapping, err := input.ParseMap(strings.Join(o.mapping, ","))
+	if err != nil {
+		return usagef("%w", err)
+	}
+	o.Read.Comma, o.Read.Map = comma, mapping
 	return checkOutputFlags(o.progress, o.logFormat)
 }
 

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/pace"
 )
 
@@ -84,15 +84,8 @@ func DefaultMailReport(report string) string {
 	return report + ".mail.csv"
 }
 
-// ConfigError is a mistake in the options, found before anything was sent.
-type ConfigError struct{ Err error }
-
-func (e *ConfigError) Error() string { return e.Err.Error() }
-func (e *ConfigError) Unwrap() error { return e.Err }
-
-func configf(format string, args ...any) error {
-	return &ConfigError{fmt.Errorf(format, args...)}
-}
+// configf is provision.Configf: both commands report their configuration errors alike.
+var configf = provision.Configf
 
 var (
 	// ErrAborted says the run stopped because nothing more could be sent: the server refused
@@ -103,10 +96,10 @@ var (
 	// ErrFailed says the run went through but some messages failed.
 	ErrFailed = errors.New("some messages failed: see the mail report")
 	// ErrExists says the mail report records messages already delivered, and neither Resume
-	// nor Overwrite was given. Run returns it inside a ConfigError.
+	// nor Overwrite was given. Run returns it inside a provision.ConfigError.
 	ErrExists = errors.New("mail report exists")
 	// ErrOtherRun says that Resume was given a mail report most of whose people mailed are
-	// not in the report with the link they were mailed. Run returns it inside a ConfigError.
+	// not in the report with the link they were mailed. Run returns it inside a provision.ConfigError.
 	ErrOtherRun = errors.New("belongs to another provisioning run")
 )
 
@@ -121,7 +114,7 @@ type setup struct {
 }
 
 // Validate checks the options and parses and tries the templates, without reading the report
-// or sending anything. Its errors are *ConfigError.
+// or sending anything. Its errors are *provision.ConfigError.
 func Validate(o Options) error {
 	_, err := prepare(o)
 	return err

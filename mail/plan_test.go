@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
@@ -113,7 +114,7 @@ func TestLineupNoLinkAtAll(t *testing.T) {
 	t.Parallel()
 	lines := []report.Line{{Row: 2, Email: "a@example.com", Status: "ok", WidgetURL: "W"}}
 	_, _, _, err := lineup(lines, LinkLogin, nil)
-	var ce *ConfigError
+	var ce *provision.ConfigError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "no login_url for anyone: give --link widget") {
 		t.Errorf("err = %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
@@ -27,7 +28,7 @@ func (s Summary) Failed() bool { return s.Counts[StatusFailed]+s.Counts[StatusNo
 // message, or writes it (o.OutDir), or renders it (o.DryRun), recording every person in the
 // mail report as it goes.
 //
-// Its error is nil when every message went; a *ConfigError when nothing was sent because of the
+// Its error is nil when every message went; a *provision.ConfigError when nothing was sent because of the
 // options, the report or an existing mail report (ErrExists, ErrOtherRun); ErrAborted (wrapped)
 // when the server refused the login or the sender or could not be reached, or another run
 // holds the report or the mail report (lock.ErrLocked, wrapped too); ErrMailReport (wrapped)
@@ -176,14 +177,14 @@ func (s *setup) kept() (map[string]Result, error) {
 		return nil, configf("%w: give --overwrite to replace it", err)
 	}
 	if n := len(delivered); n > 0 {
-		return nil, &ConfigError{fmt.Errorf("%w: %s records %d people already mailed: add --resume to mail only the others, or --overwrite to replace it", ErrExists, s.mailReport, n)}
+		return nil, &provision.ConfigError{Err: fmt.Errorf("%w: %s records %d people already mailed: add --resume to mail only the others, or --overwrite to replace it", ErrExists, s.mailReport, n)}
 	}
 	return map[string]Result{}, nil
 }
 
 // lock takes the lock of path (the report, or the mail report) for a mail run. Held by
 // another run, it is ErrAborted, whose words say which run holds it; a lock that cannot be
-// made (a folder not there, or not writable) is a ConfigError.
+// made (a folder not there, or not writable) is a provision.ConfigError.
 func (s *setup) lock(path, what string) (unlock func(), err error) {
 	unlock, err = lock.LockAs(path, "a mail run")
 	switch {
@@ -202,7 +203,7 @@ func (s *setup) lock(path, what string) (unlock func(), err error) {
 func (s *setup) checkCarried(c carried) error {
 	o := &s.o
 	if n := c.earlier(); n > 0 && c.kept*2 < n {
-		return &ConfigError{fmt.Errorf("--resume: %s %w: of the %d people it records as mailed, %d are in %s with the link they were mailed "+
+		return &provision.ConfigError{Err: fmt.Errorf("--resume: %s %w: of the %d people it records as mailed, %d are in %s with the link they were mailed "+
 			"(%d have another link in it, %d are not in it or have no link); give this report a --mail-report of its own, "+
 			"or --overwrite to mail everyone in it again", s.mailReport, ErrOtherRun, n, c.kept, o.Report, c.changed, c.gone)}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // notAttempted are the statuses when the run stops at its first message (concurrency 1): the
@@ -214,9 +215,9 @@ func TestParseEndpoint(t *testing.T) {
 			got := ""
 			if err != nil {
 				got = err.Error()
-				var ce *ConfigError
+				var ce *provision.ConfigError
 				if !errors.As(err, &ce) {
-					t.Errorf("err %T is not a *ConfigError", err)
+					t.Errorf("err %T is not a *provision.ConfigError", err)
 				}
 			} else {
 				got = e.String()

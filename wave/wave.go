@@ -1,17 +1,18 @@
-package main
+// Package wave is one provisioning run: it reads the HR file, sends each person through the
+// pool, writes the report and, with a state, remembers what was provisioned. It is the twin of
+// package mail, which mails the report it writes.
+package wave
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
-	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
@@ -20,63 +21,72 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/state"
 )
 
-// execute runs the job described by o. httpClient, when not nil, replaces the default
-// transport (the demo's fake server).
-func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer, httpClient *http.Client) (err error) {
-	logOut := &logWriter{w: stderr}
-	log := newLogger(o.logFormat, logOut)
-	if err := o.check(func(msg string, args ...any) { log.Warn(msg, args...) }); err != nil {
-		return err
+// ErrRowsFailed says that the run went through but some rows are failed or invalid.
+var ErrRowsFailed = errors.New("some rows failed or are invalid: see the report")
+
+// ErrIncomplete says that the report or the state could not be written completely.
+var ErrIncomplete = errors.New("the report or the state is incomplete")
+
+// Run provisions the people of o.Input and writes the report, holding the report's lock (and
+// the state's) for the whole run.
+//
+// Its rules: each result is settled by the state plan, then written to the report if the plan
+// reports it, then recorded in the state; the state is committed only after the report is
+// synced, so that a row is never remembered as provisioned while its link is not in a report;
+// and of the ways a run can end, a report or state not written completely wins (runOutcome).
+//
+// Its error is nil when every row went; a *provision.ConfigError when nothing was sent because
+// of the options; lock.ErrLocked (wrapped) when another run holds the report or the state;
+// ErrIncomplete (wrapped) when the report or the state could not be written; provision.ErrInput
+// or provision.ErrAborted (wrapped) when the input or the API stopped the run; ctx's error when
+// interrupted; ErrRowsFailed when some rows failed or are invalid.
+func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	// Every run past the checks writes its metrics, however it ends: job.Run below fills sum.
-	var sum provision.Summary
-	defer func(start time.Time) {
-		writeMetrics(log, o.metricsFile, metrics.ProvisionPrefix, provisionMetrics(sum), start, err)
-	}(time.Now())
-	links, err := report.NewLinks(o.subdomain, o.webAppURL, o.widgetURL, o.widgetID)
+	links, err := report.NewLinks(o.Subdomain, o.WebAppURL, o.WidgetURL, o.WidgetID)
 	if err != nil {
-		return usagef("%w", err)
+		return sum, provision.Configf("%w", err)
 	}
-	reader, err := openReader(o, stdin)
+	reader, err := openReader(&o)
 	if err != nil {
-		return err
+		return sum, err
 	}
 	defer reader.Close()
 	if ignored := reader.Ignored(); len(ignored) > 0 {
 		log.Info("ignored columns: "+strings.Join(ignored, ", "), "hint", "--map FIELD=COLUMN reads one of them")
 	}
 
-	unlock, err := lock.LockAs(o.reportPath, "a provisioning run") // named, for a mail run of the report to say who holds it
+	unlock, err := lock.LockAs(o.Report, "a provisioning run") // named, for a mail run of the report to say who holds it
 	if err != nil {
 		if errors.Is(err, lock.ErrLocked) {
-			return err
+			return sum, err
 		}
-		return usagef("--report: %w", err) // a folder that is not there or not writable
+		return sum, provision.Configf("--report: %w", err) // a folder that is not there or not writable
 	}
 	defer unlock()
-	plan, closeState, err := openState(o)
+	plan, closeState, err := openState(&o)
 	if err != nil {
-		return err
+		return sum, err
 	}
 	defer closeState()
-	w, done, err := openReport(o, log, links, plan != nil)
+	w, done, err := openReport(&o, log, links, plan != nil)
 	if err != nil {
-		return err
+		return sum, err
 	}
 	if plan != nil {
 		plan.Store.BeforeCommit(w.Sync)
 	}
-	pool := newPool(o, httpClient)
-	prog := newProgress(o.progress, stderr, log, reader.CountRows, pool.Throttles)
-	if prog.terminal() {
-		logOut.clearBefore(prog.clear)
+	pool := newPool(&o)
+	if o.Started != nil {
+		o.Started(reader.CountRows, pool.Throttles)
 	}
 	defer context.AfterFunc(ctx, func() {
-		prog.clear()
 		log.Warn("interrupted: finishing the requests in flight and writing the report; interrupt again to exit at once")
 	})()
 	rowLog := rowLogger{log: log}
-	job := &provision.Job{Source: reader, Pool: pool, DryRun: o.dryRun, Skip: plan.Skipper(done.Skip),
+	job := &provision.Job{Source: reader, Pool: pool, DryRun: o.DryRun, Skip: plan.Skipper(done.Skip),
 		Emit: func(res provision.Result) error {
 			plan.Settle(&res)
 			if plan.Reports(res) {
@@ -87,75 +97,56 @@ func execute(ctx context.Context, o *options, stdin io.Reader, stderr io.Writer,
 			if err := plan.Record(res); err != nil {
 				log.Error("the state cannot be saved; the run goes on, and the next run will send the rows not saved again", "error", err.Error())
 			}
-			prog.add(res)
+			if o.Progress != nil {
+				o.Progress(res)
+			}
 			rowLog.record(res)
 			return nil
 		}}
-	startArgs := []any{"input", o.input, "format", reader.Format(), "report", o.reportPath, "columns", columnList(reader.Columns()),
-		"dry_run", o.dryRun, "resume", o.resume, "already_ok", len(done), "rate", o.rate, "concurrency", o.concurrency}
+	startArgs := []any{"input", o.Input, "format", reader.Format(), "report", o.Report, "columns", columnList(reader.Columns()),
+		"dry_run", o.DryRun, "resume", o.Resume, "already_ok", len(done), "rate", o.Rate, "concurrency", o.Concurrency}
 	if plan != nil {
-		startArgs = append(startArgs, "state", o.statePath, "state_users", plan.Store.Len(), "force", o.force,
-			"refresh_after", o.refreshAfter.String(), "only_changes", o.onlyChanges)
+		startArgs = append(startArgs, "state", o.State, "state_users", plan.Store.Len(), "force", o.Force,
+			"refresh_after", o.RefreshAfter.String(), "only_changes", o.OnlyChanges)
 	}
 	log.Info("starting", startArgs...)
 	sum, runErr := job.Run(ctx)
 	sum.Blank = reader.Blank()
-	prog.finish()
-	logOut.clearBefore(nil)
 	closeErr := w.Close()
 	// The state is committed after the report is synced: a row must never be remembered as
 	// provisioned while its link is not in a report.
 	stateErr := closeState()
-	logSummary(log, sum, o.reportPath, plan.Changes(), runErr)
-	prog.nextSteps(o.reportPath, o.input, o.dryRun, sum)
-	return runOutcome(log, o.reportPath, sum, runErr, closeErr, stateErr)
+	logSummary(log, sum, o.Report, plan.Changes(), runErr)
+	return sum, runOutcome(log, o.Report, sum, runErr, closeErr, stateErr)
 }
 
 // openReader opens the input and reads its header.
-func openReader(o *options, stdin io.Reader) (*input.Reader, error) {
-	opts, err := o.inputOptions()
-	if err != nil {
-		return nil, err
-	}
-	reader, err := input.Open(o.input, stdin, opts)
+func openReader(o *Options) (*input.Reader, error) {
+	reader, err := input.Open(o.Input, o.Stdin, o.Read)
 	if err != nil {
 		var fe *input.FileError
 		if errors.As(err, &fe) {
-			return nil, fmt.Errorf("%s: %w", o.input, err)
+			return nil, fmt.Errorf("%s: %w", o.Input, err)
 		}
-		return nil, fmt.Errorf("%w: reading %s: %w", provision.ErrInput, o.input, err)
+		return nil, fmt.Errorf("%w: reading %s: %w", provision.ErrInput, o.Input, err)
 	}
 	return reader, nil
 }
 
-// inputOptions are the options of the input reader.
-func (o *options) inputOptions() (input.Options, error) {
-	comma, err := o.comma()
-	if err != nil {
-		return input.Options{}, err
-	}
-	mapping, err := input.ParseMap(strings.Join(o.mapping, ","))
-	if err != nil {
-		return input.Options{}, usagef("%w", err)
-	}
-	return input.Options{Comma: comma, Encoding: o.encoding, Sheet: o.sheet, Map: mapping,
-		Defaults: input.Defaults{Team: o.team, Locale: o.locale}}, nil
-}
-
 // openReport creates the report (beside the old one when resuming) and returns, with it, the
 // rows an earlier run already did.
-func openReport(o *options, log *slog.Logger, links report.Links, withChange bool) (*report.Writer, report.DoneSet, error) {
-	mode, err := report.ModeFor(o.reportPath, o.resume, o.overwrite)
+func openReport(o *Options, log *slog.Logger, links report.Links, withChange bool) (*report.Writer, report.DoneSet, error) {
+	mode, err := report.ModeFor(o.Report, o.Resume, o.Overwrite)
 	if err != nil {
-		return nil, nil, usagef("%w", err)
+		return nil, nil, provision.Configf("%w", err)
 	}
 	var done report.DoneSet
 	if mode == report.Resume {
-		if done, err = report.ReadBack(o.reportPath); err != nil {
-			return nil, nil, usagef("--resume: %w", err)
+		if done, err = report.ReadBack(o.Report); err != nil {
+			return nil, nil, provision.Configf("--resume: %w", err)
 		}
 		if len(done) == 0 {
-			log.Info("--resume: no ok rows in an earlier report; every row will be sent", "report", o.reportPath)
+			log.Info("--resume: no ok rows in an earlier report; every row will be sent", "report", o.Report)
 		}
 		if err := checkResume(o, done, log); err != nil {
 			return nil, nil, err
@@ -165,12 +156,12 @@ func openReport(o *options, log *slog.Logger, links report.Links, withChange boo
 	if withChange {
 		opts = append(opts, report.WithChange())
 	}
-	w, err := report.Create(o.reportPath, mode, links, opts...)
+	w, err := report.Create(o.Report, mode, links, opts...)
 	if errors.Is(err, report.ErrExists) {
-		return nil, nil, usagef("report %s exists: add --resume to continue that run, or --overwrite to replace it", o.reportPath)
+		return nil, nil, provision.Configf("report %s exists: add --resume to continue that run, or --overwrite to replace it", o.Report)
 	}
 	if err != nil {
-		return nil, nil, usagef("creating the report: %w", err)
+		return nil, nil, provision.Configf("creating the report: %w", err)
 	}
 	return w, done, nil
 }
@@ -199,40 +190,34 @@ func runOutcome(log *slog.Logger, reportPath string, sum provision.Summary, runE
 	}
 	switch {
 	case len(incomplete) > 0:
-		return fmt.Errorf("%w: %w", errIncomplete, errors.Join(incomplete...))
+		return fmt.Errorf("%w: %w", ErrIncomplete, errors.Join(incomplete...))
 	case runErr != nil:
 		return runErr
 	case sum.Failed():
-		return errRowsFailed
+		return ErrRowsFailed
 	}
 	return nil
 }
 
-func newPool(o *options, httpClient *http.Client) *provision.Pool {
+func newPool(o *Options) *provision.Pool {
+	httpClient := o.HTTPClient
 	if httpClient == nil {
 		// One transport, with as many idle connections as requests in flight, so that every
 		// worker reuses its connection.
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConns = o.concurrency * 2
-		t.MaxIdleConnsPerHost = o.concurrency * 2
+		t.MaxIdleConns = o.Concurrency * 2
+		t.MaxIdleConnsPerHost = o.Concurrency * 2
 		httpClient = &http.Client{Transport: t}
 	}
 	return &provision.Pool{
-		Endpoint: &ideanote.Client{BaseURL: o.baseURL, SpaceID: o.spaceID, APIToken: o.apiToken,
-			HTTPClient: httpClient, UserAgent: "ideanote-provision/" + versionString()},
-		Pacer:       pace.New(o.rate, o.burst),
-		Concurrency: o.concurrency,
-		MaxAttempts: o.maxAttempts,
-		MaxWait:     o.maxWait,
-		Timeout:     o.timeout,
+		Endpoint: &ideanote.Client{BaseURL: o.BaseURL, SpaceID: o.SpaceID, APIToken: o.APIToken,
+			HTTPClient: httpClient, UserAgent: o.UserAgent},
+		Pacer:       pace.New(o.Rate, o.Burst),
+		Concurrency: o.Concurrency,
+		MaxAttempts: o.MaxAttempts,
+		MaxWait:     o.MaxWait,
+		Timeout:     o.Timeout,
 	}
-}
-
-func newLogger(format string, w io.Writer) *slog.Logger {
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
-	}
-	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 // rowLogger logs rows that did not go through, up to a limit: past it the report says it all.
