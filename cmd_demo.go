@@ -10,10 +10,10 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/progress"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 	"github.com/ideanote-provision/ideanote-provision/wave"
 	"github.com/spf13/cobra"
@@ -61,8 +61,7 @@ func runDemo(ctx context.Context, reportPath, mailDir string, stdout, stderr io.
 	if err != nil && !errors.Is(err, wave.ErrRowsFailed) {
 		return err
 	}
-	abs, _ := filepath.Abs(reportPath)
-	fmt.Fprintf(stdout, "demo: %d requests received by the fake; report written to %s (mode 0600: it holds login links)\n", len(srv.Requests()), abs)
+	fmt.Fprintf(stdout, "demo: %d requests received by the fake; report written to %s (mode 0600: it holds login links)\n", len(srv.Requests()), progress.AbsPath(reportPath))
 	if link := firstLink(reportPath); link != "" {
 		fmt.Fprintf(stdout, "demo: first login link: %s\n", link)
 	}

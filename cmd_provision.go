@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
+	"github.com/ideanote-provision/ideanote-provision/internal/progress"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/wave"
@@ -120,7 +121,7 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 // execute runs the provisioning run described by o: stderr takes the log, the bar and the
 // closing lines.
 func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
-	logOut := &logWriter{w: stderr}
+	logOut := &progress.LogWriter{W: stderr}
 	log := newLogger(o.logFormat, logOut)
 	if err := o.check(func(msg string, args ...any) { log.Warn(msg, args...) }); err != nil {
 		return err
@@ -130,21 +131,21 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	defer func(start time.Time) {
 		writeMetrics(log, o.metricsFile, metrics.ProvisionPrefix, provisionMetrics(sum), start, err)
 	}(time.Now())
-	var prog *progress
+	var prog *progress.Bar
 	run := o.Options
 	run.Log, run.UserAgent = log, "ideanote-provision/"+versionString()
 	run.Started = func(count func(context.Context) (int64, error), throttles func() int) {
-		prog = newProgress(o.progress, stderr, log, count, throttles)
-		if prog.terminal() {
-			logOut.clearBefore(prog.clear)
+		prog = progress.New(progress.Provisioning, o.progress, stderr, log, count, throttles)
+		if prog.Terminal() {
+			logOut.ClearBefore(prog.Clear)
 		}
 	}
-	run.Progress = func(res provision.Result) { prog.add(res) }
+	run.Progress = func(res provision.Result) { prog.Add(res) }
 	sum, err = wave.Run(ctx, run)
 	if prog != nil {
-		prog.finish()
-		logOut.clearBefore(nil)
-		prog.nextSteps(o.Report, o.Input, o.DryRun, sum)
+		prog.Finish()
+		logOut.ClearBefore(nil)
+		prog.NextSteps(o.Report, o.Input, o.DryRun, sum)
 	}
 	return err
 }

@@ -32,7 +32,8 @@ const (
 	MaxBackoff         = time.Minute
 )
 
-// Options say what Run does. The zero value of each optional field is a useful default.
+// Options say what Run does: the command line binds its flags to them. The zero value of each
+// optional field is a useful default.
 type Options struct {
 	Report     string // the provisioning report to read (required)
 	MailReport string // the mail report to write; "" means DefaultMailReport(Report)
@@ -58,7 +59,7 @@ type Options struct {
 	Link         string // LinkLogin ("" too) or LinkWidget
 
 	Rate        float64       // messages a second at most over SMTP; 0 for no limit
-	Concurrency int           // connections (or writers) at once; 0 means 1
+	Concurrency int           // connections (or writers) at once, 1 to 64
 	MaxAttempts int           // SMTP tries per message; 0 means DefaultMaxAttempts
 	Timeout     time.Duration // per connection and per message; 0 means DefaultTimeout
 	Backoff     time.Duration // the wait before the first retry; 0 means DefaultBackoff
@@ -143,7 +144,7 @@ func prepare(o Options) (*setup, error) {
 	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0 || (o.Rate > 0 && o.Rate < pace.Floor):
 		// As for provisioning: a rate below one a minute is a typing mistake, not a pace.
 		return nil, configf("--rate must be 0 (no limit) or at least 0.0167 (one message a minute), in messages a second")
-	case o.Concurrency < 0 || o.Concurrency > 64:
+	case o.Concurrency < 1 || o.Concurrency > 64:
 		return nil, configf("--concurrency must be between 1 and 64 connections")
 	case o.MaxAttempts < 0 || o.Timeout < 0 || o.Backoff < 0:
 		return nil, configf("attempts, timeout and backoff may not be negative")
@@ -198,9 +199,6 @@ func parseAddress(flag, s string) (*mail.Address, error) {
 func (o *Options) withDefaults() {
 	if o.Link == "" {
 		o.Link = LinkLogin
-	}
-	if o.Concurrency == 0 {
-		o.Concurrency = 1
 	}
 	if o.MaxAttempts == 0 {
 		o.MaxAttempts = DefaultMaxAttempts
