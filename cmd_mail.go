@@ -220,6 +220,6 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 
 // mailMetrics is what a mail run reports in its metrics file.
 func mailMetrics(sum mail.Summary) metrics.Run {
-	return metrics.Run{Unit: "messages", Statuses: statusNames(mail.Statuses), Counts: statusCounts(sum.Counts),
-		Requests: sum.Attempts, Throttled: sum.Deferred}
+	statuses, counts := metrics.ByStatus(mail.Statuses, sum.Counts)
+	return metrics.Run{Unit: "messages", Statuses: statuses, Counts: counts, Requests: sum.Attempts, Throttled: sum.Deferred}
 }
