@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/progress"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
+	"github.com/ideanote-provision/ideanote-provision/report"
 	"github.com/ideanote-provision/ideanote-provision/wave"
 	"github.com/spf13/cobra"
 )
@@ -74,23 +73,11 @@ func runDemo(ctx context.Context, reportPath, mailDir string, stdout, stderr io.
 // firstLink returns the login_url of the ok row of a report that comes first in the input: the
 // person whose message the demo shows.
 func firstLink(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(recs) < 2 {
-		return ""
-	}
-	col := map[string]int{}
-	for i, h := range recs[0] {
-		col[h] = i
-	}
+	lines, _ := report.ReadLines(path)
 	link, first := "", 0
-	for _, r := range recs[1:] {
-		if n, err := strconv.Atoi(r[col["row"]]); err == nil && r[col["status"]] == "ok" && (first == 0 || n < first) {
-			link, first = r[col["login_url"]], n
+	for _, l := range lines {
+		if l.Status == string(provision.StatusOK) && (first == 0 || l.Row < first) {
+			link, first = l.LoginURL, l.Row
 		}
 	}
 	return link

@@ -12,7 +12,7 @@ import (
 func TestLineup(t *testing.T) {
 	t.Parallel()
 	l := func(row int, email, status, login, widget string) report.Line {
-		return report.Line{Row: row, Email: email, Name: "N " + email, Status: status, LoginURL: login, WidgetURL: widget}
+		return report.Line{Row: row, User: provision.User{Email: email, Name: "N " + email}, Status: status, LoginURL: login, WidgetURL: widget}
 	}
 	lines := []report.Line{
 		l(9, "late@example.com", "ok", "L9", "W9"),
@@ -112,14 +112,14 @@ func TestLineup(t *testing.T) {
 
 func TestLineupNoLinkAtAll(t *testing.T) {
 	t.Parallel()
-	lines := []report.Line{{Row: 2, Email: "a@example.com", Status: "ok", WidgetURL: "W"}}
+	lines := []report.Line{{Row: 2, User: provision.User{Email: "a@example.com"}, Status: "ok", WidgetURL: "W"}}
 	_, _, _, err := lineup(lines, LinkLogin, nil)
 	var ce *provision.ConfigError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "no login_url for anyone: give --link widget") {
 		t.Errorf("err = %v", err)
 	}
 	// A report where nobody was provisioned is no mistake of the options: nothing to mail.
-	settled, jobs, _, err := lineup([]report.Line{{Row: 2, Email: "a@example.com", Status: "failed"}}, LinkLogin, nil)
+	settled, jobs, _, err := lineup([]report.Line{{Row: 2, User: provision.User{Email: "a@example.com"}, Status: "failed"}}, LinkLogin, nil)
 	if err != nil || len(jobs) != 0 || len(settled) != 1 {
 		t.Errorf("settled %v, jobs %v, err %v", settled, jobs, err)
 	}

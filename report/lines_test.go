@@ -52,7 +52,7 @@ func TestReadLinesRoundTrip(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("read %d lines, want 3: %+v", len(lines), lines)
 	}
-	want := Line{Row: 2, Email: "ana@example.com", Sub: "E1", Name: "Ana López", Team: "R&D", Locale: "es-ES", Status: "ok",
+	want := Line{Row: 2, User: provision.User{Email: "ana@example.com", Sub: "E1", Name: "Ana López", Team: "R&D", Locale: "es-ES"}, Status: "ok",
 		UserID: "u1", LoginURL: links.WebApp("tok_1"), WidgetURL: links.Widget("tok_1"), Change: "new"}
 	if lines[0] != want {
 		t.Errorf("line 0 = %+v\nwant     %+v", lines[0], want)
