@@ -28,7 +28,7 @@ const (
 const (
 	DefaultMaxAttempts = 5
 	DefaultTimeout     = 30 * time.Second
-	DefaultBackoff     = time.Second // the wait before the first retry; it doubles after each
+	DefaultBackoff     = time.Second // the longest wait before the first retry; it doubles after each
 	MaxBackoff         = time.Minute
 )
 
@@ -62,7 +62,7 @@ type Options struct {
 	Concurrency int           // connections (or writers) at once, 1 to 64
 	MaxAttempts int           // SMTP tries per message; 0 means DefaultMaxAttempts
 	Timeout     time.Duration // per connection and per message; 0 means DefaultTimeout
-	Backoff     time.Duration // the wait before the first retry; 0 means DefaultBackoff
+	Backoff     time.Duration // the longest wait before the first retry (provision.Backoff); 0 means DefaultBackoff
 
 	Log      *slog.Logger     // nil logs nothing
 	Stdout   io.Writer        // where a dry run prints its first message; nil is io.Discard
@@ -219,18 +219,6 @@ func (o *Options) withDefaults() {
 		o.Now = time.Now
 	}
 	if o.Wait == nil {
-		o.Wait = wait
-	}
-}
-
-// wait waits d or until ctx is done.
-func wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+		o.Wait = provision.Sleep
 	}
 }

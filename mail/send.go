@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"sync"
 
-	"golang.org/x/time/rate"
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/pace"
 )
 
 // worker sends the messages given to it, one at a time, over its own deliverer (for SMTP, one
@@ -16,8 +16,8 @@ import (
 type worker struct {
 	s      *setup
 	d      deliverer
-	pace   *rate.Limiter // nil: no limit
-	status Status        // what a delivered message is: sent, written or rendered
+	pace   *pace.Pacer // nil: no limit
+	status Status      // what a delivered message is: sent, written or rendered
 }
 
 // send makes and delivers one message, retrying 4xx answers and faults. It returns the
@@ -44,12 +44,14 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 	}
 	for {
 		if r.Attempts > 0 {
-			if o.Wait(ctx, backoff(o.Backoff, r.Attempts, rand.Float64())) != nil {
+			if o.Wait(ctx, provision.Backoff{Base: o.Backoff, Max: MaxBackoff}.Wait(r.Attempts, 0)) != nil {
 				return stopped()
 			}
 		}
-		if w.pace != nil && w.pace.Wait(ctx) != nil {
-			return stopped()
+		if w.pace != nil {
+			if _, err := w.pace.Wait(ctx); err != nil {
+				return stopped()
+			}
 		}
 		r.Attempts++
 		err := w.d.deliver(ctx, out)
@@ -109,9 +111,10 @@ type outcome struct {
 func (s *setup) dispatch(ctx context.Context, jobs []job, newDeliverer func() deliverer, status Status, emit func(Result) error) error {
 	dctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	var pace *rate.Limiter
+	// Paced as provisioning is, by the project's Pacer, at a fixed rate.
+	var pacer *pace.Pacer
 	if s.o.Rate > 0 && status == StatusSent {
-		pace = rate.NewLimiter(rate.Limit(s.o.Rate), 1)
+		pacer = pace.NewWithPolicy(pace.Fixed(s.o.Rate), 1)
 	}
 	workers := s.o.Concurrency
 	if status == StatusRendered {
@@ -122,7 +125,7 @@ func (s *setup) dispatch(ctx context.Context, jobs []job, newDeliverer func() de
 	var wg sync.WaitGroup
 	for range min(workers, max(len(jobs), 1)) {
 		wg.Go(func() {
-			w := &worker{s: s, d: newDeliverer(), pace: pace, status: status}
+			w := &worker{s: s, d: newDeliverer(), pace: pacer, status: status}
 			defer w.d.close()
 			for j := range feed {
 				res, err := w.send(dctx, j)

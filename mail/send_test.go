@@ -171,14 +171,14 @@ func TestInterruptDuringBackoff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		o, _ := testOptions(t, nil, crowd(3))
 		o.Concurrency = 1
+		ctx, cancel := context.WithCancel(t.Context())
 		f := &fakeTransport{answer: func(email string, attempt int) error {
 			if email == "p00@example.com" {
+				cancel() // the interrupt comes during the wait before the retry
 				return newSendError(stageRcpt, &textproto.Error{Code: 451, Msg: "4.7.1 greylisted"})
 			}
 			return nil
 		}}
-		ctx, cancel := context.WithCancel(t.Context())
-		time.AfterFunc(100*time.Millisecond, cancel) // the first retry waits at least 500ms
 		_, err := runFake(t, ctx, o, f)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v", err)
