@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/demo"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/wave"
@@ -160,6 +161,28 @@ func usageArgs(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		usageArgs(sub)
 	}
+}
+
+func newDemoCmd(env environ) *cobra.Command {
+	var reportPath, mailDir string
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the whole job, provision then mail, against built-in fakes on 127.0.0.1 (no network, no token)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return demo.Run(cmd.Context(), reportPath, mailDir, env.stdout, demo.Commands{
+				Provision: func(ctx context.Context, o wave.Options) error {
+					return execute(ctx, &options{Options: o, delimiter: "auto", progress: "auto", logFormat: "text"}, env.stderr)
+				},
+				Mail: func(ctx context.Context, o mail.Options) error {
+					return executeMail(ctx, &mailOptions{Options: o, progress: "auto", logFormat: "text"}, env.stdout, env.stderr)
+				},
+			})
+		},
+	}
+	cmd.Flags().StringVar(&reportPath, "report", "demo-report.csv", "report `path`")
+	cmd.Flags().StringVar(&mailDir, "mail-dir", "demo-mail", "`folder` for the messages mailed, as .eml files")
+	return cmd
 }
 
 func newVersionCmd(env environ) *cobra.Command {

@@ -1,4 +1,6 @@
-package main
+// Package demo runs the whole job, provision then mail, against the fakes of provisiontest and
+// mailtest on 127.0.0.1: no network, no token.
+package demo
 
 import (
 	"bytes"
@@ -11,37 +13,29 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/progress"
+	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 	"github.com/ideanote-provision/ideanote-provision/report"
 	"github.com/ideanote-provision/ideanote-provision/wave"
-	"github.com/spf13/cobra"
 )
 
-// demoUsers is testdata/users.csv, built in so that the demo runs from anywhere.
+// users is testdata/users.csv, built in so that the demo runs from anywhere.
 //
 //go:embed testdata/users.csv
-var demoUsers []byte
+var users []byte
 
-func newDemoCmd(env environ) *cobra.Command {
-	var reportPath, mailDir string
-	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "Run the whole job, provision then mail, against built-in fakes on 127.0.0.1 (no network, no token)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd.Context(), reportPath, mailDir, env.stdout, env.stderr)
-		},
-	}
-	cmd.Flags().StringVar(&reportPath, "report", "demo-report.csv", "report `path`")
-	cmd.Flags().StringVar(&mailDir, "mail-dir", "demo-mail", "`folder` for the messages mailed, as .eml files")
-	return cmd
+// Commands are the two commands as the command line runs them, with their log, bar and
+// closing lines: the demo shows them as an operator sees them.
+type Commands struct {
+	Provision func(context.Context, wave.Options) error
+	Mail      func(context.Context, mail.Options) error
 }
 
-// runDemo provisions the built-in users against a fake Ideanote on 127.0.0.1 through the real
-// reader, client, pool and report code, then mails them (demoMail). The fake answers one
-// request with 503 to show a retry.
-func runDemo(ctx context.Context, reportPath, mailDir string, stdout, stderr io.Writer) error {
+// Run provisions the built-in users against a fake Ideanote on 127.0.0.1 through the real
+// reader, client, pool and report code, then mails them (runMail); stdout takes what the demo
+// says. The fake answers one request with 503 to show a retry.
+func Run(ctx context.Context, reportPath, mailDir string, stdout io.Writer, c Commands) error {
 	srv := provisiontest.NewServer()
 	defer srv.Close()
 	srv.Intercept = func(n int, _ *provisiontest.Request) *provisiontest.Reply {
@@ -51,12 +45,11 @@ func runDemo(ctx context.Context, reportPath, mailDir string, stdout, stderr io.
 		return nil
 	}
 	fmt.Fprintf(stdout, "demo: a fake Ideanote listens on %s\n", srv.URL)
-	o := &options{Options: wave.Options{
-		Input: "-", Stdin: bytes.NewReader(demoUsers), SpaceID: srv.SpaceID, APIToken: srv.APIToken, BaseURL: srv.URL,
+	err := c.Provision(ctx, wave.Options{
+		Input: "-", Stdin: bytes.NewReader(users), SpaceID: srv.SpaceID, APIToken: srv.APIToken, BaseURL: srv.URL,
 		HTTPClient: srv.Client(), Subdomain: "demo", WidgetID: "df828665bf", Report: reportPath, Overwrite: true,
 		Rate: 20, Burst: 1, Concurrency: 4, Timeout: 5 * time.Second, MaxAttempts: 6, MaxWait: 15 * time.Minute,
-	}, delimiter: "auto", progress: "auto", logFormat: "text"}
-	err := execute(ctx, o, stderr)
+	})
 	if err != nil && !errors.Is(err, wave.ErrRowsFailed) {
 		return err
 	}
@@ -64,7 +57,7 @@ func runDemo(ctx context.Context, reportPath, mailDir string, stdout, stderr io.
 	if link := firstLink(reportPath); link != "" {
 		fmt.Fprintf(stdout, "demo: first login link: %s\n", link)
 	}
-	if merr := demoMail(ctx, reportPath, mailDir, stdout, stderr); merr != nil {
+	if merr := runMail(ctx, reportPath, mailDir, stdout, c.Mail); merr != nil {
 		return merr
 	}
 	return err
