@@ -3,16 +3,13 @@ package main
 import (
 	"errors"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
 
-	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
-	"github.com/ideanote-provision/ideanote-provision/provision/pace"
 	"github.com/ideanote-provision/ideanote-provision/report"
 	"github.com/ideanote-provision/ideanote-provision/wave"
 )
@@ -41,17 +38,9 @@ type options struct {
 	metricsFile string // --metrics-file: the run's metrics for node_exporter; "" for none
 }
 
-// check validates the options and loads the token file; it never sends anything.
+// check validates what only the command line knows, loads the token file, and parses
+// --delimiter and --map; it never sends anything. wave.Run checks the rest.
 func (o *options) check(logWarn func(msg string, args ...any)) error {
-	if o.Resume && o.Overwrite {
-		return usagef("give --resume or --overwrite, not both")
-	}
-	if o.State == "" && (o.Force || o.RefreshAfter != 0 || o.OnlyChanges) {
-		return usagef("--force, --refresh-after and --only-changes need --state FILE")
-	}
-	if o.RefreshAfter < 0 {
-		return usagef("--refresh-after must be a positive duration, e.g. 720h")
-	}
 	if o.State != "" && sameFile(o.State, o.Report) {
 		return usagef("--state and --report must be different files")
 	}
@@ -79,41 +68,6 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		if o.APIToken == "" {
 			return usagef("--api-token-file %s is empty", o.tokenFile)
 		}
-	}
-	if !o.DryRun {
-		if o.SpaceID == "" {
-			return usagef("no workspace: set IDEANOTE_SPACE_ID or --space-id")
-		}
-		if o.APIToken == "" {
-			return usagef("no API token: set IDEANOTE_API_TOKEN or use --api-token-file FILE")
-		}
-		if o.Subdomain == "" && o.WebAppURL == "" && o.WidgetURL == "" && o.WidgetID == "" {
-			return usagef("no link target: give --subdomain, --webapp-url, --widget-url or --widget-id")
-		}
-	}
-	if o.Read.Defaults.Locale != "" {
-		canon, err := input.CanonicalLocale(o.Read.Defaults.Locale)
-		if err != nil {
-			return usagef("--locale %q is %w", o.Read.Defaults.Locale, err)
-		}
-		o.Read.Defaults.Locale = canon
-	}
-	if err := ideanote.CheckBaseURL(o.BaseURL); err != nil {
-		return usagef("--base-url %w", err)
-	}
-	switch {
-	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0 || (o.Rate > 0 && o.Rate < pace.Floor):
-		return usagef("--rate must be 0 (no limit) or at least 0.0167 (one request a minute), in requests a second")
-	case o.Burst < 1:
-		return usagef("--burst must be at least 1")
-	case o.Concurrency < 1 || o.Concurrency > 1024:
-		return usagef("--concurrency must be between 1 and 1024")
-	case o.Timeout <= 0:
-		return usagef("--timeout must be positive, e.g. 30s")
-	case o.MaxAttempts < 1:
-		return usagef("--max-attempts must be at least 1")
-	case o.MaxWait <= 0:
-		return usagef("--max-wait must be positive, e.g. 15m")
 	}
 	comma, err := o.comma()
 	if err != nil {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
+	"github.com/ideanote-provision/ideanote-provision/provision/pace"
 )
 
 // Options say what Run does: the command line binds its flags to them.
@@ -51,4 +54,54 @@ type Options struct {
 	Started func(count func(context.Context) (int64, error), throttles func() int)
 	// Progress, when set, is called after each line of the report, from one goroutine.
 	Progress func(provision.Result)
+}
+
+// check validates o; it never sends anything. Its errors are *provision.ConfigError. It sets
+// the default locale to its canonical form.
+func (o *Options) check() error {
+	if o.Resume && o.Overwrite {
+		return provision.Configf("give --resume or --overwrite, not both")
+	}
+	if o.State == "" && (o.Force || o.RefreshAfter != 0 || o.OnlyChanges) {
+		return provision.Configf("--force, --refresh-after and --only-changes need --state FILE")
+	}
+	if o.RefreshAfter < 0 {
+		return provision.Configf("--refresh-after must be a positive duration, e.g. 720h")
+	}
+	if !o.DryRun {
+		if o.SpaceID == "" {
+			return provision.Configf("no workspace: set IDEANOTE_SPACE_ID or --space-id")
+		}
+		if o.APIToken == "" {
+			return provision.Configf("no API token: set IDEANOTE_API_TOKEN or use --api-token-file FILE")
+		}
+		if o.Subdomain == "" && o.WebAppURL == "" && o.WidgetURL == "" && o.WidgetID == "" {
+			return provision.Configf("no link target: give --subdomain, --webapp-url, --widget-url or --widget-id")
+		}
+	}
+	if o.Read.Defaults.Locale != "" {
+		canon, err := input.CanonicalLocale(o.Read.Defaults.Locale)
+		if err != nil {
+			return provision.Configf("--locale %q is %w", o.Read.Defaults.Locale, err)
+		}
+		o.Read.Defaults.Locale = canon
+	}
+	if err := ideanote.CheckBaseURL(o.BaseURL); err != nil {
+		return provision.Configf("--base-url %w", err)
+	}
+	switch {
+	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0 || (o.Rate > 0 && o.Rate < pace.Floor):
+		return provision.Configf("--rate must be 0 (no limit) or at least 0.0167 (one request a minute), in requests a second")
+	case o.Burst < 1:
+		return provision.Configf("--burst must be at least 1")
+	case o.Concurrency < 1 || o.Concurrency > 1024:
+		return provision.Configf("--concurrency must be between 1 and 1024")
+	case o.Timeout <= 0:
+		return provision.Configf("--timeout must be positive, e.g. 30s")
+	case o.MaxAttempts < 1:
+		return provision.Configf("--max-attempts must be at least 1")
+	case o.MaxWait <= 0:
+		return provision.Configf("--max-wait must be positive, e.g. 15m")
+	}
+	return nil
 }

@@ -45,6 +45,9 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if err := o.check(); err != nil {
+		return sum, err
+	}
 	links, err := report.NewLinks(o.Subdomain, o.WebAppURL, o.WidgetURL, o.WidgetID)
 	if err != nil {
 		return sum, provision.Configf("%w", err)
