@@ -14,15 +14,15 @@ import (
 
 // Summary counts what a run did.
 type Summary struct {
-	Counts   map[Status]int // lines of the mail report, by status
-	Attempts int            // SMTP transactions tried
-	Retries  int            // of which after a 4xx answer or a dropped connection
-	Deferred int            // 4xx answers ("try again later") among them
+	Counts   provision.Counts[Status] // lines of the mail report, by status
+	Attempts int                      // SMTP transactions tried
+	Retries  int                      // of which after a 4xx answer or a dropped connection
+	Deferred int                      // 4xx answers ("try again later") among them
 	Elapsed  time.Duration
 }
 
-// Failed reports whether some person was not mailed who should have been.
-func (s Summary) Failed() bool { return s.Counts[StatusFailed]+s.Counts[StatusNotAttempted] > 0 }
+// unmailed are the statuses of the people not mailed who should have been.
+var unmailed = []Status{StatusFailed, StatusNotAttempted}
 
 // Run reads the provisioning report o.Report and mails each person with a link their own
 // message, or writes it (o.OutDir), or renders it (o.DryRun), recording every person in the
@@ -146,7 +146,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 			o.Log.Warn("interrupted: the people not mailed are not_attempted; run again with --resume to mail them", "mail_report", s.mailReport)
 		}
 		return sum, runErr
-	case sum.Failed():
+	case sum.Counts.Any(unmailed...):
 		return sum, ErrFailed
 	}
 	return sum, nil
@@ -246,7 +246,7 @@ func (s *setup) logSummary(sum Summary, kept int, runErr error) {
 		s.o.Log.Warn("interrupted", args...)
 	case runErr != nil:
 		s.o.Log.Error("aborted", args...)
-	case sum.Failed():
+	case sum.Counts.Any(unmailed...):
 		s.o.Log.Warn("done, with messages that failed", args...)
 	default:
 		s.o.Log.Info("done", args...)

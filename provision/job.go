@@ -39,7 +39,7 @@ type Job struct {
 
 // Summary counts what a run did.
 type Summary struct {
-	Counts    map[Status]int
+	Counts    Counts[Status]
 	Rows      int // results emitted
 	Attempts  int // requests sent
 	Throttled int // 429 answers
@@ -47,8 +47,19 @@ type Summary struct {
 	Elapsed   time.Duration
 }
 
-// Failed reports whether any row ended failed or invalid.
-func (s Summary) Failed() bool { return s.Counts[StatusFailed]+s.Counts[StatusInvalid] > 0 }
+// Counts are the results of a run by status: a command's summary (this package's, mail's)
+// counts in it, and a status means the same in the log, the metrics and the exit status.
+type Counts[S ~string] map[S]int
+
+// Any reports whether some result ended in one of statuses.
+func (c Counts[S]) Any(statuses ...S) bool {
+	for _, st := range statuses {
+		if c[st] > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // Run reads every row, sends the valid ones through the pool, and emits every result. When ctx
 // is done the pool stops sending, and the rest of the input is still read and reported as

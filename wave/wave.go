@@ -21,6 +21,9 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/state"
 )
 
+// unfinished are the statuses of the rows that an operator must look at: exit status 1.
+var unfinished = []provision.Status{provision.StatusFailed, provision.StatusInvalid}
+
 // ErrRowsFailed says that the run went through but some rows are failed or invalid.
 var ErrRowsFailed = errors.New("some rows failed or are invalid: see the report")
 
@@ -196,7 +199,7 @@ func runOutcome(log *slog.Logger, reportPath string, sum provision.Summary, runE
 		return fmt.Errorf("%w: %w", ErrIncomplete, errors.Join(incomplete...))
 	case runErr != nil:
 		return runErr
-	case sum.Failed():
+	case sum.Counts.Any(unfinished...):
 		return ErrRowsFailed
 	}
 	return nil
@@ -268,7 +271,7 @@ func logSummary(log *slog.Logger, s provision.Summary, path string, changes map[
 		log.Warn("interrupted", args...)
 	case runErr != nil:
 		log.Error("aborted", args...)
-	case s.Failed():
+	case s.Counts.Any(unfinished...):
 		log.Warn("done, with failed or invalid rows", args...)
 	default:
 		log.Info("done", args...)
