@@ -112,6 +112,7 @@ type setup struct {
 	replyTo    *mail.Address
 	smtp       *endpoint // nil with OutDir or DryRun
 	templates  *templates
+	warnings   provision.RowWarnings // the people not mailed, logged up to a limit
 }
 
 // Validate checks the options and parses and tries the templates, without reading the report
@@ -124,6 +125,7 @@ func Validate(o Options) error {
 func prepare(o Options) (*setup, error) {
 	o.withDefaults()
 	s := &setup{o: o}
+	s.warnings = provision.RowWarnings{Log: o.Log, More: "more messages failed: see the mail report's status and error columns"}
 	if o.Report == "" {
 		return nil, configf("no report: give the report of a provisioning run")
 	}

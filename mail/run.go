@@ -258,7 +258,7 @@ func (s *setup) logSummary(sum Summary, kept int, runErr error) {
 func (s *setup) logResult(r Result) {
 	switch r.Status {
 	case StatusFailed:
-		s.o.Log.Warn("not mailed", "row", r.Row, "email", r.Email, "attempts", r.Attempts, "error", r.Error)
+		s.warnings.Warn("not mailed", "row", r.Row, "email", r.Email, "attempts", r.Attempts, "error", r.Error)
 	case StatusSkipped:
 		s.o.Log.Debug("skipped", "row", r.Row, "email", r.Email, "reason", r.Error)
 	default:

@@ -91,7 +91,7 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 	defer context.AfterFunc(ctx, func() {
 		log.Warn("interrupted: finishing the requests in flight and writing the report; interrupt again to exit at once")
 	})()
-	rowLog := rowLogger{log: log}
+	rowLog := provision.RowWarnings{Log: log, More: "more rows failed or are invalid: see the report's status and error columns"}
 	job := &provision.Job{Source: reader, Pool: pool, DryRun: o.DryRun, Skip: plan.Skipper(done.Skip),
 		Emit: func(res provision.Result) error {
 			plan.Settle(&res)
@@ -106,7 +106,9 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 			if o.Progress != nil {
 				o.Progress(res)
 			}
-			rowLog.record(res)
+			if res.Err != nil && res.Status != provision.StatusNotAttempted {
+				rowLog.Warn("row "+string(res.Status), "row", res.Row.Line, "email", res.Row.User.Email, "attempts", res.Attempts, "error", res.Err.Error())
+			}
 			return nil
 		}}
 	startArgs := []any{"input", o.Input, "format", reader.Format(), "report", o.Report, "columns", columnList(reader.Columns()),
@@ -223,27 +225,6 @@ func newPool(o *Options) *provision.Pool {
 		MaxAttempts: o.MaxAttempts,
 		MaxWait:     o.MaxWait,
 		Timeout:     o.Timeout,
-	}
-}
-
-// rowLogger logs rows that did not go through, up to a limit: past it the report says it all.
-type rowLogger struct {
-	log *slog.Logger
-	n   int
-}
-
-const maxRowLogs = 50
-
-func (l *rowLogger) record(res provision.Result) {
-	if res.Err == nil || res.Status == provision.StatusNotAttempted {
-		return
-	}
-	l.n++
-	switch {
-	case l.n <= maxRowLogs:
-		l.log.Warn("row "+string(res.Status), "row", res.Row.Line, "email", res.Row.User.Email, "attempts", res.Attempts, "error", res.Err.Error())
-	case l.n == maxRowLogs+1:
-		l.log.Warn("more rows failed or are invalid: see the report's status and error columns")
 	}
 }
 
