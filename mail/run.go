@@ -225,32 +225,11 @@ func (s *setup) checkCarried(c carried) error {
 // logSummary logs the one line that sums up a run: "done", or how it ended otherwise. kept is
 // how many of the lines sent were kept from an earlier run, which the rate leaves out.
 func (s *setup) logSummary(sum Summary, kept int, runErr error) {
-	args := []any{"mail_report", s.mailReport}
-	delivered := 0
-	for _, st := range Statuses {
-		if n := sum.Counts[st]; n > 0 {
-			args = append(args, string(st), n)
-		}
-	}
-	for _, st := range []Status{StatusSent, StatusWritten, StatusRendered} {
-		delivered += sum.Counts[st]
-	}
-	rate := 0.0
-	if secs := sum.Elapsed.Seconds(); secs > 0 {
-		rate = float64(delivered-kept) / secs
-	}
+	args := provision.LogCounts([]any{"mail_report", s.mailReport}, Statuses, sum.Counts)
+	delivered := sum.Counts[StatusSent] + sum.Counts[StatusWritten] + sum.Counts[StatusRendered]
 	args = append(args, "attempts", sum.Attempts, "retries", sum.Retries, "deferred_4xx", sum.Deferred,
-		"elapsed", sum.Elapsed.Round(time.Millisecond).String(), "messages_per_sec", fmt.Sprintf("%.2f", rate))
-	switch {
-	case errors.Is(runErr, context.Canceled):
-		s.o.Log.Warn("interrupted", args...)
-	case runErr != nil:
-		s.o.Log.Error("aborted", args...)
-	case sum.Counts.Any(unmailed...):
-		s.o.Log.Warn("done, with messages that failed", args...)
-	default:
-		s.o.Log.Info("done", args...)
-	}
+		"elapsed", sum.Elapsed.Round(time.Millisecond).String(), "messages_per_sec", provision.LogRate(delivered-kept, sum.Elapsed))
+	provision.LogEnd(s.o.Log, runErr, sum.Counts.Any(unmailed...), "done, with messages that failed", args...)
 }
 
 // logResult logs one person's line: failures for the operator's eyes, the rest for debugging.

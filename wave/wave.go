@@ -231,32 +231,14 @@ func newPool(o *Options) *provision.Pool {
 // logSummary logs the one line that sums up a run: "done", or how it ended otherwise; changes,
 // when not nil, is the change counts of --state.
 func logSummary(log *slog.Logger, s provision.Summary, path string, changes map[string]int, runErr error) {
-	args := []any{"report", path, "rows", s.Rows}
-	for _, st := range provision.Statuses {
-		if n := s.Counts[st]; n > 0 {
-			args = append(args, string(st), n)
-		}
-	}
+	args := provision.LogCounts([]any{"report", path, "rows", s.Rows}, provision.Statuses, s.Counts)
 	if changes != nil {
 		args = append(args, slog.Group("change", state.New, changes[state.New], state.Changed, changes[state.Changed],
 			state.Unchanged, changes[state.Unchanged], state.Refreshed, changes[state.Refreshed]))
 	}
-	rate := 0.0
-	if secs := s.Elapsed.Seconds(); secs > 0 {
-		rate = float64(s.Attempts) / secs
-	}
 	args = append(args, "attempts", s.Attempts, "throttled_429", s.Throttled, "blank_rows", s.Blank,
-		"elapsed", s.Elapsed.Round(time.Millisecond).String(), "requests_per_sec", fmt.Sprintf("%.2f", rate))
-	switch {
-	case errors.Is(runErr, context.Canceled):
-		log.Warn("interrupted", args...)
-	case runErr != nil:
-		log.Error("aborted", args...)
-	case s.Counts.Any(unfinished...):
-		log.Warn("done, with failed or invalid rows", args...)
-	default:
-		log.Info("done", args...)
-	}
+		"elapsed", s.Elapsed.Round(time.Millisecond).String(), "requests_per_sec", provision.LogRate(s.Attempts, s.Elapsed))
+	provision.LogEnd(log, runErr, s.Counts.Any(unfinished...), "done, with failed or invalid rows", args...)
 }
 
 // columnList shows which input column fills each field, as in "email=Work Email name=Name".
