@@ -38,6 +38,10 @@ type options struct {
 	metricsFile string // --metrics-file: the run's metrics for node_exporter; "" for none
 }
 
+// linkFlags are the flags of the link settings of report.LinkError.
+var linkFlags = map[string]string{report.SettingSubdomain: "--subdomain", report.SettingWebAppURL: "--webapp-url",
+	report.SettingWidgetURL: "--widget-url", report.SettingWidgetID: "--widget-id"}
+
 // check validates what only the command line knows, loads the token file, and parses
 // --delimiter and --map; it never sends anything. wave.Run checks the rest.
 func (o *options) check(logWarn func(msg string, args ...any)) error {
@@ -68,6 +72,11 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		if o.APIToken == "" {
 			return usagef("--api-token-file %s is empty", o.tokenFile)
 		}
+	}
+	// The run checks the links too; here, so that the message names the flag.
+	var le *report.LinkError
+	if _, err := report.NewLinks(o.Subdomain, o.WebAppURL, o.WidgetURL, o.WidgetID); errors.As(err, &le) {
+		return usagef("%s: %w", linkFlags[le.Setting], err)
 	}
 	comma, err := o.comma()
 	if err != nil {
