@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/pace"
+	"golang.org/x/sync/errgroup"
 )
 
 // worker sends the messages given to it, one at a time, over its own deliverer (for SMTP, one
@@ -120,34 +120,39 @@ func (s *setup) dispatch(ctx context.Context, jobs []job, newDeliverer func() de
 	if status == StatusRendered {
 		workers = 1 // the first message printed is the first of the report
 	}
-	feed := make(chan *job)
+	// The pool has provisioning's shape, an errgroup of at most workers goroutines, each
+	// message taking an idle deliverer (for SMTP, a connection) or making one.
+	idle := make(chan deliverer, workers)
 	results := make(chan outcome)
-	var wg sync.WaitGroup
-	for range min(workers, max(len(jobs), 1)) {
-		wg.Go(func() {
-			w := &worker{s: s, d: newDeliverer(), pace: pacer, status: status}
-			defer w.d.close()
-			for j := range feed {
-				res, err := w.send(dctx, j)
+	go func() {
+		var g errgroup.Group
+		g.SetLimit(workers)
+		for i := range jobs {
+			if dctx.Err() != nil {
+				break
+			}
+			g.Go(func() error {
+				var d deliverer
+				select {
+				case d = <-idle:
+				default:
+					d = newDeliverer()
+				}
+				w := &worker{s: s, d: d, pace: pacer, status: status}
+				res, err := w.send(dctx, &jobs[i])
+				idle <- d
 				if err != nil {
 					stop(err)
 				}
-				results <- outcome{j.n, res}
-			}
-		})
-	}
-	go func() {
-		defer close(feed)
-		for i := range jobs {
-			select {
-			case feed <- &jobs[i]:
-			case <-dctx.Done():
-				return
-			}
+				results <- outcome{jobs[i].n, res}
+				return nil
+			})
 		}
-	}()
-	go func() {
-		wg.Wait()
+		g.Wait()
+		close(idle)
+		for d := range idle {
+			d.close()
+		}
 		close(results)
 	}()
 	ended := make([]bool, len(jobs))
