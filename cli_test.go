@@ -55,14 +55,7 @@ func TestHelpListsEssentialFlagsFirst(t *testing.T) {
 	}
 	order := []string{"Usage:", "Example:", "Essential flags:", "--space-id", "--subdomain", "--report", "--resume", "--dry-run",
 		"Input:", "--map", "Scheduled waves:", "--state", "Sending (tuning):", "--rate", "--concurrency"}
-	at := 0
-	for _, s := range order {
-		i := strings.Index(got.stdout[at:], s)
-		if i < 0 {
-			t.Fatalf("--help does not show %q after position %d:\n%s", s, at, got.stdout)
-		}
-		at += i + len(s)
-	}
+	inOrder(t, "--help", got.stdout, order)
 	if strings.Contains(got.stdout, " -api-token-file") {
 		t.Errorf("a flag shown with one dash:\n%s", got.stdout)
 	}
@@ -164,5 +157,18 @@ func TestErrorInLogFormat(t *testing.T) {
 	got = invokeEnv(context.Background(), nil, nil, "-tSECRET123", "in.csv")
 	if got.code != exitUsage || strings.Contains(got.stderr, "SECRET") {
 		t.Errorf("exit %d, stderr %q: want exit 2 without what followed -t", got.code, got.stderr)
+	}
+}
+
+// inOrder fails t unless text holds each string of order, one after the other.
+func inOrder(t *testing.T, what, text string, order []string) {
+	t.Helper()
+	at := 0
+	for _, s := range order {
+		i := strings.Index(text[at:], s)
+		if i < 0 {
+			t.Fatalf("%s does not show %q after position %d:\n%s", what, s, at, text)
+		}
+		at += i + len(s)
 	}
 }

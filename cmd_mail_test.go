@@ -347,14 +347,7 @@ func TestMailHelpListsEssentialFlagsFirst(t *testing.T) {
 	order := []string{"Usage:", "mail [flags] REPORT", "Example:", "Essential flags:", "--smtp-url", "--from", "--out-dir", "--link",
 		"--mail-report", "--resume", "--dry-run", "Templates:", "--template", "Output:", "--metrics-file", "Sending (tuning):",
 		"--rate", "(default 2)", "--concurrency", "(default 2)"}
-	at := 0
-	for _, s := range order {
-		i := strings.Index(got.stdout[at:], s)
-		if i < 0 {
-			t.Fatalf("mail --help does not show %q after position %d:\n%s", s, at, got.stdout)
-		}
-		at += i + len(s)
-	}
+	inOrder(t, "mail --help", got.stdout, order)
 }
 
 // TestMailExitStatus checks the mail errors in the one mapping to exit codes.

@@ -9,10 +9,11 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
-// writeReport writes results as a report at a new path, with the change column, and returns it.
+// writeReport writes results as a report at a new path, with the change column and links on
+// acme.ideanote.io and the widget w1, and returns it.
 func writeReport(t testing.TB, results ...provision.Result) string {
 	t.Helper()
-	links, err := NewLinks("acme", "", "", "")
+	links, err := NewLinks("acme", "", "", "w1")
 	if err != nil {
 		t.Fatal(err)
 	}
