@@ -144,6 +144,16 @@ func refuseUnknownShells(root *cobra.Command) {
 	}
 }
 
+// oneArg takes exactly one argument; what says which in the error, beside the usage line.
+func oneArg(what, usage string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return usagef("expected %s, got %d: %s", what, len(args), usage)
+		}
+		return nil
+	}
+}
+
 // usageArgs makes the argument checks of c and of every command below it return usage errors.
 func usageArgs(c *cobra.Command) {
 	if check := c.Args; check != nil {

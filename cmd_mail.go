@@ -79,12 +79,7 @@ func newMailCmd(env environ) *cobra.Command {
 		Short:   "Mail each person of a report their own login link",
 		Long:    mailLong,
 		Example: mailExample,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usagef("expected one report (the report of a provisioning run), got %d: ideanote-provision mail [flags] REPORT", len(args))
-			}
-			return nil
-		},
+		Args:    oneArg("one report (the report of a provisioning run)", "ideanote-provision mail [flags] REPORT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Report = args[0]
 			o.Password = env.getenv("IDEANOTE_SMTP_PASSWORD")
@@ -137,14 +132,11 @@ func (o *mailOptions) check(logWarn func(msg string, args ...any)) error {
 		}
 	}
 	if o.passwordFile != "" {
-		b, err := readSecretFile("--smtp-password-file", "SMTP password", o.passwordFile, logWarn)
-		if err != nil {
-			return err
-		}
 		// Only the line break an editor adds is dropped: spaces may belong to the password.
-		o.Password = strings.TrimRight(b, "\r\n")
-		if o.Password == "" {
-			return usagef("--smtp-password-file %s is empty", o.passwordFile)
+		trim := func(s string) string { return strings.TrimRight(s, "\r\n") }
+		var err error
+		if o.Password, err = readSecretFile("--smtp-password-file", "SMTP password", o.passwordFile, trim, logWarn); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -59,12 +59,7 @@ func newProvisionCmd(env environ, use string) *cobra.Command {
 		Short:   "Create or update every person of an HR export and write their login links to a report",
 		Long:    provisionLong,
 		Example: provisionExample,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usagef("expected one input file (or - for standard input), got %d: ideanote-provision [flags] INPUT", len(args))
-			}
-			return nil
-		},
+		Args:    oneArg("one input file (or - for standard input)", "ideanote-provision [flags] INPUT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Input = args[0]
 			o.APIToken = env.getenv("IDEANOTE_API_TOKEN")

@@ -64,13 +64,9 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		}
 	}
 	if o.tokenFile != "" {
-		b, err := readSecretFile("--api-token-file", "API token", o.tokenFile, logWarn)
-		if err != nil {
+		var err error
+		if o.APIToken, err = readSecretFile("--api-token-file", "API token", o.tokenFile, strings.TrimSpace, logWarn); err != nil {
 			return err
-		}
-		o.APIToken = strings.TrimSpace(b)
-		if o.APIToken == "" {
-			return usagef("--api-token-file %s is empty", o.tokenFile)
 		}
 	}
 	// The run checks the links too; here, so that the message names the flag.
@@ -105,9 +101,10 @@ func checkOutputFlags(progress, logFormat string) error {
 	return nil
 }
 
-// readSecretFile reads the secret in the file at path, given by flag, and warns when other users
-// can read the file. An error never echoes the path: a secret pasted in its place would be printed.
-func readSecretFile(flag, what, path string, logWarn func(msg string, args ...any)) (string, error) {
+// readSecretFile reads the secret in the file at path, given by flag, trimmed by trim, and warns
+// when other users can read the file. An error never echoes the path: a secret pasted in its
+// place would be printed.
+func readSecretFile(flag, what, path string, trim func(string) string, logWarn func(msg string, args ...any)) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -119,7 +116,11 @@ func readSecretFile(flag, what, path string, logWarn func(msg string, args ...an
 	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
 		logWarn("the "+what+" file is readable by other users: chmod 600 it", "file", path, "mode", st.Mode().Perm().String())
 	}
-	return string(b), nil
+	secret := trim(string(b))
+	if secret == "" {
+		return "", usagef("%s %s is empty", flag, path)
+	}
+	return secret, nil
 }
 
 // sameFile reports whether a and b name one file, existing or not.
