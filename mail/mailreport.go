@@ -58,7 +58,7 @@ func createReport(path string, resume bool) (*reportWriter, error) {
 func (w *reportWriter) write(r Result) error {
 	rec := w.rec
 	rec[0], rec[1], rec[2], rec[3] = strconv.Itoa(r.Row), r.Email, string(r.Status), r.MessageID
-	rec[4], rec[5], rec[6], rec[7] = "", r.Error, "", r.LinkSHA256
+	rec[4], rec[5], rec[6], rec[7] = "", oneLine(r.Err), "", r.LinkSHA256
 	if r.Attempts > 0 {
 		rec[4] = strconv.Itoa(r.Attempts)
 	}
@@ -85,7 +85,10 @@ func readReport(path string, statuses ...Status) (map[string]Result, error) {
 func readReportInto(got map[string]Result, path string, statuses []Status) error {
 	err := report.ReadRecords(path, "a mail report of ideanote-provision", []string{"row", "email", "status"}, func(rec report.Record) error {
 		r := Result{Email: strings.TrimSpace(rec.Cell("email")), Status: Status(rec.Cell("status")),
-			MessageID: rec.Cell("message_id"), Error: rec.Cell("error"), LinkSHA256: rec.Cell("link_sha256")}
+			MessageID: rec.Cell("message_id"), LinkSHA256: rec.Cell("link_sha256")}
+		if e := rec.Cell("error"); e != "" {
+			r.Err = errors.New(e)
+		}
 		if !slices.Contains(statuses, r.Status) {
 			return nil
 		}

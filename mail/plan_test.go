@@ -83,7 +83,7 @@ func TestLineup(t *testing.T) {
 	}
 	for i, w := range want {
 		s := settled[i]
-		if s.Row != w.row || s.Status != w.status || !strings.Contains(s.Error, w.err) {
+		if s.Row != w.row || s.Status != w.status || !strings.Contains(oneLine(s.Err), w.err) {
 			t.Errorf("settled[%d] = %+v, want row %d %s %q", i, s, w.row, w.status, w.err)
 		}
 		if s.Email != strings.TrimSpace(s.Email) {
@@ -101,7 +101,7 @@ func TestLineup(t *testing.T) {
 	}
 	found := false
 	for _, s := range settled {
-		if s.Row == 6 && s.Error == "no widget_url in the report" {
+		if s.Row == 6 && oneLine(s.Err) == "no widget_url in the report" {
 			found = true
 		}
 	}

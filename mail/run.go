@@ -237,9 +237,9 @@ func (s *setup) logSummary(sum Summary, kept int, runErr error) {
 func (s *setup) logResult(r Result) {
 	switch r.Status {
 	case StatusFailed:
-		s.warnings.Warn("not mailed", "row", r.Row, "email", r.Email, "attempts", r.Attempts, "error", r.Error)
+		s.warnings.Warn("not mailed", "row", r.Row, "email", r.Email, "attempts", r.Attempts, "error", oneLine(r.Err))
 	case StatusSkipped:
-		s.o.Log.Debug("skipped", "row", r.Row, "email", r.Email, "reason", r.Error)
+		s.o.Log.Debug("skipped", "row", r.Row, "email", r.Email, "reason", oneLine(r.Err))
 	default:
 		s.o.Log.Debug(string(r.Status), "row", r.Row, "email", r.Email, "message_id", r.MessageID, "attempts", r.Attempts)
 	}

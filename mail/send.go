@@ -30,7 +30,7 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 	}
 	out, err := w.s.build(j)
 	if err != nil {
-		r.Status, r.Error = StatusFailed, err.Error()
+		r.Status, r.Err = StatusFailed, err
 		return r, nil
 	}
 	r.MessageID = out.id
@@ -39,7 +39,7 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 		if r.Attempts == 0 {
 			return r, nil // not_attempted
 		}
-		r.Status, r.Error = StatusFailed, oneLine(last)+"; the run stopped before another try"
+		r.Status, r.Err = StatusFailed, fmt.Errorf("%w; the run stopped before another try", last)
 		return r, nil
 	}
 	for {
@@ -67,7 +67,7 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 		}
 		switch v {
 		case done:
-			r.Status, r.Error, r.SentAt = w.status, "", o.Now()
+			r.Status, r.Err, r.SentAt = w.status, nil, o.Now()
 			if w.status != StatusSent {
 				r.Attempts = 0 // attempts count SMTP transactions
 			}
@@ -77,7 +77,7 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 			if r.Attempts < o.MaxAttempts {
 				continue
 			}
-			r.Error = fmt.Sprintf("gave up after %d attempts: %s", r.Attempts, oneLine(err))
+			r.Err = fmt.Errorf("gave up after %d attempts: %w", r.Attempts, err)
 			if se != nil && se.stage == stageConnect {
 				// No connection after every try: no other message would fare better. Nothing
 				// reached this person either: they are not_attempted like the rest.
@@ -86,12 +86,12 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 			r.Status = StatusFailed
 			return r, nil
 		case failed:
-			r.Status, r.Error = StatusFailed, oneLine(err)
+			r.Status, r.Err = StatusFailed, err
 			return r, nil
 		default: // abort
 			// The login, the sender or TLS was refused: nothing about this person, who is
 			// not_attempted like the rest; the error cell says why the run stopped here.
-			r.Error = oneLine(err)
+			r.Err = err
 			return r, fmt.Errorf("%w: %w", ErrAborted, err)
 		}
 	}
