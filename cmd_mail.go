@@ -162,7 +162,7 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 	// found by the mail package (exit 2) writes none, as for provisioning.
 	var sum mail.Summary
 	defer func(start time.Time) {
-		writeMetrics(log, o.metricsFile, metrics.MailPrefix, mailMetrics(sum), start, err)
+		writeMetrics(log, o.metricsFile, metrics.MailPrefix, runMetrics("messages", mail.Statuses, sum.Tally), start, err)
 	}(time.Now())
 	var deferred atomic.Int64             // 4xx answers so far, read by the bar's goroutine
 	known := 0                            // lines still to come that were settled before sending
@@ -208,10 +208,4 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 		p.MailNextSteps(o.mailReportPath(), o.OutDir, o.DryRun, sum)
 	}
 	return err
-}
-
-// mailMetrics is what a mail run reports in its metrics file.
-func mailMetrics(sum mail.Summary) metrics.Run {
-	statuses, counts := metrics.ByStatus(mail.Statuses, sum.Counts)
-	return metrics.Run{Unit: "messages", Statuses: statuses, Counts: counts, Requests: sum.Attempts, Throttled: sum.Deferred}
 }

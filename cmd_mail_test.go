@@ -172,9 +172,9 @@ func TestMailSendsEachTheirOwnLink(t *testing.T) {
 
 func TestMailMetricsCountDeferred(t *testing.T) {
 	t.Parallel()
-	r := mailMetrics(mail.Summary{Counts: map[mail.Status]int{mail.StatusSent: 3}, Attempts: 5, Deferred: 2})
+	r := runMetrics("messages", mail.Statuses, provision.Tally[mail.Status]{Counts: provision.Counts[mail.Status]{mail.StatusSent: 3}, Attempts: 5, Throttled: 2})
 	if r.Unit != "messages" || r.Requests != 5 || r.Throttled != 2 || r.Counts["sent"] != 3 || len(r.Statuses) != len(mail.Statuses) {
-		t.Errorf("mailMetrics = %+v", r)
+		t.Errorf("runMetrics = %+v", r)
 	}
 }
 

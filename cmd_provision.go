@@ -124,7 +124,7 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	// Every run past the checks writes its metrics, however it ends: wave.Run fills sum.
 	var sum provision.Summary
 	defer func(start time.Time) {
-		writeMetrics(log, o.metricsFile, metrics.ProvisionPrefix, provisionMetrics(sum), start, err)
+		writeMetrics(log, o.metricsFile, metrics.ProvisionPrefix, runMetrics("rows", provision.Statuses, sum.Tally), start, err)
 	}(time.Now())
 	var prog *progress.Bar
 	run := o.Options

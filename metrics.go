@@ -50,8 +50,8 @@ func writeMetrics(log *slog.Logger, path, prefix string, r metrics.Run, start ti
 	}
 }
 
-// provisionMetrics is what a provisioning run reports in its metrics file.
-func provisionMetrics(sum provision.Summary) metrics.Run {
-	statuses, counts := metrics.ByStatus(provision.Statuses, sum.Counts)
-	return metrics.Run{Unit: "rows", Statuses: statuses, Counts: counts, Requests: sum.Attempts, Throttled: sum.Throttled}
+// runMetrics is what a run reports in its metrics file: unit names what statuses count.
+func runMetrics[S ~string](unit string, statuses []S, t provision.Tally[S]) metrics.Run {
+	names, counts := metrics.ByStatus(statuses, t.Counts)
+	return metrics.Run{Unit: unit, Statuses: names, Counts: counts, Requests: t.Attempts, Throttled: t.Throttled}
 }

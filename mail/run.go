@@ -13,12 +13,11 @@ import (
 )
 
 // Summary counts what a run did.
+// Its Counts are the lines of the mail report by status; Attempts the SMTP transactions tried;
+// Throttled the 4xx answers ("try again later") among them.
 type Summary struct {
-	Counts   provision.Counts[Status] // lines of the mail report, by status
-	Attempts int                      // SMTP transactions tried
-	Retries  int                      // of which after a 4xx answer or a dropped connection
-	Deferred int                      // 4xx answers ("try again later") among them
-	Elapsed  time.Duration
+	provision.Tally[Status]
+	Retries int // attempts after a 4xx answer or a dropped connection
 }
 
 // unmailed are the statuses of the people not mailed who should have been.
@@ -46,7 +45,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary, error) {
 	o := &s.o
 	start := o.Now()
-	sum := Summary{Counts: make(map[Status]int)}
+	sum := Summary{Tally: provision.Tally[Status]{Counts: make(provision.Counts[Status])}}
 	if _, err := os.Stat(o.Report); err != nil { // said as such, not as a lock file's trouble
 		return sum, configf("reading the report: %w", err)
 	}
@@ -109,7 +108,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		sum.Counts[r.Status]++
 		sum.Attempts += r.Attempts
 		sum.Retries += max(r.Attempts-1, 0)
-		sum.Deferred += r.Deferred
+		sum.Throttled += r.Deferred
 		s.logResult(r)
 		if o.Progress != nil {
 			o.Progress(r)
@@ -227,7 +226,7 @@ func (s *setup) checkCarried(c carried) error {
 func (s *setup) logSummary(sum Summary, kept int, runErr error) {
 	args := provision.LogCounts([]any{"mail_report", s.mailReport}, Statuses, sum.Counts)
 	delivered := sum.Counts[StatusSent] + sum.Counts[StatusWritten] + sum.Counts[StatusRendered]
-	args = append(args, "attempts", sum.Attempts, "retries", sum.Retries, "deferred_4xx", sum.Deferred,
+	args = append(args, "attempts", sum.Attempts, "retries", sum.Retries, "deferred_4xx", sum.Throttled,
 		"elapsed", sum.Elapsed.Round(time.Millisecond).String(), "messages_per_sec", provision.LogRate(delivered-kept, sum.Elapsed))
 	provision.LogEnd(s.o.Log, runErr, sum.Counts.Any(unmailed...), "done, with messages that failed", args...)
 }

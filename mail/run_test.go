@@ -172,8 +172,8 @@ func TestSMTPAnswers(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
-			if sum.Deferred != tt.deferred {
-				t.Errorf("%d 4xx answers counted, want %d", sum.Deferred, tt.deferred)
+			if sum.Throttled != tt.deferred {
+				t.Errorf("%d 4xx answers counted, want %d", sum.Throttled, tt.deferred)
 			}
 			path := DefaultMailReport(o.Report)
 			if got := statuses(t, path); !maps.Equal(got, tt.want) {

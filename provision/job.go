@@ -37,14 +37,19 @@ type Job struct {
 	Emit func(Result) error
 }
 
+// Tally is what a run of either command counts, the shape both summaries share.
+type Tally[S ~string] struct {
+	Counts    Counts[S]     // results by status
+	Attempts  int           // requests (or SMTP transactions) sent
+	Throttled int           // answers that asked to slow down: a 429, an SMTP 4xx
+	Elapsed   time.Duration // how long the run took
+}
+
 // Summary counts what a run did.
 type Summary struct {
-	Counts    Counts[Status]
-	Rows      int // results emitted
-	Attempts  int // requests sent
-	Throttled int // 429 answers
-	Blank     int // blank rows skipped; set by the caller, which knows its Source
-	Elapsed   time.Duration
+	Tally[Status]
+	Rows  int // results emitted
+	Blank int // blank rows skipped; set by the caller, which knows its Source
 }
 
 // Counts are the results of a run by status: a command's summary (this package's, mail's)
@@ -67,7 +72,7 @@ func (c Counts[S]) Any(statuses ...S) bool {
 // *AbortError, a read error, an Emit error, or ctx's error when the run was interrupted.
 func (j *Job) Run(ctx context.Context) (Summary, error) {
 	start := time.Now()
-	sum := Summary{Counts: make(map[Status]int)}
+	sum := Summary{Tally: Tally[Status]{Counts: make(Counts[Status])}}
 	// kill ends everything at once: the report is broken, nothing more can be recorded.
 	kill, cancelKill := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelKill()

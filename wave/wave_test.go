@@ -24,9 +24,9 @@ func TestColumnList(t *testing.T) {
 func TestRunOutcome(t *testing.T) {
 	t.Parallel()
 	log := slog.New(slog.DiscardHandler)
-	failed := provision.Summary{Counts: provision.Counts[provision.Status]{provision.StatusFailed: 1}}
-	invalid := provision.Summary{Counts: provision.Counts[provision.Status]{provision.StatusInvalid: 1}}
-	skipped := provision.Summary{Counts: provision.Counts[provision.Status]{provision.StatusSkipped: 3, provision.StatusNotAttempted: 1}}
+	failed := provision.Summary{Tally: provision.Tally[provision.Status]{Counts: provision.Counts[provision.Status]{provision.StatusFailed: 1}}}
+	invalid := provision.Summary{Tally: provision.Tally[provision.Status]{Counts: provision.Counts[provision.Status]{provision.StatusInvalid: 1}}}
+	skipped := provision.Summary{Tally: provision.Tally[provision.Status]{Counts: provision.Counts[provision.Status]{provision.StatusSkipped: 3, provision.StatusNotAttempted: 1}}}
 	disk := errors.New("no space left on device")
 	tests := []struct {
 		name                       string

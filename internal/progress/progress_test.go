@@ -99,7 +99,7 @@ func TestProgressNextSteps(t *testing.T) {
 			}
 			p.Finish()
 			out.Reset()
-			p.NextSteps("wave 1.csv", "people.csv", tt.dryRun, provision.Summary{Counts: tt.counts})
+			p.NextSteps("wave 1.csv", "people.csv", tt.dryRun, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: tt.counts}})
 			for _, w := range tt.want {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("closing lines do not say %q:\n%s", w, out.String())
@@ -118,7 +118,7 @@ func TestProgressNoClosingLinesWithoutATerminal(t *testing.T) {
 	var out bytes.Buffer
 	p := New(Provisioning, "never", &out, slog.New(slog.DiscardHandler), nil, nil)
 	p.Finish()
-	p.NextSteps("r.csv", "in.csv", false, provision.Summary{Counts: map[provision.Status]int{provision.StatusOK: 1}})
+	p.NextSteps("r.csv", "in.csv", false, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: provision.Counts[provision.Status]{provision.StatusOK: 1}}})
 	if out.Len() != 0 {
 		t.Errorf("without a bar, the closing lines are the log's: got %q", out.String())
 	}
