@@ -169,24 +169,17 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 	out := &progress.LogWriter{W: stdout} // a dry run's first message, which must not run on after the bar
 	// The bar starts once the report is read and the mail report opened: a run stopped by
 	// its configuration shows no empty bar before its error.
-	var prog atomic.Pointer[progress.Bar]
-	defer context.AfterFunc(ctx, func() {
-		if p := prog.Load(); p != nil {
-			p.Clear()
-		}
-		log.Warn("interrupted: finishing the messages under way and writing the mail report; interrupt again to exit at once")
-	})()
+	var prog *progress.Bar
 	run := o.Options
 	run.Log, run.Stdout = log, out
 	run.Started = func(lines, messages int) {
 		known = lines - messages
-		p := progress.New(progress.Mailing, o.progress, stderr, log, nil, func() int { return int(deferred.Load()) })
-		p.SetTotal(int64(lines))
-		if p.Terminal() {
-			logOut.ClearBefore(p.Clear)
-			out.ClearBefore(p.Clear)
+		prog = progress.New(progress.Mailing, o.progress, stderr, log, nil, func() int { return int(deferred.Load()) })
+		prog.SetTotal(int64(lines))
+		if prog.Terminal() {
+			logOut.ClearBefore(prog.Clear)
+			out.ClearBefore(prog.Clear)
 		}
-		prog.Store(p)
 	}
 	run.Progress = func(r mail.Result) {
 		// The lines known before sending come first: skipped, or kept from an earlier
@@ -198,14 +191,14 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 		deferred.Add(int64(r.Deferred))
 		delivered := r.Status == mail.StatusSent || r.Status == mail.StatusWritten || r.Status == mail.StatusRendered
 		success := r.Status != mail.StatusFailed && r.Status != mail.StatusNotAttempted
-		prog.Load().Step(success, !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
+		prog.Step(success, !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
 	}
 	sum, err = mail.Run(ctx, run)
-	if p := prog.Load(); p != nil {
-		p.Finish()
+	if prog != nil {
+		prog.Finish()
 		logOut.ClearBefore(nil)
 		out.ClearBefore(nil)
-		p.MailNextSteps(o.mailReportPath(), o.OutDir, o.DryRun, sum)
+		prog.MailNextSteps(o.mailReportPath(), o.OutDir, o.DryRun, sum)
 	}
 	return err
 }

@@ -45,6 +45,9 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary, error) {
 	o := &s.o
 	start := o.Now()
+	defer context.AfterFunc(ctx, func() {
+		o.Log.Warn("interrupted: finishing the messages under way and writing the mail report; interrupt again to exit at once")
+	})()
 	sum := Summary{Tally: provision.Tally[Status]{Counts: make(provision.Counts[Status])}}
 	if _, err := os.Stat(o.Report); err != nil { // said as such, not as a lock file's trouble
 		return sum, configf("reading the report: %w", err)
