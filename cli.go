@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/demo"
 	"github.com/ideanote-provision/ideanote-provision/mail"
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/wave"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -32,7 +35,7 @@ func run(ctx context.Context, args []string, env environ) error {
 		err = root.ExecuteContext(ctx)
 	}
 	// Failed rows are in the report and the log, an interrupt in the log: nothing to add.
-	if err != nil && !errors.Is(err, errRowsFailed) && !errors.Is(err, mail.ErrFailed) && exitStatus(err) != exitInterrupted {
+	if err != nil && !errors.Is(err, wave.ErrRowsFailed) && !errors.Is(err, mail.ErrFailed) && exitStatus(err) != exitInterrupted {
 		printError(env.stderr, logFormatOf(args), err)
 	}
 	return err
@@ -141,13 +144,23 @@ func refuseUnknownShells(root *cobra.Command) {
 	}
 }
 
+// oneArg takes exactly one argument; what says which in the error, beside the usage line.
+func oneArg(what, usage string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return usagef("expected %s, got %d: %s", what, len(args), usage)
+		}
+		return nil
+	}
+}
+
 // usageArgs makes the argument checks of c and of every command below it return usage errors.
 func usageArgs(c *cobra.Command) {
 	if check := c.Args; check != nil {
 		c.Args = func(cmd *cobra.Command, args []string) error {
 			if err := check(cmd, args); err != nil {
-				var ue *usageError
-				if errors.As(err, &ue) {
+				var ce *provision.ConfigError
+				if errors.As(err, &ce) {
 					return err
 				}
 				return usagef("%w (see %s --help)", err, cmd.CommandPath())
@@ -158,6 +171,28 @@ func usageArgs(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		usageArgs(sub)
 	}
+}
+
+func newDemoCmd(env environ) *cobra.Command {
+	var reportPath, mailDir string
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the whole job, provision then mail, against built-in fakes on 127.0.0.1 (no network, no token)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return demo.Run(cmd.Context(), reportPath, mailDir, env.stdout, demo.Commands{
+				Provision: func(ctx context.Context, o wave.Options) error {
+					return execute(ctx, &options{Options: o, delimiter: "auto", progress: "auto", logFormat: "text"}, env.stderr)
+				},
+				Mail: func(ctx context.Context, o mail.Options) error {
+					return executeMail(ctx, &mailOptions{Options: o, progress: "auto", logFormat: "text"}, env.stdout, env.stderr)
+				},
+			})
+		},
+	}
+	cmd.Flags().StringVar(&reportPath, "report", "demo-report.csv", "report `path`")
+	cmd.Flags().StringVar(&mailDir, "mail-dir", "demo-mail", "`folder` for the messages mailed, as .eml files")
+	return cmd
 }
 
 func newVersionCmd(env environ) *cobra.Command {

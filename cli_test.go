@@ -55,14 +55,7 @@ func TestHelpListsEssentialFlagsFirst(t *testing.T) {
 	}
 	order := []string{"Usage:", "Example:", "Essential flags:", "--space-id", "--subdomain", "--report", "--resume", "--dry-run",
 		"Input:", "--map", "Scheduled waves:", "--state", "Sending (tuning):", "--rate", "--concurrency"}
-	at := 0
-	for _, s := range order {
-		i := strings.Index(got.stdout[at:], s)
-		if i < 0 {
-			t.Fatalf("--help does not show %q after position %d:\n%s", s, at, got.stdout)
-		}
-		at += i + len(s)
-	}
+	inOrder(t, "--help", got.stdout, order)
 	if strings.Contains(got.stdout, " -api-token-file") {
 		t.Errorf("a flag shown with one dash:\n%s", got.stdout)
 	}
@@ -167,10 +160,15 @@ func TestErrorInLogFormat(t *testing.T) {
 	}
 }
 
-func TestColumnList(t *testing.T) {
-	t.Parallel()
-	got := columnList(map[string]string{"email": "Work Email", "firstname": "First Name", "lastname": "Last Name", "team": "Department"})
-	if want := "email=Work Email firstname=First Name lastname=Last Name team=Department"; got != want {
-		t.Errorf("columnList = %q, want %q", got, want)
+// inOrder fails t unless text holds each string of order, one after the other.
+func inOrder(t *testing.T, what, text string, order []string) {
+	t.Helper()
+	at := 0
+	for _, s := range order {
+		i := strings.Index(text[at:], s)
+		if i < 0 {
+			t.Fatalf("%s does not show %q after position %d:\n%s", what, s, at, text)
+		}
+		at += i + len(s)
 	}
 }

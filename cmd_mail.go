@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
+	"github.com/ideanote-provision/ideanote-provision/internal/progress"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 )
 
@@ -63,25 +62,11 @@ var mailGroups = []flagGroup{
 	{"Sending (tuning)", []string{"rate", "concurrency"}},
 }
 
-// mailOptions is everything a mail run is told, from flags and the environment.
+// mailOptions is everything a mail run is told, from flags and the environment: the run's own
+// options, bound to the flags, and what only the command line knows.
 type mailOptions struct {
-	report       string
-	smtpURL      string
-	password     string // never printed
+	mail.Options
 	passwordFile string
-	from         string
-	replyTo      string
-	outDir       string
-	link         string
-	mailReport   string
-	resume       bool
-	overwrite    bool
-	dryRun       bool
-	subject      string
-	template     string
-	htmlTemplate string
-	rate         float64
-	concurrency  int
 	progress     string
 	logFormat    string
 	metricsFile  string
@@ -94,15 +79,10 @@ func newMailCmd(env environ) *cobra.Command {
 		Short:   "Mail each person of a report their own login link",
 		Long:    mailLong,
 		Example: mailExample,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usagef("expected one report (the report of a provisioning run), got %d: ideanote-provision mail [flags] REPORT", len(args))
-			}
-			return nil
-		},
+		Args:    oneArg("one report (the report of a provisioning run)", "ideanote-provision mail [flags] REPORT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.report = args[0]
-			o.password = env.getenv("IDEANOTE_SMTP_PASSWORD")
+			o.Report = args[0]
+			o.Password = env.getenv("IDEANOTE_SMTP_PASSWORD")
 			return executeMail(cmd.Context(), o, env.stdout, env.stderr)
 		},
 	}
@@ -116,27 +96,27 @@ func newMailCmd(env environ) *cobra.Command {
 func bindMailFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string) {
 	env := func(name string) string { return envDefault(getenv, name, "") }
 	fs.SortFlags = false
-	fs.StringVar(&o.smtpURL, "smtp-url", env("IDEANOTE_SMTP_URL"), "`URL` of the SMTP server: smtp://user@host:587 (STARTTLS) or smtps://user@host:465 (env IDEANOTE_SMTP_URL)")
-	fs.StringVar(&o.from, "from", env("IDEANOTE_MAIL_FROM"), "the `sender`, e.g. 'IT <it@acme.com>' (env IDEANOTE_MAIL_FROM)")
-	fs.StringVar(&o.outDir, "out-dir", "", "instead of sending, write one .eml file per person into `folder` (mode 0700); not with --dry-run")
-	fs.StringVar(&o.link, "link", mail.LinkLogin, "which `link` to mail: login (the web app) or widget")
-	fs.StringVar(&o.mailReport, "mail-report", "", "what was sent to whom, `path` (default REPORT.mail.csv)")
-	fs.BoolVar(&o.resume, "resume", false, "mail only the people the mail report does not show as sent the link REPORT gives them")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "render every message, print the first to stdout, send and write nothing; not with --out-dir")
-	fs.BoolVar(&o.overwrite, "overwrite", false, "replace a mail report that shows messages sent (everyone is mailed again)")
+	fs.StringVar(&o.SMTPURL, "smtp-url", env("IDEANOTE_SMTP_URL"), "`URL` of the SMTP server: smtp://user@host:587 (STARTTLS) or smtps://user@host:465 (env IDEANOTE_SMTP_URL)")
+	fs.StringVar(&o.From, "from", env("IDEANOTE_MAIL_FROM"), "the `sender`, e.g. 'IT <it@acme.com>' (env IDEANOTE_MAIL_FROM)")
+	fs.StringVar(&o.OutDir, "out-dir", "", "instead of sending, write one .eml file per person into `folder` (mode 0700); not with --dry-run")
+	fs.StringVar(&o.Link, "link", mail.LinkLogin, "which `link` to mail: login (the web app) or widget")
+	fs.StringVar(&o.MailReport, "mail-report", "", "what was sent to whom, `path` (default REPORT.mail.csv)")
+	fs.BoolVar(&o.Resume, "resume", false, "mail only the people the mail report does not show as sent the link REPORT gives them")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "render every message, print the first to stdout, send and write nothing; not with --out-dir")
+	fs.BoolVar(&o.Overwrite, "overwrite", false, "replace a mail report that shows messages sent (everyone is mailed again)")
 	fs.StringVar(&o.passwordFile, "smtp-password-file", "", "read the SMTP password from `file` instead of IDEANOTE_SMTP_PASSWORD")
 
-	fs.StringVar(&o.template, "template", "", "the text body, a Go text/template `file` (variants beside it: welcome.fr.txt)")
-	fs.StringVar(&o.htmlTemplate, "html-template", "", "the HTML body, a Go html/template `file`; needs --template")
-	fs.StringVar(&o.subject, "subject", "", "the `subject`, a Go template (default: the template's \"subject\" block, else built-in)")
-	fs.StringVar(&o.replyTo, "reply-to", "", "Reply-To `address`")
+	fs.StringVar(&o.Template, "template", "", "the text body, a Go text/template `file` (variants beside it: welcome.fr.txt)")
+	fs.StringVar(&o.HTMLTemplate, "html-template", "", "the HTML body, a Go html/template `file`; needs --template")
+	fs.StringVar(&o.Subject, "subject", "", "the `subject`, a Go template (default: the template's \"subject\" block, else built-in)")
+	fs.StringVar(&o.ReplyTo, "reply-to", "", "Reply-To `address`")
 
 	fs.StringVar(&o.progress, "progress", "auto", "`mode`: auto (a bar when stderr is a terminal), always or never")
 	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
 
-	fs.Float64Var(&o.rate, "rate", 2, "`n` messages per second at most (providers limit senders), from 0.0167 (one a minute); 0 = no limit")
-	fs.IntVar(&o.concurrency, "concurrency", 2, "`n` SMTP connections at most, each reused for many messages")
+	fs.Float64Var(&o.Rate, "rate", 2, "`n` messages per second at most (providers limit senders), from 0.0167 (one a minute); 0 = no limit")
+	fs.IntVar(&o.Concurrency, "concurrency", 2, "`n` SMTP connections at most, each reused for many messages")
 }
 
 // check validates what the mail package does not know about, and loads the password file; it
@@ -145,24 +125,18 @@ func (o *mailOptions) check(logWarn func(msg string, args ...any)) error {
 	if err := checkOutputFlags(o.progress, o.logFormat); err != nil {
 		return err
 	}
-	if o.concurrency < 1 || o.concurrency > 64 {
-		return usagef("--concurrency must be between 1 and 64 connections")
-	}
 	if o.metricsFile != "" {
-		outputs := []string{o.report, o.mailReportPath()}
+		outputs := []string{o.Report, o.mailReportPath()}
 		if err := checkMetricsFile(o.metricsFile, outputs, "the report or the mail report", logWarn); err != nil {
 			return err
 		}
 	}
 	if o.passwordFile != "" {
-		b, err := readSecretFile("--smtp-password-file", "SMTP password", o.passwordFile, logWarn)
-		if err != nil {
-			return err
-		}
 		// Only the line break an editor adds is dropped: spaces may belong to the password.
-		o.password = strings.TrimRight(b, "\r\n")
-		if o.password == "" {
-			return usagef("--smtp-password-file %s is empty", o.passwordFile)
+		trim := func(s string) string { return strings.TrimRight(s, "\r\n") }
+		var err error
+		if o.Password, err = readSecretFile("--smtp-password-file", "SMTP password", o.passwordFile, trim, logWarn); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -170,20 +144,16 @@ func (o *mailOptions) check(logWarn func(msg string, args ...any)) error {
 
 // mailReportPath is the mail report the run writes.
 func (o *mailOptions) mailReportPath() string {
-	if o.mailReport != "" {
-		return o.mailReport
+	if o.MailReport != "" {
+		return o.MailReport
 	}
-	return mail.DefaultMailReport(o.report)
+	return mail.DefaultMailReport(o.Report)
 }
-
-// mailLabels are the words of the mail run's bar and progress lines.
-var mailLabels = progressLabels{doing: "mailing", unit: "people", accepted: "sent", tried: "tried",
-	throttled: "deferred (4xx)", throttledKey: "deferred_4xx"}
 
 // executeMail runs the mail job described by o: stdout takes a dry run's first message, stderr
 // the log, the bar and the closing lines.
 func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) (err error) {
-	logOut := &logWriter{w: stderr}
+	logOut := &progress.LogWriter{W: stderr}
 	log := newLogger(o.logFormat, logOut)
 	if err := o.check(func(msg string, args ...any) { log.Warn(msg, args...) }); err != nil {
 		return err
@@ -192,118 +162,43 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 	// found by the mail package (exit 2) writes none, as for provisioning.
 	var sum mail.Summary
 	defer func(start time.Time) {
-		writeMetrics(log, o.metricsFile, metrics.MailPrefix, mailMetrics(sum), start, err)
+		writeMetrics(log, o.metricsFile, metrics.MailPrefix, runMetrics("messages", mail.Statuses, sum.Tally), start, err)
 	}(time.Now())
-	var deferred atomic.Int64    // 4xx answers so far, read by the bar's goroutine
-	known := 0                   // lines still to come that were settled before sending
-	out := &logWriter{w: stdout} // a dry run's first message, which must not run on after the bar
+	var deferred atomic.Int64             // 4xx answers so far, read by the bar's goroutine
+	known := 0                            // lines still to come that were settled before sending
+	out := &progress.LogWriter{W: stdout} // a dry run's first message, which must not run on after the bar
 	// The bar starts once the report is read and the mail report opened: a run stopped by
 	// its configuration shows no empty bar before its error.
-	var prog atomic.Pointer[progress]
-	defer context.AfterFunc(ctx, func() {
-		if p := prog.Load(); p != nil {
-			p.clear()
+	var prog *progress.Bar
+	run := o.Options
+	run.Log, run.Stdout = log, out
+	run.Started = func(lines, messages int) {
+		known = lines - messages
+		prog = progress.New(progress.Mailing, o.progress, stderr, log, nil, func() int { return int(deferred.Load()) })
+		prog.SetTotal(int64(lines))
+		if prog.Terminal() {
+			logOut.ClearBefore(prog.Clear)
+			out.ClearBefore(prog.Clear)
 		}
-		log.Warn("interrupted: finishing the messages under way and writing the mail report; interrupt again to exit at once")
-	})()
-	sum, err = mail.Run(ctx, mail.Options{
-		Report: o.report, MailReport: o.mailReport, Resume: o.resume, Overwrite: o.overwrite,
-		SMTPURL: o.smtpURL, Password: o.password, OutDir: o.outDir, DryRun: o.dryRun,
-		From: o.from, ReplyTo: o.replyTo, Subject: o.subject, Template: o.template, HTMLTemplate: o.htmlTemplate,
-		Link: o.link, Rate: o.rate, Concurrency: o.concurrency,
-		Log: log, Stdout: out,
-		Started: func(lines, messages int) {
-			known = lines - messages
-			p := newProgressFor(mailLabels, o.progress, stderr, log, nil, func() int { return int(deferred.Load()) })
-			p.setTotal(int64(lines))
-			if p.terminal() {
-				logOut.clearBefore(p.clear)
-				out.clearBefore(p.clear)
-			}
-			prog.Store(p)
-		},
-		Progress: func(r mail.Result) {
-			// The lines known before sending come first: skipped, or kept from an earlier
-			// run. They take no time, and must not count in the rate or the time left.
-			earlier := known > 0
-			if earlier {
-				known--
-			}
-			deferred.Add(int64(r.Deferred))
-			delivered := r.Status == mail.StatusSent || r.Status == mail.StatusWritten || r.Status == mail.StatusRendered
-			success := r.Status != mail.StatusFailed && r.Status != mail.StatusNotAttempted
-			prog.Load().step(success, !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
-		},
-	})
-	if p := prog.Load(); p != nil {
-		p.finish()
-		logOut.clearBefore(nil)
-		out.clearBefore(nil)
-		mailNextSteps(p, o, sum)
+	}
+	run.Progress = func(r mail.Result) {
+		// The lines known before sending come first: skipped, or kept from an earlier
+		// run. They take no time, and must not count in the rate or the time left.
+		earlier := known > 0
+		if earlier {
+			known--
+		}
+		deferred.Add(int64(r.Deferred))
+		delivered := r.Status == mail.StatusSent || r.Status == mail.StatusWritten || r.Status == mail.StatusRendered
+		success := r.Status != mail.StatusFailed && r.Status != mail.StatusNotAttempted
+		prog.Step(success, !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
+	}
+	sum, err = mail.Run(ctx, run)
+	if prog != nil {
+		prog.Finish()
+		logOut.ClearBefore(nil)
+		out.ClearBefore(nil)
+		prog.MailNextSteps(o.mailReportPath(), o.OutDir, o.DryRun, sum)
 	}
 	return err
-}
-
-// mailMetrics is what a mail run reports in its metrics file.
-func mailMetrics(sum mail.Summary) metrics.Run {
-	return metrics.Run{Unit: "messages", Statuses: statusNames(mail.Statuses), Counts: statusCounts(sum.Counts),
-		Requests: sum.Attempts, Throttled: sum.Deferred}
-}
-
-// mailNextSteps tells the person at the terminal, in a few plain lines, where the mail report
-// is, how many were mailed and what to do next: the log's summary line is for machines.
-func mailNextSteps(p *progress, o *mailOptions, sum mail.Summary) {
-	c := sum.Counts
-	lines := 0
-	for _, n := range c {
-		lines += n
-	}
-	if !p.terminal() || lines == 0 { // nothing was read: the error says why
-		return
-	}
-	w := p.w
-	fmt.Fprintf(w, "\nMail report: %s\n", absPath(o.mailReportPath()))
-	switch {
-	case o.dryRun:
-		fmt.Fprintf(w, "Dry run: %s rendered, the first printed above; nothing was sent. To send them, run the same command without --dry-run.\n",
-			countMessages(c[mail.StatusRendered]))
-	case o.outDir != "":
-		fmt.Fprintf(w, "%s written into %s as .eml files (mode 0600: each logs its person in).\n",
-			countMessages(c[mail.StatusWritten]), absPath(o.outDir))
-	case c[mail.StatusSent] > 0:
-		fmt.Fprintf(w, "%s been mailed their login link.\n", countPeople(c[mail.StatusSent], "has", "have"))
-	}
-	if n := c[mail.StatusFailed]; n > 0 {
-		fmt.Fprintf(w, "%s failed: the mail report's error column says why; run the same command with --resume to try %s again.\n",
-			countMessages(n), pick(n, "it", "them"))
-	}
-	if n := c[mail.StatusNotAttempted]; n > 0 {
-		fmt.Fprintf(w, "%s not mailed (the run stopped first): run the same command with --resume to mail them.\n", countPeople(n, "was", "were"))
-	}
-	if n := c[mail.StatusSkipped]; n > 0 {
-		fmt.Fprintf(w, "%s skipped: no link in the report, or the same email on an earlier row (the error column says which).\n", countPeople(n, "was", "were"))
-	}
-}
-
-// pick returns one when n is 1, else many.
-func pick(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
-func countMessages(n int) string {
-	if n == 1 {
-		return "1 message"
-	}
-	return fmt.Sprintf("%d messages", n)
-}
-
-// absPath is path made absolute for a person to find, or path when that fails.
-func absPath(path string) string {
-	if abs, err := filepath.Abs(path); err == nil {
-		return abs
-	}
-	return path
 }

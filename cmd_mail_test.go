@@ -19,6 +19,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // reportHeader is the header of a provisioning report.
@@ -171,9 +172,9 @@ func TestMailSendsEachTheirOwnLink(t *testing.T) {
 
 func TestMailMetricsCountDeferred(t *testing.T) {
 	t.Parallel()
-	r := mailMetrics(mail.Summary{Counts: map[mail.Status]int{mail.StatusSent: 3}, Attempts: 5, Deferred: 2})
+	r := runMetrics("messages", mail.Statuses, provision.Tally[mail.Status]{Counts: provision.Counts[mail.Status]{mail.StatusSent: 3}, Attempts: 5, Throttled: 2})
 	if r.Unit != "messages" || r.Requests != 5 || r.Throttled != 2 || r.Counts["sent"] != 3 || len(r.Statuses) != len(mail.Statuses) {
-		t.Errorf("mailMetrics = %+v", r)
+		t.Errorf("runMetrics = %+v", r)
 	}
 }
 
@@ -346,14 +347,7 @@ func TestMailHelpListsEssentialFlagsFirst(t *testing.T) {
 	order := []string{"Usage:", "mail [flags] REPORT", "Example:", "Essential flags:", "--smtp-url", "--from", "--out-dir", "--link",
 		"--mail-report", "--resume", "--dry-run", "Templates:", "--template", "Output:", "--metrics-file", "Sending (tuning):",
 		"--rate", "(default 2)", "--concurrency", "(default 2)"}
-	at := 0
-	for _, s := range order {
-		i := strings.Index(got.stdout[at:], s)
-		if i < 0 {
-			t.Fatalf("mail --help does not show %q after position %d:\n%s", s, at, got.stdout)
-		}
-		at += i + len(s)
-	}
+	inOrder(t, "mail --help", got.stdout, order)
 }
 
 // TestMailExitStatus checks the mail errors in the one mapping to exit codes.
@@ -364,8 +358,8 @@ func TestMailExitStatus(t *testing.T) {
 		err  error
 		code int
 	}{
-		{"config", &mail.ConfigError{Err: errors.New("no sender")}, exitUsage},
-		{"mail report exists", &mail.ConfigError{Err: fmt.Errorf("%w: x", mail.ErrExists)}, exitUsage},
+		{"config", &provision.ConfigError{Err: errors.New("no sender")}, exitUsage},
+		{"mail report exists", &provision.ConfigError{Err: fmt.Errorf("%w: x", mail.ErrExists)}, exitUsage},
 		{"mail report not written", fmt.Errorf("%w: r.mail.csv: no space left on device", mail.ErrMailReport), exitIncomplete},
 		{"interrupted", context.Canceled, exitInterrupted},
 		{"aborted", fmt.Errorf("%w: connect: 535 no", mail.ErrAborted), exitAborted},
@@ -410,9 +404,9 @@ func TestMailPasswordFile(t *testing.T) {
 // read, and does not echo its path (a password pasted in its place would be shown).
 func TestMailPasswordFileErrorKeepsItsCause(t *testing.T) {
 	t.Parallel()
-	o := &mailOptions{progress: "never", logFormat: "text", concurrency: 1, passwordFile: filepath.Join(t.TempDir(), "pw-"+secret)}
+	o := &mailOptions{Options: mail.Options{Concurrency: 1}, progress: "never", logFormat: "text", passwordFile: filepath.Join(t.TempDir(), "pw-"+secret)}
 	err := o.check(func(string, ...any) {})
-	var ue *usageError
+	var ue *provision.ConfigError
 	if !errors.As(err, &ue) || !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), secret) {
 		t.Errorf("check = %v, want a usage error wrapping fs.ErrNotExist, without the path", err)
 	}

@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
+	"github.com/ideanote-provision/ideanote-provision/internal/progress"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
+	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
 const provisionLong = `Puts every person of INPUT (a CSV in any delimiter, or an .xlsx; - for standard input) into
@@ -53,16 +59,12 @@ func newProvisionCmd(env environ, use string) *cobra.Command {
 		Short:   "Create or update every person of an HR export and write their login links to a report",
 		Long:    provisionLong,
 		Example: provisionExample,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usagef("expected one input file (or - for standard input), got %d: ideanote-provision [flags] INPUT", len(args))
-			}
-			return nil
-		},
+		Args:    oneArg("one input file (or - for standard input)", "ideanote-provision [flags] INPUT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.input = args[0]
-			o.apiToken = env.getenv("IDEANOTE_API_TOKEN")
-			return execute(cmd.Context(), o, env.stdin, env.stderr, nil)
+			o.Input = args[0]
+			o.APIToken = env.getenv("IDEANOTE_API_TOKEN")
+			o.Stdin = env.stdin
+			return execute(cmd.Context(), o, env.stderr)
 		},
 	}
 	bindProvisionFlags(cmd.Flags(), o, env.getenv)
@@ -75,38 +77,77 @@ func newProvisionCmd(env environ, use string) *cobra.Command {
 func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) string) {
 	env := func(name, def string) string { return envDefault(getenv, name, def) }
 	fs.SortFlags = false
-	fs.StringVar(&o.spaceID, "space-id", env("IDEANOTE_SPACE_ID", ""), "workspace `id` (env IDEANOTE_SPACE_ID)")
-	fs.StringVar(&o.subdomain, "subdomain", env("IDEANOTE_SUBDOMAIN", ""), "web-app links on `name`.ideanote.io (env IDEANOTE_SUBDOMAIN)")
-	fs.StringVar(&o.webAppURL, "webapp-url", "", "web-app root `URL` for a custom domain, instead of --subdomain")
-	fs.StringVar(&o.widgetURL, "widget-url", "", "full-page widget `link` to extend with each session token")
-	fs.StringVar(&o.widgetID, "widget-id", "", "widget `id`: shorthand for the default widget host with config=id")
+	fs.StringVar(&o.SpaceID, "space-id", env("IDEANOTE_SPACE_ID", ""), "workspace `id` (env IDEANOTE_SPACE_ID)")
+	fs.StringVar(&o.Subdomain, "subdomain", env("IDEANOTE_SUBDOMAIN", ""), "web-app links on `name`.ideanote.io (env IDEANOTE_SUBDOMAIN)")
+	fs.StringVar(&o.WebAppURL, "webapp-url", "", "web-app root `URL` for a custom domain, instead of --subdomain")
+	fs.StringVar(&o.WidgetURL, "widget-url", "", "full-page widget `link` to extend with each session token")
+	fs.StringVar(&o.WidgetID, "widget-id", "", "widget `id`: shorthand for the default widget host with config=id")
 	fs.StringVar(&o.tokenFile, "api-token-file", "", "read the owner API token from `file` instead of IDEANOTE_API_TOKEN")
-	fs.StringVar(&o.reportPath, "report", "report.csv", "report `path` (mode 0600: it holds login links)")
-	fs.BoolVar(&o.resume, "resume", false, "continue an earlier run that wrote this report: rows already ok there are not sent again")
-	fs.BoolVar(&o.overwrite, "overwrite", false, "replace an existing report")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "read and validate everything, send nothing; the report says valid or invalid")
+	fs.StringVar(&o.Report, "report", "report.csv", "report `path` (mode 0600: it holds login links)")
+	fs.BoolVar(&o.Resume, "resume", false, "continue an earlier run that wrote this report: rows already ok there are not sent again")
+	fs.BoolVar(&o.Overwrite, "overwrite", false, "replace an existing report")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "read and validate everything, send nothing; the report says valid or invalid")
 
 	fs.StringArrayVar(&o.mapping, "map", nil, "header `mapping`, e.g. 'email=Work Email,name=Full Name'; may be given more than once")
-	fs.StringVar(&o.team, "team", "", "`team` for rows whose team cell is empty")
-	fs.StringVar(&o.locale, "locale", "", "`locale` for rows whose locale cell is empty")
+	fs.StringVar(&o.Read.Defaults.Team, "team", "", "`team` for rows whose team cell is empty")
+	fs.StringVar(&o.Read.Defaults.Locale, "locale", "", "`locale` for rows whose locale cell is empty")
 	fs.StringVar(&o.delimiter, "delimiter", "auto", "field `delimiter`: , ; \\t or auto (from the header line)")
-	fs.StringVar(&o.encoding, "encoding", "", "text `encoding` of a CSV input: utf-8, windows-1252, iso-8859-15, utf-16le... (WHATWG labels); default UTF-8, or UTF-16 with a byte-order mark")
-	fs.StringVar(&o.sheet, "sheet", "", "the `sheet` of an .xlsx input, by name (default the first)")
+	fs.StringVar(&o.Read.Encoding, "encoding", "", "text `encoding` of a CSV input: utf-8, windows-1252, iso-8859-15, utf-16le... (WHATWG labels); default UTF-8, or UTF-16 with a byte-order mark")
+	fs.StringVar(&o.Read.Sheet, "sheet", "", "the `sheet` of an .xlsx input, by name (default the first)")
 
-	fs.StringVar(&o.statePath, "state", "", "remember in `file` what was provisioned; rows unchanged since their last ok are not sent")
-	fs.BoolVar(&o.force, "force", false, "with --state: send every row, unchanged ones too, and refresh the state")
-	fs.DurationVar(&o.refreshAfter, "refresh-after", 0, "with --state: send unchanged rows again once their last ok is older than `duration` (e.g. 720h)")
-	fs.BoolVar(&o.onlyChanges, "only-changes", false, "with --state: leave unchanged rows out of the report, which then lists exactly the people to mail")
+	fs.StringVar(&o.State, "state", "", "remember in `file` what was provisioned; rows unchanged since their last ok are not sent")
+	fs.BoolVar(&o.Force, "force", false, "with --state: send every row, unchanged ones too, and refresh the state")
+	fs.DurationVar(&o.RefreshAfter, "refresh-after", 0, "with --state: send unchanged rows again once their last ok is older than `duration` (e.g. 720h)")
+	fs.BoolVar(&o.OnlyChanges, "only-changes", false, "with --state: leave unchanged rows out of the report, which then lists exactly the people to mail")
 
 	fs.StringVar(&o.progress, "progress", "auto", "`mode`: auto (a bar when stderr is a terminal), always or never")
 	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
 
-	fs.Float64Var(&o.rate, "rate", 1, "at most `n` requests per second over all workers, retries included (1 = 60/min; 0 = none); the pool keeps under the server's limit in any case")
-	fs.IntVar(&o.burst, "burst", 1, "token-bucket burst: `n` requests may leave at once")
-	fs.IntVar(&o.concurrency, "concurrency", 4, "at most `n` requests in flight")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time allowed for one attempt (a `duration`)")
-	fs.IntVar(&o.maxAttempts, "max-attempts", 6, "`n` attempts per row before it is failed (429 answers do not count)")
-	fs.DurationVar(&o.maxWait, "max-wait", provision.DefaultMaxWait, "a row answered 429 fails once the server has accepted nothing for `duration`")
-	fs.StringVar(&o.baseURL, "base-url", env("IDEANOTE_BASE_URL", ideanote.DefaultBaseURL), "API root `URL`; http:// only for loopback hosts (env IDEANOTE_BASE_URL)")
+	fs.Float64Var(&o.Rate, "rate", 1, "at most `n` requests per second over all workers, retries included (1 = 60/min; 0 = none); the pool keeps under the server's limit in any case")
+	fs.IntVar(&o.Burst, "burst", 1, "token-bucket burst: `n` requests may leave at once")
+	fs.IntVar(&o.Concurrency, "concurrency", 4, "at most `n` requests in flight")
+	fs.DurationVar(&o.Timeout, "timeout", 30*time.Second, "time allowed for one attempt (a `duration`)")
+	fs.IntVar(&o.MaxAttempts, "max-attempts", 6, "`n` attempts per row before it is failed (429 answers do not count)")
+	fs.DurationVar(&o.MaxWait, "max-wait", provision.DefaultMaxWait, "a row answered 429 fails once the server has accepted nothing for `duration`")
+	fs.StringVar(&o.BaseURL, "base-url", env("IDEANOTE_BASE_URL", ideanote.DefaultBaseURL), "API root `URL`; http:// only for loopback hosts (env IDEANOTE_BASE_URL)")
+}
+
+// execute runs the provisioning run described by o: stderr takes the log, the bar and the
+// closing lines.
+func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
+	logOut := &progress.LogWriter{W: stderr}
+	log := newLogger(o.logFormat, logOut)
+	if err := o.check(func(msg string, args ...any) { log.Warn(msg, args...) }); err != nil {
+		return err
+	}
+	// Every run past the checks writes its metrics, however it ends: wave.Run fills sum.
+	var sum provision.Summary
+	defer func(start time.Time) {
+		writeMetrics(log, o.metricsFile, metrics.ProvisionPrefix, runMetrics("rows", provision.Statuses, sum.Tally), start, err)
+	}(time.Now())
+	var prog *progress.Bar
+	run := o.Options
+	run.Log, run.UserAgent = log, "ideanote-provision/"+versionString()
+	run.Started = func(count func(context.Context) (int64, error), throttles func() int) {
+		prog = progress.New(progress.Provisioning, o.progress, stderr, log, count, throttles)
+		if prog.Terminal() {
+			logOut.ClearBefore(prog.Clear)
+		}
+	}
+	run.Progress = func(res provision.Result) { prog.Add(res) }
+	sum, err = wave.Run(ctx, run)
+	if prog != nil {
+		prog.Finish()
+		logOut.ClearBefore(nil)
+		prog.NextSteps(o.Report, o.Input, o.DryRun, sum)
+	}
+	return err
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
 }

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -15,6 +14,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/report"
+	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
 // Exit codes, as documented in --help and the README.
@@ -43,38 +43,25 @@ func main() {
 	os.Exit(exitStatus(err))
 }
 
-// usageError is a configuration mistake found before anything was sent.
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-// usagef formats a usageError; %w wraps as in fmt.Errorf.
-func usagef(format string, args ...any) error { return &usageError{fmt.Errorf(format, args...)} }
-
-// errRowsFailed says that the run went through but some rows are failed or invalid.
-var errRowsFailed = errors.New("some rows failed or are invalid: see the report")
+// usagef formats a configuration error of the command line, as the commands report theirs.
+var usagef = provision.Configf
 
 // errInterruptedAgain is printed when a second signal ends the run at once.
 var errInterruptedAgain = errors.New("interrupted again: exiting now; run again with --resume to finish")
 
-// errIncomplete says that the report or the state could not be written completely.
-var errIncomplete = errors.New("the report or the state is incomplete")
-
 // exitStatus maps the outcome of a run to its documented exit status. It is pure, so that the
 // metrics file can say, before the process exits, the code it will exit with.
 func exitStatus(err error) int {
-	var ue *usageError
+	var ce *provision.ConfigError
 	var he *input.FileError
-	var me *mail.ConfigError
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, errRowsFailed), errors.Is(err, mail.ErrFailed):
+	case errors.Is(err, wave.ErrRowsFailed), errors.Is(err, mail.ErrFailed):
 		return exitRowsFailed
-	case errors.Is(err, errIncomplete), errors.Is(err, mail.ErrMailReport):
+	case errors.Is(err, wave.ErrIncomplete), errors.Is(err, mail.ErrMailReport):
 		return exitIncomplete
-	case errors.As(err, &ue), errors.As(err, &he), errors.Is(err, report.ErrExists), errors.As(err, &me):
+	case errors.As(err, &ce), errors.As(err, &he), errors.Is(err, report.ErrExists):
 		return exitUsage
 	case errors.Is(err, context.Canceled), errors.Is(err, errInterruptedAgain):
 		return exitInterrupted

@@ -78,6 +78,8 @@ func TestExitCodes(t *testing.T) {
 		{name: "all ok", input: good, args: []string{"--subdomain", "acme"}, wantCode: 0},
 		{name: "an invalid row", input: sample, args: []string{"--subdomain", "acme"}, wantCode: 1},
 		{name: "no link target", input: good, wantCode: 2, wantErr: "no link target"},
+		{name: "two web-app targets", input: good, args: []string{"--subdomain", "acme", "--webapp-url", "https://ideas.acme.com"}, wantCode: 2, wantErr: "--webapp-url: a subdomain and a web-app URL were both given"},
+		{name: "bad subdomain", input: good, args: []string{"--subdomain", "acme corp"}, wantCode: 2, wantErr: "--subdomain: subdomain \"acme corp\""},
 		{name: "no space id", input: good, args: []string{"--subdomain", "acme"}, env: map[string]string{"IDEANOTE_SPACE_ID": ""}, wantCode: 2, wantErr: "IDEANOTE_SPACE_ID"},
 		{name: "no token", input: good, args: []string{"--subdomain", "acme"}, env: map[string]string{"IDEANOTE_API_TOKEN": ""}, wantCode: 2, wantErr: "IDEANOTE_API_TOKEN"},
 		{name: "no email column", input: "name,team\nAna,R&D\n", args: []string{"--subdomain", "acme"}, wantCode: 2, wantErr: "no email column (found: name, team)"},

@@ -1,11 +1,7 @@
 package main
 
 import (
-	"errors"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,31 +19,9 @@ func checkMetricsFile(path string, outputs []string, outputsName string, logWarn
 			return usagef("--metrics-file must not be %s", outputsName)
 		}
 	}
-	dir := filepath.Dir(path)
-	st, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return usagef("--metrics-file %s: the folder %s does not exist", path, dir)
-	case err != nil:
+	if err := metrics.CheckPath(path); err != nil {
 		return usagef("--metrics-file %s: %w", path, err)
-	case !st.IsDir():
-		return usagef("--metrics-file %s: %s is not a folder", path, dir)
 	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return usagef("--metrics-file %s is a folder: give the path of a file in it, e.g. %s", path, filepath.Join(path, "ideanote.prom"))
-	}
-	// The file is written at the end as a temporary file renamed over it: try the first half
-	// now. The name does not end in .prom, so the textfile collector never reads it.
-	probe, err := os.CreateTemp(dir, ".ideanote-metrics-check-*")
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err // the probe's random name would only confuse
-		}
-		return usagef("--metrics-file %s: cannot create a file in %s: %w", path, dir, err)
-	}
-	probe.Close()
-	os.Remove(probe.Name())
 	if !strings.HasSuffix(path, ".prom") {
 		logWarn("node_exporter's textfile collector reads only files whose names end in .prom", "metrics_file", path)
 	}
@@ -76,26 +50,8 @@ func writeMetrics(log *slog.Logger, path, prefix string, r metrics.Run, start ti
 	}
 }
 
-// provisionMetrics is what a provisioning run reports in its metrics file.
-func provisionMetrics(sum provision.Summary) metrics.Run {
-	return metrics.Run{Unit: "rows", Statuses: statusNames(provision.Statuses), Counts: statusCounts(sum.Counts),
-		Requests: sum.Attempts, Throttled: sum.Throttled}
-}
-
-// statusNames converts a command's list of statuses for metrics.Run.
-func statusNames[S ~string](statuses []S) []string {
-	out := make([]string, len(statuses))
-	for i, s := range statuses {
-		out[i] = string(s)
-	}
-	return out
-}
-
-// statusCounts converts a command's counts by status for metrics.Run.
-func statusCounts[S ~string](counts map[S]int) map[string]int {
-	out := make(map[string]int, len(counts))
-	for s, n := range counts {
-		out[string(s)] = n
-	}
-	return out
+// runMetrics is what a run reports in its metrics file: unit names what statuses count.
+func runMetrics[S ~string](unit string, statuses []S, t provision.Tally[S]) metrics.Run {
+	names, counts := metrics.ByStatus(statuses, t.Counts)
+	return metrics.Run{Unit: unit, Statuses: names, Counts: counts, Requests: t.Attempts, Throttled: t.Throttled}
 }

@@ -3,18 +3,15 @@ package main
 import (
 	"errors"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
-	"github.com/ideanote-provision/ideanote-provision/provision/pace"
 	"github.com/ideanote-provision/ideanote-provision/report"
+	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -29,118 +26,63 @@ func versionString() string {
 	return version
 }
 
-// options is everything a run is told, from flags and the environment.
+// options is everything a provisioning run is told, from flags and the environment: the run's
+// own options, bound to the flags, and what only the command line knows.
 type options struct {
-	input       string
-	spaceID     string
-	apiToken    string // never printed
+	wave.Options
 	tokenFile   string
-	baseURL     string
-	subdomain   string
-	webAppURL   string
-	widgetURL   string
-	widgetID    string
-	reportPath  string
-	resume      bool
-	overwrite   bool
-	rate        float64
-	burst       int
-	concurrency int
-	timeout     time.Duration
-	maxAttempts int
-	maxWait     time.Duration
-	team        string
-	locale      string
 	mapping     []string // --map, once or more
 	delimiter   string
-	encoding    string // --encoding: a WHATWG label, "" to detect
-	sheet       string // --sheet: the sheet of an .xlsx input
-	dryRun      bool
 	progress    string
 	logFormat   string
 	metricsFile string // --metrics-file: the run's metrics for node_exporter; "" for none
-
-	statePath    string        // --state: what was provisioned, for scheduled waves
-	force        bool          // send every row even when unchanged
-	refreshAfter time.Duration // send unchanged rows last provisioned this long ago
-	onlyChanges  bool          // leave unchanged rows out of the report
-	stateBatch   int           // rows per state commit; 0 for the default (tests set it)
 }
 
-// check validates the options and loads the token file; it never sends anything.
+// linkFlags are the flags of the link settings of report.LinkError.
+var linkFlags = map[string]string{report.SettingSubdomain: "--subdomain", report.SettingWebAppURL: "--webapp-url",
+	report.SettingWidgetURL: "--widget-url", report.SettingWidgetID: "--widget-id"}
+
+// check validates what only the command line knows, loads the token file, and parses
+// --delimiter and --map; it never sends anything. wave.Run checks the rest.
 func (o *options) check(logWarn func(msg string, args ...any)) error {
-	if o.resume && o.overwrite {
-		return usagef("give --resume or --overwrite, not both")
-	}
-	if o.statePath == "" && (o.force || o.refreshAfter != 0 || o.onlyChanges) {
-		return usagef("--force, --refresh-after and --only-changes need --state FILE")
-	}
-	if o.refreshAfter < 0 {
-		return usagef("--refresh-after must be a positive duration, e.g. 720h")
-	}
-	if o.statePath != "" && sameFile(o.statePath, o.reportPath) {
+	if o.State != "" && sameFile(o.State, o.Report) {
 		return usagef("--state and --report must be different files")
 	}
-	if o.input != "-" {
+	if o.Input != "-" {
 		// Writing the report over the input would destroy it, and the reader would then read
 		// the report's own lines as they are written, until the disk is full.
-		for _, out := range []string{o.reportPath, report.TempPath(o.reportPath), o.statePath, o.metricsFile} {
-			if out != "" && sameFile(o.input, out) {
-				return usagef("the input %s is also the report, state or metrics file: give another --report, --state or --metrics-file", o.input)
+		for _, out := range []string{o.Report, report.TempPath(o.Report), o.State, o.metricsFile} {
+			if out != "" && sameFile(o.Input, out) {
+				return usagef("the input %s is also the report, state or metrics file: give another --report, --state or --metrics-file", o.Input)
 			}
 		}
 	}
 	if o.metricsFile != "" {
-		outputs := []string{o.reportPath, o.statePath}
+		outputs := []string{o.Report, o.State}
 		if err := checkMetricsFile(o.metricsFile, outputs, "the report or the state file", logWarn); err != nil {
 			return err
 		}
 	}
 	if o.tokenFile != "" {
-		b, err := readSecretFile("--api-token-file", "API token", o.tokenFile, logWarn)
-		if err != nil {
+		var err error
+		if o.APIToken, err = readSecretFile("--api-token-file", "API token", o.tokenFile, strings.TrimSpace, logWarn); err != nil {
 			return err
 		}
-		o.apiToken = strings.TrimSpace(b)
-		if o.apiToken == "" {
-			return usagef("--api-token-file %s is empty", o.tokenFile)
-		}
 	}
-	if !o.dryRun {
-		if o.spaceID == "" {
-			return usagef("no workspace: set IDEANOTE_SPACE_ID or --space-id")
-		}
-		if o.apiToken == "" {
-			return usagef("no API token: set IDEANOTE_API_TOKEN or use --api-token-file FILE")
-		}
-		if o.subdomain == "" && o.webAppURL == "" && o.widgetURL == "" && o.widgetID == "" {
-			return usagef("no link target: give --subdomain, --webapp-url, --widget-url or --widget-id")
-		}
+	// The run checks the links too; here, so that the message names the flag.
+	var le *report.LinkError
+	if _, err := report.NewLinks(o.Subdomain, o.WebAppURL, o.WidgetURL, o.WidgetID); errors.As(err, &le) {
+		return usagef("%s: %w", linkFlags[le.Setting], err)
 	}
-	if o.locale != "" {
-		canon, err := input.CanonicalLocale(o.locale)
-		if err != nil {
-			return usagef("--locale %q is %w", o.locale, err)
-		}
-		o.locale = canon
+	comma, err := o.comma()
+	if err != nil {
+		return err
 	}
-	if err := ideanote.CheckBaseURL(o.baseURL); err != nil {
-		return usagef("--base-url %w", err)
+	mapping, err := input.ParseMap(strings.Join(o.mapping, ","))
+	if err != nil {
+		return usagef("%w", err)
 	}
-	switch {
-	case math.IsNaN(o.rate) || math.IsInf(o.rate, 0) || o.rate < 0 || (o.rate > 0 && o.rate < pace.Floor):
-		return usagef("--rate must be 0 (no limit) or at least 0.0167 (one request a minute), in requests a second")
-	case o.burst < 1:
-		return usagef("--burst must be at least 1")
-	case o.concurrency < 1 || o.concurrency > 1024:
-		return usagef("--concurrency must be between 1 and 1024")
-	case o.timeout <= 0:
-		return usagef("--timeout must be positive, e.g. 30s")
-	case o.maxAttempts < 1:
-		return usagef("--max-attempts must be at least 1")
-	case o.maxWait <= 0:
-		return usagef("--max-wait must be positive, e.g. 15m")
-	}
+	o.Read.Comma, o.Read.Map = comma, mapping
 	return checkOutputFlags(o.progress, o.logFormat)
 }
 
@@ -159,9 +101,10 @@ func checkOutputFlags(progress, logFormat string) error {
 	return nil
 }
 
-// readSecretFile reads the secret in the file at path, given by flag, and warns when other users
-// can read the file. An error never echoes the path: a secret pasted in its place would be printed.
-func readSecretFile(flag, what, path string, logWarn func(msg string, args ...any)) (string, error) {
+// readSecretFile reads the secret in the file at path, given by flag, trimmed by trim, and warns
+// when other users can read the file. An error never echoes the path: a secret pasted in its
+// place would be printed.
+func readSecretFile(flag, what, path string, trim func(string) string, logWarn func(msg string, args ...any)) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -173,7 +116,11 @@ func readSecretFile(flag, what, path string, logWarn func(msg string, args ...an
 	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
 		logWarn("the "+what+" file is readable by other users: chmod 600 it", "file", path, "mode", st.Mode().Perm().String())
 	}
-	return string(b), nil
+	secret := trim(string(b))
+	if secret == "" {
+		return "", usagef("%s %s is empty", flag, path)
+	}
+	return secret, nil
 }
 
 // sameFile reports whether a and b name one file, existing or not.

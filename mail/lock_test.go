@@ -9,6 +9,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // TestReportLockedByAProvisioningRun mails a report that a provisioning run holds: nothing
@@ -74,9 +75,9 @@ func TestMissingReport(t *testing.T) {
 	o.DryRun = true
 	o.Report += ".missing"
 	_, err := Run(context.Background(), o)
-	var ce *ConfigError
+	var ce *provision.ConfigError
 	if !errors.As(err, &ce) || !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "reading the report") {
-		t.Errorf("err = %v, want a ConfigError wrapping fs.ErrNotExist", err)
+		t.Errorf("err = %v, want a provision.ConfigError wrapping fs.ErrNotExist", err)
 	}
 	if _, err := os.Stat(lock.Path(o.Report)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a lock file was left beside the missing report: %v", err)

@@ -1,15 +1,10 @@
 package mail
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,7 +58,7 @@ func createReport(path string, resume bool) (*reportWriter, error) {
 func (w *reportWriter) write(r Result) error {
 	rec := w.rec
 	rec[0], rec[1], rec[2], rec[3] = strconv.Itoa(r.Row), r.Email, string(r.Status), r.MessageID
-	rec[4], rec[5], rec[6], rec[7] = "", r.Error, "", r.LinkSHA256
+	rec[4], rec[5], rec[6], rec[7] = "", oneLine(r.Err), "", r.LinkSHA256
 	if r.Attempts > 0 {
 		rec[4] = strconv.Itoa(r.Attempts)
 	}
@@ -88,51 +83,23 @@ func readReport(path string, statuses ...Status) (map[string]Result, error) {
 }
 
 func readReportInto(got map[string]Result, path string, statuses []Status) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	b = b[:bytes.LastIndexByte(b, '\n')+1] // what follows the last newline was being written
-	cr := csv.NewReader(bytes.NewReader(b))
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	col := make(map[string]int)
-	for i, h := range header {
-		col[h] = i
-	}
-	for _, c := range []string{"row", "email", "status"} {
-		if _, ok := col[c]; !ok {
-			return fmt.Errorf("%s: not a mail report of ideanote-provision (no %s column)", path, c)
+	err := report.ReadRecords(path, "a mail report of ideanote-provision", []string{"row", "email", "status"}, func(rec report.Record) error {
+		r := Result{Email: strings.TrimSpace(rec.Cell("email")), Status: Status(rec.Cell("status")),
+			MessageID: rec.Cell("message_id"), LinkSHA256: rec.Cell("link_sha256")}
+		if e := rec.Cell("error"); e != "" {
+			r.Err = errors.New(e)
 		}
-	}
-	cell := func(rec []string, name string) string {
-		if i, ok := col[name]; ok && i < len(rec) {
-			return report.Unneutralize(rec[i])
-		}
-		return ""
-	}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
+		if !slices.Contains(statuses, r.Status) {
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		r := Result{Email: strings.TrimSpace(cell(rec, "email")), Status: Status(cell(rec, "status")),
-			MessageID: cell(rec, "message_id"), Error: cell(rec, "error"), LinkSHA256: cell(rec, "link_sha256")}
-		if !slices.Contains(statuses, r.Status) {
-			continue
-		}
-		r.Row, _ = strconv.Atoi(cell(rec, "row"))
-		r.Attempts, _ = strconv.Atoi(cell(rec, "attempts"))
-		r.SentAt, _ = time.Parse(time.RFC3339, cell(rec, "sent_at"))
+		r.Row, _ = strconv.Atoi(rec.Cell("row"))
+		r.Attempts, _ = strconv.Atoi(rec.Cell("attempts"))
+		r.SentAt, _ = time.Parse(time.RFC3339, rec.Cell("sent_at"))
 		got[provision.EmailKey(r.Email)] = r
+		return nil
+	})
+	if errors.Is(err, report.ErrEmpty) {
+		return nil
 	}
+	return err
 }

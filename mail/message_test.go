@@ -9,7 +9,7 @@ import (
 
 func TestBuildKeepsHeadersWhole(t *testing.T) {
 	t.Parallel()
-	o := Options{Report: "r.csv", From: "IT <it@Acme.example>", OutDir: t.TempDir(),
+	o := Options{Report: "r.csv", From: "IT <it@Acme.example>", OutDir: t.TempDir(), Concurrency: 1,
 		Subject: "Hi {{.Name}}", Now: func() time.Time { return time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC) }}
 	s, err := prepare(o)
 	if err != nil {

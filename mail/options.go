@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/pace"
 )
 
@@ -28,11 +28,12 @@ const (
 const (
 	DefaultMaxAttempts = 5
 	DefaultTimeout     = 30 * time.Second
-	DefaultBackoff     = time.Second // the wait before the first retry; it doubles after each
+	DefaultBackoff     = time.Second // the longest wait before the first retry; it doubles after each
 	MaxBackoff         = time.Minute
 )
 
-// Options say what Run does. The zero value of each optional field is a useful default.
+// Options say what Run does: the command line binds its flags to them. The zero value of each
+// optional field is a useful default.
 type Options struct {
 	Report     string // the provisioning report to read (required)
 	MailReport string // the mail report to write; "" means DefaultMailReport(Report)
@@ -58,10 +59,10 @@ type Options struct {
 	Link         string // LinkLogin ("" too) or LinkWidget
 
 	Rate        float64       // messages a second at most over SMTP; 0 for no limit
-	Concurrency int           // connections (or writers) at once; 0 means 1
+	Concurrency int           // connections (or writers) at once, 1 to 64
 	MaxAttempts int           // SMTP tries per message; 0 means DefaultMaxAttempts
 	Timeout     time.Duration // per connection and per message; 0 means DefaultTimeout
-	Backoff     time.Duration // the wait before the first retry; 0 means DefaultBackoff
+	Backoff     time.Duration // the longest wait before the first retry (provision.Backoff); 0 means DefaultBackoff
 
 	Log      *slog.Logger     // nil logs nothing
 	Stdout   io.Writer        // where a dry run prints its first message; nil is io.Discard
@@ -84,15 +85,8 @@ func DefaultMailReport(report string) string {
 	return report + ".mail.csv"
 }
 
-// ConfigError is a mistake in the options, found before anything was sent.
-type ConfigError struct{ Err error }
-
-func (e *ConfigError) Error() string { return e.Err.Error() }
-func (e *ConfigError) Unwrap() error { return e.Err }
-
-func configf(format string, args ...any) error {
-	return &ConfigError{fmt.Errorf(format, args...)}
-}
+// configf is provision.Configf: both commands report their configuration errors alike.
+var configf = provision.Configf
 
 var (
 	// ErrAborted says the run stopped because nothing more could be sent: the server refused
@@ -103,10 +97,10 @@ var (
 	// ErrFailed says the run went through but some messages failed.
 	ErrFailed = errors.New("some messages failed: see the mail report")
 	// ErrExists says the mail report records messages already delivered, and neither Resume
-	// nor Overwrite was given. Run returns it inside a ConfigError.
+	// nor Overwrite was given. Run returns it inside a provision.ConfigError.
 	ErrExists = errors.New("mail report exists")
 	// ErrOtherRun says that Resume was given a mail report most of whose people mailed are
-	// not in the report with the link they were mailed. Run returns it inside a ConfigError.
+	// not in the report with the link they were mailed. Run returns it inside a provision.ConfigError.
 	ErrOtherRun = errors.New("belongs to another provisioning run")
 )
 
@@ -118,10 +112,11 @@ type setup struct {
 	replyTo    *mail.Address
 	smtp       *endpoint // nil with OutDir or DryRun
 	templates  *templates
+	warnings   provision.RowWarnings // the people not mailed, logged up to a limit
 }
 
 // Validate checks the options and parses and tries the templates, without reading the report
-// or sending anything. Its errors are *ConfigError.
+// or sending anything. Its errors are *provision.ConfigError.
 func Validate(o Options) error {
 	_, err := prepare(o)
 	return err
@@ -130,6 +125,7 @@ func Validate(o Options) error {
 func prepare(o Options) (*setup, error) {
 	o.withDefaults()
 	s := &setup{o: o}
+	s.warnings = provision.RowWarnings{Log: o.Log, More: "more messages failed: see the mail report's status and error columns"}
 	if o.Report == "" {
 		return nil, configf("no report: give the report of a provisioning run")
 	}
@@ -150,7 +146,7 @@ func prepare(o Options) (*setup, error) {
 	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0 || (o.Rate > 0 && o.Rate < pace.Floor):
 		// As for provisioning: a rate below one a minute is a typing mistake, not a pace.
 		return nil, configf("--rate must be 0 (no limit) or at least 0.0167 (one message a minute), in messages a second")
-	case o.Concurrency < 0 || o.Concurrency > 64:
+	case o.Concurrency < 1 || o.Concurrency > 64:
 		return nil, configf("--concurrency must be between 1 and 64 connections")
 	case o.MaxAttempts < 0 || o.Timeout < 0 || o.Backoff < 0:
 		return nil, configf("attempts, timeout and backoff may not be negative")
@@ -206,9 +202,6 @@ func (o *Options) withDefaults() {
 	if o.Link == "" {
 		o.Link = LinkLogin
 	}
-	if o.Concurrency == 0 {
-		o.Concurrency = 1
-	}
 	if o.MaxAttempts == 0 {
 		o.MaxAttempts = DefaultMaxAttempts
 	}
@@ -228,18 +221,6 @@ func (o *Options) withDefaults() {
 		o.Now = time.Now
 	}
 	if o.Wait == nil {
-		o.Wait = wait
-	}
-}
-
-// wait waits d or until ctx is done.
-func wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+		o.Wait = provision.Sleep
 	}
 }

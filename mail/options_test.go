@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 func TestOptionsRefused(t *testing.T) {
@@ -33,9 +35,9 @@ func TestOptionsRefused(t *testing.T) {
 			o.SMTPURL = "smtp://127.0.0.1:1" // never dialed: refused before
 			tt.change(&o)
 			err := Validate(o)
-			var ce *ConfigError
+			var ce *provision.ConfigError
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Validate = %v, want a ConfigError saying %q", err, tt.want)
+				t.Errorf("Validate = %v, want a provision.ConfigError saying %q", err, tt.want)
 			}
 		})
 	}
@@ -72,9 +74,9 @@ func TestErrorsKeepTheirCause(t *testing.T) {
 			o, _ := testOptions(t, nil, people)
 			tt.change(&o)
 			_, err := Run(context.Background(), o)
-			var ce *ConfigError
+			var ce *provision.ConfigError
 			if !errors.As(err, &ce) || !errors.Is(err, tt.cause) {
-				t.Errorf("err = %v, want a ConfigError wrapping %v", err, tt.cause)
+				t.Errorf("err = %v, want a provision.ConfigError wrapping %v", err, tt.cause)
 			}
 		})
 	}

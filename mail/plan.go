@@ -2,6 +2,7 @@ package mail
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"net/mail"
 	"slices"
@@ -36,7 +37,7 @@ type Result struct {
 	Status    Status
 	MessageID string // <...>, once the message was made
 	Attempts  int    // SMTP transactions tried
-	Error     string // why it failed or was skipped, in the server's words when it answered
+	Err       error  // why it failed or was skipped, in the server's words when it answered
 	SentAt    time.Time
 	// LinkSHA256 is LinkHash of the link the line is about (empty when it is about none): a
 	// resumed run keeps a person as sent only if the report still gives them that link.
@@ -85,7 +86,7 @@ func lineup(lines []report.Line, link string, kept map[string]Result) (settled [
 		email := strings.TrimSpace(l.Email) // as an address is compared: spaces around are no part of it
 		res := Result{Row: l.Row, Email: email, Status: StatusSkipped}
 		if l.Status != "ok" && l.Status != "skipped" {
-			res.Error = fmt.Sprintf("no link: the report's status is %s", cmp.Or(l.Status, "empty"))
+			res.Err = fmt.Errorf("no link: the report's status is %s", cmp.Or(l.Status, "empty"))
 			settled = append(settled, res)
 			continue
 		}
@@ -98,13 +99,13 @@ func lineup(lines []report.Line, link string, kept map[string]Result) (settled [
 		addr, perr := mail.ParseAddress(email)
 		switch {
 		case url == "":
-			res.Error = fmt.Sprintf("no %s in the report", column)
+			res.Err = fmt.Errorf("no %s in the report", column)
 		case first[key] != 0:
 			withLink++
-			res.Error = fmt.Sprintf("the same email as row %d, which is mailed once", first[key])
+			res.Err = fmt.Errorf("the same email as row %d, which is mailed once", first[key])
 		case perr != nil || addr.Name != "" || addr.Address != email:
 			withLink++
-			res.Status, res.Error = StatusFailed, "not a valid email address"
+			res.Status, res.Err = StatusFailed, errors.New("not a valid email address")
 		default:
 			withLink++
 			first[key] = l.Row

@@ -5,13 +5,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
 func TestLineup(t *testing.T) {
 	t.Parallel()
 	l := func(row int, email, status, login, widget string) report.Line {
-		return report.Line{Row: row, Email: email, Name: "N " + email, Status: status, LoginURL: login, WidgetURL: widget}
+		return report.Line{Row: row, User: provision.User{Email: email, Name: "N " + email}, Status: status, LoginURL: login, WidgetURL: widget}
 	}
 	lines := []report.Line{
 		l(9, "late@example.com", "ok", "L9", "W9"),
@@ -82,7 +83,7 @@ func TestLineup(t *testing.T) {
 	}
 	for i, w := range want {
 		s := settled[i]
-		if s.Row != w.row || s.Status != w.status || !strings.Contains(s.Error, w.err) {
+		if s.Row != w.row || s.Status != w.status || !strings.Contains(oneLine(s.Err), w.err) {
 			t.Errorf("settled[%d] = %+v, want row %d %s %q", i, s, w.row, w.status, w.err)
 		}
 		if s.Email != strings.TrimSpace(s.Email) {
@@ -100,7 +101,7 @@ func TestLineup(t *testing.T) {
 	}
 	found := false
 	for _, s := range settled {
-		if s.Row == 6 && s.Error == "no widget_url in the report" {
+		if s.Row == 6 && oneLine(s.Err) == "no widget_url in the report" {
 			found = true
 		}
 	}
@@ -111,14 +112,14 @@ func TestLineup(t *testing.T) {
 
 func TestLineupNoLinkAtAll(t *testing.T) {
 	t.Parallel()
-	lines := []report.Line{{Row: 2, Email: "a@example.com", Status: "ok", WidgetURL: "W"}}
+	lines := []report.Line{{Row: 2, User: provision.User{Email: "a@example.com"}, Status: "ok", WidgetURL: "W"}}
 	_, _, _, err := lineup(lines, LinkLogin, nil)
-	var ce *ConfigError
+	var ce *provision.ConfigError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "no login_url for anyone: give --link widget") {
 		t.Errorf("err = %v", err)
 	}
 	// A report where nobody was provisioned is no mistake of the options: nothing to mail.
-	settled, jobs, _, err := lineup([]report.Line{{Row: 2, Email: "a@example.com", Status: "failed"}}, LinkLogin, nil)
+	settled, jobs, _, err := lineup([]report.Line{{Row: 2, User: provision.User{Email: "a@example.com"}, Status: "failed"}}, LinkLogin, nil)
 	if err != nil || len(jobs) != 0 || len(settled) != 1 {
 		t.Errorf("settled %v, jobs %v, err %v", settled, jobs, err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // writeMailReport writes a mail report as a run that died would have left it.
@@ -47,9 +48,9 @@ func TestResumeSendsOnlyTheUnsent(t *testing.T) {
 
 	t.Run("refused without --resume", func(t *testing.T) {
 		_, err := Run(context.Background(), o)
-		var ce *ConfigError
+		var ce *provision.ConfigError
 		if !errors.As(err, &ce) || !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "records 3 people already mailed") {
-			t.Fatalf("err = %v, want a ConfigError with ErrExists", err)
+			t.Fatalf("err = %v, want a provision.ConfigError with ErrExists", err)
 		}
 		if srv.Count() != 0 {
 			t.Fatalf("%d messages sent", srv.Count())
@@ -225,9 +226,9 @@ func TestResumeFromAnotherRunIsRefused(t *testing.T) {
 			o.MailReport, o.Resume = first, true
 			n := srv.Count()
 			_, err := Run(context.Background(), o)
-			var ce *ConfigError
+			var ce *provision.ConfigError
 			if !errors.As(err, &ce) || !errors.Is(err, ErrOtherRun) {
-				t.Fatalf("err = %v, want a ConfigError with ErrOtherRun", err)
+				t.Fatalf("err = %v, want a provision.ConfigError with ErrOtherRun", err)
 			}
 			for _, want := range []string{first, "belongs to another provisioning run", "--mail-report of its own", "--overwrite"} {
 				if !strings.Contains(err.Error(), want) {

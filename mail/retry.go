@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/textproto"
 	"strings"
-	"time"
 )
 
 // The stages of an SMTP delivery, as errors name them.
@@ -112,15 +111,4 @@ func decide(err error) verdict {
 		return abort // the login or the sender refused: no message can go
 	}
 	return failed
-}
-
-// backoff is the wait before retry n (from 1): base doubled each time up to MaxBackoff, of
-// which the second half is jitter (jitter in [0, 1)), so that connections do not retry in step.
-func backoff(base time.Duration, n int, jitter float64) time.Duration {
-	d := base
-	for i := 1; i < n && d < MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, MaxBackoff)
-	return d/2 + time.Duration(jitter*float64(d/2))
 }

@@ -10,7 +10,6 @@ import (
 	"net/textproto"
 	"syscall"
 	"testing"
-	"time"
 )
 
 func TestDecide(t *testing.T) {
@@ -67,27 +66,5 @@ func TestSendErrorWords(t *testing.T) {
 	err := newSendError(stageRcpt, &textproto.Error{Code: 550, Msg: "5.1.1 <x@example.com>: no such user\nsecond line"})
 	if got, want := err.Error(), "RCPT TO: 550 5.1.1 <x@example.com>: no such user second line"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		n      int
-		jitter float64
-		want   time.Duration
-	}{
-		{1, 0, 500 * time.Millisecond},
-		{1, 0.999, 999500 * time.Microsecond},
-		{2, 0, time.Second},
-		{3, 0.5, 3 * time.Second},
-		{7, 0, 30 * time.Second},
-		{50, 0, 30 * time.Second}, // capped, and no overflow
-		{50, 0.999, 59970 * time.Millisecond},
-	}
-	for _, tt := range tests {
-		if got := backoff(time.Second, tt.n, tt.jitter); got != tt.want {
-			t.Errorf("backoff(1s, %d, %v) = %v, want %v", tt.n, tt.jitter, got, tt.want)
-		}
 	}
 }

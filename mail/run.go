@@ -8,26 +8,26 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
 // Summary counts what a run did.
+// Its Counts are the lines of the mail report by status; Attempts the SMTP transactions tried;
+// Throttled the 4xx answers ("try again later") among them.
 type Summary struct {
-	Counts   map[Status]int // lines of the mail report, by status
-	Attempts int            // SMTP transactions tried
-	Retries  int            // of which after a 4xx answer or a dropped connection
-	Deferred int            // 4xx answers ("try again later") among them
-	Elapsed  time.Duration
+	provision.Tally[Status]
+	Retries int // attempts after a 4xx answer or a dropped connection
 }
 
-// Failed reports whether some person was not mailed who should have been.
-func (s Summary) Failed() bool { return s.Counts[StatusFailed]+s.Counts[StatusNotAttempted] > 0 }
+// unmailed are the statuses of the people not mailed who should have been.
+var unmailed = []Status{StatusFailed, StatusNotAttempted}
 
 // Run reads the provisioning report o.Report and mails each person with a link their own
 // message, or writes it (o.OutDir), or renders it (o.DryRun), recording every person in the
 // mail report as it goes.
 //
-// Its error is nil when every message went; a *ConfigError when nothing was sent because of the
+// Its error is nil when every message went; a *provision.ConfigError when nothing was sent because of the
 // options, the report or an existing mail report (ErrExists, ErrOtherRun); ErrAborted (wrapped)
 // when the server refused the login or the sender or could not be reached, or another run
 // holds the report or the mail report (lock.ErrLocked, wrapped too); ErrMailReport (wrapped)
@@ -45,7 +45,10 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary, error) {
 	o := &s.o
 	start := o.Now()
-	sum := Summary{Counts: make(map[Status]int)}
+	defer context.AfterFunc(ctx, func() {
+		o.Log.Warn("interrupted: finishing the messages under way and writing the mail report; interrupt again to exit at once")
+	})()
+	sum := Summary{Tally: provision.Tally[Status]{Counts: make(provision.Counts[Status])}}
 	if _, err := os.Stat(o.Report); err != nil { // said as such, not as a lock file's trouble
 		return sum, configf("reading the report: %w", err)
 	}
@@ -108,7 +111,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		sum.Counts[r.Status]++
 		sum.Attempts += r.Attempts
 		sum.Retries += max(r.Attempts-1, 0)
-		sum.Deferred += r.Deferred
+		sum.Throttled += r.Deferred
 		s.logResult(r)
 		if o.Progress != nil {
 			o.Progress(r)
@@ -145,7 +148,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 			o.Log.Warn("interrupted: the people not mailed are not_attempted; run again with --resume to mail them", "mail_report", s.mailReport)
 		}
 		return sum, runErr
-	case sum.Failed():
+	case sum.Counts.Any(unmailed...):
 		return sum, ErrFailed
 	}
 	return sum, nil
@@ -176,14 +179,14 @@ func (s *setup) kept() (map[string]Result, error) {
 		return nil, configf("%w: give --overwrite to replace it", err)
 	}
 	if n := len(delivered); n > 0 {
-		return nil, &ConfigError{fmt.Errorf("%w: %s records %d people already mailed: add --resume to mail only the others, or --overwrite to replace it", ErrExists, s.mailReport, n)}
+		return nil, &provision.ConfigError{Err: fmt.Errorf("%w: %s records %d people already mailed: add --resume to mail only the others, or --overwrite to replace it", ErrExists, s.mailReport, n)}
 	}
 	return map[string]Result{}, nil
 }
 
 // lock takes the lock of path (the report, or the mail report) for a mail run. Held by
 // another run, it is ErrAborted, whose words say which run holds it; a lock that cannot be
-// made (a folder not there, or not writable) is a ConfigError.
+// made (a folder not there, or not writable) is a provision.ConfigError.
 func (s *setup) lock(path, what string) (unlock func(), err error) {
 	unlock, err = lock.LockAs(path, "a mail run")
 	switch {
@@ -202,7 +205,7 @@ func (s *setup) lock(path, what string) (unlock func(), err error) {
 func (s *setup) checkCarried(c carried) error {
 	o := &s.o
 	if n := c.earlier(); n > 0 && c.kept*2 < n {
-		return &ConfigError{fmt.Errorf("--resume: %s %w: of the %d people it records as mailed, %d are in %s with the link they were mailed "+
+		return &provision.ConfigError{Err: fmt.Errorf("--resume: %s %w: of the %d people it records as mailed, %d are in %s with the link they were mailed "+
 			"(%d have another link in it, %d are not in it or have no link); give this report a --mail-report of its own, "+
 			"or --overwrite to mail everyone in it again", s.mailReport, ErrOtherRun, n, c.kept, o.Report, c.changed, c.gone)}
 	}
@@ -224,32 +227,11 @@ func (s *setup) checkCarried(c carried) error {
 // logSummary logs the one line that sums up a run: "done", or how it ended otherwise. kept is
 // how many of the lines sent were kept from an earlier run, which the rate leaves out.
 func (s *setup) logSummary(sum Summary, kept int, runErr error) {
-	args := []any{"mail_report", s.mailReport}
-	delivered := 0
-	for _, st := range Statuses {
-		if n := sum.Counts[st]; n > 0 {
-			args = append(args, string(st), n)
-		}
-	}
-	for _, st := range []Status{StatusSent, StatusWritten, StatusRendered} {
-		delivered += sum.Counts[st]
-	}
-	rate := 0.0
-	if secs := sum.Elapsed.Seconds(); secs > 0 {
-		rate = float64(delivered-kept) / secs
-	}
-	args = append(args, "attempts", sum.Attempts, "retries", sum.Retries, "deferred_4xx", sum.Deferred,
-		"elapsed", sum.Elapsed.Round(time.Millisecond).String(), "messages_per_sec", fmt.Sprintf("%.2f", rate))
-	switch {
-	case errors.Is(runErr, context.Canceled):
-		s.o.Log.Warn("interrupted", args...)
-	case runErr != nil:
-		s.o.Log.Error("aborted", args...)
-	case sum.Failed():
-		s.o.Log.Warn("done, with messages that failed", args...)
-	default:
-		s.o.Log.Info("done", args...)
-	}
+	args := provision.LogCounts([]any{"mail_report", s.mailReport}, Statuses, sum.Counts)
+	delivered := sum.Counts[StatusSent] + sum.Counts[StatusWritten] + sum.Counts[StatusRendered]
+	args = append(args, "attempts", sum.Attempts, "retries", sum.Retries, "deferred_4xx", sum.Throttled,
+		"elapsed", sum.Elapsed.Round(time.Millisecond).String(), "messages_per_sec", provision.LogRate(delivered-kept, sum.Elapsed))
+	provision.LogEnd(s.o.Log, runErr, sum.Counts.Any(unmailed...), "done, with messages that failed", args...)
 }
 
 // logResult logs one person's line: failures for the operator's eyes, the rest for debugging.
@@ -257,9 +239,9 @@ func (s *setup) logSummary(sum Summary, kept int, runErr error) {
 func (s *setup) logResult(r Result) {
 	switch r.Status {
 	case StatusFailed:
-		s.o.Log.Warn("not mailed", "row", r.Row, "email", r.Email, "attempts", r.Attempts, "error", r.Error)
+		s.warnings.Warn("not mailed", "row", r.Row, "email", r.Email, "attempts", r.Attempts, "error", oneLine(r.Err))
 	case StatusSkipped:
-		s.o.Log.Debug("skipped", "row", r.Row, "email", r.Email, "reason", r.Error)
+		s.o.Log.Debug("skipped", "row", r.Row, "email", r.Email, "reason", oneLine(r.Err))
 	default:
 		s.o.Log.Debug(string(r.Status), "row", r.Row, "email", r.Email, "message_id", r.MessageID, "attempts", r.Attempts)
 	}

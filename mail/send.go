@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
-	"sync"
 
-	"golang.org/x/time/rate"
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/pace"
+	"golang.org/x/sync/errgroup"
 )
 
 // worker sends the messages given to it, one at a time, over its own deliverer (for SMTP, one
@@ -16,8 +16,8 @@ import (
 type worker struct {
 	s      *setup
 	d      deliverer
-	pace   *rate.Limiter // nil: no limit
-	status Status        // what a delivered message is: sent, written or rendered
+	pace   *pace.Pacer // nil: no limit
+	status Status      // what a delivered message is: sent, written or rendered
 }
 
 // send makes and delivers one message, retrying 4xx answers and faults. It returns the
@@ -30,7 +30,7 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 	}
 	out, err := w.s.build(j)
 	if err != nil {
-		r.Status, r.Error = StatusFailed, err.Error()
+		r.Status, r.Err = StatusFailed, err
 		return r, nil
 	}
 	r.MessageID = out.id
@@ -39,17 +39,19 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 		if r.Attempts == 0 {
 			return r, nil // not_attempted
 		}
-		r.Status, r.Error = StatusFailed, oneLine(last)+"; the run stopped before another try"
+		r.Status, r.Err = StatusFailed, fmt.Errorf("%w; the run stopped before another try", last)
 		return r, nil
 	}
 	for {
 		if r.Attempts > 0 {
-			if o.Wait(ctx, backoff(o.Backoff, r.Attempts, rand.Float64())) != nil {
+			if o.Wait(ctx, provision.Backoff{Base: o.Backoff, Max: MaxBackoff}.Wait(r.Attempts, 0)) != nil {
 				return stopped()
 			}
 		}
-		if w.pace != nil && w.pace.Wait(ctx) != nil {
-			return stopped()
+		if w.pace != nil {
+			if _, err := w.pace.Wait(ctx); err != nil {
+				return stopped()
+			}
 		}
 		r.Attempts++
 		err := w.d.deliver(ctx, out)
@@ -65,7 +67,7 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 		}
 		switch v {
 		case done:
-			r.Status, r.Error, r.SentAt = w.status, "", o.Now()
+			r.Status, r.Err, r.SentAt = w.status, nil, o.Now()
 			if w.status != StatusSent {
 				r.Attempts = 0 // attempts count SMTP transactions
 			}
@@ -75,7 +77,7 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 			if r.Attempts < o.MaxAttempts {
 				continue
 			}
-			r.Error = fmt.Sprintf("gave up after %d attempts: %s", r.Attempts, oneLine(err))
+			r.Err = fmt.Errorf("gave up after %d attempts: %w", r.Attempts, err)
 			if se != nil && se.stage == stageConnect {
 				// No connection after every try: no other message would fare better. Nothing
 				// reached this person either: they are not_attempted like the rest.
@@ -84,12 +86,12 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 			r.Status = StatusFailed
 			return r, nil
 		case failed:
-			r.Status, r.Error = StatusFailed, oneLine(err)
+			r.Status, r.Err = StatusFailed, err
 			return r, nil
 		default: // abort
 			// The login, the sender or TLS was refused: nothing about this person, who is
 			// not_attempted like the rest; the error cell says why the run stopped here.
-			r.Error = oneLine(err)
+			r.Err = err
 			return r, fmt.Errorf("%w: %w", ErrAborted, err)
 		}
 	}
@@ -109,42 +111,48 @@ type outcome struct {
 func (s *setup) dispatch(ctx context.Context, jobs []job, newDeliverer func() deliverer, status Status, emit func(Result) error) error {
 	dctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	var pace *rate.Limiter
+	// Paced as provisioning is, by the project's Pacer, at a fixed rate.
+	var pacer *pace.Pacer
 	if s.o.Rate > 0 && status == StatusSent {
-		pace = rate.NewLimiter(rate.Limit(s.o.Rate), 1)
+		pacer = pace.NewWithPolicy(pace.Fixed(s.o.Rate), 1)
 	}
 	workers := s.o.Concurrency
 	if status == StatusRendered {
 		workers = 1 // the first message printed is the first of the report
 	}
-	feed := make(chan *job)
+	// The pool has provisioning's shape, an errgroup of at most workers goroutines, each
+	// message taking an idle deliverer (for SMTP, a connection) or making one.
+	idle := make(chan deliverer, workers)
 	results := make(chan outcome)
-	var wg sync.WaitGroup
-	for range min(workers, max(len(jobs), 1)) {
-		wg.Go(func() {
-			w := &worker{s: s, d: newDeliverer(), pace: pace, status: status}
-			defer w.d.close()
-			for j := range feed {
-				res, err := w.send(dctx, j)
+	go func() {
+		var g errgroup.Group
+		g.SetLimit(workers)
+		for i := range jobs {
+			if dctx.Err() != nil {
+				break
+			}
+			g.Go(func() error {
+				var d deliverer
+				select {
+				case d = <-idle:
+				default:
+					d = newDeliverer()
+				}
+				w := &worker{s: s, d: d, pace: pacer, status: status}
+				res, err := w.send(dctx, &jobs[i])
+				idle <- d
 				if err != nil {
 					stop(err)
 				}
-				results <- outcome{j.n, res}
-			}
-		})
-	}
-	go func() {
-		defer close(feed)
-		for i := range jobs {
-			select {
-			case feed <- &jobs[i]:
-			case <-dctx.Done():
-				return
-			}
+				results <- outcome{jobs[i].n, res}
+				return nil
+			})
 		}
-	}()
-	go func() {
-		wg.Wait()
+		g.Wait()
+		close(idle)
+		for d := range idle {
+			d.close()
+		}
 		close(results)
 	}()
 	ended := make([]bool, len(jobs))

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // notAttempted are the statuses when the run stops at its first message (concurrency 1): the
@@ -33,10 +34,7 @@ func TestAborts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := mailtest.NewUnstartedServer()
-			tt.setup(srv)
-			srv.Start()
-			defer srv.Close()
+			srv := startServer(t, tt.setup)
 			o, logs := testOptions(t, srv, people)
 			o.Concurrency = 1
 			if tt.name == "no login offered" {
@@ -107,10 +105,7 @@ func TestTLS(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := mailtest.NewUnstartedServer()
-			tt.setup(srv)
-			srv.Start()
-			defer srv.Close()
+			srv := startServer(t, tt.setup)
 			o, logs := testOptions(t, srv, people)
 			o.TLS = srv.ClientTLSConfig()
 			s, err := prepare(o)
@@ -214,9 +209,9 @@ func TestParseEndpoint(t *testing.T) {
 			got := ""
 			if err != nil {
 				got = err.Error()
-				var ce *ConfigError
+				var ce *provision.ConfigError
 				if !errors.As(err, &ce) {
-					t.Errorf("err %T is not a *ConfigError", err)
+					t.Errorf("err %T is not a *provision.ConfigError", err)
 				}
 			} else {
 				got = e.String()
@@ -232,4 +227,14 @@ func TestParseEndpoint(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startServer starts a fake SMTP server set up by setup, closed when the test ends.
+func startServer(t *testing.T, setup func(*mailtest.Server)) *mailtest.Server {
+	t.Helper()
+	srv := mailtest.NewUnstartedServer()
+	setup(srv)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
 }

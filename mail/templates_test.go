@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // writeFiles writes files into a new folder and returns it.
@@ -62,12 +63,12 @@ func TestTemplatesRefusedBeforeSending(t *testing.T) {
 			}
 			o.Subject = tt.subject
 			err := Validate(o)
-			var ce *ConfigError
+			var ce *provision.ConfigError
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("Validate: %v, want a ConfigError saying %q", err, tt.want)
+				t.Fatalf("Validate: %v, want a provision.ConfigError saying %q", err, tt.want)
 			}
 			if _, err := Run(context.Background(), o); !errors.As(err, &ce) {
-				t.Fatalf("Run: %v, want a ConfigError", err)
+				t.Fatalf("Run: %v, want a provision.ConfigError", err)
 			}
 			if srv.Connections() != 0 {
 				t.Error("the run connected to the server")

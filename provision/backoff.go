@@ -35,8 +35,9 @@ func (b Backoff) Wait(n int, floor time.Duration) time.Duration {
 	return d
 }
 
-// sleep waits for d or until ctx is done, whichever comes first.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done, whichever comes first: the one wait of both
+// commands' retries.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

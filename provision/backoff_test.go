@@ -45,7 +45,7 @@ func TestBackoffWait(t *testing.T) {
 func TestSleepStopsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
 		t.Fatalf("sleep on a done context = %v, want context.Canceled", err)
 	}
 }

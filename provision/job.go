@@ -37,18 +37,34 @@ type Job struct {
 	Emit func(Result) error
 }
 
-// Summary counts what a run did.
-type Summary struct {
-	Counts    map[Status]int
-	Rows      int // results emitted
-	Attempts  int // requests sent
-	Throttled int // 429 answers
-	Blank     int // blank rows skipped; set by the caller, which knows its Source
-	Elapsed   time.Duration
+// Tally is what a run of either command counts, the shape both summaries share.
+type Tally[S ~string] struct {
+	Counts    Counts[S]     // results by status
+	Attempts  int           // requests (or SMTP transactions) sent
+	Throttled int           // answers that asked to slow down: a 429, an SMTP 4xx
+	Elapsed   time.Duration // how long the run took
 }
 
-// Failed reports whether any row ended failed or invalid.
-func (s Summary) Failed() bool { return s.Counts[StatusFailed]+s.Counts[StatusInvalid] > 0 }
+// Summary counts what a run did.
+type Summary struct {
+	Tally[Status]
+	Rows  int // results emitted
+	Blank int // blank rows skipped; set by the caller, which knows its Source
+}
+
+// Counts are the results of a run by status: a command's summary (this package's, mail's)
+// counts in it, and a status means the same in the log, the metrics and the exit status.
+type Counts[S ~string] map[S]int
+
+// Any reports whether some result ended in one of statuses.
+func (c Counts[S]) Any(statuses ...S) bool {
+	for _, st := range statuses {
+		if c[st] > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // Run reads every row, sends the valid ones through the pool, and emits every result. When ctx
 // is done the pool stops sending, and the rest of the input is still read and reported as
@@ -56,7 +72,7 @@ func (s Summary) Failed() bool { return s.Counts[StatusFailed]+s.Counts[StatusIn
 // *AbortError, a read error, an Emit error, or ctx's error when the run was interrupted.
 func (j *Job) Run(ctx context.Context) (Summary, error) {
 	start := time.Now()
-	sum := Summary{Counts: make(map[Status]int)}
+	sum := Summary{Tally: Tally[Status]{Counts: make(Counts[Status])}}
 	// kill ends everything at once: the report is broken, nothing more can be recorded.
 	kill, cancelKill := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelKill()

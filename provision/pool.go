@@ -263,7 +263,7 @@ func (p *Pool) wait(ctx context.Context, d time.Duration) error {
 	if p.sleep != nil {
 		return p.sleep(ctx, d)
 	}
-	return sleep(ctx, d)
+	return Sleep(ctx, d)
 }
 
 func (p *Pool) finish(res Result, s Status, err error) Result {

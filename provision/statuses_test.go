@@ -1,7 +1,6 @@
 package provision_test
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/srcconst"
@@ -13,15 +12,7 @@ import (
 // metrics file's zeros.
 func TestStatusesListsEveryStatus(t *testing.T) {
 	t.Parallel()
-	declared, err := srcconst.Strings("person.go", "Status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	listed := make([]string, len(provision.Statuses))
-	for i, s := range provision.Statuses {
-		listed[i] = string(s)
-	}
-	if !slices.Equal(declared, listed) {
-		t.Errorf("Statuses = %v, want the constants in their order: %v", listed, declared)
+	if err := srcconst.CheckList("person.go", "Status", provision.Statuses); err != nil {
+		t.Error(err)
 	}
 }

@@ -18,6 +18,23 @@ type Links struct {
 	widgetSuffix string // "#fragment" of the widget URL, or ""
 }
 
+// The settings of NewLinks, as a LinkError names them.
+const (
+	SettingSubdomain = "subdomain"
+	SettingWebAppURL = "web-app URL"
+	SettingWidgetURL = "widget URL"
+	SettingWidgetID  = "widget id"
+)
+
+// LinkError is a link setting that cannot make links; Setting says which.
+type LinkError struct {
+	Setting string
+	Err     error
+}
+
+func (e *LinkError) Error() string { return e.Err.Error() }
+func (e *LinkError) Unwrap() error { return e.Err }
+
 var subdomainRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // NewLinks checks the link settings and returns the builder. subdomain and webAppURL are
@@ -26,15 +43,15 @@ func NewLinks(subdomain, webAppURL, widgetURL, widgetID string) (Links, error) {
 	var l Links
 	switch {
 	case subdomain != "" && webAppURL != "":
-		return l, errors.New("give --subdomain or --webapp-url, not both")
+		return l, &LinkError{SettingWebAppURL, errors.New("a subdomain and a web-app URL were both given: the web-app link takes one or the other")}
 	case subdomain != "":
 		s := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(subdomain), ".ideanote.io"))
 		if !subdomainRE.MatchString(s) {
-			return l, fmt.Errorf("--subdomain %q: expected the first part of your workspace host, as in acme for acme.ideanote.io", subdomain)
+			return l, &LinkError{SettingSubdomain, fmt.Errorf("subdomain %q: expected the first part of your workspace host, as in acme for acme.ideanote.io", subdomain)}
 		}
 		l.webApp = "https://" + s + ".ideanote.io/login/session/"
 	case webAppURL != "":
-		u, err := absURL("--webapp-url", webAppURL)
+		u, err := absURL(SettingWebAppURL, webAppURL)
 		if err != nil {
 			return l, err
 		}
@@ -43,12 +60,12 @@ func NewLinks(subdomain, webAppURL, widgetURL, widgetID string) (Links, error) {
 	}
 	switch {
 	case widgetURL != "" && widgetID != "":
-		return l, errors.New("give --widget-url or --widget-id, not both")
+		return l, &LinkError{SettingWidgetID, errors.New("a widget URL and a widget id were both given: the widget link takes one or the other")}
 	case widgetID != "":
 		widgetURL = DefaultWidgetHost + "?config=" + url.QueryEscape(strings.TrimSpace(widgetID))
 		fallthrough
 	case widgetURL != "":
-		u, err := absURL("--widget-url", widgetURL)
+		u, err := absURL(SettingWidgetURL, widgetURL)
 		if err != nil {
 			return l, err
 		}
@@ -72,10 +89,10 @@ func NewLinks(subdomain, webAppURL, widgetURL, widgetID string) (Links, error) {
 	return l, nil
 }
 
-func absURL(flag, s string) (*url.URL, error) {
+func absURL(what, s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("%s %q: expected an absolute https:// URL", flag, s)
+		return nil, &LinkError{what, fmt.Errorf("%s %q: expected an absolute https:// URL", what, s)}
 	}
 	return u, nil
 }

@@ -2,17 +2,12 @@ package report
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"slices"
-	"strings"
 	"time"
-
-	"github.com/gocarina/gocsv"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
@@ -104,57 +99,24 @@ func ReadBack(path string) (DoneSet, error) {
 }
 
 func readInto(set DoneSet, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	end, err := lastNewline(f)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if end == 0 {
-		return nil
-	}
-	cr := csv.NewReader(io.LimitReader(f, end))
-	cr.FieldsPerRecord = -1
-	// The report is read by its header's names, so that its columns may move or grow (change).
-	um, err := gocsv.NewUnmarshaller(cr, reportLine{})
-	if err != nil {
-		return fmt.Errorf("%s: not a report of ideanote-provision: %w", path, err)
-	}
-	if missing := slices.DeleteFunc(slices.Clone(um.MismatchedStructFields), func(c string) bool { return c == ChangeColumn || c == "finished_at" }); len(missing) > 0 {
-		return fmt.Errorf("%s: not a report of ideanote-provision (no %s column); give another --report", path, strings.Join(missing, ", "))
-	}
-	for {
-		v, err := um.Read()
-		if err == io.EOF {
+	err := ReadRecords(path, what, resumeColumns, func(r Record) error {
+		status, token := provision.Status(r.Cell("status")), r.Cell("session_token")
+		if (status != provision.StatusOK && status != provision.StatusSkipped) || token == "" {
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		l := v.(reportLine)
-		status, token := provision.Status(unneutralize(l.Status)), unneutralize(l.Token)
-		if (status != provision.StatusOK && status != provision.StatusSkipped) || token == "" {
-			continue
-		}
-		finished, _ := time.Parse(time.RFC3339, l.Finished)
-		set[provision.EmailKey(unneutralize(l.Email))] = Done{Sub: unneutralize(l.Sub), UserID: unneutralize(l.UserID),
-			Token: token, Finished: finished, Change: l.Change}
+		finished, _ := time.Parse(time.RFC3339, r.Cell("finished_at"))
+		set[provision.EmailKey(r.Cell("email"))] = Done{Sub: r.Cell("sub"), UserID: r.Cell("user_id"),
+			Token: token, Finished: finished, Change: r.Cell(ChangeColumn)}
+		return nil
+	})
+	if errors.Is(err, ErrEmpty) {
+		return nil
 	}
+	return err
 }
 
-// reportLine is what a resumed run reads of a report line.
-type reportLine struct {
-	Email    string `csv:"email"`
-	Sub      string `csv:"sub"`
-	Status   string `csv:"status"`
-	UserID   string `csv:"user_id"`
-	Token    string `csv:"session_token"`
-	Finished string `csv:"finished_at"`
-	Change   string `csv:"change"`
-}
+// resumeColumns are the columns a resumed run needs of a report.
+var resumeColumns = []string{"email", "sub", "status", "user_id", "session_token"}
 
 // lastNewline returns the length of f up to and including its last newline: what follows was
 // being written when the run died.

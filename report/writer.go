@@ -141,9 +141,12 @@ func timeText(t time.Time) string {
 }
 
 // Neutralize makes a cell that a spreadsheet would run as a formula inert, by prefixing it with
-// a quote (OWASP CSV injection guidance). Ordinary emails, names and links are left exact.
+// a quote (OWASP CSV injection guidance). A cell that starts with a quote gets one too, so that
+// reading back strips exactly one quote from any cell that starts with one, and returns every
+// value as it was: '=x stays '=x, where stripping a quote only before a formula's first
+// character read it back as =x. Ordinary emails, names and links are left exact.
 func Neutralize(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if s != "" && strings.ContainsRune("=+-@\t\r'", rune(s[0])) {
 		return "'" + s
 	}
 	return s
@@ -151,7 +154,7 @@ func Neutralize(s string) string {
 
 // unneutralize undoes Neutralize for a cell read back.
 func unneutralize(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+	if s != "" && s[0] == '\'' {
 		return s[1:]
 	}
 	return s

@@ -7,6 +7,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"slices"
 	"strconv"
 )
 
@@ -45,4 +46,21 @@ func Strings(file, typeName string) ([]string, error) {
 		return nil, fmt.Errorf("%s: no %s constants", file, typeName)
 	}
 	return values, nil
+}
+
+// CheckList returns an error unless listed holds the values of the constants of the named type
+// declared in file, in their order.
+func CheckList[S ~string](file, typeName string, listed []S) error {
+	declared, err := Strings(file, typeName)
+	if err != nil {
+		return err
+	}
+	got := make([]string, len(listed))
+	for i, s := range listed {
+		got[i] = string(s)
+	}
+	if !slices.Equal(got, declared) {
+		return fmt.Errorf("the list holds %v, want the constants in their order: %v", got, declared)
+	}
+	return nil
 }

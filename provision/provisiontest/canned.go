@@ -1,11 +1,12 @@
 package provisiontest
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // CannedTransport is an http.RoundTripper that answers every request with the same session,
@@ -39,11 +40,11 @@ func (t *LimitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if t.Jitter != nil {
 		d += t.Jitter()
 	}
-	if err := wait(r.Context(), d); err != nil {
+	if err := provision.Sleep(r.Context(), d); err != nil {
 		return nil, err
 	}
 	ok, h := t.Limiter.Admit(time.Now())
-	if err := wait(r.Context(), t.Latency/2); err != nil {
+	if err := provision.Sleep(r.Context(), t.Latency/2); err != nil {
 		return nil, err
 	}
 	if h == nil {
@@ -57,18 +58,4 @@ func (t *LimitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		resp.Body = io.NopCloser(strings.NewReader(`{"message":"Too many requests"}`))
 	}
 	return resp, nil
-}
-
-func wait(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

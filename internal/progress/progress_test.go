@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"bytes"
@@ -20,15 +20,15 @@ func result(line int, s provision.Status, attempts int) provision.Result {
 // do not make the end look nearer than it is.
 func TestProgressTimeLeftCountsSentRows(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newProgress("never", new(bytes.Buffer), slog.New(slog.DiscardHandler), nil, nil)
-		defer p.finish()
+		p := New(Provisioning, "never", new(bytes.Buffer), slog.New(slog.DiscardHandler), nil, nil)
+		defer p.Finish()
 		p.total = 100
 		for i := range 50 {
-			p.add(result(i+2, provision.StatusSkipped, 0))
+			p.Add(result(i+2, provision.StatusSkipped, 0))
 		}
 		for i := range 10 {
 			time.Sleep(time.Second)
-			p.add(result(i+52, provision.StatusOK, 1))
+			p.Add(result(i+52, provision.StatusOK, 1))
 		}
 		p.mu.Lock()
 		left, ok := p.left(time.Now())
@@ -49,18 +49,18 @@ func TestProgressLogLine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var logs bytes.Buffer
 		var throttled atomic.Int64
-		p := newProgress("auto", new(bytes.Buffer), slog.New(slog.NewTextHandler(&logs, nil)), nil, func() int { return int(throttled.Load()) })
+		p := New(Provisioning, "auto", new(bytes.Buffer), slog.New(slog.NewTextHandler(&logs, nil)), nil, func() int { return int(throttled.Load()) })
 		// One ok row a second, half a second off the log's ticks: at 30 s, 30 rows are done and
 		// the last 10 s saw 10 of them.
 		time.Sleep(time.Second / 2)
 		for i := range 30 {
-			p.add(result(i+2, provision.StatusOK, 1))
+			p.Add(result(i+2, provision.StatusOK, 1))
 			time.Sleep(time.Second)
 			if i == 20 {
 				throttled.Store(3)
 			}
 		}
-		p.finish()
+		p.Finish()
 		line := logs.String()
 		if n := strings.Count(line, "msg=progress"); n != 1 {
 			t.Errorf("%d progress lines in 30.5 s, want 1:\n%s", n, line)
@@ -93,13 +93,13 @@ func TestProgressNextSteps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			p := newProgress("always", &out, slog.New(slog.DiscardHandler), nil, func() int { return 0 })
+			p := New(Provisioning, "always", &out, slog.New(slog.DiscardHandler), nil, func() int { return 0 })
 			if tt.counts[provision.StatusInvalid] > 0 {
-				p.add(result(7, provision.StatusInvalid, 0))
+				p.Add(result(7, provision.StatusInvalid, 0))
 			}
-			p.finish()
+			p.Finish()
 			out.Reset()
-			p.nextSteps("wave 1.csv", "people.csv", tt.dryRun, provision.Summary{Counts: tt.counts})
+			p.NextSteps("wave 1.csv", "people.csv", tt.dryRun, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: tt.counts}})
 			for _, w := range tt.want {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("closing lines do not say %q:\n%s", w, out.String())
@@ -116,9 +116,9 @@ func TestProgressNextSteps(t *testing.T) {
 
 func TestProgressNoClosingLinesWithoutATerminal(t *testing.T) {
 	var out bytes.Buffer
-	p := newProgress("never", &out, slog.New(slog.DiscardHandler), nil, nil)
-	p.finish()
-	p.nextSteps("r.csv", "in.csv", false, provision.Summary{Counts: map[provision.Status]int{provision.StatusOK: 1}})
+	p := New(Provisioning, "never", &out, slog.New(slog.DiscardHandler), nil, nil)
+	p.Finish()
+	p.NextSteps("r.csv", "in.csv", false, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: provision.Counts[provision.Status]{provision.StatusOK: 1}}})
 	if out.Len() != 0 {
 		t.Errorf("without a bar, the closing lines are the log's: got %q", out.String())
 	}

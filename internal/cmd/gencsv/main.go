@@ -2,9 +2,9 @@
 // (see package people): CSV in any encoding, or an .xlsx workbook. The output is
 // deterministic for a given -rows and -seed.
 //
-//	go run ./internal/gencsv -rows 1000000 -o /tmp/people.csv
-//	go run ./internal/gencsv -rows 1000000 -encoding windows-1252 -comma ';' -o /tmp/people-1252.csv
-//	go run ./internal/gencsv -rows 100000 -o /tmp/people.xlsx     # a workbook, by its name
+//	go run ./internal/cmd/gencsv -rows 1000000 -o /tmp/people.csv
+//	go run ./internal/cmd/gencsv -rows 1000000 -encoding windows-1252 -comma ';' -o /tmp/people-1252.csv
+//	go run ./internal/cmd/gencsv -rows 100000 -o /tmp/people.xlsx     # a workbook, by its name
 package main
 
 import (

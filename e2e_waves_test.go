@@ -22,33 +22,35 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 	"github.com/ideanote-provision/ideanote-provision/report"
 	"github.com/ideanote-provision/ideanote-provision/state"
+	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
 // waveOptions are the options of a run against srv, as cron would give them, with --state.
 func waveOptions(srv *provisiontest.Server, dir, name string) *options {
-	return &options{
-		input: filepath.Join(dir, name+".csv"), spaceID: srv.SpaceID, apiToken: srv.APIToken, baseURL: srv.URL,
-		subdomain: "acme", reportPath: filepath.Join(dir, name+"-report.csv"), statePath: filepath.Join(dir, "state.db"),
-		rate: 0, burst: 1, concurrency: 4, timeout: 5 * time.Second, maxAttempts: 3, maxWait: provision.DefaultMaxWait,
-		delimiter: "auto", progress: "never", logFormat: "text",
-	}
+	o := &options{Options: wave.Options{
+		Input: filepath.Join(dir, name+".csv"), SpaceID: srv.SpaceID, APIToken: srv.APIToken, BaseURL: srv.URL,
+		Subdomain: "acme", Report: filepath.Join(dir, name+"-report.csv"), State: filepath.Join(dir, "state.db"),
+		Rate: 0, Burst: 1, Concurrency: 4, Timeout: 5 * time.Second, MaxAttempts: 3, MaxWait: provision.DefaultMaxWait,
+	}, delimiter: "auto", progress: "never", logFormat: "text"}
+	return o
 }
 
 // runWave runs execute in-process and returns the emails the fake received, the report's
 // lines (each a map from column to cell), its header, and the log.
 func runWave(t *testing.T, srv *provisiontest.Server, o *options, input string) (sent []string, lines []map[string]string, header []string, log string, err error) {
 	t.Helper()
-	if err := os.WriteFile(o.input, []byte(input), 0o600); err != nil {
+	if err := os.WriteFile(o.Input, []byte(input), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	before := len(srv.Requests())
 	var stderr bytes.Buffer
-	err = execute(context.Background(), o, nil, &stderr, srv.Client())
+	o.HTTPClient = srv.Client()
+	err = execute(context.Background(), o, &stderr)
 	for _, r := range srv.Requests()[before:] {
 		sent = append(sent, r.Email())
 	}
 	sort.Strings(sent)
-	header, lines = reportLines(t, o.reportPath)
+	header, lines = reportLines(t, o.Report)
 	return sent, lines, header, stderr.String(), err
 }
 
@@ -122,14 +124,14 @@ func TestWaves(t *testing.T) {
 		name: "people removed, one added, only changes reported",
 		input: csvHeader + "bjorn@example.com,E2,Bjorn,Sales\n" + "dmitri@example.com,E4,Dmitri,Eng\n" +
 			"fay@example.com,E6,Fay,Ops\n",
-		opts:     func(o *options) { o.onlyChanges = true },
+		opts:     func(o *options) { o.OnlyChanges = true },
 		wantSent: []string{"fay@example.com"},
 		want:     map[string]string{"fay@example.com": "ok/new+link"},
 		wantLog:  "change.new=1 change.changed=0 change.unchanged=2 change.refreshed=0",
 	}, {
 		name:     "force sends everyone again",
 		input:    csvHeader + "bjorn@example.com,E2,Bjorn,Sales\n" + "fay@example.com,E6,Fay,Ops\n" + "bad,E7,Bad,Ops\n",
-		opts:     func(o *options) { o.force = true },
+		opts:     func(o *options) { o.Force = true },
 		wantSent: []string{"bjorn@example.com", "fay@example.com"},
 		want: map[string]string{"bjorn@example.com": "ok/refreshed+link", "fay@example.com": "ok/refreshed+link",
 			"bad": "invalid/"},
@@ -169,7 +171,7 @@ func TestWavesOptions(t *testing.T) {
 
 	t.Run("without --state the report keeps its columns", func(t *testing.T) {
 		o := waveOptions(srv, t.TempDir(), "plain")
-		o.statePath = ""
+		o.State = ""
 		_, lines, header, log, err := runWave(t, srv, o, input)
 		if err != nil {
 			t.Fatalf("execute: %v\n%s", err, log)
@@ -185,18 +187,18 @@ func TestWavesOptions(t *testing.T) {
 		name string
 		set  func(*options)
 	}{
-		{"--force needs --state", func(o *options) { o.statePath, o.force = "", true }},
-		{"--only-changes needs --state", func(o *options) { o.statePath, o.onlyChanges = "", true }},
-		{"--refresh-after needs --state", func(o *options) { o.statePath, o.refreshAfter = "", time.Hour }},
-		{"--refresh-after is positive", func(o *options) { o.refreshAfter = -time.Hour }},
-		{"--state is not the report", func(o *options) { o.statePath = o.reportPath }},
+		{"--force needs --state", func(o *options) { o.State, o.Force = "", true }},
+		{"--only-changes needs --state", func(o *options) { o.State, o.OnlyChanges = "", true }},
+		{"--refresh-after needs --state", func(o *options) { o.State, o.RefreshAfter = "", time.Hour }},
+		{"--refresh-after is positive", func(o *options) { o.RefreshAfter = -time.Hour }},
+		{"--state is not the report", func(o *options) { o.State = o.Report }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			o := waveOptions(srv, t.TempDir(), "usage")
 			tt.set(o)
-			os.WriteFile(o.input, []byte(input), 0o600)
-			err := execute(context.Background(), o, nil, &bytes.Buffer{}, srv.Client())
-			var ue *usageError
+			os.WriteFile(o.Input, []byte(input), 0o600)
+			err := execute(context.Background(), o, &bytes.Buffer{})
+			var ue *provision.ConfigError
 			if !errors.As(err, &ue) {
 				t.Errorf("err = %v, want a usage error", err)
 			}
@@ -204,18 +206,18 @@ func TestWavesOptions(t *testing.T) {
 	}
 	t.Run("a locked state aborts before anything is sent", func(t *testing.T) {
 		o := waveOptions(srv, t.TempDir(), "locked")
-		unlock, err := lock.Lock(o.statePath)
+		unlock, err := lock.Lock(o.State)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer unlock()
 		before := len(srv.Requests())
-		os.WriteFile(o.input, []byte(input), 0o600)
-		err = execute(context.Background(), o, nil, &bytes.Buffer{}, srv.Client())
+		os.WriteFile(o.Input, []byte(input), 0o600)
+		err = execute(context.Background(), o, &bytes.Buffer{})
 		if !errors.Is(err, lock.ErrLocked) || len(srv.Requests()) != before {
 			t.Errorf("err = %v, %d requests: want ErrLocked and none", err, len(srv.Requests())-before)
 		}
-		if _, err := os.Stat(o.reportPath); err == nil {
+		if _, err := os.Stat(o.Report); err == nil {
 			t.Error("a report was created")
 		}
 	})
@@ -225,7 +227,7 @@ func TestWavesOptions(t *testing.T) {
 			t.Fatalf("execute: %v\n%s", err, log)
 		}
 		o := waveOptions(srv, dir, "dry")
-		o.dryRun = true
+		o.DryRun = true
 		sent, lines, _, log, err := runWave(t, srv, o, input+"bob@example.com,E2,Bob,Eng\n")
 		if err != nil {
 			t.Fatalf("execute: %v\n%s", err, log)
@@ -251,8 +253,8 @@ func TestWavesKilledChild(t *testing.T) {
 	srv := &provisiontest.Server{URL: baseURL, SpaceID: provisiontest.DefaultSpaceID, APIToken: provisiontest.DefaultAPIToken}
 	o := waveOptions(srv, dir, "killed")
 	// One row in flight and a commit per row make what the kill interrupts predictable.
-	o.concurrency, o.stateBatch = 1, 1
-	err := execute(context.Background(), o, nil, os.Stderr, nil)
+	o.Concurrency, o.StateBatch = 1, 1
+	err := execute(context.Background(), o, os.Stderr)
 	os.Exit(exitStatus(err))
 }
 
@@ -280,7 +282,7 @@ func TestWavesKilled(t *testing.T) {
 		input.WriteString(n + "@example.com,," + n + ",Eng\n")
 	}
 	o := waveOptions(srv, dir, "killed")
-	if err := os.WriteFile(o.input, []byte(input.String()), 0o600); err != nil {
+	if err := os.WriteFile(o.Input, []byte(input.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -294,7 +296,7 @@ func TestWavesKilled(t *testing.T) {
 	// Kill once three rows are reported and the fourth hangs in flight.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		b, _ := os.ReadFile(o.reportPath)
+		b, _ := os.ReadFile(o.Report)
 		if bytes.Count(b, []byte("\n")) >= 4 {
 			break
 		}
@@ -311,14 +313,14 @@ func TestWavesKilled(t *testing.T) {
 	cmd.Wait()
 	hang.Store(false)
 
-	_, killedLines := reportLines(t, o.reportPath)
+	_, killedLines := reportLines(t, o.Report)
 	okBeforeKill := make(map[string]bool)
 	for _, l := range killedLines {
 		if l["status"] == "ok" && l["login_url"] != "" {
 			okBeforeKill[l["email"]] = true
 		}
 	}
-	st, err := state.Open(o.statePath, state.Options{ReadOnly: true})
+	st, err := state.Open(o.State, state.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatalf("the state left by the kill: %v", err)
 	}
@@ -361,7 +363,7 @@ func TestWavesKilled(t *testing.T) {
 				}
 			}
 			next := waveOptions(srv, fdir, f.report)
-			next.resume = f.resume
+			next.Resume = f.resume
 			sent, lines, _, log, err := runWave(t, srv, next, input.String())
 			if err != nil {
 				t.Fatalf("the run after the kill: %v\n%s", err, log)
@@ -385,7 +387,7 @@ func TestWavesKilled(t *testing.T) {
 			if got := outcomes(lines); !maps.Equal(got, want) {
 				t.Errorf("report:\n got %v\nwant %v", got, want)
 			}
-			st, err := state.Open(next.statePath, state.Options{ReadOnly: true})
+			st, err := state.Open(next.State, state.Options{ReadOnly: true})
 			if err != nil {
 				t.Fatal(err)
 			}

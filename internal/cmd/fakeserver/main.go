@@ -2,7 +2,7 @@
 // measuring the built binary (memory, start-up) outside of a test. It prints the environment a
 // run needs, then serves until interrupted, and prints what it received.
 //
-//	go run ./internal/fakeserver -rate 0 > /tmp/fake.env &
+//	go run ./internal/cmd/fakeserver -rate 0 > /tmp/fake.env &
 //	. /tmp/fake.env && ideanote-provision --rate 0 --subdomain acme people.csv
 package main
 

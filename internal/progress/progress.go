@@ -1,4 +1,6 @@
-package main
+// Package progress shows how far a run is: a bar on a terminal, a log line every 30 s
+// otherwise, and the few plain lines a person reads when the run ends.
+package progress
 
 import (
 	"context"
@@ -16,6 +18,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -25,12 +28,12 @@ const progressLogEvery = 30 * time.Second
 // acceptedWindow is how far back "the rate the server is accepting now" looks.
 const acceptedWindow = 10 * time.Second
 
-// progress shows how far the run is: a bar on a terminal, a log line every 30 s otherwise.
+// Bar shows how far the run is: a bar on a terminal, a log line every 30 s otherwise.
 //
 // The rate and the time left count only rows that were sent: rows skipped on --resume, unchanged
 // rows and invalid rows take no time, and counting them made the end look much nearer than it was.
-type progress struct {
-	labels    progressLabels
+type Bar struct {
+	labels    Labels
 	bar       *progressbar.ProgressBar
 	w         io.Writer // where the bar is drawn
 	log       *slog.Logger
@@ -54,35 +57,36 @@ type progress struct {
 const maxListedRows = 8
 
 // progressLabels are the words of a command's bar and progress log lines.
-type progressLabels struct {
-	doing        string // the bar's title
-	unit         string // what is counted
-	accepted     string // what the rate counts
-	tried        string // what the closing line calls the results that went to the server
-	throttled    string // the server's answers that ask to slow down
-	throttledKey string // their key in the log
+type Labels struct {
+	Doing        string // the bar's title
+	Unit         string // what is counted
+	Accepted     string // what the rate counts
+	Tried        string // what the closing line calls the results that went to the server
+	Throttled    string // the server's answers that ask to slow down
+	ThrottledKey string // their key in the log
 }
 
-var provisionLabels = progressLabels{doing: "provisioning", unit: "rows", accepted: "accepted", tried: "sent",
-	throttled: "throttled (429)", throttledKey: "throttled_429"}
+// The words of each command.
+var (
+	Provisioning = Labels{Doing: "provisioning", Unit: "rows", Accepted: "accepted", Tried: "sent",
+		Throttled: "throttled (429)", ThrottledKey: "throttled_429"}
+	Mailing = Labels{Doing: "mailing", Unit: "people", Accepted: "sent", Tried: "tried",
+		Throttled: "deferred (4xx)", ThrottledKey: "deferred_4xx"}
+)
 
-// newProgress starts showing the progress of a provisioning run. count, run beside the job,
-// returns the rows to expect; nil when they cannot be known.
-func newProgress(mode string, stderr io.Writer, log *slog.Logger, count func(context.Context) (int64, error), throttles func() int) *progress {
-	return newProgressFor(provisionLabels, mode, stderr, log, count, throttles)
-}
-
-// newProgressFor is newProgress with the words of another command; with a nil count the total
-// is unknown until setTotal.
-func newProgressFor(labels progressLabels, mode string, stderr io.Writer, log *slog.Logger, count func(context.Context) (int64, error), throttles func() int) *progress {
-	p := &progress{labels: labels, log: log, w: stderr, throttles: throttles, now: time.Now, stop: make(chan struct{})}
+// New starts showing the progress of a run in mode (auto, always or never) on stderr, with
+// the words of labels. count, run beside the job, returns the results to expect; nil when
+// they cannot be known (SetTotal says it then). throttles, when not nil, returns the server's
+// answers so far that asked to slow down.
+func New(labels Labels, mode string, stderr io.Writer, log *slog.Logger, count func(context.Context) (int64, error), throttles func() int) *Bar {
+	p := &Bar{labels: labels, log: log, w: stderr, throttles: throttles, now: time.Now, stop: make(chan struct{})}
 	p.start = p.now()
 	f, isFile := stderr.(*os.File)
 	useBar := mode == "always" || (mode == "auto" && isFile && term.IsTerminal(int(f.Fd())))
 	if mode != "never" && useBar {
 		p.bar = progressbar.NewOptions64(-1,
 			progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription(labels.doing),
+			progressbar.OptionSetDescription(labels.Doing),
 			progressbar.OptionShowCount(),
 			progressbar.OptionSetPredictTime(false), // its ETA would count skipped rows; ours is in the description
 			progressbar.OptionThrottle(100*time.Millisecond),
@@ -104,7 +108,7 @@ func newProgressFor(labels progressLabels, mode string, stderr io.Writer, log *s
 	return p
 }
 
-func (p *progress) count(count func(context.Context) (int64, error)) {
+func (p *Bar) count(count func(context.Context) (int64, error)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -118,11 +122,11 @@ func (p *progress) count(count func(context.Context) (int64, error)) {
 	if err != nil || rows <= 0 {
 		return
 	}
-	p.setTotal(rows)
+	p.SetTotal(rows)
 }
 
-// setTotal sets how many results the run will have.
-func (p *progress) setTotal(n int64) {
+// SetTotal sets how many results the run will have.
+func (p *Bar) SetTotal(n int64) {
 	p.mu.Lock()
 	p.total = n
 	p.mu.Unlock()
@@ -131,17 +135,17 @@ func (p *progress) setTotal(n int64) {
 	}
 }
 
-func (p *progress) add(res provision.Result) {
+func (p *Bar) Add(res provision.Result) {
 	invalid := 0
 	if res.Status == provision.StatusInvalid {
 		invalid = res.Row.Line
 	}
-	p.step(res.Status.Success(), res.Attempts > 0, res.Status == provision.StatusOK, invalid)
+	p.Step(res.Status.Success(), res.Attempts > 0, res.Status == provision.StatusOK, invalid)
 }
 
-// step counts one result: a success or not, sent to the server or not (skipped, invalid),
+// Step counts one result: a success or not, sent to the server or not (skipped, invalid),
 // accepted by the server just now, and the line of an invalid row (0 for none).
-func (p *progress) step(success, sent, accepted bool, invalidLine int) {
+func (p *Bar) Step(success, sent, accepted bool, invalidLine int) {
 	now := p.now()
 	p.mu.Lock()
 	p.done++
@@ -172,7 +176,7 @@ func (p *progress) step(success, sent, accepted bool, invalidLine int) {
 }
 
 // acceptedRate is the rate of ok rows over the last acceptedWindow. p.mu is held.
-func (p *progress) acceptedRate(now time.Time) float64 {
+func (p *Bar) acceptedRate(now time.Time) float64 {
 	cut := 0
 	for cut < len(p.accepted) && now.Sub(p.accepted[cut]) > acceptedWindow {
 		cut++
@@ -185,7 +189,7 @@ func (p *progress) acceptedRate(now time.Time) float64 {
 
 // left estimates the time to finish from the rows still to come and the rate at which rows
 // were sent; false while there is nothing to go on. p.mu is held.
-func (p *progress) left(now time.Time) (time.Duration, bool) {
+func (p *Bar) left(now time.Time) (time.Duration, bool) {
 	elapsed := now.Sub(p.start)
 	if p.total <= 0 || p.sent == 0 || p.done >= p.total || elapsed <= 0 {
 		return 0, false
@@ -195,10 +199,10 @@ func (p *progress) left(now time.Time) (time.Duration, bool) {
 }
 
 // describe is what the bar shows beside the count. p.mu is held.
-func (p *progress) describe(now time.Time) string {
-	s := fmt.Sprintf("%.2f/s %s", p.acceptedRate(now), p.labels.accepted)
+func (p *Bar) describe(now time.Time) string {
+	s := fmt.Sprintf("%.2f/s %s", p.acceptedRate(now), p.labels.Accepted)
 	if p.throttles != nil {
-		s += fmt.Sprintf(", %d %s", p.throttles(), p.labels.throttled)
+		s += fmt.Sprintf(", %d %s", p.throttles(), p.labels.Throttled)
 	}
 	if d, ok := p.left(now); ok {
 		s += ", about " + roundLeft(d) + " left"
@@ -214,7 +218,7 @@ func roundLeft(d time.Duration) string {
 	return d.Round(time.Minute).String()
 }
 
-func (p *progress) logLoop() {
+func (p *Bar) logLoop() {
 	t := time.NewTicker(progressLogEvery)
 	defer t.Stop()
 	for {
@@ -225,12 +229,12 @@ func (p *progress) logLoop() {
 			now := p.now()
 			p.mu.Lock()
 			l := p.labels
-			args := []any{l.unit + "_done", p.done, "ok", p.ok, l.accepted + "_per_sec", fmt.Sprintf("%.2f", p.acceptedRate(now))}
+			args := []any{l.Unit + "_done", p.done, "ok", p.ok, l.Accepted + "_per_sec", fmt.Sprintf("%.2f", p.acceptedRate(now))}
 			if p.throttles != nil {
-				args = append(args, l.throttledKey, p.throttles())
+				args = append(args, l.ThrottledKey, p.throttles())
 			}
 			if d, ok := p.left(now); ok {
-				args = append(args, l.unit+"_total_est", p.total, "eta", roundLeft(d))
+				args = append(args, l.Unit+"_total_est", p.total, "eta", roundLeft(d))
 			}
 			p.mu.Unlock()
 			p.log.Info("progress", args...)
@@ -238,16 +242,16 @@ func (p *progress) logLoop() {
 	}
 }
 
-// clear takes the bar off the screen, so that a log line does not run on after it.
-func (p *progress) clear() {
+// Clear takes the bar off the screen, so that a log line does not run on after it.
+func (p *Bar) Clear() {
 	if p.bar != nil {
 		p.bar.Clear()
 	}
 }
 
-// finish stops the counting and the log loop, and replaces the bar by a line that stays: the
+// Finish stops the counting and the log loop, and replaces the bar by a line that stays: the
 // bar redraws itself at most every 100 ms, so its last state on screen may be behind.
-func (p *progress) finish() {
+func (p *Bar) Finish() {
 	close(p.stop)
 	p.wg.Wait()
 	if p.bar == nil {
@@ -257,35 +261,31 @@ func (p *progress) finish() {
 	p.bar.Clear()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	line := fmt.Sprintf("%s: %d %s done in %s", p.labels.doing, p.done, p.labels.unit, p.now().Sub(p.start).Round(100*time.Millisecond))
+	line := fmt.Sprintf("%s: %d %s done in %s", p.labels.Doing, p.done, p.labels.Unit, p.now().Sub(p.start).Round(100*time.Millisecond))
 	if p.sent > 0 {
-		line += fmt.Sprintf(", %d %s", p.sent, p.labels.tried)
+		line += fmt.Sprintf(", %d %s", p.sent, p.labels.Tried)
 	}
 	if p.throttles != nil {
-		line += fmt.Sprintf(", %d %s", p.throttles(), p.labels.throttled)
+		line += fmt.Sprintf(", %d %s", p.throttles(), p.labels.Throttled)
 	}
 	fmt.Fprintln(p.w, line)
 }
 
-// terminal reports whether the run shows a bar, and so is watched by a person.
-func (p *progress) terminal() bool { return p.bar != nil }
+// Terminal reports whether the run shows a bar, and so is watched by a person.
+func (p *Bar) Terminal() bool { return p.bar != nil }
 
-// nextSteps tells the person at the terminal, in a few plain lines, where the report is and
+// NextSteps tells the person at the terminal, in a few plain lines, where the report is and
 // what to do next: the log's summary line is for machines and is easily missed.
-func (p *progress) nextSteps(reportPath, input string, dryRun bool, sum provision.Summary) {
+func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Summary) {
 	if p.bar == nil {
 		return
 	}
 	p.mu.Lock()
 	invalid := slices.Clone(p.invalid)
 	p.mu.Unlock()
-	abs, err := filepath.Abs(reportPath)
-	if err != nil {
-		abs = reportPath
-	}
 	w := p.w
 	c := sum.Counts
-	fmt.Fprintf(w, "\nReport: %s\n", abs)
+	fmt.Fprintf(w, "\nReport: %s\n", AbsPath(reportPath))
 	if dryRun {
 		fmt.Fprintf(w, "Dry run: %s valid, %d invalid; nothing was sent.\n", countRows(c[provision.StatusValid], "is", "are"), c[provision.StatusInvalid])
 	} else if n := c[provision.StatusOK] + c[provision.StatusSkipped]; n > 0 {
@@ -314,6 +314,64 @@ func (p *progress) nextSteps(reportPath, input string, dryRun bool, sum provisio
 	if n := c[provision.StatusNotAttempted]; n > 0 {
 		fmt.Fprintf(w, "%s not sent: run again with --resume to finish.\n", countRows(n, "was", "were"))
 	}
+}
+
+// MailNextSteps tells the person at the terminal, in a few plain lines, where the mail report
+// is, how many were mailed and what to do next: the log's summary line is for machines.
+func (p *Bar) MailNextSteps(mailReport, outDir string, dryRun bool, sum mail.Summary) {
+	c := sum.Counts
+	lines := 0
+	for _, n := range c {
+		lines += n
+	}
+	if !p.Terminal() || lines == 0 { // nothing was read: the error says why
+		return
+	}
+	w := p.w
+	fmt.Fprintf(w, "\nMail report: %s\n", AbsPath(mailReport))
+	switch {
+	case dryRun:
+		fmt.Fprintf(w, "Dry run: %s rendered, the first printed above; nothing was sent. To send them, run the same command without --dry-run.\n",
+			countMessages(c[mail.StatusRendered]))
+	case outDir != "":
+		fmt.Fprintf(w, "%s written into %s as .eml files (mode 0600: each logs its person in).\n",
+			countMessages(c[mail.StatusWritten]), AbsPath(outDir))
+	case c[mail.StatusSent] > 0:
+		fmt.Fprintf(w, "%s been mailed their login link.\n", countPeople(c[mail.StatusSent], "has", "have"))
+	}
+	if n := c[mail.StatusFailed]; n > 0 {
+		fmt.Fprintf(w, "%s failed: the mail report's error column says why; run the same command with --resume to try %s again.\n",
+			countMessages(n), pick(n, "it", "them"))
+	}
+	if n := c[mail.StatusNotAttempted]; n > 0 {
+		fmt.Fprintf(w, "%s not mailed (the run stopped first): run the same command with --resume to mail them.\n", countPeople(n, "was", "were"))
+	}
+	if n := c[mail.StatusSkipped]; n > 0 {
+		fmt.Fprintf(w, "%s skipped: no link in the report, or the same email on an earlier row (the error column says which).\n", countPeople(n, "was", "were"))
+	}
+}
+
+// pick returns one when n is 1, else many.
+func pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func countMessages(n int) string {
+	if n == 1 {
+		return "1 message"
+	}
+	return fmt.Sprintf("%d messages", n)
+}
+
+// AbsPath is path made absolute for a person to find, or path when that fails.
+func AbsPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
 
 func countPeople(n int, one, many string) string {
@@ -348,25 +406,25 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// logWriter is the log's writer: while a bar is drawn, it takes the bar off the screen before
+// LogWriter is the log's writer: while a bar is drawn, it takes the bar off the screen before
 // each log line, so that the line does not run on after the bar. The bar redraws itself.
-type logWriter struct {
-	w     io.Writer
+type LogWriter struct {
+	W     io.Writer
 	mu    sync.Mutex
 	clear func()
 }
 
-func (l *logWriter) Write(b []byte) (int, error) {
+func (l *LogWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.clear != nil {
 		l.clear()
 	}
-	return l.w.Write(b)
+	return l.W.Write(b)
 }
 
-// clearBefore makes every later log line take the bar off the screen first.
-func (l *logWriter) clearBefore(clear func()) {
+// ClearBefore makes every later log line take the bar off the screen first.
+func (l *LogWriter) ClearBefore(clear func()) {
 	l.mu.Lock()
 	l.clear = clear
 	l.mu.Unlock()

@@ -2,8 +2,8 @@
 // request, on a large input: it starts the fake of package provisiontest, runs the binary
 // against it, interrupts the run once the first request has arrived, and prints the delay.
 //
-//	go build -o /tmp/ideanote-provision . && go run ./internal/gencsv -o /tmp/people.csv
-//	go run ./internal/startcheck -bin /tmp/ideanote-provision -input /tmp/people.csv
+//	go build -o /tmp/ideanote-provision . && go run ./internal/cmd/gencsv -o /tmp/people.csv
+//	go run ./internal/cmd/startcheck -bin /tmp/ideanote-provision -input /tmp/people.csv
 package main
 
 import (

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"cmp"
@@ -11,26 +11,26 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/progress"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
-// demoMail mails every person of the demo's report through a fake SMTP server on 127.0.0.1,
+// runMail mails every person of the demo's report through a fake SMTP server on 127.0.0.1,
 // with the real mail code (templates, SMTP, retries, mail report), then saves each message the
 // fake received into dir as an .eml file and prints the first as its reader would see it.
 //
 // One run over SMTP, whose received messages are saved, rather than a second run with
 // --out-dir: the files are then exactly what went over the wire, and the mail report is that
 // of a real sending. The fake defers one message (451) to show a retry.
-func demoMail(ctx context.Context, reportPath, dir string, stdout, stderr io.Writer) error {
+func runMail(ctx context.Context, reportPath, dir string, stdout io.Writer, run func(context.Context, mail.Options) error) error {
 	srv := mailtest.NewServer()
 	defer srv.Close()
 	srv.ReplyToMessage(2, mailtest.Reply{Code: 451, Text: "4.3.0 demo: mailbox busy, try again later"})
 	fmt.Fprintf(stdout, "demo: a fake SMTP server listens on %s\n", srv.Addr)
-	o := &mailOptions{report: reportPath, smtpURL: srv.URL(), from: "Demo IT <it@demo.example>", link: mail.LinkLogin,
-		overwrite: true, rate: 20, concurrency: 2, progress: "auto", logFormat: "text"}
-	err := executeMail(ctx, o, stdout, stderr)
+	err := run(ctx, mail.Options{Report: reportPath, SMTPURL: srv.URL(), From: "Demo IT <it@demo.example>",
+		Link: mail.LinkLogin, Overwrite: true, Rate: 20, Concurrency: 2})
 	if err != nil && !errors.Is(err, mail.ErrFailed) {
 		return err
 	}
@@ -38,8 +38,8 @@ func demoMail(ctx context.Context, reportPath, dir string, stdout, stderr io.Wri
 	if err2 != nil {
 		return fmt.Errorf("demo: saving the messages: %w", err2)
 	}
-	fmt.Fprintf(stdout, "demo: %d messages accepted by the fake SMTP server; mail report written to %s\n", srv.Count(), absPath(o.mailReportPath()))
-	fmt.Fprintf(stdout, "demo: every message as an .eml file in %s (open one in a mail program)\n", absPath(dir))
+	fmt.Fprintf(stdout, "demo: %d messages accepted by the fake SMTP server; mail report written to %s\n", srv.Count(), progress.AbsPath(mail.DefaultMailReport(reportPath)))
+	fmt.Fprintf(stdout, "demo: every message as an .eml file in %s (open one in a mail program)\n", progress.AbsPath(dir))
 	if first != nil {
 		fmt.Fprintf(stdout, "demo: the first message, as %s would read it:\n\n", first.To[0])
 		if perr := mail.Preview(stdout, first.Data); perr != nil {

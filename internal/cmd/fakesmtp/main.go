@@ -2,7 +2,7 @@
 // measuring the built binary's mail command (memory, throughput) outside of a test. It prints
 // the environment a run needs, then serves until interrupted, and prints what it received.
 //
-//	go run ./internal/fakesmtp > /tmp/smtp.env &
+//	go run ./internal/cmd/fakesmtp > /tmp/smtp.env &
 //	. /tmp/smtp.env && ideanote-provision mail --rate 0 --concurrency 8 --from 'IT <it@acme.com>' report.csv
 package main
 

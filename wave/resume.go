@@ -1,4 +1,4 @@
-package main
+package wave
 
 import (
 	"errors"
@@ -13,30 +13,26 @@ import (
 // checkResume refuses to resume a report most of whose ok rows are not in the input: the input
 // or its mapping changed, and resuming would send those people again, with new links. The
 // input is read a second time for it, before anything is sent; standard input cannot be.
-func checkResume(o *options, done report.DoneSet, log *slog.Logger) error {
+func checkResume(o *Options, done report.DoneSet, log *slog.Logger) error {
 	if len(done) == 0 {
 		return nil
 	}
-	if o.input == "-" {
+	if o.Input == "-" {
 		log.Warn("--resume from standard input: the input cannot be read twice, so it is not checked against the report first")
 		return nil
 	}
-	opts, err := o.inputOptions()
+	r, err := input.Open(o.Input, nil, o.Read)
 	if err != nil {
-		return err
-	}
-	r, err := input.Open(o.input, nil, opts)
-	if err != nil {
-		return fmt.Errorf("%s: %w", o.input, err)
+		return fmt.Errorf("%s: %w", o.Input, err)
 	}
 	defer r.Close()
 	err = done.Check(r)
 	var me *report.MismatchError
 	switch {
 	case errors.As(err, &me):
-		return usagef("--resume %s: %w. Give the input and --map of that run, or another --report to send this input as a new run", o.reportPath, err)
+		return provision.Configf("--resume %s: %w. Give the input and --map of that run, or another --report to send this input as a new run", o.Report, err)
 	case err != nil:
-		return fmt.Errorf("%w: reading %s: %w", provision.ErrInput, o.input, err)
+		return fmt.Errorf("%w: reading %s: %w", provision.ErrInput, o.Input, err)
 	}
 	return nil
 }

@@ -1,0 +1,54 @@
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// CheckPath checks, before a run sends anything, that a metrics file can be written at path:
+// its folder must exist and take a new file, so that a cron job set up wrong fails at once
+// rather than running every night with metrics that never arrive.
+func CheckPath(path string) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("the folder %s does not exist", dir)
+	case err != nil:
+		return err
+	case !st.IsDir():
+		return fmt.Errorf("%s is not a folder", dir)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("it is a folder: give the path of a file in it, e.g. %s", filepath.Join(path, "ideanote.prom"))
+	}
+	// The file is written at the end as a temporary file renamed over it: try the first half
+	// now. The name does not end in .prom, so the textfile collector never reads it.
+	probe, err := os.CreateTemp(dir, ".ideanote-metrics-check-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the probe's random name would only confuse
+		}
+		return fmt.Errorf("cannot create a file in %s: %w", dir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return nil
+}
+
+// ByStatus converts a command's statuses and its counts by status for Run.
+func ByStatus[S ~string](statuses []S, counts map[S]int) ([]string, map[string]int) {
+	names := make([]string, len(statuses))
+	for i, s := range statuses {
+		names[i] = string(s)
+	}
+	byName := make(map[string]int, len(counts))
+	for s, n := range counts {
+		byName[string(s)] = n
+	}
+	return names, byName
+}
