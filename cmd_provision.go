@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
@@ -28,7 +30,7 @@ Exit status:
   1    some rows failed or are invalid (see the report's status and error columns)
   2    usage or configuration error; nothing was sent
   3    aborted: the API refused the token, space or URL three times in a row, the input could not
-       be read to the end (e.g. a line over 1 MiB), or the report or state is locked
+       be read to the end (e.g. a line over 16 MiB), or the report or state is locked
   4    the report or the state could not be written completely (disk full, I/O error)
   130  interrupted; the report is complete up to the interruption, rerun with --resume`
 
@@ -45,7 +47,7 @@ const provisionExample = `  export IDEANOTE_SPACE_ID=b06f0a9a-4813-4515-81a0-29e
 var provisionGroups = []flagGroup{
 	{"Essential flags", []string{"space-id", "subdomain", "webapp-url", "widget-url", "widget-id",
 		"api-token-file", "report", "resume", "overwrite", "dry-run"}},
-	{"Input", []string{"map", "team", "locale", "delimiter", "encoding", "sheet"}},
+	{"Input", []string{"map", "team", "locale", "delimiter", "encoding", "sheet", "header-row"}},
 	{"Scheduled waves", []string{"state", "force", "refresh-after", "only-changes"}},
 	{"Output", []string{"progress", "log-format", "metrics-file"}},
 	{"Sending (tuning)", []string{"rate", "burst", "concurrency", "timeout", "max-attempts", "max-wait", "base-url"}},
@@ -94,6 +96,7 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 	fs.StringVar(&o.delimiter, "delimiter", "auto", "field `delimiter`: , ; \\t or auto (from the header line)")
 	fs.StringVar(&o.Read.Encoding, "encoding", "", "text `encoding` of a CSV input: utf-8, windows-1252, iso-8859-15, utf-16le... (WHATWG labels); default UTF-8, or UTF-16 with a byte-order mark")
 	fs.StringVar(&o.Read.Sheet, "sheet", "", "the `sheet` of an .xlsx input, by name (default the first)")
+	fs.IntVar(&o.Read.HeaderRow, "header-row", 0, "the line (CSV) or row (.xlsx) that holds the header, from 1; 0 finds it below title rows")
 
 	fs.StringVar(&o.State, "state", "", "remember in `file` what was provisioned; rows unchanged since their last ok are not sent")
 	fs.BoolVar(&o.Force, "force", false, "with --state: send every row, unchanged ones too, and refresh the state")
@@ -109,7 +112,7 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 	fs.IntVar(&o.Concurrency, "concurrency", 4, "at most `n` requests in flight")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Second, "time allowed for one attempt (a `duration`)")
 	fs.IntVar(&o.MaxAttempts, "max-attempts", 6, "`n` attempts per row before it is failed (429 answers do not count)")
-	fs.DurationVar(&o.MaxWait, "max-wait", provision.DefaultMaxWait, "a row answered 429 fails once the server has accepted nothing for `duration`")
+	fs.DurationVar(&o.MaxWait, "max-wait", provision.DefaultMaxWait, "stop the run (exit 3) once rows have waited `duration` with the server accepting nothing, whatever it answers")
 	fs.StringVar(&o.BaseURL, "base-url", env("IDEANOTE_BASE_URL", ideanote.DefaultBaseURL), "API root `URL`; http:// only for loopback hosts (env IDEANOTE_BASE_URL)")
 }
 
@@ -137,12 +140,23 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	}
 	run.Progress = func(res provision.Result) { prog.Add(res) }
 	sum, err = wave.Run(ctx, run)
+	if ae, ok := errors.AsType[*provision.AbortError](err); ok {
+		err = fmt.Errorf("%w (%s)", err, abortFlags[ae.Cause])
+	}
 	if prog != nil {
 		prog.Finish()
 		logOut.ClearBefore(nil)
 		prog.NextSteps(o.Report, o.Input, o.DryRun, sum)
 	}
 	return err
+}
+
+// abortFlags names, per cause of an abort, the flags or variables that set what to check.
+var abortFlags = map[provision.AbortCause]string{
+	provision.CauseBaseURL: "--base-url or IDEANOTE_BASE_URL",
+	provision.CauseToken:   "IDEANOTE_API_TOKEN or --api-token-file",
+	provision.CauseSpace:   "--space-id or IDEANOTE_SPACE_ID",
+	provision.CauseStalled: "--max-wait; rerun with --resume to send the rest",
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {

@@ -5,11 +5,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
+	"github.com/ideanote-provision/ideanote-provision/internal/secmem"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
@@ -28,6 +30,11 @@ const (
 )
 
 func main() {
+	// The API token, session tokens and SMTP password live in this process's memory: a core
+	// dump would write them to disk for anyone who can read the dumps.
+	if err := secmem.DisableCoreDumps(); err != nil {
+		printError(os.Stderr, logFormatOf(os.Args[1:]), fmt.Errorf("core dumps could not be turned off (%w); going on", err))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -37,6 +44,7 @@ func main() {
 		<-sigs
 		// Every report line written so far is on disk; --resume continues from there.
 		printError(os.Stderr, logFormatOf(os.Args[1:]), errInterruptedAgain)
+		input.RemoveTempFiles() // an .xlsx's unpacked sheets are HR data: never left behind
 		os.Exit(exitInterrupted)
 	}()
 	err := run(ctx, os.Args[1:], environ{getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr})

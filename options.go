@@ -63,6 +63,9 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 			return err
 		}
 	}
+	if o.Read.HeaderRow < 0 {
+		return usagef("--header-row %d: give the header's line from 1, or 0 to find it", o.Read.HeaderRow)
+	}
 	if o.tokenFile != "" {
 		var err error
 		if o.APIToken, err = readSecretFile("--api-token-file", "API token", o.tokenFile, strings.TrimSpace, logWarn); err != nil {

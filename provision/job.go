@@ -50,7 +50,18 @@ type Summary struct {
 	Tally[Status]
 	Rows  int // results emitted
 	Blank int // blank rows skipped; set by the caller, which knows its Source
+	// Unread is set when an interrupted run stopped reading its input after InterruptDrain:
+	// the rows past the last one reported have no line, and --resume sends them.
+	Unread bool
 }
+
+// InterruptDrain is how long an interrupted run goes on reading its input to report the rest
+// as not_attempted. A huge workbook can take minutes to read; an operator who pressed Ctrl-C,
+// or a service manager that sent SIGTERM, expects the process to end within seconds.
+const InterruptDrain = 3 * time.Second
+
+// errUnread ends the reading of an interrupted run's input once InterruptDrain has passed.
+var errUnread = errors.New("the rest of the input was not read after the interruption")
 
 // Counts are the results of a run by status: a command's summary (this package's, mail's)
 // counts in it, and a status means the same in the log, the metrics and the exit status.
@@ -68,7 +79,8 @@ func (c Counts[S]) Any(statuses ...S) bool {
 
 // Run reads every row, sends the valid ones through the pool, and emits every result. When ctx
 // is done the pool stops sending, and the rest of the input is still read and reported as
-// not_attempted, so that the report has one line per row. The error is the pool's
+// not_attempted, so that the report has one line per row, for InterruptDrain at most (then
+// Summary.Unread is set). The error is the pool's
 // *AbortError, a read error, an Emit error, or ctx's error when the run was interrupted.
 func (j *Job) Run(ctx context.Context) (Summary, error) {
 	start := time.Now()
@@ -85,7 +97,7 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		wg.Go(func() { poolErr = j.Pool.Run(ctx, work, results) })
 	}
 	wg.Go(func() {
-		readErr = j.read(kill, work, results)
+		readErr = j.read(ctx, kill, work, results)
 		close(work)
 	})
 	go func() {
@@ -111,10 +123,11 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 		sum.Throttled = j.Pool.Throttles()
 	}
 	sum.Elapsed = time.Since(start)
+	sum.Unread = errors.Is(readErr, errUnread)
 	switch {
 	case emitErr != nil:
 		return sum, fmt.Errorf("%w: %w", ErrEmit, emitErr)
-	case readErr != nil && !errors.Is(readErr, context.Canceled):
+	case readErr != nil && !errors.Is(readErr, context.Canceled) && !errors.Is(readErr, errUnread):
 		return sum, readErr
 	case poolErr != nil:
 		return sum, poolErr
@@ -122,9 +135,26 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 	return sum, ctx.Err()
 }
 
-// read sends invalid, skipped and dry-run rows straight to results and the rest to work.
-func (j *Job) read(kill context.Context, work chan<- Row, results chan<- Result) error {
+// read sends invalid, skipped and dry-run rows straight to results and the rest to work. Once
+// ctx is done it reads on for InterruptDrain, then returns errUnread.
+func (j *Job) read(ctx, kill context.Context, work chan<- Row, results chan<- Result) error {
+	var mu sync.Mutex
+	var deadline time.Time
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		deadline = time.Now().Add(InterruptDrain)
+		mu.Unlock()
+	})
+	defer stop()
+	late := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return !deadline.IsZero() && !time.Now().Before(deadline)
+	}
 	for {
+		if late() {
+			return errUnread
+		}
 		row, err := j.Source.Read()
 		if err == io.EOF {
 			return nil

@@ -120,6 +120,10 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 	log.Info("starting", startArgs...)
 	sum, runErr := job.Run(ctx)
 	sum.Blank = reader.Blank()
+	if sum.Unread {
+		log.Warn("the rest of the input was not read after the interruption: those rows have no line in the report; --resume sends them",
+			"rows_reported", sum.Rows)
+	}
 	closeErr := w.Close()
 	// The state is committed after the report is synced: a row must never be remembered as
 	// provisioned while its link is not in a report.
