@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/redact"
 )
 
 // endpoint is the SMTP server of --smtp-url and how to speak to it.
@@ -32,7 +34,7 @@ func parseEndpoint(raw, password string, needPassword bool) (*endpoint, error) {
 		return nil, configf("--smtp-url is not a URL: expected %s", example)
 	}
 	if _, has := u.User.Password(); has {
-		return nil, configf("--smtp-url %s holds a password: put it in IDEANOTE_SMTP_PASSWORD or a file (--smtp-password-file) instead", u.Redacted())
+		return nil, configf("--smtp-url %s holds a password: put it in IDEANOTE_SMTP_PASSWORD or a file (--smtp-password-file) instead", redact.URL(raw))
 	}
 	e := &endpoint{host: u.Hostname(), password: password}
 	switch strings.ToLower(u.Scheme) {
@@ -41,14 +43,14 @@ func parseEndpoint(raw, password string, needPassword bool) (*endpoint, error) {
 	case "smtps":
 		e.implicitTLS, e.port = true, 465
 	default:
-		return nil, configf("--smtp-url %s: expected %s", u.Redacted(), example)
+		return nil, configf("--smtp-url %s: expected %s", redact.URL(raw), example)
 	}
 	if e.host == "" || u.Opaque != "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
-		return nil, configf("--smtp-url %s: expected %s", u.Redacted(), example)
+		return nil, configf("--smtp-url %s: expected %s", redact.URL(raw), example)
 	}
 	if p := u.Port(); p != "" {
 		if e.port, err = strconv.Atoi(p); err != nil || e.port < 1 || e.port > 65535 {
-			return nil, configf("--smtp-url %s: the port is not a number from 1 to 65535", u.Redacted())
+			return nil, configf("--smtp-url %s: the port is not a number from 1 to 65535", redact.URL(raw))
 		}
 	}
 	if ip := net.ParseIP(e.host); strings.EqualFold(e.host, "localhost") || (ip != nil && ip.IsLoopback()) {

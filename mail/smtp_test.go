@@ -201,6 +201,9 @@ func TestParseEndpoint(t *testing.T) {
 		{"no user", "smtp://smtp.example.com:587", "pw", "names no user", ""},
 		{"no password", "smtp://u@smtp.example.com:587", "", "no password is set", ""},
 		{"not a url", "smtp://u:hunter2@[bad", "", "--smtp-url is not a URL", ""},
+		// Without "//" url.Parse reads an opaque URL: no user info, and Redacted shows it whole.
+		{"no slashes", "smtp:u:hunter2@smtp.example.com:587", "", "expected smtp://", ""},
+		{"no scheme", "u:hunter2@smtp.example.com:587", "", "expected smtp://", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 )
 
 // ErrEmpty is returned by ReadRecords for a file without a complete header line.
@@ -36,7 +38,9 @@ func (r Record) Cell(name string) string {
 // skipped. A file without the columns of need is not what, as in "a report of
 // ideanote-provision". An error of fn ends the reading and is returned.
 func ReadRecords(path, what string, need []string, fn func(Record) error) error {
-	f, err := os.Open(path)
+	// Another user's file, or a link to one, could feed a resume rows it never sent, or a mail
+	// run links to send: only a regular file of this user is read.
+	f, err := safefile.OpenExisting(path, os.O_RDONLY, safefile.Options{})
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,14 @@
 package report
 
 import (
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -95,4 +98,43 @@ func FuzzReportRoundTrip(f *testing.F) {
 			t.Fatalf("ReadBack = %+v, want %q with sub %q", done, want.Email, want.Sub)
 		}
 	})
+}
+
+// TestReadRecordsRefusesPlantedFiles: a report read back (for --resume, mail, the demo) is a
+// regular file of this user. A link planted at a report's .tmp made --resume read whatever it
+// pointed at; another user's file in a shared folder could feed a resume rows it never sent.
+func TestReadRecordsRefusesPlantedFiles(t *testing.T) {
+	t.Parallel()
+	real := writeReport(t, okResult(2, provision.User{Email: "ana@example.com"}, "t1"))
+	dir := t.TempDir()
+	link := filepath.Join(dir, "r.csv")
+	if err := os.Symlink(real, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	read := func(path string) error {
+		return ReadRecords(path, "a report", nil, func(Record) error { return nil })
+	}
+	if err := read(real); err != nil {
+		t.Fatalf("the report itself: %v", err)
+	}
+	if err := read(link); !errors.Is(err, safefile.ErrUnsafe) {
+		t.Errorf("through a symbolic link: %v, want it refused", err)
+	}
+	if os.Geteuid() != 0 {
+		return // only root can give a file to another user
+	}
+	other := filepath.Join(dir, "other.csv")
+	b, err := os.ReadFile(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(other, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(other, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if err := read(other); !errors.Is(err, safefile.ErrUnsafe) {
+		t.Errorf("another user's file: %v, want it refused", err)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/progress"
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/report"
@@ -75,10 +76,7 @@ func saveMessages(msgs []mailtest.Message, reportPath, dir string) (*mailtest.Me
 	for _, m := range msgs {
 		to := m.To[0]
 		name := filepath.Join(dir, mail.EMLName(row[strings.ToLower(to)], to))
-		if err := os.WriteFile(name, m.Data, 0o600); err != nil {
-			return nil, err
-		}
-		if err := os.Chmod(name, 0o600); err != nil { // a file left by an earlier run keeps its mode
+		if err := safefile.WriteFile(name, m.Data, 0o600); err != nil { // replaces an earlier run's, never through a link
 			return nil, err
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 )
 
 // CheckPath checks, before a run sends anything, that a metrics file can be written at path:
@@ -25,9 +27,13 @@ func CheckPath(path string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("it is a folder: give the path of a file in it, e.g. %s", filepath.Join(path, "ideanote.prom"))
 	}
+	// Refused now rather than when the run is over: a link or another user's file there.
+	if err := safefile.CheckReplace(path); err != nil {
+		return err
+	}
 	// The file is written at the end as a temporary file renamed over it: try the first half
 	// now. The name does not end in .prom, so the textfile collector never reads it.
-	probe, err := os.CreateTemp(dir, ".ideanote-metrics-check-*")
+	probe, err := safefile.CreateTemp(dir, ".ideanote-metrics-check-*")
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
