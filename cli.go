@@ -32,7 +32,7 @@ func run(ctx context.Context, args []string, env environ) error {
 	if err == nil {
 		root := newRootCmd(env)
 		root.SetArgs(args)
-		err = root.ExecuteContext(ctx)
+		err = withFlags(root.ExecuteContext(ctx))
 	}
 	// Failed rows are in the report and the log, an interrupt in the log: nothing to add.
 	if err != nil && !errors.Is(err, wave.ErrRowsFailed) && !errors.Is(err, mail.ErrFailed) && exitStatus(err) != exitInterrupted {

@@ -239,6 +239,12 @@ func TestExportRefused(t *testing.T) {
 		{name: "no email column", file: "bamboohr.csv", content: "Employee #,First Name,Last Name,Personal Email\n1,A,B,a@b.c\n",
 			want: "no email column (found: Employee #, First Name, Last Name, Personal Email): name it email, or use --map email=COLUMN"},
 		{name: "an unknown encoding", file: "p.csv", content: "email\n", args: []string{"--encoding", "latin-9"}, want: `--encoding "latin-9": not an encoding`},
+		{name: "a mapping to no column", file: "p.csv", content: "email,name\na@x.com,A\n", args: []string{"--map", "team=Org"},
+			want: `p.csv: --map team=Org: no column "Org" in the header (found: email, name)`},
+		{name: "a mapping that is not FIELD=COLUMN", file: "p.csv", content: "email\n", args: []string{"--map", "email"}, want: `--map: "email" is not FIELD=COLUMN`},
+		{name: "a title above a header without email", file: "p.csv", content: "Staff list\n\nName,Team\nAnn,Ops\n",
+			want: "no email column (found: Staff list): name it email, or use --map email=COLUMN or --header-row N"},
+		{name: "a sheet of a CSV", file: "p.csv", content: "email\n", args: []string{"--sheet", "Staff"}, want: "p.csv: --sheet Staff: the input is a CSV file, which has no sheets"},
 		{name: "a locale that is no language", file: "p.csv", content: "email\n", args: []string{"--locale", "Klingonese"}, want: `--locale "Klingonese" is not a language`},
 	}
 	for _, tt := range tests {

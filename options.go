@@ -83,7 +83,7 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 	}
 	mapping, err := input.ParseMap(strings.Join(o.mapping, ","))
 	if err != nil {
-		return usagef("%w", err)
+		return usagef("--map: %w", err)
 	}
 	o.Read.Comma, o.Read.Map = comma, mapping
 	return checkOutputFlags(o.progress, o.logFormat)

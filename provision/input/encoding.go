@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -65,7 +66,8 @@ func chooseEncoding(label string, head []byte, sample textSample) (textEncoding,
 	if label != "" {
 		e, err := htmlindex.Get(label)
 		if err != nil || e == encoding.Replacement {
-			return textEncoding{}, &FileError{Msg: fmt.Sprintf("--encoding %q: not an encoding this program knows; give a WHATWG label such as utf-8, windows-1252, iso-8859-15, utf-16le or shift_jis", label), Err: err}
+			return textEncoding{}, &FileError{Given: &Fix{"Encoding", strconv.Quote(label)},
+				Msg: "not an encoding this program knows; give a WHATWG label such as utf-8, windows-1252, iso-8859-15, utf-16le or shift_jis", Err: err}
 		}
 		named = e
 		name, _ = htmlindex.Name(e)

@@ -53,14 +53,14 @@ func TestEncodings(t *testing.T) {
 		{name: "latin1 is windows-1252", data: encode(t, charmap.Windows1252, "", people), opts: Options{Encoding: "latin1"}, format: `csv (windows-1252, ';')`},
 		{name: "UTF-8 named, with a BOM", data: encode(t, nil, "\xef\xbb\xbf", people), opts: Options{Encoding: "utf8"}, format: `csv (utf-8 (BOM), ';')`},
 		{name: "windows-1252 refused", data: encode(t, charmap.Windows1252, "", people), err: true,
-			format: `the input is not UTF-8 (line 2 holds the byte 0xE9, in "Renée" as windows-1252): it looks like windows-1252. Give --encoding windows-1252`},
+			format: `the input is not UTF-8 (line 2 holds the byte 0xE9, in "Renée" as windows-1252): it looks like windows-1252. Give the encoding windows-1252`},
 		{name: "windows-1251 refused", data: encode(t, charmap.Windows1251, "", "email;name\r\nivan@x.com;Иван Петров\r\n"), err: true,
-			format: `(line 2 holds the byte 0xC8, in "Иван" as windows-1251): it looks like windows-1251. Give --encoding windows-1251`},
+			format: `(line 2 holds the byte 0xC8, in "Иван" as windows-1251): it looks like windows-1251. Give the encoding windows-1251`},
 		{name: "Shift_JIS refused", data: encode(t, japanese.ShiftJIS, "", "email,name\nyamada@x.com,山田 太郎\n"), err: true,
 			format: `in "山田" as shift_jis): it looks like shift_jis`},
 		{name: "EUC-KR refused", data: encode(t, korean.EUCKR, "", "email,name\nkim@x.com,김민준\n"), err: true,
 			format: `it looks like euc-kr`},
-		{name: "UTF-16BE without BOM", data: encode(t, utf16BE, "", people), err: true, format: "without a byte-order mark. Give --encoding utf-16be"},
+		{name: "UTF-16BE without BOM", data: encode(t, utf16BE, "", people), err: true, format: "without a byte-order mark. Give the encoding utf-16be"},
 		{name: "NUL bytes", data: []byte("em\x00\x00\x00ail\n"), err: true, format: "the first line holds NUL bytes: this is not a CSV text file"},
 	}
 	for _, tt := range tests {

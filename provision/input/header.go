@@ -23,7 +23,7 @@ const (
 	numColumns // fields of provision.Fields, then firstName and lastName
 )
 
-// columnName returns the name of column field i, as --map and the log say it.
+// columnName returns the name of column field i, as Options.Map and the log say it.
 func columnName(i int) string {
 	switch i {
 	case firstName:
@@ -198,7 +198,7 @@ type mapping struct {
 	ignored []string          // named header cells that fill nothing
 }
 
-// mapHeader decides which header cell fills each column field: --map first, then the aliases.
+// mapHeader decides which header cell fills each column field: Options.Map first, then the aliases.
 func mapHeader(header []string, explicit map[string]string) (*mapping, error) {
 	m := &mapping{columns: make(map[string]string)}
 	for i := range m.col {
@@ -217,14 +217,15 @@ func mapHeader(header []string, explicit map[string]string) (*mapping, error) {
 		}
 		return cells[0], nil
 	}
-	var chosen [numColumns]bool // by --map
-	taken := make(map[int]bool) // header cells chosen by --map
+	var chosen [numColumns]bool // by Options.Map
+	taken := make(map[int]bool) // header cells chosen by Options.Map
 	for _, field := range slices.Sorted(maps.Keys(explicit)) {
 		name := explicit[field]
 		f := columnIndex(field)
 		cells, ok := byName[normHeader(name)]
 		if f < 0 || !ok {
-			return nil, &FileError{Msg: fmt.Sprintf("--map %s=%s: no column %q in the header (found: %s)", field, name, name, strings.Join(header, ", ")), Err: errNoColumn}
+			return nil, &FileError{Given: &Fix{"Map", field + "=" + name},
+				Msg: fmt.Sprintf("no column %q in the header (found: %s)", name, strings.Join(header, ", ")), Err: errNoColumn}
 		}
 		i, err := one(header[cells[0]], cells)
 		if err != nil {
@@ -239,7 +240,7 @@ func mapHeader(header []string, explicit map[string]string) (*mapping, error) {
 			a, ok := aliasIndex[n]
 			f := a.field
 			if !ok || a.fallback != fallback || chosen[f] || taken[i] || byName[n][0] != i {
-				continue // not an alias of this rank, chosen by --map, or a repeat seen at its first cell
+				continue // not an alias of this rank, chosen by Options.Map, or a repeat seen at its first cell
 			}
 			if _, err := one(h, byName[n]); err != nil {
 				return nil, err
@@ -281,7 +282,7 @@ func mapHeader(header []string, explicit map[string]string) (*mapping, error) {
 	return m, nil
 }
 
-// ParseMap parses a --map value such as "email=Work Email,name=Full Name". The fields are
+// ParseMap parses a column mapping such as "email=Work Email,name=Full Name". The fields are
 // those of a person and firstname and lastname, whose columns are joined into the name.
 func ParseMap(s string) (map[string]string, error) {
 	m := make(map[string]string)
@@ -292,7 +293,7 @@ func ParseMap(s string) (map[string]string, error) {
 		field, col, ok := strings.Cut(pair, "=")
 		col = strings.TrimSpace(col)
 		if !ok || col == "" {
-			return nil, fmt.Errorf("--map: %q is not FIELD=COLUMN", pair)
+			return nil, fmt.Errorf("%q is not FIELD=COLUMN", pair)
 		}
 		f := columnIndex(field)
 		if f < 0 {
@@ -300,10 +301,10 @@ func ParseMap(s string) (map[string]string, error) {
 			for i := range names {
 				names[i] = columnName(i)
 			}
-			return nil, fmt.Errorf("--map: unknown field %q (fields: %s)", strings.TrimSpace(field), strings.Join(names, ", "))
+			return nil, fmt.Errorf("unknown field %q (fields: %s)", strings.TrimSpace(field), strings.Join(names, ", "))
 		}
 		if _, dup := m[columnName(f)]; dup {
-			return nil, fmt.Errorf("--map: field %q given twice", columnName(f))
+			return nil, fmt.Errorf("field %q given twice", columnName(f))
 		}
 		m[columnName(f)] = col
 	}

@@ -78,12 +78,12 @@ func TestMapHeader(t *testing.T) {
 			want: map[string]string{"email": "Login", "name": "Mail"}},
 		{name: "a repeated ignored column is fine", header: "email,Notes,Notes", want: map[string]string{"email": "email"}, ignored: "Notes, Notes"},
 		{name: "a repeated column that is read", header: "email,Name,name", err: `names column "Name" twice (columns 2 and 3)`},
-		{name: "two aliases", header: "Staff ID,Employee ID,email", err: `columns "Staff ID" and "Employee ID" both mean sub: keep one, or use --map sub=COLUMN`},
+		{name: "two aliases", header: "Staff ID,Employee ID,email", err: `columns "Staff ID" and "Employee ID" both mean sub: keep one, or use the column mapping sub=COLUMN`},
 		{name: "an alias over a fallback", header: "ID,Employee ID,mail,userPrincipalName",
 			want: map[string]string{"sub": "Employee ID", "email": "mail"}, ignored: "ID, userPrincipalName"},
 		{name: "two fallbacks", header: "ID,Object ID,UPN", err: `columns "ID" and "Object ID" both mean sub: keep one`},
-		{name: "no email", header: "Name,Team", err: "no email column (found: Name, Team): name it email, or use --map email=COLUMN"},
-		{name: "map to nothing", header: "email", mapping: map[string]string{"name": "Full Name"}, err: `--map name=Full Name: no column "Full Name"`},
+		{name: "no email", header: "Name,Team", err: "no email column (found: Name, Team): name it email, or use the column mapping email=COLUMN"},
+		{name: "map to nothing", header: "email", mapping: map[string]string{"name": "Full Name"}, err: `the column mapping name=Full Name: no column "Full Name"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,34 +36,40 @@ type Options struct {
 }
 
 // FileError is a problem with the input as a whole (its format, encoding or header): nothing
-// can be sent. Msg names the problem in terms of the file; Fix, when set, names the options
-// that would read it, so that a command line can say them in its own words. Error gives both,
-// with the options spelled as this program's flags.
+// can be sent. Msg names the problem in terms of the file; Given, when set, is the option whose
+// value the problem is with, and Fix the options that would read the input. Error names the
+// options in words ("the encoding"); Text lets a command line name them as its flags.
 type FileError struct {
-	Msg string
-	Fix []Fix
-	Err error // the cause, if any
+	Msg   string
+	Given *Fix // the option as it was given, as {"Sheet", "Staf"}
+	Fix   []Fix
+	Err   error // the cause, if any
 }
 
-// Fix is an option that makes an input readable: Option is the name of an Options field
-// ("Encoding", "Map", "HeaderRow", "Sheet"), Value what to give it, as "windows-1252" or
-// "email=COLUMN".
+// Fix is an option and a value of it: Option is the name of an Options field ("Encoding",
+// "Map", "HeaderRow", "Sheet"), Value what it is given, as "windows-1252" or "email=COLUMN".
 type Fix struct {
 	Option string
 	Value  string
 }
 
-// flags spell the Options fields as the command line's flags, and lead says the first of them.
+// optionWords name the Options fields in words, and lead says the first fix of each.
 var (
-	flags = map[string]string{"Encoding": "--encoding", "Map": "--map", "HeaderRow": "--header-row", "Sheet": "--sheet"}
-	lead  = map[string]string{"Encoding": ". Give ", "Map": ", or use ", "HeaderRow": ", or use ", "Sheet": ", or use "}
+	optionWords = map[string]string{"Encoding": "the encoding", "Map": "the column mapping", "HeaderRow": "the header row", "Sheet": "the sheet"}
+	lead        = map[string]string{"Encoding": ". Give ", "Map": ", or use ", "HeaderRow": ", or use ", "Sheet": ", or use "}
 )
 
 func (e *FileError) Error() string {
-	if len(e.Fix) == 0 {
-		return e.Msg
-	}
+	return e.Text(func(option string) string { return optionWords[option] })
+}
+
+// Text is the message with each option named by name: "the encoding" in Error, "--encoding"
+// on a command line.
+func (e *FileError) Text(name func(option string) string) string {
 	var b strings.Builder
+	if e.Given != nil {
+		b.WriteString(name(e.Given.Option) + " " + e.Given.Value + ": ")
+	}
 	b.WriteString(e.Msg)
 	for i, f := range e.Fix {
 		if i == 0 {
@@ -71,7 +77,7 @@ func (e *FileError) Error() string {
 		} else {
 			b.WriteString(" or ")
 		}
-		b.WriteString(flags[f.Option] + " " + f.Value)
+		b.WriteString(name(f.Option) + " " + f.Value)
 	}
 	return b.String()
 }

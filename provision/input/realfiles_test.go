@@ -138,17 +138,17 @@ func TestEncodingAdvice(t *testing.T) {
 		names []string // then the names read, "" for a row that is invalid
 	}{
 		{name: "one stray 0x80 is windows-1252, not gbk", data: []byte("email,name\na@x.fr,Ann\nb@x.fr,Bob \x80\n"),
-			msgs:  []string{`the input is not UTF-8 (line 3 holds the byte 0x80, in "€" as windows-1252): it looks like windows-1252. Give --encoding windows-1252`},
+			msgs:  []string{`the input is not UTF-8 (line 3 holds the byte 0x80, in "€" as windows-1252): it looks like windows-1252. Give the encoding windows-1252`},
 			names: []string{"Ann", "Bob €"}},
 		{name: "one stray 0xFF is windows-1252, not euc-kr", data: []byte("email,name\na@x.fr,Lema\xfftre\n"),
 			msgs: []string{`it looks like windows-1252`}, names: []string{"Lemaÿtre"}},
 		{name: "UTF-8 read as windows-1252", data: []byte("email,name\nc@x.fr,Chloé Noël\n"), opts: Options{Encoding: "windows-1252"},
-			msgs:  []string{`the input is UTF-8, not windows-1252: line 2 holds "Chloé", which as windows-1252 would become "ChloÃ©". Give --encoding utf-8`},
+			msgs:  []string{`the input is UTF-8, not windows-1252: line 2 holds "Chloé", which as windows-1252 would become "ChloÃ©". Give the encoding utf-8`},
 			names: []string{"Chloé Noël"}},
 		{name: "UTF-8 read as latin1", data: []byte("email,name\nc@x.fr,Chloé Noël\n"), opts: Options{Encoding: "latin1"},
 			msgs: []string{`would become "ChloÃ©"`}, names: []string{"Chloé Noël"}},
 		{name: "windows-1252 read as iso-8859-15", data: cp1252("email,name\nz@x.fr,Zoë\ne@x.fr,Œuvre “Lé”\n"), opts: Options{Encoding: "iso-8859-15"},
-			msgs:  []string{"the input is not in iso-8859-15: line 3 would hold \"\uFFFDuvre\" as iso-8859-15 (U+FFFD, a byte it has no character for); it looks like windows-1252. Give --encoding windows-1252"},
+			msgs:  []string{"the input is not in iso-8859-15: line 3 would hold \"\uFFFDuvre\" as iso-8859-15 (U+FFFD, a byte it has no character for); it looks like windows-1252. Give the encoding windows-1252"},
 			names: []string{"Zoë", "Œuvre “Lé”"}},
 		{name: "windows-1252 read as iso-8859-2", data: cp1252("email,name\nz@x.fr,Zoë 5€\n"), opts: Options{Encoding: "iso-8859-2"},
 			msgs:  []string{"line 2 would hold \"5\uFFFD\" as iso-8859-2 (U+FFFD, a byte it has no character for); it looks like windows-1252"},
@@ -259,13 +259,13 @@ func TestHeaderBelowTitle(t *testing.T) {
 	})
 	t.Run("the mapped column in none of the first rows", func(t *testing.T) {
 		_, err := readFile(t, "export.csv", []byte("Liste du personnel\n\nNom;Adresse\nx;y\n"), Options{Map: map[string]string{"email": "Courriel"}})
-		if err == nil || err.Error() != `--map email=Courriel: no column "Courriel" in the header (found: Liste du personnel), or use --header-row N` {
+		if err == nil || err.Error() != `the column mapping email=Courriel: no column "Courriel" in the header (found: Liste du personnel), or use the header row N` {
 			t.Errorf("err = %v", err)
 		}
 	})
 	t.Run("none in the first rows", func(t *testing.T) {
 		_, err := readFile(t, "export.csv", []byte("Liste du personnel\n\nNom;Adresse\nx;y\n"), Options{})
-		if err == nil || err.Error() != "no email column (found: Liste du personnel): name it email, or use --map email=COLUMN or --header-row N" {
+		if err == nil || err.Error() != "no email column (found: Liste du personnel): name it email, or use the column mapping email=COLUMN or the header row N" {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -378,7 +378,7 @@ func TestMixedFileReadAsUTF8(t *testing.T) {
 	samePeople(t, got, want)
 	_, err = readFile(t, "export.csv", data, Options{Encoding: "windows-1252"})
 	var fe *FileError
-	if !errors.As(err, &fe) || err.Error() != `the input is UTF-8, not windows-1252: line 2 holds "Chloé", which as windows-1252 would become "ChloÃ©". Give --encoding utf-8` {
+	if !errors.As(err, &fe) || err.Error() != `the input is UTF-8, not windows-1252: line 2 holds "Chloé", which as windows-1252 would become "ChloÃ©". Give the encoding utf-8` {
 		t.Fatalf("err = %v", err)
 	}
 	got, err = readFile(t, "export.csv", data, Options{Encoding: fe.Fix[0].Value})

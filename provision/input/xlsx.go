@@ -373,7 +373,7 @@ func chooseSheet(f *excelize.File, name string) (string, error) {
 			return s, nil
 		}
 	}
-	return "", &FileError{Msg: fmt.Sprintf("--sheet %s: no such sheet in the workbook (sheets: %s)", name, strings.Join(sheets, ", "))}
+	return "", &FileError{Given: &Fix{"Sheet", name}, Msg: "no such sheet in the workbook (sheets: " + strings.Join(sheets, ", ") + ")"}
 }
 
 // lastRow returns the last row of the sheet's dimension ("A1:F1001" gives 1001), or 0 when the
