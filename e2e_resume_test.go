@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ func TestResumeMatching(t *testing.T) {
 		{name: "same input", input: export, code: 0, requests: 1, skipped: 3},
 		{name: "the sub column is gone", input: withoutSub, code: 0, requests: 1, skipped: 3},
 		{name: "the sub is read from another column", input: export, args: []string{"--map", "sub=Badge"}, code: exitUsage,
-			stderr: "--resume REPORT: only 0 of the 3 rows ok in the report are in this input (matched by email, and by sub when both have one): the input or its column mapping (--map) has changed since that run. Give the input and --map of that run, or another --report"},
+			stderr: "--resume REPORT: only 0 of the 3 rows ok in the report are in this input (matched by email, and by sub when both have one): the input or its column mapping has changed since that run. Give the input and --map of that run, or another --report"},
 		{name: "another input", input: "email\nzed@acme.fr\nyan@acme.fr\nbob@acme.fr\n", code: exitUsage, stderr: "only 1 of the 3 rows ok"},
 	}
 	for _, tt := range tests {
@@ -62,5 +63,32 @@ func TestResumeMatching(t *testing.T) {
 				t.Errorf("statuses %v, want %d skipped", c, tt.skipped)
 			}
 		})
+	}
+}
+
+// TestRefusalsNameTheFlag: a report left by an interrupted resume, and a state of another
+// workspace, are refused with the flags that go on from there.
+func TestRefusalsNameTheFlag(t *testing.T) {
+	srv := provisiontest.NewServer()
+	defer srv.Close()
+	dir := t.TempDir()
+	in, rep, st := writeFile(t, "people.csv", "email\nann@acme.fr\n"), filepath.Join(dir, "report.csv"), filepath.Join(dir, "state.db")
+	if err := os.WriteFile(rep+".tmp", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := invoke(t, srv, "--report", rep, "--subdomain", "acme", in)
+	want := rep + ".tmp is left from an interrupted resumed run: add --resume to finish it, or --overwrite to start again"
+	if got.code != exitUsage || !strings.Contains(got.stderr, want) {
+		t.Errorf("left-over report: exit %d, want 2 with %q; stderr:\n%s", got.code, want, got.stderr)
+	}
+	if got := invoke(t, srv, "--report", rep, "--overwrite", "--state", st, "--subdomain", "acme", in); got.code != exitOK {
+		t.Fatalf("run with a state: exit %d; stderr:\n%s", got.code, got.stderr)
+	}
+	vars := serverVars(srv)
+	vars["IDEANOTE_SPACE_ID"] = "space-b"
+	got = invokeEnv(t.Context(), vars, strings.NewReader(""), "--dry-run", "--report", rep, "--overwrite", "--state", st, "--subdomain", "acme", in)
+	want = "--state: state " + st + " belongs to workspace " + srv.SpaceID + ", not space-b: give each workspace its own state file"
+	if got.code != exitUsage || !strings.Contains(got.stderr, want) {
+		t.Errorf("another workspace: exit %d, want 2 with %q; stderr:\n%s", got.code, want, got.stderr)
 	}
 }

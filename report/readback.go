@@ -18,14 +18,14 @@ type Done struct {
 	UserID   string
 	Token    string
 	Finished time.Time
-	Change   string // the change column, when the report has one (--state)
+	Change   string // the change column, when the report has one (a run with a state)
 }
 
 // DoneSet holds the rows already ok in an earlier report, by lower-cased email.
 type DoneSet map[string]Done
 
 // match returns the row of the set that u is: the same email, and the same sub unless one of
-// them has none (a sub added or dropped by a new --map is still the same person, whereas two
+// them has none (a sub added or dropped by a new column mapping is still the same person, whereas two
 // different subs are two users for the endpoint).
 func (s DoneSet) match(u provision.User) (Done, bool) {
 	d, ok := s[provision.EmailKey(u.Email)]
@@ -51,7 +51,7 @@ type MismatchError struct {
 }
 
 func (e *MismatchError) Error() string {
-	return fmt.Sprintf("only %d of the %d rows ok in the report are in this input (matched by email, and by sub when both have one): the input or its column mapping (--map) has changed since that run",
+	return fmt.Sprintf("only %d of the %d rows ok in the report are in this input (matched by email, and by sub when both have one): the input or its column mapping has changed since that run",
 		e.Matched, e.OK)
 }
 

@@ -64,8 +64,8 @@ type Writer struct {
 }
 
 // ErrLeftOver is returned by ModeFor when a resumed run was interrupted before its report was
-// complete: only --resume (which reads both files) or --overwrite may go on from there.
-var ErrLeftOver = errors.New("left from an interrupted --resume: add --resume to finish it, or --overwrite to start again")
+// complete: only a run that resumes (which reads both files) or overwrites may go on from there.
+var ErrLeftOver = errors.New("left from an interrupted resumed run")
 
 // ModeFor decides how the report at path is opened for a run asked to resume or overwrite it,
 // or neither.

@@ -12,7 +12,7 @@ const (
 	New       = "new"       // never provisioned ok
 	Changed   = "changed"   // provisioned ok, with other data
 	Unchanged = "unchanged" // provisioned ok with the same data: not sent
-	Refreshed = "refreshed" // same data, sent again (--force, or --refresh-after elapsed)
+	Refreshed = "refreshed" // same data, sent again (Plan.Force, or Plan.RefreshAfter elapsed)
 )
 
 // Plan decides row by row what a scheduled run sends, and records in Store what went through.

@@ -172,7 +172,7 @@ func (s *Store) checkMeta(path string, opt Options) error {
 			return fmt.Errorf("state %s has version %s; this ideanote-provision reads version %s", path, v, schemaVersion)
 		}
 		if sp := meta.Get([]byte("space")); sp != nil && opt.Space != "" && string(sp) != opt.Space {
-			return fmt.Errorf("state %s belongs to workspace %s, not %s: give each workspace its own --state", path, sp, opt.Space)
+			return fmt.Errorf("state %s belongs to workspace %s, not %s: give each workspace its own state file", path, sp, opt.Space)
 		}
 		return nil
 	}

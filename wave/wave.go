@@ -149,6 +149,9 @@ func openReader(o *Options) (*input.Reader, error) {
 // rows an earlier run already did.
 func openReport(o *Options, log *slog.Logger, links report.Links, withChange bool) (*report.Writer, report.DoneSet, error) {
 	mode, err := report.ModeFor(o.Report, o.Resume, o.Overwrite)
+	if errors.Is(err, report.ErrLeftOver) {
+		return nil, nil, provision.Configf("%w: add --resume to finish it, or --overwrite to start again", err)
+	}
 	if err != nil {
 		return nil, nil, provision.Configf("%w", err)
 	}
