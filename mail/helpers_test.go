@@ -14,10 +14,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/syncbuf"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 )
 
@@ -70,30 +70,12 @@ func writeReport(t testing.TB, dir string, ps []person) string {
 	return path
 }
 
-// logBuffer is a log for a test, safe for concurrent use.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // testOptions are the options of a run of ps against srv (nil: none), with waits recorded
 // rather than waited.
-func testOptions(t *testing.T, srv *mailtest.Server, ps []person) (Options, *logBuffer) {
+func testOptions(t *testing.T, srv *mailtest.Server, ps []person) (Options, *syncbuf.Buffer) {
 	t.Helper()
 	dir := t.TempDir()
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	o := Options{
 		Report:      writeReport(t, dir, ps),
 		From:        "IT Désk <it@acme.example>",

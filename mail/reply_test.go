@@ -121,19 +121,18 @@ func TestReplyOf(t *testing.T) {
 
 func TestClassifyNoReply(t *testing.T) {
 	t.Parallel()
-	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 	tests := []struct {
 		name string
 		err  error
 		want replyClass
 	}{
 		{"sent", nil, replyNone},
-		{"refused", newSendError(stageConnect, refused), replyNoServer},
+		{"refused", newSendError(stageConnect, connRefused), replyNoServer},
 		{"no such host", newSendError(stageConnect, &net.DNSError{Err: "no such host", Name: "smtp.example.invalid", IsNotFound: true}), replyNoServer},
 		{"timeout", newSendError(stageConnect, &net.OpError{Op: "dial", Net: "tcp", Err: timeoutError{}}), replyNoServer},
 		{"closed before the greeting", newSendError(stageConnect, io.EOF), replyNoServer},
 		{"dropped after RCPT", newSendError(stageRcpt, io.ErrUnexpectedEOF), replyNoServer},
-		{"bare network error", refused, replyNoServer},
+		{"bare network error", connRefused, replyNoServer},
 		{"untrusted certificate", newSendError(stageConnect, &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), replyOther},
 		{"no STARTTLS", &sendError{stage: stageConnect, fatal: true, err: errors.New("does not offer STARTTLS")}, replyOther},
 		{"message not made", errors.New("rendering the message: template: x"), replyOther},
@@ -145,6 +144,10 @@ func TestClassifyNoReply(t *testing.T) {
 	}
 }
 
+// connRefused is the error of a dial to a port nobody listens on.
+var connRefused = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+
+// timeoutError is a network error that timed out, as the net package's are.
 type timeoutError struct{}
 
 func (timeoutError) Error() string   { return "i/o timeout" }

@@ -8,14 +8,12 @@ import (
 	"io"
 	"net"
 	"net/textproto"
-	"syscall"
 	"testing"
 )
 
 func TestDecide(t *testing.T) {
 	t.Parallel()
 	reply := func(code int, msg string) error { return &textproto.Error{Code: code, Msg: msg} }
-	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 	tests := []struct {
 		name string
 		err  error
@@ -23,7 +21,7 @@ func TestDecide(t *testing.T) {
 	}{
 		{"delivered", nil, done},
 		{"rendering failed", errors.New("template: x"), failed},
-		{"connection refused", newSendError(stageConnect, refused), reconnect},
+		{"connection refused", newSendError(stageConnect, connRefused), reconnect},
 		{"greeting 421", newSendError(stageConnect, reply(421, "busy")), reconnect},
 		{"login 454 temporary", newSendError(stageConnect, fmt.Errorf("SMTP AUTH failed: %w", reply(454, "4.7.0 try later"))), reconnect},
 		{"login 535", newSendError(stageConnect, fmt.Errorf("SMTP AUTH failed: %w", reply(535, "5.7.8 bad credentials"))), abort},
@@ -31,7 +29,7 @@ func TestDecide(t *testing.T) {
 		{"no STARTTLS", newSendError(stageConnect, errors.New(`STARTTLS mode set to: "TLSMandatory", but target host does not support STARTTLS`)), abort},
 		{"bad certificate", newSendError(stageConnect, &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), abort},
 		{"TLS to a plain port", newSendError(stageConnect, tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}), abort},
-		{"timeout", newSendError(stageConnect, &net.OpError{Op: "dial", Err: errTimeout{}}), reconnect},
+		{"timeout", newSendError(stageConnect, &net.OpError{Op: "dial", Err: timeoutError{}}), reconnect},
 		{"sender 4xx", newSendError(stageMail, reply(451, "4.3.0 try later")), retry},
 		{"sender refused", newSendError(stageMail, reply(550, "5.7.1 not yours")), abort},
 		{"sender dropped", newSendError(stageMail, io.EOF), reconnect},
@@ -54,12 +52,6 @@ func TestDecide(t *testing.T) {
 		})
 	}
 }
-
-type errTimeout struct{}
-
-func (errTimeout) Error() string   { return "i/o timeout" }
-func (errTimeout) Timeout() bool   { return true }
-func (errTimeout) Temporary() bool { return true }
 
 func TestSendErrorWords(t *testing.T) {
 	t.Parallel()

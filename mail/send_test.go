@@ -93,17 +93,25 @@ func runFake(t *testing.T, ctx context.Context, o Options, f *fakeTransport) (Su
 	return s.run(ctx, f.newDeliverer)
 }
 
+// runTimed runs o against the fake transport inside the current bubble, and returns the
+// summary of a run that must succeed and the time it took.
+func runTimed(t *testing.T, o Options, f *fakeTransport) (Summary, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	sum, err := runFake(t, t.Context(), o, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, time.Since(start)
+}
+
 func TestRate(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		o, _ := testOptions(t, nil, crowd(10))
 		o.Rate, o.Concurrency = 5, 4
 		f := &fakeTransport{}
-		start := time.Now()
-		sum, err := runFake(t, t.Context(), o, f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sum, took := runTimed(t, o, f)
 		if sum.Counts[StatusSent] != 10 {
 			t.Fatalf("summary %+v", sum)
 		}
@@ -113,7 +121,7 @@ func TestRate(t *testing.T) {
 				t.Errorf("messages %d and %d started %v apart, want at least 200ms at 5/s", i, i+1, gap)
 			}
 		}
-		if took := time.Since(start); took != 1800*time.Millisecond {
+		if took != 1800*time.Millisecond {
 			t.Errorf("10 messages at 5/s took %v, want 1.8s", took)
 		}
 	})
@@ -125,14 +133,11 @@ func TestConcurrency(t *testing.T) {
 		o, _ := testOptions(t, nil, crowd(10))
 		o.Concurrency = 3
 		f := &fakeTransport{latency: time.Second}
-		start := time.Now()
-		if _, err := runFake(t, t.Context(), o, f); err != nil {
-			t.Fatal(err)
-		}
+		_, took := runTimed(t, o, f)
 		if f.maxInFlight != 3 || f.conns != 3 {
 			t.Errorf("%d at once over %d deliverers, want 3 and 3", f.maxInFlight, f.conns)
 		}
-		if took := time.Since(start); took != 4*time.Second {
+		if took != 4*time.Second {
 			t.Errorf("10 messages of 1s, 3 at once, took %v, want 4s", took)
 		}
 	})
@@ -223,12 +228,8 @@ func TestProgressAndSummary(t *testing.T) {
 		o, _ := testOptions(t, nil, people)
 		var seen []int
 		o.Progress = func(r Result) { seen = append(seen, r.Row) }
-		f := &fakeTransport{latency: time.Second}
 		o.Concurrency = 1
-		sum, err := runFake(t, t.Context(), o, f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sum, _ := runTimed(t, o, &fakeTransport{latency: time.Second})
 		slices.Sort(seen)
 		if !slices.Equal(seen, []int{2, 3, 4, 5, 6, 7}) {
 			t.Errorf("progress saw rows %v", seen)
