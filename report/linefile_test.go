@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/plant"
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 )
 
@@ -17,23 +18,7 @@ import (
 func TestCreateLineFileNeverWritesThrough(t *testing.T) {
 	t.Parallel()
 	const victimData = "precious\n"
-	symlink := func(t *testing.T, victim, at string) {
-		if err := os.Symlink(victim, at); err != nil {
-			t.Skip(err)
-		}
-	}
-	// another's makes at a file of another user, which is the victim itself.
-	another := func(t *testing.T, victim, at string) {
-		if runtime.GOOS == "windows" || os.Geteuid() != 0 {
-			t.Skip("needs root to give a file to another user")
-		}
-		if err := os.Rename(victim, at); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chown(at, 65534, 65534); err != nil {
-			t.Fatal(err)
-		}
-	}
+	symlink, another := plant.Symlink, plant.OtherUsers // another's victim is the file at the report
 	tests := []struct {
 		name  string
 		mode  Mode

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/plant"
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 )
 
@@ -23,9 +24,7 @@ func TestOpenRefusesPlantedFiles(t *testing.T) {
 		if err := os.WriteFile(victim, []byte("precious"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Symlink(victim, path); err != nil {
-			t.Skip(err)
-		}
+		plant.Symlink(t, victim, path)
 		return victim
 	}
 	readable := func(t *testing.T, path string) string {
@@ -41,15 +40,11 @@ func TestOpenRefusesPlantedFiles(t *testing.T) {
 		return path
 	}
 	another := func(t *testing.T, path string) string {
-		if runtime.GOOS == "windows" || os.Geteuid() != 0 {
-			t.Skip("needs root to give a file to another user")
-		}
-		if err := os.WriteFile(path, nil, 0o600); err != nil {
+		victim := filepath.Join(filepath.Dir(path), "victim")
+		if err := os.WriteFile(victim, nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Chown(path, 65534, 65534); err != nil {
-			t.Fatal(err)
-		}
+		plant.OtherUsers(t, victim, path)
 		return path
 	}
 	tests := []struct {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/plant"
 )
 
 func TestLock(t *testing.T) {
@@ -75,28 +77,13 @@ func TestLockRefusesPlantedFiles(t *testing.T) {
 		name, why string
 		plant     func(t *testing.T, victim, lp string)
 	}{
-		{"symlink", "is a symbolic link", func(t *testing.T, victim, lp string) {
-			if err := os.Symlink(victim, lp); err != nil {
-				t.Skip(err)
-			}
-		}},
+		{"symlink", "is a symbolic link", plant.Symlink},
 		{"hard link", "has 2 hard links", func(t *testing.T, victim, lp string) {
 			if err := os.Link(victim, lp); err != nil {
 				t.Skip(err)
 			}
 		}},
-		{"another user's", "belongs to another user", func(t *testing.T, victim, lp string) {
-			if runtime.GOOS == "windows" || os.Geteuid() != 0 {
-				t.Skip("needs root to give a file to another user")
-			}
-			if err := os.Rename(victim, lp); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Chown(lp, 65534, 65534); err != nil {
-				t.Fatal(err)
-			}
-			victim = lp
-		}},
+		{"another user's", "belongs to another user", plant.OtherUsers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

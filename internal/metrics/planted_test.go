@@ -4,10 +4,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/plant"
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 )
 
@@ -26,19 +26,9 @@ func TestWriteFileRefusesPlantedFiles(t *testing.T) {
 			}
 			why := "is a symbolic link"
 			if planted == "symlink" {
-				if err := os.Symlink(victim, path); err != nil {
-					t.Skip(err)
-				}
+				plant.Symlink(t, victim, path)
 			} else {
-				if runtime.GOOS == "windows" || os.Geteuid() != 0 {
-					t.Skip("needs root to give a file to another user")
-				}
-				if err := os.Rename(victim, path); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.Chown(path, 65534, 65534); err != nil {
-					t.Fatal(err)
-				}
+				plant.OtherUsers(t, victim, path)
 				victim, why = path, "belongs to another user"
 			}
 			err := WriteFile(path, ProvisionPrefix, Run{Unit: "rows", Statuses: provisionStatuses, End: end})
