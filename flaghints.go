@@ -24,13 +24,12 @@ func withFlags(err error) error {
 		}
 		return option
 	})
-	msg := err.Error()
-	if i := strings.LastIndex(msg, fe.Error()); i >= 0 {
-		msg = msg[:i] + flagged + msg[i+len(fe.Error()):]
-	} else {
-		msg += " (" + flagged + ")" // wrapped in words of its own
+	// Wrapped with %w, the input error's text ends the message.
+	msg, ok := strings.CutSuffix(err.Error(), fe.Error())
+	if !ok {
+		return err
 	}
-	return &flaggedError{msg: msg, err: err}
+	return &flaggedError{msg: msg + flagged, err: err}
 }
 
 // flaggedError is an error read with other words: its message, and its chain for errors.Is

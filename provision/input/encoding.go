@@ -66,7 +66,7 @@ func chooseEncoding(label string, head []byte, sample textSample) (textEncoding,
 	if label != "" {
 		e, err := htmlindex.Get(label)
 		if err != nil || e == encoding.Replacement {
-			return textEncoding{}, &FileError{Given: &Fix{"Encoding", strconv.Quote(label)},
+			return textEncoding{}, &FileError{Given: &Setting{"Encoding", strconv.Quote(label)},
 				Msg: "not an encoding this program knows; give a WHATWG label such as utf-8, windows-1252, iso-8859-15, utf-16le or shift_jis", Err: err}
 		}
 		named = e
@@ -134,7 +134,7 @@ func checkLabel(enc textEncoding, sample textSample) error {
 		line, word := st.firstMulti.line, st.firstMulti.word
 		as, _ := enc.decoder().String(word)
 		return &FileError{Msg: fmt.Sprintf("the input is UTF-8, not %s: line %d holds %q, which as %s would become %q",
-			enc.name, line, word, enc.name, as), Fix: []Fix{{"Encoding", "utf-8"}}}
+			enc.name, line, word, enc.name, as), Fix: []Setting{{"Encoding", "utf-8"}}}
 	}
 	m, err := misfit(enc, sample)
 	if err != nil || m == nil {
@@ -142,10 +142,10 @@ func checkLabel(enc textEncoding, sample textSample) error {
 	}
 	msg := fmt.Sprintf("the input is not in %s: line %d would hold %q as %s (%s)", enc.name, m.line, m.word, enc.name, m.what)
 	if st.fault == nil {
-		return &FileError{Msg: msg + "; the input is UTF-8", Fix: []Fix{{"Encoding", "utf-8"}}}
+		return &FileError{Msg: msg + "; the input is UTF-8", Fix: []Setting{{"Encoding", "utf-8"}}}
 	}
 	if guess := fittingEncoding(st.fault.text, sample, enc.name); guess != "" {
-		return &FileError{Msg: msg + "; it looks like " + guess, Fix: []Fix{{"Encoding", guess}}}
+		return &FileError{Msg: msg + "; it looks like " + guess, Fix: []Setting{{"Encoding", guess}}}
 	}
 	return &FileError{Msg: msg + `; no encoding this program knows reads it cleanly: save the file as "CSV UTF-8"`}
 }
@@ -160,7 +160,7 @@ func notUTF8Error(f *utf8Fault, sample textSample) error {
 	if w := wordAround(f.sample, f.at, guess); w != "" {
 		msg += fmt.Sprintf(", in %q as %s", w, guess)
 	}
-	return &FileError{Msg: msg + "): it looks like " + guess, Fix: []Fix{{"Encoding", guess}}}
+	return &FileError{Msg: msg + "): it looks like " + guess, Fix: []Setting{{"Encoding", guess}}}
 }
 
 // fittingEncoding returns the first encoding, the one guessed from text and then the common
@@ -249,9 +249,9 @@ func nulError(head []byte) error {
 	}
 	switch {
 	case odd > len(head)/4 && even == 0:
-		return &FileError{Msg: "the input looks like UTF-16LE without a byte-order mark", Fix: []Fix{{"Encoding", "utf-16le"}}}
+		return &FileError{Msg: "the input looks like UTF-16LE without a byte-order mark", Fix: []Setting{{"Encoding", "utf-16le"}}}
 	case even > len(head)/4 && odd == 0:
-		return &FileError{Msg: "the input looks like UTF-16BE without a byte-order mark", Fix: []Fix{{"Encoding", "utf-16be"}}}
+		return &FileError{Msg: "the input looks like UTF-16BE without a byte-order mark", Fix: []Setting{{"Encoding", "utf-16be"}}}
 	}
 	return &FileError{Msg: "the first line holds NUL bytes: this is not a CSV text file"}
 }

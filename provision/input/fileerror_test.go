@@ -20,12 +20,12 @@ func TestFileErrorText(t *testing.T) {
 		words, flag string
 	}{
 		{FileError{Msg: "the input is empty"}, "the input is empty", "the input is empty"},
-		{FileError{Msg: "it looks like windows-1252", Fix: []Fix{{"Encoding", "windows-1252"}}},
+		{FileError{Msg: "it looks like windows-1252", Fix: []Setting{{"Encoding", "windows-1252"}}},
 			"it looks like windows-1252. Give the encoding windows-1252", "it looks like windows-1252. Give --encoding windows-1252"},
-		{FileError{Msg: "no email column: name it email", Fix: []Fix{{"Map", "email=COLUMN"}, {"HeaderRow", "N"}}},
+		{FileError{Msg: "no email column: name it email", Fix: []Setting{{"Map", "email=COLUMN"}, {"HeaderRow", "N"}}},
 			"no email column: name it email, or use the column mapping email=COLUMN or the header row N",
 			"no email column: name it email, or use --map email=COLUMN or --headerrow N"},
-		{FileError{Given: &Fix{"Sheet", "Staf"}, Msg: "no such sheet"}, "the sheet Staf: no such sheet", "--sheet Staf: no such sheet"},
+		{FileError{Given: &Setting{"Sheet", "Staf"}, Msg: "no such sheet"}, "the sheet Staf: no such sheet", "--sheet Staf: no such sheet"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.words {

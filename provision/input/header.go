@@ -224,7 +224,7 @@ func mapHeader(header []string, explicit map[string]string) (*mapping, error) {
 		f := columnIndex(field)
 		cells, ok := byName[normHeader(name)]
 		if f < 0 || !ok {
-			return nil, &FileError{Given: &Fix{"Map", field + "=" + name},
+			return nil, &FileError{Given: &Setting{"Map", field + "=" + name},
 				Msg: fmt.Sprintf("no column %q in the header (found: %s)", name, strings.Join(header, ", ")), Err: errNoColumn}
 		}
 		i, err := one(header[cells[0]], cells)
@@ -255,13 +255,13 @@ func mapHeader(header []string, explicit map[string]string) (*mapping, error) {
 				m.alt[f] = i
 			default:
 				return nil, &FileError{Msg: fmt.Sprintf("columns %q and %q both mean %s: keep one", header[m.col[f]], h, columnName(f)),
-					Fix: []Fix{{"Map", columnName(f) + "=COLUMN"}}}
+					Fix: []Setting{{"Map", columnName(f) + "=COLUMN"}}}
 			}
 		}
 	}
 	if m.col[provision.FieldIndex("email")] < 0 {
 		return nil, &FileError{Msg: fmt.Sprintf("no email column (found: %s): name it email", strings.Join(header, ", ")),
-			Fix: []Fix{{"Map", "email=COLUMN"}}, Err: errNoEmail}
+			Fix: []Setting{{"Map", "email=COLUMN"}}, Err: errNoEmail}
 	}
 	used := make(map[int]bool)
 	for f, i := range m.col {

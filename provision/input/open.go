@@ -70,7 +70,7 @@ func openFile(f *os.File, name string, opts Options) (*Reader, error) {
 		return nil, &FileError{Msg: fmt.Sprintf("not an .xlsx file: it does not start as a workbook does (a zip); if it is a CSV file, name it %s", strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))+".csv")}
 	}
 	if opts.Sheet != "" {
-		return nil, &FileError{Given: &Fix{"Sheet", opts.Sheet}, Msg: "the input is a CSV file, which has no sheets"}
+		return nil, &FileError{Given: &Setting{"Sheet", opts.Sheet}, Msg: "the input is a CSV file, which has no sheets"}
 	}
 	// The whole file is checked before anything is sent: a file that turns out not to be in
 	// its encoding on row 20,000 would otherwise be half sent, and then invalid row after row.
@@ -108,7 +108,7 @@ func openStream(in io.Reader, closer io.Closer, opts Options) (*Reader, error) {
 		return r, err
 	}
 	if opts.Sheet != "" {
-		return nil, &FileError{Given: &Fix{"Sheet", opts.Sheet}, Msg: "the input is CSV text, which has no sheets"}
+		return nil, &FileError{Given: &Setting{"Sheet", opts.Sheet}, Msg: "the input is CSV text, which has no sheets"}
 	}
 	enc, err := chooseEncoding(opts.Encoding, head, headSample(head))
 	if err != nil {

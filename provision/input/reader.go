@@ -41,14 +41,14 @@ type Options struct {
 // options in words ("the encoding"); Text lets a command line name them as its flags.
 type FileError struct {
 	Msg   string
-	Given *Fix // the option as it was given, as {"Sheet", "Staf"}
-	Fix   []Fix
+	Given *Setting // the option as it was given, as {"Sheet", "Staf"}
+	Fix   []Setting
 	Err   error // the cause, if any
 }
 
-// Fix is an option and a value of it: Option is the name of an Options field ("Encoding",
+// Setting is an option and its value: Option is the name of an Options field ("Encoding",
 // "Map", "HeaderRow", "Sheet"), Value what it is given, as "windows-1252" or "email=COLUMN".
-type Fix struct {
+type Setting struct {
 	Option string
 	Value  string
 }
@@ -170,7 +170,7 @@ func newReader(src records, format string, opts Options) (*Reader, error) {
 	if err != nil {
 		var fe *FileError
 		if errors.As(err, &fe) && opts.HeaderRow == 0 && searched > 1 && (fe.Err == errNoEmail || fe.Err == errNoColumn) {
-			fe.Fix = append(fe.Fix, Fix{"HeaderRow", "N"})
+			fe.Fix = append(fe.Fix, Setting{"HeaderRow", "N"})
 		}
 		return nil, err
 	}

@@ -310,7 +310,7 @@ func openXLSX(open func(excelize.Options) (*excelize.File, error), opts Options)
 		if sheets := f.GetSheetList(); len(sheets) > 1 {
 			// The first sheet of many workbooks is a cover page: say where else to look.
 			fe.Msg += fmt.Sprintf(" on the first sheet, %q, of %s", sheet, strings.Join(sheets, ", "))
-			fe.Fix = append(fe.Fix, Fix{"Sheet", "NAME"})
+			fe.Fix = append(fe.Fix, Setting{"Sheet", "NAME"})
 		}
 	}
 	if err != nil {
@@ -373,7 +373,7 @@ func chooseSheet(f *excelize.File, name string) (string, error) {
 			return s, nil
 		}
 	}
-	return "", &FileError{Given: &Fix{"Sheet", name}, Msg: "no such sheet in the workbook (sheets: " + strings.Join(sheets, ", ") + ")"}
+	return "", &FileError{Given: &Setting{"Sheet", name}, Msg: "no such sheet in the workbook (sheets: " + strings.Join(sheets, ", ") + ")"}
 }
 
 // lastRow returns the last row of the sheet's dimension ("A1:F1001" gives 1001), or 0 when the
