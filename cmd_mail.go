@@ -191,7 +191,7 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 		deferred.Add(int64(r.Deferred))
 		delivered := r.Status == mail.StatusSent || r.Status == mail.StatusWritten || r.Status == mail.StatusRendered
 		success := r.Status != mail.StatusFailed && r.Status != mail.StatusNotAttempted
-		prog.Step(success, !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
+		prog.Step(string(r.Status), success, !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
 	}
 	sum, err = mail.Run(ctx, run)
 	if prog != nil {

@@ -129,8 +129,9 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	var prog *progress.Bar
 	run := o.Options
 	run.Log, run.UserAgent = log, "ideanote-provision/"+versionString()
-	run.Started = func(count func(context.Context) (int64, error), throttles func() int) {
-		prog = progress.New(progress.Provisioning, o.progress, stderr, log, count, throttles)
+	run.Started = func(r wave.Running) {
+		prog = progress.New(progress.Provisioning, o.progress, stderr, log, r.Count, r.Throttles)
+		prog.WatchPauses(r.PausedUntil)
 		if prog.Terminal() {
 			logOut.ClearBefore(prog.Clear)
 		}

@@ -91,7 +91,8 @@ type Pool struct {
 	// sleep waits between attempts; tests replace it so that no test waits for real.
 	sleep func(context.Context, time.Duration) error
 
-	throttled atomic.Int64 // 429 answers
+	throttled   atomic.Int64 // 429 answers
+	pausedUntil atomic.Int64 // when the last Retry-After ends, in Unix nanoseconds; 0 for none
 
 	mu       sync.Mutex
 	refused  int   // refusals in a row, over the whole pool
@@ -122,6 +123,7 @@ func (p *Pool) Run(ctx context.Context, rows <-chan Row, results chan<- Result) 
 	p.cancel, p.refused, p.abort, p.busy, p.lastErr, p.lastCode = cancel, 0, nil, 0, nil, 0
 	p.mu.Unlock()
 	p.throttled.Store(0)
+	p.pausedUntil.Store(0)
 	var watch sync.WaitGroup
 	watch.Go(func() { p.watch(ctx) })
 	defer func() {
@@ -223,6 +225,7 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 		if v.Action == Throttled {
 			// No limit on 429s here: the pool's watch stops the run once nothing is accepted.
 			p.throttled.Add(1)
+			p.notePause(time.Now(), v.RetryAfter)
 			if p.Pacer != nil {
 				// The pacer holds every row; this one also keeps the Retry-After itself, which
 				// the pool's pause may be shorter than (see Pacer).

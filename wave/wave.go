@@ -86,7 +86,7 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 	}
 	pool := newPool(&o)
 	if o.Started != nil {
-		o.Started(reader.CountRows, pool.Throttles)
+		o.Started(Running{Count: reader.CountRows, Throttles: pool.Throttles, PausedUntil: pool.PausedUntil})
 	}
 	defer context.AfterFunc(ctx, func() {
 		log.Warn("interrupted: finishing the requests in flight and writing the report; interrupt again to exit at once")
