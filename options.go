@@ -36,6 +36,33 @@ type options struct {
 	progress    string
 	logFormat   string
 	metricsFile string // --metrics-file: the run's metrics for node_exporter; "" for none
+	reportSet   bool   // --report was given
+}
+
+// dryRunSuffix ends the name of a dry run's report. A dry run writes its own report, so that it
+// never blocks the real run that follows ("report.csv exists"); only a dry run may write a
+// file of that name, so a dry run replaces one on its own.
+const dryRunSuffix = ".dry-run.csv"
+
+// dryRunReport is the report of a dry run when --report is not given.
+const dryRunReport = "report" + dryRunSuffix
+
+// reportFor sets the report of a dry run: its own, report.dry-run.csv, unless --report is
+// given; and refuses a real run a report named as a dry run's.
+func (o *options) reportFor() error {
+	if !o.DryRun {
+		if strings.HasSuffix(o.Report, dryRunSuffix) {
+			return usagef("--report %s is named as a dry run's report: give a real run another --report", o.Report)
+		}
+		return nil
+	}
+	if !o.reportSet {
+		o.Report = dryRunReport
+	}
+	if strings.HasSuffix(o.Report, dryRunSuffix) && !o.Resume {
+		o.Overwrite = true
+	}
+	return nil
 }
 
 // linkFlags are the flags of the link settings of report.LinkError.
@@ -45,6 +72,9 @@ var linkFlags = map[string]string{report.SettingSubdomain: "--subdomain", report
 // check validates what only the command line knows, loads the token file, and parses
 // --delimiter and --map; it never sends anything. wave.Run checks the rest.
 func (o *options) check(logWarn func(msg string, args ...any)) error {
+	if err := o.reportFor(); err != nil {
+		return err
+	}
 	if o.State != "" && sameFile(o.State, o.Report) {
 		return usagef("--state and --report must be different files")
 	}

@@ -173,13 +173,18 @@ func (s *setup) kept() (map[string]Result, error) {
 		return map[string]Result{}, nil
 	}
 	// A mail report that delivered nothing (a dry run, a run stopped before its first message)
-	// records nothing worth keeping; one that did must not be lost by accident.
-	delivered, err := readReport(s.mailReport, StatusSent, StatusWritten)
+	// records nothing worth keeping; one that did must not be lost by accident. Messages
+	// written as .eml files are not mailed: a run that sends replaces their record on its own.
+	delivered, err := readReport(s.mailReport, doneStatuses...)
 	if err != nil {
 		return nil, configf("%w: give --overwrite to replace it", err)
 	}
 	if n := len(delivered); n > 0 {
-		return nil, &provision.ConfigError{Err: fmt.Errorf("%w: %s records %d people already mailed: add --resume to mail only the others, or --overwrite to replace it", ErrExists, s.mailReport, n)}
+		what := "people already mailed"
+		if o.OutDir != "" {
+			what = "people already mailed, or written as .eml files"
+		}
+		return nil, &provision.ConfigError{Err: fmt.Errorf("%w: %s records %d %s: add --resume to do only the others, or --overwrite to replace it", ErrExists, s.mailReport, n, what)}
 	}
 	return map[string]Result{}, nil
 }
