@@ -31,6 +31,9 @@ func run(ctx context.Context, args []string, env environ) error {
 	err := refuseTokenFlag(args)
 	if err == nil {
 		root := newRootCmd(env)
+		if completing(args) {
+			root.SetOut(plainWriter{env.stdout})
+		}
 		root.SetArgs(args)
 		err = root.ExecuteContext(ctx)
 	}
@@ -119,6 +122,8 @@ func newRootCmd(env environ) *cobra.Command {
 	root.InitDefaultCompletionCmd()
 	refuseUnknownShells(root)
 	usageArgs(root)
+	registerCompletions(root)
+	bashWithoutPackage(root)
 	return root
 }
 

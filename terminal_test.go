@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,5 +61,81 @@ func TestMailAfterOutDirSends(t *testing.T) {
 	}
 	if st := mailStatuses(t, mail.DefaultMailReport(rep)); st[mailEmail(2)] != "sent" {
 		t.Errorf("mail report statuses %v", st)
+	}
+}
+
+// TestCompletion checks what the shell is offered, through cobra's hidden __complete command:
+// file names for the input at the root as after provision, the values of the flags with a fixed
+// set, and descriptions without the backquotes of --help.
+func TestCompletion(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args      []string
+		want      []string // lines of the answer
+		directive string   // its last line
+	}{
+		{[]string{"fr300-f"}, nil, ":0"},
+		{[]string{"provision", "fr300-f"}, nil, ":0"},
+		{[]string{"ma"}, []string{"mail\tMail each person of a report their own login link"}, ":0"},
+		{[]string{"in.csv", ""}, nil, ":4"},
+		{[]string{"--progress", ""}, []string{"auto\t", "always\t", "never\t"}, ":4"},
+		{[]string{"--log-format", ""}, []string{"text\t", "json\t"}, ":4"},
+		{[]string{"mail", "--link", ""}, []string{"login\t", "widget\t"}, ":4"},
+		{[]string{"--delimiter", ""}, []string{"auto\t", ",\t", ";\t"}, ":4"},
+		{[]string{"--encoding", ""}, []string{"utf-8", "windows-1252"}, ":4"},
+		{[]string{"--rate", ""}, nil, ":4"},
+		{[]string{"--metrics-file", ""}, []string{"prom"}, ":8"},
+		{[]string{"mail", "--out-dir", ""}, nil, ":16"},
+		{[]string{"--rep"}, []string{"--report\treport path (mode 0600"}, ":4"},
+	}
+	for _, tt := range tests {
+		got := invoke(t, nil, append([]string{"__complete"}, tt.args...)...)
+		lines := strings.Split(strings.TrimSpace(got.stdout), "\n")
+		if last := lines[len(lines)-1]; last != tt.directive {
+			t.Errorf("%q: directive %s, want %s:\n%s", tt.args, last, tt.directive, got.stdout)
+		}
+		for _, want := range tt.want {
+			found := false
+			for _, l := range lines {
+				found = found || strings.HasPrefix(l, want)
+			}
+			if !found {
+				t.Errorf("%q: no line %q in:\n%s", tt.args, want, got.stdout)
+			}
+		}
+		if strings.Contains(got.stdout, "`") {
+			t.Errorf("%q: markup in the descriptions:\n%s", tt.args, got.stdout)
+		}
+	}
+}
+
+// TestBashCompletionWithoutPackage checks that the bash script works in a bash without the
+// bash-completion package, which cobra's script needs ("_get_comp_words_by_ref: command not
+// found"): the values of --progress are offered.
+func TestBashCompletionWithoutPackage(t *testing.T) {
+	t.Parallel()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	self := binary(t)
+	got := invoke(t, nil, "completion", "bash")
+	script := filepath.Join(t.TempDir(), "completion.bash")
+	if err := os.WriteFile(script, []byte(got.stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Symlink(self, filepath.Join(dir, "ideanote-provision")); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bash, "--norc", "--noprofile", "-c", `source "$1"
+COMP_WORDS=(ideanote-provision --progress ""); COMP_CWORD=2
+COMP_LINE="ideanote-provision --progress "; COMP_POINT=${#COMP_LINE}
+__start_ideanote-provision ideanote-provision "" --progress 2>/dev/null
+echo "${COMPREPLY[*]}"`, "_", script)
+	cmd.Env = []string{"PATH=" + dir}
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "auto always never" {
+		t.Errorf("bash offers %q (%v), want auto always never", out, err)
 	}
 }
