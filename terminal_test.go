@@ -139,3 +139,38 @@ echo "${COMPREPLY[*]}"`, "_", script)
 		t.Errorf("bash offers %q (%v), want auto always never", out, err)
 	}
 }
+
+// TestSuggestions checks the suggestion for a mistyped command or flag: the root takes an input
+// file, and took "mial run30.csv" for two of them; pflag suggests no flag.
+func TestSuggestions(t *testing.T) {
+	t.Parallel()
+	in := writeFile(t, "in.csv", "email,name\nana@example.com,Ana\n")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"mial", "run30.csv"}, "unknown command mial: did you mean mail?"},
+		{[]string{"provison", in}, "unknown command provison: did you mean provision?"},
+		{[]string{"--subdomian", "acme", in}, "unknown flag --subdomian: did you mean --subdomain?"},
+		{[]string{"--dryrun", in}, "unknown flag --dryrun: did you mean --dry-run?"},
+		{[]string{"mail", "--lnk", "widget", "r.csv"}, "unknown flag --lnk: did you mean --link?"},
+		{[]string{"--no-such-flag", in}, "unknown flag: --no-such-flag (see --help)"},
+	}
+	for _, tt := range tests {
+		got := invoke(t, nil, tt.args...)
+		if got.code != exitUsage || !strings.Contains(got.stderr, tt.want) {
+			t.Errorf("%q: exit %d; stderr %q, want %q", tt.args, got.code, got.stderr, tt.want)
+		}
+	}
+}
+
+func TestLevenshtein(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{{"", "", 0}, {"mial", "mail", 2}, {"dryrun", "dry-run", 1}, {"subdomian", "subdomain", 2}, {"rate", "state", 2}, {"", "abc", 3}} {
+		if got := levenshtein(tt.a, tt.b); got != tt.want {
+			t.Errorf("levenshtein(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
