@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -171,6 +172,38 @@ func TestLevenshtein(t *testing.T) {
 	}{{"", "", 0}, {"mial", "mail", 2}, {"dryrun", "dry-run", 1}, {"subdomian", "subdomain", 2}, {"rate", "state", 2}, {"", "abc", 3}} {
 		if got := levenshtein(tt.a, tt.b); got != tt.want {
 			t.Errorf("levenshtein(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+// TestJSONLogNumbers checks that a JSON log gives counts, durations and rates as numbers, the
+// durations in seconds: "elapsed":"14.414s" and "requests_per_sec":"1.04" were strings.
+func TestJSONLogNumbers(t *testing.T) {
+	t.Parallel()
+	srv := provisiontest.NewServer()
+	defer srv.Close()
+	in := writeFile(t, "in.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\n")
+	rep := filepath.Join(t.TempDir(), "report.csv")
+	got := invoke(t, srv, "--rate", "0", "--subdomain", "acme", "--log-format", "json", "--report", rep, in)
+	if got.code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", got.code, got.stderr)
+	}
+	var done map[string]any
+	for line := range strings.Lines(got.stderr) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not a JSON line: %q", line)
+		}
+		if m["msg"] == "done" {
+			done = m
+		}
+	}
+	if done == nil {
+		t.Fatalf("no summary line:\n%s", got.stderr)
+	}
+	for _, key := range []string{"rows", "ok", "attempts", "elapsed_s", "requests_per_sec"} {
+		if _, ok := done[key].(float64); !ok {
+			t.Errorf("%s is %#v, want a number", key, done[key])
 		}
 	}
 }

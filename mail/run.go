@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -235,7 +234,7 @@ func (s *setup) logSummary(sum Summary, kept int, runErr error) {
 	args := provision.LogCounts([]any{"mail_report", s.mailReport}, Statuses, sum.Counts)
 	delivered := sum.Counts[StatusSent] + sum.Counts[StatusWritten] + sum.Counts[StatusRendered]
 	args = append(args, "attempts", sum.Attempts, "retries", sum.Retries, "deferred_4xx", sum.Throttled,
-		"elapsed", sum.Elapsed.Round(time.Millisecond).String(), "messages_per_sec", provision.LogRate(delivered-kept, sum.Elapsed))
+		"elapsed_s", provision.LogSeconds(sum.Elapsed), "messages_per_sec", provision.LogRate(delivered-kept, sum.Elapsed))
 	provision.LogEnd(s.o.Log, runErr, sum.Counts.Any(unmailed...), "done, with messages that failed", args...)
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -298,12 +299,12 @@ func (p *Bar) logLoop() {
 			now := p.now()
 			p.mu.Lock()
 			l := p.labels
-			args := []any{l.Unit + "_done", p.done, "ok", p.ok, l.Accepted + "_per_sec", fmt.Sprintf("%.2f", p.acceptedRate(now))}
+			args := []any{l.Unit + "_done", p.done, "ok", p.ok, l.Accepted + "_per_sec", math.Round(p.acceptedRate(now)*100) / 100}
 			if p.throttles != nil {
 				args = append(args, l.ThrottledKey, p.throttles())
 			}
 			if d, ok := p.left(now); ok {
-				args = append(args, l.Unit+"_total_est", p.total, "eta", roundLeft(d))
+				args = append(args, l.Unit+"_total_est", p.total, "eta_s", math.Round(d.Seconds()))
 			}
 			p.mu.Unlock()
 			p.log.Info("progress", args...)

@@ -66,7 +66,7 @@ func TestProgressLogLine(t *testing.T) {
 		if n := strings.Count(line, "msg=progress"); n != 1 {
 			t.Errorf("%d progress lines in 30.5 s, want 1:\n%s", n, line)
 		}
-		for _, want := range []string{"time=2000-01-01T00:00:30.000Z", "rows_done=30", "ok=30", "accepted_per_sec=1.00", "throttled_429=3"} {
+		for _, want := range []string{"time=2000-01-01T00:00:30.000Z", "rows_done=30", "ok=30", "accepted_per_sec=1", "throttled_429=3"} {
 			if !strings.Contains(line, want) {
 				t.Errorf("progress line %q does not hold %q", line, want)
 			}
