@@ -142,7 +142,7 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	if prog != nil {
 		prog.Finish()
 		logOut.ClearBefore(nil)
-		prog.NextSteps(o.Report, o.Input, o.DryRun, sum)
+		prog.NextSteps(o.Report, o.Input, o.DryRun, sum, err)
 	}
 	return err
 }

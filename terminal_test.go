@@ -207,3 +207,24 @@ func TestJSONLogNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeWithStateSaysUnchangedRowsAreNotSent checks the message of a --resume that finds no
+// ok row with --state: "every row will be sent" was wrong, unchanged rows are not.
+func TestResumeWithStateSaysUnchangedRowsAreNotSent(t *testing.T) {
+	t.Parallel()
+	srv := provisiontest.NewServer()
+	defer srv.Close()
+	dir := t.TempDir()
+	in := writeFile(t, "in.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\n")
+	args := []string{"--rate", "0", "--subdomain", "acme", "--state", filepath.Join(dir, "state.db")}
+	if got := invoke(t, srv, append(args, "--report", filepath.Join(dir, "r1.csv"), in)...); got.code != exitOK {
+		t.Fatalf("first run: exit %d; stderr:\n%s", got.code, got.stderr)
+	}
+	got := invoke(t, srv, append(args, "--resume", "--report", filepath.Join(dir, "r2.csv"), in)...)
+	if got.code != exitOK || !strings.Contains(got.stderr, "every row will be sent but those unchanged since their last ok") {
+		t.Errorf("--state --resume: exit %d; stderr:\n%s", got.code, got.stderr)
+	}
+	if n := len(srv.Requests()); n != 2 {
+		t.Errorf("%d requests, want 2: the unchanged rows are not sent again", n)
+	}
+}

@@ -153,7 +153,11 @@ func openReport(o *Options, log *slog.Logger, links report.Links, withChange boo
 			return nil, nil, provision.Configf("--resume: %w", err)
 		}
 		if len(done) == 0 {
-			log.Info("--resume: no ok rows in an earlier report; every row will be sent", "report", o.Report)
+			msg := "--resume: no ok rows in an earlier report; every row will be sent"
+			if withChange && !o.Force {
+				msg = "--resume: no ok rows in an earlier report; every row will be sent but those unchanged since their last ok (--state)"
+			}
+			log.Info(msg, "report", o.Report)
 		}
 		if err := checkResume(o, done, log); err != nil {
 			return nil, nil, err

@@ -4,6 +4,7 @@ package progress
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -361,7 +362,8 @@ func (p *Bar) Terminal() bool { return p.bar != nil }
 
 // NextSteps tells the person at the terminal, in a few plain lines, where the report is and
 // what to do next: the log's summary line is for machines and is easily missed.
-func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Summary) {
+// runErr is how the run ended, so that rows not sent are put down to their true cause.
+func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Summary, runErr error) {
 	if p.bar == nil {
 		return
 	}
@@ -397,7 +399,14 @@ func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Sum
 		fmt.Fprintf(w, "%s: the error column says why; run again with --resume to retry them.\n", countRows(n, "failed", "failed"))
 	}
 	if n := c[provision.StatusNotAttempted]; n > 0 {
-		fmt.Fprintf(w, "%s not sent: run again with --resume to finish.\n", countRows(n, "was", "were"))
+		switch {
+		case errors.Is(runErr, context.Canceled):
+			fmt.Fprintf(w, "%s not sent (interrupted): run again with --resume to finish.\n", countRows(n, "was", "were"))
+		case errors.Is(runErr, provision.ErrAborted):
+			fmt.Fprintf(w, "%s not sent: the run was aborted (the error below says why); fix the cause, then run again with --resume.\n", countRows(n, "was", "were"))
+		default:
+			fmt.Fprintf(w, "%s not sent (the run stopped first, the error below says why): run again with --resume to finish.\n", countRows(n, "was", "were"))
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package progress
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"strings"
 	"sync"
@@ -81,15 +82,19 @@ func TestProgressNextSteps(t *testing.T) {
 		dryRun bool
 		want   []string
 		not    []string
+		err    error
 	}{
 		{"all ok", map[provision.Status]int{provision.StatusOK: 3}, false,
-			[]string{"Report: ", "3 people have a login link", "ideanote-provision mail --from 'IT <it@example.com>' 'wave 1.csv'"}, []string{"--resume"}},
+			[]string{"Report: ", "3 people have a login link", "ideanote-provision mail --from 'IT <it@example.com>' 'wave 1.csv'"}, []string{"--resume"}, nil},
 		{"failed and invalid", map[provision.Status]int{provision.StatusOK: 1, provision.StatusFailed: 2, provision.StatusInvalid: 1}, false,
-			[]string{"1 person has a login link", "2 rows failed", "1 row is invalid (row 7): fix it in people.csv", "then run again with --resume"}, nil},
+			[]string{"1 person has a login link", "2 rows failed", "1 row is invalid (row 7): fix it in people.csv", "then run again with --resume"}, nil, nil},
 		{"interrupted", map[provision.Status]int{provision.StatusNotAttempted: 5}, false,
-			[]string{"5 rows were not sent: run again with --resume"}, []string{"ideanote-provision mail"}},
+			[]string{"5 rows were not sent (interrupted): run again with --resume"}, []string{"ideanote-provision mail"}, context.Canceled},
+		{"aborted", map[provision.Status]int{provision.StatusOK: 1, provision.StatusNotAttempted: 1}, false,
+			[]string{"1 row was not sent: the run was aborted", "fix the cause, then run again with --resume"}, nil,
+			&provision.AbortError{Cause: provision.CauseSpace, Code: 403}},
 		{"dry run", map[provision.Status]int{provision.StatusValid: 4, provision.StatusInvalid: 1}, true,
-			[]string{"Dry run: 4 rows are valid, 1 invalid; nothing was sent.", "run the dry run again"}, []string{"ideanote-provision mail"}},
+			[]string{"Dry run: 4 rows are valid, 1 invalid; nothing was sent.", "run the dry run again"}, []string{"ideanote-provision mail"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,7 +105,7 @@ func TestProgressNextSteps(t *testing.T) {
 			}
 			p.Finish()
 			out.Reset()
-			p.NextSteps("wave 1.csv", "people.csv", tt.dryRun, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: tt.counts}})
+			p.NextSteps("wave 1.csv", "people.csv", tt.dryRun, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: tt.counts}}, tt.err)
 			for _, w := range tt.want {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("closing lines do not say %q:\n%s", w, out.String())
@@ -119,7 +124,7 @@ func TestProgressNoClosingLinesWithoutATerminal(t *testing.T) {
 	var out bytes.Buffer
 	p := New(Provisioning, "never", &out, slog.New(slog.DiscardHandler), nil, nil)
 	p.Finish()
-	p.NextSteps("r.csv", "in.csv", false, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: provision.Counts[provision.Status]{provision.StatusOK: 1}}})
+	p.NextSteps("r.csv", "in.csv", false, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: provision.Counts[provision.Status]{provision.StatusOK: 1}}}, nil)
 	if out.Len() != 0 {
 		t.Errorf("without a bar, the closing lines are the log's: got %q", out.String())
 	}
@@ -224,4 +229,26 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestBarClosingLineCountsByStatus checks the line that replaces the bar after an interrupt: it
+// said "30 rows done in 10.1s, 10 sent" with 20 rows never attempted.
+func TestBarClosingLineCountsByStatus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out syncBuffer
+		p := New(Provisioning, "always", &out, slog.New(slog.DiscardHandler), nil, func() int { return 1 })
+		p.SetTotal(30)
+		for i := range 10 {
+			time.Sleep(time.Second)
+			p.Add(result(i+2, provision.StatusOK, 1))
+		}
+		for i := range 20 {
+			p.Add(result(i+12, provision.StatusNotAttempted, 0))
+		}
+		p.Finish()
+		last := lastFrame(out.String())
+		if want := "provisioning: 30 rows in 10s: 10 ok, 20 not_attempted; 10 sent, 1 throttled (429)"; last != want {
+			t.Errorf("closing line %q, want %q", last, want)
+		}
+	})
 }
