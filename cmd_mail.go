@@ -127,7 +127,7 @@ func (o *mailOptions) check(logWarn func(msg string, args ...any)) error {
 	}
 	if o.metricsFile != "" {
 		outputs := []string{o.Report, o.mailReportPath()}
-		if err := checkMetricsFile(o.metricsFile, outputs, "the report or the mail report", logWarn); err != nil {
+		if err := checkMetricsFile(o.metricsFile, outputs, "the report or the mail report"); err != nil {
 			return err
 		}
 	}
@@ -198,7 +198,7 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 		prog.Finish()
 		logOut.ClearBefore(nil)
 		out.ClearBefore(nil)
-		prog.MailNextSteps(o.mailReportPath(), o.OutDir, o.DryRun, sum)
+		prog.MailNextSteps(o.Report, o.mailReportPath(), o.OutDir, o.DryRun, sum)
 	}
 	return err
 }

@@ -89,7 +89,7 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 	}
 	if o.metricsFile != "" {
 		outputs := []string{o.Report, o.State}
-		if err := checkMetricsFile(o.metricsFile, outputs, "the report or the state file", logWarn); err != nil {
+		if err := checkMetricsFile(o.metricsFile, outputs, "the report or the state file"); err != nil {
 			return err
 		}
 	}

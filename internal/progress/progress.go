@@ -412,7 +412,8 @@ func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Sum
 
 // MailNextSteps tells the person at the terminal, in a few plain lines, where the mail report
 // is, how many were mailed and what to do next: the log's summary line is for machines.
-func (p *Bar) MailNextSteps(mailReport, outDir string, dryRun bool, sum mail.Summary) {
+// report is the provisioning run's report that was mailed.
+func (p *Bar) MailNextSteps(report, mailReport, outDir string, dryRun bool, sum mail.Summary) {
 	c := sum.Counts
 	lines := 0
 	for _, n := range c {
@@ -443,6 +444,8 @@ func (p *Bar) MailNextSteps(mailReport, outDir string, dryRun bool, sum mail.Sum
 	if n := c[mail.StatusSkipped]; n > 0 {
 		fmt.Fprintf(w, "%s skipped: no link in the report, or the same email on an earlier row (the error column says which).\n", countPeople(n, "was", "were"))
 	}
+	// The links are live logins: the report is the one copy left of them all.
+	fmt.Fprintf(w, "The report %s still holds every login link, each a live login: keep it private, and delete it once everyone is mailed.\n", AbsPath(report))
 }
 
 // pick returns one when n is 1, else many.
