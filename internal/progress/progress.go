@@ -269,7 +269,7 @@ func (p *Bar) left(now time.Time) (time.Duration, bool) {
 func (p *Bar) describe(now time.Time) string {
 	s := ""
 	if d := p.pauseLeft(now); d > 0 {
-		s = fmt.Sprintf("the server asked to wait: %s to go; ", d.Round(time.Second))
+		s = fmt.Sprintf("the server asked to wait: %s to go; ", ceilSecond(d))
 	}
 	s += fmt.Sprintf("%.2f/s %s", p.acceptedRate(now), p.labels.Accepted)
 	if p.throttles != nil {
@@ -279,6 +279,11 @@ func (p *Bar) describe(now time.Time) string {
 		s += ", about " + roundLeft(d) + " left"
 	}
 	return s
+}
+
+// ceilSecond rounds d up to a whole second: a pause under way never reads "0s to go".
+func ceilSecond(d time.Duration) time.Duration {
+	return (d + time.Second - 1).Truncate(time.Second)
 }
 
 // roundLeft rounds a time left to what a person reads: seconds under two minutes, minutes after.
@@ -303,6 +308,9 @@ func (p *Bar) logLoop() {
 			args := []any{l.Unit + "_done", p.done, "ok", p.ok, l.Accepted + "_per_sec", math.Round(p.acceptedRate(now)*100) / 100}
 			if p.throttles != nil {
 				args = append(args, l.ThrottledKey, p.throttles())
+			}
+			if d := p.pauseLeft(now); d > 0 {
+				args = append(args, "server_pause_left_s", math.Round(d.Seconds()))
 			}
 			if d, ok := p.left(now); ok {
 				args = append(args, l.Unit+"_total_est", p.total, "eta_s", math.Round(d.Seconds()))
