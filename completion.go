@@ -139,6 +139,8 @@ func bashWithoutPackage(root *cobra.Command) {
 			if sh.Name() != "bash" || sh.RunE == nil {
 				continue
 			}
+			sh.Long = strings.Replace(sh.Long, "This script depends on the 'bash-completion' package.\nIf it is not installed already, you can install it via your OS's package manager.",
+				"The script uses the 'bash-completion' package when it is loaded, for --flag=value;\nwithout it, it completes --flag value, and offers every file where it would filter.", 1)
 			script := sh.RunE
 			sh.RunE = func(cmd *cobra.Command, args []string) error {
 				if _, err := io.WriteString(cmd.OutOrStdout(), bashFallback); err != nil {
