@@ -62,7 +62,9 @@ func newProvisionCmd(env environ, use string) *cobra.Command {
 		Args:    oneArg("one input file (or - for standard input)", "ideanote-provision [flags] INPUT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Input = args[0]
-			o.reportSet = cmd.Flags().Changed("report")
+			if o.DryRun && !cmd.Flags().Changed("report") {
+				o.Report = dryRunReport // a dry run's own, which never blocks the real run
+			}
 			o.APIToken = env.getenv("IDEANOTE_API_TOKEN")
 			o.Stdin = env.stdin
 			return execute(cmd.Context(), o, env.stderr)

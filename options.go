@@ -36,7 +36,6 @@ type options struct {
 	progress    string
 	logFormat   string
 	metricsFile string // --metrics-file: the run's metrics for node_exporter; "" for none
-	reportSet   bool   // --report was given
 }
 
 // dryRunSuffix ends the name of a dry run's report. A dry run writes its own report, so that it
@@ -47,19 +46,14 @@ const dryRunSuffix = ".dry-run.csv"
 // dryRunReport is the report of a dry run when --report is not given.
 const dryRunReport = "report" + dryRunSuffix
 
-// reportFor sets the report of a dry run: its own, report.dry-run.csv, unless --report is
-// given; and refuses a real run a report named as a dry run's.
+// reportFor lets a dry run replace a dry run's report, and refuses a real run a report named
+// as a dry run's.
 func (o *options) reportFor() error {
-	if !o.DryRun {
-		if strings.HasSuffix(o.Report, dryRunSuffix) {
-			return usagef("--report %s is named as a dry run's report: give a real run another --report", o.Report)
-		}
-		return nil
-	}
-	if !o.reportSet {
-		o.Report = dryRunReport
-	}
-	if strings.HasSuffix(o.Report, dryRunSuffix) && !o.Resume {
+	dryRunName := strings.HasSuffix(o.Report, dryRunSuffix)
+	switch {
+	case !o.DryRun && dryRunName:
+		return usagef("--report %s is named as a dry run's report: give a real run another --report", o.Report)
+	case o.DryRun && dryRunName && !o.Resume:
 		o.Overwrite = true
 	}
 	return nil
