@@ -192,7 +192,9 @@ func (p *Bar) Add(res provision.Result) {
 	if res.Status == provision.StatusInvalid {
 		invalid = res.Row.Line
 	}
-	p.Step(string(res.Status), res.Status.Success(), res.Attempts > 0, res.Status == provision.StatusOK, invalid)
+	// A row answered only 429 before the run stopped is not_attempted: the server never took it in.
+	sent := res.Attempts > 0 && res.Status != provision.StatusNotAttempted
+	p.Step(string(res.Status), res.Status.Success(), sent, res.Status == provision.StatusOK, invalid)
 }
 
 // Step counts one result: its status, a success or not, sent to the server or not (skipped,

@@ -242,8 +242,9 @@ func TestBarClosingLineCountsByStatus(t *testing.T) {
 			time.Sleep(time.Second)
 			p.Add(result(i+2, provision.StatusOK, 1))
 		}
-		for i := range 20 {
-			p.Add(result(i+12, provision.StatusNotAttempted, 0))
+		p.Add(result(12, provision.StatusNotAttempted, 1)) // answered 429, then stopped
+		for i := range 19 {
+			p.Add(result(i+13, provision.StatusNotAttempted, 0))
 		}
 		p.Finish()
 		last := lastFrame(out.String())
