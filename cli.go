@@ -31,6 +31,9 @@ func run(ctx context.Context, args []string, env environ) error {
 	err := refuseTokenFlag(args)
 	if err == nil {
 		root := newRootCmd(env)
+		if completing(args) {
+			root.SetOut(plainWriter{env.stdout})
+		}
 		root.SetArgs(args)
 		err = withFlags(root.ExecuteContext(ctx))
 	}
@@ -107,18 +110,24 @@ func newRootCmd(env environ) *cobra.Command {
 	root.SetIn(env.stdin)
 	root.SilenceErrors = true // exitCode prints the error, once
 	root.SilenceUsage = true  // a failed run is not a reason to print the help
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		// pflag's "unknown shorthand flag: 't' in -tSECRET" would echo what was typed after
 		// the letter: a token pasted there, for one.
 		if msg, _, cut := strings.Cut(err.Error(), " in -"); cut && strings.HasPrefix(msg, "unknown shorthand flag") {
 			return usagef("%s (see --help)", msg)
+		}
+		if name, hint := flagSuggestion(cmd, err.Error()); hint != "" {
+			return usagef("unknown flag %s: %s (see --help)", name, hint)
 		}
 		return usagef("%w (see --help)", err)
 	})
 	// Cobra's own errors about arguments are usage errors too: exit 2, not "rows failed".
 	root.InitDefaultCompletionCmd()
 	refuseUnknownShells(root)
+	suggestCommand(root)
 	usageArgs(root)
+	registerCompletions(root)
+	bashWithoutPackage(root)
 	return root
 }
 

@@ -127,7 +127,7 @@ func (o *mailOptions) check(logWarn func(msg string, args ...any)) error {
 	}
 	if o.metricsFile != "" {
 		outputs := []string{o.Report, o.mailReportPath()}
-		if err := checkMetricsFile(o.metricsFile, outputs, "the report or the mail report", logWarn); err != nil {
+		if err := checkMetricsFile(o.metricsFile, outputs, "the report or the mail report"); err != nil {
 			return err
 		}
 	}
@@ -191,14 +191,14 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 		deferred.Add(int64(r.Deferred))
 		delivered := r.Status == mail.StatusSent || r.Status == mail.StatusWritten || r.Status == mail.StatusRendered
 		success := r.Status != mail.StatusFailed && r.Status != mail.StatusNotAttempted
-		prog.Step(success, !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
+		prog.Step(string(r.Status), success, !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
 	}
 	sum, err = mail.Run(ctx, run)
 	if prog != nil {
 		prog.Finish()
 		logOut.ClearBefore(nil)
 		out.ClearBefore(nil)
-		prog.MailNextSteps(o.mailReportPath(), o.OutDir, o.DryRun, sum)
+		prog.MailNextSteps(o.Report, o.mailReportPath(), o.OutDir, o.DryRun, sum)
 	}
 	return err
 }

@@ -333,8 +333,9 @@ func TestMailClosingLines(t *testing.T) {
 	if got.code != exitRowsFailed {
 		t.Fatalf("exit %d; stderr:\n%s", got.code, got.stderr)
 	}
-	for _, want := range []string{"mailing: 4 people done", "Mail report: " + mail.DefaultMailReport(rep),
-		"2 people have been mailed their login link", "1 message failed", "--resume", "1 person was skipped"} {
+	for _, want := range []string{"mailing: 4 people in", "2 sent, 1 failed, 1 skipped", "Mail report: " + mail.DefaultMailReport(rep),
+		"2 people have been mailed their login link", "1 message failed", "--resume", "1 person was skipped",
+		"The report " + rep + " still holds every login link", "delete it once everyone is mailed"} {
 		if !strings.Contains(got.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, got.stderr)
 		}

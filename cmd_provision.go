@@ -64,6 +64,9 @@ func newProvisionCmd(env environ, use string) *cobra.Command {
 		Args:    oneArg("one input file (or - for standard input)", "ideanote-provision [flags] INPUT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Input = args[0]
+			if o.DryRun && !cmd.Flags().Changed("report") {
+				o.Report = dryRunReport // a dry run's own, which never blocks the real run
+			}
 			o.APIToken = env.getenv("IDEANOTE_API_TOKEN")
 			o.Stdin = env.stdin
 			return execute(cmd.Context(), o, env.stderr)
@@ -85,7 +88,7 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 	fs.StringVar(&o.WidgetURL, "widget-url", "", "full-page widget `link` to extend with each session token")
 	fs.StringVar(&o.WidgetID, "widget-id", "", "widget `id`: shorthand for the default widget host with config=id")
 	fs.StringVar(&o.tokenFile, "api-token-file", "", "read the owner API token from `file` instead of IDEANOTE_API_TOKEN")
-	fs.StringVar(&o.Report, "report", "report.csv", "report `path` (mode 0600: it holds login links)")
+	fs.StringVar(&o.Report, "report", "report.csv", "report `path` (mode 0600: it holds login links); a dry run's default is report.dry-run.csv")
 	fs.BoolVar(&o.Resume, "resume", false, "continue an earlier run that wrote this report: rows already ok there are not sent again")
 	fs.BoolVar(&o.Overwrite, "overwrite", false, "replace an existing report")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read and validate everything, send nothing; the report says valid or invalid")
@@ -132,8 +135,9 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	var prog *progress.Bar
 	run := o.Options
 	run.Log, run.UserAgent = log, "ideanote-provision/"+versionString()
-	run.Started = func(count func(context.Context) (int64, error), throttles func() int) {
-		prog = progress.New(progress.Provisioning, o.progress, stderr, log, count, throttles)
+	run.Started = func(r wave.Running) {
+		prog = progress.New(progress.Provisioning, o.progress, stderr, log, r.Count, r.Throttles)
+		prog.WatchPauses(r.PausedUntil)
 		if prog.Terminal() {
 			logOut.ClearBefore(prog.Clear)
 		}
@@ -146,7 +150,7 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	if prog != nil {
 		prog.Finish()
 		logOut.ClearBefore(nil)
-		prog.NextSteps(o.Report, o.Input, o.DryRun, sum)
+		prog.NextSteps(o.Report, o.Input, o.DryRun, sum, err)
 	}
 	return err
 }

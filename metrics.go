@@ -9,11 +9,11 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
-// checkMetricsFile checks a --metrics-file before anything is sent: its folder must exist and
-// take a new file, so that a cron job set up wrong fails at once with exit 2 rather than
+// checkMetricsFile checks a --metrics-file before anything is sent: its name must end in .prom,
+// and its folder must exist and take a new file, so that a cron job set up wrong fails at once with exit 2 rather than
 // running every night with metrics that never arrive; nor may it be one of the run's own
 // outputs (outputsName says which, for the message).
-func checkMetricsFile(path string, outputs []string, outputsName string, logWarn func(msg string, args ...any)) error {
+func checkMetricsFile(path string, outputs []string, outputsName string) error {
 	for _, f := range outputs {
 		if f != "" && sameFile(path, f) {
 			return usagef("--metrics-file must not be %s", outputsName)
@@ -22,8 +22,10 @@ func checkMetricsFile(path string, outputs []string, outputsName string, logWarn
 	if err := metrics.CheckPath(path); err != nil {
 		return usagef("--metrics-file %s: %w", path, err)
 	}
+	// node_exporter's textfile collector reads only *.prom: a file named otherwise would be
+	// written every night and never read.
 	if !strings.HasSuffix(path, ".prom") {
-		logWarn("node_exporter's textfile collector reads only files whose names end in .prom", "metrics_file", path)
+		return usagef("--metrics-file %s: name it *.prom, the only files node_exporter's textfile collector reads", path)
 	}
 	return nil
 }

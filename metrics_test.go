@@ -328,17 +328,21 @@ func TestMetricsUnwritable(t *testing.T) {
 	}
 }
 
-// TestMetricsFileName warns of a name that node_exporter would not read, and writes it all the
-// same: the operator may have a collector of their own.
+// TestMetricsFileName refuses a name that node_exporter's textfile collector would not read:
+// the file would be written every night and never read.
 func TestMetricsFileName(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	rep, prom := filepath.Join(dir, "report.csv"), filepath.Join(dir, "ideanote.txt")
 	got := invokeEnv(context.Background(), nil, nil, "--dry-run", "--report", rep, "--metrics-file", prom, writeFile(t, "in.csv", people(2)))
-	if got.code != exitOK || !strings.Contains(got.stderr, "only files whose names end in .prom") {
-		t.Errorf("exit %d, want 0 and a warning about the name; stderr:\n%s", got.code, got.stderr)
+	if got.code != exitUsage || !strings.Contains(got.stderr, "name it *.prom") {
+		t.Errorf("exit %d, want 2 and the name to give; stderr:\n%s", got.code, got.stderr)
 	}
-	if m := readMetrics(t, prom); m[seriesPrefix+"rows{valid}"] != 2 {
-		t.Errorf("rows{valid} = %v, want 2", m[seriesPrefix+"rows{valid}"])
+	if _, err := os.Stat(rep); err == nil {
+		t.Errorf("the run went on: the report was written")
+	}
+	got = invokeMail(t, nil, mailArgs(nil, writeProvisioned(t, 1), "--dry-run", "--metrics-file", prom)...)
+	if got.code != exitUsage || !strings.Contains(got.stderr, "name it *.prom") {
+		t.Errorf("mail: exit %d, want 2; stderr:\n%s", got.code, got.stderr)
 	}
 }

@@ -38,6 +38,27 @@ type options struct {
 	metricsFile string // --metrics-file: the run's metrics for node_exporter; "" for none
 }
 
+// dryRunSuffix ends the name of a dry run's report. A dry run writes its own report, so that it
+// never blocks the real run that follows ("report.csv exists"); only a dry run may write a
+// file of that name, so a dry run replaces one on its own.
+const dryRunSuffix = ".dry-run.csv"
+
+// dryRunReport is the report of a dry run when --report is not given.
+const dryRunReport = "report" + dryRunSuffix
+
+// reportFor lets a dry run replace a dry run's report, and refuses a real run a report named
+// as a dry run's.
+func (o *options) reportFor() error {
+	dryRunName := strings.HasSuffix(o.Report, dryRunSuffix)
+	switch {
+	case !o.DryRun && dryRunName:
+		return usagef("--report %s is named as a dry run's report: give a real run another --report", o.Report)
+	case o.DryRun && dryRunName && !o.Resume:
+		o.Overwrite = true
+	}
+	return nil
+}
+
 // linkFlags are the flags of the link settings of report.LinkError.
 var linkFlags = map[string]string{report.SettingSubdomain: "--subdomain", report.SettingWebAppURL: "--webapp-url",
 	report.SettingWidgetURL: "--widget-url", report.SettingWidgetID: "--widget-id"}
@@ -45,6 +66,9 @@ var linkFlags = map[string]string{report.SettingSubdomain: "--subdomain", report
 // check validates what only the command line knows, loads the token file, and parses
 // --delimiter and --map; it never sends anything. wave.Run checks the rest.
 func (o *options) check(logWarn func(msg string, args ...any)) error {
+	if err := o.reportFor(); err != nil {
+		return err
+	}
 	if o.State != "" && sameFile(o.State, o.Report) {
 		return usagef("--state and --report must be different files")
 	}
@@ -59,7 +83,7 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 	}
 	if o.metricsFile != "" {
 		outputs := []string{o.Report, o.State}
-		if err := checkMetricsFile(o.metricsFile, outputs, "the report or the state file", logWarn); err != nil {
+		if err := checkMetricsFile(o.metricsFile, outputs, "the report or the state file"); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -173,13 +172,18 @@ func (s *setup) kept() (map[string]Result, error) {
 		return map[string]Result{}, nil
 	}
 	// A mail report that delivered nothing (a dry run, a run stopped before its first message)
-	// records nothing worth keeping; one that did must not be lost by accident.
-	delivered, err := readReport(s.mailReport, StatusSent, StatusWritten)
+	// records nothing worth keeping; one that did must not be lost by accident. Messages
+	// written as .eml files are not mailed: a run that sends replaces their record on its own.
+	delivered, err := readReport(s.mailReport, doneStatuses...)
 	if err != nil {
 		return nil, configf("%w: give --overwrite to replace it", err)
 	}
 	if n := len(delivered); n > 0 {
-		return nil, &provision.ConfigError{Err: fmt.Errorf("%w: %s records %d people already mailed: add --resume to mail only the others, or --overwrite to replace it", ErrExists, s.mailReport, n)}
+		what := "people already mailed"
+		if o.OutDir != "" {
+			what = "people already mailed, or written as .eml files"
+		}
+		return nil, &provision.ConfigError{Err: fmt.Errorf("%w: %s records %d %s: add --resume to do only the others, or --overwrite to replace it", ErrExists, s.mailReport, n, what)}
 	}
 	return map[string]Result{}, nil
 }
@@ -230,7 +234,7 @@ func (s *setup) logSummary(sum Summary, kept int, runErr error) {
 	args := provision.LogCounts([]any{"mail_report", s.mailReport}, Statuses, sum.Counts)
 	delivered := sum.Counts[StatusSent] + sum.Counts[StatusWritten] + sum.Counts[StatusRendered]
 	args = append(args, "attempts", sum.Attempts, "retries", sum.Retries, "deferred_4xx", sum.Throttled,
-		"elapsed", sum.Elapsed.Round(time.Millisecond).String(), "messages_per_sec", provision.LogRate(delivered-kept, sum.Elapsed))
+		"elapsed_s", provision.LogSeconds(sum.Elapsed), "messages_per_sec", provision.LogRate(delivered-kept, sum.Elapsed))
 	provision.LogEnd(s.o.Log, runErr, sum.Counts.Any(unmailed...), "done, with messages that failed", args...)
 }
 

@@ -257,7 +257,7 @@ func (ts *templates) check(link string) error {
 	for i, t := range ts.text.tmpls {
 		b.Reset()
 		if err := t.Execute(&b, &sample); err != nil {
-			return configf("%s: %v", ts.text.files[i], err)
+			return templateError(ts.text.files[i], err)
 		}
 		if !strings.Contains(b.String(), sample.Link) {
 			return configf("%s never shows the link: put {{.Link}} in it", ts.text.files[i])
@@ -269,7 +269,7 @@ func (ts *templates) check(link string) error {
 		if subj != nil {
 			b.Reset()
 			if err := subj.Execute(&b, &sample); err != nil {
-				return configf("subject of %s: %v", ts.text.files[i], err)
+				return templateError("the subject of "+ts.text.files[i], err)
 			}
 			if strings.TrimSpace(b.String()) == "" {
 				return configf("the subject of %s is empty", ts.text.files[i])
@@ -282,7 +282,7 @@ func (ts *templates) check(link string) error {
 	for i, t := range ts.html.tmpls {
 		b.Reset()
 		if err := t.Execute(&b, &sample); err != nil {
-			return configf("%s: %v", ts.html.files[i], err)
+			return templateError(ts.html.files[i], err)
 		}
 		if !strings.Contains(b.String(), sample.Link) {
 			return configf("%s never shows the link: put {{.Link}} in it", ts.html.files[i])

@@ -37,14 +37,14 @@ func TestTemplatesRefusedBeforeSending(t *testing.T) {
 		want    string
 	}{
 		{"parse error", map[string]string{"w.txt": "Hi {{.Name}"}, "w.txt", "", "", "w.txt"},
-		{"unknown field", map[string]string{"w.txt": "Hi {{.Surname}} {{.Link}}"}, "w.txt", "", "", "can't evaluate field Surname"},
+		{"unknown field", map[string]string{"w.txt": "Hi {{.Surname}} {{.Link}}"}, "w.txt", "", "", "there is no field .Surname; a template may use .Email .Name .FirstName"},
 		{"unknown field in a variant", map[string]string{"w.txt": good, "w.fr.txt": "Salut {{.Prenom}} {{.Link}}"}, "w.txt", "", "", "w.fr.txt"},
-		{"unknown field in a branch", map[string]string{"w.txt": "{{if .Change}}{{.Changes}}{{end}}{{.Link}}"}, "w.txt", "", "", "can't evaluate field Changes"},
+		{"unknown field in a branch", map[string]string{"w.txt": "{{if .Change}}{{.Changes}}{{end}}{{.Link}}"}, "w.txt", "", "", "there is no field .Changes; a template may use .Email .Name .FirstName"},
 		{"no link", map[string]string{"w.txt": "Hi {{.Name}}"}, "w.txt", "", "", "never shows the link"},
 		{"html unknown field", map[string]string{"w.txt": good, "w.html": `<a href="{{.Link}}">{{.Nom}}</a>`}, "w.txt", "w.html", "", "w.html"},
 		{"html without text", map[string]string{"w.html": `<a href="{{.Link}}">x</a>`}, "", "w.html", "", "--html-template needs --template"},
-		{"subject unknown field", nil, "", "", "Welcome {{.Firstname}}", "can't evaluate field Firstname"},
-		{"subject block unknown field", map[string]string{"w.txt": `{{define "subject"}}Hi {{.Nme}}{{end}}` + good}, "w.txt", "", "", "can't evaluate field Nme"},
+		{"subject unknown field", nil, "", "", "Welcome {{.Firstname}}", "there is no field .Firstname; a template may use .Email .Name .FirstName"},
+		{"subject block unknown field", map[string]string{"w.txt": `{{define "subject"}}Hi {{.Nme}}{{end}}` + good}, "w.txt", "", "", "there is no field .Nme; a template may use .Email .Name .FirstName"},
 		{"empty subject", nil, "", "", "{{.Change | printf \"%.0s\"}}", "subject"},
 		{"missing file", nil, "nope.txt", "", "", "--template"},
 	}

@@ -91,7 +91,8 @@ type Pool struct {
 	// sleep waits between attempts; tests replace it so that no test waits for real.
 	sleep func(context.Context, time.Duration) error
 
-	throttled atomic.Int64 // 429 answers
+	throttled   atomic.Int64 // 429 answers
+	pausedUntil atomic.Int64 // when the last Retry-After ends, in Unix nanoseconds; 0 for none
 
 	mu       sync.Mutex
 	refused  int   // refusals in a row, over the whole pool
@@ -122,6 +123,7 @@ func (p *Pool) Run(ctx context.Context, rows <-chan Row, results chan<- Result) 
 	p.cancel, p.refused, p.abort, p.busy, p.lastErr, p.lastCode = cancel, 0, nil, 0, nil, 0
 	p.mu.Unlock()
 	p.throttled.Store(0)
+	p.pausedUntil.Store(0)
 	var watch sync.WaitGroup
 	watch.Go(func() { p.watch(ctx) })
 	defer func() {
@@ -186,10 +188,7 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 	for {
 		sent, err := p.start(ctx)
 		if err != nil {
-			if res.Attempts == 0 {
-				return p.finish(res, StatusNotAttempted, p.stopReason())
-			}
-			return p.finish(res, StatusFailed, fmt.Errorf("stopped after %d attempts: %w", res.Attempts, last))
+			return p.stopped(res, tries, last)
 		}
 		// In flight, an attempt outlives an interrupt: it ends within its own timeout.
 		actx, cancelAttempt := context.WithTimeout(context.WithoutCancel(ctx), timeout)
@@ -223,6 +222,7 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 		if v.Action == Throttled {
 			// No limit on 429s here: the pool's watch stops the run once nothing is accepted.
 			p.throttled.Add(1)
+			p.notePause(time.Now(), v.RetryAfter)
 			if p.Pacer != nil {
 				// The pacer holds every row; this one also keeps the Retry-After itself, which
 				// the pool's pause may be shorter than (see Pacer).
@@ -234,12 +234,12 @@ func (p *Pool) send(ctx context.Context, row Row) Result {
 		} else {
 			tries++
 			if tries >= maxAttempts {
-				return p.finish(res, StatusFailed, fmt.Errorf("giving up after %d attempts: %w", tries, err))
+				return p.finish(res, StatusFailed, fmt.Errorf("giving up after %s: %w", plural(tries, "attempt", "attempts"), err))
 			}
 			wait = p.Backoff.Wait(tries, v.RetryAfter)
 		}
 		if p.wait(ctx, wait) != nil {
-			return p.finish(res, StatusFailed, fmt.Errorf("stopped after %d attempts: %w", res.Attempts, err))
+			return p.stopped(res, tries, err)
 		}
 	}
 }
@@ -264,6 +264,25 @@ func (p *Pool) wait(ctx context.Context, d time.Duration) error {
 		return p.sleep(ctx, d)
 	}
 	return Sleep(ctx, d)
+}
+
+// stopped ends a row that the end of the run (an interrupt, an abort) stopped between two
+// attempts; tries counts its attempts answered other than 429 and last is the last one's error.
+// A row the server answered only 429 was never taken in: it is not_attempted, as the rows not
+// yet sent, and its error says why the run stopped, not "HTTP 429".
+func (p *Pool) stopped(res Result, tries int, last error) Result {
+	if tries == 0 {
+		return p.finish(res, StatusNotAttempted, p.stopReason())
+	}
+	return p.finish(res, StatusFailed, fmt.Errorf("stopped after %s: %w", plural(res.Attempts, "attempt", "attempts"), last))
+}
+
+// plural is "1 attempt" or "2 attempts".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func (p *Pool) finish(res Result, s Status, err error) Result {

@@ -3,8 +3,8 @@ package provision
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
+	"math"
 	"time"
 )
 
@@ -57,11 +57,18 @@ func LogEnd(log *slog.Logger, runErr error, attention bool, doneWith string, arg
 	}
 }
 
-// LogRate is n over d as a summary line shows a rate: "12.34" a second, "0.00" for no time.
-func LogRate(n int, d time.Duration) string {
+// LogRate is n over d as a summary line shows a rate: a number a second, to two decimals, 0
+// for no time. A number, not text, so that a JSON log gives one to its reader.
+func LogRate(n int, d time.Duration) float64 {
 	rate := 0.0
 	if secs := d.Seconds(); secs > 0 {
 		rate = float64(n) / secs
 	}
-	return fmt.Sprintf("%.2f", rate)
+	return math.Round(rate*100) / 100
+}
+
+// LogSeconds is d as the log gives a duration: seconds, to the millisecond, as a number (the
+// keys say the unit: elapsed_s). A JSON log then holds a number, not Go's "14.414s".
+func LogSeconds(d time.Duration) float64 {
+	return d.Round(time.Millisecond).Seconds()
 }

@@ -49,9 +49,8 @@ type Options struct {
 
 	Log *slog.Logger // nil logs nothing
 	// Started, when set, is called once the input and the report are open, before the first
-	// Progress: count returns the rows to expect (it may read the input again: call it beside
-	// the run), throttles the 429 answers so far.
-	Started func(count func(context.Context) (int64, error), throttles func() int)
+	// Progress, with what a progress display may ask the run while it goes.
+	Started func(Running)
 	// Progress, when set, is called after each line of the report, from one goroutine.
 	Progress func(provision.Result)
 }
@@ -104,4 +103,15 @@ func (o *Options) check() error {
 		return provision.Configf("--max-wait must be positive, e.g. 15m")
 	}
 	return nil
+}
+
+// Running is what a progress display may ask a run while it goes. Its functions are safe to
+// call from any goroutine.
+type Running struct {
+	// Count returns the rows to expect; it may read the input again: call it beside the run.
+	Count func(context.Context) (int64, error)
+	// Throttles returns the 429 answers so far.
+	Throttles func() int
+	// PausedUntil returns when the pause the server last asked for (a Retry-After) ends.
+	PausedUntil func() time.Time
 }

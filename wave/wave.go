@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -86,7 +85,7 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 	}
 	pool := newPool(&o)
 	if o.Started != nil {
-		o.Started(reader.CountRows, pool.Throttles)
+		o.Started(Running{Count: reader.CountRows, Throttles: pool.Throttles, PausedUntil: pool.PausedUntil})
 	}
 	defer context.AfterFunc(ctx, func() {
 		log.Warn("interrupted: finishing the requests in flight and writing the report; interrupt again to exit at once")
@@ -115,7 +114,7 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 		"dry_run", o.DryRun, "resume", o.Resume, "already_ok", len(done), "rate", o.Rate, "concurrency", o.Concurrency}
 	if plan != nil {
 		startArgs = append(startArgs, "state", o.State, "state_users", plan.Store.Len(), "force", o.Force,
-			"refresh_after", o.RefreshAfter.String(), "only_changes", o.OnlyChanges)
+			"refresh_after_s", provision.LogSeconds(o.RefreshAfter), "only_changes", o.OnlyChanges)
 	}
 	log.Info("starting", startArgs...)
 	sum, runErr := job.Run(ctx)
@@ -161,7 +160,11 @@ func openReport(o *Options, log *slog.Logger, links report.Links, withChange boo
 			return nil, nil, provision.Configf("--resume: %w", err)
 		}
 		if len(done) == 0 {
-			log.Info("--resume: no ok rows in an earlier report; every row will be sent", "report", o.Report)
+			msg := "--resume: no ok rows in an earlier report; every row will be sent"
+			if withChange && !o.Force {
+				msg = "--resume: no ok rows in an earlier report; every row will be sent but those unchanged since their last ok (--state)"
+			}
+			log.Info(msg, "report", o.Report)
 		}
 		if err := checkResume(o, done, log); err != nil {
 			return nil, nil, err
@@ -244,7 +247,7 @@ func logSummary(log *slog.Logger, s provision.Summary, path string, changes map[
 			state.Unchanged, changes[state.Unchanged], state.Refreshed, changes[state.Refreshed]))
 	}
 	args = append(args, "attempts", s.Attempts, "throttled_429", s.Throttled, "blank_rows", s.Blank,
-		"elapsed", s.Elapsed.Round(time.Millisecond).String(), "requests_per_sec", provision.LogRate(s.Attempts, s.Elapsed))
+		"elapsed_s", provision.LogSeconds(s.Elapsed), "requests_per_sec", provision.LogRate(s.Attempts, s.Elapsed))
 	provision.LogEnd(log, runErr, s.Counts.Any(unfinished...), "done, with failed or invalid rows", args...)
 }
 

@@ -4,9 +4,11 @@ package progress
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,8 +27,14 @@ import (
 // progressLogEvery is how often a run without a terminal logs its progress.
 const progressLogEvery = 30 * time.Second
 
-// acceptedWindow is how far back "the rate the server is accepting now" looks.
-const acceptedWindow = 10 * time.Second
+// acceptedWindow is how far back "the rate the server is accepting now" looks: a minute, the
+// window of Ideanote's own limit, so that a window's burst followed by its pause reads as the
+// rate the server allows, not as the burst.
+const acceptedWindow = time.Minute
+
+// redrawEvery is how often the bar is drawn again when no row arrives: the elapsed time, a
+// pause's countdown and the time left move on while the server makes the run wait.
+const redrawEvery = time.Second
 
 // Bar shows how far the run is: a bar on a terminal, a log line every 30 s otherwise.
 //
@@ -37,7 +45,8 @@ type Bar struct {
 	bar       *progressbar.ProgressBar
 	w         io.Writer // where the bar is drawn
 	log       *slog.Logger
-	throttles func() int // 429 answers so far
+	throttles func() int       // 429 answers so far
+	paused    func() time.Time // when the server's last asked pause ends; nil when never told
 	now       func() time.Time
 	start     time.Time
 	stop      chan struct{}
@@ -50,7 +59,8 @@ type Bar struct {
 	total    int64       // estimated data rows, 0 while unknown
 	accepted []time.Time // when recent 2xx results came, oldest first, within acceptedWindow
 	lastDesc time.Time
-	invalid  []int // the first maxListedRows invalid rows, for the closing lines
+	invalid  []int            // the first maxListedRows invalid rows, for the closing lines
+	counts   map[string]int64 // results by status
 }
 
 // maxListedRows is how many invalid rows the closing lines name.
@@ -58,28 +68,38 @@ const maxListedRows = 8
 
 // progressLabels are the words of a command's bar and progress log lines.
 type Labels struct {
-	Doing        string // the bar's title
-	Unit         string // what is counted
-	Accepted     string // what the rate counts
-	Tried        string // what the closing line calls the results that went to the server
-	Throttled    string // the server's answers that ask to slow down
-	ThrottledKey string // their key in the log
+	Doing        string   // the bar's title
+	Unit         string   // what is counted
+	Accepted     string   // what the rate counts
+	Tried        string   // what the closing line calls the results that went to the server
+	Throttled    string   // the server's answers that ask to slow down
+	ThrottledKey string   // their key in the log
+	Statuses     []string // the statuses of the results, in the order the closing line gives them
 }
 
 // The words of each command.
 var (
 	Provisioning = Labels{Doing: "provisioning", Unit: "rows", Accepted: "accepted", Tried: "sent",
-		Throttled: "throttled (429)", ThrottledKey: "throttled_429"}
+		Throttled: "throttled (429)", ThrottledKey: "throttled_429", Statuses: statusNames(provision.Statuses)}
 	Mailing = Labels{Doing: "mailing", Unit: "people", Accepted: "sent", Tried: "tried",
-		Throttled: "deferred (4xx)", ThrottledKey: "deferred_4xx"}
+		Throttled: "deferred (4xx)", ThrottledKey: "deferred_4xx", Statuses: statusNames(mail.Statuses)}
 )
+
+func statusNames[S ~string](statuses []S) []string {
+	names := make([]string, len(statuses))
+	for i, s := range statuses {
+		names[i] = string(s)
+	}
+	return names
+}
 
 // New starts showing the progress of a run in mode (auto, always or never) on stderr, with
 // the words of labels. count, run beside the job, returns the results to expect; nil when
 // they cannot be known (SetTotal says it then). throttles, when not nil, returns the server's
 // answers so far that asked to slow down.
 func New(labels Labels, mode string, stderr io.Writer, log *slog.Logger, count func(context.Context) (int64, error), throttles func() int) *Bar {
-	p := &Bar{labels: labels, log: log, w: stderr, throttles: throttles, now: time.Now, stop: make(chan struct{})}
+	p := &Bar{labels: labels, log: log, w: stderr, throttles: throttles, now: time.Now, stop: make(chan struct{}),
+		counts: map[string]int64{}}
 	p.start = p.now()
 	f, isFile := stderr.(*os.File)
 	useBar := mode == "always" || (mode == "auto" && isFile && term.IsTerminal(int(f.Fd())))
@@ -105,7 +125,39 @@ func New(labels Labels, mode string, stderr io.Writer, log *slog.Logger, count f
 	if p.bar == nil && mode != "never" {
 		p.wg.Go(p.logLoop)
 	}
+	if p.bar != nil {
+		p.wg.Go(p.redrawLoop)
+	}
 	return p
+}
+
+// WatchPauses tells the bar when the server's last asked pause ends (a zero time or one past
+// for none), so that it says so, and counts the pause in the rate and the time left. Call it
+// before the first result.
+func (p *Bar) WatchPauses(until func() time.Time) {
+	p.mu.Lock()
+	p.paused = until
+	p.mu.Unlock()
+}
+
+// redrawLoop draws the bar every redrawEvery: without it the bar froze while the server made
+// the run wait, elapsed time and all.
+func (p *Bar) redrawLoop() {
+	t := time.NewTicker(redrawEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			now := p.now()
+			p.mu.Lock()
+			p.lastDesc = now
+			desc := p.describe(now)
+			p.mu.Unlock()
+			p.bar.Describe(desc)
+		}
+	}
 }
 
 func (p *Bar) count(count func(context.Context) (int64, error)) {
@@ -140,15 +192,18 @@ func (p *Bar) Add(res provision.Result) {
 	if res.Status == provision.StatusInvalid {
 		invalid = res.Row.Line
 	}
-	p.Step(res.Status.Success(), res.Attempts > 0, res.Status == provision.StatusOK, invalid)
+	// A row answered only 429 before the run stopped is not_attempted: the server never took it in.
+	sent := res.Attempts > 0 && res.Status != provision.StatusNotAttempted
+	p.Step(string(res.Status), res.Status.Success(), sent, res.Status == provision.StatusOK, invalid)
 }
 
-// Step counts one result: a success or not, sent to the server or not (skipped, invalid),
-// accepted by the server just now, and the line of an invalid row (0 for none).
-func (p *Bar) Step(success, sent, accepted bool, invalidLine int) {
+// Step counts one result: its status, a success or not, sent to the server or not (skipped,
+// invalid), accepted by the server just now, and the line of an invalid row (0 for none).
+func (p *Bar) Step(status string, success, sent, accepted bool, invalidLine int) {
 	now := p.now()
 	p.mu.Lock()
 	p.done++
+	p.counts[status]++
 	if success {
 		p.ok++
 	}
@@ -175,32 +230,50 @@ func (p *Bar) Step(success, sent, accepted bool, invalidLine int) {
 	}
 }
 
-// acceptedRate is the rate of ok rows over the last acceptedWindow. p.mu is held.
+// pauseLeft is how long the pause the server asked for still lasts; 0 when none. p.mu is held.
+func (p *Bar) pauseLeft(now time.Time) time.Duration {
+	if p.paused == nil {
+		return 0
+	}
+	return max(p.paused().Sub(now), 0)
+}
+
+// acceptedRate is the rate the server accepts rows at now: the ok rows of the last
+// acceptedWindow over that window. A pause the server asked for counts as part of the window,
+// as if it were over: nothing will be accepted before it ends, and a burst followed by a pause
+// is the server's rate, not the burst's. The rate is never above the rows accepted in the window
+// over its length. p.mu is held.
 func (p *Bar) acceptedRate(now time.Time) float64 {
+	end := now.Add(p.pauseLeft(now))
 	cut := 0
-	for cut < len(p.accepted) && now.Sub(p.accepted[cut]) > acceptedWindow {
+	for cut < len(p.accepted) && end.Sub(p.accepted[cut]) > acceptedWindow {
 		cut++
 	}
 	p.accepted = p.accepted[cut:]
 	// Under a second of history, a handful of answers would read as a rate of hundreds.
-	window := max(min(acceptedWindow, now.Sub(p.start)), time.Second)
+	window := max(min(acceptedWindow, end.Sub(p.start)), time.Second)
 	return float64(len(p.accepted)) / window.Seconds()
 }
 
-// left estimates the time to finish from the rows still to come and the rate at which rows
-// were sent; false while there is nothing to go on. p.mu is held.
+// left estimates the time to finish: what is left of a pause, then the rows still to come at
+// the rate the server accepts now; false while there is nothing to go on. Rows skipped,
+// unchanged or invalid take no time: the rate counts accepted rows only. p.mu is held.
 func (p *Bar) left(now time.Time) (time.Duration, bool) {
-	elapsed := now.Sub(p.start)
-	if p.total <= 0 || p.sent == 0 || p.done >= p.total || elapsed <= 0 {
+	rate := p.acceptedRate(now)
+	if p.total <= 0 || p.sent == 0 || p.done >= p.total || rate <= 0 {
 		return 0, false
 	}
-	perRow := elapsed / time.Duration(p.sent)
-	return perRow * time.Duration(p.total-p.done), true
+	rows := float64(p.total - p.done)
+	return p.pauseLeft(now) + time.Duration(rows/rate*float64(time.Second)), true
 }
 
 // describe is what the bar shows beside the count. p.mu is held.
 func (p *Bar) describe(now time.Time) string {
-	s := fmt.Sprintf("%.2f/s %s", p.acceptedRate(now), p.labels.Accepted)
+	s := ""
+	if d := p.pauseLeft(now); d > 0 {
+		s = fmt.Sprintf("the server asked to wait: %s to go; ", ceilSecond(d))
+	}
+	s += fmt.Sprintf("%.2f/s %s", p.acceptedRate(now), p.labels.Accepted)
 	if p.throttles != nil {
 		s += fmt.Sprintf(", %d %s", p.throttles(), p.labels.Throttled)
 	}
@@ -208,6 +281,11 @@ func (p *Bar) describe(now time.Time) string {
 		s += ", about " + roundLeft(d) + " left"
 	}
 	return s
+}
+
+// ceilSecond rounds d up to a whole second: a pause under way never reads "0s to go".
+func ceilSecond(d time.Duration) time.Duration {
+	return (d + time.Second - 1).Truncate(time.Second)
 }
 
 // roundLeft rounds a time left to what a person reads: seconds under two minutes, minutes after.
@@ -229,12 +307,15 @@ func (p *Bar) logLoop() {
 			now := p.now()
 			p.mu.Lock()
 			l := p.labels
-			args := []any{l.Unit + "_done", p.done, "ok", p.ok, l.Accepted + "_per_sec", fmt.Sprintf("%.2f", p.acceptedRate(now))}
+			args := []any{l.Unit + "_done", p.done, "ok", p.ok, l.Accepted + "_per_sec", math.Round(p.acceptedRate(now)*100) / 100}
 			if p.throttles != nil {
 				args = append(args, l.ThrottledKey, p.throttles())
 			}
+			if d := p.pauseLeft(now); d > 0 {
+				args = append(args, "server_pause_left_s", math.Round(d.Seconds()))
+			}
 			if d, ok := p.left(now); ok {
-				args = append(args, l.Unit+"_total_est", p.total, "eta", roundLeft(d))
+				args = append(args, l.Unit+"_total_est", p.total, "eta_s", math.Round(d.Seconds()))
 			}
 			p.mu.Unlock()
 			p.log.Info("progress", args...)
@@ -261,14 +342,29 @@ func (p *Bar) Finish() {
 	p.bar.Clear()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	line := fmt.Sprintf("%s: %d %s done in %s", p.labels.Doing, p.done, p.labels.Unit, p.now().Sub(p.start).Round(100*time.Millisecond))
+	fmt.Fprintln(p.w, p.closingLine())
+}
+
+// closingLine is the line that replaces the bar: how many results of each status, so that a
+// run stopped early says so ("20 not_attempted") rather than "30 rows done". p.mu is held.
+func (p *Bar) closingLine() string {
+	line := fmt.Sprintf("%s: %d %s in %s", p.labels.Doing, p.done, p.labels.Unit, p.now().Sub(p.start).Round(100*time.Millisecond))
+	var parts []string
+	for _, st := range p.labels.Statuses {
+		if n := p.counts[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	if len(parts) > 0 {
+		line += ": " + strings.Join(parts, ", ")
+	}
 	if p.sent > 0 {
-		line += fmt.Sprintf(", %d %s", p.sent, p.labels.Tried)
+		line += fmt.Sprintf("; %d %s", p.sent, p.labels.Tried)
 	}
 	if p.throttles != nil {
 		line += fmt.Sprintf(", %d %s", p.throttles(), p.labels.Throttled)
 	}
-	fmt.Fprintln(p.w, line)
+	return line
 }
 
 // Terminal reports whether the run shows a bar, and so is watched by a person.
@@ -276,7 +372,8 @@ func (p *Bar) Terminal() bool { return p.bar != nil }
 
 // NextSteps tells the person at the terminal, in a few plain lines, where the report is and
 // what to do next: the log's summary line is for machines and is easily missed.
-func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Summary) {
+// runErr is how the run ended, so that rows not sent are put down to their true cause.
+func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Summary, runErr error) {
 	if p.bar == nil {
 		return
 	}
@@ -312,13 +409,21 @@ func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Sum
 		fmt.Fprintf(w, "%s: the error column says why; run again with --resume to retry them.\n", countRows(n, "failed", "failed"))
 	}
 	if n := c[provision.StatusNotAttempted]; n > 0 {
-		fmt.Fprintf(w, "%s not sent: run again with --resume to finish.\n", countRows(n, "was", "were"))
+		switch {
+		case errors.Is(runErr, context.Canceled):
+			fmt.Fprintf(w, "%s not sent (interrupted): run again with --resume to finish.\n", countRows(n, "was", "were"))
+		case errors.Is(runErr, provision.ErrAborted):
+			fmt.Fprintf(w, "%s not sent: the run was aborted (the error below says why); fix the cause, then run again with --resume.\n", countRows(n, "was", "were"))
+		default:
+			fmt.Fprintf(w, "%s not sent (the run stopped first, the error below says why): run again with --resume to finish.\n", countRows(n, "was", "were"))
+		}
 	}
 }
 
 // MailNextSteps tells the person at the terminal, in a few plain lines, where the mail report
 // is, how many were mailed and what to do next: the log's summary line is for machines.
-func (p *Bar) MailNextSteps(mailReport, outDir string, dryRun bool, sum mail.Summary) {
+// report is the provisioning run's report that was mailed.
+func (p *Bar) MailNextSteps(report, mailReport, outDir string, dryRun bool, sum mail.Summary) {
 	c := sum.Counts
 	lines := 0
 	for _, n := range c {
@@ -349,6 +454,8 @@ func (p *Bar) MailNextSteps(mailReport, outDir string, dryRun bool, sum mail.Sum
 	if n := c[mail.StatusSkipped]; n > 0 {
 		fmt.Fprintf(w, "%s skipped: no link in the report, or the same email on an earlier row (the error column says which).\n", countPeople(n, "was", "were"))
 	}
+	// The links are live logins: the report is the one copy left of them all.
+	fmt.Fprintf(w, "The report %s still holds every login link, each a live login: keep it private, and delete it once everyone is mailed.\n", AbsPath(report))
 }
 
 // pick returns one when n is 1, else many.

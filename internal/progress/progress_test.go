@@ -2,8 +2,10 @@ package progress
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -65,7 +67,7 @@ func TestProgressLogLine(t *testing.T) {
 		if n := strings.Count(line, "msg=progress"); n != 1 {
 			t.Errorf("%d progress lines in 30.5 s, want 1:\n%s", n, line)
 		}
-		for _, want := range []string{"time=2000-01-01T00:00:30.000Z", "rows_done=30", "ok=30", "accepted_per_sec=1.00", "throttled_429=3"} {
+		for _, want := range []string{"time=2000-01-01T00:00:30.000Z", "rows_done=30", "ok=30", "accepted_per_sec=1", "throttled_429=3"} {
 			if !strings.Contains(line, want) {
 				t.Errorf("progress line %q does not hold %q", line, want)
 			}
@@ -80,15 +82,19 @@ func TestProgressNextSteps(t *testing.T) {
 		dryRun bool
 		want   []string
 		not    []string
+		err    error
 	}{
 		{"all ok", map[provision.Status]int{provision.StatusOK: 3}, false,
-			[]string{"Report: ", "3 people have a login link", "ideanote-provision mail --from 'IT <it@example.com>' 'wave 1.csv'"}, []string{"--resume"}},
+			[]string{"Report: ", "3 people have a login link", "ideanote-provision mail --from 'IT <it@example.com>' 'wave 1.csv'"}, []string{"--resume"}, nil},
 		{"failed and invalid", map[provision.Status]int{provision.StatusOK: 1, provision.StatusFailed: 2, provision.StatusInvalid: 1}, false,
-			[]string{"1 person has a login link", "2 rows failed", "1 row is invalid (row 7): fix it in people.csv", "then run again with --resume"}, nil},
+			[]string{"1 person has a login link", "2 rows failed", "1 row is invalid (row 7): fix it in people.csv", "then run again with --resume"}, nil, nil},
 		{"interrupted", map[provision.Status]int{provision.StatusNotAttempted: 5}, false,
-			[]string{"5 rows were not sent: run again with --resume"}, []string{"ideanote-provision mail"}},
+			[]string{"5 rows were not sent (interrupted): run again with --resume"}, []string{"ideanote-provision mail"}, context.Canceled},
+		{"aborted", map[provision.Status]int{provision.StatusOK: 1, provision.StatusNotAttempted: 1}, false,
+			[]string{"1 row was not sent: the run was aborted", "fix the cause, then run again with --resume"}, nil,
+			&provision.AbortError{Cause: provision.CauseSpace, Code: 403}},
 		{"dry run", map[provision.Status]int{provision.StatusValid: 4, provision.StatusInvalid: 1}, true,
-			[]string{"Dry run: 4 rows are valid, 1 invalid; nothing was sent.", "run the dry run again"}, []string{"ideanote-provision mail"}},
+			[]string{"Dry run: 4 rows are valid, 1 invalid; nothing was sent.", "run the dry run again"}, []string{"ideanote-provision mail"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,7 +105,7 @@ func TestProgressNextSteps(t *testing.T) {
 			}
 			p.Finish()
 			out.Reset()
-			p.NextSteps("wave 1.csv", "people.csv", tt.dryRun, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: tt.counts}})
+			p.NextSteps("wave 1.csv", "people.csv", tt.dryRun, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: tt.counts}}, tt.err)
 			for _, w := range tt.want {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("closing lines do not say %q:\n%s", w, out.String())
@@ -118,8 +124,132 @@ func TestProgressNoClosingLinesWithoutATerminal(t *testing.T) {
 	var out bytes.Buffer
 	p := New(Provisioning, "never", &out, slog.New(slog.DiscardHandler), nil, nil)
 	p.Finish()
-	p.NextSteps("r.csv", "in.csv", false, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: provision.Counts[provision.Status]{provision.StatusOK: 1}}})
+	p.NextSteps("r.csv", "in.csv", false, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: provision.Counts[provision.Status]{provision.StatusOK: 1}}}, nil)
 	if out.Len() != 0 {
 		t.Errorf("without a bar, the closing lines are the log's: got %q", out.String())
 	}
+}
+
+// lastFrame is the last drawing of the bar in out: the bar redraws its line after a carriage
+// return.
+func lastFrame(out string) string {
+	frames := strings.Split(out, "\r")
+	for i := len(frames) - 1; i >= 0; i-- {
+		if f := strings.TrimSpace(frames[i]); f != "" {
+			return f
+		}
+	}
+	return ""
+}
+
+// TestBarDuringPause checks what the bar shows while the server makes the run wait: it still
+// ticks (the elapsed time runs), says that the server asked to wait and for how long still,
+// and counts the pause in the rate and the time left. The server is the issue's: a fixed 20-s
+// window of 20 requests, sent at 5 a second, then a Retry-After of 14 s.
+func TestBarDuringPause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out syncBuffer
+		start := time.Now()
+		p := New(Provisioning, "always", &out, slog.New(slog.DiscardHandler), nil, func() int { return 1 })
+		p.WatchPauses(func() time.Time { return start.Add(18 * time.Second) })
+		p.SetTotal(50)
+		for i := range 20 {
+			time.Sleep(200 * time.Millisecond)
+			p.Add(result(i+2, provision.StatusOK, 1))
+		}
+		time.Sleep(10*time.Second - time.Since(start) + time.Millisecond)
+		frame := lastFrame(out.String())
+		// 20 accepted by the end of the pause, 18 s after the start: 1.11/s; 30 rows to go
+		// take 27 s at that rate, after the 8 s left of the pause. The truth: 20 rows at 18 s,
+		// 10 more at 38 s, done at about 40 s, 30 s from now.
+		for _, want := range []string{"(20/50)", "[10s]", "the server asked to wait: 8s to go", "1.11/s accepted", "1 throttled (429)", "about 35s left"} {
+			if !strings.Contains(frame, want) {
+				t.Errorf("the bar during the pause shows %q, without %q", frame, want)
+			}
+		}
+		time.Sleep(3 * time.Second)
+		if frame := lastFrame(out.String()); !strings.Contains(frame, "[13s]") || !strings.Contains(frame, "5s to go") {
+			t.Errorf("3 s later the bar shows %q, want [13s] and 5s to go", frame)
+		}
+		p.Finish()
+	})
+}
+
+// TestBarTimeLeft checks the time left once a rate is established, within a third of the
+// truth: rows skipped on --resume take no time, and a fast start does not make the end look
+// nearer when the server then accepts one row a second.
+func TestBarTimeLeft(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out syncBuffer
+		p := New(Provisioning, "always", &out, slog.New(slog.DiscardHandler), nil, nil)
+		p.SetTotal(130)
+		line := 2
+		for range 13 { // done by an earlier run
+			p.Add(result(line, provision.StatusSkipped, 0))
+			line++
+		}
+		for range 40 { // a burst the server accepted at once
+			p.Add(result(line, provision.StatusOK, 1))
+			line++
+		}
+		for range 60 { // then one a second
+			time.Sleep(time.Second)
+			p.Add(result(line, provision.StatusOK, 1))
+			line++
+		}
+		time.Sleep(time.Second / 2)
+		p.mu.Lock()
+		left, ok := p.left(time.Now())
+		p.mu.Unlock()
+		truth := 17 * time.Second // 17 rows at one a second
+		if !ok || left < truth*2/3 || left > truth*4/3 {
+			t.Errorf("time left = %v (%v), want within a third of %v", left, ok, truth)
+		}
+		time.Sleep(time.Second)
+		if frame := lastFrame(out.String()); !strings.Contains(frame, "(113/130)") || !strings.Contains(frame, "left") {
+			t.Errorf("the bar shows %q", frame)
+		}
+		p.Finish()
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for the bar's goroutine and the test's.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestBarClosingLineCountsByStatus checks the line that replaces the bar after an interrupt: it
+// said "30 rows done in 10.1s, 10 sent" with 20 rows never attempted.
+func TestBarClosingLineCountsByStatus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out syncBuffer
+		p := New(Provisioning, "always", &out, slog.New(slog.DiscardHandler), nil, func() int { return 1 })
+		p.SetTotal(30)
+		for i := range 10 {
+			time.Sleep(time.Second)
+			p.Add(result(i+2, provision.StatusOK, 1))
+		}
+		p.Add(result(12, provision.StatusNotAttempted, 1)) // answered 429, then stopped
+		for i := range 19 {
+			p.Add(result(i+13, provision.StatusNotAttempted, 0))
+		}
+		p.Finish()
+		last := lastFrame(out.String())
+		if want := "provisioning: 30 rows in 10s: 10 ok, 20 not_attempted; 10 sent, 1 throttled (429)"; last != want {
+			t.Errorf("closing line %q, want %q", last, want)
+		}
+	})
 }
