@@ -13,6 +13,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
 	"github.com/ideanote-provision/ideanote-provision/internal/progress"
 	"github.com/ideanote-provision/ideanote-provision/mail"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 const mailLong = `Mails each person of REPORT (the report of a provisioning run) whose line has a login link one
@@ -59,7 +60,7 @@ var mailGroups = []flagGroup{
 		"overwrite", "smtp-password-file"}},
 	{"Templates", []string{"template", "html-template", "subject", "reply-to"}},
 	{"Output", []string{"progress", "log-format", "metrics-file"}},
-	{"Sending (tuning)", []string{"rate", "concurrency"}},
+	{"Sending (tuning)", []string{"rate", "concurrency", "max-wait"}},
 }
 
 // mailOptions is everything a mail run is told, from flags and the environment: the run's own
@@ -117,6 +118,7 @@ func bindMailFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string
 
 	fs.Float64Var(&o.Rate, "rate", 2, "`n` messages per second at most (providers limit senders), from 0.0167 (one a minute); 0 = no limit")
 	fs.IntVar(&o.Concurrency, "concurrency", 2, "`n` SMTP connections at most, each reused for many messages")
+	fs.DurationVar(&o.MaxWait, "max-wait", provision.DefaultMaxWait, "while the server asks to slow down (421, 450 4.7.1...), the run stops once it has accepted nothing for `duration`")
 }
 
 // check validates what the mail package does not know about, and loads the password file; it

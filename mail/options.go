@@ -63,6 +63,9 @@ type Options struct {
 	MaxAttempts int           // SMTP tries per message; 0 means DefaultMaxAttempts
 	Timeout     time.Duration // per connection and per message; 0 means DefaultTimeout
 	Backoff     time.Duration // the longest wait before the first retry (provision.Backoff); 0 means DefaultBackoff
+	// MaxWait is how long the run goes on while the server asks it to slow down and accepts
+	// nothing; 0 means provision.DefaultMaxWait.
+	MaxWait time.Duration
 
 	Log      *slog.Logger     // nil logs nothing
 	Stdout   io.Writer        // where a dry run prints its first message; nil is io.Discard
@@ -148,8 +151,8 @@ func prepare(o Options) (*setup, error) {
 		return nil, configf("--rate must be 0 (no limit) or at least 0.0167 (one message a minute), in messages a second")
 	case o.Concurrency < 1 || o.Concurrency > 64:
 		return nil, configf("--concurrency must be between 1 and 64 connections")
-	case o.MaxAttempts < 0 || o.Timeout < 0 || o.Backoff < 0:
-		return nil, configf("attempts, timeout and backoff may not be negative")
+	case o.MaxAttempts < 0 || o.Timeout < 0 || o.Backoff < 0 || o.MaxWait < 0:
+		return nil, configf("attempts, timeout, backoff and --max-wait may not be negative")
 	}
 	if o.From == "" {
 		return nil, configf("no sender: give --from, e.g. --from 'IT <it@acme.com>'")
@@ -210,6 +213,9 @@ func (o *Options) withDefaults() {
 	}
 	if o.Backoff == 0 {
 		o.Backoff = DefaultBackoff
+	}
+	if o.MaxWait == 0 {
+		o.MaxWait = provision.DefaultMaxWait
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)

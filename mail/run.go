@@ -141,6 +141,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		}
 	}
 	sum.Elapsed = o.Now().Sub(start)
+	s.templates.logFallbacks(o.Log)
 	s.logSummary(sum, keptN, runErr)
 	switch {
 	case runErr != nil:
