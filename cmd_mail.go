@@ -56,7 +56,7 @@ const mailExample = `  export IDEANOTE_SMTP_URL='smtp://it%40acme.com@smtp.examp
 
 // mailGroups orders the flags of mail --help: what every run needs first, tuning last.
 var mailGroups = []flagGroup{
-	{"Essential flags", []string{"smtp-url", "from", "out-dir", "link", "mail-report", "resume", "dry-run",
+	{"Essential flags", []string{"smtp-url", "from", "out-dir", "link", "mail-report", "resume", "dry-run", "to",
 		"overwrite", "smtp-password-file"}},
 	{"Templates", []string{"template", "html-template", "subject", "reply-to"}},
 	{"Output", []string{"progress", "log-format", "metrics-file"}},
@@ -104,6 +104,7 @@ func bindMailFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string
 	fs.StringVar(&o.MailReport, "mail-report", "", "what was sent to whom, `path` (default REPORT.mail.csv)")
 	fs.BoolVar(&o.Resume, "resume", false, "mail only the people the mail report does not show as sent the link REPORT gives them")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "render every message, print the first to stdout, send and write nothing; not with --out-dir")
+	fs.StringArrayVar(&o.To, "to", nil, "with --dry-run, print the message of the person with this `email` instead of the first (repeatable)")
 	fs.BoolVar(&o.Overwrite, "overwrite", false, "replace a mail report that shows messages sent (everyone is mailed again)")
 	fs.StringVar(&o.passwordFile, "smtp-password-file", "", "read the SMTP password from `file` instead of IDEANOTE_SMTP_PASSWORD")
 

@@ -48,6 +48,9 @@ type Options struct {
 	TLS      *tls.Config // nil: the system's roots; set for a private CA (or a test server)
 	OutDir   string      // instead of sending, write one .eml file per person here (SMTPURL unused)
 	DryRun   bool        // render every message, print the first to Stdout, send nothing
+	// To, with DryRun, names the people whose messages are printed instead of the first; each
+	// must be a person of the report with a message to render.
+	To []string
 
 	From    string // the sender, "IT <it@acme.com>" (required)
 	ReplyTo string // the Reply-To address, or ""
@@ -144,6 +147,8 @@ func prepare(o Options) (*setup, error) {
 		return nil, configf("give --resume or --overwrite, not both")
 	case o.Link != "" && o.Link != LinkLogin && o.Link != LinkWidget:
 		return nil, configf("--link %q: expected login or widget", o.Link)
+	case len(o.To) > 0 && !o.DryRun:
+		return nil, configf("--to names the messages a dry run prints: give --dry-run with it")
 	case o.DryRun && o.OutDir != "":
 		return nil, configf("give --dry-run or --out-dir, not both: --out-dir sends nothing already (it writes each message into a file), --dry-run writes nothing (it prints the first message)")
 	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0 || (o.Rate > 0 && o.Rate < pace.Floor):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
@@ -85,6 +86,11 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	case o.DryRun:
 		status, transport = StatusRendered, "dry run"
 		r := &renderer{out: o.Stdout}
+		if len(o.To) > 0 {
+			if r.to, err = checkTo(o.To, settled, jobs); err != nil {
+				return sum, err
+			}
+		}
 		newDeliverer = cmpOr(newDeliverer, func() deliverer { return r })
 	case o.OutDir != "":
 		status, transport = StatusWritten, o.OutDir
@@ -153,6 +159,40 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		return sum, ErrFailed
 	}
 	return sum, nil
+}
+
+// checkTo finds the people of a dry run's --to among the messages to render, by
+// provision.EmailKey. One that is not is a provision.ConfigError naming them, and why.
+func checkTo(to []string, settled []Result, jobs []job) (map[string]bool, error) {
+	keys := make(map[string]bool, len(jobs))
+	for _, j := range jobs {
+		keys[provision.EmailKey(j.email)] = true
+	}
+	lines := make(map[string]Result, len(settled))
+	for _, r := range settled {
+		if k := provision.EmailKey(r.Email); r.Status != StatusSkipped || lines[k].Email == "" {
+			lines[k] = r
+		}
+	}
+	want := make(map[string]bool, len(to))
+	for _, addr := range to {
+		k := provision.EmailKey(strings.TrimSpace(addr))
+		if keys[k] {
+			want[k] = true
+			continue
+		}
+		r, ok := lines[k]
+		switch {
+		case !ok:
+			return nil, configf("--to %s: not in the report", addr)
+		case r.Status == StatusSent || r.Status == StatusWritten:
+			return nil, configf("--to %s: already mailed (row %d, kept by --resume): no message to render", addr, r.Row)
+		case r.Err != nil:
+			return nil, configf("--to %s: no message to render (row %d, %s: %v)", addr, r.Row, r.Status, r.Err)
+		}
+		return nil, configf("--to %s: no message to render (row %d, %s)", addr, r.Row, r.Status)
+	}
+	return want, nil
 }
 
 // kept reads what an earlier run recorded: with Resume, the people to keep; without, it makes
