@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
 	"github.com/ideanote-provision/ideanote-provision/internal/progress"
+	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/wave"
@@ -47,9 +49,15 @@ var provisionGroups = []flagGroup{
 		"api-token-file", "report", "resume", "overwrite", "dry-run"}},
 	{"Input", []string{"map", "team", "locale", "delimiter", "encoding", "sheet"}},
 	{"Scheduled waves", []string{"state", "force", "refresh-after", "only-changes"}},
+	{"Mailing the links (--mail)", []string{"mail", "smtp-url", "from", "smtp-password-file", "out-dir", "link", "mail-report",
+		"template", "html-template", "subject", "reply-to", "mail-rate", "mail-concurrency"}},
 	{"Output", []string{"progress", "log-format", "metrics-file"}},
 	{"Sending (tuning)", []string{"rate", "burst", "concurrency", "timeout", "max-attempts", "max-wait", "base-url"}},
 }
+
+// mailOnlyFlags are the flags that mean nothing without --mail.
+var mailOnlyFlags = []string{"smtp-url", "from", "smtp-password-file", "out-dir", "link", "mail-report",
+	"template", "html-template", "subject", "reply-to", "mail-rate", "mail-concurrency"}
 
 // newProvisionCmd returns the command that provisions an input; use is its usage line.
 func newProvisionCmd(env environ, use string) *cobra.Command {
@@ -64,6 +72,15 @@ func newProvisionCmd(env environ, use string) *cobra.Command {
 			o.Input = args[0]
 			o.APIToken = env.getenv("IDEANOTE_API_TOKEN")
 			o.Stdin = env.stdin
+			if o.withMail {
+				o.mail.Password = env.getenv("IDEANOTE_SMTP_PASSWORD")
+			} else {
+				for _, name := range mailOnlyFlags {
+					if cmd.Flags().Changed(name) {
+						return usagef("--%s is a flag of --mail: add --mail to mail the links once provisioned", name)
+					}
+				}
+			}
 			return execute(cmd.Context(), o, env.stderr)
 		},
 	}
@@ -100,6 +117,11 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 	fs.DurationVar(&o.RefreshAfter, "refresh-after", 0, "with --state: send unchanged rows again once their last ok is older than `duration` (e.g. 720h)")
 	fs.BoolVar(&o.OnlyChanges, "only-changes", false, "with --state: leave unchanged rows out of the report, which then lists exactly the people to mail")
 
+	fs.BoolVar(&o.withMail, "mail", false, "then mail each person of this run with a link their own, as the mail command does (the same flags, a mail report beside the report)")
+	bindMessageFlags(fs, &o.mail, getenv)
+	fs.Float64Var(&o.mail.Rate, "mail-rate", mailRate, "with --mail: `n` messages per second at most, as mail's --rate")
+	fs.IntVar(&o.mail.Concurrency, "mail-concurrency", mailConcurrency, "with --mail: `n` SMTP connections at most, as mail's --concurrency")
+
 	fs.StringVar(&o.progress, "progress", "auto", "`mode`: auto (a bar when stderr is a terminal), always or never")
 	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
@@ -113,18 +135,54 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 	fs.StringVar(&o.BaseURL, "base-url", env("IDEANOTE_BASE_URL", ideanote.DefaultBaseURL), "API root `URL`; http:// only for loopback hosts (env IDEANOTE_BASE_URL)")
 }
 
-// execute runs the provisioning run described by o: stderr takes the log, the bar and the
-// closing lines.
+// execute runs the provisioning run described by o, then with --mail its mail run: stderr
+// takes the log, the bars and the closing lines.
 func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	logOut := &progress.LogWriter{W: stderr}
 	log := newLogger(o.logFormat, logOut)
-	if err := o.check(func(msg string, args ...any) { log.Warn(msg, args...) }); err != nil {
+	warn := func(msg string, args ...any) { log.Warn(msg, args...) }
+	if err := o.check(warn); err != nil {
 		return err
 	}
+	mailing := o.withMail && !o.DryRun
+	if o.withMail {
+		if err := o.checkMail(warn); err != nil {
+			return err
+		}
+		if o.DryRun {
+			log.Info("dry run: nobody is mailed (the mail options are checked)")
+		}
+	}
+	if mailing {
+		// One lock for both runs: no other run mails this report between them.
+		unlock, err := mail.LockMailReport(o.mail.Options)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		o.mail.MailReportLocked = true
+	}
 	// Every run past the checks writes its metrics, however it ends: wave.Run fills sum.
-	var sum provision.Summary
+	var (
+		sum     provision.Summary
+		mailSum mail.Summary
+		mailErr error
+		mailed  bool // the mail run went past its checks: its metrics are written too
+	)
+	var provErr error
 	defer func(start time.Time) {
-		writeMetrics(log, o.metricsFile, metrics.ProvisionPrefix, runMetrics("rows", provision.Statuses, sum.Tally), start, err)
+		if !mailing {
+			writeMetrics(log, o.metricsFile, metrics.ProvisionPrefix, runMetrics("rows", provision.Statuses, sum.Tally), start, err)
+			return
+		}
+		// Each run's series say how it ended, and the last success of each is its own.
+		runs := []metrics.Prefixed{{Prefix: metrics.ProvisionPrefix, Run: runMetrics("rows", provision.Statuses, sum.Tally)}}
+		errs := []error{provErr}
+		if mailed {
+			runs = append(runs, metrics.Prefixed{Prefix: metrics.MailPrefix, Run: mailMetrics(mailSum)})
+			errs = append(errs, mailErr)
+		}
+		writeMetricsRuns(log, o.metricsFile, runs, errs, start)
 	}(time.Now())
 	var prog *progress.Bar
 	run := o.Options
@@ -137,12 +195,67 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	}
 	run.Progress = func(res provision.Result) { prog.Add(res) }
 	sum, err = wave.Run(ctx, run)
+	provErr = err
 	if prog != nil {
 		prog.Finish()
 		logOut.ClearBefore(nil)
 		prog.NextSteps(o.Report, o.Input, o.DryRun, sum)
 	}
-	return err
+	if !mailing || !reportToMail(ctx, err) {
+		if mailing {
+			log.Warn("nobody is mailed: the provisioning run did not write its report to the end", "report", o.Report)
+		}
+		return err
+	}
+	mailSum, mailErr = runMail(ctx, &o.mail, log, logOut, io.Discard, stderr)
+	var ce *provision.ConfigError
+	mailed = !errors.As(mailErr, &ce)
+	return worse(err, mailErr)
+}
+
+// checkMail checks the options of --mail, as the mail command would before it reads the
+// report: a mistake in them stops the run before anything is provisioned.
+func (o *options) checkMail(logWarn func(msg string, args ...any)) error {
+	m := &o.mail
+	m.Report, m.progress, m.logFormat = o.Report, o.progress, o.logFormat
+	// The mail report goes as the report does: resumed with it, replaced with it (new
+	// links, which everyone is mailed again).
+	m.Resume, m.Overwrite, m.MaxWait = o.Resume, o.Overwrite, o.MaxWait
+	if o.Input != "-" && sameFile(o.Input, m.mailReportPath()) {
+		return usagef("the input %s is also the mail report: give another --mail-report", o.Input)
+	}
+	if o.metricsFile != "" && sameFile(o.metricsFile, m.mailReportPath()) {
+		return usagef("--metrics-file must not be the mail report")
+	}
+	if o.State != "" && sameFile(o.State, m.mailReportPath()) {
+		return usagef("--state and --mail-report must be different files")
+	}
+	if err := m.readPassword(logWarn); err != nil {
+		return err
+	}
+	return mail.Validate(m.Options)
+}
+
+// reportToMail reports whether a provisioning run that ended with err leaves a report whose
+// people with a link are to be mailed: one that went to its end, some rows failed or the API or
+// the input stopped it (the people ok so far have their link, and the state remembers them).
+// Not one interrupted, stopped by its options or a lock, nor one whose report or state was not
+// written completely: the state may not remember the people of its last lines, which the
+// next run provisions again with a new link, mailed then.
+func reportToMail(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	return err == nil || errors.Is(err, wave.ErrRowsFailed) || errors.Is(err, provision.ErrAborted) || errors.Is(err, provision.ErrInput)
+}
+
+// worse is the error of a and b whose exit status is the worse (the higher): the one status a
+// provisioning run with --mail exits with.
+func worse(a, b error) error {
+	if exitStatus(b) > exitStatus(a) {
+		return b
+	}
+	return a
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {

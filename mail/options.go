@@ -39,6 +39,9 @@ type Options struct {
 	MailReport string // the mail report to write; "" means DefaultMailReport(Report)
 	Resume     bool   // keep the people the mail report shows sent the report's link, send the others
 	Overwrite  bool   // replace a mail report that records messages already delivered
+	// MailReportLocked says that the caller holds the mail report's lock (LockMailReport), for
+	// longer than Run: Run does not take it again.
+	MailReportLocked bool
 
 	// SMTPURL is smtp://user@host:587 (STARTTLS required) or smtps://user@host:465 (TLS from
 	// the first byte); plain smtp:// without TLS is allowed only to a loopback host. The user

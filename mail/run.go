@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -64,11 +65,13 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	if err != nil {
 		return sum, configf("reading the report: %w", err)
 	}
-	unlock, err := s.lock(s.mailReport, "--mail-report")
-	if err != nil {
-		return sum, err
+	if !o.MailReportLocked {
+		unlock, err := s.lock(s.mailReport, "--mail-report")
+		if err != nil {
+			return sum, err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	kept, err := s.kept()
 	if err != nil {
 		return sum, err
@@ -223,6 +226,15 @@ func (s *setup) kept() (map[string]Result, error) {
 		return nil, &provision.ConfigError{Err: fmt.Errorf("%w: %s records %d people already mailed: add --resume to mail only the others, or --overwrite to replace it", ErrExists, s.mailReport, n)}
 	}
 	return map[string]Result{}, nil
+}
+
+// LockMailReport takes the lock of the mail report of o (MailReport, or the one beside Report),
+// as Run does, for a caller that does more than Run under it: provisioning with --mail holds it
+// from before provisioning to the end of the mail run, which it gives MailReportLocked. Its
+// errors are Run's for the same lock.
+func LockMailReport(o Options) (unlock func(), err error) {
+	s := &setup{o: o, mailReport: cmp.Or(o.MailReport, DefaultMailReport(o.Report))}
+	return s.lock(s.mailReport, "--mail-report")
 }
 
 // lock takes the lock of path (the report, or the mail report) for a mail run. Held by
