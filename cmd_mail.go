@@ -27,8 +27,14 @@ refuses a mail report most of whose people are not in REPORT with that link: it 
 provisioning run's. While it runs, mail holds REPORT's lock: it does not mail a report that a
 provisioning run is still writing, nor can one write it while it is mailed.
 
---dry-run renders every message and prints the first, writing no .eml file; --out-dir writes
-them all and sends nothing. Give one or the other, not both.
+--dry-run renders every message and prints the first (with --to EMAIL, repeatable, the message
+of each person named), writing no .eml file; --out-dir writes them all and sends nothing. Give
+one or the other, not both.
+
+A reply asking to slow down (421, or 450/451 4.7.x as Postfix limits a sender) lowers the rate
+and waits, and the message is tried again without using up its tries, until the server has
+accepted nothing for --max-wait. A reply saying the account's quota is spent ("550 5.4.5 Daily
+sending quota exceeded") stops the run: the rest is not_attempted, for --resume once it renews.
 
 The SMTP password is read from IDEANOTE_SMTP_PASSWORD or --smtp-password-file, never from a flag.
 smtp:// requires STARTTLS (plain only to a loopback host); smtps:// is TLS from the first byte.
@@ -36,15 +42,18 @@ smtp:// requires STARTTLS (plain only to a loopback host); smtps:// is TLS from 
 Templates (--template, --html-template, --subject) are Go templates that see .Email .Name
 .FirstName .Team .Locale .LoginURL .WidgetURL .Link (the link of --link) and .Change; a file
 named with a language beside them (welcome.fr.txt) is used for the people of that language.
-The built-in messages are in English and French.
+The built-in messages are in English, Danish, Dutch, Finnish, French, German, Italian,
+Norwegian, Polish, Portuguese, Spanish and Swedish, chosen by the person's locale (pt-BR takes
+Portuguese); the log says how many people got English because none matches their locale.
 
 Exit status:
   0    every person with a link was mailed (or their message written, or rendered)
   1    some messages failed (see the mail report's error column); --resume retries them
   2    usage or configuration error, a template at fault, a mail report to --resume, or a
        mail report of another provisioning run; nothing was sent
-  3    aborted: the server refused the login or the sender, or could not be reached, or
-       another run holds the report (a provisioning run) or the mail report
+  3    aborted: the server refused the login or the sender, could not be reached, said the
+       sending quota is spent, or accepted nothing for --max-wait; or another run holds the
+       report (a provisioning run) or the mail report
   4    the mail report could not be written completely (the log names anyone mailed but not
        recorded)
   130  interrupted; the mail report is complete up to the interruption, rerun with --resume`
@@ -52,6 +61,7 @@ Exit status:
 const mailExample = `  export IDEANOTE_SMTP_URL='smtp://it%40acme.com@smtp.example.com:587'
   export IDEANOTE_SMTP_PASSWORD=...        # or --smtp-password-file /etc/ideanote/smtp-password
   ideanote-provision mail --from 'Acme IT <it@acme.com>' --dry-run wave-12.csv   # see the first message
+  ideanote-provision mail --from 'Acme IT <it@acme.com>' --dry-run --to ana@acme.com wave-12.csv   # see Ana's
   ideanote-provision mail --from 'Acme IT <it@acme.com>' wave-12.csv
   ideanote-provision mail --from 'Acme IT <it@acme.com>' wave-12.csv --resume    # after a failure`
 

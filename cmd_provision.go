@@ -23,6 +23,11 @@ an Ideanote workspace through the custom-login session endpoint, and writes a re
 login link for each of them. The report holds credentials: it is created with mode 0600; mail
 each link to its owner only (ideanote-provision mail REPORT).
 
+--mail, with the flags of mail (--from, --smtp-url, --template...), then mails the people of this
+run with a link their own, as ideanote-provision mail REPORT would, its mail report beside the
+report: run again with --resume, it finishes both and mails nobody twice. The exit status is the
+worse of the two runs'; --metrics-file holds the series of both.
+
 The API token is read from IDEANOTE_API_TOKEN or --api-token-file, never from a flag.
 
 Exit status:
@@ -39,9 +44,10 @@ const provisionExample = `  export IDEANOTE_SPACE_ID=b06f0a9a-4813-4515-81a0-29e
   ideanote-provision people.csv --subdomain acme --report wave-12.csv
   ideanote-provision people.csv --subdomain acme --report wave-12.csv --resume   # after a failure
 
-  # nightly from cron: only people new or changed since their last ok are sent
+  # nightly from cron: only people new or changed since their last ok are sent, and mailed
   ideanote-provision staff.csv --subdomain acme --state /var/lib/ideanote/state.db \
-      --only-changes --report /var/lib/ideanote/wave-$(date +%F).csv`
+      --only-changes --resume --report /var/lib/ideanote/wave-$(date +%F).csv \
+      --mail --from 'Acme IT <it@acme.com>' --smtp-url 'smtp://it%40acme.com@smtp.example.com:587'`
 
 // provisionGroups orders the flags of --help: what every run needs first, tuning last.
 var provisionGroups = []flagGroup{
@@ -203,7 +209,7 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	}
 	if !mailing || !reportToMail(ctx, err) {
 		if mailing {
-			log.Warn("nobody is mailed: the provisioning run did not write its report to the end", "report", o.Report)
+			log.Warn("nobody is mailed: the provisioning run was stopped before it sent anything, or interrupted; run the same command again, with --resume, to mail the people ok so far", "report", o.Report)
 		}
 		return err
 	}
@@ -237,16 +243,17 @@ func (o *options) checkMail(logWarn func(msg string, args ...any)) error {
 }
 
 // reportToMail reports whether a provisioning run that ended with err leaves a report whose
-// people with a link are to be mailed: one that went to its end, some rows failed or the API or
-// the input stopped it (the people ok so far have their link, and the state remembers them).
-// Not one interrupted, stopped by its options or a lock, nor one whose report or state was not
-// written completely: the state may not remember the people of its last lines, which the
-// next run provisions again with a new link, mailed then.
+// people with a link are to be mailed: every run that sent something, since the state
+// remembers the people ok in its report whatever the end, and does not send them again (nor
+// would a later run's report list them). Not a run stopped by its options or a lock, which
+// sent nothing, nor one interrupted: the people ok so far are mailed by the same command run
+// again (with --resume).
 func reportToMail(ctx context.Context, err error) bool {
 	if ctx.Err() != nil {
 		return false
 	}
-	return err == nil || errors.Is(err, wave.ErrRowsFailed) || errors.Is(err, provision.ErrAborted) || errors.Is(err, provision.ErrInput)
+	return err == nil || errors.Is(err, wave.ErrRowsFailed) || errors.Is(err, wave.ErrIncomplete) ||
+		errors.Is(err, provision.ErrAborted) || errors.Is(err, provision.ErrInput)
 }
 
 // worse is the error of a and b whose exit status is the worse (the higher): the one status a
