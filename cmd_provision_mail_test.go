@@ -88,3 +88,24 @@ func TestProvisionMailChecksFirst(t *testing.T) {
 		t.Errorf("--dry-run --mail: exit %d, %d connections; stderr:\n%s", got.code, smtp.Connections(), got.stderr)
 	}
 }
+
+// The mail report's lock is held from before provisioning: a run that cannot take it (another
+// run mails this report) provisions nobody.
+func TestProvisionMailOneLock(t *testing.T) {
+	t.Parallel()
+	api := provisiontest.NewServer()
+	defer api.Close()
+	smtp := mailtest.NewServer()
+	defer smtp.Close()
+	input := writeFile(t, "people.csv", "email,name\nana@example.com,Ana\n")
+	report := filepath.Join(t.TempDir(), "report.csv")
+	unlock, err := mail.LockMailReport(mail.Options{Report: report})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := provisionMail(t, api, smtp, input, report)
+	unlock()
+	if got.code != exitAborted || !strings.Contains(got.stderr, "in use") || len(api.Requests()) != 0 {
+		t.Errorf("exit %d, %d requests; want %d and none; stderr:\n%s", got.code, len(api.Requests()), exitAborted, got.stderr)
+	}
+}
