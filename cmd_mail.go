@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
 	"github.com/ideanote-provision/ideanote-provision/internal/progress"
 	"github.com/ideanote-provision/ideanote-provision/mail"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 const mailLong = `Mails each person of REPORT (the report of a provisioning run) whose line has a login link one
@@ -25,8 +27,14 @@ refuses a mail report most of whose people are not in REPORT with that link: it 
 provisioning run's. While it runs, mail holds REPORT's lock: it does not mail a report that a
 provisioning run is still writing, nor can one write it while it is mailed.
 
---dry-run renders every message and prints the first, writing no .eml file; --out-dir writes
-them all and sends nothing. Give one or the other, not both.
+--dry-run renders every message and prints the first (with --to EMAIL, repeatable, the message
+of each person named), writing no .eml file; --out-dir writes them all and sends nothing. Give
+one or the other, not both.
+
+A reply asking to slow down (421, or 450/451 4.7.x as Postfix limits a sender) lowers the rate
+and waits, and the message is tried again without using up its tries, until the server has
+accepted nothing for --max-wait. A reply saying the account's quota is spent ("550 5.4.5 Daily
+sending quota exceeded") stops the run: the rest is not_attempted, for --resume once it renews.
 
 The SMTP password is read from IDEANOTE_SMTP_PASSWORD or --smtp-password-file, never from a flag.
 smtp:// requires STARTTLS (plain only to a loopback host); smtps:// is TLS from the first byte.
@@ -34,15 +42,18 @@ smtp:// requires STARTTLS (plain only to a loopback host); smtps:// is TLS from 
 Templates (--template, --html-template, --subject) are Go templates that see .Email .Name
 .FirstName .Team .Locale .LoginURL .WidgetURL .Link (the link of --link) and .Change; a file
 named with a language beside them (welcome.fr.txt) is used for the people of that language.
-The built-in messages are in English and French.
+The built-in messages are in English, Danish, Dutch, Finnish, French, German, Italian,
+Norwegian, Polish, Portuguese, Spanish and Swedish, chosen by the person's locale (pt-BR takes
+Portuguese); the log says how many people got English because none matches their locale.
 
 Exit status:
   0    every person with a link was mailed (or their message written, or rendered)
   1    some messages failed (see the mail report's error column); --resume retries them
   2    usage or configuration error, a template at fault, a mail report to --resume, or a
        mail report of another provisioning run; nothing was sent
-  3    aborted: the server refused the login or the sender, or could not be reached, or
-       another run holds the report (a provisioning run) or the mail report
+  3    aborted: the server refused the login or the sender, could not be reached, said the
+       sending quota is spent, or accepted nothing for --max-wait; or another run holds the
+       report (a provisioning run) or the mail report
   4    the mail report could not be written completely (the log names anyone mailed but not
        recorded)
   130  interrupted; the mail report is complete up to the interruption, rerun with --resume`
@@ -50,16 +61,17 @@ Exit status:
 const mailExample = `  export IDEANOTE_SMTP_URL='smtp://it%40acme.com@smtp.example.com:587'
   export IDEANOTE_SMTP_PASSWORD=...        # or --smtp-password-file /etc/ideanote/smtp-password
   ideanote-provision mail --from 'Acme IT <it@acme.com>' --dry-run wave-12.csv   # see the first message
+  ideanote-provision mail --from 'Acme IT <it@acme.com>' --dry-run --to ana@acme.com wave-12.csv   # see Ana's
   ideanote-provision mail --from 'Acme IT <it@acme.com>' wave-12.csv
   ideanote-provision mail --from 'Acme IT <it@acme.com>' wave-12.csv --resume    # after a failure`
 
 // mailGroups orders the flags of mail --help: what every run needs first, tuning last.
 var mailGroups = []flagGroup{
-	{"Essential flags", []string{"smtp-url", "from", "out-dir", "link", "mail-report", "resume", "dry-run",
+	{"Essential flags", []string{"smtp-url", "from", "out-dir", "link", "mail-report", "resume", "dry-run", "to",
 		"overwrite", "smtp-password-file"}},
 	{"Templates", []string{"template", "html-template", "subject", "reply-to"}},
 	{"Output", []string{"progress", "log-format", "metrics-file"}},
-	{"Sending (tuning)", []string{"rate", "concurrency"}},
+	{"Sending (tuning)", []string{"rate", "concurrency", "max-wait"}},
 }
 
 // mailOptions is everything a mail run is told, from flags and the environment: the run's own
@@ -94,29 +106,45 @@ func newMailCmd(env environ) *cobra.Command {
 // bindMailFlags declares the flags of a mail run into o; defaults come from the environment
 // where a variable exists.
 func bindMailFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string) {
-	env := func(name string) string { return envDefault(getenv, name, "") }
 	fs.SortFlags = false
+	bindMessageFlags(fs, o, getenv)
+	fs.BoolVar(&o.Resume, "resume", false, "mail only the people the mail report does not show as sent the link REPORT gives them")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "render every message, print the first to stdout, send and write nothing; not with --out-dir")
+	fs.StringArrayVar(&o.To, "to", nil, "with --dry-run, print the message of the person with this `email` instead of the first (repeatable)")
+	fs.BoolVar(&o.Overwrite, "overwrite", false, "replace a mail report that shows messages sent (everyone is mailed again)")
+
+	fs.StringVar(&o.progress, "progress", "auto", "`mode`: auto (a bar when stderr is a terminal), always or never")
+	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
+	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
+
+	fs.Float64Var(&o.Rate, "rate", mailRate, "`n` messages per second at most (providers limit senders), from 0.0167 (one a minute); 0 = no limit")
+	fs.IntVar(&o.Concurrency, "concurrency", mailConcurrency, "`n` SMTP connections at most, each reused for many messages")
+	fs.DurationVar(&o.MaxWait, "max-wait", provision.DefaultMaxWait, "while the server asks to slow down (421, 450 4.7.1...), the run stops once it has accepted nothing for `duration`")
+}
+
+// The defaults of mail's --rate and --concurrency, and of provisioning's --mail-rate and
+// --mail-concurrency.
+const (
+	mailRate        = 2
+	mailConcurrency = 2
+)
+
+// bindMessageFlags declares the flags that say what is mailed, from where and how, into o:
+// those of mail that provisioning's --mail takes as they are. The others (--resume, --dry-run,
+// --rate, the output flags...) are the provisioning run's, or have a name of their own there.
+func bindMessageFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string) {
+	env := func(name string) string { return envDefault(getenv, name, "") }
 	fs.StringVar(&o.SMTPURL, "smtp-url", env("IDEANOTE_SMTP_URL"), "`URL` of the SMTP server: smtp://user@host:587 (STARTTLS) or smtps://user@host:465 (env IDEANOTE_SMTP_URL)")
 	fs.StringVar(&o.From, "from", env("IDEANOTE_MAIL_FROM"), "the `sender`, e.g. 'IT <it@acme.com>' (env IDEANOTE_MAIL_FROM)")
 	fs.StringVar(&o.OutDir, "out-dir", "", "instead of sending, write one .eml file per person into `folder` (mode 0700); not with --dry-run")
 	fs.StringVar(&o.Link, "link", mail.LinkLogin, "which `link` to mail: login (the web app) or widget")
 	fs.StringVar(&o.MailReport, "mail-report", "", "what was sent to whom, `path` (default REPORT.mail.csv)")
-	fs.BoolVar(&o.Resume, "resume", false, "mail only the people the mail report does not show as sent the link REPORT gives them")
-	fs.BoolVar(&o.DryRun, "dry-run", false, "render every message, print the first to stdout, send and write nothing; not with --out-dir")
-	fs.BoolVar(&o.Overwrite, "overwrite", false, "replace a mail report that shows messages sent (everyone is mailed again)")
 	fs.StringVar(&o.passwordFile, "smtp-password-file", "", "read the SMTP password from `file` instead of IDEANOTE_SMTP_PASSWORD")
 
 	fs.StringVar(&o.Template, "template", "", "the text body, a Go text/template `file` (variants beside it: welcome.fr.txt)")
 	fs.StringVar(&o.HTMLTemplate, "html-template", "", "the HTML body, a Go html/template `file`; needs --template")
 	fs.StringVar(&o.Subject, "subject", "", "the `subject`, a Go template (default: the template's \"subject\" block, else built-in)")
 	fs.StringVar(&o.ReplyTo, "reply-to", "", "Reply-To `address`")
-
-	fs.StringVar(&o.progress, "progress", "auto", "`mode`: auto (a bar when stderr is a terminal), always or never")
-	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
-	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
-
-	fs.Float64Var(&o.Rate, "rate", 2, "`n` messages per second at most (providers limit senders), from 0.0167 (one a minute); 0 = no limit")
-	fs.IntVar(&o.Concurrency, "concurrency", 2, "`n` SMTP connections at most, each reused for many messages")
 }
 
 // check validates what the mail package does not know about, and loads the password file; it
@@ -131,15 +159,19 @@ func (o *mailOptions) check(logWarn func(msg string, args ...any)) error {
 			return err
 		}
 	}
-	if o.passwordFile != "" {
-		// Only the line break an editor adds is dropped: spaces may belong to the password.
-		trim := func(s string) string { return strings.TrimRight(s, "\r\n") }
-		var err error
-		if o.Password, err = readSecretFile("--smtp-password-file", "SMTP password", o.passwordFile, trim, logWarn); err != nil {
-			return err
-		}
+	return o.readPassword(logWarn)
+}
+
+// readPassword reads --smtp-password-file, when given, into o.Password.
+func (o *mailOptions) readPassword(logWarn func(msg string, args ...any)) error {
+	if o.passwordFile == "" {
+		return nil
 	}
-	return nil
+	// Only the line break an editor adds is dropped: spaces may belong to the password.
+	trim := func(s string) string { return strings.TrimRight(s, "\r\n") }
+	var err error
+	o.Password, err = readSecretFile("--smtp-password-file", "SMTP password", o.passwordFile, trim, logWarn)
+	return err
 }
 
 // mailReportPath is the mail report the run writes.
@@ -162,8 +194,20 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 	// found by the mail package (exit 2) writes none, as for provisioning.
 	var sum mail.Summary
 	defer func(start time.Time) {
-		writeMetrics(log, o.metricsFile, metrics.MailPrefix, runMetrics("messages", mail.Statuses, sum.Tally), start, err)
+		writeMetrics(log, o.metricsFile, metrics.MailPrefix, mailMetrics(sum), start, err)
 	}(time.Now())
+	sum, err = runMail(ctx, o, log, logOut, stdout, stderr)
+	return err
+}
+
+// mailMetrics is what a mail run reports in its metrics file.
+func mailMetrics(sum mail.Summary) metrics.Run {
+	return runMetrics("messages", mail.Statuses, sum.Tally)
+}
+
+// runMail runs the mail run of o with its bar and closing lines on stderr, its log through
+// logOut (which the bar clears before each line).
+func runMail(ctx context.Context, o *mailOptions, log *slog.Logger, logOut *progress.LogWriter, stdout, stderr io.Writer) (mail.Summary, error) {
 	var deferred atomic.Int64             // 4xx answers so far, read by the bar's goroutine
 	known := 0                            // lines still to come that were settled before sending
 	out := &progress.LogWriter{W: stdout} // a dry run's first message, which must not run on after the bar
@@ -193,12 +237,12 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 		success := r.Status != mail.StatusFailed && r.Status != mail.StatusNotAttempted
 		prog.Step(string(r.Status), success, !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
 	}
-	sum, err = mail.Run(ctx, run)
+	sum, err := mail.Run(ctx, run)
 	if prog != nil {
 		prog.Finish()
 		logOut.ClearBefore(nil)
 		out.ClearBefore(nil)
 		prog.MailNextSteps(o.Report, o.mailReportPath(), o.OutDir, o.DryRun, sum)
 	}
-	return err
+	return sum, err
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
 	"github.com/ideanote-provision/ideanote-provision/internal/progress"
+	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/wave"
@@ -22,6 +23,11 @@ const provisionLong = `Puts every person of INPUT (a CSV in any delimiter, or an
 an Ideanote workspace through the custom-login session endpoint, and writes a report CSV with a
 login link for each of them. The report holds credentials: it is created with mode 0600; mail
 each link to its owner only (ideanote-provision mail REPORT).
+
+--mail, with the flags of mail (--from, --smtp-url, --template...), then mails the people of this
+run with a link their own, as ideanote-provision mail REPORT would, its mail report beside the
+report: run again with --resume, it finishes both and mails nobody twice. The exit status is the
+worse of the two runs'; --metrics-file holds the series of both.
 
 The API token is read from IDEANOTE_API_TOKEN or --api-token-file, never from a flag.
 
@@ -39,9 +45,10 @@ const provisionExample = `  export IDEANOTE_SPACE_ID=b06f0a9a-4813-4515-81a0-29e
   ideanote-provision people.csv --subdomain acme --report wave-12.csv
   ideanote-provision people.csv --subdomain acme --report wave-12.csv --resume   # after a failure
 
-  # nightly from cron: only people new or changed since their last ok are sent
+  # nightly from cron: only people new or changed since their last ok are sent, and mailed
   ideanote-provision staff.csv --subdomain acme --state /var/lib/ideanote/state.db \
-      --only-changes --report /var/lib/ideanote/wave-$(date +%F).csv`
+      --only-changes --resume --report /var/lib/ideanote/wave-$(date +%F).csv \
+      --mail --from 'Acme IT <it@acme.com>' --smtp-url 'smtp://it%40acme.com@smtp.example.com:587'`
 
 // provisionGroups orders the flags of --help: what every run needs first, tuning last.
 var provisionGroups = []flagGroup{
@@ -49,9 +56,15 @@ var provisionGroups = []flagGroup{
 		"api-token-file", "report", "resume", "overwrite", "dry-run"}},
 	{"Input", []string{"map", "team", "locale", "delimiter", "encoding", "sheet", "header-row"}},
 	{"Scheduled waves", []string{"state", "force", "refresh-after", "only-changes"}},
+	{"Mailing the links (--mail)", []string{"mail", "smtp-url", "from", "smtp-password-file", "out-dir", "link", "mail-report",
+		"template", "html-template", "subject", "reply-to", "mail-rate", "mail-concurrency"}},
 	{"Output", []string{"progress", "log-format", "metrics-file"}},
 	{"Sending (tuning)", []string{"rate", "burst", "concurrency", "timeout", "max-attempts", "max-wait", "base-url"}},
 }
+
+// mailOnlyFlags are the flags that mean nothing without --mail.
+var mailOnlyFlags = []string{"smtp-url", "from", "smtp-password-file", "out-dir", "link", "mail-report",
+	"template", "html-template", "subject", "reply-to", "mail-rate", "mail-concurrency"}
 
 // newProvisionCmd returns the command that provisions an input; use is its usage line.
 func newProvisionCmd(env environ, use string) *cobra.Command {
@@ -69,6 +82,15 @@ func newProvisionCmd(env environ, use string) *cobra.Command {
 			}
 			o.APIToken = env.getenv("IDEANOTE_API_TOKEN")
 			o.Stdin = env.stdin
+			if o.withMail {
+				o.mail.Password = env.getenv("IDEANOTE_SMTP_PASSWORD")
+			} else {
+				for _, name := range mailOnlyFlags {
+					if cmd.Flags().Changed(name) {
+						return usagef("--%s is a flag of --mail: add --mail to mail the links once provisioned", name)
+					}
+				}
+			}
 			return execute(cmd.Context(), o, env.stderr)
 		},
 	}
@@ -106,6 +128,11 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 	fs.DurationVar(&o.RefreshAfter, "refresh-after", 0, "with --state: send unchanged rows again once their last ok is older than `duration` (e.g. 720h)")
 	fs.BoolVar(&o.OnlyChanges, "only-changes", false, "with --state: leave unchanged rows out of the report, which then lists exactly the people to mail")
 
+	fs.BoolVar(&o.withMail, "mail", false, "then mail each person of this run with a link their own, as the mail command does (the same flags, a mail report beside the report)")
+	bindMessageFlags(fs, &o.mail, getenv)
+	fs.Float64Var(&o.mail.Rate, "mail-rate", mailRate, "with --mail: `n` messages per second at most, as mail's --rate")
+	fs.IntVar(&o.mail.Concurrency, "mail-concurrency", mailConcurrency, "with --mail: `n` SMTP connections at most, as mail's --concurrency")
+
 	fs.StringVar(&o.progress, "progress", "auto", "`mode`: auto (a bar when stderr is a terminal), always or never")
 	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
@@ -119,18 +146,54 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 	fs.StringVar(&o.BaseURL, "base-url", env("IDEANOTE_BASE_URL", ideanote.DefaultBaseURL), "API root `URL`; http:// only for loopback hosts (env IDEANOTE_BASE_URL)")
 }
 
-// execute runs the provisioning run described by o: stderr takes the log, the bar and the
-// closing lines.
+// execute runs the provisioning run described by o, then with --mail its mail run: stderr
+// takes the log, the bars and the closing lines.
 func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	logOut := &progress.LogWriter{W: stderr}
 	log := newLogger(o.logFormat, logOut)
-	if err := o.check(func(msg string, args ...any) { log.Warn(msg, args...) }); err != nil {
+	warn := func(msg string, args ...any) { log.Warn(msg, args...) }
+	if err := o.check(warn); err != nil {
 		return err
 	}
+	mailing := o.withMail && !o.DryRun
+	if o.withMail {
+		if err := o.checkMail(warn); err != nil {
+			return err
+		}
+		if o.DryRun {
+			log.Info("dry run: nobody is mailed (the mail options are checked)")
+		}
+	}
+	if mailing {
+		// One lock for both runs: no other run mails this report between them.
+		unlock, err := mail.LockMailReport(o.mail.Options)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		o.mail.MailReportLocked = true
+	}
 	// Every run past the checks writes its metrics, however it ends: wave.Run fills sum.
-	var sum provision.Summary
+	var (
+		sum     provision.Summary
+		mailSum mail.Summary
+		mailErr error
+		mailed  bool // the mail run went past its checks: its metrics are written too
+	)
+	var provErr error
 	defer func(start time.Time) {
-		writeMetrics(log, o.metricsFile, metrics.ProvisionPrefix, runMetrics("rows", provision.Statuses, sum.Tally), start, err)
+		if !mailing {
+			writeMetrics(log, o.metricsFile, metrics.ProvisionPrefix, runMetrics("rows", provision.Statuses, sum.Tally), start, err)
+			return
+		}
+		// Each run's series say how it ended, and the last success of each is its own.
+		runs := []metrics.Prefixed{{Prefix: metrics.ProvisionPrefix, Run: runMetrics("rows", provision.Statuses, sum.Tally)}}
+		errs := []error{provErr}
+		if mailed {
+			runs = append(runs, metrics.Prefixed{Prefix: metrics.MailPrefix, Run: mailMetrics(mailSum)})
+			errs = append(errs, mailErr)
+		}
+		writeMetricsRuns(log, o.metricsFile, runs, errs, start)
 	}(time.Now())
 	var prog *progress.Bar
 	run := o.Options
@@ -147,12 +210,68 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	if ae, ok := errors.AsType[*provision.AbortError](err); ok {
 		err = fmt.Errorf("%w (%s)", err, abortFlags[ae.Cause])
 	}
+	provErr = err
 	if prog != nil {
 		prog.Finish()
 		logOut.ClearBefore(nil)
 		prog.NextSteps(o.Report, o.Input, o.DryRun, sum, err)
 	}
-	return err
+	if !mailing || !reportToMail(ctx, err) {
+		if mailing {
+			log.Warn("nobody is mailed: the provisioning run was stopped before it sent anything, or interrupted; run the same command again, with --resume, to mail the people ok so far", "report", o.Report)
+		}
+		return err
+	}
+	mailSum, mailErr = runMail(ctx, &o.mail, log, logOut, io.Discard, stderr)
+	var ce *provision.ConfigError
+	mailed = !errors.As(mailErr, &ce)
+	return worse(err, mailErr)
+}
+
+// checkMail checks the options of --mail, as the mail command would before it reads the
+// report: a mistake in them stops the run before anything is provisioned.
+func (o *options) checkMail(logWarn func(msg string, args ...any)) error {
+	m := &o.mail
+	m.Report, m.progress, m.logFormat = o.Report, o.progress, o.logFormat
+	// The mail report goes as the report does: resumed with it, replaced with it (new
+	// links, which everyone is mailed again).
+	m.Resume, m.Overwrite, m.MaxWait = o.Resume, o.Overwrite, o.MaxWait
+	if o.Input != "-" && sameFile(o.Input, m.mailReportPath()) {
+		return usagef("the input %s is also the mail report: give another --mail-report", o.Input)
+	}
+	if o.metricsFile != "" && sameFile(o.metricsFile, m.mailReportPath()) {
+		return usagef("--metrics-file must not be the mail report")
+	}
+	if o.State != "" && sameFile(o.State, m.mailReportPath()) {
+		return usagef("--state and --mail-report must be different files")
+	}
+	if err := m.readPassword(logWarn); err != nil {
+		return err
+	}
+	return mail.Validate(m.Options)
+}
+
+// reportToMail reports whether a provisioning run that ended with err leaves a report whose
+// people with a link are to be mailed: every run that sent something, since the state
+// remembers the people ok in its report whatever the end, and does not send them again (nor
+// would a later run's report list them). Not a run stopped by its options or a lock, which
+// sent nothing, nor one interrupted: the people ok so far are mailed by the same command run
+// again (with --resume).
+func reportToMail(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	return err == nil || errors.Is(err, wave.ErrRowsFailed) || errors.Is(err, wave.ErrIncomplete) ||
+		errors.Is(err, provision.ErrAborted) || errors.Is(err, provision.ErrInput)
+}
+
+// worse is the error of a and b whose exit status is the worse (the higher): the one status a
+// provisioning run with --mail exits with.
+func worse(a, b error) error {
+	if exitStatus(b) > exitStatus(a) {
+		return b
+	}
+	return a
 }
 
 // abortFlags names, per cause of an abort, the flags or variables that set what to check.

@@ -57,3 +57,19 @@ func runMetrics[S ~string](unit string, statuses []S, t provision.Tally[S]) metr
 	names, counts := metrics.ByStatus(statuses, t.Counts)
 	return metrics.Run{Unit: unit, Statuses: names, Counts: counts, Requests: t.Attempts, Throttled: t.Throttled}
 }
+
+// writeMetricsRuns is writeMetrics for the runs of one process (provisioning, then its mail
+// run), each with its own series and its own exit code, errs[i] the end of runs[i]; nothing is
+// written when the first ended in a configuration error.
+func writeMetricsRuns(log *slog.Logger, path string, runs []metrics.Prefixed, errs []error, start time.Time) {
+	if path == "" || exitStatus(errs[0]) == exitUsage {
+		return
+	}
+	end := time.Now()
+	for i := range runs {
+		runs[i].Run.End, runs[i].Run.Duration, runs[i].Run.ExitCode = end, end.Sub(start), exitStatus(errs[i])
+	}
+	if werr := metrics.WriteRuns(path, runs...); werr != nil {
+		log.Error("the metrics file could not be written; the exit code is the run's all the same", "error", werr.Error())
+	}
+}

@@ -35,7 +35,9 @@ type options struct {
 	delimiter   string
 	progress    string
 	logFormat   string
-	metricsFile string // --metrics-file: the run's metrics for node_exporter; "" for none
+	metricsFile string      // --metrics-file: the run's metrics for node_exporter; "" for none
+	withMail    bool        // --mail: mail the people of this run their links once it ends
+	mail        mailOptions // the mail run of --mail
 }
 
 // dryRunSuffix ends the name of a dry run's report. A dry run writes its own report, so that it

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // fileWriter writes each message as an RFC 5322 .eml file in a folder, instead of sending it.
@@ -56,9 +57,11 @@ func (w fileWriter) deliver(_ context.Context, m *outgoing) error {
 func (fileWriter) close() {}
 
 // renderer renders each message and sends nothing: a dry run. The first message goes to out
-// as a person would read it.
+// as a person would read it, or, when to is set, the messages of the people in it (by
+// provision.EmailKey).
 type renderer struct {
 	out     io.Writer
+	to      map[string]bool
 	printed bool
 }
 
@@ -67,14 +70,22 @@ func (r *renderer) deliver(_ context.Context, m *outgoing) error {
 	if _, err := m.msg.WriteTo(&b); err != nil {
 		return err
 	}
-	if !r.printed {
-		r.printed = true
-		fmt.Fprintf(r.out, "--- the first message (row %d), as %s would read it ---\n", m.job.row, m.job.email)
-		if err := Preview(r.out, b.Bytes()); err != nil {
-			return err
+	what := "the first message"
+	switch {
+	case r.to != nil:
+		if !r.to[provision.EmailKey(m.job.email)] {
+			return nil
 		}
-		fmt.Fprintln(r.out, "--- end of the first message ---")
+		what = "the message"
+	case r.printed:
+		return nil
 	}
+	r.printed = true
+	fmt.Fprintf(r.out, "--- %s (row %d), as %s would read it ---\n", what, m.job.row, m.job.email)
+	if err := Preview(r.out, b.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.out, "--- end of %s ---\n", what)
 	return nil
 }
 

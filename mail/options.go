@@ -39,6 +39,9 @@ type Options struct {
 	MailReport string // the mail report to write; "" means DefaultMailReport(Report)
 	Resume     bool   // keep the people the mail report shows sent the report's link, send the others
 	Overwrite  bool   // replace a mail report that records messages already delivered
+	// MailReportLocked says that the caller holds the mail report's lock (LockMailReport), for
+	// longer than Run: Run does not take it again.
+	MailReportLocked bool
 
 	// SMTPURL is smtp://user@host:587 (STARTTLS required) or smtps://user@host:465 (TLS from
 	// the first byte); plain smtp:// without TLS is allowed only to a loopback host. The user
@@ -48,6 +51,9 @@ type Options struct {
 	TLS      *tls.Config // nil: the system's roots; set for a private CA (or a test server)
 	OutDir   string      // instead of sending, write one .eml file per person here (SMTPURL unused)
 	DryRun   bool        // render every message, print the first to Stdout, send nothing
+	// To, with DryRun, names the people whose messages are printed instead of the first; each
+	// must be a person of the report with a message to render.
+	To []string
 
 	From    string // the sender, "IT <it@acme.com>" (required)
 	ReplyTo string // the Reply-To address, or ""
@@ -63,6 +69,9 @@ type Options struct {
 	MaxAttempts int           // SMTP tries per message; 0 means DefaultMaxAttempts
 	Timeout     time.Duration // per connection and per message; 0 means DefaultTimeout
 	Backoff     time.Duration // the longest wait before the first retry (provision.Backoff); 0 means DefaultBackoff
+	// MaxWait is how long the run goes on while the server asks it to slow down and accepts
+	// nothing; 0 means provision.DefaultMaxWait.
+	MaxWait time.Duration
 
 	Log      *slog.Logger     // nil logs nothing
 	Stdout   io.Writer        // where a dry run prints its first message; nil is io.Discard
@@ -141,6 +150,8 @@ func prepare(o Options) (*setup, error) {
 		return nil, configf("give --resume or --overwrite, not both")
 	case o.Link != "" && o.Link != LinkLogin && o.Link != LinkWidget:
 		return nil, configf("--link %q: expected login or widget", o.Link)
+	case len(o.To) > 0 && !o.DryRun:
+		return nil, configf("--to names the messages a dry run prints: give --dry-run with it")
 	case o.DryRun && o.OutDir != "":
 		return nil, configf("give --dry-run or --out-dir, not both: --out-dir sends nothing already (it writes each message into a file), --dry-run writes nothing (it prints the first message)")
 	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0 || (o.Rate > 0 && o.Rate < pace.Floor):
@@ -148,8 +159,8 @@ func prepare(o Options) (*setup, error) {
 		return nil, configf("--rate must be 0 (no limit) or at least 0.0167 (one message a minute), in messages a second")
 	case o.Concurrency < 1 || o.Concurrency > 64:
 		return nil, configf("--concurrency must be between 1 and 64 connections")
-	case o.MaxAttempts < 0 || o.Timeout < 0 || o.Backoff < 0:
-		return nil, configf("attempts, timeout and backoff may not be negative")
+	case o.MaxAttempts < 0 || o.Timeout < 0 || o.Backoff < 0 || o.MaxWait < 0:
+		return nil, configf("attempts, timeout, backoff and --max-wait may not be negative")
 	}
 	if o.From == "" {
 		return nil, configf("no sender: give --from, e.g. --from 'IT <it@acme.com>'")
@@ -210,6 +221,9 @@ func (o *Options) withDefaults() {
 	}
 	if o.Backoff == 0 {
 		o.Backoff = DefaultBackoff
+	}
+	if o.MaxWait == 0 {
+		o.MaxWait = provision.DefaultMaxWait
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)

@@ -1,10 +1,12 @@
 package mail
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -62,11 +64,13 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	if err != nil {
 		return sum, configf("reading the report: %w", err)
 	}
-	unlock, err := s.lock(s.mailReport, "--mail-report")
-	if err != nil {
-		return sum, err
+	if !o.MailReportLocked {
+		unlock, err := s.lock(s.mailReport, "--mail-report")
+		if err != nil {
+			return sum, err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	kept, err := s.kept()
 	if err != nil {
 		return sum, err
@@ -84,6 +88,11 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	case o.DryRun:
 		status, transport = StatusRendered, "dry run"
 		r := &renderer{out: o.Stdout}
+		if len(o.To) > 0 {
+			if r.to, err = checkTo(o.To, settled, jobs); err != nil {
+				return sum, err
+			}
+		}
 		newDeliverer = cmpOr(newDeliverer, func() deliverer { return r })
 	case o.OutDir != "":
 		status, transport = StatusWritten, o.OutDir
@@ -140,6 +149,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		}
 	}
 	sum.Elapsed = o.Now().Sub(start)
+	s.templates.logFallbacks(o.Log)
 	s.logSummary(sum, keptN, runErr)
 	switch {
 	case runErr != nil:
@@ -151,6 +161,40 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		return sum, ErrFailed
 	}
 	return sum, nil
+}
+
+// checkTo finds the people of a dry run's --to among the messages to render, by
+// provision.EmailKey. One that is not is a provision.ConfigError naming them, and why.
+func checkTo(to []string, settled []Result, jobs []job) (map[string]bool, error) {
+	keys := make(map[string]bool, len(jobs))
+	for _, j := range jobs {
+		keys[provision.EmailKey(j.email)] = true
+	}
+	lines := make(map[string]Result, len(settled))
+	for _, r := range settled {
+		if k := provision.EmailKey(r.Email); r.Status != StatusSkipped || lines[k].Email == "" {
+			lines[k] = r
+		}
+	}
+	want := make(map[string]bool, len(to))
+	for _, addr := range to {
+		k := provision.EmailKey(strings.TrimSpace(addr))
+		if keys[k] {
+			want[k] = true
+			continue
+		}
+		r, ok := lines[k]
+		switch {
+		case !ok:
+			return nil, configf("--to %s: not in the report", addr)
+		case r.Status == StatusSent || r.Status == StatusWritten:
+			return nil, configf("--to %s: already mailed (row %d, kept by --resume): no message to render", addr, r.Row)
+		case r.Err != nil:
+			return nil, configf("--to %s: no message to render (row %d, %s: %v)", addr, r.Row, r.Status, r.Err)
+		}
+		return nil, configf("--to %s: no message to render (row %d, %s)", addr, r.Row, r.Status)
+	}
+	return want, nil
 }
 
 // kept reads what an earlier run recorded: with Resume, the people to keep; without, it makes
@@ -186,6 +230,15 @@ func (s *setup) kept() (map[string]Result, error) {
 		return nil, &provision.ConfigError{Err: fmt.Errorf("%w: %s records %d %s: add --resume to do only the others, or --overwrite to replace it", ErrExists, s.mailReport, n, what)}
 	}
 	return map[string]Result{}, nil
+}
+
+// LockMailReport takes the lock of the mail report of o (MailReport, or the one beside Report),
+// as Run does, for a caller that does more than Run under it: provisioning with --mail holds it
+// from before provisioning to the end of the mail run, which it gives MailReportLocked. Its
+// errors are Run's for the same lock.
+func LockMailReport(o Options) (unlock func(), err error) {
+	s := &setup{o: o, mailReport: cmp.Or(o.MailReport, DefaultMailReport(o.Report))}
+	return s.lock(s.mailReport, "--mail-report")
 }
 
 // lock takes the lock of path (the report, or the mail report) for a mail run. Held by

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/pace"
@@ -14,14 +16,58 @@ import (
 // worker sends the messages given to it, one at a time, over its own deliverer (for SMTP, one
 // connection reused from message to message).
 type worker struct {
-	s      *setup
-	d      deliverer
-	pace   *pace.Pacer // nil: no limit
-	status Status      // what a delivered message is: sent, written or rendered
+	s        *setup
+	d        deliverer
+	pace     *pace.Pacer // nil: no limit
+	status   Status      // what a delivered message is: sent, written or rendered
+	accepted *lastAccepted
+}
+
+// lastAccepted is when the server last accepted a message, shared by the workers: a run that
+// the server only asks to slow down stops once it has accepted nothing for Options.MaxWait.
+type lastAccepted struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+func (l *lastAccepted) mark(t time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.at = t
+}
+
+func (l *lastAccepted) since(t time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return t.Sub(l.at)
+}
+
+// answer is how the pacer hears the reply of class.
+func answer(sent time.Time, class replyClass, err error) provision.Answer {
+	a := provision.Answer{Sent: sent}
+	switch class {
+	case replyNone:
+		a.Action = provision.Done
+	case replySlowDown:
+		a.Action = provision.Throttled
+	case replyTransient, replyNoServer:
+		a.Action = provision.Retry
+	default:
+		a.Action = provision.Fail
+	}
+	if r, ok := replyOf(err); ok {
+		a.HTTPStatus = r.code
+	}
+	return a
 }
 
 // send makes and delivers one message, retrying 4xx answers and faults. It returns the
 // person's result and, when the run cannot go on, why.
+//
+// A reply asking to slow down (classifyReply) is heard by the pacer, which lowers the rate and
+// holds every worker for a while; the message is tried again without using up MaxAttempts,
+// until the server has accepted nothing for MaxWait. A reply saying that the account's quota
+// is spent stops the run: nothing more can go before it is renewed.
 func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 	o := &w.s.o
 	r := Result{Row: j.row, Email: j.email, Status: StatusNotAttempted, LinkSHA256: j.linkHash}
@@ -34,28 +80,34 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 		return r, nil
 	}
 	r.MessageID = out.id
-	var last error
+	var (
+		last    error
+		tries   int           // the attempts that count against MaxAttempts: slow-downs do not
+		reached bool          // an attempt got past the connection: the server heard of this person
+		wait    time.Duration // before the next attempt, besides the pacer's
+	)
 	stopped := func() (Result, error) {
-		if r.Attempts == 0 {
-			return r, nil // not_attempted
+		if !reached {
+			return r, nil // not_attempted: the server never heard of this person
 		}
 		r.Status, r.Err = StatusFailed, fmt.Errorf("%w; the run stopped before another try", last)
 		return r, nil
 	}
 	for {
-		if r.Attempts > 0 {
-			if o.Wait(ctx, provision.Backoff{Base: o.Backoff, Max: MaxBackoff}.Wait(r.Attempts, 0)) != nil {
+		if wait > 0 {
+			if o.Wait(ctx, wait) != nil {
 				return stopped()
 			}
 		}
+		var sent time.Time
 		if w.pace != nil {
-			if _, err := w.pace.Wait(ctx); err != nil {
+			if sent, err = w.pace.Wait(ctx); err != nil {
 				return stopped()
 			}
 		}
 		r.Attempts++
 		err := w.d.deliver(ctx, out)
-		v := decide(err)
+		v, class := decide(err), classifyReply(err)
 		var se *sendError
 		errors.As(err, &se)
 		if se != nil && se.code >= 400 && se.code < 500 {
@@ -65,22 +117,56 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 			r.Attempts-- // the connection was given up for the interrupt: nothing was tried
 			return stopped()
 		}
-		switch v {
-		case done:
+		if w.pace != nil {
+			w.pace.Observe(answer(sent, class, err))
+		}
+		if se == nil || se.stage != stageConnect {
+			reached = true
+		}
+		switch {
+		case v == done:
+			w.accepted.mark(o.Now())
 			r.Status, r.Err, r.SentAt = w.status, nil, o.Now()
 			if w.status != StatusSent {
 				r.Attempts = 0 // attempts count SMTP transactions
 			}
 			return r, nil
+		case class == replyQuota:
+			// The account's, not this person's: they are not_attempted like the rest, and
+			// the error cell says why the run stopped here.
+			r.Status, r.Err = StatusNotAttempted, fmt.Errorf("the sending quota is spent: %w", err)
+			return r, fmt.Errorf("%w: the SMTP server says the account's sending quota is spent; run again with --resume once it is renewed: %w", ErrAborted, err)
+		case class == replySlowDown && (v == retry || v == reconnect):
+			last = err
+			if idle := w.accepted.since(o.Now()); idle >= o.MaxWait {
+				r.Status, r.Err = StatusFailed, fmt.Errorf("the server asked to slow down and accepted nothing for %v: %w", idle.Round(time.Second), err)
+				if !reached {
+					r.Status = StatusNotAttempted
+				}
+				return r, fmt.Errorf("%w: the SMTP server accepted nothing for %v (--max-wait), asking to slow down: %w", ErrAborted, idle.Round(time.Second), err)
+			}
+			wait = 0
+			if w.pace == nil { // no pacer to hold the workers: this one waits
+				wait = provision.Backoff{Base: o.Backoff, Max: MaxBackoff}.Wait(max(r.Attempts-tries, 1), 0)
+			}
+			continue
+		}
+		switch v {
 		case retry, reconnect:
 			last = err
-			if r.Attempts < o.MaxAttempts {
+			tries++
+			if tries < o.MaxAttempts {
+				wait = provision.Backoff{Base: o.Backoff, Max: MaxBackoff}.Wait(tries, 0)
 				continue
 			}
 			r.Err = fmt.Errorf("gave up after %d attempts: %w", r.Attempts, err)
 			if se != nil && se.stage == stageConnect {
-				// No connection after every try: no other message would fare better. Nothing
-				// reached this person either: they are not_attempted like the rest.
+				// No connection after every try: no other message would fare better. Unless an
+				// earlier try reached the server, nothing reached this person either: they are
+				// not_attempted like the rest.
+				if reached {
+					r.Status = StatusFailed
+				}
 				return r, fmt.Errorf("%w: cannot connect to the SMTP server after %d attempts: %w", ErrAborted, r.Attempts, err)
 			}
 			r.Status = StatusFailed
@@ -111,11 +197,13 @@ type outcome struct {
 func (s *setup) dispatch(ctx context.Context, jobs []job, newDeliverer func() deliverer, status Status, emit func(Result) error) error {
 	dctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	// Paced as provisioning is, by the project's Pacer, at a fixed rate.
+	// Paced as provisioning is, by the project's Pacer: at --rate at most, lower once the
+	// server asks to slow down (a Finder, which finds its limit).
 	var pacer *pace.Pacer
 	if s.o.Rate > 0 && status == StatusSent {
-		pacer = pace.NewWithPolicy(pace.Fixed(s.o.Rate), 1)
+		pacer = pace.New(s.o.Rate, 1)
 	}
+	accepted := &lastAccepted{at: s.o.Now()}
 	workers := s.o.Concurrency
 	if status == StatusRendered {
 		workers = 1 // the first message printed is the first of the report
@@ -138,7 +226,7 @@ func (s *setup) dispatch(ctx context.Context, jobs []job, newDeliverer func() de
 				default:
 					d = newDeliverer()
 				}
-				w := &worker{s: s, d: d, pace: pacer, status: status}
+				w := &worker{s: s, d: d, pace: pacer, status: status, accepted: accepted}
 				res, err := w.send(dctx, &jobs[i])
 				idle <- d
 				if err != nil {

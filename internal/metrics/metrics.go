@@ -71,8 +71,22 @@ type Run struct {
 // skips it. A symbolic link or a file of another user at path is refused (safefile.ErrUnsafe).
 // Its mode is 0644 whatever the umask: it holds no secret.
 func WriteFile(path, prefix string, r Run) error {
-	if r.End.IsZero() {
-		return errors.New("metrics: the run's end time is not set")
+	return WriteRuns(path, Prefixed{Prefix: prefix, Run: r})
+}
+
+// Prefixed is a run and the prefix of its series.
+type Prefixed struct {
+	Prefix string
+	Run    Run
+}
+
+// WriteRuns is WriteFile for several runs of one process, each with its own prefix, in one
+// file: provisioning and the mail run that follows it. Each last success is its own run's.
+func WriteRuns(path string, runs ...Prefixed) error {
+	for _, p := range runs {
+		if p.Run.End.IsZero() {
+			return errors.New("metrics: the run's end time is not set")
+		}
 	}
 	dir := filepath.Dir(path)
 	if fi, err := os.Stat(dir); err != nil {
@@ -88,24 +102,30 @@ func WriteFile(path, prefix string, r Run) error {
 	if err := safefile.CheckReplace(path); err != nil {
 		return fmt.Errorf("metrics file %w", err) // it names the file and why
 	}
-	lastSuccess := unixSeconds(r.End)
-	if r.ExitCode != 0 {
-		lastSuccess = previousLastSuccess(path, prefix+"_last_success_timestamp_seconds")
-	}
-	reg, err := registry(prefix, r, lastSuccess)
-	if err != nil {
-		return fmt.Errorf("metrics file %s: %w", path, err)
-	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		return fmt.Errorf("metrics file %s: %w", path, err)
+	var regs []*prometheus.Registry
+	for _, p := range runs {
+		lastSuccess := unixSeconds(p.Run.End)
+		if p.Run.ExitCode != 0 {
+			lastSuccess = previousLastSuccess(path, p.Prefix+"_last_success_timestamp_seconds")
+		}
+		reg, err := registry(p.Prefix, p.Run, lastSuccess)
+		if err != nil {
+			return fmt.Errorf("metrics file %s: %w", path, err)
+		}
+		regs = append(regs, reg)
 	}
 	// Not prometheus.WriteToTextfile, which chmods its temporary file by name: here the file is
 	// chmod'ed through the descriptor, and what is at path checked before the rename.
-	err = safefile.Replace(path, 0o644, func(f *os.File) error {
-		for _, mf := range mfs {
-			if _, err := expfmt.MetricFamilyToText(f, mf); err != nil {
+	err := safefile.Replace(path, 0o644, func(f *os.File) error {
+		for _, reg := range regs {
+			mfs, err := reg.Gather()
+			if err != nil {
 				return err
+			}
+			for _, mf := range mfs {
+				if _, err := expfmt.MetricFamilyToText(f, mf); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -3,6 +3,7 @@
 package mailtest
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -55,6 +56,12 @@ type Server struct {
 	// StartTLS offers STARTTLS; ImplicitTLS speaks TLS from the first byte (smtps). Both use
 	// a certificate made at Start for 127.0.0.1, ::1 and localhost: see ClientTLSConfig.
 	StartTLS, ImplicitTLS bool
+	// Limit, when its Messages is positive, refuses MAIL FROM past Messages a window, as
+	// Postfix's smtpd_client_message_rate_limit does.
+	Limit Limit
+	// Now is the clock of Limit's windows; nil is time.Now. A test in a bubble of
+	// testing/synctest gives it the bubble's time (the server runs outside the bubble).
+	Now func() time.Time
 	// MaxRecorded, when positive, keeps only the first MaxRecorded messages, so that a long
 	// benchmark does not hold them all; Count counts them all.
 	MaxRecorded int
@@ -70,6 +77,17 @@ type Server struct {
 	rcpt     map[string][]Reply // scripted answers to RCPT TO, by lower-case address
 	data     map[int]Reply      // scripted answers to the data of the nth message
 	closed   bool
+	window   time.Time // the start of Limit's current window
+	inWindow int       // the messages begun in it
+	limited  int       // MAIL FROM refused by Limit
+}
+
+// Limit is a sender's rate limit: Messages a fixed window of Per, each message past them
+// answered with Reply.
+type Limit struct {
+	Messages int
+	Per      time.Duration // zero: a minute
+	Reply    Reply         // zero: 450 4.7.1, in Postfix's words
 }
 
 // NewServer starts and returns a new Server. The caller should Close it.
@@ -214,6 +232,40 @@ func (s *Server) Connections() int {
 	s.ln.mu.Lock()
 	defer s.ln.mu.Unlock()
 	return s.ln.n
+}
+
+// Limited returns how many MAIL FROM commands Limit refused.
+func (s *Server) Limited() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limited
+}
+
+// overLimit counts a message begun, and returns Limit's reply when it is one too many.
+func (s *Server) overLimit() (Reply, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.Limit
+	if l.Messages <= 0 {
+		return Reply{}, false
+	}
+	per := cmp.Or(l.Per, time.Minute)
+	now := time.Now()
+	if s.Now != nil {
+		now = s.Now()
+	}
+	if s.window.IsZero() || now.Sub(s.window) >= per {
+		s.window, s.inWindow = now, 0
+	}
+	if s.inWindow >= l.Messages {
+		s.limited++
+		if l.Reply.Code == 0 {
+			return Reply{Code: 450, Text: "4.7.1 Error: too many messages from 127.0.0.1"}, true
+		}
+		return l.Reply, true
+	}
+	s.inWindow++
+	return Reply{}, false
 }
 
 // rcptReply returns the scripted answer to RCPT TO addr, if any is left.

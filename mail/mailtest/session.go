@@ -58,6 +58,9 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	if ss.s.RefuseSender {
 		return errSenderRefused
 	}
+	if r, ok := ss.s.overLimit(); ok {
+		return ss.answer(r)
+	}
 	ss.from, ss.to = from, nil
 	return nil
 }

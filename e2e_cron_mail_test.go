@@ -1,0 +1,135 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/mail"
+	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
+	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
+	rpt "github.com/ideanote-provision/ideanote-provision/report"
+)
+
+// cronLine runs the README's cron line: provision with --state --only-changes --resume, then
+// --mail, against the fake Ideanote api and the fake SMTP server smtp.
+func cronLine(t *testing.T, api *provisiontest.Server, smtp *mailtest.Server, input, report, dir string) *proc {
+	t.Helper()
+	return start(t, api, input, report, "--state", filepath.Join(dir, "state.db"), "--only-changes", "--resume",
+		"--mail", "--from", "IT <it@acme.example>", "--smtp-url", smtp.URL(), "--mail-rate", "0", "--mail-concurrency", "4",
+		"--metrics-file", filepath.Join(dir, "ideanote.prom"))
+}
+
+// checkLinks fails unless each message holds the link the report gives its recipient.
+func checkLinks(t *testing.T, msgs []mailtest.Message, report string) {
+	t.Helper()
+	_, lines := reportLines(t, report)
+	links := map[string]string{}
+	for _, l := range lines {
+		links[l["email"]] = l["login_url"]
+	}
+	for _, m := range msgs {
+		_, body := messageText(t, m.Data)
+		if link := links[m.To[0]]; link == "" || !strings.Contains(body, link) {
+			t.Errorf("the message to %s does not hold their link %q", m.To[0], link)
+		}
+	}
+}
+
+// TestE2ECronLineMails runs the one cron line of a nightly wave: provisioned and mailed; killed
+// with SIGKILL while mailing and run again, nobody is mailed twice but for the messages in
+// flight at the kill, and everybody once; the next night, only the new and changed people.
+func TestE2ECronLineMails(t *testing.T) {
+	const n, conns = 40, 4
+	api := provisiontest.NewServer()
+	defer api.Close()
+	first := mailtest.NewUnstartedServer()
+	first.Latency = 50 * time.Millisecond // messages spend most of their time in flight
+	first.Start()
+	defer first.Close()
+	dir := t.TempDir()
+	input, report := writeInput(t, dir, n), filepath.Join(dir, "wave-1.csv")
+
+	p := cronLine(t, api, first, input, report, dir)
+	waitFor(t, "messages to be accepted", func() bool { return first.Count() >= 10 })
+	p.cmd.Process.Kill()
+	p.wait(t, 5*time.Second)
+	first.Close()
+	accepted := recipients(first)
+	recorded := map[string]bool{}
+	// Resumed, the mail report is written beside its place until it is complete.
+	for email, status := range mailStatuses(t, rpt.TempPath(mail.DefaultMailReport(report))) {
+		if status == "sent" {
+			recorded[email] = true
+		}
+	}
+	inFlight := len(accepted) - len(recorded)
+	if inFlight < 0 || inFlight > conns {
+		t.Fatalf("%d sent in the mail report after the kill, %d accepted by the server", len(recorded), len(accepted))
+	}
+	provisioned := ok200(api)
+
+	second := mailtest.NewServer()
+	defer second.Close()
+	r := cronLine(t, api, second, input, report, dir)
+	if code := r.wait(t, 30*time.Second); code != exitOK {
+		t.Fatalf("the cron line again: exit %d, want 0; output:\n%s", code, r.stderr)
+	}
+	if ok200(api) != provisioned {
+		t.Errorf("the second run provisioned %d people again", ok200(api)-provisioned)
+	}
+	again := recipients(second)
+	twice := 0
+	for i := range n {
+		email := mailEmail(i)
+		switch total := accepted[email] + again[email]; {
+		case recorded[email] && again[email] > 0:
+			t.Errorf("%s was recorded as sent, and mailed again", email)
+		case total == 2:
+			twice++
+		case total != 1:
+			t.Errorf("%s got %d messages", email, total)
+		}
+	}
+	if twice > inFlight {
+		t.Errorf("%d people mailed twice, with %d messages in flight at the kill", twice, inFlight)
+	}
+	checkLinks(t, second.Messages(), report)
+	if c := mailStatuses(t, mail.DefaultMailReport(report)); len(c) != n {
+		t.Errorf("mail report: %d people, want %d", len(c), n)
+	}
+	prom, err := os.ReadFile(filepath.Join(dir, "ideanote.prom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`ideanote_provision_rows{status="skipped"} 40`, "ideanote_provision_exit_code 0",
+		`ideanote_mail_messages{status="sent"} 40`, "ideanote_mail_exit_code 0"} {
+		if !strings.Contains(string(prom), want) {
+			t.Errorf("the metrics file lacks %q:\n%s", want, prom)
+		}
+	}
+	t.Logf("killed with %d recorded and %d in flight; %d mailed twice", len(recorded), inFlight, twice)
+
+	// The next night: two new people and one changed; only they are provisioned and mailed.
+	b, err := os.ReadFile(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := strings.Replace(string(b), "Person 7\n", "Person Seven\n", 1) + "person100@example.com,Person 100\nperson101@example.com,Person 101\n"
+	if err := os.WriteFile(input, []byte(staff), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	third := mailtest.NewServer()
+	defer third.Close()
+	night2 := filepath.Join(dir, "wave-2.csv")
+	if code := cronLine(t, api, third, input, night2, dir).wait(t, 30*time.Second); code != exitOK {
+		t.Fatalf("the next night: exit %d", code)
+	}
+	got := recipients(third)
+	if len(got) != 3 || got[mailEmail(7)] != 1 || got["person100@example.com"] != 1 || got["person101@example.com"] != 1 {
+		t.Errorf("the next night mailed %v, want person007, person100 and person101 once", got)
+	}
+	checkLinks(t, third.Messages(), night2)
+}
