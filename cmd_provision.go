@@ -201,6 +201,7 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	run.Started = func(r wave.Running) {
 		prog = progress.New(progress.Provisioning, o.progress, stderr, log, r.Count, r.Throttles)
 		prog.WatchPauses(r.PausedUntil)
+		prog.MailFollows = mailing
 		if prog.Terminal() {
 			logOut.ClearBefore(prog.Clear)
 		}

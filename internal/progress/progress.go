@@ -41,6 +41,10 @@ const redrawEvery = time.Second
 // The rate and the time left count only rows that were sent: rows skipped on --resume, unchanged
 // rows and invalid rows take no time, and counting them made the end look much nearer than it was.
 type Bar struct {
+	// MailFollows says that this run mails the links itself (--mail) once provisioning ends:
+	// the closing lines then say so instead of giving the mail command to run.
+	MailFollows bool
+
 	labels    Labels
 	bar       *progressbar.ProgressBar
 	w         io.Writer // where the bar is drawn
@@ -386,8 +390,12 @@ func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Sum
 	if dryRun {
 		fmt.Fprintf(w, "Dry run: %s valid, %d invalid; nothing was sent.\n", countRows(c[provision.StatusValid], "is", "are"), c[provision.StatusInvalid])
 	} else if n := c[provision.StatusOK] + c[provision.StatusSkipped]; n > 0 {
-		fmt.Fprintf(w, "%s a login link (the report is a secret: mode 0600). Mail each their own:\n  ideanote-provision mail --from 'IT <it@example.com>' %s\n",
-			countPeople(n, "has", "have"), shellQuote(reportPath))
+		if p.MailFollows {
+			fmt.Fprintf(w, "%s a login link (the report is a secret: mode 0600); mailing each their own now.\n", countPeople(n, "has", "have"))
+		} else {
+			fmt.Fprintf(w, "%s a login link (the report is a secret: mode 0600). Mail each their own:\n  ideanote-provision mail --from 'IT <it@example.com>' %s\n",
+				countPeople(n, "has", "have"), shellQuote(reportPath))
+		}
 	}
 	if n := c[provision.StatusInvalid]; n > 0 {
 		more := ""

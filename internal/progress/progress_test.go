@@ -83,18 +83,21 @@ func TestProgressNextSteps(t *testing.T) {
 		want   []string
 		not    []string
 		err    error
+		mail   bool // --mail: the run mails the links itself
 	}{
 		{"all ok", map[provision.Status]int{provision.StatusOK: 3}, false,
-			[]string{"Report: ", "3 people have a login link", "ideanote-provision mail --from 'IT <it@example.com>' 'wave 1.csv'"}, []string{"--resume"}, nil},
+			[]string{"Report: ", "3 people have a login link", "ideanote-provision mail --from 'IT <it@example.com>' 'wave 1.csv'"}, []string{"--resume"}, nil, false},
+		{"all ok, mailed by this run", map[provision.Status]int{provision.StatusOK: 3}, false,
+			[]string{"3 people have a login link", "mailing each their own now"}, []string{"ideanote-provision mail"}, nil, true},
 		{"failed and invalid", map[provision.Status]int{provision.StatusOK: 1, provision.StatusFailed: 2, provision.StatusInvalid: 1}, false,
-			[]string{"1 person has a login link", "2 rows failed", "1 row is invalid (row 7): fix it in people.csv", "then run again with --resume"}, nil, nil},
+			[]string{"1 person has a login link", "2 rows failed", "1 row is invalid (row 7): fix it in people.csv", "then run again with --resume"}, nil, nil, false},
 		{"interrupted", map[provision.Status]int{provision.StatusNotAttempted: 5}, false,
-			[]string{"5 rows were not sent (interrupted): run again with --resume"}, []string{"ideanote-provision mail"}, context.Canceled},
+			[]string{"5 rows were not sent (interrupted): run again with --resume"}, []string{"ideanote-provision mail"}, context.Canceled, false},
 		{"aborted", map[provision.Status]int{provision.StatusOK: 1, provision.StatusNotAttempted: 1}, false,
 			[]string{"1 row was not sent: the run was aborted", "fix the cause, then run again with --resume"}, nil,
-			&provision.AbortError{Cause: provision.CauseSpace, Code: 403}},
+			&provision.AbortError{Cause: provision.CauseSpace, Code: 403}, false},
 		{"dry run", map[provision.Status]int{provision.StatusValid: 4, provision.StatusInvalid: 1}, true,
-			[]string{"Dry run: 4 rows are valid, 1 invalid; nothing was sent.", "run the dry run again"}, []string{"ideanote-provision mail"}, nil},
+			[]string{"Dry run: 4 rows are valid, 1 invalid; nothing was sent.", "run the dry run again"}, []string{"ideanote-provision mail"}, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +106,7 @@ func TestProgressNextSteps(t *testing.T) {
 			if tt.counts[provision.StatusInvalid] > 0 {
 				p.Add(result(7, provision.StatusInvalid, 0))
 			}
+			p.MailFollows = tt.mail
 			p.Finish()
 			out.Reset()
 			p.NextSteps("wave 1.csv", "people.csv", tt.dryRun, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: tt.counts}}, tt.err)
