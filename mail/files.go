@@ -18,8 +18,13 @@ type fileWriter struct{ dir string }
 
 // prepareOutDir makes the folder of the .eml files, readable by its owner only: every file in
 // it logs somebody in. It reports whether a folder already there is open to others.
+// A link, or another user's folder, is refused: the messages would land where someone else
+// decides.
 func prepareOutDir(dir string) (open bool, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return false, err
+	}
+	if err := safefile.CheckDir(dir); err != nil {
 		return false, err
 	}
 	st, err := os.Stat(dir)

@@ -3,12 +3,15 @@ package mail
 import (
 	"bytes"
 	"context"
+	"errors"
 	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/plant"
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 )
 
@@ -131,4 +134,36 @@ func TestEMLName(t *testing.T) {
 			t.Errorf("EMLName(%d, %q) = %q, want %q", tt.row, tt.email, got, tt.want)
 		}
 	}
+}
+
+// TestOutDirRefusesPlantedFolders: an --out-dir that is a symbolic link, or another user's
+// folder, is refused before any message is written: its owner decides where the links land.
+func TestOutDirRefusesPlantedFolders(t *testing.T) {
+	t.Parallel()
+	elsewhere := t.TempDir()
+	t.Run("symbolic link", func(t *testing.T) {
+		t.Parallel()
+		o, _ := testOptions(t, nil, people)
+		o.OutDir = filepath.Join(t.TempDir(), "eml")
+		plant.Symlink(t, elsewhere, o.OutDir)
+		if _, err := Run(context.Background(), o); !errors.Is(err, safefile.ErrUnsafe) {
+			t.Errorf("Run = %v, want the folder refused", err)
+		}
+		if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+			t.Errorf("written through the link: %v", entries)
+		}
+	})
+	t.Run("another user's", func(t *testing.T) {
+		t.Parallel()
+		o, _ := testOptions(t, nil, people)
+		dir := filepath.Join(t.TempDir(), "mine")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		o.OutDir = filepath.Join(t.TempDir(), "eml")
+		plant.OtherUsers(t, dir, o.OutDir)
+		if _, err := Run(context.Background(), o); !errors.Is(err, safefile.ErrUnsafe) {
+			t.Errorf("Run = %v, want the folder refused", err)
+		}
+	})
 }

@@ -152,6 +152,25 @@ func check(path string, st fs.FileInfo, oneLink, private bool) error {
 	return nil
 }
 
+// CheckDir refuses a folder that files of this user are to be written into when it is a
+// symbolic link, not a folder, or another user's: its owner could swap or read what lands there.
+func CheckDir(path string) error {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	switch {
+	case st.Mode()&fs.ModeSymlink != 0:
+		return refuse(path, "is a symbolic link", "give the folder itself")
+	case !st.IsDir():
+		return refuse(path, "is not a folder", "give the path of a folder")
+	}
+	if uid, ok := owner(st); ok && uid != os.Geteuid() {
+		return refuse(path, fmt.Sprintf("belongs to another user (uid %d, not %d)", uid, os.Geteuid()), "give a folder of your own")
+	}
+	return nil
+}
+
 // WriteFile writes data to path as a new file of mode perm: written and synced under a private
 // temporary name in the same folder, then renamed over path, which must be missing or a
 // regular file of this user (CheckReplace). A reader never sees half of it.
