@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/cmdline"
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
@@ -15,7 +16,7 @@ import (
 // outputs (outputsName says which, for the message).
 func checkMetricsFile(path string, outputs []string, outputsName string) error {
 	for _, f := range outputs {
-		if f != "" && sameFile(path, f) {
+		if f != "" && cmdline.SameFile(path, f) {
 			return usagef("--metrics-file must not be %s", outputsName)
 		}
 	}
