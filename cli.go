@@ -82,7 +82,7 @@ func refuseTokenFlag(args []string) error {
 // needs no subcommand; `provision` names it too.
 func newRootCmd(env environ) *cobra.Command {
 	root := newProvisionCmd(env, "ideanote-provision [flags] INPUT")
-	root.Version = versionString()
+	root.Version = cmdline.Version(version)
 	root.SetVersionTemplate("ideanote-provision {{.Version}}\n")
 	root.AddCommand(
 		newProvisionCmd(env, "provision [flags] INPUT"),
@@ -134,7 +134,7 @@ func newVersionCmd(env environ) *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			fmt.Fprintln(env.stdout, "ideanote-provision", versionString())
+			fmt.Fprintln(env.stdout, "ideanote-provision", cmdline.Version(version))
 			return nil
 		},
 	}

@@ -197,7 +197,7 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	}(time.Now())
 	var prog *progress.Bar
 	run := o.Options
-	run.Log, run.UserAgent = log, "ideanote-provision/"+versionString()
+	run.Log, run.UserAgent = log, "ideanote-provision/"+cmdline.Version(version)
 	run.Started = func(r wave.Running) {
 		prog = progress.New(progress.Provisioning, o.progress, stderr, log, r.Count, r.Throttles)
 		prog.WatchPauses(r.PausedUntil)

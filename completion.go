@@ -7,26 +7,22 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/mail"
 )
 
-// completions is what the shell is offered for the arguments and flags of every command.
-var completions = cmdline.Completions{FileArgs: []string{"INPUT", "REPORT"}, Values: flagValues, Files: fileFlags, Folders: folderFlags}
-
-// flagValues are the values of the flags that take one of a fixed set, with what each means,
-// for the shell to offer instead of file names.
-var flagValues = map[string][]cobra.Completion{
-	"progress":   {"auto\ta bar when stderr is a terminal", "always\ta bar in any case", "never\tno bar; a log line every 30 s"},
-	"log-format": {"text\tkey=value lines", "json\tone JSON object a line"},
-	"link":       {mail.LinkLogin + "\tthe web-app link", mail.LinkWidget + "\tthe widget link"},
-	"delimiter":  {"auto\tfrom the header line", ",\tcomma", ";\tsemicolon", `\t` + "\ttab"},
-	// The encodings HR exports come in; any WHATWG label is accepted.
-	"encoding": {"utf-8", "utf-16le", "utf-16be", "windows-1252", "iso-8859-1", "iso-8859-15", "macintosh", "shift_jis", "gb18030"},
-}
-
-// fileFlags are the flags that name a file or folder, with the extensions to offer (none for
-// any file); folderFlags name a folder.
-var (
-	fileFlags = map[string][]string{
+// completions is what the shell is offered for the arguments and flags of every command: files
+// for the input and the report, the values of the flags that take one of a fixed set (with
+// what each means), files or folders for the flags that name one.
+var completions = cmdline.Completions{
+	FileArgs: []string{"INPUT", "REPORT"},
+	Values: map[string][]cobra.Completion{
+		"progress":   {"auto\ta bar when stderr is a terminal", "always\ta bar in any case", "never\tno bar; a log line every 30 s"},
+		"log-format": {"text\tkey=value lines", "json\tone JSON object a line"},
+		"link":       {mail.LinkLogin + "\tthe web-app link", mail.LinkWidget + "\tthe widget link"},
+		"delimiter":  {"auto\tfrom the header line", ",\tcomma", ";\tsemicolon", `\t` + "\ttab"},
+		// The encodings HR exports come in; any WHATWG label is accepted.
+		"encoding": {"utf-8", "utf-16le", "utf-16be", "windows-1252", "iso-8859-1", "iso-8859-15", "macintosh", "shift_jis", "gb18030"},
+	},
+	Files: map[string][]string{
 		"report": {"csv"}, "state": nil, "api-token-file": nil, "smtp-password-file": nil,
 		"metrics-file": {"prom"}, "template": nil, "html-template": nil, "mail-report": {"csv"},
-	}
-	folderFlags = map[string]bool{"out-dir": true, "mail-dir": true}
-)
+	},
+	Folders: map[string]bool{"out-dir": true, "mail-dir": true},
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -14,15 +13,6 @@ import (
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
 var version = "dev"
-
-func versionString() string {
-	if version == "dev" {
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			return bi.Main.Version
-		}
-	}
-	return version
-}
 
 // options is everything a provisioning run is told, from flags and the environment: the run's
 // own options, bound to the flags, and what only the command line knows.

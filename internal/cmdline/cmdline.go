@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -26,6 +27,17 @@ func EnvDefault(getenv func(string) string, name, def string) string {
 		return v
 	}
 	return def
+}
+
+// Version is the version stamped at build time (-ldflags "-X main.version=v1.2.3"), or, when
+// none was ("dev"), the module's version that `go install module@v1.2.3` records.
+func Version(stamped string) string {
+	if stamped == "dev" {
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			return bi.Main.Version
+		}
+	}
+	return stamped
 }
 
 // FlagValue returns the value of the flag --name in args, def when it is not given. It reads

@@ -133,3 +133,12 @@ func TestNewLogger(t *testing.T) {
 		t.Errorf("text: %q", b.String())
 	}
 }
+
+func TestVersion(t *testing.T) {
+	// A test binary records no module version: "dev" stays.
+	for _, v := range []string{"v1.2.3", "dev"} {
+		if got := Version(v); got != v {
+			t.Errorf("Version(%q) = %q", v, got)
+		}
+	}
+}
