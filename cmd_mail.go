@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/cmdline"
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
 	"github.com/ideanote-provision/ideanote-provision/internal/progress"
 	"github.com/ideanote-provision/ideanote-provision/mail"
@@ -66,12 +67,12 @@ const mailExample = `  export IDEANOTE_SMTP_URL='smtp://it%40acme.com@smtp.examp
   ideanote-provision mail --from 'Acme IT <it@acme.com>' wave-12.csv --resume    # after a failure`
 
 // mailGroups orders the flags of mail --help: what every run needs first, tuning last.
-var mailGroups = []flagGroup{
-	{"Essential flags", []string{"smtp-url", "from", "out-dir", "link", "mail-report", "resume", "dry-run", "to",
-		"overwrite", "smtp-password-file"}},
-	{"Templates", []string{"template", "html-template", "subject", "reply-to"}},
-	{"Output", []string{"progress", "log-format", "metrics-file"}},
-	{"Sending (tuning)", []string{"rate", "concurrency", "max-wait"}},
+var mailGroups = []cmdline.FlagGroup{
+	cmdline.Group("Essential flags", "smtp-url", "from", "out-dir", "link", "mail-report", "resume", "dry-run", "to",
+		"overwrite", "smtp-password-file"),
+	cmdline.Group("Templates", "template", "html-template", "subject", "reply-to"),
+	cmdline.Group("Output", "progress", "log-format", "metrics-file"),
+	cmdline.Group("Sending (tuning)", "rate", "concurrency", "max-wait"),
 }
 
 // mailOptions is everything a mail run is told, from flags and the environment: the run's own
@@ -91,7 +92,7 @@ func newMailCmd(env environ) *cobra.Command {
 		Short:   "Mail each person of a report their own login link",
 		Long:    mailLong,
 		Example: mailExample,
-		Args:    oneArg("one report (the report of a provisioning run)", "ideanote-provision mail [flags] REPORT"),
+		Args:    cmdline.OneArg("one report (the report of a provisioning run)", "ideanote-provision mail [flags] REPORT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Report = args[0]
 			o.Password = env.getenv("IDEANOTE_SMTP_PASSWORD")
@@ -99,7 +100,7 @@ func newMailCmd(env environ) *cobra.Command {
 		},
 	}
 	bindMailFlags(cmd.Flags(), o, env.getenv)
-	cmd.SetUsageFunc(groupedUsage(mailGroups))
+	cmd.SetUsageFunc(cmdline.GroupedUsage(mailGroups))
 	return cmd
 }
 
@@ -133,7 +134,7 @@ const (
 // those of mail that provisioning's --mail takes as they are. The others (--resume, --dry-run,
 // --rate, the output flags...) are the provisioning run's, or have a name of their own there.
 func bindMessageFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string) {
-	env := func(name string) string { return envDefault(getenv, name, "") }
+	env := func(name string) string { return cmdline.EnvDefault(getenv, name, "") }
 	fs.StringVar(&o.SMTPURL, "smtp-url", env("IDEANOTE_SMTP_URL"), "`URL` of the SMTP server: smtp://user@host:587 (STARTTLS) or smtps://user@host:465 (env IDEANOTE_SMTP_URL)")
 	fs.StringVar(&o.From, "from", env("IDEANOTE_MAIL_FROM"), "the `sender`, e.g. 'IT <it@acme.com>' (env IDEANOTE_MAIL_FROM)")
 	fs.StringVar(&o.OutDir, "out-dir", "", "instead of sending, write one .eml file per person into `folder` (mode 0700); not with --dry-run")
@@ -170,7 +171,7 @@ func (o *mailOptions) readPassword(logWarn func(msg string, args ...any)) error 
 	// Only the line break an editor adds is dropped: spaces may belong to the password.
 	trim := func(s string) string { return strings.TrimRight(s, "\r\n") }
 	var err error
-	o.Password, err = readSecretFile("--smtp-password-file", "SMTP password", o.passwordFile, trim, logWarn)
+	o.Password, err = cmdline.ReadSecretFile("--smtp-password-file", "SMTP password", o.passwordFile, trim, logWarn)
 	return err
 }
 
@@ -186,7 +187,7 @@ func (o *mailOptions) mailReportPath() string {
 // the log, the bar and the closing lines.
 func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) (err error) {
 	logOut := &progress.LogWriter{W: stderr}
-	log := newLogger(o.logFormat, logOut)
+	log := cmdline.NewLogger(o.logFormat, logOut)
 	if err := o.check(func(msg string, args ...any) { log.Warn(msg, args...) }); err != nil {
 		return err
 	}

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/cmdline"
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
 	"github.com/ideanote-provision/ideanote-provision/internal/progress"
 	"github.com/ideanote-provision/ideanote-provision/mail"
@@ -51,15 +51,15 @@ const provisionExample = `  export IDEANOTE_SPACE_ID=b06f0a9a-4813-4515-81a0-29e
       --mail --from 'Acme IT <it@acme.com>' --smtp-url 'smtp://it%40acme.com@smtp.example.com:587'`
 
 // provisionGroups orders the flags of --help: what every run needs first, tuning last.
-var provisionGroups = []flagGroup{
-	{"Essential flags", []string{"space-id", "subdomain", "webapp-url", "widget-url", "widget-id",
-		"api-token-file", "report", "resume", "overwrite", "dry-run"}},
-	{"Input", []string{"map", "team", "locale", "delimiter", "encoding", "sheet", "header-row"}},
-	{"Scheduled waves", []string{"state", "force", "refresh-after", "only-changes"}},
-	{"Mailing the links (--mail)", []string{"mail", "smtp-url", "from", "smtp-password-file", "out-dir", "link", "mail-report",
-		"template", "html-template", "subject", "reply-to", "mail-rate", "mail-concurrency"}},
-	{"Output", []string{"progress", "log-format", "metrics-file"}},
-	{"Sending (tuning)", []string{"rate", "burst", "concurrency", "timeout", "max-attempts", "max-wait", "base-url"}},
+var provisionGroups = []cmdline.FlagGroup{
+	cmdline.Group("Essential flags", "space-id", "subdomain", "webapp-url", "widget-url", "widget-id",
+		"api-token-file", "report", "resume", "overwrite", "dry-run"),
+	cmdline.Group("Input", "map", "team", "locale", "delimiter", "encoding", "sheet", "header-row"),
+	cmdline.Group("Scheduled waves", "state", "force", "refresh-after", "only-changes"),
+	cmdline.Group("Mailing the links (--mail)", "mail", "smtp-url", "from", "smtp-password-file", "out-dir", "link", "mail-report",
+		"template", "html-template", "subject", "reply-to", "mail-rate", "mail-concurrency"),
+	cmdline.Group("Output", "progress", "log-format", "metrics-file"),
+	cmdline.Group("Sending (tuning)", "rate", "burst", "concurrency", "timeout", "max-attempts", "max-wait", "base-url"),
 }
 
 // mailOnlyFlags are the flags that mean nothing without --mail.
@@ -74,7 +74,7 @@ func newProvisionCmd(env environ, use string) *cobra.Command {
 		Short:   "Create or update every person of an HR export and write their login links to a report",
 		Long:    provisionLong,
 		Example: provisionExample,
-		Args:    oneArg("one input file (or - for standard input)", "ideanote-provision [flags] INPUT"),
+		Args:    cmdline.OneArg("one input file (or - for standard input)", "ideanote-provision [flags] INPUT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Input = args[0]
 			if o.DryRun && !cmd.Flags().Changed("report") {
@@ -95,14 +95,14 @@ func newProvisionCmd(env environ, use string) *cobra.Command {
 		},
 	}
 	bindProvisionFlags(cmd.Flags(), o, env.getenv)
-	cmd.SetUsageFunc(groupedUsage(provisionGroups))
+	cmd.SetUsageFunc(cmdline.GroupedUsage(provisionGroups))
 	return cmd
 }
 
 // bindProvisionFlags declares the flags of a provisioning run into o; defaults come from the
 // environment where a variable exists.
 func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) string) {
-	env := func(name, def string) string { return envDefault(getenv, name, def) }
+	env := func(name, def string) string { return cmdline.EnvDefault(getenv, name, def) }
 	fs.SortFlags = false
 	fs.StringVar(&o.SpaceID, "space-id", env("IDEANOTE_SPACE_ID", ""), "workspace `id` (env IDEANOTE_SPACE_ID)")
 	fs.StringVar(&o.Subdomain, "subdomain", env("IDEANOTE_SUBDOMAIN", ""), "web-app links on `name`.ideanote.io (env IDEANOTE_SUBDOMAIN)")
@@ -150,7 +150,7 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 // takes the log, the bars and the closing lines.
 func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	logOut := &progress.LogWriter{W: stderr}
-	log := newLogger(o.logFormat, logOut)
+	log := cmdline.NewLogger(o.logFormat, logOut)
 	warn := func(msg string, args ...any) { log.Warn(msg, args...) }
 	if err := o.check(warn); err != nil {
 		return err
@@ -197,7 +197,7 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	}(time.Now())
 	var prog *progress.Bar
 	run := o.Options
-	run.Log, run.UserAgent = log, "ideanote-provision/"+versionString()
+	run.Log, run.UserAgent = log, "ideanote-provision/"+cmdline.Version(version)
 	run.Started = func(r wave.Running) {
 		prog = progress.New(progress.Provisioning, o.progress, stderr, log, r.Count, r.Throttles)
 		prog.WatchPauses(r.PausedUntil)
@@ -237,13 +237,13 @@ func (o *options) checkMail(logWarn func(msg string, args ...any)) error {
 	// The mail report goes as the report does: resumed with it, replaced with it (new
 	// links, which everyone is mailed again).
 	m.Resume, m.Overwrite, m.MaxWait = o.Resume, o.Overwrite, o.MaxWait
-	if o.Input != "-" && sameFile(o.Input, m.mailReportPath()) {
+	if o.Input != "-" && cmdline.SameFile(o.Input, m.mailReportPath()) {
 		return usagef("the input %s is also the mail report: give another --mail-report", o.Input)
 	}
-	if o.metricsFile != "" && sameFile(o.metricsFile, m.mailReportPath()) {
+	if o.metricsFile != "" && cmdline.SameFile(o.metricsFile, m.mailReportPath()) {
 		return usagef("--metrics-file must not be the mail report")
 	}
-	if o.State != "" && sameFile(o.State, m.mailReportPath()) {
+	if o.State != "" && cmdline.SameFile(o.State, m.mailReportPath()) {
 		return usagef("--state and --mail-report must be different files")
 	}
 	if err := m.readPassword(logWarn); err != nil {
@@ -281,11 +281,4 @@ var abortFlags = map[provision.AbortCause]string{
 	provision.CauseToken:   "IDEANOTE_API_TOKEN or --api-token-file",
 	provision.CauseSpace:   "--space-id or IDEANOTE_SPACE_ID",
 	provision.CauseStalled: "--max-wait; rerun with --resume to send the rest",
-}
-
-func newLogger(format string, w io.Writer) *slog.Logger {
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
-	}
-	return slog.New(slog.NewTextHandler(w, nil))
 }

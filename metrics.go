@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/cmdline"
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
@@ -15,7 +16,7 @@ import (
 // outputs (outputsName says which, for the message).
 func checkMetricsFile(path string, outputs []string, outputsName string) error {
 	for _, f := range outputs {
-		if f != "" && sameFile(path, f) {
+		if f != "" && cmdline.SameFile(path, f) {
 			return usagef("--metrics-file must not be %s", outputsName)
 		}
 	}
@@ -40,16 +41,7 @@ func checkMetricsFile(path string, outputs []string, outputsName string) error {
 // says what happened to the people of the input, and the file going stale is caught by the age
 // of its last run.
 func writeMetrics(log *slog.Logger, path, prefix string, r metrics.Run, start time.Time, err error) {
-	code := exitStatus(err)
-	if path == "" || code == exitUsage {
-		return
-	}
-	r.End = time.Now()
-	r.Duration = r.End.Sub(start)
-	r.ExitCode = code
-	if werr := metrics.WriteFile(path, prefix, r); werr != nil {
-		log.Error("the metrics file could not be written; the exit code is the run's all the same", "error", werr.Error())
-	}
+	writeMetricsRuns(log, path, []metrics.Prefixed{{Prefix: prefix, Run: r}}, []error{err}, start)
 }
 
 // runMetrics is what a run reports in its metrics file: unit names what statuses count.

@@ -2,13 +2,10 @@ package main
 
 import (
 	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/cmdline"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/report"
 	"github.com/ideanote-provision/ideanote-provision/wave"
@@ -16,15 +13,6 @@ import (
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
 var version = "dev"
-
-func versionString() string {
-	if version == "dev" {
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			return bi.Main.Version
-		}
-	}
-	return version
-}
 
 // options is everything a provisioning run is told, from flags and the environment: the run's
 // own options, bound to the flags, and what only the command line knows.
@@ -71,14 +59,14 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 	if err := o.reportFor(); err != nil {
 		return err
 	}
-	if o.State != "" && sameFile(o.State, o.Report) {
+	if o.State != "" && cmdline.SameFile(o.State, o.Report) {
 		return usagef("--state and --report must be different files")
 	}
 	if o.Input != "-" {
 		// Writing the report over the input would destroy it, and the reader would then read
 		// the report's own lines as they are written, until the disk is full.
 		for _, out := range []string{o.Report, report.TempPath(o.Report), o.State, o.metricsFile} {
-			if out != "" && sameFile(o.Input, out) {
+			if out != "" && cmdline.SameFile(o.Input, out) {
 				return usagef("the input %s is also the report, state or metrics file: give another --report, --state or --metrics-file", o.Input)
 			}
 		}
@@ -94,7 +82,7 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 	}
 	if o.tokenFile != "" {
 		var err error
-		if o.APIToken, err = readSecretFile("--api-token-file", "API token", o.tokenFile, strings.TrimSpace, logWarn); err != nil {
+		if o.APIToken, err = cmdline.ReadSecretFile("--api-token-file", "API token", o.tokenFile, strings.TrimSpace, logWarn); err != nil {
 			return err
 		}
 	}
@@ -117,49 +105,10 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 
 // checkOutputFlags checks --progress and --log-format, which every command that runs has.
 func checkOutputFlags(progress, logFormat string) error {
-	switch progress {
-	case "auto", "always", "never":
-	default:
-		return usagef("--progress must be auto, always or never")
+	if err := cmdline.OneOf("--progress", progress, "auto", "always", "never"); err != nil {
+		return err
 	}
-	switch logFormat {
-	case "text", "json":
-	default:
-		return usagef("--log-format must be text or json")
-	}
-	return nil
-}
-
-// readSecretFile reads the secret in the file at path, given by flag, trimmed by trim, and warns
-// when other users can read the file. An error never echoes the path: a secret pasted in its
-// place would be printed.
-func readSecretFile(flag, what, path string, trim func(string) string, logWarn func(msg string, args ...any)) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return "", usagef("%s: cannot read the file: %w (give the path of a file that holds the %s)", flag, err, what)
-	}
-	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
-		logWarn("the "+what+" file is readable by other users: chmod 600 it", "file", path, "mode", st.Mode().Perm().String())
-	}
-	secret := trim(string(b))
-	if secret == "" {
-		return "", usagef("%s %s is empty", flag, path)
-	}
-	return secret, nil
-}
-
-// sameFile reports whether a and b name one file, existing or not.
-func sameFile(a, b string) bool {
-	if filepath.Clean(a) == filepath.Clean(b) {
-		return true
-	}
-	sa, errA := os.Stat(a)
-	sb, errB := os.Stat(b)
-	return errA == nil && errB == nil && os.SameFile(sa, sb)
+	return cmdline.OneOf("--log-format", logFormat, "text", "json")
 }
 
 // comma returns the --delimiter as a rune, 0 for auto-detection.

@@ -165,17 +165,6 @@ func TestSuggestions(t *testing.T) {
 	}
 }
 
-func TestLevenshtein(t *testing.T) {
-	for _, tt := range []struct {
-		a, b string
-		want int
-	}{{"", "", 0}, {"mial", "mail", 2}, {"dryrun", "dry-run", 1}, {"subdomian", "subdomain", 2}, {"rate", "state", 2}, {"", "abc", 3}} {
-		if got := levenshtein(tt.a, tt.b); got != tt.want {
-			t.Errorf("levenshtein(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-	}
-}
-
 // TestJSONLogNumbers checks that a JSON log gives counts, durations and rates as numbers, the
 // durations in seconds: "elapsed":"14.414s" and "requests_per_sec":"1.04" were strings.
 func TestJSONLogNumbers(t *testing.T) {

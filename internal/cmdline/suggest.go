@@ -1,4 +1,4 @@
-package main
+package cmdline
 
 import (
 	"os"
@@ -8,10 +8,10 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// suggestCommand makes the root command, which takes an input file, say "unknown command mial:
-// did you mean mail?" when its first argument is no file but looks like a command: it took
-// "mial run30.csv" for two input files.
-func suggestCommand(root *cobra.Command) {
+// SuggestCommand makes a root command that takes a file as its first argument say "unknown
+// command mial: did you mean mail?" when that argument is no file but looks like a command:
+// it took "mial run30.csv" for two input files.
+func SuggestCommand(root *cobra.Command) {
 	root.SuggestionsMinimumDistance = 2
 	check := root.Args
 	root.Args = func(cmd *cobra.Command, args []string) error {
@@ -26,9 +26,10 @@ func suggestCommand(root *cobra.Command) {
 	}
 }
 
-// flagSuggestion is " did you mean --subdomain?" for an unknown flag named as in pflag's
-// "unknown flag: --subdomian", or "" when no flag of cmd is near it: pflag suggests nothing.
-func flagSuggestion(cmd *cobra.Command, msg string) (name, suggestion string) {
+// FlagSuggestion reads pflag's message msg about an unknown flag ("unknown flag: --subdomian")
+// and returns the flag typed and "did you mean --subdomain?", or no suggestion when no flag of
+// cmd is near it (or too many are): pflag suggests nothing. Both are "" for any other message.
+func FlagSuggestion(cmd *cobra.Command, msg string) (name, suggestion string) {
 	typed, ok := strings.CutPrefix(msg, "unknown flag: --")
 	if !ok {
 		return "", ""
