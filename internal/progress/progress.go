@@ -147,19 +147,25 @@ func (p *Bar) WatchPauses(until func() time.Time) {
 // redrawLoop draws the bar every redrawEvery: without it the bar froze while the server made
 // the run wait, elapsed time and all.
 func (p *Bar) redrawLoop() {
-	t := time.NewTicker(redrawEvery)
+	p.every(redrawEvery, func(now time.Time) {
+		p.mu.Lock()
+		p.lastDesc = now
+		desc := p.describe(now)
+		p.mu.Unlock()
+		p.bar.Describe(desc)
+	})
+}
+
+// every calls f with the time every d until the bar stops.
+func (p *Bar) every(d time.Duration, f func(now time.Time)) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-p.stop:
 			return
 		case <-t.C:
-			now := p.now()
-			p.mu.Lock()
-			p.lastDesc = now
-			desc := p.describe(now)
-			p.mu.Unlock()
-			p.bar.Describe(desc)
+			f(p.now())
 		}
 	}
 }
@@ -301,30 +307,22 @@ func roundLeft(d time.Duration) string {
 }
 
 func (p *Bar) logLoop() {
-	t := time.NewTicker(progressLogEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-t.C:
-			now := p.now()
-			p.mu.Lock()
-			l := p.labels
-			args := []any{l.Unit + "_done", p.done, "ok", p.ok, l.Accepted + "_per_sec", math.Round(p.acceptedRate(now)*100) / 100}
-			if p.throttles != nil {
-				args = append(args, l.ThrottledKey, p.throttles())
-			}
-			if d := p.pauseLeft(now); d > 0 {
-				args = append(args, "server_pause_left_s", math.Round(d.Seconds()))
-			}
-			if d, ok := p.left(now); ok {
-				args = append(args, l.Unit+"_total_est", p.total, "eta_s", math.Round(d.Seconds()))
-			}
-			p.mu.Unlock()
-			p.log.Info("progress", args...)
+	p.every(progressLogEvery, func(now time.Time) {
+		p.mu.Lock()
+		l := p.labels
+		args := []any{l.Unit + "_done", p.done, "ok", p.ok, l.Accepted + "_per_sec", math.Round(p.acceptedRate(now)*100) / 100}
+		if p.throttles != nil {
+			args = append(args, l.ThrottledKey, p.throttles())
 		}
-	}
+		if d := p.pauseLeft(now); d > 0 {
+			args = append(args, "server_pause_left_s", math.Round(d.Seconds()))
+		}
+		if d, ok := p.left(now); ok {
+			args = append(args, l.Unit+"_total_est", p.total, "eta_s", math.Round(d.Seconds()))
+		}
+		p.mu.Unlock()
+		p.log.Info("progress", args...)
+	})
 }
 
 // Clear takes the bar off the screen, so that a log line does not run on after it.
