@@ -143,7 +143,11 @@ func TestInFlightAtAKillIsUnknown(t *testing.T) {
 	t.Run("resend needs resume, and a person of the report", func(t *testing.T) {
 		for _, o := range []Options{
 			func() Options { o := o; o.Resend = []string{"zoe@example.com"}; return o }(),
-			func() Options { o := o; o.Resume, o.Resend = true, []string{"zoe@example.com", "nobody@example.com"}; return o }(),
+			func() Options {
+				o := o
+				o.Resume, o.Resend = true, []string{"zoe@example.com", "nobody@example.com"}
+				return o
+			}(),
 		} {
 			var ce *provision.ConfigError
 			if _, err := Run(context.Background(), o); !errors.As(err, &ce) {

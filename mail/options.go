@@ -40,8 +40,8 @@ type Options struct {
 	Resume     bool   // keep the people the mail report shows sent the report's link, send the others
 	// Resend, with Resume, names people to mail although the mail report keeps them: those
 	// StatusUnknown (or sent) that the operator has checked and chose to mail on purpose.
-	Resend []string
-	Overwrite  bool   // replace a mail report that records messages already delivered
+	Resend    []string
+	Overwrite bool // replace a mail report that records messages already delivered
 	// MailReportLocked says that the caller holds the mail report's lock (LockMailReport), for
 	// longer than Run: Run does not take it again.
 	MailReportLocked bool
