@@ -38,10 +38,10 @@ type Options struct {
 	Report     string // the provisioning report to read (required)
 	MailReport string // the mail report to write; "" means DefaultMailReport(Report)
 	Resume     bool   // keep the people the mail report shows sent the report's link, send the others
+	Overwrite  bool   // replace a mail report that records messages already delivered
 	// Resend, with Resume, names people to mail although the mail report keeps them: those
 	// StatusUnknown (or sent) that the operator has checked and chose to mail on purpose.
-	Resend    []string
-	Overwrite bool // replace a mail report that records messages already delivered
+	Resend []string
 	// MailReportLocked says that the caller holds the mail report's lock (LockMailReport), for
 	// longer than Run: Run does not take it again.
 	MailReportLocked bool
