@@ -188,3 +188,46 @@ func TestJournalNotWritableSendsNothing(t *testing.T) {
 		t.Errorf("%d messages sent without a journal", srv.Count())
 	}
 }
+
+// TestInFlightOfAKilledResume resumes a resumed run that was killed: Zoë had failed in the run
+// before, and her retry was in flight at the kill; Dan's message was sent and recorded in the
+// unfinished mail report. Zoë's earlier line is about another message: she is unknown, not
+// retried; Dan is kept; only Cara is mailed.
+func TestInFlightOfAKilledResume(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.NewServer()
+	defer srv.Close()
+	o, _ := testOptions(t, srv, people)
+	o.Resume = true
+	path := DefaultMailReport(o.Report)
+	writeMailReport(t, path, mailReportHeader+
+		"2,ana@example.com,sent,<a1@acme.example>,1,,2026-11-23T03:00:00Z,"+hashOf("tok-ana")+"\n"+
+		"3,zoe@example.com,failed,<z0@acme.example>,5,RCPT TO: 451 try later,,"+hashOf("tok-zoe")+"\n")
+	writeMailReport(t, tempPath(path), mailReportHeader+
+		"2,ana@example.com,sent,<a1@acme.example>,1,,2026-11-23T03:00:00Z,"+hashOf("tok-ana")+"\n"+
+		"7,dan@example.com,sent,<d1@acme.example>,1,,2026-11-23T04:00:00Z,"+hashOf("tok-dan")+"\n")
+	writeMailReport(t, JournalPath(path), mailReportHeader+
+		"3,zoe@example.com,sending,<z1@acme.example>,,,2026-11-23T04:00:00Z,"+hashOf("tok-zoe")+"\n"+
+		"7,dan@example.com,sending,<d1@acme.example>,,,2026-11-23T04:00:00Z,"+hashOf("tok-dan")+"\n")
+	sum, err := Run(context.Background(), o)
+	if !errors.Is(err, ErrFailed) {
+		t.Errorf("err = %v, want ErrFailed", err)
+	}
+	var to []string
+	for _, m := range srv.Messages() {
+		to = append(to, m.To...)
+	}
+	if want := []string{"cara@example.com"}; !slices.Equal(to, want) {
+		t.Errorf("sent to %v, want %v", to, want)
+	}
+	want := map[int]string{2: "sent", 3: "unknown", 4: "skipped", 5: "sent", 6: "skipped", 7: "sent"}
+	if got := statuses(t, path); !maps.Equal(got, want) {
+		t.Errorf("statuses = %v, want %v", got, want)
+	}
+	if l := readMailReport(t, path)[3]; l[3] != "<z1@acme.example>" {
+		t.Errorf("Zoë's line %v: want the message in flight, <z1@acme.example>", l)
+	}
+	if sum.Counts[StatusUnknown] != 1 {
+		t.Errorf("counts %v, want 1 unknown", sum.Counts)
+	}
+}

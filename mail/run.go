@@ -329,7 +329,14 @@ func (s *setup) logSummary(sum Summary, kept int, runErr error) {
 	delivered := sum.Counts[StatusSent] + sum.Counts[StatusWritten] + sum.Counts[StatusRendered]
 	args = append(args, "attempts", sum.Attempts, "retries", sum.Retries, "deferred_4xx", sum.Throttled,
 		"elapsed_s", provision.LogSeconds(sum.Elapsed), "messages_per_sec", provision.LogRate(delivered-kept, sum.Elapsed))
-	provision.LogEnd(s.o.Log, runErr, sum.Counts.Any(unmailed...), "done, with messages that failed", args...)
+	doneWith := "done, with messages that failed"
+	if sum.Counts[StatusUnknown] > 0 {
+		doneWith = "done, with people unknown (perhaps mailed by a run killed during the transaction: the log names them; check, then mail them with --resume --resend EMAIL)"
+		if sum.Counts.Any(StatusFailed, StatusNotAttempted) {
+			doneWith = "done, with messages that failed, and " + strings.TrimPrefix(doneWith, "done, with ")
+		}
+	}
+	provision.LogEnd(s.o.Log, runErr, sum.Counts.Any(unmailed...), doneWith, args...)
 }
 
 // logResult logs one person's line: failures for the operator's eyes, the rest for debugging.
