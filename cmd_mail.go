@@ -62,8 +62,8 @@ Exit status:
   3    aborted: the server refused the login or the sender, could not be reached, said the
        sending quota is spent, or accepted nothing for --max-wait; or another run holds the
        report (a provisioning run) or the mail report
-  4    the mail report could not be written completely (the log names anyone mailed but not
-       recorded)
+  4    the mail report, or the journal of messages in flight, could not be written
+       completely (the log names anyone mailed but not recorded)
   130  interrupted; the mail report is complete up to the interruption, rerun with --resume`
 
 const mailExample = `  export IDEANOTE_SMTP_URL='smtp://it%40acme.com@smtp.example.com:587'

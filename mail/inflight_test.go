@@ -231,3 +231,28 @@ func TestInFlightOfAKilledResume(t *testing.T) {
 		t.Errorf("counts %v, want 1 unknown", sum.Counts)
 	}
 }
+
+// TestJournalNeverThroughAPlantedLink checks that a symbolic link planted as the journal of
+// messages in flight is neither read nor written through, and that nothing is sent.
+func TestJournalNeverThroughAPlantedLink(t *testing.T) {
+	t.Parallel()
+	for _, resume := range []bool{false, true} {
+		t.Run(fmt.Sprint("resume=", resume), func(t *testing.T) {
+			t.Parallel()
+			srv := mailtest.NewServer()
+			defer srv.Close()
+			o, _ := testOptions(t, srv, people)
+			o.Overwrite, o.Resume = !resume, resume
+			path := JournalPath(DefaultMailReport(o.Report))
+			untouched := plantLink(t, path)
+			_, err := Run(context.Background(), o)
+			untouched()
+			if err == nil || !strings.Contains(err.Error(), path+" is a symbolic link") {
+				t.Errorf("Run = %v, want an error saying %s is a symbolic link", err, path)
+			}
+			if srv.Count() != 0 {
+				t.Errorf("%d messages sent", srv.Count())
+			}
+		})
+	}
+}

@@ -78,6 +78,12 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	if err != nil {
 		return sum, err
 	}
+	if s.smtp != nil {
+		// Said before anything is written: a run that cannot journal its messages sends none.
+		if err := safefile.CheckReplace(JournalPath(s.mailReport)); err != nil {
+			return sum, configf("the journal of messages in flight: %w", err)
+		}
+	}
 	resend := make(map[string]string, len(o.Resend))
 	for _, addr := range o.Resend {
 		resend[provision.EmailKey(strings.TrimSpace(addr))] = addr
@@ -148,10 +154,18 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	if runErr == nil && status == StatusSent {
 		// The lines carried, the unknown among them, are in the mail report now: the journal
 		// of an earlier run has nothing more to say, and this run's starts.
-		if err := w.Sync(); err != nil {
-			runErr = fmt.Errorf("%w: %s: %w", ErrMailReport, s.mailReport, err)
-		} else if jl, err = createJournal(s.mailReport); err != nil {
-			runErr = fmt.Errorf("%w: the journal of messages in flight: %w", ErrMailReport, err)
+		err := w.Sync()
+		if err == nil {
+			jl, err = createJournal(s.mailReport)
+		}
+		if err != nil {
+			err = fmt.Errorf("the journal of messages in flight could not be started: %w", err)
+			runErr = fmt.Errorf("%w: %w", ErrMailReport, err)
+			for _, j := range jobs { // every person has their line all the same
+				if emit(Result{Row: j.row, Email: j.email, Status: StatusNotAttempted, LinkSHA256: j.linkHash, Err: err}) != nil {
+					break
+				}
+			}
 		}
 	}
 	if runErr == nil {

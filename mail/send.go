@@ -111,7 +111,8 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 			// this person unknown, not mailed again by the next run. The message is not
 			// sent unless the journal says so.
 			if err := w.journal.start(r, o.Now()); err != nil {
-				return r, fmt.Errorf("%w: the journal of messages in flight: %w", ErrMailReport, err)
+				r.Err = fmt.Errorf("not sent: the journal of messages in flight could not be written: %w", err)
+				return r, fmt.Errorf("%w: %w", ErrMailReport, r.Err)
 			}
 		}
 		r.Attempts++
