@@ -28,6 +28,12 @@ refuses a mail report most of whose people are not in REPORT with that link: it 
 provisioning run's. While it runs, mail holds REPORT's lock: it does not mail a report that a
 provisioning run is still writing, nor can one write it while it is mailed.
 
+Before each message's SMTP transaction, a line is written to REPORT.mail.csv.sending (removed at
+the end of the run). A person whose message was in flight when a run was killed (kill -9, a
+crash, a reboot) may have been mailed: --resume does not mail them again but marks them unknown
+and names them in the log with their message_id. Check the SMTP server's log or ask them, then
+mail them on purpose with --resume --resend EMAIL.
+
 --dry-run renders every message and prints the first (with --to EMAIL, repeatable, the message
 of each person named), writing no .eml file; --out-dir writes them all and sends nothing. Give
 one or the other, not both.
@@ -49,14 +55,16 @@ Portuguese); the log says how many people got English because none matches their
 
 Exit status:
   0    every person with a link was mailed (or their message written, or rendered)
-  1    some messages failed (see the mail report's error column); --resume retries them
+  1    some messages failed (see the mail report's error column); --resume retries them; or
+       some people are unknown (perhaps mailed by a run killed during the transaction):
+       --resume keeps them, --resume --resend EMAIL mails them
   2    usage or configuration error, a template at fault, a mail report to --resume, or a
        mail report of another provisioning run; nothing was sent
   3    aborted: the server refused the login or the sender, could not be reached, said the
        sending quota is spent, or accepted nothing for --max-wait; or another run holds the
        report (a provisioning run) or the mail report
-  4    the mail report could not be written completely (the log names anyone mailed but not
-       recorded)
+  4    the mail report, or the journal of messages in flight, could not be written
+       completely (the log names anyone mailed but not recorded)
   130  interrupted; the mail report is complete up to the interruption, rerun with --resume`
 
 const mailExample = `  export IDEANOTE_SMTP_URL='smtp://it%40acme.com@smtp.example.com:587'
@@ -64,11 +72,12 @@ const mailExample = `  export IDEANOTE_SMTP_URL='smtp://it%40acme.com@smtp.examp
   ideanote-provision mail --from 'Acme IT <it@acme.com>' --dry-run wave-12.csv   # see the first message
   ideanote-provision mail --from 'Acme IT <it@acme.com>' --dry-run --to ana@acme.com wave-12.csv   # see Ana's
   ideanote-provision mail --from 'Acme IT <it@acme.com>' wave-12.csv
-  ideanote-provision mail --from 'Acme IT <it@acme.com>' wave-12.csv --resume    # after a failure`
+  ideanote-provision mail --from 'Acme IT <it@acme.com>' wave-12.csv --resume    # after a failure
+  ideanote-provision mail --from 'Acme IT <it@acme.com>' wave-12.csv --resume --resend ana@acme.com   # checked: mail Ana again`
 
 // mailGroups orders the flags of mail --help: what every run needs first, tuning last.
 var mailGroups = []cmdline.FlagGroup{
-	cmdline.Group("Essential flags", "smtp-url", "from", "out-dir", "link", "mail-report", "resume", "dry-run", "to",
+	cmdline.Group("Essential flags", "smtp-url", "from", "out-dir", "link", "mail-report", "resume", "resend", "dry-run", "to",
 		"overwrite", "smtp-password-file"),
 	cmdline.Group("Templates", "template", "html-template", "subject", "reply-to"),
 	cmdline.Group("Output", "progress", "log-format", "metrics-file"),
@@ -110,6 +119,7 @@ func bindMailFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string
 	fs.SortFlags = false
 	bindMessageFlags(fs, o, getenv)
 	fs.BoolVar(&o.Resume, "resume", false, "mail only the people the mail report does not show as sent the link REPORT gives them")
+	fs.StringArrayVar(&o.Resend, "resend", nil, "with --resume, mail the person with this `email` although the mail report shows them unknown or sent (repeatable)")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "render every message, print the first to stdout, send and write nothing; not with --out-dir")
 	fs.StringArrayVar(&o.To, "to", nil, "with --dry-run, print the message of the person with this `email` instead of the first (repeatable)")
 	fs.BoolVar(&o.Overwrite, "overwrite", false, "replace a mail report that shows messages sent (everyone is mailed again)")
@@ -235,7 +245,7 @@ func runMail(ctx context.Context, o *mailOptions, log *slog.Logger, logOut *prog
 		}
 		deferred.Add(int64(r.Deferred))
 		delivered := r.Status == mail.StatusSent || r.Status == mail.StatusWritten || r.Status == mail.StatusRendered
-		success := r.Status != mail.StatusFailed && r.Status != mail.StatusNotAttempted
+		success := r.Status != mail.StatusFailed && r.Status != mail.StatusNotAttempted && r.Status != mail.StatusUnknown
 		prog.Step(string(r.Status), success, !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
 	}
 	sum, err := mail.Run(ctx, run)

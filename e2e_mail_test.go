@@ -2,6 +2,7 @@ package main
 
 import (
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,9 +30,9 @@ func recipients(srv *mailtest.Server) map[string]int {
 }
 
 // TestE2EMailKillAndResume kills mail with SIGKILL while messages are in flight, then runs it
-// again with --resume: everyone is mailed once, but for the messages the server accepted and
-// the killed run could not record, which are mailed twice. There are at most as many of those
-// as connections.
+// again with --resume: nobody is mailed twice. The people whose message was in flight at the
+// kill, which the server may have accepted, are unknown, named in the log, exit 1; everybody
+// else is mailed once. --resume --resend mails the unknown once.
 func TestE2EMailKillAndResume(t *testing.T) {
 	const n, conns = 40, 4
 	first := mailtest.NewUnstartedServer()
@@ -57,38 +58,86 @@ func TestE2EMailKillAndResume(t *testing.T) {
 			}
 		}
 	}
-	inFlight := len(accepted) - len(recorded)
-	if len(recorded) < 10-conns || inFlight < 0 || inFlight > conns {
+	if inFlight := len(accepted) - len(recorded); len(recorded) < 10-conns || inFlight < 0 || inFlight > conns {
 		t.Fatalf("%d sent in the mail report after the kill, %d accepted by the server: want at most %d unrecorded", len(recorded), len(accepted), conns)
 	}
 
 	second := mailtest.NewServer()
 	defer second.Close()
 	r := startMail(t, second, rep, "--resume", "--concurrency", "4")
-	if code := r.wait(t, 20*time.Second); code != exitOK {
-		t.Fatalf("resume: exit %d, want 0; output:\n%s", code, r.stderr)
+	code := r.wait(t, 20*time.Second)
+	unknown := checkNobodyTwice(t, n, conns, accepted, recorded, recipients(second), mail.DefaultMailReport(rep), r.stderr.String())
+	if want := exitCodeFor(unknown); code != want {
+		t.Fatalf("resume: exit %d, want %d; output:\n%s", code, want, r.stderr)
 	}
-	again := recipients(second)
-	twice := 0
+	checkOwnLinks(t, second.Messages(), n)
+
+	third := mailtest.NewServer()
+	defer third.Close()
+	resend := []string{"--resume"}
+	for _, email := range unknown {
+		resend = append(resend, "--resend", email)
+	}
+	if code := startMail(t, third, rep, resend...).wait(t, 20*time.Second); code != exitOK {
+		t.Fatalf("--resume --resend: exit %d, want 0", code)
+	}
+	checkResent(t, third, unknown)
+	_, lines := reportLines(t, mail.DefaultMailReport(rep))
+	if c := countStatus(lines); len(lines) != n+1 || c["sent"] != n || c["skipped"] != 1 {
+		t.Errorf("mail report after --resend: %d lines, %v; want %d sent and 1 skipped", len(lines), c, n)
+	}
+	t.Logf("killed with %d recorded and %d accepted; %d unknown, mailed by --resend", len(recorded), len(accepted), len(unknown))
+}
+
+// checkNobodyTwice checks a resumed run after a kill, given what the killed run's server
+// accepted, the people its mail report recorded sent, and what the resumed run's server got:
+// nobody is mailed twice; the people unknown in mailReport, at most conns, are mailed by
+// neither run, or by the killed one unrecorded, and named in log; every other person is
+// mailed once and sent. It returns the unknown.
+func checkNobodyTwice(t *testing.T, n, conns int, accepted map[string]int, recorded map[string]bool, again map[string]int, mailReport, log string) (unknown []string) {
+	t.Helper()
+	status := mailStatuses(t, mailReport)
 	for i := range n {
 		email := mailEmail(i)
 		switch total := accepted[email] + again[email]; {
-		case recorded[email] && again[email] > 0:
-			t.Errorf("%s was recorded as sent, and mailed again by the resume", email)
-		case total == 2:
-			twice++
-		case total != 1:
+		case total > 1:
 			t.Errorf("%s got %d messages", email, total)
+		case status[email] == "unknown":
+			unknown = append(unknown, email)
+			if again[email] > 0 || recorded[email] {
+				t.Errorf("%s is unknown, but was recorded sent or mailed by the resumed run", email)
+			}
+			if !strings.Contains(log, "email="+email) {
+				t.Errorf("the log does not name %s, unknown", email)
+			}
+		case status[email] != "sent" || total != 1:
+			t.Errorf("%s: %s, %d messages; want sent once", email, status[email], total)
 		}
 	}
-	if twice > inFlight {
-		t.Errorf("%d people mailed twice, with %d messages in flight at the kill", twice, inFlight)
+	if len(unknown) > conns {
+		t.Errorf("%d unknown, more than the %d messages that can be in flight", len(unknown), conns)
 	}
-	checkOwnLinks(t, second.Messages(), n)
-	mailStatuses(t, mail.DefaultMailReport(rep)) // checks the header
-	_, lines := reportLines(t, mail.DefaultMailReport(rep))
-	if c := countStatus(lines); len(lines) != n+1 || c["sent"] != n || c["skipped"] != 1 {
-		t.Errorf("mail report after the resume: %d lines, %v; want %d sent and 1 skipped", len(lines), c, n)
+	return unknown
+}
+
+// exitCodeFor is the exit status of a resumed run that leaves the people unknown.
+func exitCodeFor(unknown []string) int {
+	if len(unknown) > 0 {
+		return exitRowsFailed
 	}
-	t.Logf("killed with %d recorded and %d in flight; %d mailed twice", len(recorded), inFlight, twice)
+	return exitOK
+}
+
+// checkResent checks that srv got one message for each of the people of resend, and no other.
+func checkResent(t *testing.T, srv *mailtest.Server, resend []string) {
+	t.Helper()
+	got := recipients(srv)
+	for _, email := range resend {
+		if got[email] != 1 {
+			t.Errorf("--resend %s: %d messages, want 1", email, got[email])
+		}
+	}
+	if srv.Count() != len(resend) {
+		t.Errorf("--resend of %d people: %d messages", len(resend), srv.Count())
+	}
 }

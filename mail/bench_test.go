@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 )
@@ -37,4 +38,21 @@ func BenchmarkSend10k(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "msgs/s")
 	b.ReportMetric(float64(srv.Connections())/float64(b.N), "conns/op")
+}
+
+// BenchmarkJournalStart is the cost of the line each message writes to the journal of
+// messages in flight before its SMTP transaction: one flushed write(2) of a CSV line.
+func BenchmarkJournalStart(b *testing.B) {
+	jl, err := createJournal(filepath.Join(b.TempDir(), "mail.csv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer jl.w.Close()
+	r := Result{Row: 2, Email: "person00001@example.com", MessageID: "<kxx4m7swc3c44hwo3yi3ii35tu@acme.example>", LinkSHA256: LinkHash("https://acme.ideanote.io/login/session/tok")}
+	now := time.Now()
+	for b.Loop() {
+		if err := jl.start(r, now); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -71,25 +72,31 @@ func (w *reportWriter) write(r Result) error {
 // readReport reads the mail report at path and the unfinished one of an interrupted resume
 // beside it, and returns the people with a line in one of the statuses, by
 // provision.EmailKey. A missing report is empty; a last line cut short by a crash is dropped.
-// A mail report of an older version has no link_sha256: its lines have none.
-func readReport(path string, statuses ...Status) (map[string]Result, error) {
+// A mail report of an older version has no link_sha256: its lines have none. ids, when not
+// nil, gets the message_id of every line.
+func readReport(path string, ids map[string]bool, statuses ...Status) (map[string]Result, error) {
 	got := make(map[string]Result)
 	for _, p := range []string{path, tempPath(path)} {
-		if err := readReportInto(got, p, statuses); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := readReportInto(got, ids, p, statuses); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
 	}
 	return got, nil
 }
 
-func readReportInto(got map[string]Result, path string, statuses []Status) error {
+// readReportInto reads the lines of path in one of statuses into got, each over the one
+// before of the same person; nil statuses takes every line.
+func readReportInto(got map[string]Result, ids map[string]bool, path string, statuses []Status) error {
 	err := report.ReadRecords(path, "a mail report of ideanote-provision", []string{"row", "email", "status"}, func(rec report.Record) error {
 		r := Result{Email: strings.TrimSpace(rec.Cell("email")), Status: Status(rec.Cell("status")),
 			MessageID: rec.Cell("message_id"), LinkSHA256: rec.Cell("link_sha256")}
 		if e := rec.Cell("error"); e != "" {
 			r.Err = errors.New(e)
 		}
-		if !slices.Contains(statuses, r.Status) {
+		if ids != nil && r.MessageID != "" {
+			ids[r.MessageID] = true
+		}
+		if statuses != nil && !slices.Contains(statuses, r.Status) {
 			return nil
 		}
 		r.Row, _ = strconv.Atoi(rec.Cell("row"))
@@ -102,4 +109,73 @@ func readReportInto(got map[string]Result, path string, statuses []Status) error
 		return nil
 	}
 	return err
+}
+
+// The journal of messages in flight, beside the mail report: before a message's SMTP
+// transaction starts, a line (the mail report's columns, status "sending", sent_at the start)
+// is written to it, so that a run killed during the transaction, when the server may have
+// accepted the message unbeknown to us, leaves a trace. The mail report itself keeps one
+// line per person, an outcome. A message whose journal line has no line with its message_id in
+// the mail report was in flight at the kill: its person is StatusUnknown. A run that ends with
+// its mail report complete removes the journal; a run with SMTP starts a new one once the
+// lines it carries (unknown included) are in its mail report.
+
+// journalStatus is the status of the journal's lines: not a mail report status.
+const journalStatus = "sending"
+
+// JournalPath is the journal of messages in flight of the mail report at mailReport.
+func JournalPath(mailReport string) string { return mailReport + ".sending" }
+
+// errInFlight is the error cell of a person found in flight at an earlier run's end.
+func errInFlight(started time.Time) error {
+	at := ""
+	if !started.IsZero() {
+		at = " (started " + started.UTC().Format(time.RFC3339) + ")"
+	}
+	return errors.New("in flight when an earlier run was killed" + at + ": the server may have accepted it; " +
+		"not mailed again: check the SMTP server's log for the message_id, or ask them, then mail them with --resume --resend EMAIL")
+}
+
+// inFlight reads the journal of mailReport and returns, by provision.EmailKey, the people
+// whose last message journaled has no line in the mail report (ids, its message_ids): each
+// StatusUnknown, with that message_id.
+func inFlight(mailReport string, ids map[string]bool) (map[string]Result, error) {
+	last := make(map[string]Result)
+	err := readReportInto(last, nil, JournalPath(mailReport), nil)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	for key, r := range last {
+		if r.MessageID == "" || ids[r.MessageID] {
+			delete(last, key)
+			continue
+		}
+		r.Status, r.Err, r.Attempts = StatusUnknown, errInFlight(r.SentAt), 0
+		r.SentAt = time.Time{}
+		last[key] = r
+	}
+	return last, nil
+}
+
+// journal is the journal of messages in flight of a run, written by the workers.
+type journal struct {
+	mu sync.Mutex
+	w  *reportWriter
+}
+
+// createJournal starts the journal of mailReport anew, replacing an earlier run's.
+func createJournal(mailReport string) (*journal, error) {
+	lf, err := report.CreateLineFile(JournalPath(mailReport), report.Overwrite, ReportColumns)
+	if err != nil {
+		return nil, err
+	}
+	return &journal{w: &reportWriter{LineFile: lf, rec: make([]string, len(ReportColumns))}}, nil
+}
+
+// start records, before its transaction, that the message of r is being sent.
+func (j *journal) start(r Result, now time.Time) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	r.Status, r.SentAt, r.Attempts, r.Err = journalStatus, now, 0, nil
+	return j.w.write(r)
 }

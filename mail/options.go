@@ -39,6 +39,9 @@ type Options struct {
 	MailReport string // the mail report to write; "" means DefaultMailReport(Report)
 	Resume     bool   // keep the people the mail report shows sent the report's link, send the others
 	Overwrite  bool   // replace a mail report that records messages already delivered
+	// Resend, with Resume, names people to mail although the mail report keeps them: those
+	// StatusUnknown (or sent) that the operator has checked and chose to mail on purpose.
+	Resend []string
 	// MailReportLocked says that the caller holds the mail report's lock (LockMailReport), for
 	// longer than Run: Run does not take it again.
 	MailReportLocked bool
@@ -150,6 +153,8 @@ func prepare(o Options) (*setup, error) {
 		return nil, configf("give --resume or --overwrite, not both")
 	case o.Link != "" && o.Link != LinkLogin && o.Link != LinkWidget:
 		return nil, configf("--link %q: expected login or widget", o.Link)
+	case len(o.Resend) > 0 && !o.Resume:
+		return nil, configf("--resend mails again people that --resume keeps: give --resume with it")
 	case len(o.To) > 0 && !o.DryRun:
 		return nil, configf("--to names the messages a dry run prints: give --dry-run with it")
 	case o.DryRun && o.OutDir != "":

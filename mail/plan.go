@@ -24,11 +24,15 @@ const (
 	StatusNotAttempted Status = "not_attempted" // the run stopped before it
 	StatusWritten      Status = "written"       // written as an .eml file (--out-dir)
 	StatusRendered     Status = "rendered"      // rendered only (--dry-run)
+	// StatusUnknown is a person whose message was being sent when an earlier run was killed
+	// (kill -9, a crash, a reboot): the server may have accepted it. Resumed runs keep them so,
+	// unmailed, until Options.Resend names them.
+	StatusUnknown Status = "unknown"
 )
 
 // Statuses is every status a line can end with, in the order above: for those that must list
 // each of them, zeros included (the metrics file). Do not modify it.
-var Statuses = []Status{StatusSent, StatusFailed, StatusSkipped, StatusNotAttempted, StatusWritten, StatusRendered}
+var Statuses = []Status{StatusSent, StatusFailed, StatusSkipped, StatusNotAttempted, StatusWritten, StatusRendered, StatusUnknown}
 
 // Result is one line of the mail report. It never holds a link.
 type Result struct {
@@ -62,6 +66,7 @@ type carried struct {
 	changed int // in this report with another link: mailed again
 	gone    int // not in this report, or without a link in it: their lines are left out
 	byEmail int // of the kept, those whose line has no link_sha256 (an older mail report)
+	resent  int // of the kept, those mailed again because Options.Resend names them
 }
 
 // earlier is how many people the earlier run delivered to.
@@ -72,8 +77,9 @@ func (c carried) earlier() int { return c.kept + c.changed + c.gone }
 // kept holds the people an earlier run delivered to, by provision.EmailKey: a person's line is
 // carried over when the report gives them the link they were mailed (or, for a line without
 // link_sha256, by their email alone); the lines of people not in this report are left out, as
-// this mail report is this report's.
-func lineup(lines []report.Line, link string, kept map[string]Result) (settled []Result, jobs []job, c carried, err error) {
+// this mail report is this report's. The people of resend (by provision.EmailKey) are mailed
+// whatever was kept of them; each must be a person of the report with a link to mail.
+func lineup(lines []report.Line, link string, kept map[string]Result, resend map[string]string) (settled []Result, jobs []job, c carried, err error) {
 	lines = slices.Clone(lines)
 	slices.SortStableFunc(lines, func(a, b report.Line) int { return cmp.Compare(a.Row, b.Row) })
 	column := "login_url"
@@ -110,7 +116,9 @@ func lineup(lines []report.Line, link string, kept map[string]Result) (settled [
 			withLink++
 			first[key] = l.Row
 			hash := LinkHash(url)
-			if k, ok := kept[key]; ok {
+			if k, ok := kept[key]; ok && resend[key] != "" {
+				c.resent++
+			} else if ok {
 				if k.LinkSHA256 == hash || k.LinkSHA256 == "" {
 					c.kept++
 					if k.LinkSHA256 == "" {
@@ -137,6 +145,17 @@ func lineup(lines []report.Line, link string, kept map[string]Result) (settled [
 		}
 		return nil, nil, carried{}, configf("the report has no %s for anyone: give --link %s, or provision again with the link settings for %s", column, other, column)
 	}
-	c.gone = len(kept) - c.kept - c.changed // each key is matched once at most: first dedupes
+	c.gone = len(kept) - c.kept - c.changed - c.resent // each key is matched once at most: first dedupes
+	if len(resend) > 0 {
+		mailed := make(map[string]bool, len(jobs))
+		for _, j := range jobs {
+			mailed[provision.EmailKey(j.email)] = true
+		}
+		for key, addr := range resend {
+			if !mailed[key] {
+				return nil, nil, carried{}, configf("--resend %s: not a person of the report with a %s to mail", addr, column)
+			}
+		}
+	}
 	return settled, jobs, c, nil
 }

@@ -36,7 +36,7 @@ func TestLineup(t *testing.T) {
 		"gone@example.com":       {Row: 99, Email: "gone@example.com", Status: StatusSent, MessageID: "<g@x>", LinkSHA256: LinkHash("L99")},
 		"failed-now@example.com": {Row: 14, Email: "failed-now@example.com", Status: StatusSent, LinkSHA256: LinkHash("L14")},
 	}
-	settled, jobs, c, err := lineup(lines, LinkLogin, kept)
+	settled, jobs, c, err := lineup(lines, LinkLogin, kept, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestLineup(t *testing.T) {
 	}
 
 	// With the widget link, d has none.
-	settled, jobs, _, err = lineup(lines, LinkWidget, map[string]Result{})
+	settled, jobs, _, err = lineup(lines, LinkWidget, map[string]Result{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,13 +113,13 @@ func TestLineup(t *testing.T) {
 func TestLineupNoLinkAtAll(t *testing.T) {
 	t.Parallel()
 	lines := []report.Line{{Row: 2, User: provision.User{Email: "a@example.com"}, Status: "ok", WidgetURL: "W"}}
-	_, _, _, err := lineup(lines, LinkLogin, nil)
+	_, _, _, err := lineup(lines, LinkLogin, nil, nil)
 	var ce *provision.ConfigError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "no login_url for anyone: give --link widget") {
 		t.Errorf("err = %v", err)
 	}
 	// A report where nobody was provisioned is no mistake of the options: nothing to mail.
-	settled, jobs, _, err := lineup([]report.Line{{Row: 2, User: provision.User{Email: "a@example.com"}, Status: "failed"}}, LinkLogin, nil)
+	settled, jobs, _, err := lineup([]report.Line{{Row: 2, User: provision.User{Email: "a@example.com"}, Status: "failed"}}, LinkLogin, nil, nil)
 	if err != nil || len(jobs) != 0 || len(settled) != 1 {
 		t.Errorf("settled %v, jobs %v, err %v", settled, jobs, err)
 	}

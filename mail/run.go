@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
@@ -21,8 +23,9 @@ type Summary struct {
 	Retries int // attempts after a 4xx answer or a dropped connection
 }
 
-// unmailed are the statuses of the people not mailed who should have been.
-var unmailed = []Status{StatusFailed, StatusNotAttempted}
+// unmailed are the statuses of the people who need the operator: not mailed who should have
+// been, or perhaps mailed by a run killed during the transaction.
+var unmailed = []Status{StatusFailed, StatusNotAttempted, StatusUnknown}
 
 // Run reads the provisioning report o.Report and mails each person with a link their own
 // message, or writes it (o.OutDir), or renders it (o.DryRun), recording every person in the
@@ -75,7 +78,17 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	if err != nil {
 		return sum, err
 	}
-	settled, jobs, carried, err := lineup(lines, o.Link, kept)
+	if s.smtp != nil {
+		// Said before anything is written: a run that cannot journal its messages sends none.
+		if err := safefile.CheckReplace(JournalPath(s.mailReport)); err != nil {
+			return sum, configf("the journal of messages in flight: %w", err)
+		}
+	}
+	resend := make(map[string]string, len(o.Resend))
+	for _, addr := range o.Resend {
+		resend[provision.EmailKey(strings.TrimSpace(addr))] = addr
+	}
+	settled, jobs, carried, err := lineup(lines, o.Link, kept, resend)
 	if err != nil {
 		return sum, err
 	}
@@ -137,10 +150,30 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 			break
 		}
 	}
-	if runErr == nil {
-		runErr = s.dispatch(ctx, jobs, newDeliverer, status, emit)
+	var jl *journal
+	if runErr == nil && status == StatusSent {
+		// The lines carried, the unknown among them, are in the mail report now: the journal
+		// of an earlier run has nothing more to say, and this run's starts.
+		err := w.Sync()
+		if err == nil {
+			jl, err = createJournal(s.mailReport)
+		}
+		if err != nil {
+			err = fmt.Errorf("the journal of messages in flight could not be started: %w", err)
+			runErr = fmt.Errorf("%w: %w", ErrMailReport, err)
+			for _, j := range jobs { // every person has their line all the same
+				if emit(Result{Row: j.row, Email: j.email, Status: StatusNotAttempted, LinkSHA256: j.linkHash, Err: err}) != nil {
+					break
+				}
+			}
+		}
 	}
-	if err := w.Close(); err != nil {
+	if runErr == nil {
+		runErr = s.dispatch(ctx, jobs, newDeliverer, status, jl, emit)
+	}
+	closeErr := w.Close()
+	s.endJournal(jl, closeErr == nil)
+	if err := closeErr; err != nil {
 		err = fmt.Errorf("%w: %s: %w", ErrMailReport, s.mailReport, err)
 		if runErr != nil { // the run's own end comes first, but this must not go unsaid
 			o.Log.Error("the mail report could not be closed", "error", err.Error())
@@ -161,6 +194,21 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		return sum, ErrFailed
 	}
 	return sum, nil
+}
+
+// endJournal closes this run's journal, and removes the journal when the mail report is
+// complete: each message it records has its line there.
+func (s *setup) endJournal(jl *journal, complete bool) {
+	if jl != nil {
+		if err := jl.w.Close(); err != nil {
+			s.o.Log.Warn("the journal of messages in flight could not be closed", "error", err.Error())
+		}
+	}
+	if complete {
+		if err := safefile.RemoveOwned(JournalPath(s.mailReport)); err != nil {
+			s.o.Log.Warn("the journal of messages in flight could not be removed (it is harmless: the mail report records each of its messages)", "error", err.Error())
+		}
+	}
 }
 
 // checkTo finds the people of a dry run's --to among the messages to render, by
@@ -205,27 +253,34 @@ func (s *setup) kept() (map[string]Result, error) {
 	if o.OutDir != "" {
 		doneStatuses = append(doneStatuses, StatusWritten)
 	}
-	switch {
-	case o.Resume:
-		kept, err := readReport(s.mailReport, doneStatuses...)
-		if err != nil {
-			return nil, configf("--resume: %w", err)
-		}
-		return kept, nil
-	case o.Overwrite:
+	if o.Overwrite {
 		return map[string]Result{}, nil
+	}
+	// The people perhaps mailed (unknown) are kept as those mailed are: they are mailed
+	// again only on purpose (Resend).
+	ids := make(map[string]bool)
+	kept, err := readReport(s.mailReport, ids, append(doneStatuses, StatusUnknown)...)
+	var inflight map[string]Result
+	if err == nil {
+		inflight, err = inFlight(s.mailReport, ids)
+	}
+	switch {
+	case err != nil && o.Resume:
+		return nil, configf("--resume: %w", err)
+	case err != nil:
+		return nil, configf("%w: give --overwrite to replace it", err)
+	case o.Resume:
+		maps.Copy(kept, inflight) // their last message is more recent than any line
+		return kept, nil
 	}
 	// A mail report that delivered nothing (a dry run, a run stopped before its first message)
 	// records nothing worth keeping; one that did must not be lost by accident. Messages
 	// written as .eml files are not mailed: a run that sends replaces their record on its own.
-	delivered, err := readReport(s.mailReport, doneStatuses...)
-	if err != nil {
-		return nil, configf("%w: give --overwrite to replace it", err)
-	}
-	if n := len(delivered); n > 0 {
-		what := "people already mailed"
+	maps.Copy(kept, inflight)
+	if n := len(kept); n > 0 {
+		what := "people already mailed, or perhaps mailed (unknown)"
 		if o.OutDir != "" {
-			what = "people already mailed, or written as .eml files"
+			what = "people already mailed or perhaps mailed, or written as .eml files"
 		}
 		return nil, &provision.ConfigError{Err: fmt.Errorf("%w: %s records %d %s: add --resume to do only the others, or --overwrite to replace it", ErrExists, s.mailReport, n, what)}
 	}
@@ -288,7 +343,14 @@ func (s *setup) logSummary(sum Summary, kept int, runErr error) {
 	delivered := sum.Counts[StatusSent] + sum.Counts[StatusWritten] + sum.Counts[StatusRendered]
 	args = append(args, "attempts", sum.Attempts, "retries", sum.Retries, "deferred_4xx", sum.Throttled,
 		"elapsed_s", provision.LogSeconds(sum.Elapsed), "messages_per_sec", provision.LogRate(delivered-kept, sum.Elapsed))
-	provision.LogEnd(s.o.Log, runErr, sum.Counts.Any(unmailed...), "done, with messages that failed", args...)
+	doneWith := "done, with messages that failed"
+	if sum.Counts[StatusUnknown] > 0 {
+		doneWith = "done, with people unknown (perhaps mailed by a run killed during the transaction: the log names them; check, then mail them with --resume --resend EMAIL)"
+		if sum.Counts.Any(StatusFailed, StatusNotAttempted) {
+			doneWith = "done, with messages that failed, and " + strings.TrimPrefix(doneWith, "done, with ")
+		}
+	}
+	provision.LogEnd(s.o.Log, runErr, sum.Counts.Any(unmailed...), doneWith, args...)
 }
 
 // logResult logs one person's line: failures for the operator's eyes, the rest for debugging.
@@ -297,6 +359,9 @@ func (s *setup) logResult(r Result) {
 	switch r.Status {
 	case StatusFailed:
 		s.warnings.Warn("not mailed", "row", r.Row, "email", r.Email, "attempts", r.Attempts, "error", oneLine(r.Err))
+	case StatusUnknown:
+		s.o.Log.Warn("not mailed: perhaps mailed already, by a run killed during the transaction; check the SMTP server's log for the message_id, or ask them, "+
+			"then mail them on purpose with mail --resume --resend EMAIL", "row", r.Row, "email", r.Email, "message_id", r.MessageID)
 	case StatusSkipped:
 		s.o.Log.Debug("skipped", "row", r.Row, "email", r.Email, "reason", oneLine(r.Err))
 	default:

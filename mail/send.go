@@ -21,6 +21,7 @@ type worker struct {
 	pace     *pace.Pacer // nil: no limit
 	status   Status      // what a delivered message is: sent, written or rendered
 	accepted *lastAccepted
+	journal  *journal // nil: no journal of messages in flight (not SMTP)
 }
 
 // lastAccepted is when the server last accepted a message, shared by the workers: a run that
@@ -103,6 +104,15 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 		if w.pace != nil {
 			if sent, err = w.pace.Wait(ctx); err != nil {
 				return stopped()
+			}
+		}
+		if r.Attempts == 0 && w.journal != nil {
+			// Before the server can hear of it: a kill during the transaction then leaves
+			// this person unknown, not mailed again by the next run. The message is not
+			// sent unless the journal says so.
+			if err := w.journal.start(r, o.Now()); err != nil {
+				r.Err = fmt.Errorf("not sent: the journal of messages in flight could not be written: %w", err)
+				return r, fmt.Errorf("%w: %w", ErrMailReport, r.Err)
 			}
 		}
 		r.Attempts++
@@ -192,9 +202,10 @@ type outcome struct {
 // dispatch sends the jobs with o.Concurrency workers and hands every result to emit, from the
 // calling goroutine, as it comes. When ctx is done or a worker finds that the run cannot go on,
 // no new message is started, those under way are finished, and the rest are emitted
-// not_attempted. It returns why the run stopped early, or the first error of emit (after
-// which nothing more is sent).
-func (s *setup) dispatch(ctx context.Context, jobs []job, newDeliverer func() deliverer, status Status, emit func(Result) error) error {
+// not_attempted. Each message is recorded in jl, when not nil, before its transaction. It
+// returns why the run stopped early, or the first error of emit (after which nothing more is
+// sent).
+func (s *setup) dispatch(ctx context.Context, jobs []job, newDeliverer func() deliverer, status Status, jl *journal, emit func(Result) error) error {
 	dctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	// Paced as provisioning is, by the project's Pacer: at --rate at most, lower once the
@@ -226,7 +237,7 @@ func (s *setup) dispatch(ctx context.Context, jobs []job, newDeliverer func() de
 				default:
 					d = newDeliverer()
 				}
-				w := &worker{s: s, d: d, pace: pacer, status: status, accepted: accepted}
+				w := &worker{s: s, d: d, pace: pacer, status: status, accepted: accepted, journal: jl}
 				res, err := w.send(dctx, &jobs[i])
 				idle <- d
 				if err != nil {
@@ -266,7 +277,7 @@ func (s *setup) dispatch(ctx context.Context, jobs []job, newDeliverer func() de
 	switch cause := context.Cause(dctx); {
 	case emitErr != nil:
 		return emitErr
-	case errors.Is(cause, ErrAborted):
+	case errors.Is(cause, ErrAborted), errors.Is(cause, ErrMailReport):
 		return cause
 	case ctx.Err() != nil:
 		return ctx.Err()

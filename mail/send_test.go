@@ -250,14 +250,14 @@ func TestMailReportFailureStopsSending(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, jobs, _, err := lineup(mustReadLines(t, o.Report), LinkLogin, nil)
+		_, jobs, _, err := lineup(mustReadLines(t, o.Report), LinkLogin, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		f := &fakeTransport{latency: time.Second}
 		diskFull := errors.New("no space left on device")
 		written := 0
-		err = s.dispatch(t.Context(), jobs, f.newDeliverer, StatusSent, func(Result) error {
+		err = s.dispatch(t.Context(), jobs, f.newDeliverer, StatusSent, nil, func(Result) error {
 			if written == 3 {
 				return diskFull
 			}
