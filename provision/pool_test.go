@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -170,16 +171,17 @@ func TestPoolRetries(t *testing.T) {
 }
 
 func TestPoolConnectionRefused(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now: every dial is refused
 	srv := provisiontest.NewServer()
 	defer srv.Close()
 	p, backoff, _ := testPool(t, srv)
-	p.Endpoint.(*ideanote.Client).BaseURL = "http://" + addr
+	// Every dial is refused, as by a host where nothing listens: a closed port of 127.0.0.1
+	// could be taken by another test's server before the pool dials it.
+	refuse := func(context.Context, string, string) (net.Conn, error) {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	}
+	c := p.Endpoint.(*ideanote.Client)
+	c.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: refuse}}
+	c.BaseURL = "http://127.0.0.1:9"
 	res, err := runPool(t, context.Background(), p, testRows(1))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
