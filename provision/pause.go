@@ -17,11 +17,23 @@ func (p *Pool) notePause(now time.Time, d time.Duration) {
 	}
 }
 
-// PausedUntil is when the last pause the server asked for (a 429's Retry-After) ends; the zero
+// PausedUntil is when the last pause the server asked for ends: a 429's Retry-After, or the
+// pause the Pacer holds after a 429 without one (a Pacer that can say, see pausing); the zero
 // time when none was asked. It is safe to call while the pool runs.
 func (p *Pool) PausedUntil() time.Time {
+	var until time.Time
 	if n := p.pausedUntil.Load(); n != 0 {
-		return time.Unix(0, n)
+		until = time.Unix(0, n)
 	}
-	return time.Time{}
+	if pp, ok := p.Pacer.(pausing); ok {
+		if t := pp.PausedUntil(); t.After(until) {
+			until = t
+		}
+	}
+	return until
+}
+
+// pausing is a Pacer that can say when the pause it holds every attempt for ends.
+type pausing interface {
+	PausedUntil() time.Time
 }
