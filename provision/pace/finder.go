@@ -104,6 +104,7 @@ type Finder struct {
 	quotaSince           time.Time     // the first rate-limit headers
 	spent                spentBurst    // an early 429 read as jitter, as a spent burst would have been read
 	reopening            reopening     // the probe after a window's first Retry-After
+	reading              string        // how the latest 429 was read, for the tests' traces
 }
 
 // reopening is the probe after a window's first Retry-After of a few seconds. Rounded up to a
@@ -213,8 +214,10 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 		defer func() { f.sinceThrottle = 0 }()
 		switch {
 		case o.Probe && f.reopening.retryAfter > 0:
+			f.reading = "window probe refused"
 			return f.notReopened(now)
 		case o.Probe:
+			f.reading = "probe refused"
 			// The pause was too short, not the rate too high: the Pacer waits out the
 			// Retry-After, and so does the count of what the server accepts. A server that
 			// refuses a probe (a fixed window, closed until its end) is not probed again.
@@ -226,11 +229,14 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 				// The probe waited for a token at the spent burst's estimate, and was refused:
 				// a burst it was.
 				f.cut(now, o, pause)
+				f.reading = "probe refused: " + f.reading
 			}
 			f.resumeAt(now.Add(pause))
 			return pause
 		case !o.Sent.After(f.lastCut):
+			f.reading = "sent before the cut"
 		case f.jitter(o):
+			f.reading = "late start"
 			f.strict = true
 		default:
 			f.cut(now, o, pause)
@@ -465,24 +471,29 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	f.spent = spentBurst{}
 	switch {
 	case many && a.RetryAfter >= 2*time.Second:
+		f.reading = "spent window"
 		est, hi := f.spentWindow(accepted, span, rest, sent)
 		return est, hi, climbGrowth
 	case f.crossed(a.Sent):
 		// The limit lies between the two: resume at the one accepted. A bucket that refuses a
 		// step above the rate it accepts has little or no burst.
+		f.reading = "step crossed"
 		f.reserve, f.strict, f.stepped = 1, true, true
 		return f.lastOK, f.lastOK, climbGrowth
 	case spent.est > 0 && f.sinceThrottle < fewAccepted:
 		// Refused again soon after an early 429 read as jitter: that was a burst spent.
+		f.reading = "burst after all"
 		f.reserve, f.margin = spent.reserve, spent.margin
 		return spent.est, sent, climbGrowth
 	case many && (f.hi == 0 || guessed) && !f.ramping(a.Sent) && span < 1 && a.RetryAfter > 0 && a.RetryAfter <= time.Second && f.sinceThrottle >= fewAccepted:
 		// Refused early at the configured rate: jitter, or a bucket's burst spent. Read as
 		// jitter, keeping the burst's reading for a 429 that follows soon; not without a
 		// Retry-After, where no probe would test it.
+		f.reading = "early: jitter or burst"
 		f.spent = spentBurst{est: overall, reserve: beyond, margin: f.margin}
 		return f.widen(sent)
 	case f.hi > 0 && !many && !windowSums:
+		f.reading = "estimate too high"
 		est := sent * 0.75
 		if d := now.Sub(f.firstCut).Seconds(); d >= 2 && f.sinceFirst > 0 { // what was accepted since, twice
 			est = min(est, max(2*float64(f.sinceFirst)/d, sent*0.25))
@@ -492,17 +503,21 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		many && (f.hi == 0 || guessed) && span >= 1 && !f.ramping(a.Sent):
 		// Refused at a rate the server sustained, for a second or more, or by a server strict
 		// about gaps: jitter crossed the limit.
+		f.reading = "jitter: widen"
 		return f.widen(sent)
 	case (many || windowSums) && f.hi > 0 && f.sumTime > 0:
+		f.reading = "sums"
 		est = f.sumAccepted / (f.sumTime + taken.Seconds())
 		if f.reserve > 1 {
 			est = max(est, (accepted-f.reserve)/span)
 		}
 		return est, min(est, sent), climbGrowth
 	case many && !(span >= 0.75 && o.Gap > 0 && o.Gap < time.Duration(float64(time.Second)/sent) && !f.ramping(a.Sent)):
+		f.reading = "spent burst"
 		f.reserve = beyond
 		return overall, sent, climbGrowth
 	}
+	f.reading = "guess"
 	f.guessed = true
 	return guessRate(sent), sent, rampGrowth
 }
