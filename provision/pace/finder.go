@@ -505,13 +505,18 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		// about gaps: jitter crossed the limit.
 		f.reading = "jitter: widen"
 		return f.widen(sent)
-	case (many || windowSums) && f.hi > 0 && f.sumTime > 0:
+	case (many && f.counted || windowSums) && f.hi > 0 && f.sumTime > 0:
 		f.reading = "sums"
 		est = f.sumAccepted / (f.sumTime + taken.Seconds())
 		if f.reserve > 1 {
 			est = max(est, (accepted-f.reserve)/span)
 		}
 		return est, min(est, sent), climbGrowth
+	case many && f.hi > 0 && f.ramping(a.Sent) && f.lastOK > 0:
+		// A growth from a guess crossed the limit in steps finer than crossed tells (at 50 a
+		// second, 4% an interval): the limit lies just above the latest acceptance.
+		f.reading = "growth crossed"
+		return f.lastOK, sent, climbGrowth
 	case many && !(span >= 0.75 && o.Gap > 0 && o.Gap < time.Duration(float64(time.Second)/sent) && !f.ramping(a.Sent)):
 		f.reading = "spent burst"
 		f.reserve = beyond

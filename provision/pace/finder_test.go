@@ -575,3 +575,35 @@ func TestFinderStepWithoutRetryAfter(t *testing.T) {
 		t.Errorf("pause %v after a 429 at the rate accepted, want %v", got, noRetryAfter)
 	}
 }
+
+// A growth from a guess that crosses a bucket's rate in steps finer than crossed tells resumes
+// at the rate of the latest acceptance, not at the sums of the epochs before, which leave the
+// growing one out (one acceptance over 10 ms and a pause: 3.7 a second for a 50/s server).
+func TestFinderGrowthCrossed(t *testing.T) {
+	t.Parallel()
+	f := NewFinder(100)
+	f.Rate(t0)
+	at := t0
+	f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
+	at = at.Add(10 * time.Millisecond)
+	pause := f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled}})
+	at = at.Add(2*time.Millisecond + pause)
+	if Reading(f) != "guess" {
+		t.Fatalf("first 429 read as %q, want a guess", Reading(f))
+	}
+	var lastOK float64
+	for f.spacing(at) < 50 {
+		f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
+		lastOK = f.spacing(at)
+		at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
+	}
+	now := at.Add(2 * time.Millisecond)
+	pause = f.Observe(now, Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled}})
+	if Reading(f) != "growth crossed" {
+		t.Errorf("429 read as %q, want growth crossed", Reading(f))
+	}
+	want := lastOK / (1 + margin)
+	if got := f.Rate(now.Add(pause)); math.Abs(got-want) > want*1e-3 {
+		t.Errorf("rate %.2f after the growth crossed the limit, want the latest acceptance's %.2f under the margin", got, want)
+	}
+}
