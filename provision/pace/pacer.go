@@ -14,9 +14,10 @@ import (
 // The schedule is a token bucket in its GCRA form: a slot every 1/rate, up to Burst-1 of them
 // saved while idle. The waiting workers queue, and only the first waits for the next slot: each
 // interval is taken at the rate of the moment it starts, not at the rate of the moment a worker
-// began to wait, which lags by as many slots as there are workers. With a burst of 1, once the
-// server has answered 429, it also keeps attempts apart by their actual starts: a worker woken
-// late by its timer is not followed by one on time, closer than the server allows.
+// began to wait, which lags by as many slots as there are workers. With a burst of 1 it also
+// keeps attempts apart by their actual starts, at intervals of keepGapsFrom or more from the
+// first attempt, at shorter ones once the server has answered 429: a worker woken late by its
+// timer is not followed by one on time, closer than the server allows.
 //
 // A 429 pauses every attempt for at least its Retry-After, and the slots after a pause are
 // spaced as always, so that the workers never all start at the instant it ends. A Policy may
@@ -69,12 +70,18 @@ func NewWithPolicy(policy Policy, burst int) *Pacer {
 }
 
 // gapSlack is how much closer than an interval a start may follow the one before it, by their
-// actual start times, once the server has answered 429: a start late by less than this costs
-// nothing; later, the next start moves by the rest. The Finder paces 1.5% under the limit it
-// finds, so that two starts are not closer than the limit allows. Before any 429 the slots keep
-// to the schedule alone: moving them by every late start would slow a run at the server's own
-// rate by the timers' lateness (measured: 8% at 100 a second).
+// actual start times, with a burst of 1: a start late by less than this costs nothing; later,
+// the next start moves by the rest. The Finder paces 1.5% under the rate it is given or finds,
+// so that two starts are never closer than that rate allows.
 const gapSlack = 0.01
+
+// keepGapsFrom is the shortest interval at which gaps are kept from the first attempt on, before
+// any 429. Below it, a timer's lateness is a large part of an interval, and keeping the gap
+// after every late start adds the lateness of the next one to it: the run slows by the timers'
+// lateness (BENCHMARKS.md), for a server that may not be strict at all. At or above it, the
+// lateness is a small part of an interval, and the default --rate 1 never draws a 429 from a
+// strict server at exactly 60 a minute.
+const keepGapsFrom = 100 * time.Millisecond
 
 // Wait blocks until an attempt may start, and returns when it started.
 func (p *Pacer) Wait(ctx context.Context) (time.Time, error) {
@@ -143,7 +150,7 @@ func (p *Pacer) due(now, waited time.Time) (slot, start time.Time) {
 		slot = p.notBefore
 	}
 	start = slot
-	if p.burst == 1 && p.throttles > 0 {
+	if p.burst == 1 && !p.last.IsZero() && (p.throttles > 0 || interval >= keepGapsFrom) {
 		if gap := p.last.Add(time.Duration(float64(interval) * (1 - gapSlack))); gap.After(start) {
 			start = gap
 		}

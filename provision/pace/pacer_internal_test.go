@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
 // A start late by more than the slack moves the next one: two starts are never closer than
@@ -72,4 +73,72 @@ func TestPacerGap(t *testing.T) {
 			t.Errorf("gaps %v, want %v", gaps, want)
 		}
 	})
+}
+
+// At the default --rate 1, a strict server at exactly 60 a minute (a token bucket of one a
+// second, burst 1) never refuses: a start late by its timer is not followed by one on time,
+// from the first attempt on, before any 429. Each start is at least a second after the actual
+// one before it.
+func TestPacerDefaultRateAtSixtyAMinute(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := New(1, 1)
+		lim := provisiontest.NewLimiter(provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: 1, Burst: 1})
+		prev := time.Time{}
+		for i := range 20 {
+			at, err := p.Wait(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i%3 == 0 {
+				// This attempt's worker woke late: it starts 300 ms after its slot.
+				late := 300 * time.Millisecond
+				time.Sleep(late)
+				at = at.Add(late)
+				p.mu.Lock()
+				p.last = at
+				p.mu.Unlock()
+			}
+			if !prev.IsZero() && at.Sub(prev) < time.Second {
+				t.Errorf("start %d came %v after the one before, want a second at least", i, at.Sub(prev))
+			}
+			if ok, _ := lim.Admit(at); !ok {
+				t.Errorf("start %d refused by a bucket of one a second", i)
+			}
+			p.Observe(provision.Answer{Sent: at, Action: provision.Done})
+			prev = at
+		}
+	})
+}
+
+// The gap the Pacer keeps, (1 - gapSlack) intervals at the Finder's rate (margin under the rate
+// found), is never shorter than an interval at the rate found.
+func TestGapSlackWithinMargin(t *testing.T) {
+	t.Parallel()
+	if (1+margin)*(1-gapSlack) < 1 {
+		t.Errorf("gapSlack %v eats more than the margin %v: starts may come closer than the rate", gapSlack, margin)
+	}
+}
+
+// Before any 429, gaps are kept at intervals of keepGapsFrom and longer, not shorter.
+func TestPacerKeepsGapsFrom(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		interval time.Duration
+		kept     bool
+	}{{keepGapsFrom, true}, {keepGapsFrom - time.Millisecond, false}} {
+		synctest.Test(t, func(t *testing.T) {
+			p := NewWithPolicy(Fixed(float64(time.Second)/float64(tt.interval)), 1)
+			first, _ := p.Wait(context.Background())
+			late := tt.interval / 2
+			time.Sleep(late)
+			p.mu.Lock()
+			p.last = first.Add(late)
+			p.mu.Unlock()
+			next, _ := p.Wait(context.Background())
+			if kept := next.Sub(first) > tt.interval+time.Microsecond; kept != tt.kept {
+				t.Errorf("interval %v: the next start %v after the first; gap kept %v, want %v", tt.interval, next.Sub(first), kept, tt.kept)
+			}
+		})
+	}
 }
