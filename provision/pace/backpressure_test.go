@@ -130,6 +130,17 @@ var misses = map[string]struct{ share, ratio float64 }{
 	"bucket-1s-b1/x0":  {2, 1.17},
 	"bucket-1s-b60/x5": {2.5, 1.1},
 	"bucket-1s-b60/x0": {2.7, 1.1},
+	// The fast start of --rate 0 sends more at once than the growth it replaced: a window it
+	// spends refuses the attempts in flight with the first, and a tolerant bucket lets it past
+	// its rate (see BENCHMARKS.md).
+	"sliding-60s-counted/x0": {2, 1.11},
+	"bucket-b1-tol/x0":       {2.5, 1.1},
+	"fixed-3s/x0/1.5s":       {2.5, 1.1},
+	"fixed-3s/x0/1.75s":      {2.5, 1.1},
+	"fixed-3s/x0/2s":         {2.5, 1.1},
+	"fixed-3s/x0/2.25s":      {2.5, 1.1},
+	"fixed-3s/x0/2.5s":       {2.5, 1.1},
+	"fixed-3s/x0/2.75s":      {2.5, 1.1},
 }
 
 // TestBackpressureAtIdeanoteScale checks the goal at the limit Ideanote documents, 60 requests a

@@ -12,8 +12,13 @@ const Floor = 1.0 / 60
 
 // The Finder's constants, measured with internal/ratematrix (see BENCHMARKS.md).
 const (
-	// StartRate is where a Finder without a configured rate starts, in requests a second.
+	// StartRate is where a Finder without a configured rate starts to grow after its fast
+	// start ends with a 429 that tells nothing of the limit, in requests a second.
 	StartRate = 10
+	// fastStep is how many acceptances of the fast start (see Finder) allow one attempt more
+	// in flight: a server that refuses at last, a window's quota spent, is sent about
+	// accepted/fastStep attempts that it refuses with the first.
+	fastStep = 32
 	// maxRate bounds the growth without a configured rate: far above what one client sends.
 	maxRate = 1e6
 	// rampGrowth is how fast the rate grows while the Finder knows nothing of the limit:
@@ -22,6 +27,10 @@ const (
 	// step is 12%. A slower growth, with finer steps, measured worse (10% every 100 ms: the
 	// steps too fine to tell a crossing from a spent burst).
 	rampGrowth = 2.231 // ln(1.25) / 0.1 s
+	// fineGrowth is how fast the rate grows from the rate accepted after a growth crossed the
+	// limit in a step too coarse to stop at: 25% in 400 ms, so that the next crossing lands
+	// within a quarter of that step of the limit.
+	fineGrowth = rampGrowth / 4
 	// climbGrowth is how fast the rate grows after a 429, towards the rate that drew it:
 	// 1% a second, slow enough that a run settles rather than oscillates.
 	climbGrowth = 0.00995 // ln(1.01)
@@ -57,8 +66,13 @@ const (
 // it, whatever the configured rate and whatever the server's limiter: a token bucket of any
 // burst, a fixed or sliding window, with or without Retry-After or rate-limit headers.
 //
-// Until the first 429 it sends at the configured rate; without one, it starts at StartRate and
-// grows 25% every 100 ms. A 429 ends the growth: the Finder estimates the limit from what the
+// Until the first 429 it sends at the configured rate. Without one it starts fast: no spacing,
+// one attempt in flight and one more for every fastStep accepted, so that a server without a
+// limit is sent as fast as the workers go, and one that refuses at last is sent few attempts
+// it refuses with the first. That 429 ends the fast start; when it tells nothing of the limit,
+// the rate starts again from half StartRate and grows 25% every 100 ms; a step of that growth
+// refused above the rate accepted is followed by a finer growth, 25% in 400 ms, from the rate
+// accepted. A 429 ends the growth: the Finder estimates the limit from what the
 // server accepted (see estimate), resumes there once the pause is over, and climbs 1% a second,
 // never back up to the rate that drew the 429 but for a probe of 1% in five minutes.
 // A Retry-After of a second, the least a server can say in whole seconds and most often a
@@ -105,6 +119,8 @@ type Finder struct {
 	spent                spentBurst    // an early 429 read as jitter, as a spent burst would have been read
 	reopening            reopening     // the probe after a window's first Retry-After
 	reading              string        // how the latest 429 was read, for the tests' traces
+	fast                 bool          // no configured rate: the fast start is on until fastEnd
+	fastEnd              time.Time     // the end of the fast start (its first 429, or headers); zero while on
 }
 
 // reopening is the probe after a window's first Retry-After of a few seconds. Rounded up to a
@@ -132,9 +148,9 @@ type spentBurst struct {
 
 // NewFinder returns a Finder that never exceeds perSecond; 0 for no limit.
 func NewFinder(perSecond float64) *Finder {
-	f := &Finder{max: math.Inf(1), rate: StartRate, growth: rampGrowth, margin: margin}
+	f := &Finder{max: math.Inf(1), rate: StartRate, growth: rampGrowth, margin: margin, fast: true}
 	if perSecond > 0 {
-		f.max, f.rate, f.growth = perSecond, perSecond, 0
+		f.max, f.rate, f.growth, f.fast = perSecond, perSecond, 0, false
 	}
 	return f
 }
@@ -149,7 +165,31 @@ func (f *Finder) Rate(now time.Time) float64 {
 
 // base is the rate at t, before the margin.
 func (f *Finder) base(t time.Time) float64 {
+	if f.fastAt(t) {
+		return maxRate
+	}
 	return max(min(f.grown(t), f.ceiling(t)), Floor)
+}
+
+// fastAt reports whether the fast start was on at t.
+func (f *Finder) fastAt(t time.Time) bool {
+	return f.fast && (f.fastEnd.IsZero() || t.Before(f.fastEnd))
+}
+
+// endFast ends the fast start at now: the rate grows from StartRate unless a cut sets it.
+func (f *Finder) endFast(now time.Time) {
+	if f.fast && f.fastEnd.IsZero() {
+		f.fastEnd, f.rate, f.since = now, StartRate, now
+	}
+}
+
+// InFlight implements Policy: during the fast start, one attempt and one more for every
+// fastStep accepted; no bound after it.
+func (f *Finder) InFlight() int {
+	if !f.fast || !f.fastEnd.IsZero() {
+		return 0
+	}
+	return 1 + f.accepted/fastStep
 }
 
 // grown is the rate at t before any ceiling: the rate set, grown since.
@@ -195,6 +235,7 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 			f.minGap = o.Gap
 		}
 	case provision.Throttled:
+		f.endFast(now)
 		if !o.Probe && o.Sent.After(f.lastCut) {
 			f.reopening = reopening{} // a new 429: the probe is not the window's any more
 		}
@@ -350,7 +391,7 @@ func (f *Finder) jitter(o Outcome) bool {
 
 // ramping reports whether the rate was still growing from nothing at t.
 func (f *Finder) ramping(t time.Time) bool {
-	return f.growth == rampGrowth && f.grown(t) < f.ceiling(t)
+	return f.growth >= fineGrowth && f.grown(t) < f.ceiling(t)
 }
 
 // cut sets the rate after a 429 for an attempt sent since the last cut.
@@ -447,7 +488,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	// Every epoch, pauses included as long as they were, for an estimate that the rounding of
 	// any one Retry-After does not sway; but not one that grew from nothing, which spent most
 	// of its time below the limit, unless the server's quota ran out in it (a window).
-	if f.growth != rampGrowth || a.RetryAfter >= 2*time.Second {
+	if f.growth < fineGrowth || a.RetryAfter >= 2*time.Second {
 		if f.counted {
 			f.sumTime += min(f.epoch.Sub(f.lastCut), f.rest).Seconds()
 		}
@@ -479,6 +520,9 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		// step above the rate it accepts has little or no burst.
 		f.reading = "step crossed"
 		f.reserve, f.strict, f.stepped = 1, true, true
+		if f.growth == rampGrowth && sent < 2*f.lastOK {
+			return f.lastOK, sent, fineGrowth
+		}
 		return f.lastOK, f.lastOK, climbGrowth
 	case spent.est > 0 && f.sinceThrottle < fewAccepted:
 		// Refused again soon after an early 429 read as jitter: that was a burst spent.
@@ -492,6 +536,11 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		f.reading = "early: jitter or burst"
 		f.spent = spentBurst{est: overall, reserve: beyond, margin: f.margin}
 		return f.widen(sent)
+	case f.growth == fineGrowth && f.lastOK > 0 && f.accepted >= 2:
+		// The fine growth after a step crossed the limit again: it lies just above the
+		// latest acceptance, now to a quarter of the step.
+		f.reading = "fine growth crossed"
+		return f.lastOK, f.lastOK, climbGrowth
 	case f.hi > 0 && !many && !windowSums:
 		f.reading = "estimate too high"
 		est := sent * 0.75
@@ -518,12 +567,23 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		f.reading = "growth crossed"
 		return f.lastOK, sent, climbGrowth
 	case many && !(span >= 0.75 && o.Gap > 0 && o.Gap < time.Duration(float64(time.Second)/sent) && !f.ramping(a.Sent)):
-		f.reading = "spent burst"
 		f.reserve = beyond
+		if f.fastAt(a.Sent) {
+			// The fast start spent the burst in a fraction of a second: the half second of
+			// wait taken for the rate outweighs the span. Grow from there until the rate is
+			// crossed.
+			f.reading, f.guessed = "spent burst in the fast start", true
+			return overall, sent, fineGrowth
+		}
+		f.reading = "spent burst"
 		return overall, sent, climbGrowth
 	}
 	f.reading = "guess"
 	f.guessed = true
+	if f.fastAt(a.Sent) {
+		// Refused in the fast start with little accepted: taken as sent at StartRate.
+		return guessRate(StartRate), sent, rampGrowth
+	}
 	return guessRate(sent), sent, rampGrowth
 }
 
@@ -576,6 +636,7 @@ func (f *Finder) readQuota(now time.Time, q *provision.Quota) {
 		return
 	}
 	// From now on the rate is the stated limit, unless a 429 finds it lower.
+	f.endFast(now)
 	r := f.base(now)
 	f.quota = quota
 	f.rate, f.since, f.growth = min(r, quota), now, climbGrowth

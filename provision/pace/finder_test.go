@@ -25,8 +25,7 @@ func TestFinderStart(t *testing.T) {
 	}{
 		{"configured, at once", 20, 0, 20 / (1 + margin)},
 		{"configured, later", 20, time.Minute, 20 / (1 + margin)},
-		{"unlimited, at once", 0, 0, StartRate / (1 + margin)},
-		{"unlimited, 25% every 100ms", 0, time.Second, StartRate * math.Pow(1.25, 10) / (1 + margin)},
+		{"unlimited: the fast start", 0, 0, maxRate / (1 + margin)},
 		{"unlimited, bounded", 0, time.Hour, maxRate / (1 + margin)},
 	}
 	for _, tt := range tests {
@@ -514,6 +513,7 @@ func TestFinderRampLateStart(t *testing.T) {
 	f := NewFinder(0)
 	at := t0
 	f.Rate(at)
+	f.endFast(at)
 	accepted := 0
 	for at.Sub(t0) < 850*time.Millisecond {
 		at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
@@ -550,6 +550,8 @@ func TestFinderStepWithoutRetryAfter(t *testing.T) {
 	}
 
 	f := NewFinder(0) // growing: the refused attempt is a step above the one accepted
+	f.Rate(t0)
+	f.endFast(t0)
 	at, lastOK := step(f, 300*time.Millisecond)
 	want := time.Duration(float64(time.Second) * (1 + margin) / lastOK)
 	if got := refuse(f, at); got != want {
@@ -605,5 +607,49 @@ func TestFinderGrowthCrossed(t *testing.T) {
 	want := lastOK / (1 + margin)
 	if got := f.Rate(now.Add(pause)); math.Abs(got-want) > want*1e-3 {
 		t.Errorf("rate %.2f after the growth crossed the limit, want the latest acceptance's %.2f under the margin", got, want)
+	}
+}
+
+// Without a configured rate the Finder starts fast: no spacing, one attempt in flight and one
+// more for every fastStep accepted. Its first 429 ends it: with little accepted, the rate
+// starts again from half StartRate, as if the refused attempt had been sent at StartRate.
+func TestFinderFastStart(t *testing.T) {
+	t.Parallel()
+	f := NewFinder(0)
+	at := t0
+	f.Rate(at)
+	if got := f.InFlight(); got != 1 {
+		t.Errorf("InFlight %d at the start, want 1", got)
+	}
+	for i := 1; i <= 3*fastStep; i++ {
+		at = at.Add(100 * time.Microsecond)
+		f.Observe(at, Outcome{Answer: provision.Answer{Sent: at.Add(-50 * time.Microsecond), Action: provision.Done}})
+		if want := 1 + i/fastStep; f.InFlight() != want {
+			t.Fatalf("InFlight %d after %d accepted, want %d", f.InFlight(), i, want)
+		}
+	}
+	if got := f.Rate(at); got < maxRate/2 {
+		t.Errorf("rate %v in the fast start, want no spacing", got)
+	}
+
+	f = NewFinder(0)
+	f.Rate(t0)
+	f.Observe(t0.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: t0, Action: provision.Done}})
+	now := t0.Add(5 * time.Millisecond)
+	pause := f.Observe(now, Outcome{Answer: provision.Answer{Sent: t0.Add(3 * time.Millisecond), Action: provision.Throttled, RetryAfter: time.Second}})
+	if f.InFlight() != 0 {
+		t.Errorf("InFlight %d after the first 429, want 0 (no bound)", f.InFlight())
+	}
+	if got, want := f.Rate(now.Add(pause)), StartRate/2/(1+margin); math.Abs(got-want) > want*1e-3 {
+		t.Errorf("rate %.3f after the fast start's 429, want %.3f", got, want)
+	}
+
+	// Rate-limit headers end it too: the rate is the stated limit.
+	f = NewFinder(0)
+	f.Rate(t0)
+	f.Observe(t0, Outcome{Answer: provision.Answer{Sent: t0, Action: provision.Done,
+		Quota: &provision.Quota{Limit: 60, Remaining: 59, Reset: 3 * time.Second, Window: 3 * time.Second}}})
+	if got, want := f.Rate(t0), 20/(1+margin); f.InFlight() != 0 || math.Abs(got-want) > want*1e-3 {
+		t.Errorf("after headers: InFlight %d, rate %.3f; want 0 and %.3f", f.InFlight(), got, want)
 	}
 }

@@ -42,6 +42,8 @@ type Pacer struct {
 	throttles int
 	probe     probe
 	wake      chan struct{} // closed when a probe is answered, for the worker waiting on it
+	inFlight  int           // attempts started and not yet answered
+	answered  chan struct{} // closed when an attempt is answered, for a worker waiting for room
 }
 
 // probe is the one attempt let through a pause shorter than the Retry-After of the 429 that
@@ -66,7 +68,8 @@ func New(perSecond float64, burst int) *Pacer {
 
 // NewWithPolicy returns a Pacer whose rate is set by policy.
 func NewWithPolicy(policy Policy, burst int) *Pacer {
-	return &Pacer{head: make(chan struct{}, 1), policy: policy, burst: max(burst, 1), wake: make(chan struct{})}
+	return &Pacer{head: make(chan struct{}, 1), policy: policy, burst: max(burst, 1), wake: make(chan struct{}),
+		answered: make(chan struct{})}
 }
 
 // gapSlack is how much closer than an interval a start may follow the one before it, by their
@@ -97,6 +100,17 @@ func (p *Pacer) Wait(ctx context.Context) (time.Time, error) {
 			return time.Time{}, err
 		}
 		p.mu.Lock()
+		if n := p.policy.InFlight(); n > 0 && p.inFlight >= n {
+			// No room: wait for an answer.
+			answered := p.answered
+			p.mu.Unlock()
+			select {
+			case <-answered:
+				continue
+			case <-ctx.Done():
+				return time.Time{}, ctx.Err()
+			}
+		}
 		now := time.Now()
 		var start time.Time
 		slot, start = p.due(now, slot)
@@ -169,6 +183,7 @@ func (p *Pacer) started(now time.Time) {
 	}
 	p.starts[p.n%len(p.starts)] = start{at: now, gap: gap}
 	p.n++
+	p.inFlight++
 	p.last = now
 	if !p.probe.until.IsZero() && p.probe.sent.IsZero() {
 		p.probe.sent = now
@@ -194,12 +209,18 @@ func (p *Pacer) gap(sent time.Time) time.Duration {
 	return 0
 }
 
-// Observe hears the answer to an attempt. A 429 pauses every attempt for its Retry-After, or
-// for the shorter pause the policy asks for, followed by a probe.
+// Observe hears the answer to an attempt, once for every Wait that returned without an error:
+// the policy may bound the attempts in flight. A 429 pauses every attempt for its Retry-After,
+// or for the shorter pause the policy asks for, followed by a probe.
 func (p *Pacer) Observe(a provision.Answer) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
+	if p.inFlight > 0 {
+		p.inFlight--
+		close(p.answered)
+		p.answered = make(chan struct{})
+	}
 	switch a.Action {
 	case provision.Done:
 		p.accepted.add(now)

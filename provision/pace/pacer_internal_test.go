@@ -142,3 +142,39 @@ func TestPacerKeepsGapsFrom(t *testing.T) {
 		})
 	}
 }
+
+// bounded is a Policy without spacing that allows n attempts in flight.
+type bounded struct {
+	Fixed
+	n int
+}
+
+func (b bounded) InFlight() int { return b.n }
+
+// A policy's bound on the attempts in flight holds: a Wait beyond it returns once an attempt
+// is answered.
+func TestPacerInFlight(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := NewWithPolicy(bounded{n: 2}, 1)
+		ctx := context.Background()
+		first, _ := p.Wait(ctx)
+		p.Wait(ctx)
+		started := make(chan time.Time)
+		go func() {
+			at, _ := p.Wait(ctx)
+			started <- at
+		}()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		select {
+		case <-started:
+			t.Fatal("a third attempt started with two in flight, bound 2")
+		default:
+		}
+		p.Observe(provision.Answer{Sent: first, Action: provision.Done})
+		if at := <-started; at.Sub(first) != time.Second {
+			t.Errorf("the third attempt started %v after the first, want 1s, when it was answered", at.Sub(first))
+		}
+	})
+}

@@ -147,6 +147,8 @@ type probing struct {
 
 func (p probing) Rate(time.Time) float64 { return p.rate }
 
+func (probing) InFlight() int { return 0 }
+
 func (p probing) Observe(_ time.Time, o pace.Outcome) time.Duration {
 	switch {
 	case o.Action != provision.Throttled:
