@@ -38,8 +38,7 @@ type Pacer struct {
 	notBefore time.Time // the end of the current pause
 	starts    [64]start // the latest starts, a ring, for the gap of each answer's attempt
 	n         int       // starts so far
-	accepted  meter
-	throttles int
+	throttles int       // 429s heard
 	probe     probe
 	wake      chan struct{} // closed when a probe is answered, for the worker waiting on it
 	inFlight  int           // attempts started and not yet answered
@@ -223,7 +222,6 @@ func (p *Pacer) Observe(a provision.Answer) {
 	}
 	switch a.Action {
 	case provision.Done:
-		p.accepted.add(now)
 		p.probe.spent = false
 	case provision.Throttled:
 		p.throttles++
@@ -252,28 +250,6 @@ func (p *Pacer) Observe(a provision.Answer) {
 	if end := now.Add(pause); pause > 0 && end.After(p.notBefore) {
 		p.notBefore = end
 	}
-}
-
-// Rate is the rate attempts are spaced at now, in attempts a second; 0 when unlimited.
-func (p *Pacer) Rate() float64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.policy.Rate(time.Now())
-}
-
-// AcceptedRate is the rate at which the server accepted attempts over the last few seconds, in
-// requests a second: what it allows when the pool is held back by it.
-func (p *Pacer) AcceptedRate() float64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.accepted.rate(time.Now())
-}
-
-// Throttles is the number of 429 answers heard.
-func (p *Pacer) Throttles() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.throttles
 }
 
 // sleep waits for d, until wake is closed, or until ctx is done, whichever comes first.
