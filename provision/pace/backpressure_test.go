@@ -148,12 +148,8 @@ var misses = map[string]struct{ share, ratio float64 }{
 // of 60, fixed windows of 60 a minute started at several points of the minute, and sliding
 // ones, counting refused requests or not.
 //
-// At --rate 1, the default, every cell meets it with no 429. Above it, the bucket with a burst
-// of 60 refuses 2.1-2.3% of requests: the 60 spent at the start, and the reserve it builds
-// again while the pool climbs back from below, let the pool run above the limit, and the
-// estimates that follow come down to it 2-3% a 429. The bucket of burst 1 at --rate 0 takes
-// 1.14 x N/R: climbing back from 0.82 a second after its first cuts, the pool is refused at
-// 1.01, and the sums, which count those slow seconds, set 0.87 for the rest of the run.
+// At --rate 1, the default, every cell meets it with no 429. The cells that cannot, and why,
+// are in misses, and their figures in BENCHMARKS.md.
 func TestBackpressureAtIdeanoteScale(t *testing.T) {
 	t.Parallel()
 	const server, rows = 1.0, 600

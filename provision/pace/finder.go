@@ -24,8 +24,7 @@ const (
 	// rampGrowth is how fast the rate grows while the Finder knows nothing of the limit:
 	// 25% every 100 ms (x10 in a second). When it crosses a bucket's rate, the rate of the
 	// last attempt accepted, a step below the one refused, is the estimate: at 20 a second a
-	// step is 12%. A slower growth, with finer steps, measured worse (10% every 100 ms: the
-	// steps too fine to tell a crossing from a spent burst).
+	// step is 12%. Finer steps are too fine to tell a crossing from a spent burst.
 	rampGrowth = 2.231 // ln(1.25) / 0.1 s
 	// fineGrowth is how fast the rate grows from the rate accepted after a growth crossed the
 	// limit in a step too coarse to stop at: 25% in 400 ms, so that the next crossing lands
@@ -54,9 +53,9 @@ const (
 	// less the second it was rounded up by) the probe after its first Retry-After comes (see
 	// reopening), for a Retry-After of minReopen to maxReopen. Beyond maxReopen the rounding
 	// is a tenth of the wait or less, and a refused probe, which a window counting refused
-	// requests keeps for the whole window, costs 429s a window later (measured at 60 a minute:
-	// 2 -> 9). At 2 s, measured worse: the ramp that spent a window counting refused requests
-	// is still in it, with the refused probe, when the pool resumes (1.05 -> 1.10 x N/R).
+	// requests keeps for the whole window, costs 429s a window later. At 2 s the growth that
+	// spent a window counting refused requests is still in it, with the refused probe, when
+	// the pool resumes.
 	reopenProbe = 400 * time.Millisecond
 	minReopen   = 3 * time.Second
 	maxReopen   = 10 * time.Second
@@ -89,6 +88,7 @@ const (
 //
 // A Finder is not safe for concurrent use; a Pacer serializes its calls.
 type Finder struct {
+	server               server        // what the answers have shown of the server's limiter
 	max                  float64       // the configured rate, +Inf when none
 	rate                 float64       // the rate at since, before the margin
 	since                time.Time     // zero until the first call
@@ -98,37 +98,43 @@ type Finder struct {
 	epoch                time.Time     // the end of the latest pause, or the first call
 	accepted             int           // 2xx for attempts sent since epoch
 	lastOK               float64       // the rate at which the latest accepted attempt was sent
-	reserve              float64       // what the server accepts beyond its rate after a pause (a burst); 0 until measured
 	margin               float64       // spacing beyond the rate found
-	strict               bool          // the server refused a step above the rate it accepted, or a short gap
-	stepped              bool          // the server refused a step above the rate it accepted: a bucket, most likely
-	minGap               time.Duration // the shortest gap before an attempt accepted
 	sinceThrottle        int           // acceptances since the latest 429
 	guessed              bool          // the latest cut knew nothing: the next 429 is not measured against it
 	sumAccepted, sumTime float64       // acceptances and seconds of the epochs counted, and the pauses between
 	counted              bool          // the latest epoch is in the sums
 	rest                 time.Duration // the pause the server needed after the latest cut, as modelled
 	noRA                 time.Duration // the latest pause after a 429 without Retry-After
-	windowed             bool          // a Retry-After of 2 s or more was seen: a window, closed until it ends
-	noProbes             bool          // the server refused a probe: 429s pause for their Retry-After
-	quota                float64       // the limit stated by rate-limit headers; 0 when none
 	firstCut             time.Time     // the first cut
 	sinceFirst           int           // acceptances of attempts sent since firstCut
-	window               time.Duration // the longest Reset seen
-	quotaSince           time.Time     // the first rate-limit headers
 	spent                spentBurst    // an early 429 read as jitter, as a spent burst would have been read
 	reopening            reopening     // the probe after a window's first Retry-After
-	reading              string        // how the latest 429 was read, for the tests' traces
+	reading              reading       // how the latest 429 was read
+	probeCut             bool          // the latest 429 was a refused probe that cut the rate as reading says
 	fast                 bool          // no configured rate: the fast start is on until fastEnd
 	fastEnd              time.Time     // the end of the fast start (its first 429, or headers); zero while on
+}
+
+// server is what the answers have shown of the server's limiter, apart from the estimates of
+// its rate and from the pauses planned: its kind (unknown, a bucket, a window), whether it is
+// strict about gaps, whether it refuses probes, and what its headers state.
+type server struct {
+	windowed   bool          // a Retry-After of 2 s or more was seen: a window, closed until it ends
+	stepped    bool          // it refused a step above the rate it accepted: a bucket, most likely
+	strict     bool          // it refused a step above the rate it accepted, or a short gap
+	reserve    float64       // what it accepts beyond its rate after a pause (a burst); 0 until measured
+	minGap     time.Duration // the shortest gap before an attempt it accepted
+	noProbes   bool          // it refused a probe: 429s pause for their Retry-After
+	quota      float64       // the limit its rate-limit headers state; 0 when none
+	window     time.Duration // the longest Reset seen
+	quotaSince time.Time     // its first rate-limit headers
 }
 
 // reopening is the probe after a window's first Retry-After of a few seconds. Rounded up to a
 // whole second, the Retry-After is a large part of so short a window, and an estimate of the
 // limit that takes the wait as too long is never corrected: a window never refuses a rate
-// below its own. (Started in the last half second of a window, a pool growing from nothing
-// spends the rest of it and the next one's quota, and is told 3 s for a reopening 2.0-2.4 s
-// away: pacing at the estimate after the whole Retry-After took 1.14-1.23 x N/R.) The probe
+// below its own: a pool that spent the rest of one window and the next one's quota is told
+// 3 s for a reopening 2.0-2.4 s away. The probe
 // comes reopenProbe after the earliest moment the window can reopen, and the estimate takes
 // it to reopen at that earliest moment; a refused probe says it reopens later in that second,
 // and the estimate is taken again with the middle of the rest of it.
@@ -138,6 +144,67 @@ type reopening struct {
 	accepted   float64       // what the window accepted before the 429
 	span       float64       // over how many seconds
 }
+
+// reading is how the Finder read a 429: each is one case of Observe or estimate, with its
+// own test, named here.
+type reading int
+
+// The readings of a 429.
+const (
+	readNone reading = iota
+	// readWindowProbeRefused: the probe after a window"s first Retry-After was refused: the window
+	// reopens later in that second (notReopened; TestFinderReopening).
+	readWindowProbeRefused
+	// readProbeRefused: a probe was refused: the pause was too short, not the rate too high; no
+	// more probes (TestFinderWindowProbe, TestPacerProbe).
+	readProbeRefused
+	// readBeforeCut: the attempt was sent before the latest cut, at the rate before it: nothing
+	// new (TestFinderCutsOncePerRoundTrip).
+	readBeforeCut
+	// readLateStart: the attempt followed the one before closer than the rate, that one late: the
+	// server is strict about gaps, nothing is cut (jitter; TestFinderJitter).
+	readLateStart
+	// readSpentWindow: many accepted, then a Retry-After of 2 s or more: a window"s quota spent
+	// until then (spentWindow; TestFinderReopening).
+	readSpentWindow
+	// readStepCrossed: refused a step above the rate of the latest acceptance: a growth crossed a
+	// bucket"s rate (crossed; TestFinderStepWithoutRetryAfter).
+	readStepCrossed
+	// readBurstAfterAll: refused soon after an early 429 read as jitter, or its probe refused:
+	// that was a bucket"s burst spent (TestFinderEarly429).
+	readBurstAfterAll
+	// readEarly: refused within the first second at the configured rate: read as jitter, the
+	// reading of a spent burst kept (TestFinderEarly429).
+	readEarly
+	// readFineCrossed: the fine growth after a step crossed the limit again: it lies just above
+	// the latest acceptance (the traces of TestTraces).
+	readFineCrossed
+	// readTooHigh: refused soon after resuming at an estimate: a quarter less, or twice what was
+	// accepted since the first 429 (TestFinderSettles).
+	readTooHigh
+	// readWiden: refused at a rate the server sustained, or by a server strict about gaps: jitter
+	// crossed the limit; spaced wider (widen; TestFinderJitter).
+	readWiden
+	// readSums: many accepted since an earlier estimate: what the server accepted over every span
+	// and pause since the first 429 (TestFinderWindowProbe).
+	readSums
+	// readGrowthCrossed: a growth from a guess crossed the limit in steps finer than crossed
+	// tells: the limit lies just above the latest acceptance (TestFinderGrowthCrossed).
+	readGrowthCrossed
+	// readFastBurst: many accepted in the fast start, then refused: a burst spent in a fraction of
+	// a second; grow finely from what it accepted (TestFinderFastStart).
+	readFastBurst
+	// readSpentBurst: many accepted at once, then refused at the same rate: a bucket"s burst
+	// spent; what it accepted over the span and the pause (TestFinderRampLateStart).
+	readSpentBurst
+	// readGuess: nothing to go by: start again from half the rate refused, StartRate at most,
+	// growing (TestFinderPauses, TestFinderFastStart).
+	readGuess
+)
+
+var readingNames = [...]string{readNone: "none", readWindowProbeRefused: "window probe refused", readProbeRefused: "probe refused", readBeforeCut: "sent before the cut", readLateStart: "late start", readSpentWindow: "spent window", readStepCrossed: "step crossed", readBurstAfterAll: "burst after all", readEarly: "early: jitter or burst", readFineCrossed: "fine growth crossed", readTooHigh: "estimate too high", readWiden: "jitter: widen", readSums: "sums", readGrowthCrossed: "growth crossed", readFastBurst: "spent burst in the fast start", readSpentBurst: "spent burst", readGuess: "guess"}
+
+func (r reading) String() string { return readingNames[r] }
 
 // spentBurst is how an early 429 read as jitter would have been read as a bucket's burst spent,
 // kept until a 429 soon after tells that it was one, or fewAccepted acceptances that it was not.
@@ -201,8 +268,8 @@ func (f *Finder) grown(t time.Time) float64 {
 // and just under the rate that drew the last 429 (but for a slow probe beyond it).
 func (f *Finder) ceiling(t time.Time) float64 {
 	c := min(f.max, maxRate)
-	if f.quota > 0 {
-		c = min(c, f.quota)
+	if f.server.quota > 0 {
+		c = min(c, f.server.quota)
 	}
 	if f.hi > 0 {
 		c = min(c, f.hi*(1-margin)*math.Exp(probeGrowth*max(t.Sub(f.lastCut).Seconds(), 0)))
@@ -231,8 +298,8 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 		}
 		f.lastOK = f.spacing(o.Sent)
 		f.noRA = 0
-		if o.Gap > 0 && (f.minGap == 0 || o.Gap < f.minGap) {
-			f.minGap = o.Gap
+		if o.Gap > 0 && (f.server.minGap == 0 || o.Gap < f.server.minGap) {
+			f.server.minGap = o.Gap
 		}
 	case provision.Throttled:
 		f.endFast(now)
@@ -240,12 +307,12 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 			f.reopening = reopening{} // a new 429: the probe is not the window's any more
 		}
 		if o.RetryAfter >= 2*time.Second {
-			if !f.windowed && o.RetryAfter >= minReopen && o.RetryAfter <= maxReopen &&
+			if !f.server.windowed && o.RetryAfter >= minReopen && o.RetryAfter <= maxReopen &&
 				f.accepted >= fewAccepted && o.Sent.After(f.lastCut) {
 				f.reopening = reopening{retryAfter: o.RetryAfter, end: now.Add(o.RetryAfter),
 					probe: now.Add(o.RetryAfter - time.Second + reopenProbe)}
 			}
-			f.windowed = true
+			f.server.windowed = true
 		}
 		pause := o.RetryAfter
 		if pause <= 0 {
@@ -253,32 +320,33 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 			pause = f.noRA
 		}
 		defer func() { f.sinceThrottle = 0 }()
+		f.probeCut = false
 		switch {
 		case o.Probe && f.reopening.retryAfter > 0:
-			f.reading = "window probe refused"
+			f.reading = readWindowProbeRefused
 			return f.notReopened(now)
 		case o.Probe:
-			f.reading = "probe refused"
+			f.reading = readProbeRefused
 			// The pause was too short, not the rate too high: the Pacer waits out the
 			// Retry-After, and so does the count of what the server accepts. A server that
 			// refuses a probe (a fixed window, closed until its end) is not probed again.
 			// The server needed longer than the probe's wait, and no longer than the
 			// Retry-After (probes follow only one of a second): half-way, as modelled.
-			f.noProbes = true
+			f.server.noProbes = true
 			f.rest = (f.rest + time.Second) / 2
 			if f.spent.est > 0 && o.Sent.After(f.lastCut) {
 				// The probe waited for a token at the spent burst's estimate, and was refused:
 				// a burst it was.
 				f.cut(now, o, pause)
-				f.reading = "probe refused: " + f.reading
+				f.probeCut = true
 			}
 			f.resumeAt(now.Add(pause))
 			return pause
 		case !o.Sent.After(f.lastCut):
-			f.reading = "sent before the cut"
+			f.reading = readBeforeCut
 		case f.jitter(o):
-			f.reading = "late start"
-			f.strict = true
+			f.reading = readLateStart
+			f.server.strict = true
 		default:
 			f.cut(now, o, pause)
 		}
@@ -324,7 +392,7 @@ func (f *Finder) notReopened(now time.Time) time.Duration {
 // Retry-After of a second would be probed. A window with a smaller quota, or one spent before
 // the run began, costs one more 429 for it.
 func (f *Finder) firstNoRA(o Outcome) time.Duration {
-	if f.lastOK > 0 && (f.stepped || f.crossed(o.Sent)) {
+	if f.lastOK > 0 && (f.server.stepped || f.crossed(o.Sent)) {
 		return f.intervalAt(f.lastOK)
 	}
 	if f.hi == 0 && f.accepted < fewAccepted {
@@ -354,9 +422,9 @@ func (f *Finder) probeAfter(now time.Time, a provision.Answer) time.Duration {
 	case f.reopening.retryAfter > 0:
 		// Also for a late 429, for an attempt sent before the window's: the probe stays.
 		return f.reopening.probe.Sub(now)
-	case a.RetryAfter <= 0 || a.RetryAfter > time.Second || f.noProbes:
+	case a.RetryAfter <= 0 || a.RetryAfter > time.Second || f.server.noProbes:
 		return 0
-	case f.windowed:
+	case f.server.windowed:
 		return a.RetryAfter / 2
 	case f.spent.est > 0:
 		// Long enough for a token of a bucket at the burst's estimate, in case that was it.
@@ -386,7 +454,7 @@ func (f *Finder) jitter(o Outcome) bool {
 	limit := time.Duration(float64(time.Second) / f.base(o.Sent))
 	sustained := f.accepted >= fewAccepted && f.sinceThrottle >= fewAccepted && o.Sent.Sub(f.epoch) >= time.Second/2
 	return sustained && !f.ramping(o.Sent) && o.RetryAfter <= time.Second &&
-		o.Gap > limit/2 && o.Gap < limit && o.Gap < f.minGap
+		o.Gap > limit/2 && o.Gap < limit && o.Gap < f.server.minGap
 }
 
 // ramping reports whether the rate was still growing from nothing at t.
@@ -500,85 +568,85 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	}
 	taken := rest // the pause to come: shorter when the pool probes
 	if d := f.probeAfter(now, a); d > 0 {
-		if !f.windowed && f.lastOK > 0 {
+		if !f.server.windowed && f.lastOK > 0 {
 			d = time.Duration(float64(time.Second) / f.lastOK) // about an interval at the new rate
 		}
 		taken = min(rest, d)
 	}
 	f.rest = taken
-	windowSums := f.windowed && f.sumAccepted > 0 // a window that has accepted anything: the sums measure it
-	beyond := max(accepted-overall*span, 1)       // what the server accepted beyond the overall rate: a burst
+	windowSums := f.server.windowed && f.sumAccepted > 0 // a window that has accepted anything: the sums measure it
+	beyond := max(accepted-overall*span, 1)              // what the server accepted beyond the overall rate: a burst
 	spent := f.spent
 	f.spent = spentBurst{}
 	switch {
 	case many && a.RetryAfter >= 2*time.Second:
-		f.reading = "spent window"
+		f.reading = readSpentWindow
 		est, hi := f.spentWindow(accepted, span, rest, sent)
 		return est, hi, climbGrowth
 	case f.crossed(a.Sent):
 		// The limit lies between the two: resume at the one accepted. A bucket that refuses a
 		// step above the rate it accepts has little or no burst.
-		f.reading = "step crossed"
-		f.reserve, f.strict, f.stepped = 1, true, true
+		f.reading = readStepCrossed
+		f.server.reserve, f.server.strict, f.server.stepped = 1, true, true
 		if f.growth == rampGrowth && sent < 2*f.lastOK {
 			return f.lastOK, sent, fineGrowth
 		}
 		return f.lastOK, f.lastOK, climbGrowth
 	case spent.est > 0 && f.sinceThrottle < fewAccepted:
 		// Refused again soon after an early 429 read as jitter: that was a burst spent.
-		f.reading = "burst after all"
-		f.reserve, f.margin = spent.reserve, spent.margin
+		f.reading = readBurstAfterAll
+		f.server.reserve, f.margin = spent.reserve, spent.margin
 		return spent.est, sent, climbGrowth
 	case many && (f.hi == 0 || guessed) && !f.ramping(a.Sent) && span < 1 && a.RetryAfter > 0 && a.RetryAfter <= time.Second && f.sinceThrottle >= fewAccepted:
 		// Refused early at the configured rate: jitter, or a bucket's burst spent. Read as
 		// jitter, keeping the burst's reading for a 429 that follows soon; not without a
 		// Retry-After, where no probe would test it.
-		f.reading = "early: jitter or burst"
+		f.reading = readEarly
 		f.spent = spentBurst{est: overall, reserve: beyond, margin: f.margin}
 		return f.widen(sent)
 	case f.growth == fineGrowth && f.lastOK > 0 && f.accepted >= 2:
 		// The fine growth after a step crossed the limit again: it lies just above the
 		// latest acceptance, now to a quarter of the step.
-		f.reading = "fine growth crossed"
+		f.reading = readFineCrossed
 		return f.lastOK, f.lastOK, climbGrowth
 	case f.hi > 0 && !many && !windowSums:
-		f.reading = "estimate too high"
+		f.reading = readTooHigh
 		est := sent * 0.75
 		if d := now.Sub(f.firstCut).Seconds(); d >= 2 && f.sinceFirst > 0 { // what was accepted since, twice
 			est = min(est, max(2*float64(f.sinceFirst)/d, sent*0.25))
 		}
 		return est, sent, climbGrowth
-	case f.strict && f.margin < maxMargin && f.lastOK > 0 && sent <= f.lastOK*1.05 && f.sinceThrottle >= fewAccepted,
+	case f.server.strict && f.margin < maxMargin && f.lastOK > 0 && sent <= f.lastOK*1.05 && f.sinceThrottle >= fewAccepted,
 		many && (f.hi == 0 || guessed) && span >= 1 && !f.ramping(a.Sent):
 		// Refused at a rate the server sustained, for a second or more, or by a server strict
 		// about gaps: jitter crossed the limit.
-		f.reading = "jitter: widen"
+		f.reading = readWiden
 		return f.widen(sent)
 	case (many && f.counted || windowSums) && f.hi > 0 && f.sumTime > 0:
-		f.reading = "sums"
+		f.reading = readSums
 		est = f.sumAccepted / (f.sumTime + taken.Seconds())
-		if f.reserve > 1 {
-			est = max(est, (accepted-f.reserve)/span)
+		if f.server.reserve > 1 {
+			est = max(est, (accepted-f.server.reserve)/span)
 		}
 		return est, min(est, sent), climbGrowth
 	case many && f.hi > 0 && f.ramping(a.Sent) && f.lastOK > 0:
 		// A growth from a guess crossed the limit in steps finer than crossed tells (at 50 a
 		// second, 4% an interval): the limit lies just above the latest acceptance.
-		f.reading = "growth crossed"
+		f.reading = readGrowthCrossed
 		return f.lastOK, sent, climbGrowth
 	case many && !(span >= 0.75 && o.Gap > 0 && o.Gap < time.Duration(float64(time.Second)/sent) && !f.ramping(a.Sent)):
-		f.reserve = beyond
+		f.server.reserve = beyond
 		if f.fastAt(a.Sent) {
 			// The fast start spent the burst in a fraction of a second: the half second of
 			// wait taken for the rate outweighs the span. Grow from there until the rate is
 			// crossed.
-			f.reading, f.guessed = "spent burst in the fast start", true
+			f.reading, f.guessed = readFastBurst, true
 			return overall, sent, fineGrowth
 		}
-		f.reading = "spent burst"
+		f.reading = readSpentBurst
 		return overall, sent, climbGrowth
 	}
-	f.reading = "guess"
+	f.reading = readGuess
 	f.guessed = true
 	if f.fastAt(a.Sent) {
 		// Refused in the fast start with little accepted: taken as sent at StartRate.
@@ -593,7 +661,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 // beyond that limit.
 func (f *Finder) spentWindow(accepted, span float64, rest time.Duration, sent float64) (est, hi float64) {
 	est = accepted / (span + rest.Seconds())
-	f.reserve = max(accepted-est*span, 1)
+	f.server.reserve = max(accepted-est*span, 1)
 	return est, min(est*(1+2*margin), sent)
 }
 
@@ -604,7 +672,7 @@ func guessRate(sent float64) float64 { return min(sent/2, StartRate) }
 // widen reads a 429 at a rate the server sustained as jitter crossing the limit: the rate holds,
 // and attempts are spaced a little wider rather than cut.
 func (f *Finder) widen(sent float64) (est, hi, growth float64) {
-	f.margin, f.strict = min(2*f.margin, maxMargin), true
+	f.margin, f.server.strict = min(2*f.margin, maxMargin), true
 	return min(f.lastOK, sent), sent, climbGrowth
 }
 
@@ -617,28 +685,28 @@ func (f *Finder) readQuota(now time.Time, q *provision.Quota) {
 	if q == nil || q.Limit < 2 {
 		return
 	}
-	if f.quotaSince.IsZero() {
-		f.quotaSince = now
+	if f.server.quotaSince.IsZero() {
+		f.server.quotaSince = now
 	}
 	w := q.Window
 	if w == 0 {
-		f.window = max(f.window, q.Reset)
-		if now.Sub(f.quotaSince) < f.window {
+		f.server.window = max(f.server.window, q.Reset)
+		if now.Sub(f.server.quotaSince) < f.server.window {
 			return
 		}
-		w = f.window
+		w = f.server.window
 	}
 	if w < 2*time.Second {
 		return
 	}
 	quota := float64(q.Limit) / w.Seconds()
-	if quota == f.quota {
+	if quota == f.server.quota {
 		return
 	}
 	// From now on the rate is the stated limit, unless a 429 finds it lower.
 	f.endFast(now)
 	r := f.base(now)
-	f.quota = quota
+	f.server.quota = quota
 	f.rate, f.since, f.growth = min(r, quota), now, climbGrowth
 	if f.hi == 0 {
 		f.rate = quota

@@ -279,6 +279,9 @@ func TestFinderJitter(t *testing.T) {
 			if want := time.Duration(float64(time.Second) / after); pause < want-time.Millisecond || pause > want+time.Millisecond {
 				t.Errorf("pause %v, want one interval at %.2f a second, %v", pause, after, want)
 			}
+			if tt.cut == 0 && Reading(f) != "late start" {
+				t.Errorf("429 read as %q, want a late start", Reading(f))
+			}
 			if tt.cut == 0 && after < before*0.99 || tt.cut > 0 && after > before*tt.cut {
 				t.Errorf("rate %.2f -> %.2f; want it at most %v of it (0: not cut)", before, after, tt.cut)
 			}
@@ -442,7 +445,7 @@ func TestFinderReopening(t *testing.T) {
 				return f.Observe(at, Outcome{Answer: provision.Answer{Sent: at.Add(-2 * time.Millisecond), Action: action, RetryAfter: retryAfter}, Probe: probe})
 			}
 			if tt.earlier {
-				f.windowed = true
+				f.server.windowed = true
 			}
 			for range tt.accepted {
 				at = at.Add(25 * time.Millisecond)
@@ -506,8 +509,8 @@ func TestFinderReopening(t *testing.T) {
 
 // While the rate still grows from nothing, a 429 for an attempt that followed the one before
 // closer than the rate (one worker late, the next on time) is a burst spent or a limit crossed,
-// as any other during that growth: not a strict bucket's late start, whose guess restarts from
-// StartRate and, crossing a burst refilled meanwhile, took a bucket of burst 10 to 1.35 x N/R.
+// as any other during that growth: not a strict bucket's late start, whose guess would restart
+// from StartRate and cross a burst refilled meanwhile.
 func TestFinderRampLateStart(t *testing.T) {
 	t.Parallel()
 	f := NewFinder(0)

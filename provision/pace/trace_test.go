@@ -192,3 +192,22 @@ func (r *recorder) Observe(now time.Time, o pace.Outcome) time.Duration {
 	}
 	return d
 }
+
+// Every reading of a 429 is taken somewhere in the traced matrix, but a late start, which
+// needs a timer that fires late (TestFinderJitter): a reading nothing takes goes.
+func TestReadingsTraced(t *testing.T) {
+	t.Parallel()
+	var all strings.Builder
+	for _, r := range traceRates {
+		b, err := os.ReadFile(filepath.Join("testdata", "trace", fmt.Sprintf("r%g.txt", r)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	for _, name := range pace.Readings() {
+		if name != "late start" && !strings.Contains(all.String(), ": "+name+";") {
+			t.Errorf("no 429 of the traced matrix is read %q", name)
+		}
+	}
+}
