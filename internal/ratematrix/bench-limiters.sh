@@ -1,6 +1,6 @@
 #!/bin/sh
 # The matrix against real limiters on 127.0.0.1, in front of internal/fakeserver: nginx
-# limit_req (strict; burst nodelay; burst delayed), HAProxy stick-table http_req_rate with
+# limit_req (strict; burst of a second nodelay; burst delayed), HAProxy stick-table http_req_rate with
 # deny 429 (refused requests counted; without and with Retry-After), and express-rate-limit
 # (draft-7, draft-6 and legacy headers). Each allows RATE requests a second (the windows 3 s
 # worth per 3 s); the pool sends ROWS rows at --rate x1, x2, x5 and 0 through each.
@@ -37,6 +37,7 @@ pids="$pids $!"
 while ! grep -q TOKEN "$dir/fake.env" 2>/dev/null; do sleep 0.1; done
 fake=$(sed -n 's|export IDEANOTE_BASE_URL=http://||p' "$dir/fake.env")
 window=$(echo "$rate * 3" | bc | cut -d. -f1) # requests per 3 s
+burst=$(echo "$rate" | cut -d. -f1)            # a second's worth
 
 # nginx: one zone a server, every request under one key (the port).
 mkdir -p "$dir/nginx"
@@ -58,8 +59,8 @@ http {
 	proxy_http_version 1.1;
 	proxy_set_header Connection "";
 	server { listen 127.0.0.1:$((base + 1)); location / { limit_req zone=strict; proxy_pass http://fake; } }
-	server { listen 127.0.0.1:$((base + 2)); location / { limit_req zone=nodelay burst=$window nodelay; proxy_pass http://fake; } }
-	server { listen 127.0.0.1:$((base + 3)); location / { limit_req zone=delay burst=$window; proxy_pass http://fake; } }
+	server { listen 127.0.0.1:$((base + 2)); location / { limit_req zone=nodelay burst=$burst nodelay; proxy_pass http://fake; } }
+	server { listen 127.0.0.1:$((base + 3)); location / { limit_req zone=delay burst=$burst; proxy_pass http://fake; } }
 }
 CONF
 nginx -p "$dir/nginx" -c "$dir/nginx.conf" &

@@ -158,6 +158,12 @@ const (
 	// readProbeRefused: a probe was refused: the pause was too short, not the rate too high; no
 	// more probes (TestFinderWindowProbe, TestPacerProbe).
 	readProbeRefused
+	// readPauseTooShort: the first attempt after a pause without Retry-After was refused,
+	// nothing accepted since: the pause was too short (a window closed longer, one that counts
+	// refused requests kept closed by the retries). The pause doubles, and the rate is no
+	// more than what the server accepted over the epochs counted and the pauses since
+	// (TestFinderPauseTooShort).
+	readPauseTooShort
 	// readBeforeCut: the attempt was sent before the latest cut, at the rate before it: nothing
 	// new (TestFinderCutsOncePerRoundTrip).
 	readBeforeCut
@@ -202,7 +208,7 @@ const (
 	readGuess
 )
 
-var readingNames = [...]string{readNone: "none", readWindowProbeRefused: "window probe refused", readProbeRefused: "probe refused", readBeforeCut: "sent before the cut", readLateStart: "late start", readSpentWindow: "spent window", readStepCrossed: "step crossed", readBurstAfterAll: "burst after all", readEarly: "early: jitter or burst", readFineCrossed: "fine growth crossed", readTooHigh: "estimate too high", readWiden: "jitter: widen", readSums: "sums", readGrowthCrossed: "growth crossed", readFastBurst: "spent burst in the fast start", readSpentBurst: "spent burst", readGuess: "guess"}
+var readingNames = [...]string{readNone: "none", readWindowProbeRefused: "window probe refused", readProbeRefused: "probe refused", readPauseTooShort: "pause too short", readBeforeCut: "sent before the cut", readLateStart: "late start", readSpentWindow: "spent window", readStepCrossed: "step crossed", readBurstAfterAll: "burst after all", readEarly: "early: jitter or burst", readFineCrossed: "fine growth crossed", readTooHigh: "estimate too high", readWiden: "jitter: widen", readSums: "sums", readGrowthCrossed: "growth crossed", readFastBurst: "spent burst in the fast start", readSpentBurst: "spent burst", readGuess: "guess"}
 
 func (r reading) String() string { return readingNames[r] }
 
@@ -314,14 +320,33 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 			}
 			f.server.windowed = true
 		}
+		echo := !o.Probe && !o.Sent.After(f.lastCut) // sent before the latest cut
+		// The first attempt after a pause without Retry-After, refused with nothing accepted
+		// since: the pause was too short, as a refused probe's.
+		tooShort := o.RetryAfter <= 0 && f.noRA > 0 && !echo && !o.Sent.Before(f.since)
 		pause := o.RetryAfter
 		if pause <= 0 {
-			f.noRA = min(max(2*f.noRA, f.firstNoRA(o)), maxNoRetryAfter)
+			if !echo || f.noRA == 0 {
+				// The 429s of the attempts in flight with one that set the pause say the
+				// same: they do not lengthen it.
+				f.noRA = min(max(2*f.noRA, f.firstNoRA(o)), maxNoRetryAfter)
+			}
 			pause = f.noRA
 		}
 		defer func() { f.sinceThrottle = 0 }()
 		f.probeCut = false
 		switch {
+		case tooShort:
+			f.reading = readPauseTooShort
+			if f.sumTime > 0 {
+				// What the server accepted over the epochs counted, and the pauses since,
+				// this one included: the least time a window needs for it.
+				waited := now.Sub(f.lastCut) + pause
+				f.rate = min(f.base(now), max(f.sumAccepted/(f.sumTime+waited.Seconds()), Floor))
+				f.since, f.growth = now, climbGrowth
+			}
+			f.resumeAt(now.Add(pause))
+			return pause
 		case o.Probe && f.reopening.retryAfter > 0:
 			f.reading = readWindowProbeRefused
 			return f.notReopened(now)
@@ -342,8 +367,11 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 			}
 			f.resumeAt(now.Add(pause))
 			return pause
-		case !o.Sent.After(f.lastCut):
+		case echo:
 			f.reading = readBeforeCut
+			if o.RetryAfter <= 0 {
+				f.resumeAt(now.Add(pause))
+			}
 		case f.jitter(o):
 			f.reading = readLateStart
 			f.server.strict = true
@@ -556,7 +584,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	// Every epoch, pauses included as long as they were, for an estimate that the rounding of
 	// any one Retry-After does not sway; but not one that grew from nothing, which spent most
 	// of its time below the limit, unless the server's quota ran out in it (a window).
-	if f.growth < fineGrowth || a.RetryAfter >= 2*time.Second {
+	if f.growth < fineGrowth || a.RetryAfter >= 2*time.Second || f.fastAt(a.Sent) {
 		if f.counted {
 			f.sumTime += min(f.epoch.Sub(f.lastCut), f.rest).Seconds()
 		}

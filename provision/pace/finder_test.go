@@ -560,13 +560,17 @@ func TestFinderStepWithoutRetryAfter(t *testing.T) {
 	if got := refuse(f, at); got != want {
 		t.Errorf("pause %v after a step refused, want one interval at %.2f a second, %v", got, lastOK, want)
 	}
-	if got := refuse(f, at.Add(time.Millisecond)); got != 2*want {
+	if got := refuse(f, at.Add(time.Millisecond)); got != want {
+		t.Errorf("pause %v after a 429 in flight with the first, want the same %v", got, want)
+	}
+	at = at.Add(3*time.Millisecond + want) // the attempt after the pause
+	if got := refuse(f, at); got != 2*want {
 		t.Errorf("pause %v after a second 429 without a success between, want %v", got, 2*want)
 	}
 
 	// Once such a step was refused, a later 429 at the rate accepted, after a success, pauses
 	// one interval too.
-	at = at.Add(2 * want)
+	at = at.Add(2*time.Millisecond + 2*want)
 	f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
 	lastOK = f.spacing(at)
 	at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
@@ -654,5 +658,41 @@ func TestFinderFastStart(t *testing.T) {
 		Quota: &provision.Quota{Limit: 60, Remaining: 59, Reset: 3 * time.Second, Window: 3 * time.Second}}})
 	if got, want := f.Rate(t0), 20/(1+margin); f.InFlight() != 0 || math.Abs(got-want) > want*1e-3 {
 		t.Errorf("after headers: InFlight %d, rate %.3f; want 0 and %.3f", f.InFlight(), got, want)
+	}
+}
+
+// Without Retry-After, the first attempt after a pause refused with nothing accepted since
+// says the pause was too short (a window still closed, or kept closed by counted retries):
+// the pause doubles and the rate comes down to what the server accepted over the time so
+// far, nothing more is cut. The 429s of attempts in flight with the one that set a pause do
+// not lengthen it.
+func TestFinderPauseTooShort(t *testing.T) {
+	t.Parallel()
+	f := NewFinder(40)
+	f.Rate(t0)
+	at := t0
+	for range 60 {
+		at = at.Add(25 * time.Millisecond)
+		f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}, Gap: 25 * time.Millisecond})
+	}
+	refuse := func(sent, now time.Time) time.Duration {
+		return f.Observe(now, Outcome{Answer: provision.Answer{Sent: sent, Action: provision.Throttled}, Gap: 25 * time.Millisecond})
+	}
+	sent := at.Add(25 * time.Millisecond)
+	now := sent.Add(2 * time.Millisecond)
+	first := refuse(sent, now)
+	if echo := refuse(sent.Add(-time.Millisecond), now.Add(time.Millisecond)); echo != first || Reading(f) != "sent before the cut" {
+		t.Errorf("a 429 in flight with the first paused %v (%q), want the same %v", echo, Reading(f), first)
+	}
+	before := f.Rate(now.Add(first))
+	sent = now.Add(time.Millisecond + first) // the Pacer pauses from the latest 429
+	now = sent.Add(2 * time.Millisecond)
+	second := refuse(sent, now)
+	if Reading(f) != "pause too short" || second != 2*first {
+		t.Errorf("the attempt after the pause refused: read %q, pause %v; want pause too short, %v", Reading(f), second, 2*first)
+	}
+	accepted := 60 / (now.Add(second).Sub(t0).Seconds() - 0.002*2) // about, over the whole time
+	if got := f.Rate(now.Add(second)); got >= before || math.Abs(got*(1+margin)-accepted) > accepted*0.05 {
+		t.Errorf("rate %.2f after the pause too short (%.2f before), want about what was accepted over the time, %.2f", got, before, accepted/(1+margin))
 	}
 }

@@ -51,6 +51,10 @@ func traceCells() []traceCell {
 			provisiontest.NamedLimit{Name: "fixed-1s", Limit: provisiontest.Limit{Kind: provisiontest.FixedWindow, N: n(time.Second), Per: time.Second}},
 			provisiontest.NamedLimit{Name: "sliding-1s-counted", Limit: provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: n(time.Second), Per: time.Second, CountRefused: true}},
 			provisiontest.NamedLimit{Name: "sliding-10s-counted", Limit: provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: n(10 * time.Second), Per: 10 * time.Second, CountRefused: true}},
+			// As nginx limit_req burst=R nodelay and HAProxy http_req_rate(3s) deny 429 are
+			// configured in bench-limiters.sh: neither sends Retry-After.
+			provisiontest.NamedLimit{Name: "nginx-burst-noRA", Limit: provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: r, Burst: max(int(r), 1), NoRetryAfter: true}},
+			provisiontest.NamedLimit{Name: "haproxy-3s-counted-noRA", Limit: provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: n(3 * time.Second), Per: 3 * time.Second, CountRefused: true, NoRetryAfter: true}},
 		)
 		if r == 1 {
 			kinds = append(kinds,
