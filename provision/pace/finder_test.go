@@ -58,6 +58,12 @@ func TestFinderPauses(t *testing.T) {
 			t.Errorf("pause %v, want %v", got, want)
 		}
 	}
+	for range 12 {
+		throttled(0)
+	}
+	if got := throttled(0); got != time.Minute {
+		t.Errorf("pause %v after many 429s without a success, want at most a minute", got)
+	}
 	f.Observe(at, Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
 	if got := throttled(0); got != 250*time.Millisecond {
 		t.Errorf("pause %v after a success, want 250ms again", got)

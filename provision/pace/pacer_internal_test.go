@@ -25,8 +25,8 @@ func TestPacerKeepsGapAfterLateStart(t *testing.T) {
 		p.mu.Unlock()
 		time.Sleep(80 * time.Millisecond)
 		next, _ := p.Wait(context.Background())
-		if gap, want := next.Sub(first.Add(80*time.Millisecond)), time.Duration(float64(100*time.Millisecond)*(1-gapSlack)); gap < want {
-			t.Errorf("the next attempt started %v after the late one, want at least %v", gap, want)
+		if gap, want := next.Sub(first.Add(80*time.Millisecond)), 99*time.Millisecond; gap != want {
+			t.Errorf("the next attempt started %v after the late one, want %v (1%% short of an interval)", gap, want)
 		}
 		// The starts after it catch up with the schedule, gapSlack of an interval a slot, and
 		// then keep to it: the lateness is not carried to the end of the run.
@@ -120,13 +120,13 @@ func TestGapSlackWithinMargin(t *testing.T) {
 	}
 }
 
-// Before any 429, gaps are kept at intervals of keepGapsFrom and longer, not shorter.
+// Before any 429, gaps are kept at intervals of keepGapsFrom (100 ms) and longer, not shorter.
 func TestPacerKeepsGapsFrom(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		interval time.Duration
 		kept     bool
-	}{{keepGapsFrom, true}, {keepGapsFrom - time.Millisecond, false}} {
+	}{{100 * time.Millisecond, true}, {99 * time.Millisecond, false}} {
 		synctest.Test(t, func(t *testing.T) {
 			p := NewWithPolicy(Fixed(float64(time.Second)/float64(tt.interval)), 1)
 			first, _ := p.Wait(context.Background())
