@@ -49,6 +49,9 @@ const (
 	maxNoRetryAfter = time.Minute
 	// fewAccepted is how many acceptances since the last pause an estimate needs.
 	fewAccepted = 10
+	// shortSpan is the span under which a burst spent says too little of the rate to settle
+	// at: the half second of wait taken with it weighs more than the span.
+	shortSpan = 1.0 // seconds
 	// reopenProbe is how long after the earliest moment a window can reopen (its Retry-After
 	// less the second it was rounded up by) the probe after its first Retry-After comes (see
 	// reopening), for a Retry-After of minReopen to maxReopen. Beyond maxReopen the rounding
@@ -152,7 +155,7 @@ type reading int
 // The readings of a 429.
 const (
 	readNone reading = iota
-	// readWindowProbeRefused: the probe after a window"s first Retry-After was refused: the window
+	// readWindowProbeRefused: the probe after a window's first Retry-After was refused: the window
 	// reopens later in that second (notReopened; TestFinderReopening).
 	readWindowProbeRefused
 	// readProbeRefused: a probe was refused: the pause was too short, not the rate too high; no
@@ -170,14 +173,14 @@ const (
 	// readLateStart: the attempt followed the one before closer than the rate, that one late: the
 	// server is strict about gaps, nothing is cut (jitter; TestFinderJitter).
 	readLateStart
-	// readSpentWindow: many accepted, then a Retry-After of 2 s or more: a window"s quota spent
+	// readSpentWindow: many accepted, then a Retry-After of 2 s or more: a window's quota spent
 	// until then (spentWindow; TestFinderReopening).
 	readSpentWindow
 	// readStepCrossed: refused a step above the rate of the latest acceptance: a growth crossed a
-	// bucket"s rate (crossed; TestFinderStepWithoutRetryAfter).
+	// bucket's rate (crossed; TestFinderStepWithoutRetryAfter).
 	readStepCrossed
 	// readBurstAfterAll: refused soon after an early 429 read as jitter, or its probe refused:
-	// that was a bucket"s burst spent (TestFinderEarly429).
+	// that was a bucket's burst spent (TestFinderEarly429).
 	readBurstAfterAll
 	// readEarly: refused within the first second at the configured rate: read as jitter, the
 	// reading of a spent burst kept (TestFinderEarly429).
@@ -197,18 +200,19 @@ const (
 	// readGrowthCrossed: a growth from a guess crossed the limit in steps finer than crossed
 	// tells: the limit lies just above the latest acceptance (TestFinderGrowthCrossed).
 	readGrowthCrossed
-	// readFastBurst: many accepted in the fast start, then refused: a burst spent in a fraction of
-	// a second; grow finely from what it accepted (TestFinderFastStart).
-	readFastBurst
-	// readSpentBurst: many accepted at once, then refused at the same rate: a bucket"s burst
-	// spent; what it accepted over the span and the pause (TestFinderRampLateStart).
+	// readGuessTooHigh: a guess refused before it was accepted twice: half of it, growing
+	// (the traces of TestTraces).
+	readGuessTooHigh
+	// readSpentBurst: many accepted at once, then refused at the same rate: a bucket's burst
+	// spent; from what it accepted over the span and the pause, growing finely until the rate
+	// is crossed (TestFinderRampLateStart, TestFinderFastStart).
 	readSpentBurst
 	// readGuess: nothing to go by: start again from half the rate refused, StartRate at most,
 	// growing (TestFinderPauses, TestFinderFastStart).
 	readGuess
 )
 
-var readingNames = [...]string{readNone: "none", readWindowProbeRefused: "window probe refused", readProbeRefused: "probe refused", readPauseTooShort: "pause too short", readBeforeCut: "sent before the cut", readLateStart: "late start", readSpentWindow: "spent window", readStepCrossed: "step crossed", readBurstAfterAll: "burst after all", readEarly: "early: jitter or burst", readFineCrossed: "fine growth crossed", readTooHigh: "estimate too high", readWiden: "jitter: widen", readSums: "sums", readGrowthCrossed: "growth crossed", readFastBurst: "spent burst in the fast start", readSpentBurst: "spent burst", readGuess: "guess"}
+var readingNames = [...]string{readNone: "none", readWindowProbeRefused: "window probe refused", readProbeRefused: "probe refused", readPauseTooShort: "pause too short", readBeforeCut: "sent before the cut", readLateStart: "late start", readSpentWindow: "spent window", readStepCrossed: "step crossed", readBurstAfterAll: "burst after all", readEarly: "early: jitter or burst", readFineCrossed: "fine growth crossed", readTooHigh: "estimate too high", readWiden: "jitter: widen", readSums: "sums", readGrowthCrossed: "growth crossed", readGuessTooHigh: "guess too high", readSpentBurst: "spent burst", readGuess: "guess"}
 
 func (r reading) String() string { return readingNames[r] }
 
@@ -217,6 +221,7 @@ func (r reading) String() string { return readingNames[r] }
 type spentBurst struct {
 	est, reserve float64 // the estimate and reserve of a spent burst; est 0 when none is kept
 	margin       float64 // the margin before the jitter reading widened it
+	span         float64 // the seconds over which the burst was spent
 }
 
 // NewFinder returns a Finder that never exceeds perSecond; 0 for no limit.
@@ -621,22 +626,32 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		}
 		return f.lastOK, f.lastOK, climbGrowth
 	case spent.est > 0 && f.sinceThrottle < fewAccepted:
-		// Refused again soon after an early 429 read as jitter: that was a burst spent.
+		// Refused again soon after an early 429 read as jitter: that was a burst spent; in a
+		// fraction of a second, grow from there until the rate is crossed.
 		f.reading = readBurstAfterAll
 		f.server.reserve, f.margin = spent.reserve, spent.margin
+		if spent.span < shortSpan {
+			f.guessed = true
+			return spent.est, sent, fineGrowth
+		}
 		return spent.est, sent, climbGrowth
 	case many && (f.hi == 0 || guessed) && !f.ramping(a.Sent) && span < 1 && a.RetryAfter > 0 && a.RetryAfter <= time.Second && f.sinceThrottle >= fewAccepted:
 		// Refused early at the configured rate: jitter, or a bucket's burst spent. Read as
 		// jitter, keeping the burst's reading for a 429 that follows soon; not without a
 		// Retry-After, where no probe would test it.
 		f.reading = readEarly
-		f.spent = spentBurst{est: overall, reserve: beyond, margin: f.margin}
+		f.spent = spentBurst{est: overall, reserve: beyond, margin: f.margin, span: span}
 		return f.widen(sent)
 	case f.growth == fineGrowth && f.lastOK > 0 && f.accepted >= 2:
 		// The fine growth after a step crossed the limit again: it lies just above the
 		// latest acceptance, now to a quarter of the step.
 		f.reading = readFineCrossed
 		return f.lastOK, f.lastOK, climbGrowth
+	case guessed && f.accepted < 2 && sent <= f.rate*1.05 && !windowSums:
+		// A guess refused at its own rate before it was accepted twice: half of it, growing
+		// as before.
+		f.reading, f.guessed = readGuessTooHigh, true
+		return guessRate(sent), sent, rampGrowth
 	case f.hi > 0 && !many && !windowSums:
 		f.reading = readTooHigh
 		est := sent * 0.75
@@ -663,16 +678,11 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		f.reading = readGrowthCrossed
 		return f.lastOK, sent, climbGrowth
 	case many && !(span >= 0.75 && o.Gap > 0 && o.Gap < time.Duration(float64(time.Second)/sent) && !f.ramping(a.Sent)):
+		// The wait taken for the rate weighs much in a span of a second or less: grow from
+		// there until the rate is crossed.
 		f.server.reserve = beyond
-		if f.fastAt(a.Sent) {
-			// The fast start spent the burst in a fraction of a second: the half second of
-			// wait taken for the rate outweighs the span. Grow from there until the rate is
-			// crossed.
-			f.reading, f.guessed = readFastBurst, true
-			return overall, sent, fineGrowth
-		}
-		f.reading = readSpentBurst
-		return overall, sent, climbGrowth
+		f.reading, f.guessed = readSpentBurst, true
+		return overall, sent, fineGrowth
 	}
 	f.reading = readGuess
 	f.guessed = true

@@ -220,7 +220,8 @@ func latest(ts ...time.Time) time.Time {
 }
 
 // Whatever the limiter and the configured rate, the Finder settles just under the limit within
-// a minute, and stays there: at most one 429 in the second minute.
+// a minute, and stays there: at most seven 429s in the first minute (a bucket of burst 10,
+// whose burst spent says little of its rate), one in the second.
 func TestFinderSettles(t *testing.T) {
 	t.Parallel()
 	const server = 20.0
@@ -234,8 +235,8 @@ func TestFinderSettles(t *testing.T) {
 				f := NewFinder(mult * server)
 				first, second := drive(f, provisiontest.NewLimiter(k.Limit), 2*time.Minute, t.Logf)
 				got := f.Rate(t0.Add(2 * time.Minute))
-				if got < 0.9*server || got > server || first > 5 || second > 1 {
-					t.Fatalf("rate %.2f (want in [%.0f, %.0f]); 429s %d in the first minute (at most 5), %d in the second (at most 1)",
+				if got < 0.9*server || got > server || first > 7 || second > 1 {
+					t.Fatalf("rate %.2f (want in [%.0f, %.0f]); 429s %d in the first minute (at most 7), %d in the second (at most 1)",
 						got, 0.9*server, server, first, second)
 				}
 			})
@@ -300,7 +301,8 @@ func TestFinderJitter(t *testing.T) {
 // estimate of a burst would leave the run far below the rate. It is read as jitter, and the
 // probe waits for a token at the burst's estimate; the next 429 tells: one soon after (before
 // ten acceptances), or the probe refused, was a burst, and the rate falls to what the server
-// accepted over the span and half a second of wait, spaced as before.
+// accepted over the span and half a second of wait, spaced as before, and grows from there:
+// a burst spent in a second says too little of the rate to settle at.
 func TestFinderEarly429(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -355,11 +357,12 @@ func TestFinderEarly429(t *testing.T) {
 				pause = f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: pause, Probe: true})
 			}
 			later := f.Rate(at.Add(2*time.Millisecond + pause + time.Second))
-			if recovered := later >= 18; recovered != tt.recovered {
-				t.Errorf("a second after the 429 the rate is %.2f; want back near 20: %v", later, tt.recovered)
+			resumed := f.Rate(at.Add(2*time.Millisecond + pause))
+			if tt.recovered && later < 18 {
+				t.Errorf("a second after the 429 the rate is %.2f; want back near 20", later)
 			}
-			if resumed, want := f.Rate(at.Add(2*time.Millisecond+pause)), burst/(1+margin); !tt.recovered && math.Abs(resumed-want) > want*0.005 {
-				t.Errorf("after the second 429 the rate is %.2f, want the burst's estimate spaced as before, %.2f", resumed, want)
+			if want := burst / (1 + margin); !tt.recovered && (math.Abs(resumed-want) > want*0.005 || later < resumed*1.5) {
+				t.Errorf("after the second 429 the rate is %.2f, a second later %.2f; want the burst's estimate spaced as before, %.2f, growing", resumed, later, want)
 			}
 		})
 	}
