@@ -103,6 +103,9 @@ for std in draft-7 draft-6 legacy; do
 	port=$((port + 1))
 done
 sleep 2
+for p in $pids; do
+	kill -0 "$p" 2>/dev/null || { echo "bench-limiters: a limiter did not start (are ports $((base + 1))-$((base + 8)) free? PORT_BASE moves them)" >&2; exit 1; }
+done
 
 echo "$rows rows, server $rate/s, 8 workers, fake latency 2 ms; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo

@@ -34,6 +34,7 @@ provision/pace/finder.go|maxMargin = 0.08|maxMargin = 0.1|maxMargin = 0.06
 provision/pace/finder.go|noRetryAfter    = 250 * time.Millisecond|noRetryAfter    = 300 * time.Millisecond|noRetryAfter    = 200 * time.Millisecond
 provision/pace/finder.go|maxNoRetryAfter = time.Minute|maxNoRetryAfter = 2 * time.Minute|maxNoRetryAfter = 30 * time.Second
 provision/pace/finder.go|fewAccepted = 10|fewAccepted = 12|fewAccepted = 8
+provision/pace/finder.go|shortSpan = 1.0|shortSpan = 1.2|shortSpan = 0.8
 provision/pace/finder.go|reopenProbe = 400 * time.Millisecond|reopenProbe = 500 * time.Millisecond|reopenProbe = 300 * time.Millisecond
 provision/pace/finder.go|minReopen   = 3 * time.Second|minReopen   = 4 * time.Second|minReopen   = 2 * time.Second
 provision/pace/finder.go|maxReopen   = 10 * time.Second|maxReopen   = 12 * time.Second|maxReopen   = 8 * time.Second
