@@ -22,7 +22,7 @@ import (
 // The back-pressure tests run the real pool, pacer and client against every limiter kind of
 // provisiontest, simulated in a synctest bubble: 200 rows at a server allowing 20 a second,
 // 8 workers, 2 ms of latency and up to half a millisecond of jitter on the way to the server.
-// A cell takes milliseconds; internal/ratematrix measures the same over loopback, in real time.
+// A cell takes milliseconds; internal/cmd/ratematrix measures the same over loopback, in real time.
 //
 //	go test ./provision/pace -run Backpressure -v -sim.table
 var simTable = flag.Bool("sim.table", false, "back-pressure tests: log the whole table")

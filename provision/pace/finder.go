@@ -10,7 +10,7 @@ import (
 // Floor is the lowest rate a Finder slows to, in requests a second (one a minute).
 const Floor = 1.0 / 60
 
-// The Finder's constants, measured with internal/ratematrix (see BENCHMARKS.md).
+// The Finder's constants, measured with internal/cmd/ratematrix (see BENCHMARKS.md).
 const (
 	// StartRate is where a Finder without a configured rate starts to grow after its fast
 	// start ends with a 429 that tells nothing of the limit, in requests a second.

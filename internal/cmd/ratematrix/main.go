@@ -2,10 +2,10 @@
 // at client rates that match the server's, exceed it, or are unlimited, and prints per cell the
 // share of 429 answers, the wall time over N/R and the rows failed:
 //
-//	go run ./internal/ratematrix                          # the whole matrix, about 8 minutes
-//	go run ./internal/ratematrix -kinds bucket-b1 -rates 1,0
-//	go run ./internal/ratematrix -kinds fixed-3s -rates 0 -phase 2.75s   # where the window starts matters
-//	go run ./internal/ratematrix -target http://127.0.0.1:8081 -label nginx-strict -server-rate 20
+//	go run ./internal/cmd/ratematrix                          # the whole matrix, about 8 minutes
+//	go run ./internal/cmd/ratematrix -kinds bucket-b1 -rates 1,0
+//	go run ./internal/cmd/ratematrix -kinds fixed-3s -rates 0 -phase 2.75s   # where the window starts matters
+//	go run ./internal/cmd/ratematrix -target http://127.0.0.1:8081 -label nginx-strict -server-rate 20
 //
 // With -target the cells go to a real limiter in front of internal/fakeserver (see
 // bench-limiters.sh), with the fake's space and token; the 429s are counted by the pool.

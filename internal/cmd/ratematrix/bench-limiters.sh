@@ -5,8 +5,8 @@
 # (draft-7, draft-6 and legacy headers). Each allows RATE requests a second (the windows 3 s
 # worth per 3 s); the pool sends ROWS rows at --rate x1, x2, x5 and 0 through each.
 #
-#	internal/ratematrix/bench-limiters.sh [RATE] [ROWS] [MULTS]   # default 20 200 1,2,5,0
-#	LIMITERS="nginx-strict haproxy-counted" internal/ratematrix/bench-limiters.sh 1 120 1
+#	internal/cmd/ratematrix/bench-limiters.sh [RATE] [ROWS] [MULTS]   # default 20 200 1,2,5,0
+#	LIMITERS="nginx-strict haproxy-counted" internal/cmd/ratematrix/bench-limiters.sh 1 120 1
 #
 # It installs nginx-light and haproxy with apt-get, and express-rate-limit with npm in a
 # temporary folder, when they are missing. Not run by go test.
@@ -14,7 +14,7 @@ set -eu
 rate=${1:-20} rows=${2:-200} mults=${3:-1,2,5,0}
 limiters=${LIMITERS:-nginx-strict nginx-burst-nodelay nginx-burst-delay haproxy-counted haproxy-counted-ra express-draft7 express-draft6 express-legacy}
 base=${PORT_BASE:-18100}
-repo=$(cd "$(dirname "$0")/../.." && pwd)
+repo=$(cd "$(dirname "$0")/../../.." && pwd)
 dir=$(mktemp -d)
 pids=""
 cleanup() {
@@ -27,11 +27,11 @@ command -v nginx >/dev/null && command -v haproxy >/dev/null || {
 	apt-get update >/dev/null && apt-get install -y nginx-light haproxy >/dev/null
 }
 (cd "$dir" && npm init -y >/dev/null && npm install --silent express-rate-limit express >/dev/null)
-cp "$repo/internal/ratematrix/limiters/erl.js" "$dir/"
+cp "$repo/internal/cmd/ratematrix/limiters/erl.js" "$dir/"
 
 cd "$repo"
 go build -o "$dir/fakeserver" ./internal/fakeserver
-go build -o "$dir/ratematrix" ./internal/ratematrix
+go build -o "$dir/ratematrix" ./internal/cmd/ratematrix
 "$dir/fakeserver" -rate 0 -latency 2ms >"$dir/fake.env" 2>"$dir/fake.log" &
 pids="$pids $!"
 while ! grep -q TOKEN "$dir/fake.env" 2>/dev/null; do sleep 0.1; done

@@ -2,12 +2,12 @@
 # The program at --rate 0 against the fake without a limit on 127.0.0.1, against a naive Python
 # thread pool sending the same rows (a connection a request, and keep-alive): 2,000 rows, 16 workers by default, each run -n times.
 #
-#	internal/ratematrix/bench-unlimited.sh [rows] [workers] [runs]
+#	internal/cmd/ratematrix/bench-unlimited.sh [rows] [workers] [runs]
 set -eu
 rows=${1:-2000} workers=${2:-16} runs=${3:-3}
 dir=$(mktemp -d)
 trap 'kill $fake 2>/dev/null; rm -rf "$dir"' EXIT
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 go build -o "$dir/ideanote-provision" .
 go build -o "$dir/fakeserver" ./internal/fakeserver
 go run ./internal/gencsv -rows "$rows" -o "$dir/people.csv"
@@ -23,6 +23,6 @@ for i in $(seq "$runs"); do
 		--report "$dir/report.csv" "$dir/people.csv" >/dev/null 2>&1
 	end=$(date +%s.%N)
 	echo "ideanote-provision --rate 0 --concurrency $workers: $rows rows, $(grep -c ',ok,' "$dir/report.csv") ok, $(echo "$end - $start" | bc) s"
-	python3 internal/ratematrix/peer.py "$dir/people.csv" "$workers" urllib
-	python3 internal/ratematrix/peer.py "$dir/people.csv" "$workers" keepalive
+	python3 internal/cmd/ratematrix/peer.py "$dir/people.csv" "$workers" urllib
+	python3 internal/cmd/ratematrix/peer.py "$dir/people.csv" "$workers" keepalive
 done

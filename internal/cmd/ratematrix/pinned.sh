@@ -3,9 +3,9 @@
 # repository, and says whether go test ./provision/pace fails (the constant is pinned by a
 # test) or not (it is not: pin it, or it goes).
 #
-#	internal/ratematrix/pinned.sh
+#	internal/cmd/ratematrix/pinned.sh
 set -eu
-repo=$(cd "$(dirname "$0")/../.." && pwd)
+repo=$(cd "$(dirname "$0")/../../.." && pwd)
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cp -r "$repo/." "$dir/"
