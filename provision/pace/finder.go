@@ -19,6 +19,9 @@ const (
 	// in flight: a server that refuses at last, a window's quota spent, is sent about
 	// accepted/fastStep attempts that it refuses with the first.
 	fastStep = 32
+	// fastTick is how often the fast start allows one attempt more in flight whatever the
+	// answers: against a server that answers slowly, acceptances alone would take long.
+	fastTick = time.Second
 	// maxRate bounds the growth without a configured rate: far above what one client sends.
 	maxRate = 1e6
 	// rampGrowth is how fast the rate grows while the Finder knows nothing of the limit:
@@ -262,12 +265,17 @@ func (f *Finder) endFast(now time.Time) {
 }
 
 // InFlight implements Policy: during the fast start, one attempt and one more for every
-// fastStep accepted; no bound after it.
-func (f *Finder) InFlight() int {
+// fastStep accepted and every fastTick since the start, so that a slow server is not sent one
+// attempt at a time; no bound after it.
+func (f *Finder) InFlight(now time.Time) (int, time.Time) {
 	if !f.fast || !f.fastEnd.IsZero() {
-		return 0
+		return 0, time.Time{}
 	}
-	return 1 + f.accepted/fastStep
+	if f.since.IsZero() {
+		f.since, f.epoch = now, now
+	}
+	ticks := now.Sub(f.since) / fastTick
+	return 1 + f.accepted/fastStep + int(ticks), f.since.Add((ticks + 1) * fastTick)
 }
 
 // grown is the rate at t before any ceiling: the rate set, grown since.

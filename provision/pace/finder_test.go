@@ -627,25 +627,31 @@ func TestFinderGrowthCrossed(t *testing.T) {
 }
 
 // Without a configured rate the Finder starts fast: no spacing, one attempt in flight and one
-// more for every fastStep accepted. Its first 429 ends it: with little accepted, the rate
+// more for every fastStep accepted and every fastTick (a second). Its first 429 ends it: with little accepted, the rate
 // starts again from half StartRate, as if the refused attempt had been sent at StartRate.
 func TestFinderFastStart(t *testing.T) {
 	t.Parallel()
 	f := NewFinder(0)
 	at := t0
 	f.Rate(at)
-	if got := f.InFlight(); got != 1 {
+	if got := inFlight(f, at); got != 1 {
 		t.Errorf("InFlight %d at the start, want 1", got)
 	}
 	for i := 1; i <= 3*fastStep; i++ {
 		at = at.Add(100 * time.Microsecond)
 		f.Observe(at, Outcome{Answer: provision.Answer{Sent: at.Add(-50 * time.Microsecond), Action: provision.Done}})
-		if want := 1 + i/fastStep; f.InFlight() != want {
-			t.Fatalf("InFlight %d after %d accepted, want %d", f.InFlight(), i, want)
+		if want := 1 + i/fastStep; inFlight(f, at) != want {
+			t.Fatalf("InFlight %d after %d accepted, want %d", inFlight(f, at), i, want)
 		}
 	}
 	if got := f.Rate(at); got < maxRate/2 {
 		t.Errorf("rate %v in the fast start, want no spacing", got)
+	}
+	// A server that answers slowly: one more every second, whatever the answers.
+	slow := NewFinder(0)
+	slow.Rate(t0)
+	if n, until := slow.InFlight(t0.Add(2500 * time.Millisecond)); n != 3 || !until.Equal(t0.Add(3*time.Second)) {
+		t.Errorf("InFlight %d until %v after 2.5 s with nothing answered, want 3 until 3 s", n, until.Sub(t0))
 	}
 
 	f = NewFinder(0)
@@ -653,8 +659,8 @@ func TestFinderFastStart(t *testing.T) {
 	f.Observe(t0.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: t0, Action: provision.Done}})
 	now := t0.Add(5 * time.Millisecond)
 	pause := f.Observe(now, Outcome{Answer: provision.Answer{Sent: t0.Add(3 * time.Millisecond), Action: provision.Throttled, RetryAfter: time.Second}})
-	if f.InFlight() != 0 {
-		t.Errorf("InFlight %d after the first 429, want 0 (no bound)", f.InFlight())
+	if inFlight(f, at) != 0 {
+		t.Errorf("InFlight %d after the first 429, want 0 (no bound)", inFlight(f, at))
 	}
 	if got, want := f.Rate(now.Add(pause)), StartRate/2/(1+margin); math.Abs(got-want) > want*1e-3 {
 		t.Errorf("rate %.3f after the fast start's 429, want %.3f", got, want)
@@ -665,8 +671,8 @@ func TestFinderFastStart(t *testing.T) {
 	f.Rate(t0)
 	f.Observe(t0, Outcome{Answer: provision.Answer{Sent: t0, Action: provision.Done,
 		Quota: &provision.Quota{Limit: 60, Remaining: 59, Reset: 3 * time.Second, Window: 3 * time.Second}}})
-	if got, want := f.Rate(t0), 20/(1+margin); f.InFlight() != 0 || math.Abs(got-want) > want*1e-3 {
-		t.Errorf("after headers: InFlight %d, rate %.3f; want 0 and %.3f", f.InFlight(), got, want)
+	if got, want := f.Rate(t0), 20/(1+margin); inFlight(f, at) != 0 || math.Abs(got-want) > want*1e-3 {
+		t.Errorf("after headers: InFlight %d, rate %.3f; want 0 and %.3f", inFlight(f, at), got, want)
 	}
 }
 
@@ -704,4 +710,10 @@ func TestFinderPauseTooShort(t *testing.T) {
 	if got := f.Rate(now.Add(second)); got >= before || math.Abs(got*(1+margin)-accepted) > accepted*0.05 {
 		t.Errorf("rate %.2f after the pause too short (%.2f before), want about what was accepted over the time, %.2f", got, before, accepted/(1+margin))
 	}
+}
+
+// inFlight is the Finder's bound on attempts in flight at t.
+func inFlight(f *Finder, t time.Time) int {
+	n, _ := f.InFlight(t)
+	return n
 }

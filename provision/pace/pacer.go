@@ -99,18 +99,20 @@ func (p *Pacer) Wait(ctx context.Context) (time.Time, error) {
 			return time.Time{}, err
 		}
 		p.mu.Lock()
-		if n := p.policy.InFlight(); n > 0 && p.inFlight >= n {
-			// No room: wait for an answer.
+		now := time.Now()
+		if n, until := p.policy.InFlight(now); n > 0 && p.inFlight >= n {
+			// No room: wait for an answer, or for the bound to grow.
 			answered := p.answered
 			p.mu.Unlock()
-			select {
-			case <-answered:
-				continue
-			case <-ctx.Done():
-				return time.Time{}, ctx.Err()
+			d := time.Duration(-1)
+			if !until.IsZero() {
+				d = until.Sub(now)
 			}
+			if err := sleep(ctx, d, answered); err != nil {
+				return time.Time{}, err
+			}
+			continue
 		}
-		now := time.Now()
 		var start time.Time
 		slot, start = p.due(now, slot)
 		d := start.Sub(now)
@@ -252,14 +254,19 @@ func (p *Pacer) Observe(a provision.Answer) {
 	}
 }
 
-// sleep waits for d, until wake is closed, or until ctx is done, whichever comes first.
+// sleep waits for d (no limit when negative), until wake is closed, or until ctx is done,
+// whichever comes first.
 func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
+	var timeout <-chan time.Time
+	if d >= 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-t.C:
+	case <-timeout:
 	case <-wake:
 	}
 	return nil

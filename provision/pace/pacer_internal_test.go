@@ -149,7 +149,7 @@ type bounded struct {
 	n int
 }
 
-func (b bounded) InFlight() int { return b.n }
+func (b bounded) InFlight(time.Time) (int, time.Time) { return b.n, time.Time{} }
 
 // A policy's bound on the attempts in flight holds: a Wait beyond it returns once an attempt
 // is answered.

@@ -144,7 +144,7 @@ type probing struct {
 
 func (p probing) Rate(time.Time) float64 { return p.rate }
 
-func (probing) InFlight() int { return 0 }
+func (probing) InFlight(time.Time) (int, time.Time) { return 0, time.Time{} }
 
 func (p probing) Observe(_ time.Time, o pace.Outcome) time.Duration {
 	switch {
