@@ -82,7 +82,9 @@ const gapSlack = 0.01
 // after every late start adds the lateness of the next one to it: the run slows by the timers'
 // lateness (BENCHMARKS.md), for a server that may not be strict at all. At or above it, the
 // lateness is a small part of an interval, and the default --rate 1 never draws a 429 from a
-// strict server at exactly 60 a minute.
+// strict server at exactly 60 a minute; there the gap is a whole interval, without gapSlack,
+// so that the Finder's margin (15 ms at one a second) is left whole for the time between an
+// attempt's start and its request on the wire, which the Pacer does not see.
 const keepGapsFrom = 100 * time.Millisecond
 
 // Wait blocks until an attempt may start, and returns when it started.
@@ -166,7 +168,11 @@ func (p *Pacer) due(now, waited time.Time) (slot, start time.Time) {
 	}
 	start = slot
 	if p.burst == 1 && !p.last.IsZero() && (p.throttles > 0 || interval >= keepGapsFrom) {
-		if gap := p.last.Add(time.Duration(float64(interval) * (1 - gapSlack))); gap.After(start) {
+		slack := gapSlack
+		if interval >= keepGapsFrom {
+			slack = 0 // the margin whole against the time from Wait to the wire
+		}
+		if gap := p.last.Add(time.Duration(float64(interval) * (1 - slack))); gap.After(start) {
 			start = gap
 		}
 	}

@@ -16,16 +16,16 @@ import (
 func TestPacerKeepsGapAfterLateStart(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		p := NewWithPolicy(Fixed(10), 1)
+		p := NewWithPolicy(Fixed(20), 1)
 		p.throttles = 1 // the gaps are kept once the server has answered 429
 		first, _ := p.Wait(context.Background())
-		// The attempt of the first slot started 80 ms late (its worker's timer fired late).
+		// The attempt of the first slot started 40 ms late (its worker's timer fired late).
 		p.mu.Lock()
-		p.last = first.Add(80 * time.Millisecond)
+		p.last = first.Add(40 * time.Millisecond)
 		p.mu.Unlock()
-		time.Sleep(80 * time.Millisecond)
+		time.Sleep(40 * time.Millisecond)
 		next, _ := p.Wait(context.Background())
-		if gap, want := next.Sub(first.Add(80*time.Millisecond)), 99*time.Millisecond; gap != want {
+		if gap, want := next.Sub(first.Add(40*time.Millisecond)), 49500*time.Microsecond; gap != want {
 			t.Errorf("the next attempt started %v after the late one, want %v (1%% short of an interval)", gap, want)
 		}
 		// The starts after it catch up with the schedule, gapSlack of an interval a slot, and
@@ -34,7 +34,7 @@ func TestPacerKeepsGapAfterLateStart(t *testing.T) {
 		for range 200 {
 			at, _ = p.Wait(context.Background())
 		}
-		if want := first.Add(201 * 100 * time.Millisecond); !at.Equal(want) {
+		if want := first.Add(201 * 50 * time.Millisecond); !at.Equal(want) {
 			t.Errorf("the 202nd slot is %v after the first, want %v", at.Sub(first), want.Sub(first))
 		}
 	})
@@ -138,6 +138,9 @@ func TestPacerKeepsGapsFrom(t *testing.T) {
 			next, _ := p.Wait(context.Background())
 			if kept := next.Sub(first) > tt.interval+time.Microsecond; kept != tt.kept {
 				t.Errorf("interval %v: the next start %v after the first; gap kept %v, want %v", tt.interval, next.Sub(first), kept, tt.kept)
+			}
+			if gap := next.Sub(first.Add(late)); tt.kept && gap != tt.interval {
+				t.Errorf("interval %v: the next start %v after the late one, want a whole interval", tt.interval, gap)
 			}
 		})
 	}

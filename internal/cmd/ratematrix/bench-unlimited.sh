@@ -17,6 +17,11 @@ while ! grep -q TOKEN "$dir/fake.env" 2>/dev/null; do sleep 0.1; done
 . "$dir/fake.env"
 export IDEANOTE_BASE_URL IDEANOTE_SPACE_ID IDEANOTE_API_TOKEN
 for i in $(seq "$runs"); do
+	rm -f "$dir/dry.csv"
+	start=$(date +%s.%N)
+	"$dir/ideanote-provision" --dry-run --subdomain acme --progress never --report "$dir/dry.csv" "$dir/people.csv" >/dev/null 2>&1
+	end=$(date +%s.%N)
+	echo "ideanote-provision --dry-run (start, read, report; no request): $(echo "$end - $start" | bc) s"
 	rm -f "$dir/report.csv"
 	start=$(date +%s.%N)
 	"$dir/ideanote-provision" --rate 0 --concurrency "$workers" --subdomain acme --progress never \
