@@ -535,48 +535,27 @@ func (f *Finder) spacing(t time.Time) float64 {
 // estimate is the server's limit as the answers since the last pause show it, the rate not to
 // climb back to, and how fast to climb. The server accepted f.accepted attempts over span, the
 // latest spaced at f.lastOK, then refused one spaced at sent; the pause is its Retry-After, in
-// whole seconds rounded up, so the true wait is taken to end half a second before. In order:
+// whole seconds rounded up, so the true wait is taken to end half a second before. The first
+// case that matches is the 429's reading, each documented with its constant (type reading):
+// readSpentWindow, readStepCrossed, readBurstAfterAll, readEarly, readFineCrossed,
+// readGuessTooHigh, readTooHigh, readWiden, readSums, readGrowthCrossed, readSpentBurst, and
+// readGuess when nothing matches. Details the constants leave out:
 //
-//   - Many accepted, then a Retry-After of 2 s or more: a window's quota is spent until then.
-//     The limit is what the server accepted over the span and the pause.
-//   - Refused a step above the rate of the latest acceptance (a growth crossing a bucket's
-//     rate): the limit lies between the two; resume at the one accepted, and go no higher.
-//   - Refused soon (before fewAccepted acceptances) after an early 429 read as jitter, or the
-//     probe that followed it refused: that was a bucket's burst spent (see below), and its
-//     reading applies.
-//   - Refused within the first second at the configured rate (before any estimate, or after a
-//     guess), many accepted, with a Retry-After of a second: a strict bucket at its own rate
-//     refuses an attempt that arrives a little early, 0.5 s in, as a bucket of burst 10 at
-//     half the rate does when its burst runs out. Read as jitter (below), but the reading of
-//     a spent burst is kept, and the probe waits for a token at its rate: a bucket whose burst
-//     ran out takes the probe and refuses what follows. Not without a Retry-After, where no
-//     probe comes and the pool resumes at the rate the burst could not sustain.
-//   - Refused soon after resuming at an estimate: the estimate was too high; a quarter less,
-//     or down to twice what the server accepted since the first 429, when it accepted any,
-//     over 2 s or more, and that is lower: a bucket refusing as fast as it accepts (one a
-//     second) would otherwise take a 429 for each quarter, a dozen from a rate 35 times its
-//     own. Twice, because a bucket of burst 1 loses what a pause leaves unused. Not from a
-//     window that has accepted anything, where a refusal soon after reopening says where the
-//     window's requests lie, not that the rate is too high (a window counting refused
-//     requests keeps each for the whole window): the sums below, however few accepted.
-//   - Refused at the rate the server sustained for a second (before any estimate, or after a
-//     guess), or by a server strict about gaps: jitter crossed the limit; space wider rather
-//     than cut.
-//   - Many accepted since an earlier estimate (or any, from a window): what the server
-//     accepted over every span and pause since the first 429 (less the burst it grants after
-//     a pause, when measured). A pause counts as long as the server needed it, as modelled:
-//     a pause kept whole past a window's reopening is the pool's loss, not the server's
-//     limit.
-//   - Many accepted at once, then refused at the same rate: a bucket's burst was spent; what
-//     it accepted over the span and the pause. Not when, after 0.75 s at a rate not growing
-//     (growing from nothing, any 429 is a burst spent or a limit crossed), the refused attempt
+//   - readEarly: a strict bucket at its own rate refuses an attempt that arrives a little
+//     early, 0.5 s in, as a bucket of burst 10 at half the rate does when its burst runs out.
+//     Read as jitter, but the reading of a spent burst is kept, and the probe waits for a
+//     token at its rate: a bucket whose burst ran out takes the probe and refuses what
+//     follows. Not without a Retry-After, where no probe comes.
+//   - readTooHigh: a quarter less, or down to twice what the server accepted since the first
+//     429 over 2 s or more, when that is lower: a bucket refusing as fast as it accepts would
+//     otherwise take a 429 for each quarter. Twice, because a bucket of burst 1 loses what a
+//     pause leaves unused. Not from a window that has accepted anything, where a refusal soon
+//     after reopening says where the window's requests lie: the sums, however few accepted.
+//   - readSums: a pause counts as long as the server needed it, as modelled: a pause kept
+//     whole past a window's reopening is the pool's loss, not the server's limit.
+//   - readSpentBurst: not when, after 0.75 s at a rate not growing, the refused attempt
 //     followed the one before closer than that rate (a late start): the refusal may be a
-//     strict bucket's at the right rate, and the estimate, with half a second of wait in a
-//     short span, far too low to climb back from at 1% a second; the guess below costs a
-//     quick climb and a 429. (At the configured rate the jitter readings above come first;
-//     this is for the 429s after an estimate that the sums do not cover yet.)
-//   - Nothing to go by: start again from half the rate refused (StartRate at most),
-//     growing as at the start.
+//     strict bucket's at the right rate; the guess costs a quick climb and a 429.
 func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Duration, guessed bool) (est, hi, growth float64) {
 	a := o.Answer
 	span := now.Sub(f.epoch).Seconds()
