@@ -29,16 +29,19 @@ func quota(h http.Header, now time.Time) *provision.Quota {
 		window, _ = param(p, "w")
 	}
 	if r := h.Get("Ratelimit"); r != "" {
-		for _, k := range [...]struct {
-			names [2]string
-			v     *int64
-			ok    *bool
-		}{{[2]string{"limit", "limit"}, &limit, &okL}, {[2]string{"r", "remaining"}, &remaining, &okR}, {[2]string{"t", "reset"}, &reset, &okT}} {
-			for _, name := range k.names {
-				if v, ok := param(r, name); ok {
-					*k.v, *k.ok = v, true
-				}
-			}
+		// Draft 7: "limit=60, remaining=59, reset=3"; later drafts: "default";r=50;t=30.
+		if v, ok := param(r, "limit"); ok {
+			limit, okL = v, true
+		}
+		if v, ok := param(r, "r"); ok {
+			remaining, okR = v, true
+		} else if v, ok := param(r, "remaining"); ok {
+			remaining, okR = v, true
+		}
+		if v, ok := param(r, "t"); ok {
+			reset, okT = v, true
+		} else if v, ok := param(r, "reset"); ok {
+			reset, okT = v, true
 		}
 	}
 	if !okL && !okR {
