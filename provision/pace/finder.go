@@ -552,7 +552,8 @@ func (f *Finder) spacing(t time.Time) float64 {
 //     pause leaves unused. Not from a window that has accepted anything, where a refusal soon
 //     after reopening says where the window's requests lie: the sums, however few accepted.
 //   - readSums: a pause counts as long as the server needed it, as modelled: a pause kept
-//     whole past a window's reopening is the pool's loss, not the server's limit.
+//     whole past a window's reopening is the pool's loss, not the server's limit. A bucket's
+//     burst, once measured, is taken out of the sums: it was spent once, it is no rate.
 //   - readSpentBurst: not when, after 0.75 s at a rate not growing, the refused attempt
 //     followed the one before closer than that rate (a late start): the refusal may be a
 //     strict bucket's at the right rate; the guess costs a quick climb and a 429.
@@ -654,7 +655,11 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 		return f.widen(sent)
 	case (many && f.counted || windowSums) && f.hi > 0 && f.sumTime > 0:
 		f.reading = readSums
-		est = f.sumAccepted / (f.sumTime + taken.Seconds())
+		sum := f.sumAccepted
+		if !f.server.windowed && f.server.reserve > 1 {
+			sum = max(sum-f.server.reserve, 1) // a bucket's burst, spent once, is no rate
+		}
+		est = sum / (f.sumTime + taken.Seconds())
 		if f.server.reserve > 1 {
 			est = max(est, (accepted-f.server.reserve)/span)
 		}
