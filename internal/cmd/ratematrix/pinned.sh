@@ -24,6 +24,7 @@ while IFS='|' read -r file from up down; do
 done <<'LIST'
 provision/pace/finder.go|StartRate = 10|StartRate = 12|StartRate = 8
 provision/pace/finder.go|fastStep = 32|fastStep = 40|fastStep = 24
+provision/pace/finder.go|fastTick = time.Second|fastTick = 1200 * time.Millisecond|fastTick = 800 * time.Millisecond
 provision/pace/finder.go|maxRate = 1e6|maxRate = 1e7|maxRate = 1e5
 provision/pace/finder.go|rampGrowth = 2.231|rampGrowth = 2.5|rampGrowth = 2.0
 provision/pace/finder.go|fineGrowth = rampGrowth / 4|fineGrowth = rampGrowth / 3|fineGrowth = rampGrowth / 5
