@@ -9,10 +9,12 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
-// quota reads the rate-limit headers of an answer: RateLimit-Limit, -Remaining, -Reset and
-// -Policy of the IETF draft, its later RateLimit and RateLimit-Policy items (q, w, r, t), or
-// X-RateLimit-* (whose Reset is often a Unix time). nil when the answer has none. The names are
-// spelled canonically so that reading them allocates nothing.
+// quota reads the rate-limit headers of an answer, as express-rate-limit and others send them:
+// RateLimit-Limit, -Remaining, -Reset and -Policy ("60;w=60") of the IETF draft 6; its draft 7
+// RateLimit ("limit=60, remaining=59, reset=3"); the later drafts' RateLimit and
+// RateLimit-Policy items (q, w, r, t); or X-RateLimit-* (whose Reset is often a Unix time).
+// nil when the answer has none. The names are spelled canonically so that reading them
+// allocates nothing.
 func quota(h http.Header, now time.Time) *provision.Quota {
 	limit, okL := headerInt(h, "Ratelimit-Limit", "X-Ratelimit-Limit")
 	remaining, okR := headerInt(h, "Ratelimit-Remaining", "X-Ratelimit-Remaining")
@@ -21,14 +23,24 @@ func quota(h http.Header, now time.Time) *provision.Quota {
 	if p := h.Get("Ratelimit-Policy"); p != "" {
 		if q, ok := param(p, "q"); ok {
 			limit, okL = q, true
+		} else if q, ok := headerInt(h, "Ratelimit-Policy"); ok && !okL {
+			limit, okL = q, true // draft 6 and 7: the quota leads, "60;w=60"
 		}
 		window, _ = param(p, "w")
 	}
 	if r := h.Get("Ratelimit"); r != "" {
+		// Draft 7: "limit=60, remaining=59, reset=3"; later drafts: "default";r=50;t=30.
+		if v, ok := param(r, "limit"); ok {
+			limit, okL = v, true
+		}
 		if v, ok := param(r, "r"); ok {
+			remaining, okR = v, true
+		} else if v, ok := param(r, "remaining"); ok {
 			remaining, okR = v, true
 		}
 		if v, ok := param(r, "t"); ok {
+			reset, okT = v, true
+		} else if v, ok := param(r, "reset"); ok {
 			reset, okT = v, true
 		}
 	}
@@ -44,7 +56,9 @@ func quota(h http.Header, now time.Time) *provision.Quota {
 	case reset > 1e12: // a Unix time in milliseconds
 		q.Reset = time.UnixMilli(reset).Sub(now)
 	case reset > 1e8: // a Unix time in seconds (a delta would be over three years)
-		q.Reset = time.Unix(reset, 0).Sub(now)
+		// Rounded up to the second by the servers that send it (express-rate-limit): the
+		// whole seconds until it, as a delta is rounded up from the true wait.
+		q.Reset = time.Unix(reset, 0).Sub(now).Truncate(time.Second)
 	default:
 		q.Reset = time.Duration(reset) * time.Second
 	}
@@ -65,9 +79,10 @@ func headerInt(h http.Header, names ...string) (int64, bool) {
 	return 0, false
 }
 
-// param is the integer parameter key=value of a structured header such as "60;w=60".
+// param is the integer parameter key=value of a header such as "60;w=60" or "limit=60,
+// remaining=59, reset=3".
 func param(v, key string) (int64, bool) {
-	for item := range strings.SplitSeq(v, ";") {
+	for item := range strings.FieldsFuncSeq(v, func(r rune) bool { return r == ';' || r == ',' }) {
 		k, val, ok := strings.Cut(strings.TrimSpace(item), "=")
 		if ok && strings.TrimSpace(k) == key {
 			n, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)

@@ -3,6 +3,7 @@ package ideanote
 import (
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,11 +34,23 @@ func TestQuota(t *testing.T) {
 		{"reset in the past", http.Header{"X-Ratelimit-Limit": {"10"}, "X-Ratelimit-Remaining": {"3"}, "X-Ratelimit-Reset": {"1740830000"}},
 			&provision.Quota{Limit: 10, Remaining: 3}},
 		{"unreadable", http.Header{"Ratelimit-Limit": {"many"}}, nil},
+		// As express-rate-limit 8.7 sends them (BENCHMARKS.md).
+		{"express-rate-limit draft-7", http.Header{"Ratelimit-Policy": {"60;w=3"}, "Ratelimit": {"limit=60, remaining=59, reset=3"}},
+			&provision.Quota{Limit: 60, Remaining: 59, Reset: 3 * time.Second, Window: 3 * time.Second}},
+		{"express-rate-limit draft-6", http.Header{"Ratelimit-Policy": {"60;w=3"}, "Ratelimit-Limit": {"60"}, "Ratelimit-Remaining": {"0"}, "Ratelimit-Reset": {"2"}},
+			&provision.Quota{Limit: 60, Remaining: 0, Reset: 2 * time.Second, Window: 3 * time.Second}},
+		// A window of 3 s from 12:00:12.186: reset at 12:00:15.186, sent rounded up.
+		{"express-rate-limit legacy, Unix time rounded up", http.Header{"X-Ratelimit-Limit": {"60"}, "X-Ratelimit-Remaining": {"59"}, "X-Ratelimit-Reset": {"1740830419"}},
+			&provision.Quota{Limit: 60, Remaining: 59, Reset: 3 * time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := quota(tt.header, now); !reflect.DeepEqual(got, tt.want) {
+			at := now
+			if strings.Contains(tt.name, "rounded up") {
+				at = now.Add(186 * time.Millisecond)
+			}
+			if got := quota(tt.header, at); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("quota = %+v, want %+v", got, tt.want)
 			}
 		})

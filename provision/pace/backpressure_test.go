@@ -22,7 +22,7 @@ import (
 // The back-pressure tests run the real pool, pacer and client against every limiter kind of
 // provisiontest, simulated in a synctest bubble: 200 rows at a server allowing 20 a second,
 // 8 workers, 2 ms of latency and up to half a millisecond of jitter on the way to the server.
-// A cell takes milliseconds; internal/ratematrix measures the same over loopback, in real time.
+// A cell takes milliseconds; internal/cmd/ratematrix measures the same over loopback, in real time.
 //
 //	go test ./provision/pace -run Backpressure -v -sim.table
 var simTable = flag.Bool("sim.table", false, "back-pressure tests: log the whole table")
@@ -129,7 +129,18 @@ var misses = map[string]struct{ share, ratio float64 }{
 	// At Ideanote's scale, buckets of one a second: see TestBackpressureAtIdeanoteScale.
 	"bucket-1s-b1/x0":  {2, 1.17},
 	"bucket-1s-b60/x5": {2.5, 1.1},
-	"bucket-1s-b60/x0": {2.7, 1.1},
+	"bucket-1s-b60/x0": {3.3, 1.1},
+	// The fast start of --rate 0 sends more at once than the growth it replaced: a window it
+	// spends refuses the attempts in flight with the first, and a tolerant bucket lets it past
+	// its rate (see BENCHMARKS.md).
+	"sliding-60s-counted/x0": {2, 1.11},
+	"bucket-b1-tol/x0":       {2.5, 1.1},
+	"fixed-3s/x0/1.5s":       {2.5, 1.1},
+	"fixed-3s/x0/1.75s":      {2.5, 1.1},
+	"fixed-3s/x0/2s":         {2.5, 1.1},
+	"fixed-3s/x0/2.25s":      {2.5, 1.1},
+	"fixed-3s/x0/2.5s":       {2.5, 1.1},
+	"fixed-3s/x0/2.75s":      {2.5, 1.1},
 }
 
 // TestBackpressureAtIdeanoteScale checks the goal at the limit Ideanote documents, 60 requests a
@@ -137,12 +148,8 @@ var misses = map[string]struct{ share, ratio float64 }{
 // of 60, fixed windows of 60 a minute started at several points of the minute, and sliding
 // ones, counting refused requests or not.
 //
-// At --rate 1, the default, every cell meets it with no 429. Above it, the bucket with a burst
-// of 60 refuses 2.1-2.3% of requests: the 60 spent at the start, and the reserve it builds
-// again while the pool climbs back from below, let the pool run above the limit, and the
-// estimates that follow come down to it 2-3% a 429. The bucket of burst 1 at --rate 0 takes
-// 1.14 x N/R: climbing back from 0.82 a second after its first cuts, the pool is refused at
-// 1.01, and the sums, which count those slow seconds, set 0.87 for the rest of the run.
+// At --rate 1, the default, every cell meets it with no 429. The cells that cannot, and why,
+// are in misses, and their figures in BENCHMARKS.md.
 func TestBackpressureAtIdeanoteScale(t *testing.T) {
 	t.Parallel()
 	const server, rows = 1.0, 600

@@ -10,18 +10,29 @@ import (
 // Floor is the lowest rate a Finder slows to, in requests a second (one a minute).
 const Floor = 1.0 / 60
 
-// The Finder's constants, measured with internal/ratematrix (see BENCHMARKS.md).
+// The Finder's constants, measured with internal/cmd/ratematrix (see BENCHMARKS.md).
 const (
-	// StartRate is where a Finder without a configured rate starts, in requests a second.
+	// StartRate is where a Finder without a configured rate starts to grow after its fast
+	// start ends with a 429 that tells nothing of the limit, in requests a second.
 	StartRate = 10
+	// fastStep is how many acceptances of the fast start (see Finder) allow one attempt more
+	// in flight: a server that refuses at last, a window's quota spent, is sent about
+	// accepted/fastStep attempts that it refuses with the first.
+	fastStep = 32
+	// fastTick is how often the fast start allows one attempt more in flight whatever the
+	// answers: against a server that answers slowly, acceptances alone would take long.
+	fastTick = time.Second
 	// maxRate bounds the growth without a configured rate: far above what one client sends.
 	maxRate = 1e6
 	// rampGrowth is how fast the rate grows while the Finder knows nothing of the limit:
 	// 25% every 100 ms (x10 in a second). When it crosses a bucket's rate, the rate of the
 	// last attempt accepted, a step below the one refused, is the estimate: at 20 a second a
-	// step is 12%. A slower growth, with finer steps, measured worse (10% every 100 ms: the
-	// steps too fine to tell a crossing from a spent burst).
+	// step is 12%. Finer steps are too fine to tell a crossing from a spent burst.
 	rampGrowth = 2.231 // ln(1.25) / 0.1 s
+	// fineGrowth is how fast the rate grows from the rate accepted after a growth crossed the
+	// limit in a step too coarse to stop at: 25% in 400 ms, so that the next crossing lands
+	// within a quarter of that step of the limit.
+	fineGrowth = rampGrowth / 4
 	// climbGrowth is how fast the rate grows after a 429, towards the rate that drew it:
 	// 1% a second, slow enough that a run settles rather than oscillates.
 	climbGrowth = 0.00995 // ln(1.01)
@@ -41,13 +52,16 @@ const (
 	maxNoRetryAfter = time.Minute
 	// fewAccepted is how many acceptances since the last pause an estimate needs.
 	fewAccepted = 10
+	// shortSpan is the span under which a burst spent says too little of the rate to settle
+	// at: the half second of wait taken with it weighs more than the span.
+	shortSpan = 1.0 // seconds
 	// reopenProbe is how long after the earliest moment a window can reopen (its Retry-After
 	// less the second it was rounded up by) the probe after its first Retry-After comes (see
 	// reopening), for a Retry-After of minReopen to maxReopen. Beyond maxReopen the rounding
 	// is a tenth of the wait or less, and a refused probe, which a window counting refused
-	// requests keeps for the whole window, costs 429s a window later (measured at 60 a minute:
-	// 2 -> 9). At 2 s, measured worse: the ramp that spent a window counting refused requests
-	// is still in it, with the refused probe, when the pool resumes (1.05 -> 1.10 x N/R).
+	// requests keeps for the whole window, costs 429s a window later. At 2 s the growth that
+	// spent a window counting refused requests is still in it, with the refused probe, when
+	// the pool resumes.
 	reopenProbe = 400 * time.Millisecond
 	minReopen   = 3 * time.Second
 	maxReopen   = 10 * time.Second
@@ -57,8 +71,13 @@ const (
 // it, whatever the configured rate and whatever the server's limiter: a token bucket of any
 // burst, a fixed or sliding window, with or without Retry-After or rate-limit headers.
 //
-// Until the first 429 it sends at the configured rate; without one, it starts at StartRate and
-// grows 25% every 100 ms. A 429 ends the growth: the Finder estimates the limit from what the
+// Until the first 429 it sends at the configured rate. Without one it starts fast: no spacing,
+// one attempt in flight and one more for every fastStep accepted, so that a server without a
+// limit is sent as fast as the workers go, and one that refuses at last is sent few attempts
+// it refuses with the first. That 429 ends the fast start; when it tells nothing of the limit,
+// the rate starts again from half StartRate and grows 25% every 100 ms; a step of that growth
+// refused above the rate accepted is followed by a finer growth, 25% in 400 ms, from the rate
+// accepted. A 429 ends the growth: the Finder estimates the limit from what the
 // server accepted (see estimate), resumes there once the pause is over, and climbs 1% a second,
 // never back up to the rate that drew the 429 but for a probe of 1% in five minutes.
 // A Retry-After of a second, the least a server can say in whole seconds and most often a
@@ -75,6 +94,7 @@ const (
 //
 // A Finder is not safe for concurrent use; a Pacer serializes its calls.
 type Finder struct {
+	server               server        // what the answers have shown of the server's limiter
 	max                  float64       // the configured rate, +Inf when none
 	rate                 float64       // the rate at since, before the margin
 	since                time.Time     // zero until the first call
@@ -84,34 +104,43 @@ type Finder struct {
 	epoch                time.Time     // the end of the latest pause, or the first call
 	accepted             int           // 2xx for attempts sent since epoch
 	lastOK               float64       // the rate at which the latest accepted attempt was sent
-	reserve              float64       // what the server accepts beyond its rate after a pause (a burst); 0 until measured
 	margin               float64       // spacing beyond the rate found
-	strict               bool          // the server refused a step above the rate it accepted, or a short gap
-	stepped              bool          // the server refused a step above the rate it accepted: a bucket, most likely
-	minGap               time.Duration // the shortest gap before an attempt accepted
 	sinceThrottle        int           // acceptances since the latest 429
 	guessed              bool          // the latest cut knew nothing: the next 429 is not measured against it
 	sumAccepted, sumTime float64       // acceptances and seconds of the epochs counted, and the pauses between
 	counted              bool          // the latest epoch is in the sums
 	rest                 time.Duration // the pause the server needed after the latest cut, as modelled
 	noRA                 time.Duration // the latest pause after a 429 without Retry-After
-	windowed             bool          // a Retry-After of 2 s or more was seen: a window, closed until it ends
-	noProbes             bool          // the server refused a probe: 429s pause for their Retry-After
-	quota                float64       // the limit stated by rate-limit headers; 0 when none
 	firstCut             time.Time     // the first cut
 	sinceFirst           int           // acceptances of attempts sent since firstCut
-	window               time.Duration // the longest Reset seen
-	quotaSince           time.Time     // the first rate-limit headers
 	spent                spentBurst    // an early 429 read as jitter, as a spent burst would have been read
 	reopening            reopening     // the probe after a window's first Retry-After
+	reading              reading       // how the latest 429 was read
+	probeCut             bool          // the latest 429 was a refused probe that cut the rate as reading says
+	fast                 bool          // no configured rate: the fast start is on until fastEnd
+	fastEnd              time.Time     // the end of the fast start (its first 429, or headers); zero while on
+}
+
+// server is what the answers have shown of the server's limiter, apart from the estimates of
+// its rate and from the pauses planned: its kind (unknown, a bucket, a window), whether it is
+// strict about gaps, whether it refuses probes, and what its headers state.
+type server struct {
+	windowed   bool          // a Retry-After of 2 s or more was seen: a window, closed until it ends
+	stepped    bool          // it refused a step above the rate it accepted: a bucket, most likely
+	strict     bool          // it refused a step above the rate it accepted, or a short gap
+	reserve    float64       // what it accepts beyond its rate after a pause (a burst); 0 until measured
+	minGap     time.Duration // the shortest gap before an attempt it accepted
+	noProbes   bool          // it refused a probe: 429s pause for their Retry-After
+	quota      float64       // the limit its rate-limit headers state; 0 when none
+	window     time.Duration // the longest Reset seen
+	quotaSince time.Time     // its first rate-limit headers
 }
 
 // reopening is the probe after a window's first Retry-After of a few seconds. Rounded up to a
 // whole second, the Retry-After is a large part of so short a window, and an estimate of the
 // limit that takes the wait as too long is never corrected: a window never refuses a rate
-// below its own. (Started in the last half second of a window, a pool growing from nothing
-// spends the rest of it and the next one's quota, and is told 3 s for a reopening 2.0-2.4 s
-// away: pacing at the estimate after the whole Retry-After took 1.14-1.23 x N/R.) The probe
+// below its own: a pool that spent the rest of one window and the next one's quota is told
+// 3 s for a reopening 2.0-2.4 s away. The probe
 // comes reopenProbe after the earliest moment the window can reopen, and the estimate takes
 // it to reopen at that earliest moment; a refused probe says it reopens later in that second,
 // and the estimate is taken again with the middle of the rest of it.
@@ -122,18 +151,87 @@ type reopening struct {
 	span       float64       // over how many seconds
 }
 
+// reading is how the Finder read a 429: each is one case of Observe or estimate, with its
+// own test, named here.
+type reading int
+
+// The readings of a 429.
+const (
+	readNone reading = iota
+	// readWindowProbeRefused: the probe after a window's first Retry-After was refused: the window
+	// reopens later in that second (notReopened; TestFinderReopening).
+	readWindowProbeRefused
+	// readProbeRefused: a probe was refused: the pause was too short, not the rate too high; no
+	// more probes (TestFinderWindowProbe, TestPacerProbe).
+	readProbeRefused
+	// readPauseTooShort: the first attempt after a pause without Retry-After was refused,
+	// nothing accepted since: the pause was too short (a window closed longer, one that counts
+	// refused requests kept closed by the retries). The pause doubles, and the rate is no
+	// more than what the server accepted over the epochs counted and the pauses since
+	// (TestFinderPauseTooShort).
+	readPauseTooShort
+	// readBeforeCut: the attempt was sent before the latest cut, at the rate before it: nothing
+	// new (TestFinderCutsOncePerRoundTrip).
+	readBeforeCut
+	// readLateStart: the attempt followed the one before closer than the rate, that one late: the
+	// server is strict about gaps, nothing is cut (jitter; TestFinderJitter).
+	readLateStart
+	// readSpentWindow: many accepted, then a Retry-After of 2 s or more: a window's quota spent
+	// until then (spentWindow; TestFinderReopening).
+	readSpentWindow
+	// readStepCrossed: refused a step above the rate of the latest acceptance: a growth crossed a
+	// bucket's rate (crossed; TestFinderStepWithoutRetryAfter).
+	readStepCrossed
+	// readBurstAfterAll: refused soon after an early 429 read as jitter, or its probe refused:
+	// that was a bucket's burst spent (TestFinderEarly429).
+	readBurstAfterAll
+	// readEarly: refused within the first second at the configured rate: read as jitter, the
+	// reading of a spent burst kept (TestFinderEarly429).
+	readEarly
+	// readFineCrossed: the fine growth after a step crossed the limit again: it lies just above
+	// the latest acceptance (the traces of TestTraces).
+	readFineCrossed
+	// readTooHigh: refused soon after resuming at an estimate: a quarter less, or twice what was
+	// accepted since the first 429 (TestFinderSettles).
+	readTooHigh
+	// readWiden: refused at a rate the server sustained, or by a server strict about gaps: jitter
+	// crossed the limit; spaced wider (widen; TestFinderJitter).
+	readWiden
+	// readSums: many accepted since an earlier estimate: what the server accepted over every span
+	// and pause since the first 429 (TestFinderWindowProbe).
+	readSums
+	// readGrowthCrossed: a growth from a guess crossed the limit in steps finer than crossed
+	// tells: the limit lies just above the latest acceptance (TestFinderGrowthCrossed).
+	readGrowthCrossed
+	// readGuessTooHigh: a guess refused before it was accepted twice: half of it, growing
+	// (the traces of TestTraces).
+	readGuessTooHigh
+	// readSpentBurst: many accepted at once, then refused at the same rate: a bucket's burst
+	// spent; from what it accepted over the span and the pause, growing finely until the rate
+	// is crossed (TestFinderRampLateStart, TestFinderFastStart).
+	readSpentBurst
+	// readGuess: nothing to go by: start again from half the rate refused, StartRate at most,
+	// growing (TestFinderPauses, TestFinderFastStart).
+	readGuess
+)
+
+var readingNames = [...]string{readNone: "none", readWindowProbeRefused: "window probe refused", readProbeRefused: "probe refused", readPauseTooShort: "pause too short", readBeforeCut: "sent before the cut", readLateStart: "late start", readSpentWindow: "spent window", readStepCrossed: "step crossed", readBurstAfterAll: "burst after all", readEarly: "early: jitter or burst", readFineCrossed: "fine growth crossed", readTooHigh: "estimate too high", readWiden: "jitter: widen", readSums: "sums", readGrowthCrossed: "growth crossed", readGuessTooHigh: "guess too high", readSpentBurst: "spent burst", readGuess: "guess"}
+
+func (r reading) String() string { return readingNames[r] }
+
 // spentBurst is how an early 429 read as jitter would have been read as a bucket's burst spent,
 // kept until a 429 soon after tells that it was one, or fewAccepted acceptances that it was not.
 type spentBurst struct {
 	est, reserve float64 // the estimate and reserve of a spent burst; est 0 when none is kept
 	margin       float64 // the margin before the jitter reading widened it
+	span         float64 // the seconds over which the burst was spent
 }
 
 // NewFinder returns a Finder that never exceeds perSecond; 0 for no limit.
 func NewFinder(perSecond float64) *Finder {
-	f := &Finder{max: math.Inf(1), rate: StartRate, growth: rampGrowth, margin: margin}
+	f := &Finder{max: math.Inf(1), rate: StartRate, growth: rampGrowth, margin: margin, fast: true}
 	if perSecond > 0 {
-		f.max, f.rate, f.growth = perSecond, perSecond, 0
+		f.max, f.rate, f.growth, f.fast = perSecond, perSecond, 0, false
 	}
 	return f
 }
@@ -148,7 +246,36 @@ func (f *Finder) Rate(now time.Time) float64 {
 
 // base is the rate at t, before the margin.
 func (f *Finder) base(t time.Time) float64 {
+	if f.fastAt(t) {
+		return maxRate
+	}
 	return max(min(f.grown(t), f.ceiling(t)), Floor)
+}
+
+// fastAt reports whether the fast start was on at t.
+func (f *Finder) fastAt(t time.Time) bool {
+	return f.fast && (f.fastEnd.IsZero() || t.Before(f.fastEnd))
+}
+
+// endFast ends the fast start at now: the rate grows from StartRate unless a cut sets it.
+func (f *Finder) endFast(now time.Time) {
+	if f.fast && f.fastEnd.IsZero() {
+		f.fastEnd, f.rate, f.since = now, StartRate, now
+	}
+}
+
+// InFlight implements Policy: during the fast start, one attempt and one more for every
+// fastStep accepted and every fastTick since the start, so that a slow server is not sent one
+// attempt at a time; no bound after it.
+func (f *Finder) InFlight(now time.Time) (int, time.Time) {
+	if !f.fast || !f.fastEnd.IsZero() {
+		return 0, time.Time{}
+	}
+	if f.since.IsZero() {
+		f.since, f.epoch = now, now
+	}
+	ticks := now.Sub(f.since) / fastTick
+	return 1 + f.accepted/fastStep + int(ticks), f.since.Add((ticks + 1) * fastTick)
 }
 
 // grown is the rate at t before any ceiling: the rate set, grown since.
@@ -160,8 +287,8 @@ func (f *Finder) grown(t time.Time) float64 {
 // and just under the rate that drew the last 429 (but for a slow probe beyond it).
 func (f *Finder) ceiling(t time.Time) float64 {
 	c := min(f.max, maxRate)
-	if f.quota > 0 {
-		c = min(c, f.quota)
+	if f.server.quota > 0 {
+		c = min(c, f.server.quota)
 	}
 	if f.hi > 0 {
 		c = min(c, f.hi*(1-margin)*math.Exp(probeGrowth*max(t.Sub(f.lastCut).Seconds(), 0)))
@@ -190,48 +317,77 @@ func (f *Finder) Observe(now time.Time, o Outcome) time.Duration {
 		}
 		f.lastOK = f.spacing(o.Sent)
 		f.noRA = 0
-		if o.Gap > 0 && (f.minGap == 0 || o.Gap < f.minGap) {
-			f.minGap = o.Gap
+		if o.Gap > 0 && (f.server.minGap == 0 || o.Gap < f.server.minGap) {
+			f.server.minGap = o.Gap
 		}
 	case provision.Throttled:
+		f.endFast(now)
 		if !o.Probe && o.Sent.After(f.lastCut) {
 			f.reopening = reopening{} // a new 429: the probe is not the window's any more
 		}
 		if o.RetryAfter >= 2*time.Second {
-			if !f.windowed && o.RetryAfter >= minReopen && o.RetryAfter <= maxReopen &&
+			if !f.server.windowed && o.RetryAfter >= minReopen && o.RetryAfter <= maxReopen &&
 				f.accepted >= fewAccepted && o.Sent.After(f.lastCut) {
 				f.reopening = reopening{retryAfter: o.RetryAfter, end: now.Add(o.RetryAfter),
 					probe: now.Add(o.RetryAfter - time.Second + reopenProbe)}
 			}
-			f.windowed = true
+			f.server.windowed = true
 		}
+		echo := !o.Probe && !o.Sent.After(f.lastCut) // sent before the latest cut
+		// The first attempt after a pause without Retry-After, refused with nothing accepted
+		// since: the pause was too short, as a refused probe's.
+		tooShort := o.RetryAfter <= 0 && f.noRA > 0 && !echo && !o.Sent.Before(f.since)
 		pause := o.RetryAfter
 		if pause <= 0 {
-			f.noRA = min(max(2*f.noRA, f.firstNoRA(o)), maxNoRetryAfter)
+			if !echo || f.noRA == 0 {
+				// The 429s of the attempts in flight with one that set the pause say the
+				// same: they do not lengthen it.
+				f.noRA = min(max(2*f.noRA, f.firstNoRA(o)), maxNoRetryAfter)
+			}
 			pause = f.noRA
 		}
 		defer func() { f.sinceThrottle = 0 }()
+		f.probeCut = false
 		switch {
+		case tooShort:
+			f.reading = readPauseTooShort
+			if f.sumTime > 0 {
+				// What the server accepted over the epochs counted, and the pauses since,
+				// this one included: the least time a window needs for it.
+				waited := now.Sub(f.lastCut) + pause
+				f.rate = min(f.base(now), max(f.sumAccepted/(f.sumTime+waited.Seconds()), Floor))
+				f.since, f.growth = now, climbGrowth
+			}
+			f.resumeAt(now.Add(pause))
+			return pause
 		case o.Probe && f.reopening.retryAfter > 0:
+			f.reading = readWindowProbeRefused
 			return f.notReopened(now)
 		case o.Probe:
+			f.reading = readProbeRefused
 			// The pause was too short, not the rate too high: the Pacer waits out the
 			// Retry-After, and so does the count of what the server accepts. A server that
 			// refuses a probe (a fixed window, closed until its end) is not probed again.
 			// The server needed longer than the probe's wait, and no longer than the
 			// Retry-After (probes follow only one of a second): half-way, as modelled.
-			f.noProbes = true
+			f.server.noProbes = true
 			f.rest = (f.rest + time.Second) / 2
 			if f.spent.est > 0 && o.Sent.After(f.lastCut) {
 				// The probe waited for a token at the spent burst's estimate, and was refused:
 				// a burst it was.
 				f.cut(now, o, pause)
+				f.probeCut = true
 			}
 			f.resumeAt(now.Add(pause))
 			return pause
-		case !o.Sent.After(f.lastCut):
+		case echo:
+			f.reading = readBeforeCut
+			if o.RetryAfter <= 0 {
+				f.resumeAt(now.Add(pause))
+			}
 		case f.jitter(o):
-			f.strict = true
+			f.reading = readLateStart
+			f.server.strict = true
 		default:
 			f.cut(now, o, pause)
 		}
@@ -277,7 +433,7 @@ func (f *Finder) notReopened(now time.Time) time.Duration {
 // Retry-After of a second would be probed. A window with a smaller quota, or one spent before
 // the run began, costs one more 429 for it.
 func (f *Finder) firstNoRA(o Outcome) time.Duration {
-	if f.lastOK > 0 && (f.stepped || f.crossed(o.Sent)) {
+	if f.lastOK > 0 && (f.server.stepped || f.crossed(o.Sent)) {
 		return f.intervalAt(f.lastOK)
 	}
 	if f.hi == 0 && f.accepted < fewAccepted {
@@ -307,9 +463,9 @@ func (f *Finder) probeAfter(now time.Time, a provision.Answer) time.Duration {
 	case f.reopening.retryAfter > 0:
 		// Also for a late 429, for an attempt sent before the window's: the probe stays.
 		return f.reopening.probe.Sub(now)
-	case a.RetryAfter <= 0 || a.RetryAfter > time.Second || f.noProbes:
+	case a.RetryAfter <= 0 || a.RetryAfter > time.Second || f.server.noProbes:
 		return 0
-	case f.windowed:
+	case f.server.windowed:
 		return a.RetryAfter / 2
 	case f.spent.est > 0:
 		// Long enough for a token of a bucket at the burst's estimate, in case that was it.
@@ -339,12 +495,12 @@ func (f *Finder) jitter(o Outcome) bool {
 	limit := time.Duration(float64(time.Second) / f.base(o.Sent))
 	sustained := f.accepted >= fewAccepted && f.sinceThrottle >= fewAccepted && o.Sent.Sub(f.epoch) >= time.Second/2
 	return sustained && !f.ramping(o.Sent) && o.RetryAfter <= time.Second &&
-		o.Gap > limit/2 && o.Gap < limit && o.Gap < f.minGap
+		o.Gap > limit/2 && o.Gap < limit && o.Gap < f.server.minGap
 }
 
 // ramping reports whether the rate was still growing from nothing at t.
 func (f *Finder) ramping(t time.Time) bool {
-	return f.growth == rampGrowth && f.grown(t) < f.ceiling(t)
+	return f.growth >= fineGrowth && f.grown(t) < f.ceiling(t)
 }
 
 // cut sets the rate after a 429 for an attempt sent since the last cut.
@@ -379,48 +535,28 @@ func (f *Finder) spacing(t time.Time) float64 {
 // estimate is the server's limit as the answers since the last pause show it, the rate not to
 // climb back to, and how fast to climb. The server accepted f.accepted attempts over span, the
 // latest spaced at f.lastOK, then refused one spaced at sent; the pause is its Retry-After, in
-// whole seconds rounded up, so the true wait is taken to end half a second before. In order:
+// whole seconds rounded up, so the true wait is taken to end half a second before. The first
+// case that matches is the 429's reading, each documented with its constant (type reading):
+// readSpentWindow, readStepCrossed, readBurstAfterAll, readEarly, readFineCrossed,
+// readGuessTooHigh, readTooHigh, readWiden, readSums, readGrowthCrossed, readSpentBurst, and
+// readGuess when nothing matches. Details the constants leave out:
 //
-//   - Many accepted, then a Retry-After of 2 s or more: a window's quota is spent until then.
-//     The limit is what the server accepted over the span and the pause.
-//   - Refused a step above the rate of the latest acceptance (a growth crossing a bucket's
-//     rate): the limit lies between the two; resume at the one accepted, and go no higher.
-//   - Refused soon (before fewAccepted acceptances) after an early 429 read as jitter, or the
-//     probe that followed it refused: that was a bucket's burst spent (see below), and its
-//     reading applies.
-//   - Refused within the first second at the configured rate (before any estimate, or after a
-//     guess), many accepted, with a Retry-After of a second: a strict bucket at its own rate
-//     refuses an attempt that arrives a little early, 0.5 s in, as a bucket of burst 10 at
-//     half the rate does when its burst runs out. Read as jitter (below), but the reading of
-//     a spent burst is kept, and the probe waits for a token at its rate: a bucket whose burst
-//     ran out takes the probe and refuses what follows. Not without a Retry-After, where no
-//     probe comes and the pool resumes at the rate the burst could not sustain.
-//   - Refused soon after resuming at an estimate: the estimate was too high; a quarter less,
-//     or down to twice what the server accepted since the first 429, when it accepted any,
-//     over 2 s or more, and that is lower: a bucket refusing as fast as it accepts (one a
-//     second) would otherwise take a 429 for each quarter, a dozen from a rate 35 times its
-//     own. Twice, because a bucket of burst 1 loses what a pause leaves unused. Not from a
-//     window that has accepted anything, where a refusal soon after reopening says where the
-//     window's requests lie, not that the rate is too high (a window counting refused
-//     requests keeps each for the whole window): the sums below, however few accepted.
-//   - Refused at the rate the server sustained for a second (before any estimate, or after a
-//     guess), or by a server strict about gaps: jitter crossed the limit; space wider rather
-//     than cut.
-//   - Many accepted since an earlier estimate (or any, from a window): what the server
-//     accepted over every span and pause since the first 429 (less the burst it grants after
-//     a pause, when measured). A pause counts as long as the server needed it, as modelled:
-//     a pause kept whole past a window's reopening is the pool's loss, not the server's
-//     limit.
-//   - Many accepted at once, then refused at the same rate: a bucket's burst was spent; what
-//     it accepted over the span and the pause. Not when, after 0.75 s at a rate not growing
-//     (growing from nothing, any 429 is a burst spent or a limit crossed), the refused attempt
+//   - readEarly: a strict bucket at its own rate refuses an attempt that arrives a little
+//     early, 0.5 s in, as a bucket of burst 10 at half the rate does when its burst runs out.
+//     Read as jitter, but the reading of a spent burst is kept, and the probe waits for a
+//     token at its rate: a bucket whose burst ran out takes the probe and refuses what
+//     follows. Not without a Retry-After, where no probe comes.
+//   - readTooHigh: a quarter less, or down to twice what the server accepted since the first
+//     429 over 2 s or more, when that is lower: a bucket refusing as fast as it accepts would
+//     otherwise take a 429 for each quarter. Twice, because a bucket of burst 1 loses what a
+//     pause leaves unused. Not from a window that has accepted anything, where a refusal soon
+//     after reopening says where the window's requests lie: the sums, however few accepted.
+//   - readSums: a pause counts as long as the server needed it, as modelled: a pause kept
+//     whole past a window's reopening is the pool's loss, not the server's limit. A bucket's
+//     burst, once measured, is taken out of the sums: it was spent once, it is no rate.
+//   - readSpentBurst: not when, after 0.75 s at a rate not growing, the refused attempt
 //     followed the one before closer than that rate (a late start): the refusal may be a
-//     strict bucket's at the right rate, and the estimate, with half a second of wait in a
-//     short span, far too low to climb back from at 1% a second; the guess below costs a
-//     quick climb and a 429. (At the configured rate the jitter readings above come first;
-//     this is for the 429s after an estimate that the sums do not cover yet.)
-//   - Nothing to go by: start again from half the rate refused (StartRate at most),
-//     growing as at the start.
+//     strict bucket's at the right rate; the guess costs a quick climb and a 429.
 func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Duration, guessed bool) (est, hi, growth float64) {
 	a := o.Answer
 	span := now.Sub(f.epoch).Seconds()
@@ -441,7 +577,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	// Every epoch, pauses included as long as they were, for an estimate that the rounding of
 	// any one Retry-After does not sway; but not one that grew from nothing, which spent most
 	// of its time below the limit, unless the server's quota ran out in it (a window).
-	if f.growth != rampGrowth || a.RetryAfter >= 2*time.Second {
+	if f.growth < fineGrowth || a.RetryAfter >= 2*time.Second || f.fastAt(a.Sent) {
 		if f.counted {
 			f.sumTime += min(f.epoch.Sub(f.lastCut), f.rest).Seconds()
 		}
@@ -453,57 +589,99 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 	}
 	taken := rest // the pause to come: shorter when the pool probes
 	if d := f.probeAfter(now, a); d > 0 {
-		if !f.windowed && f.lastOK > 0 {
+		if !f.server.windowed && f.lastOK > 0 {
 			d = time.Duration(float64(time.Second) / f.lastOK) // about an interval at the new rate
 		}
 		taken = min(rest, d)
 	}
 	f.rest = taken
-	windowSums := f.windowed && f.sumAccepted > 0 // a window that has accepted anything: the sums measure it
-	beyond := max(accepted-overall*span, 1)       // what the server accepted beyond the overall rate: a burst
+	windowSums := f.server.windowed && f.sumAccepted > 0 // a window that has accepted anything: the sums measure it
+	beyond := max(accepted-overall*span, 1)              // what the server accepted beyond the overall rate: a burst
 	spent := f.spent
 	f.spent = spentBurst{}
 	switch {
 	case many && a.RetryAfter >= 2*time.Second:
+		f.reading = readSpentWindow
 		est, hi := f.spentWindow(accepted, span, rest, sent)
 		return est, hi, climbGrowth
 	case f.crossed(a.Sent):
 		// The limit lies between the two: resume at the one accepted. A bucket that refuses a
 		// step above the rate it accepts has little or no burst.
-		f.reserve, f.strict, f.stepped = 1, true, true
+		f.reading = readStepCrossed
+		f.server.reserve, f.server.strict, f.server.stepped = 1, true, true
+		if f.growth == rampGrowth && sent < 2*f.lastOK {
+			return f.lastOK, sent, fineGrowth
+		}
 		return f.lastOK, f.lastOK, climbGrowth
 	case spent.est > 0 && f.sinceThrottle < fewAccepted:
-		// Refused again soon after an early 429 read as jitter: that was a burst spent.
-		f.reserve, f.margin = spent.reserve, spent.margin
+		// Refused again soon after an early 429 read as jitter: that was a burst spent; in a
+		// fraction of a second, grow from there until the rate is crossed.
+		f.reading = readBurstAfterAll
+		f.server.reserve, f.margin = spent.reserve, spent.margin
+		if spent.span < shortSpan {
+			f.guessed = true
+			return spent.est, sent, fineGrowth
+		}
 		return spent.est, sent, climbGrowth
 	case many && (f.hi == 0 || guessed) && !f.ramping(a.Sent) && span < 1 && a.RetryAfter > 0 && a.RetryAfter <= time.Second && f.sinceThrottle >= fewAccepted:
 		// Refused early at the configured rate: jitter, or a bucket's burst spent. Read as
 		// jitter, keeping the burst's reading for a 429 that follows soon; not without a
 		// Retry-After, where no probe would test it.
-		f.spent = spentBurst{est: overall, reserve: beyond, margin: f.margin}
+		f.reading = readEarly
+		f.spent = spentBurst{est: overall, reserve: beyond, margin: f.margin, span: span}
 		return f.widen(sent)
+	case f.growth == fineGrowth && f.lastOK > 0 && f.accepted >= 2:
+		// The fine growth after a step crossed the limit again: it lies just above the
+		// latest acceptance, now to a quarter of the step.
+		f.reading = readFineCrossed
+		return f.lastOK, f.lastOK, climbGrowth
+	case guessed && f.accepted < 2 && sent <= f.rate*1.05 && !windowSums:
+		// A guess refused at its own rate before it was accepted twice: half of it, growing
+		// as before.
+		f.reading, f.guessed = readGuessTooHigh, true
+		return guessRate(sent), sent, rampGrowth
 	case f.hi > 0 && !many && !windowSums:
+		f.reading = readTooHigh
 		est := sent * 0.75
 		if d := now.Sub(f.firstCut).Seconds(); d >= 2 && f.sinceFirst > 0 { // what was accepted since, twice
 			est = min(est, max(2*float64(f.sinceFirst)/d, sent*0.25))
 		}
 		return est, sent, climbGrowth
-	case f.strict && f.margin < maxMargin && f.lastOK > 0 && sent <= f.lastOK*1.05 && f.sinceThrottle >= fewAccepted,
+	case f.server.strict && f.margin < maxMargin && f.lastOK > 0 && sent <= f.lastOK*1.05 && f.sinceThrottle >= fewAccepted,
 		many && (f.hi == 0 || guessed) && span >= 1 && !f.ramping(a.Sent):
 		// Refused at a rate the server sustained, for a second or more, or by a server strict
 		// about gaps: jitter crossed the limit.
+		f.reading = readWiden
 		return f.widen(sent)
-	case (many || windowSums) && f.hi > 0 && f.sumTime > 0:
-		est = f.sumAccepted / (f.sumTime + taken.Seconds())
-		if f.reserve > 1 {
-			est = max(est, (accepted-f.reserve)/span)
+	case (many && f.counted || windowSums) && f.hi > 0 && f.sumTime > 0:
+		f.reading = readSums
+		sum := f.sumAccepted
+		if !f.server.windowed && f.server.reserve > 1 {
+			sum = max(sum-f.server.reserve, 1) // a bucket's burst, spent once, is no rate
+		}
+		est = sum / (f.sumTime + taken.Seconds())
+		if f.server.reserve > 1 {
+			est = max(est, (accepted-f.server.reserve)/span)
 		}
 		return est, min(est, sent), climbGrowth
+	case many && f.hi > 0 && f.ramping(a.Sent) && f.lastOK > 0:
+		// A growth from a guess crossed the limit in steps finer than crossed tells (at 50 a
+		// second, 4% an interval): the limit lies just above the latest acceptance.
+		f.reading = readGrowthCrossed
+		return f.lastOK, sent, climbGrowth
 	case many && !(span >= 0.75 && o.Gap > 0 && o.Gap < time.Duration(float64(time.Second)/sent) && !f.ramping(a.Sent)):
-		f.reserve = beyond
-		return overall, sent, climbGrowth
+		// The wait taken for the rate weighs much in a span of a second or less: grow from
+		// there until the rate is crossed.
+		f.server.reserve = beyond
+		f.reading, f.guessed = readSpentBurst, true
+		return overall, sent, fineGrowth
 	}
+	f.reading = readGuess
 	f.guessed = true
+	if f.fastAt(a.Sent) {
+		// Refused in the fast start with little accepted: taken as sent at StartRate.
+		return guessRate(StartRate), sent, rampGrowth
+	}
 	return guessRate(sent), sent, rampGrowth
 }
 
@@ -513,7 +691,7 @@ func (f *Finder) estimate(now time.Time, o Outcome, sent float64, pause time.Dur
 // beyond that limit.
 func (f *Finder) spentWindow(accepted, span float64, rest time.Duration, sent float64) (est, hi float64) {
 	est = accepted / (span + rest.Seconds())
-	f.reserve = max(accepted-est*span, 1)
+	f.server.reserve = max(accepted-est*span, 1)
 	return est, min(est*(1+2*margin), sent)
 }
 
@@ -524,7 +702,7 @@ func guessRate(sent float64) float64 { return min(sent/2, StartRate) }
 // widen reads a 429 at a rate the server sustained as jitter crossing the limit: the rate holds,
 // and attempts are spaced a little wider rather than cut.
 func (f *Finder) widen(sent float64) (est, hi, growth float64) {
-	f.margin, f.strict = min(2*f.margin, maxMargin), true
+	f.margin, f.server.strict = min(2*f.margin, maxMargin), true
 	return min(f.lastOK, sent), sent, climbGrowth
 }
 
@@ -537,27 +715,28 @@ func (f *Finder) readQuota(now time.Time, q *provision.Quota) {
 	if q == nil || q.Limit < 2 {
 		return
 	}
-	if f.quotaSince.IsZero() {
-		f.quotaSince = now
+	if f.server.quotaSince.IsZero() {
+		f.server.quotaSince = now
 	}
 	w := q.Window
 	if w == 0 {
-		f.window = max(f.window, q.Reset)
-		if now.Sub(f.quotaSince) < f.window {
+		f.server.window = max(f.server.window, q.Reset)
+		if now.Sub(f.server.quotaSince) < f.server.window {
 			return
 		}
-		w = f.window
+		w = f.server.window
 	}
 	if w < 2*time.Second {
 		return
 	}
 	quota := float64(q.Limit) / w.Seconds()
-	if quota == f.quota {
+	if quota == f.server.quota {
 		return
 	}
 	// From now on the rate is the stated limit, unless a 429 finds it lower.
+	f.endFast(now)
 	r := f.base(now)
-	f.quota = quota
+	f.server.quota = quota
 	f.rate, f.since, f.growth = min(r, quota), now, climbGrowth
 	if f.hi == 0 {
 		f.rate = quota

@@ -14,9 +14,10 @@ import (
 // The schedule is a token bucket in its GCRA form: a slot every 1/rate, up to Burst-1 of them
 // saved while idle. The waiting workers queue, and only the first waits for the next slot: each
 // interval is taken at the rate of the moment it starts, not at the rate of the moment a worker
-// began to wait, which lags by as many slots as there are workers. With a burst of 1, once the
-// server has answered 429, it also keeps attempts apart by their actual starts: a worker woken
-// late by its timer is not followed by one on time, closer than the server allows.
+// began to wait, which lags by as many slots as there are workers. With a burst of 1 it also
+// keeps attempts apart by their actual starts, at intervals of keepGapsFrom or more from the
+// first attempt, at shorter ones once the server has answered 429: a worker woken late by its
+// timer is not followed by one on time, closer than the server allows.
 //
 // A 429 pauses every attempt for at least its Retry-After, and the slots after a pause are
 // spaced as always, so that the workers never all start at the instant it ends. A Policy may
@@ -37,10 +38,11 @@ type Pacer struct {
 	notBefore time.Time // the end of the current pause
 	starts    [64]start // the latest starts, a ring, for the gap of each answer's attempt
 	n         int       // starts so far
-	accepted  meter
-	throttles int
+	throttles int       // 429s heard
 	probe     probe
 	wake      chan struct{} // closed when a probe is answered, for the worker waiting on it
+	inFlight  int           // attempts started and not yet answered
+	answered  chan struct{} // closed when an attempt is answered, for a worker waiting for room
 }
 
 // probe is the one attempt let through a pause shorter than the Retry-After of the 429 that
@@ -65,16 +67,25 @@ func New(perSecond float64, burst int) *Pacer {
 
 // NewWithPolicy returns a Pacer whose rate is set by policy.
 func NewWithPolicy(policy Policy, burst int) *Pacer {
-	return &Pacer{head: make(chan struct{}, 1), policy: policy, burst: max(burst, 1), wake: make(chan struct{})}
+	return &Pacer{head: make(chan struct{}, 1), policy: policy, burst: max(burst, 1), wake: make(chan struct{}),
+		answered: make(chan struct{})}
 }
 
 // gapSlack is how much closer than an interval a start may follow the one before it, by their
-// actual start times, once the server has answered 429: a start late by less than this costs
-// nothing; later, the next start moves by the rest. The Finder paces 1.5% under the limit it
-// finds, so that two starts are not closer than the limit allows. Before any 429 the slots keep
-// to the schedule alone: moving them by every late start would slow a run at the server's own
-// rate by the timers' lateness (measured: 8% at 100 a second).
+// actual start times, with a burst of 1: a start late by less than this costs nothing; later,
+// the next start moves by the rest. The Finder paces 1.5% under the rate it is given or finds,
+// so that two starts are never closer than that rate allows.
 const gapSlack = 0.01
+
+// keepGapsFrom is the shortest interval at which gaps are kept from the first attempt on, before
+// any 429. Below it, a timer's lateness is a large part of an interval, and keeping the gap
+// after every late start adds the lateness of the next one to it: the run slows by the timers'
+// lateness (BENCHMARKS.md), for a server that may not be strict at all. At or above it, the
+// lateness is a small part of an interval, and the default --rate 1 never draws a 429 from a
+// strict server at exactly 60 a minute; there the gap is a whole interval, without gapSlack,
+// so that the Finder's margin (15 ms at one a second) is left whole for the time between an
+// attempt's start and its request on the wire, which the Pacer does not see.
+const keepGapsFrom = 100 * time.Millisecond
 
 // Wait blocks until an attempt may start, and returns when it started.
 func (p *Pacer) Wait(ctx context.Context) (time.Time, error) {
@@ -91,6 +102,19 @@ func (p *Pacer) Wait(ctx context.Context) (time.Time, error) {
 		}
 		p.mu.Lock()
 		now := time.Now()
+		if n, until := p.policy.InFlight(now); n > 0 && p.inFlight >= n {
+			// No room: wait for an answer, or for the bound to grow.
+			answered := p.answered
+			p.mu.Unlock()
+			d := time.Duration(-1)
+			if !until.IsZero() {
+				d = until.Sub(now)
+			}
+			if err := sleep(ctx, d, answered); err != nil {
+				return time.Time{}, err
+			}
+			continue
+		}
 		var start time.Time
 		slot, start = p.due(now, slot)
 		d := start.Sub(now)
@@ -143,8 +167,12 @@ func (p *Pacer) due(now, waited time.Time) (slot, start time.Time) {
 		slot = p.notBefore
 	}
 	start = slot
-	if p.burst == 1 && p.throttles > 0 {
-		if gap := p.last.Add(time.Duration(float64(interval) * (1 - gapSlack))); gap.After(start) {
+	if p.burst == 1 && !p.last.IsZero() && (p.throttles > 0 || interval >= keepGapsFrom) {
+		slack := gapSlack
+		if interval >= keepGapsFrom {
+			slack = 0 // the margin whole against the time from Wait to the wire
+		}
+		if gap := p.last.Add(time.Duration(float64(interval) * (1 - slack))); gap.After(start) {
 			start = gap
 		}
 	}
@@ -162,6 +190,7 @@ func (p *Pacer) started(now time.Time) {
 	}
 	p.starts[p.n%len(p.starts)] = start{at: now, gap: gap}
 	p.n++
+	p.inFlight++
 	p.last = now
 	if !p.probe.until.IsZero() && p.probe.sent.IsZero() {
 		p.probe.sent = now
@@ -187,15 +216,20 @@ func (p *Pacer) gap(sent time.Time) time.Duration {
 	return 0
 }
 
-// Observe hears the answer to an attempt. A 429 pauses every attempt for its Retry-After, or
-// for the shorter pause the policy asks for, followed by a probe.
+// Observe hears the answer to an attempt, once for every Wait that returned without an error:
+// the policy may bound the attempts in flight. A 429 pauses every attempt for its Retry-After,
+// or for the shorter pause the policy asks for, followed by a probe.
 func (p *Pacer) Observe(a provision.Answer) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
+	if p.inFlight > 0 {
+		p.inFlight--
+		close(p.answered)
+		p.answered = make(chan struct{})
+	}
 	switch a.Action {
 	case provision.Done:
-		p.accepted.add(now)
 		p.probe.spent = false
 	case provision.Throttled:
 		p.throttles++
@@ -226,36 +260,19 @@ func (p *Pacer) Observe(a provision.Answer) {
 	}
 }
 
-// Rate is the rate attempts are spaced at now, in attempts a second; 0 when unlimited.
-func (p *Pacer) Rate() float64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.policy.Rate(time.Now())
-}
-
-// AcceptedRate is the rate at which the server accepted attempts over the last few seconds, in
-// requests a second: what it allows when the pool is held back by it.
-func (p *Pacer) AcceptedRate() float64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.accepted.rate(time.Now())
-}
-
-// Throttles is the number of 429 answers heard.
-func (p *Pacer) Throttles() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.throttles
-}
-
-// sleep waits for d, until wake is closed, or until ctx is done, whichever comes first.
+// sleep waits for d (no limit when negative), until wake is closed, or until ctx is done,
+// whichever comes first.
 func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
+	var timeout <-chan time.Time
+	if d >= 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-t.C:
+	case <-timeout:
 	case <-wake:
 	}
 	return nil

@@ -107,9 +107,6 @@ func TestPacerPausesEveryWorker(t *testing.T) {
 						t.Errorf("attempts %d and %d started %v apart after the pause, want them spaced", i-1, i, gap)
 					}
 				}
-				if p.Throttles() != 1 {
-					t.Errorf("Throttles() = %d, want 1", p.Throttles())
-				}
 			})
 		})
 	}
@@ -146,6 +143,8 @@ type probing struct {
 }
 
 func (p probing) Rate(time.Time) float64 { return p.rate }
+
+func (probing) InFlight(time.Time) (int, time.Time) { return 0, time.Time{} }
 
 func (p probing) Observe(_ time.Time, o pace.Outcome) time.Duration {
 	switch {
@@ -237,32 +236,29 @@ func TestPacerWaitStopsWithContext(t *testing.T) {
 	})
 }
 
-func TestPacerAcceptedRate(t *testing.T) {
+// A caller that is not HTTP reports a server's "slow down" as provision.Throttled: the Pacer
+// pauses for the wait it named, and the attempts after are spaced wider than before.
+func TestPacerSlowDownFromAnotherProtocol(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		p := pace.NewWithPolicy(pace.Fixed(0), 1)
-		if r := p.AcceptedRate(); r != 0 {
-			t.Errorf("AcceptedRate() = %v before any answer", r)
-		}
-		// 8 a second for 10 s, with a 429 every second.
-		for i := range 80 {
+		p := pace.New(5, 1)
+		var at []time.Time
+		for range 30 {
 			sent, _ := p.Wait(context.Background())
-			action := provision.Done
-			if i%8 == 7 {
-				action = provision.Throttled
-			}
-			p.Observe(provision.Answer{Sent: sent, Action: action, RetryAfter: time.Millisecond})
-			time.Sleep(125 * time.Millisecond)
+			p.Observe(provision.Answer{Sent: sent, Action: provision.Done})
+			at = append(at, sent)
 		}
-		if r := p.AcceptedRate(); r < 6.5 || r > 7.5 {
-			t.Errorf("AcceptedRate() = %.2f, want 7 (8 a second, one of them refused)", r)
+		before := at[len(at)-1].Sub(at[len(at)-2])
+		sent, _ := p.Wait(context.Background())
+		p.Observe(provision.Answer{Sent: sent, Action: provision.Throttled, RetryAfter: 30 * time.Second})
+		first, _ := p.Wait(context.Background())
+		p.Observe(provision.Answer{Sent: first, Action: provision.Done})
+		second, _ := p.Wait(context.Background())
+		if first.Sub(sent) < 30*time.Second {
+			t.Errorf("the next attempt %v after the slow-down, want the 30 s it named", first.Sub(sent))
 		}
-		if n := p.Throttles(); n != 10 {
-			t.Errorf("Throttles() = %d, want 10", n)
-		}
-		time.Sleep(time.Minute)
-		if r := p.AcceptedRate(); r != 0 {
-			t.Errorf("AcceptedRate() = %v after a silent minute", r)
+		if after := second.Sub(first); after <= before {
+			t.Errorf("attempts %v apart after the slow-down, %v before: want wider", after, before)
 		}
 	})
 }

@@ -19,6 +19,10 @@ type Policy interface {
 	// least until the end of the Retry-After that began it: whether the probe's own, later,
 	// is waited out too is the policy's to say.
 	Observe(now time.Time, o Outcome) time.Duration
+	// InFlight is the most attempts that may be in flight at now, started and not yet
+	// answered (0 for no bound), and until when that bound holds unless an answer comes
+	// first (zero: until an answer).
+	InFlight(now time.Time) (n int, until time.Time)
 }
 
 // Outcome is an answer as a Policy hears it: the pool's Answer, and how the schedule had
@@ -41,6 +45,9 @@ type Fixed float64
 
 // Rate returns f.
 func (f Fixed) Rate(time.Time) float64 { return float64(f) }
+
+// InFlight returns 0: no bound.
+func (Fixed) InFlight(time.Time) (int, time.Time) { return 0, time.Time{} }
 
 // Observe pauses a 429's Retry-After, or a second without one.
 func (f Fixed) Observe(_ time.Time, o Outcome) time.Duration {

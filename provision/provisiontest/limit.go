@@ -42,12 +42,18 @@ type HeaderStyle int
 // The header styles.
 const (
 	NoHeaders HeaderStyle = iota
-	// IETFHeaders are RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset (seconds until the
-	// quota is whole again) and RateLimit-Policy ("60;w=60"), as the IETF draft has them.
+	// IETFHeaders are RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset (whole seconds until
+	// the quota is whole again, rounded up) and RateLimit-Policy ("60;w=60"), as the IETF draft
+	// 6 has them and express-rate-limit sends them with standardHeaders "draft-6".
 	IETFHeaders
 	// XHeaders are X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (the Unix time
-	// of the reset, in seconds), as GitHub and many others send them.
+	// of the reset in seconds, rounded up), as express-rate-limit's legacy headers, GitHub and
+	// many others send them.
 	XHeaders
+	// Draft7Headers are RateLimit ("limit=60, remaining=59, reset=3", the reset in whole seconds
+	// rounded up) and RateLimit-Policy ("60;w=60"), as express-rate-limit sends them with
+	// standardHeaders "draft-7".
+	Draft7Headers
 )
 
 // Limit describes a rate limiter. Its zero value limits nothing.
@@ -63,6 +69,9 @@ type Limit struct {
 	// FixedWindow and SlidingWindow: N requests per Per.
 	N   int
 	Per time.Duration
+	// FromFirst starts a FixedWindow with the first request after the one before ended, as
+	// express-rate-limit's per-client window does, rather than on the clock.
+	FromFirst bool
 
 	// NoRetryAfter leaves the Retry-After header out of a 429.
 	NoRetryAfter bool
@@ -84,6 +93,9 @@ func (l Limit) String() string {
 		}
 	case FixedWindow, SlidingWindow:
 		s = fmt.Sprintf("%s %d per %v", l.Kind, l.N, l.Per)
+		if l.FromFirst {
+			s += " from the first request"
+		}
 	default:
 		return "no limit"
 	}
@@ -98,6 +110,8 @@ func (l Limit) String() string {
 		s += ", RateLimit headers"
 	case XHeaders:
 		s += ", X-RateLimit headers"
+	case Draft7Headers:
+		s += ", RateLimit draft-7 headers"
 	}
 	return s
 }
@@ -172,7 +186,17 @@ func (r *Limiter) Admit(now time.Time) (ok bool, h http.Header) {
 	case XHeaders:
 		h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
 		h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
-		h.Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(reset).Unix(), 10))
+		at := now.Add(reset)
+		secs := at.Unix()
+		if at.After(time.Unix(secs, 0)) {
+			secs++ // rounded up, as express-rate-limit has it
+		}
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(secs, 10))
+	case Draft7Headers:
+		h.Set("RateLimit", fmt.Sprintf("limit=%d, remaining=%d, reset=%d", limit, remaining, ceilSeconds(reset)))
+		if w := r.window(); w > 0 {
+			h.Set("RateLimit-Policy", fmt.Sprintf("%d;w=%d", limit, ceilSeconds(w)))
+		}
 	}
 	return ok, h
 }
@@ -213,7 +237,14 @@ func (r *Limiter) bucket(now time.Time) (ok bool, wait time.Duration, remaining 
 }
 
 func (r *Limiter) fixed(now time.Time) (ok bool, wait time.Duration, remaining int, reset time.Duration) {
-	if start := now.Truncate(r.l.Per); !start.Equal(r.win) {
+	start := now.Truncate(r.l.Per)
+	if r.l.FromFirst {
+		start = r.win
+		if r.win.IsZero() || !now.Before(r.win.Add(r.l.Per)) {
+			start = now
+		}
+	}
+	if !start.Equal(r.win) {
 		r.win, r.log = start, r.log[:0]
 	}
 	reset = r.win.Add(r.l.Per).Sub(now)
@@ -253,7 +284,8 @@ type NamedLimit struct {
 // second sustained: token buckets of burst 1 and 10, strict or tolerating arrivals half an
 // interval early; a bucket without Retry-After; fixed and sliding windows of 3 s (so that a run
 // of seconds crosses several), counting refused requests or not; windows sending RateLimit or
-// X-RateLimit headers.
+// X-RateLimit headers; and express-rate-limit's windows, started by their first request, with
+// its draft-7 or legacy headers.
 func Limits(perSecond float64) []NamedLimit {
 	tol := time.Duration(float64(time.Second) / perSecond / 2)
 	n, per := int(3*perSecond), 3*time.Second
@@ -268,5 +300,7 @@ func Limits(perSecond float64) []NamedLimit {
 		{"sliding-3s-counted", Limit{Kind: SlidingWindow, N: n, Per: per, CountRefused: true}},
 		{"fixed-3s-ietf", Limit{Kind: FixedWindow, N: n, Per: per, Headers: IETFHeaders}},
 		{"sliding-3s-xhdr", Limit{Kind: SlidingWindow, N: n, Per: per, Headers: XHeaders}},
+		{"express-3s-draft7", Limit{Kind: FixedWindow, N: n, Per: per, FromFirst: true, Headers: Draft7Headers}},
+		{"express-3s-legacy", Limit{Kind: FixedWindow, N: n, Per: per, FromFirst: true, Headers: XHeaders}},
 	}
 }

@@ -106,3 +106,51 @@ func TestServerLimit(t *testing.T) {
 		t.Errorf("after the limit is removed: %d", got)
 	}
 }
+
+// The rate-limit headers, value for value, as express-rate-limit 8.7 sent them for a window of
+// 3 per 3 s, its first request at 186 ms past a second (BENCHMARKS.md): the seconds until the
+// reset rounded up, the Unix time of the reset rounded up.
+func TestLimiterHeadersAsExpressRateLimit(t *testing.T) {
+	t.Parallel()
+	ms := time.Millisecond
+	base := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC) // Unix 1740830400
+	at := []time.Duration{186 * ms, 520 * ms, 850 * ms, 1300 * ms}
+	for _, tt := range []struct {
+		style HeaderStyle
+		names []string
+		want  []string // per arrival, the values of names joined by " | "
+	}{
+		{Draft7Headers, []string{"Ratelimit", "Ratelimit-Policy", "Retry-After"}, []string{
+			"limit=3, remaining=2, reset=3 | 3;w=3 | ",
+			"limit=3, remaining=1, reset=3 | 3;w=3 | ",
+			"limit=3, remaining=0, reset=3 | 3;w=3 | ",
+			"limit=3, remaining=0, reset=2 | 3;w=3 | 2",
+		}},
+		{IETFHeaders, []string{"Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit-Reset", "Ratelimit-Policy", "Retry-After"}, []string{
+			"3 | 2 | 3 | 3;w=3 | ",
+			"3 | 1 | 3 | 3;w=3 | ",
+			"3 | 0 | 3 | 3;w=3 | ",
+			"3 | 0 | 2 | 3;w=3 | 2",
+		}},
+		{XHeaders, []string{"X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset", "Retry-After"}, []string{
+			"3 | 2 | 1740830404 | ",
+			"3 | 1 | 1740830404 | ",
+			"3 | 0 | 1740830404 | ",
+			"3 | 0 | 1740830404 | 2",
+		}},
+	} {
+		// A window of 3 per 3 s started by its first request, as express-rate-limit's is,
+		// resets 3 s after it: at 3.186 s, rounded up to 4.
+		l := NewLimiter(Limit{Kind: FixedWindow, N: 3, Per: 3 * time.Second, FromFirst: true, Headers: tt.style})
+		for i, d := range at {
+			_, h := l.Admit(base.Add(d))
+			var got []string
+			for _, n := range tt.names {
+				got = append(got, h.Get(n))
+			}
+			if g := strings.Join(got, " | "); g != tt.want[i] {
+				t.Errorf("%v, arrival %d: %q, want %q", tt.style, i, g, tt.want[i])
+			}
+		}
+	}
+}

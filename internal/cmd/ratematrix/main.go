@@ -2,9 +2,13 @@
 // at client rates that match the server's, exceed it, or are unlimited, and prints per cell the
 // share of 429 answers, the wall time over N/R and the rows failed:
 //
-//	go run ./internal/ratematrix                          # the whole matrix, about 8 minutes
-//	go run ./internal/ratematrix -kinds bucket-b1 -rates 1,0
-//	go run ./internal/ratematrix -kinds fixed-3s -rates 0 -phase 2.75s   # where the window starts matters
+//	go run ./internal/cmd/ratematrix                          # the whole matrix, about 8 minutes
+//	go run ./internal/cmd/ratematrix -kinds bucket-b1 -rates 1,0
+//	go run ./internal/cmd/ratematrix -kinds fixed-3s -rates 0 -phase 2.75s   # where the window starts matters
+//	go run ./internal/cmd/ratematrix -target http://127.0.0.1:8081 -label nginx-strict -server-rate 20
+//
+// With -target the cells go to a real limiter in front of internal/fakeserver (see
+// bench-limiters.sh), with the fake's space and token; the 429s are counted by the pool.
 //
 // Goal per cell: no row failed, 429s at most 2% of requests (1% at x1), wall at most 1.1 x N/R.
 package main
@@ -31,6 +35,10 @@ func main() {
 	latency := flag.Duration("latency", 2*time.Millisecond, "answer delay of the fake")
 	kindList := flag.String("kinds", "all", "comma-separated limiter kinds, or all: "+kindNames())
 	rateList := flag.String("rates", "1,2,5,0", "client --rate as multiples of the server's rate; 0 is --rate 0 (no limit)")
+	target := flag.String("target", "", "base URL of a limiter in front of internal/fakeserver, instead of the in-process fakes")
+	label := flag.String("label", "", "with -target, the limiter's name in the table")
+	header := flag.Bool("header", true, "print the table's header")
+	rest := flag.Duration("rest", 4*time.Second, "with -target, the wait before each cell, for the limiter to forget the one before")
 	flag.DurationVar(&phase, "phase", -1, "start each cell this far into a 3-s window of the clock, where the fixed windows start (e.g. 2.75s); negative: wherever it falls")
 	flag.Parse()
 
@@ -39,6 +47,9 @@ func main() {
 		if *kindList == "all" || contains(strings.Split(*kindList, ","), k.Name) {
 			selected = append(selected, k)
 		}
+	}
+	if *target != "" {
+		selected = []provisiontest.NamedLimit{{Name: *label}}
 	}
 	if len(selected) == 0 {
 		fmt.Fprintln(os.Stderr, "ratematrix: no such kind; kinds:", kindNames())
@@ -54,14 +65,22 @@ func main() {
 		mults = append(mults, m)
 	}
 
-	fmt.Printf("%d rows, server %g/s (N/R %.1f s), %d workers, fake latency %v\n\n", *rows, *serverRate,
-		float64(*rows) / *serverRate, *workers, *latency)
-	fmt.Println("| limiter | --rate | requests | 429s | wall / N/R | rows failed | goal |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	if *header {
+		fmt.Printf("%d rows, server %g/s (N/R %.1f s), %d workers, fake latency %v\n\n", *rows, *serverRate,
+			float64(*rows) / *serverRate, *workers, *latency)
+		fmt.Println("| limiter | --rate | requests | 429s | wall / N/R | rows failed | goal |")
+		fmt.Println("|---|---|---|---|---|---|---|")
+	}
 	missed := 0
 	for _, k := range selected {
 		for _, m := range mults {
-			c := measure(k.Limit, m**serverRate, *rows, *workers, *latency)
+			var c cell
+			if *target != "" {
+				time.Sleep(*rest)
+				c = measureTarget(*target, m**serverRate, *rows, *workers)
+			} else {
+				c = measure(k.Limit, m**serverRate, *rows, *workers, *latency)
+			}
 			rate := fmt.Sprintf("%g (x%g)", m**serverRate, m)
 			if m == 0 {
 				rate = "0 (no limit)"
@@ -79,7 +98,9 @@ func main() {
 			fmt.Printf("| %s | %s | %d | %d (%.1f%%) | %.2f | %d | %s |\n", k.Name, rate, c.requests, c.throttled, share, ratio, c.failed, verdict)
 		}
 	}
-	fmt.Printf("\n%d cells missed the goal\n", missed)
+	if *header {
+		fmt.Printf("\n%d cells missed the goal\n", missed)
+	}
 }
 
 // phase is where in the clock's 3-s windows each cell starts; negative for anywhere.
@@ -138,6 +159,41 @@ func measure(limit provisiontest.Limit, rate float64, rows, workers int, latency
 		c.requests += n
 		if code == http.StatusTooManyRequests {
 			c.throttled += n
+		}
+	}
+	return c
+}
+
+// measureTarget sends rows to a limiter at target, in front of internal/fakeserver.
+func measureTarget(target string, rate float64, rows, workers int) cell {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = workers * 2
+	defer t.CloseIdleConnections()
+	pool := &provision.Pool{
+		Endpoint: &ideanote.Client{BaseURL: target, SpaceID: provisiontest.DefaultSpaceID, APIToken: provisiontest.DefaultAPIToken,
+			HTTPClient: &http.Client{Transport: t}},
+		Pacer:       newPacer(rate),
+		Concurrency: workers,
+	}
+	in := make(chan provision.Row)
+	out := make(chan provision.Result, rows)
+	go func() {
+		for i := range rows {
+			in <- provision.Row{Line: i + 2, User: provision.User{Email: "u" + strconv.Itoa(i) + "@example.com"}}
+		}
+		close(in)
+	}()
+	start := time.Now()
+	if err := pool.Run(context.Background(), in, out); err != nil {
+		fmt.Fprintln(os.Stderr, "ratematrix:", err)
+		os.Exit(1)
+	}
+	c := cell{wall: time.Since(start), throttled: pool.Throttles()}
+	close(out)
+	for res := range out {
+		c.requests += res.Attempts
+		if res.Status != provision.StatusOK {
+			c.failed++
 		}
 	}
 	return c

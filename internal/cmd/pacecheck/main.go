@@ -7,7 +7,7 @@
 // R and burst -server-burst: with burst 1, any two requests closer than 1/R at the server are
 // refused, so a millisecond of scheduling jitter anywhere between the two draws a 429.
 //
-//	go run ./internal/pacecheck -rates 20,100 -seconds 10
+//	go run ./internal/cmd/pacecheck -rates 20,100 -seconds 10
 package main
 
 import (

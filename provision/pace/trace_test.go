@@ -1,0 +1,217 @@
+package pace_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/pace"
+	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
+)
+
+// The traces record, per simulated cell, every decision the Finder takes on a 429: how it read
+// it, the rate before and after, and the pause it asked for; and, per cell, the outcome. They
+// are golden files: a change of behaviour shows as their diff, and a change meant to keep
+// behaviour (a restructure) must leave them byte-identical.
+//
+//	go test ./provision/pace -run Traces -update   # write them again
+var update = flag.Bool("update", false, "trace tests: write the golden traces instead of checking them")
+
+// traceRates are the server rates of the traced matrix, in requests a second.
+var traceRates = []float64{1, 5, 20, 50, 100}
+
+// traceCell is one cell of the traced matrix.
+type traceCell struct {
+	name   string
+	limit  provisiontest.Limit
+	server float64 // the limit's rate, requests a second
+	mult   float64 // --rate as a multiple of server; 0 for --rate 0
+	rows   int
+}
+
+// traceCells is the traced matrix: at each rate, every limiter of provisiontest.Limits
+// (windows of 3 s), windows of 1 and 10 s, and at one a second windows of 60 s and a bucket
+// of burst 60 (Ideanote's 60 a minute); --rate at x1, x2, x5 and 0; N/R of 10 s (2 minutes
+// at one a second), or three windows when longer.
+func traceCells() []traceCell {
+	var cells []traceCell
+	for _, r := range traceRates {
+		rows := int(10 * r)
+		if r < 5 {
+			rows = int(120 * r)
+		}
+		kinds := provisiontest.Limits(r)
+		n := func(per time.Duration) int { return int(r * per.Seconds()) }
+		kinds = append(kinds,
+			provisiontest.NamedLimit{Name: "fixed-1s", Limit: provisiontest.Limit{Kind: provisiontest.FixedWindow, N: n(time.Second), Per: time.Second}},
+			provisiontest.NamedLimit{Name: "sliding-1s-counted", Limit: provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: n(time.Second), Per: time.Second, CountRefused: true}},
+			provisiontest.NamedLimit{Name: "sliding-10s-counted", Limit: provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: n(10 * time.Second), Per: 10 * time.Second, CountRefused: true}},
+			// As nginx limit_req burst=R nodelay and HAProxy http_req_rate(3s) deny 429 are
+			// configured in bench-limiters.sh: neither sends Retry-After.
+			provisiontest.NamedLimit{Name: "nginx-burst-noRA", Limit: provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: r, Burst: max(int(r), 1), NoRetryAfter: true}},
+			provisiontest.NamedLimit{Name: "haproxy-3s-counted-noRA", Limit: provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: n(3 * time.Second), Per: 3 * time.Second, CountRefused: true, NoRetryAfter: true}},
+		)
+		if r == 1 {
+			kinds = append(kinds,
+				provisiontest.NamedLimit{Name: "bucket-b60", Limit: provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: r, Burst: 60}},
+				provisiontest.NamedLimit{Name: "fixed-60s", Limit: provisiontest.Limit{Kind: provisiontest.FixedWindow, N: n(time.Minute), Per: time.Minute}},
+				provisiontest.NamedLimit{Name: "sliding-60s-counted", Limit: provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: n(time.Minute), Per: time.Minute, CountRefused: true}},
+			)
+		}
+		for _, k := range kinds {
+			rows := max(rows, int(3*k.Per.Seconds()*r)) // a run crosses three windows at least
+			for _, mult := range []float64{1, 2, 5, 0} {
+				cells = append(cells, traceCell{name: fmt.Sprintf("%s/x%g", k.Name, mult), limit: k.Limit, server: r, mult: mult, rows: rows})
+			}
+		}
+	}
+	return cells
+}
+
+// TestTraces simulates every cell of the traced matrix and compares its trace with the golden
+// file of its server rate, and the outcome of every cell with testdata/trace/table.md.
+func TestTraces(t *testing.T) {
+	t.Parallel()
+	cells := traceCells()
+	traces := make([]string, len(cells))
+	lines := make([]string, len(cells))
+	for i, c := range cells {
+		t.Run(fmt.Sprintf("r%g/%s", c.server, c.name), func(t *testing.T) {
+			f := pace.NewFinder(c.mult * c.server)
+			tr := &recorder{Finder: f}
+			r := simulate(t, c.limit, tr, c.rows, simWorkers, 0)
+			lines[i] = tableLine(c, r)
+			traces[i] = fmt.Sprintf("== %s: %s\n%s", c.name, c.limit, tr.b.String())
+		})
+	}
+	files := map[string]*strings.Builder{}
+	var order []string
+	for i, c := range cells {
+		name := fmt.Sprintf("r%g.txt", c.server)
+		b, ok := files[name]
+		if !ok {
+			b = &strings.Builder{}
+			files[name] = b
+			order = append(order, name)
+		}
+		b.WriteString(traces[i])
+	}
+	table := &strings.Builder{}
+	table.WriteString("| server | cell | requests | 429s | wall / N/R | rows failed | goal |\n|---|---|---|---|---|---|---|\n")
+	missed := 0
+	for _, l := range lines {
+		table.WriteString(l)
+		if strings.HasSuffix(l, "missed |\n") {
+			missed++
+		}
+	}
+	fmt.Fprintf(table, "\n%d of %d cells missed the goal\n", missed, len(lines))
+	files["table.md"] = table
+	order = append(order, "table.md")
+	for _, name := range order {
+		golden(t, filepath.Join("testdata", "trace", name), files[name].String())
+	}
+}
+
+// tableLine is a cell's line of table.md: the goal is no row failed, 429s at most 2% of
+// requests (1% at x1), wall at most 1.1 x N/R.
+func tableLine(c traceCell, r simResult) string {
+	ratio := r.wall.Seconds() / (float64(c.rows) / c.server)
+	maxShare := 2.0
+	if c.mult == 1 {
+		maxShare = 1
+	}
+	verdict := "met"
+	if r.failed > 0 || r.share() > maxShare || ratio > 1.1 {
+		verdict = "missed"
+	}
+	return fmt.Sprintf("| %g/s | %s | %d | %d (%.1f%%) | %.2f | %d | %s |\n", c.server, c.name, r.requests, r.throttled, r.share(), ratio, r.failed, verdict)
+}
+
+// golden compares got with the file at path, or writes it there with -update.
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (write it with -update)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from this run (write it again with -update, and show the diff):\n%s", path, firstDiff(string(want), got))
+	}
+}
+
+// firstDiff is the first line that differs, and the ones around it.
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return fmt.Sprintf("line %d:\n-%s\n+%s", i+1, wl, gl)
+		}
+	}
+	return ""
+}
+
+// recorder is a Policy that writes down every 429 a Finder hears and what it decided.
+type recorder struct {
+	*pace.Finder
+	start time.Time
+	b     strings.Builder
+}
+
+func (r *recorder) Observe(now time.Time, o pace.Outcome) time.Duration {
+	if r.start.IsZero() {
+		r.start = now
+	}
+	before := r.Finder.Rate(now)
+	d := r.Finder.Observe(now, o)
+	if o.Action == provision.Throttled {
+		probe := ""
+		if o.Probe {
+			probe = " probe"
+		}
+		fmt.Fprintf(&r.b, "%8.3fs 429%s sent %.3fs gap %v RA %v: %s; rate %.3f -> %.3f, pause %v\n",
+			now.Sub(r.start).Seconds(), probe, o.Sent.Sub(r.start).Seconds(), o.Gap.Round(100*time.Microsecond), o.RetryAfter,
+			pace.Reading(r.Finder), before, r.Finder.Rate(now.Add(d)), d.Round(100*time.Microsecond))
+	}
+	return d
+}
+
+// Every reading of a 429 is taken somewhere in the traced matrix, but a late start, which
+// needs a timer that fires late (TestFinderJitter): a reading nothing takes goes.
+func TestReadingsTraced(t *testing.T) {
+	t.Parallel()
+	var all strings.Builder
+	for _, r := range traceRates {
+		b, err := os.ReadFile(filepath.Join("testdata", "trace", fmt.Sprintf("r%g.txt", r)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	for _, name := range pace.Readings() {
+		if name != "late start" && !strings.Contains(all.String(), ": "+name+";") {
+			t.Errorf("no 429 of the traced matrix is read %q", name)
+		}
+	}
+}
