@@ -70,5 +70,6 @@ func LogRate(n int, d time.Duration) float64 {
 // LogSeconds is d as the log gives a duration: seconds, to the millisecond, as a number (the
 // keys say the unit: elapsed_s). A JSON log then holds a number, not Go's "14.414s".
 func LogSeconds(d time.Duration) float64 {
-	return d.Round(time.Millisecond).Seconds()
+	// Whole milliseconds over 1000: Seconds() of a rounded duration can print 2.1189999999999998.
+	return float64(d.Round(time.Millisecond).Milliseconds()) / 1000
 }
