@@ -77,9 +77,6 @@ func newProvisionCmd(env environ, use string) *cobra.Command {
 		Args:    cmdline.OneArg("one input file (or - for standard input)", "ideanote-provision [flags] INPUT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Input = args[0]
-			if o.DryRun && !cmd.Flags().Changed("report") {
-				o.Report = dryRunReport // a dry run's own, which never blocks the real run
-			}
 			o.APIToken = env.getenv("IDEANOTE_API_TOKEN")
 			o.Stdin = env.stdin
 			if o.withMail {
@@ -110,7 +107,7 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 	fs.StringVar(&o.WidgetURL, "widget-url", "", "full-page widget `link` to extend with each session token")
 	fs.StringVar(&o.WidgetID, "widget-id", "", "widget `id`: shorthand for the default widget host with config=id")
 	fs.StringVar(&o.tokenFile, "api-token-file", "", "read the owner API token from `file` instead of IDEANOTE_API_TOKEN")
-	fs.StringVar(&o.Report, "report", "report.csv", "report `path` (mode 0600: it holds login links); a dry run's default is report.dry-run.csv")
+	fs.StringVar(&o.Report, "report", "report.csv", "report `path` (mode 0600: it holds login links); a dry run writes its own, NAME.dry-run.csv beside it")
 	fs.BoolVar(&o.Resume, "resume", false, "continue an earlier run that wrote this report: rows already ok there are not sent again")
 	fs.BoolVar(&o.Overwrite, "overwrite", false, "replace an existing report")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read and validate everything, send nothing; the report says valid or invalid")
@@ -226,6 +223,12 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	mailSum, mailErr = runMail(ctx, &o.mail, log, logOut, io.Discard, stderr)
 	var ce *provision.ConfigError
 	mailed = !errors.As(mailErr, &ce)
+	if !mailed {
+		// Exit 2 says "nothing was sent", and people were provisioned: the mail run stopped
+		// before it mailed anyone, which a script must read as an abort.
+		mailErr = fmt.Errorf("%w: the mail run did not start, so nobody was mailed: %s; mail them with ideanote-provision mail --resume %s",
+			mail.ErrAborted, mailErr.Error(), o.Report)
+	}
 	return worse(err, mailErr)
 }
 
@@ -245,6 +248,14 @@ func (o *options) checkMail(logWarn func(msg string, args ...any)) error {
 	}
 	if o.State != "" && cmdline.SameFile(o.State, m.mailReportPath()) {
 		return usagef("--state and --mail-report must be different files")
+	}
+	// The link mailed must be one this run writes, or everyone is provisioned and nobody can
+	// be mailed; with --state, a second run would then not even list them again.
+	switch {
+	case m.Link == mail.LinkWidget && o.WidgetURL == "" && o.WidgetID == "":
+		return usagef("--link widget mails the widget link: give --widget-url or --widget-id too")
+	case m.Link != mail.LinkWidget && o.Subdomain == "" && o.WebAppURL == "":
+		return usagef("--mail mails the web-app link (--link login): give --subdomain or --webapp-url too, or --link widget")
 	}
 	if err := m.readPassword(logWarn); err != nil {
 		return err

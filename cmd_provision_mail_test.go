@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,6 +76,16 @@ func TestProvisionMailChecksFirst(t *testing.T) {
 	if got.code != exitUsage || !strings.Contains(got.stderr, "nowhere to send") || len(api.Requests()) != 0 {
 		t.Errorf("exit %d, %d requests; want %d and none; stderr:\n%s", got.code, len(api.Requests()), exitUsage, got.stderr)
 	}
+	// A link this run does not write: nobody could be mailed once everyone is provisioned.
+	got = provisionMail(t, api, nil, input, report, "--smtp-url", "smtp://127.0.0.1:1", "--link", "widget")
+	if got.code != exitUsage || !strings.Contains(got.stderr, "--widget-url or --widget-id") || len(api.Requests()) != 0 {
+		t.Errorf("--link widget without a widget: exit %d, %d requests; stderr:\n%s", got.code, len(api.Requests()), got.stderr)
+	}
+	got = invoke(t, api, "--widget-id", "w1", "--progress", "never", "--report", report, "--mail", "--from", "IT <it@acme.example>",
+		"--smtp-url", "smtp://127.0.0.1:1", input)
+	if got.code != exitUsage || !strings.Contains(got.stderr, "--subdomain or --webapp-url") || len(api.Requests()) != 0 {
+		t.Errorf("--link login without a web-app link: exit %d, %d requests; stderr:\n%s", got.code, len(api.Requests()), got.stderr)
+	}
 	// A mail flag without --mail is a mistake.
 	got = invoke(t, api, "--subdomain", "acme", "--progress", "never", "--report", report, "--from", "IT <it@acme.example>", input)
 	if got.code != exitUsage || !strings.Contains(got.stderr, "--from is a flag of --mail") {
@@ -107,5 +118,29 @@ func TestProvisionMailOneLock(t *testing.T) {
 	unlock()
 	if got.code != exitAborted || !strings.Contains(got.stderr, "in use") || len(api.Requests()) != 0 {
 		t.Errorf("exit %d, %d requests; want %d and none; stderr:\n%s", got.code, len(api.Requests()), exitAborted, got.stderr)
+	}
+}
+
+// A mail run that refuses to start once people are provisioned (here a link planted at the
+// mail report's name) is an abort, exit 3, not "nothing was sent" (2): the people were
+// provisioned, and the message says how to mail them.
+func TestProvisionMailRefusedAfterProvisioning(t *testing.T) {
+	t.Parallel()
+	api := provisiontest.NewServer()
+	defer api.Close()
+	smtp := mailtest.NewServer()
+	defer smtp.Close()
+	input := writeFile(t, "people.csv", "email,name\nana@example.com,Ana\n")
+	report := filepath.Join(t.TempDir(), "report.csv")
+	victim := writeFile(t, "victim.csv", "row,email,status\n")
+	if err := os.Symlink(victim, mail.DefaultMailReport(report)); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	got := provisionMail(t, api, smtp, input, report)
+	if len(api.Requests()) == 0 {
+		t.Skipf("the mail report was refused before provisioning; stderr:\n%s", got.stderr)
+	}
+	if got.code != exitAborted || !strings.Contains(got.stderr, "nobody was mailed") || smtp.Count() != 0 {
+		t.Errorf("exit %d, %d messages; want %d and none; stderr:\n%s", got.code, smtp.Count(), exitAborted, got.stderr)
 	}
 }

@@ -186,7 +186,10 @@ func TestDryRunSendsNothing(t *testing.T) {
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("dry run sent %d requests", n)
 	}
-	rows := readReport(t, rep)
+	if _, err := os.Stat(rep); err == nil {
+		t.Errorf("a dry run wrote the real run's report %s", rep)
+	}
+	rows := readReport(t, strings.TrimSuffix(rep, ".csv")+".dry-run.csv") // its own, beside it
 	for email, want := range map[string]string{"ana@example.com": "valid", "bob@example.com": "valid", "not-an-email": "invalid"} {
 		if rows[email]["status"] != want {
 			t.Errorf("%s: status %q, want %q", email, rows[email]["status"], want)

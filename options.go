@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -33,18 +34,27 @@ type options struct {
 // file of that name, so a dry run replaces one on its own.
 const dryRunSuffix = ".dry-run.csv"
 
-// dryRunReport is the report of a dry run when --report is not given.
-const dryRunReport = "report" + dryRunSuffix
+// dryRunReportOf is the report a dry run writes for --report path: its own, beside it
+// (report.csv -> report.dry-run.csv), so that a dry run neither blocks the real run that
+// follows nor, given a real run's report and --overwrite, replaces its login links.
+func dryRunReportOf(path string) string {
+	if strings.HasSuffix(path, dryRunSuffix) {
+		return path
+	}
+	return strings.TrimSuffix(path, filepath.Ext(path)) + dryRunSuffix
+}
 
-// reportFor lets a dry run replace a dry run's report, and refuses a real run a report named
-// as a dry run's.
+// reportFor gives a dry run its own report, which it replaces on its own, and refuses a real
+// run a report named as a dry run's.
 func (o *options) reportFor() error {
-	dryRunName := strings.HasSuffix(o.Report, dryRunSuffix)
 	switch {
-	case !o.DryRun && dryRunName:
+	case !o.DryRun && strings.HasSuffix(o.Report, dryRunSuffix):
 		return usagef("--report %s is named as a dry run's report: give a real run another --report", o.Report)
-	case o.DryRun && dryRunName && !o.Resume:
-		o.Overwrite = true
+	case o.DryRun:
+		o.Report = dryRunReportOf(o.Report)
+		if !o.Resume {
+			o.Overwrite = true
+		}
 	}
 	return nil
 }

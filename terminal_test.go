@@ -36,6 +36,15 @@ func TestDryRunDoesNotBlockTheRealRun(t *testing.T) {
 	if rows := readReport(t, "report.csv"); rows["bob@example.com"]["status"] != "ok" {
 		t.Errorf("the real run's report: %v", rows)
 	}
+	// Given the real run's report and --overwrite, a dry run still writes its own beside it:
+	// it never replaces the login links of a real run.
+	got = invoke(t, srv, "--dry-run", "--overwrite", "--subdomain", "acme", "--report", "report.csv", in)
+	if got.code != exitOK {
+		t.Fatalf("a dry run given the real report: exit %d; stderr:\n%s", got.code, got.stderr)
+	}
+	if rows := readReport(t, "report.csv"); rows["bob@example.com"]["status"] != "ok" || rows["bob@example.com"]["login_url"] == "" {
+		t.Errorf("a dry run replaced the real run's report: %v", rows)
+	}
 	got = invoke(t, srv, "--rate", "0", "--subdomain", "acme", "--report", "wave.dry-run.csv", in)
 	if got.code != exitUsage || !strings.Contains(got.stderr, "named as a dry run's report") {
 		t.Errorf("a real run on a dry run's report name: exit %d; stderr:\n%s", got.code, got.stderr)
