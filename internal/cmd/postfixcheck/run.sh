@@ -191,10 +191,8 @@ version=$(postconf -c "$conf" -h mail_version)
 postfix -c "$conf" check || { cat "$t/maillog" >&2 2>/dev/null; die "postfix check failed"; }
 postfix -c "$conf" start >/dev/null 2>&1 || { cat "$t/maillog" >&2 2>/dev/null; die "postfix did not start"; }
 started=1
-for _ in $(seq 50); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-	sleep 0.2
-done
+# master listens before `postfix start` returns. No connection to check it: a connection from
+# 127.0.0.1 would open anvil's window, which counts from a client's first connection.
 say "Postfix $version on 127.0.0.1:$port, under $t"
 
 say "building"
@@ -265,8 +263,9 @@ probe() {
 	exec 3>&-
 }
 probe
-say "the reply as the run logged it:"
-grep -o '"[^"]*too many messages[^"]*"' "$t/run1/run.log" | sort | uniq -c | head -n 3 >&2 || true
+limited_probe=$(limited)
+say "the run's metrics of 4xx answers:"
+grep -E '^ideanote_mail_[a-z_]*(4xx|throttl|deferred|retr)' "$t/run1/metrics.prom" >&2 || true
 
 if [ "$quota" = 1 ]; then
 	# One person, the 8th, is refused at RCPT TO as a provider refuses a sender over its daily
@@ -283,7 +282,7 @@ if [ "$quota" = 1 ]; then
 		sleep 0.2
 	done
 	after=$(find "$t/maildir" -path '*/new/*' -type f | wc -l)
-	printf 'run 2: exit %s, wall %s s, 450 4.7.1 from Postfix %s, delivered %s\n' "$status" "$wall" "$(($(limited) - limited1))" "$((after - before))"
+	printf 'run 2: exit %s, wall %s s, 450 4.7.1 from Postfix %s, delivered %s\n' "$status" "$wall" "$(($(limited) - limited_probe))" "$((after - before))"
 	tail -n 3 "$t/run2/run.log" | cut -c1-400 >&2
 	grep -h "$victim" "$t/maillog" | grep -o 'reject: RCPT from.*' | head -n 1 >&2 || true
 	[ "$status" = 3 ] || { say "run 2: exit $status, want 3"; ok=0; }
