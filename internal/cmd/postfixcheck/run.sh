@@ -44,6 +44,8 @@ repo=$(cd "$(dirname "$0")/../../.." && pwd)
 [ -f "$repo/go.mod" ] || die "cannot find the repository root from $0"
 
 installed_postfix=0
+had_aliases=0
+[ -e /etc/aliases ] && had_aliases=1
 if ! dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q 'install ok installed'; then
 	say "installing postfix (debconf: No configuration; the Debian instance is not configured nor started)"
 	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
@@ -78,6 +80,8 @@ cleanup() {
 	if [ "$installed_postfix" = 1 ] && [ "$keep_postfix" = 0 ]; then
 		say "purging postfix, which this script installed (--keep-postfix keeps it)"
 		DEBIAN_FRONTEND=noninteractive apt-get purge -y -q postfix >/dev/null 2>&1
+		# Its postinst creates /etc/aliases, which the purge leaves.
+		[ "$had_aliases" = 1 ] || rm -f /etc/aliases
 	fi
 }
 trap cleanup EXIT
