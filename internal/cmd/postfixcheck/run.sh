@@ -272,10 +272,11 @@ say "the run's metrics of 4xx answers:"
 grep -E '^ideanote_mail_[a-z_]*(4xx|throttl|deferred|retr)' "$t/run1/metrics.prom" >&2 || true
 
 if [ "$quota" = 1 ]; then
-	# One person, the 8th, is refused at RCPT TO as a provider refuses a sender over its daily
-	# quota: the run must stop there, not fail the rest one by one.
-	victim=$(sed -n 9p "$t/people.csv" | cut -d, -f1)
+	# One person, the 8th (or the last of fewer), is refused at RCPT TO as a provider refuses a
+	# sender over its daily quota: the run must stop there, not fail the rest one by one.
+	victim=$(sed -n "$((people < 8 ? people + 1 : 9))p" "$t/people.csv" | cut -d, -f1)
 	printf '%s 550 5.4.5 Daily sending quota exceeded\n' "$victim" >"$conf/quota"
+	# The reload restarts anvil too: run 2 starts with a fresh count of messages.
 	postfix -c "$conf" reload >/dev/null 2>&1
 	sleep 1
 	say "run 2: quota spent at $victim"
