@@ -2,19 +2,23 @@
 # Mails the links of a provisioning run through a real Postfix, limited as a provider limits a
 # sender, and checks what arrives. Not run by `go test`: it installs a package and takes minutes.
 #
-#   sudo internal/cmd/postfixcheck/run.sh [--people N] [--port PORT] [--no-quota] [--keep-postfix] [--snakeoil]
+#   sudo internal/cmd/postfixcheck/run.sh [--people N] [--port PORT] [--no-quota]
+#       [--keep-postfix] [--snakeoil] [--maillog FILE]
 #
 # On a Debian machine, as root, from anywhere in the repository. It installs Postfix when it is
 # not there (and purges it at the end, unless --keep-postfix), runs a private instance under a
-# temporary folder (its own main.cf, master.cf, queue and log), listening on 127.0.0.1:PORT only,
-# with STARTTLS (the snakeoil certificate), delivering example.com to one Maildir per person and
-# refusing every other destination; a client may send 10 messages a minute (Postfix then answers
-# "450 4.7.1 Error: too many messages from 127.0.0.1" to MAIL FROM). It provisions N people
-# (default 40) against the stand-in API, with --mail at the default mail rate, and checks: exit 0,
-# everyone `sent`, one message per person holding their own link and no one else's, and counts
-# the 450s. Then, unless --no-quota, a second run in which one recipient is answered "550 5.4.5
-# Daily sending quota exceeded" must stop with exit 3, that person and the rest `not_attempted`.
-# It stops Postfix and removes the temporary folder on exit, whatever happened.
+# temporary folder (its own main.cf, master.cf, queue and log), listening on 127.0.0.1:PORT only
+# (default 2525), with STARTTLS (a certificate made for 127.0.0.1, trusted by the run through
+# SSL_CERT_FILE; --snakeoil: Debian's own, which the run refuses), delivering example.com to one
+# Maildir per person and refusing every other destination; a client may send 10 messages a
+# minute (Postfix then answers "450 4.7.1 Error: too much mail from 127.0.0.1" to MAIL FROM).
+# It provisions N people (default 40) against the stand-in API, with --mail at the default mail
+# rate, and checks: exit 0, everyone `sent`, one message per person, over TLS, holding their own
+# link and no one else's, and counts the 450s. Then, unless --no-quota, a second run in which one
+# recipient is answered "550 5.4.5 Daily sending quota exceeded" at RCPT TO must stop with exit
+# 3, that person and the rest `not_attempted`. It stops Postfix and removes the temporary folder
+# on exit, whatever happened (--maillog FILE keeps a copy of Postfix's log: when each message was
+# taken or refused). Exit 0 when every check passed, 1 otherwise.
 set -euo pipefail
 
 people=40
@@ -22,6 +26,7 @@ port=2525
 quota=1
 keep_postfix=0
 snakeoil=0
+maillog=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--people) people=$2; shift 2 ;;
@@ -29,7 +34,8 @@ while [ $# -gt 0 ]; do
 	--no-quota) quota=0; shift ;;
 	--keep-postfix) keep_postfix=1; shift ;;
 	--snakeoil) snakeoil=1; shift ;;
-	-h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--maillog) maillog=$2; shift 2 ;;
+	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "postfixcheck: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -76,6 +82,7 @@ cleanup() {
 			sleep 0.2
 		done
 	fi
+	[ -n "$maillog" ] && cp "$t/maillog" "$maillog"
 	[ -n "${POSTFIXCHECK_KEEP:-}" ] || rm -rf "$t"
 	if [ "$installed_postfix" = 1 ] && [ "$keep_postfix" = 0 ]; then
 		say "purging postfix, which this script installed (--keep-postfix keeps it)"
