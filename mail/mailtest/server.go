@@ -260,7 +260,7 @@ func (s *Server) overLimit() (Reply, bool) {
 	if s.inWindow >= l.Messages {
 		s.limited++
 		if l.Reply.Code == 0 {
-			return Reply{Code: 450, Text: "4.7.1 Error: too many messages from 127.0.0.1"}, true
+			return Reply{Code: 450, Text: "4.7.1 Error: too much mail from 127.0.0.1"}, true
 		}
 		return l.Reply, true
 	}
