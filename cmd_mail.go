@@ -32,7 +32,8 @@ Before each message's SMTP transaction, a line is written to REPORT.mail.csv.sen
 the end of the run). A person whose message was in flight when a run was killed (kill -9, a
 crash, a reboot) may have been mailed: --resume does not mail them again but marks them unknown
 and names them in the log with their message_id. Check the SMTP server's log or ask them, then
-mail them on purpose with --resume --resend EMAIL.
+mail them on purpose with --resume --resend EMAIL. So is a person whose message got no reply to
+its end (the final "."), the connection dropped or timed out: it is never sent again by itself.
 
 --dry-run renders every message and prints the first (with --to EMAIL, repeatable, the message
 of each person named), writing no .eml file; --out-dir writes them all and sends nothing. Give
@@ -56,7 +57,8 @@ Portuguese); the log says how many people got English because none matches their
 Exit status:
   0    every person with a link was mailed (or their message written, or rendered)
   1    some messages failed (see the mail report's error column); --resume retries them; or
-       some people are unknown (perhaps mailed by a run killed during the transaction):
+       some people are unknown (perhaps mailed: a run killed during the transaction, or no
+       reply to the end of the message):
        --resume keeps them, --resume --resend EMAIL mails them
   2    usage or configuration error, a template at fault, a mail report to --resume, or a
        mail report of another provisioning run; nothing was sent

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"slices"
 	"strconv"
@@ -134,6 +135,12 @@ func errInFlight(started time.Time) error {
 	}
 	return errors.New("in flight when an earlier run was killed" + at + ": the server may have accepted it; " +
 		"not mailed again: check the SMTP server's log for the message_id, or ask them, then mail them with --resume --resend EMAIL")
+}
+
+// errNoReply is the error cell of a person whose message got no reply to its end (err).
+func errNoReply(err error) error {
+	return fmt.Errorf("%w: the server may have accepted it; not mailed again: check the SMTP server's log for the message_id, "+
+		"or ask them, then mail them with --resume --resend EMAIL", err)
 }
 
 // inFlight reads the journal of mailReport and returns, by provision.EmailKey, the people

@@ -24,7 +24,7 @@ type Summary struct {
 }
 
 // unmailed are the statuses of the people who need the operator: not mailed who should have
-// been, or perhaps mailed by a run killed during the transaction.
+// been, or perhaps mailed (a run killed during the transaction, no reply to its end).
 var unmailed = []Status{StatusFailed, StatusNotAttempted, StatusUnknown}
 
 // Run reads the provisioning report o.Report and mails each person with a link their own
@@ -345,7 +345,7 @@ func (s *setup) logSummary(sum Summary, kept int, runErr error) {
 		"elapsed_s", provision.LogSeconds(sum.Elapsed), "messages_per_sec", provision.LogRate(delivered-kept, sum.Elapsed))
 	doneWith := "done, with messages that failed"
 	if sum.Counts[StatusUnknown] > 0 {
-		doneWith = "done, with people unknown (perhaps mailed by a run killed during the transaction: the log names them; check, then mail them with --resume --resend EMAIL)"
+		doneWith = "done, with people unknown (perhaps mailed: a run killed during the transaction, or no reply to the end of the message; the log names them; check, then mail them with --resume --resend EMAIL)"
 		if sum.Counts.Any(StatusFailed, StatusNotAttempted) {
 			doneWith = "done, with messages that failed, and " + strings.TrimPrefix(doneWith, "done, with ")
 		}
@@ -360,8 +360,9 @@ func (s *setup) logResult(r Result) {
 	case StatusFailed:
 		s.warnings.Warn("not mailed", "row", r.Row, "email", r.Email, "attempts", r.Attempts, "error", oneLine(r.Err))
 	case StatusUnknown:
-		s.o.Log.Warn("not mailed: perhaps mailed already, by a run killed during the transaction; check the SMTP server's log for the message_id, or ask them, "+
-			"then mail them on purpose with mail --resume --resend EMAIL", "row", r.Row, "email", r.Email, "message_id", r.MessageID)
+		s.o.Log.Warn("not mailed: perhaps mailed already (a run killed during the transaction, or no reply to the end of the message); "+
+			"check the SMTP server's log for the message_id, or ask them, then mail them on purpose with mail --resume --resend EMAIL",
+			"row", r.Row, "email", r.Email, "message_id", r.MessageID, "error", oneLine(r.Err))
 	case StatusSkipped:
 		s.o.Log.Debug("skipped", "row", r.Row, "email", r.Email, "reason", oneLine(r.Err))
 	default:
