@@ -36,8 +36,9 @@ mail them on purpose with --resume --resend EMAIL. So is a person whose message 
 its end (the final "."), the connection dropped or timed out: it is never sent again by itself.
 
 --dry-run renders every message and prints the first (with --to EMAIL, repeatable, the message
-of each person named), writing no .eml file; --out-dir writes them all and sends nothing. Give
-one or the other, not both.
+of each person named), writing no .eml file and no mail report: an earlier run's is left as it
+is (--overwrite changes nothing; with --resume, only what a resumed run would send is rendered).
+--out-dir writes them all and sends nothing. Give one or the other, not both.
 
 A reply asking to slow down (421, or 450/451 4.7.x as Postfix limits a sender) lowers the rate
 and waits, and the message is tried again without using up its tries, until the server has
@@ -122,7 +123,7 @@ func bindMailFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string
 	bindMessageFlags(fs, o, getenv)
 	fs.BoolVar(&o.Resume, "resume", false, "mail only the people the mail report does not show as sent the link REPORT gives them")
 	fs.StringArrayVar(&o.Resend, "resend", nil, "with --resume, mail the person with this `email` although the mail report shows them unknown or sent (repeatable)")
-	fs.BoolVar(&o.DryRun, "dry-run", false, "render every message, print the first to stdout, send and write nothing; not with --out-dir")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "render every message, print the first to stdout, send and write nothing (no mail report); not with --out-dir")
 	fs.StringArrayVar(&o.To, "to", nil, "with --dry-run, print the message of the person with this `email` instead of the first (repeatable)")
 	fs.BoolVar(&o.Overwrite, "overwrite", false, "replace a mail report that shows messages sent (everyone is mailed again)")
 

@@ -42,6 +42,20 @@ type reportWriter struct {
 	rec []string
 }
 
+// resultWriter is where a run records each person's line: the mail report, or nothing.
+type resultWriter interface {
+	write(Result) error
+	Sync() error
+	Close() error
+}
+
+// discard is the mail report of a dry run: none.
+type discard struct{}
+
+func (discard) write(Result) error { return nil }
+func (discard) Sync() error        { return nil }
+func (discard) Close() error       { return nil }
+
 // createReport opens the mail report with mode 0600 and writes its header. With resume it
 // writes beside the old one, which close replaces.
 func createReport(path string, resume bool) (*reportWriter, error) {

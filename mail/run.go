@@ -28,8 +28,8 @@ type Summary struct {
 var unmailed = []Status{StatusFailed, StatusNotAttempted, StatusUnknown}
 
 // Run reads the provisioning report o.Report and mails each person with a link their own
-// message, or writes it (o.OutDir), or renders it (o.DryRun), recording every person in the
-// mail report as it goes.
+// message, or writes it (o.OutDir), recording every person in the mail report as it goes, or
+// renders it (o.DryRun), writing nothing.
 //
 // Its error is nil when every message went; a *provision.ConfigError when nothing was sent because of the
 // options, the report or an existing mail report (ErrExists, ErrOtherRun); ErrAborted (wrapped)
@@ -67,7 +67,9 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	if err != nil {
 		return sum, configf("reading the report: %w", err)
 	}
-	if !o.MailReportLocked {
+	// A dry run writes no mail report: it neither takes its lock nor needs --overwrite, and
+	// with --resume only reads it, to render the messages a real run would send.
+	if !o.MailReportLocked && !o.DryRun {
 		unlock, err := s.lock(s.mailReport, "--mail-report")
 		if err != nil {
 			return sum, err
@@ -78,7 +80,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	if err != nil {
 		return sum, err
 	}
-	if s.smtp != nil {
+	if s.smtp != nil && !o.DryRun {
 		// Said before anything is written: a run that cannot journal its messages sends none.
 		if err := safefile.CheckReplace(JournalPath(s.mailReport)); err != nil {
 			return sum, configf("the journal of messages in flight: %w", err)
@@ -121,9 +123,13 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		transport = s.smtp.String()
 		newDeliverer = cmpOr(newDeliverer, func() deliverer { return newSMTPConn(s.smtp, o.TLS, o.Timeout) })
 	}
-	w, err := createReport(s.mailReport, o.Resume)
-	if err != nil {
-		return sum, configf("creating the mail report: %w", err)
+	var w resultWriter = discard{}
+	mailReport := "none (dry run)"
+	if !o.DryRun {
+		if w, err = createReport(s.mailReport, o.Resume); err != nil {
+			return sum, configf("creating the mail report: %w", err)
+		}
+		mailReport = s.mailReport
 	}
 	emit := func(r Result) error {
 		if err := w.write(r); err != nil {
@@ -139,7 +145,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		}
 		return nil
 	}
-	o.Log.Info("mailing", "report", o.Report, "mail_report", s.mailReport, "to", transport, "link", o.Link,
+	o.Log.Info("mailing", "report", o.Report, "mail_report", mailReport, "to", transport, "link", o.Link,
 		"messages", len(jobs), "already_done", keptN, "not_to_mail", len(settled)-keptN, "rate", o.Rate, "concurrency", o.Concurrency)
 	if o.Started != nil {
 		o.Started(len(settled)+len(jobs), len(jobs))
@@ -172,7 +178,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		runErr = s.dispatch(ctx, jobs, newDeliverer, status, jl, emit)
 	}
 	closeErr := w.Close()
-	s.endJournal(jl, closeErr == nil)
+	s.endJournal(jl, closeErr == nil && !o.DryRun) // a dry run leaves an earlier run's journal be
 	if err := closeErr; err != nil {
 		err = fmt.Errorf("%w: %s: %w", ErrMailReport, s.mailReport, err)
 		if runErr != nil { // the run's own end comes first, but this must not go unsaid
@@ -186,7 +192,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	s.logSummary(sum, keptN, runErr)
 	switch {
 	case runErr != nil:
-		if errors.Is(runErr, context.Canceled) {
+		if errors.Is(runErr, context.Canceled) && !o.DryRun {
 			o.Log.Warn("interrupted: the people not mailed are not_attempted; run again with --resume to mail them", "mail_report", s.mailReport)
 		}
 		return sum, runErr
@@ -253,7 +259,7 @@ func (s *setup) kept() (map[string]Result, error) {
 	if o.OutDir != "" {
 		doneStatuses = append(doneStatuses, StatusWritten)
 	}
-	if o.Overwrite {
+	if o.Overwrite || o.DryRun && !o.Resume { // nothing to keep, nor anything replaced
 		return map[string]Result{}, nil
 	}
 	// The people perhaps mailed (unknown) are kept as those mailed are: they are mailed
@@ -339,7 +345,11 @@ func (s *setup) checkCarried(c carried) error {
 // logSummary logs the one line that sums up a run: "done", or how it ended otherwise. kept is
 // how many of the lines sent were kept from an earlier run, which the rate leaves out.
 func (s *setup) logSummary(sum Summary, kept int, runErr error) {
-	args := provision.LogCounts([]any{"mail_report", s.mailReport}, Statuses, sum.Counts)
+	mailReport := s.mailReport
+	if s.o.DryRun {
+		mailReport = "none (dry run)"
+	}
+	args := provision.LogCounts([]any{"mail_report", mailReport}, Statuses, sum.Counts)
 	delivered := sum.Counts[StatusSent] + sum.Counts[StatusWritten] + sum.Counts[StatusRendered]
 	args = append(args, "attempts", sum.Attempts, "retries", sum.Retries, "deferred_4xx", sum.Throttled,
 		"elapsed_s", provision.LogSeconds(sum.Elapsed), "messages_per_sec", provision.LogRate(delivered-kept, sum.Elapsed))
