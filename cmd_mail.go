@@ -61,8 +61,10 @@ Exit status:
        some people are unknown (perhaps mailed: a run killed during the transaction, or no
        reply to the end of the message):
        --resume keeps them, --resume --resend EMAIL mails them
-  2    usage or configuration error, a template at fault, a mail report to --resume, or a
-       mail report of another provisioning run; nothing was sent
+  2    usage or configuration error, a template at fault, a mail report to --resume, a
+       mail report of another provisioning run, or a REPORT whose resumed provisioning run
+       was stopped (REPORT.tmp holds its new lines: finish it with --resume first); nothing
+       was sent
   3    aborted: the server refused the login or the sender, could not be reached, said the
        sending quota is spent, or accepted nothing for --max-wait; or another run holds the
        report (a provisioning run) or the mail report

@@ -63,6 +63,12 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		return sum, err
 	}
 	defer unlockReport()
+	// A resumed provisioning run writes its new lines beside the report until its end: stopped
+	// before, its people only there (remembered by --state) would never be mailed.
+	if tmp := report.TempPath(o.Report); exists(tmp) {
+		return sum, configf("%s is %w: the provisioning run that wrote %s was stopped while resuming, and the people it added are only there: "+
+			"finish it with --resume first", tmp, report.ErrLeftOver, o.Report)
+	}
 	lines, err := report.ReadLines(o.Report)
 	if err != nil {
 		return sum, configf("reading the report: %w", err)
@@ -378,6 +384,12 @@ func (s *setup) logResult(r Result) {
 	default:
 		s.o.Log.Debug(string(r.Status), "row", r.Row, "email", r.Email, "message_id", r.MessageID, "attempts", r.Attempts)
 	}
+}
+
+// exists reports whether something is at path, be it a link.
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 func cmpOr(f, g func() deliverer) func() deliverer {
