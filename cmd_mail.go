@@ -63,8 +63,8 @@ Exit status:
        --resume keeps them, --resume --resend EMAIL mails them
   2    usage or configuration error, a template at fault, a mail report to --resume, a
        mail report of another provisioning run, or a REPORT whose resumed provisioning run
-       was stopped (REPORT.tmp holds its new lines: finish it with --resume first); nothing
-       was sent
+       was stopped (REPORT.tmp holds its new lines: finish it with --resume first), or the
+       report of a provisioning dry run (no link in it); nothing was sent
   3    aborted: the server refused the login or the sender, could not be reached, said the
        sending quota is spent, or accepted nothing for --max-wait; or another run holds the
        report (a provisioning run) or the mail report
@@ -168,6 +168,9 @@ func bindMessageFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) str
 func (o *mailOptions) check(logWarn func(msg string, args ...any)) error {
 	if err := checkOutputFlags(o.progress, o.logFormat); err != nil {
 		return err
+	}
+	if strings.HasSuffix(o.Report, dryRunSuffix) { // only a provisioning dry run writes one
+		return usagef("%s is named as the report of a provisioning dry run, which has no link in it: nobody to mail; mail the report of the run without --dry-run", o.Report)
 	}
 	if o.metricsFile != "" {
 		outputs := []string{o.Report, o.mailReportPath()}

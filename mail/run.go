@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
@@ -72,6 +73,11 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	lines, err := report.ReadLines(o.Report)
 	if err != nil {
 		return sum, configf("reading the report: %w", err)
+	}
+	if i := slices.IndexFunc(lines, func(l report.Line) bool { return l.Status == string(provision.StatusValid) }); i >= 0 {
+		// Else every person is skipped, no link, and the run ends well having mailed nobody.
+		return sum, configf("%s is the report of a provisioning dry run (row %d is %s: it would have been sent), with no link in it: "+
+			"nobody to mail; mail the report of the run without --dry-run", o.Report, lines[i].Row, provision.StatusValid)
 	}
 	// A dry run writes no mail report: it neither takes its lock nor needs --overwrite, and
 	// with --resume only reads it, to render the messages a real run would send.
