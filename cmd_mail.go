@@ -32,8 +32,9 @@ Before each message's SMTP transaction, a line is written to REPORT.mail.csv.sen
 the end of the run). A person whose message was in flight when a run was killed (kill -9, a
 crash, a reboot) may have been mailed: --resume does not mail them again but marks them unknown
 and names them in the log with their message_id. Check the SMTP server's log or ask them, then
-mail them on purpose with --resume --resend EMAIL. So is a person whose message got no reply to
-its end (the final "."), the connection dropped or timed out: it is never sent again by itself.
+mail them on purpose with --resume --resend EMAIL. A person whose message got no reply to its
+end (the final "."), the connection dropped or timed out, is unknown too: never mailed again
+by itself.
 
 --dry-run renders every message and prints the first (with --to EMAIL, repeatable, the message
 of each person named), writing no .eml file and no mail report: an earlier run's is left as it
@@ -62,8 +63,8 @@ Exit status:
        reply to the end of the message):
        --resume keeps them, --resume --resend EMAIL mails them
   2    usage or configuration error, a template at fault, a mail report to --resume, a
-       mail report of another provisioning run, or a REPORT whose resumed provisioning run
-       was stopped (REPORT.tmp holds its new lines: finish it with --resume first), or the
+       mail report of another provisioning run, a REPORT whose resumed provisioning run was
+       stopped (REPORT.tmp holds its new lines: finish it with --resume first), or the
        report of a provisioning dry run (no link in it); nothing was sent
   3    aborted: the server refused the login or the sender, could not be reached, said the
        sending quota is spent, or accepted nothing for --max-wait; or another run holds the
