@@ -32,11 +32,14 @@ Before each message's SMTP transaction, a line is written to REPORT.mail.csv.sen
 the end of the run). A person whose message was in flight when a run was killed (kill -9, a
 crash, a reboot) may have been mailed: --resume does not mail them again but marks them unknown
 and names them in the log with their message_id. Check the SMTP server's log or ask them, then
-mail them on purpose with --resume --resend EMAIL.
+mail them on purpose with --resume --resend EMAIL. A person whose message got no reply to its
+end (the final "."), the connection dropped or timed out, is unknown too: never mailed again
+by itself.
 
 --dry-run renders every message and prints the first (with --to EMAIL, repeatable, the message
-of each person named), writing no .eml file; --out-dir writes them all and sends nothing. Give
-one or the other, not both.
+of each person named), writing no .eml file and no mail report: an earlier run's is left as it
+is (--overwrite changes nothing; with --resume, only what a resumed run would send is rendered).
+--out-dir writes them all and sends nothing. Give one or the other, not both.
 
 A reply asking to slow down (421, or 450/451 4.7.x as Postfix limits a sender) lowers the rate
 and waits, and the message is tried again without using up its tries, until the server has
@@ -56,10 +59,13 @@ Portuguese); the log says how many people got English because none matches their
 Exit status:
   0    every person with a link was mailed (or their message written, or rendered)
   1    some messages failed (see the mail report's error column); --resume retries them; or
-       some people are unknown (perhaps mailed by a run killed during the transaction):
+       some people are unknown (perhaps mailed: a run killed during the transaction, or no
+       reply to the end of the message):
        --resume keeps them, --resume --resend EMAIL mails them
-  2    usage or configuration error, a template at fault, a mail report to --resume, or a
-       mail report of another provisioning run; nothing was sent
+  2    usage or configuration error, a template at fault, a mail report to --resume, a
+       mail report of another provisioning run, a REPORT whose resumed provisioning run was
+       stopped (REPORT.tmp holds its new lines: finish it with --resume first), or the
+       report of a provisioning dry run (no link in it); nothing was sent
   3    aborted: the server refused the login or the sender, could not be reached, said the
        sending quota is spent, or accepted nothing for --max-wait; or another run holds the
        report (a provisioning run) or the mail report
@@ -120,7 +126,7 @@ func bindMailFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string
 	bindMessageFlags(fs, o, getenv)
 	fs.BoolVar(&o.Resume, "resume", false, "mail only the people the mail report does not show as sent the link REPORT gives them")
 	fs.StringArrayVar(&o.Resend, "resend", nil, "with --resume, mail the person with this `email` although the mail report shows them unknown or sent (repeatable)")
-	fs.BoolVar(&o.DryRun, "dry-run", false, "render every message, print the first to stdout, send and write nothing; not with --out-dir")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "render every message, print the first to stdout, send and write nothing (no mail report); not with --out-dir")
 	fs.StringArrayVar(&o.To, "to", nil, "with --dry-run, print the message of the person with this `email` instead of the first (repeatable)")
 	fs.BoolVar(&o.Overwrite, "overwrite", false, "replace a mail report that shows messages sent (everyone is mailed again)")
 
@@ -163,6 +169,9 @@ func bindMessageFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) str
 func (o *mailOptions) check(logWarn func(msg string, args ...any)) error {
 	if err := checkOutputFlags(o.progress, o.logFormat); err != nil {
 		return err
+	}
+	if strings.HasSuffix(o.Report, dryRunSuffix) { // only a provisioning dry run writes one
+		return usagef("%s is named as the report of a provisioning dry run, which has no link in it: nobody to mail; mail the report of the run without --dry-run", o.Report)
 	}
 	if o.metricsFile != "" {
 		outputs := []string{o.Report, o.mailReportPath()}

@@ -287,8 +287,8 @@ func TestMailDryRunSendsNothing(t *testing.T) {
 	if strings.Contains(got.stdout, mailToken(1)) || strings.Contains(got.stdout, mailToken(2)) {
 		t.Errorf("stdout holds another person's link:\n%s", got.stdout)
 	}
-	if st := mailStatuses(t, mail.DefaultMailReport(rep)); st[mailEmail(2)] != "rendered" {
-		t.Errorf("mail report statuses %v", st)
+	if _, err := os.Stat(mail.DefaultMailReport(rep)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a dry run wrote a mail report: %v", err)
 	}
 }
 

@@ -91,7 +91,7 @@ func TestE2EMailKillAndResume(t *testing.T) {
 
 // checkNobodyTwice checks a resumed run after a kill, given what the killed run's server
 // accepted, the people its mail report recorded sent, and what the resumed run's server got:
-// nobody is mailed twice; the people unknown in mailReport, at most conns, are mailed by
+// nobody is mailed twice; the people unknown in mailReport, at most conns+1, are mailed by
 // neither run, or by the killed one unrecorded, and named in log; every other person is
 // mailed once and sent. It returns the unknown.
 func checkNobodyTwice(t *testing.T, n, conns int, accepted map[string]int, recorded map[string]bool, again map[string]int, mailReport, log string) (unknown []string) {
@@ -114,8 +114,10 @@ func checkNobodyTwice(t *testing.T, n, conns int, accepted map[string]int, recor
 			t.Errorf("%s: %s, %d messages; want sent once", email, status[email], total)
 		}
 	}
-	if len(unknown) > conns {
-		t.Errorf("%d unknown, more than the %d messages that can be in flight", len(unknown), conns)
+	// Each connection's message, and one more: the one whose result the run was writing down
+	// at the kill while its worker had already journaled the next.
+	if len(unknown) > conns+1 {
+		t.Errorf("%d unknown, more than the %d messages that can be in flight and the one being recorded", len(unknown), conns)
 	}
 	return unknown
 }

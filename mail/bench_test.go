@@ -41,7 +41,7 @@ func BenchmarkSend10k(b *testing.B) {
 }
 
 // BenchmarkJournalStart is the cost of the line each message writes to the journal of
-// messages in flight before its SMTP transaction: one flushed write(2) of a CSV line.
+// messages in flight before its SMTP transaction: one write(2) of a CSV line and its fsync.
 func BenchmarkJournalStart(b *testing.B) {
 	jl, err := createJournal(filepath.Join(b.TempDir(), "mail.csv"))
 	if err != nil {

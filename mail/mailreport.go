@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"slices"
 	"strconv"
@@ -40,6 +41,20 @@ type reportWriter struct {
 	*report.LineFile
 	rec []string
 }
+
+// resultWriter is where a run records each person's line: the mail report, or nothing.
+type resultWriter interface {
+	write(Result) error
+	Sync() error
+	Close() error
+}
+
+// discard is the mail report of a dry run: none.
+type discard struct{}
+
+func (discard) write(Result) error { return nil }
+func (discard) Sync() error        { return nil }
+func (discard) Close() error       { return nil }
 
 // createReport opens the mail report with mode 0600 and writes its header. With resume it
 // writes beside the old one, which close replaces.
@@ -136,6 +151,12 @@ func errInFlight(started time.Time) error {
 		"not mailed again: check the SMTP server's log for the message_id, or ask them, then mail them with --resume --resend EMAIL")
 }
 
+// errNoReply is the error cell of a person whose message got no reply to its end (err).
+func errNoReply(err error) error {
+	return fmt.Errorf("%w: the server may have accepted it; not mailed again: check the SMTP server's log for the message_id, "+
+		"or ask them, then mail them with --resume --resend EMAIL", err)
+}
+
 // inFlight reads the journal of mailReport and returns, by provision.EmailKey, the people
 // whose last message journaled has no line in the mail report (ids, its message_ids): each
 // StatusUnknown, with that message_id.
@@ -159,8 +180,12 @@ func inFlight(mailReport string, ids map[string]bool) (map[string]Result, error)
 
 // journal is the journal of messages in flight of a run, written by the workers.
 type journal struct {
-	mu sync.Mutex
-	w  *reportWriter
+	mu      sync.Mutex
+	w       resultWriter
+	written int // lines written, under mu
+
+	syncMu sync.Mutex // one sync at a time: the workers waiting for it share the next
+	synced int        // lines known on disk, under syncMu
 }
 
 // createJournal starts the journal of mailReport anew, replacing an earlier run's.
@@ -172,10 +197,36 @@ func createJournal(mailReport string) (*journal, error) {
 	return &journal{w: &reportWriter{LineFile: lf, rec: make([]string, len(ReportColumns))}}, nil
 }
 
-// start records, before its transaction, that the message of r is being sent.
+// start records, before its transaction, that the message of r is being sent, and returns
+// once the line is on disk: a power cut or a reboot during the transaction must not lose it,
+// or the next run would mail the person again.
 func (j *journal) start(r Result, now time.Time) error {
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	r.Status, r.SentAt, r.Attempts, r.Err = journalStatus, now, 0, nil
-	return j.w.write(r)
+	err := j.w.write(r)
+	j.written++
+	line := j.written
+	j.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return j.syncTo(line)
+}
+
+// syncTo returns once the first line lines of the journal are on disk. A sync that started
+// after they were written covers them: the workers that wait for one sync share the next.
+func (j *journal) syncTo(line int) error {
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	if j.synced >= line {
+		return nil
+	}
+	j.mu.Lock()
+	written := j.written
+	j.mu.Unlock()
+	if err := j.w.Sync(); err != nil {
+		return err // and so do every write and sync after it: no message goes unjournaled
+	}
+	j.synced = written
+	return nil
 }

@@ -66,7 +66,7 @@ func TestErrorsKeepTheirCause(t *testing.T) {
 	}{
 		{"report missing", func(o *Options) { o.Report = file + ".missing"; o.DryRun = true }, os.ErrNotExist},
 		{"out-dir under a file", func(o *Options) { o.OutDir = filepath.Join(file, "eml") }, syscall.ENOTDIR},
-		{"mail report under a file", func(o *Options) { o.MailReport = filepath.Join(file, "r.mail.csv"); o.DryRun = true }, syscall.ENOTDIR},
+		{"mail report under a file", func(o *Options) { o.MailReport = filepath.Join(file, "r.mail.csv"); o.OutDir = file + ".eml" }, syscall.ENOTDIR},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

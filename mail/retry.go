@@ -17,7 +17,10 @@ const (
 	stageMail    = "MAIL FROM"
 	stageRcpt    = "RCPT TO"
 	stageData    = "DATA"
-	stageMessage = "message" // sending the data and waiting for its answer
+	stageMessage = "message" // sending the data, up to its end (".")
+	// stageReply is waiting for the answer to the end of the message: without one, the server
+	// may have accepted the message.
+	stageReply = "reply to the message"
 )
 
 // sendError is a delivery that did not go through, with what the server said.
@@ -84,6 +87,7 @@ const (
 	retry             // a 4xx: try again after a wait, on the same connection
 	reconnect         // a fault or a 421: try again after a wait, on a new connection
 	failed            // this message failed for good (a 5xx for its recipient or content)
+	unsure            // no reply to the end of the message: perhaps accepted, never sent again
 	abort             // the run cannot go on: the login, the sender or TLS was refused
 )
 
@@ -96,6 +100,8 @@ func decide(err error) verdict {
 		return done
 	case !errors.As(err, &se):
 		return failed // not the server's doing: the message could not be made
+	case se.stage == stageReply && se.code == 0:
+		return unsure
 	case se.fatal:
 		if se.stage == stageConnect {
 			return abort

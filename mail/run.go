@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
@@ -24,12 +25,12 @@ type Summary struct {
 }
 
 // unmailed are the statuses of the people who need the operator: not mailed who should have
-// been, or perhaps mailed by a run killed during the transaction.
+// been, or perhaps mailed (a run killed during the transaction, no reply to its end).
 var unmailed = []Status{StatusFailed, StatusNotAttempted, StatusUnknown}
 
 // Run reads the provisioning report o.Report and mails each person with a link their own
-// message, or writes it (o.OutDir), or renders it (o.DryRun), recording every person in the
-// mail report as it goes.
+// message, or writes it (o.OutDir), recording every person in the mail report as it goes, or
+// renders it (o.DryRun), writing nothing.
 //
 // Its error is nil when every message went; a *provision.ConfigError when nothing was sent because of the
 // options, the report or an existing mail report (ErrExists, ErrOtherRun); ErrAborted (wrapped)
@@ -63,11 +64,24 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		return sum, err
 	}
 	defer unlockReport()
+	// A resumed provisioning run writes its new lines beside the report until its end: stopped
+	// before, its people only there (remembered by --state) would never be mailed.
+	if tmp := report.TempPath(o.Report); exists(tmp) {
+		return sum, configf("%s is %w: the provisioning run that wrote %s was stopped while resuming, and the people it added are only there: "+
+			"finish it with --resume first", tmp, report.ErrLeftOver, o.Report)
+	}
 	lines, err := report.ReadLines(o.Report)
 	if err != nil {
 		return sum, configf("reading the report: %w", err)
 	}
-	if !o.MailReportLocked {
+	if i := slices.IndexFunc(lines, func(l report.Line) bool { return l.Status == string(provision.StatusValid) }); i >= 0 {
+		// Else every person is skipped, no link, and the run ends well having mailed nobody.
+		return sum, configf("%s is the report of a provisioning dry run (row %d is %s: it would have been sent), with no link in it: "+
+			"nobody to mail; mail the report of the run without --dry-run", o.Report, lines[i].Row, provision.StatusValid)
+	}
+	// A dry run writes no mail report: it neither takes its lock nor needs --overwrite, and
+	// with --resume only reads it, to render the messages a real run would send.
+	if !o.MailReportLocked && !o.DryRun {
 		unlock, err := s.lock(s.mailReport, "--mail-report")
 		if err != nil {
 			return sum, err
@@ -78,7 +92,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	if err != nil {
 		return sum, err
 	}
-	if s.smtp != nil {
+	if s.smtp != nil && !o.DryRun {
 		// Said before anything is written: a run that cannot journal its messages sends none.
 		if err := safefile.CheckReplace(JournalPath(s.mailReport)); err != nil {
 			return sum, configf("the journal of messages in flight: %w", err)
@@ -121,9 +135,13 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		transport = s.smtp.String()
 		newDeliverer = cmpOr(newDeliverer, func() deliverer { return newSMTPConn(s.smtp, o.TLS, o.Timeout) })
 	}
-	w, err := createReport(s.mailReport, o.Resume)
-	if err != nil {
-		return sum, configf("creating the mail report: %w", err)
+	var w resultWriter = discard{}
+	mailReport := "none (dry run)"
+	if !o.DryRun {
+		if w, err = createReport(s.mailReport, o.Resume); err != nil {
+			return sum, configf("creating the mail report: %w", err)
+		}
+		mailReport = s.mailReport
 	}
 	emit := func(r Result) error {
 		if err := w.write(r); err != nil {
@@ -139,7 +157,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		}
 		return nil
 	}
-	o.Log.Info("mailing", "report", o.Report, "mail_report", s.mailReport, "to", transport, "link", o.Link,
+	o.Log.Info("mailing", "report", o.Report, "mail_report", mailReport, "to", transport, "link", o.Link,
 		"messages", len(jobs), "already_done", keptN, "not_to_mail", len(settled)-keptN, "rate", o.Rate, "concurrency", o.Concurrency)
 	if o.Started != nil {
 		o.Started(len(settled)+len(jobs), len(jobs))
@@ -172,7 +190,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		runErr = s.dispatch(ctx, jobs, newDeliverer, status, jl, emit)
 	}
 	closeErr := w.Close()
-	s.endJournal(jl, closeErr == nil)
+	s.endJournal(jl, closeErr == nil && !o.DryRun) // a dry run leaves an earlier run's journal be
 	if err := closeErr; err != nil {
 		err = fmt.Errorf("%w: %s: %w", ErrMailReport, s.mailReport, err)
 		if runErr != nil { // the run's own end comes first, but this must not go unsaid
@@ -186,7 +204,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	s.logSummary(sum, keptN, runErr)
 	switch {
 	case runErr != nil:
-		if errors.Is(runErr, context.Canceled) {
+		if errors.Is(runErr, context.Canceled) && !o.DryRun {
 			o.Log.Warn("interrupted: the people not mailed are not_attempted; run again with --resume to mail them", "mail_report", s.mailReport)
 		}
 		return sum, runErr
@@ -253,7 +271,7 @@ func (s *setup) kept() (map[string]Result, error) {
 	if o.OutDir != "" {
 		doneStatuses = append(doneStatuses, StatusWritten)
 	}
-	if o.Overwrite {
+	if o.Overwrite || o.DryRun && !o.Resume { // nothing to keep, nor anything replaced
 		return map[string]Result{}, nil
 	}
 	// The people perhaps mailed (unknown) are kept as those mailed are: they are mailed
@@ -339,13 +357,17 @@ func (s *setup) checkCarried(c carried) error {
 // logSummary logs the one line that sums up a run: "done", or how it ended otherwise. kept is
 // how many of the lines sent were kept from an earlier run, which the rate leaves out.
 func (s *setup) logSummary(sum Summary, kept int, runErr error) {
-	args := provision.LogCounts([]any{"mail_report", s.mailReport}, Statuses, sum.Counts)
+	mailReport := s.mailReport
+	if s.o.DryRun {
+		mailReport = "none (dry run)"
+	}
+	args := provision.LogCounts([]any{"mail_report", mailReport}, Statuses, sum.Counts)
 	delivered := sum.Counts[StatusSent] + sum.Counts[StatusWritten] + sum.Counts[StatusRendered]
 	args = append(args, "attempts", sum.Attempts, "retries", sum.Retries, "deferred_4xx", sum.Throttled,
 		"elapsed_s", provision.LogSeconds(sum.Elapsed), "messages_per_sec", provision.LogRate(delivered-kept, sum.Elapsed))
 	doneWith := "done, with messages that failed"
 	if sum.Counts[StatusUnknown] > 0 {
-		doneWith = "done, with people unknown (perhaps mailed by a run killed during the transaction: the log names them; check, then mail them with --resume --resend EMAIL)"
+		doneWith = "done, with people unknown (perhaps mailed: a run killed during the transaction, or no reply to the end of the message; the log names them; check, then mail them with --resume --resend EMAIL)"
 		if sum.Counts.Any(StatusFailed, StatusNotAttempted) {
 			doneWith = "done, with messages that failed, and " + strings.TrimPrefix(doneWith, "done, with ")
 		}
@@ -360,13 +382,20 @@ func (s *setup) logResult(r Result) {
 	case StatusFailed:
 		s.warnings.Warn("not mailed", "row", r.Row, "email", r.Email, "attempts", r.Attempts, "error", oneLine(r.Err))
 	case StatusUnknown:
-		s.o.Log.Warn("not mailed: perhaps mailed already, by a run killed during the transaction; check the SMTP server's log for the message_id, or ask them, "+
-			"then mail them on purpose with mail --resume --resend EMAIL", "row", r.Row, "email", r.Email, "message_id", r.MessageID)
+		s.o.Log.Warn("not mailed: perhaps mailed already (a run killed during the transaction, or no reply to the end of the message); "+
+			"check the SMTP server's log for the message_id, or ask them, then mail them on purpose with mail --resume --resend EMAIL",
+			"row", r.Row, "email", r.Email, "message_id", r.MessageID, "error", oneLine(r.Err))
 	case StatusSkipped:
 		s.o.Log.Debug("skipped", "row", r.Row, "email", r.Email, "reason", oneLine(r.Err))
 	default:
 		s.o.Log.Debug(string(r.Status), "row", r.Row, "email", r.Email, "message_id", r.MessageID, "attempts", r.Attempts)
 	}
+}
+
+// exists reports whether something is at path, be it a link.
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 func cmpOr(f, g func() deliverer) func() deliverer {

@@ -141,6 +141,11 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 				r.Attempts = 0 // attempts count SMTP transactions
 			}
 			return r, nil
+		case v == unsure:
+			// The end of the message went and no reply came: the server may have accepted it.
+			// Sent again, it could reach them twice; so not, by this run or a resume.
+			r.Status, r.Err = StatusUnknown, errNoReply(err)
+			return r, nil
 		case class == replyQuota:
 			// The account's, not this person's: they are not_attempted like the rest, and
 			// the error cell says why the run stopped here.

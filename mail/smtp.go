@@ -76,8 +76,19 @@ func (s *smtpConn) deliver(ctx context.Context, m *outgoing) error {
 		s.drop() // half a message went: the connection cannot be trusted
 		return &sendError{stage: stageMessage, err: err}
 	}
-	if err := w.Close(); err != nil {
-		return s.failed(stageMessage, err)
+	// The end of the message (".") and its reply apart, which go-mail's Close joins: before
+	// the end has gone whole the server cannot have accepted the message; after, it may have.
+	dc, ok := w.(*smtp.DataCloser)
+	if !ok {
+		s.drop()
+		return &sendError{stage: stageMessage, fatal: true, err: fmt.Errorf("go-mail's DATA writer is a %T, not a *smtp.DataCloser", w)}
+	}
+	if err := dc.WriteCloser.Close(); err != nil {
+		s.drop()
+		return &sendError{stage: stageMessage, err: err}
+	}
+	if _, _, err := s.c.Text.ReadResponse(250); err != nil {
+		return s.failed(stageReply, err)
 	}
 	return nil
 }
@@ -89,7 +100,7 @@ func (s *smtpConn) failed(stage string, err error) error {
 	switch {
 	case e.code == 0 || e.code == 421:
 		s.drop()
-	case stage != stageMessage: // the answer to the data ends the transaction by itself
+	case stage != stageReply: // the answer to the data ends the transaction by itself
 		if s.c.Reset() != nil {
 			s.drop()
 		}

@@ -149,7 +149,7 @@ func TestReconnectsAfterADrop(t *testing.T) {
 	t.Parallel()
 	srv := mailtest.NewServer()
 	defer srv.Close()
-	srv.ReplyToMessage(2, mailtest.Drop) // the connection dies while the 2nd message waits for its answer
+	srv.ReplyToRcpt("zoe@example.com", mailtest.Drop) // the connection dies before the 2nd message goes
 	o, _ := testOptions(t, srv, people)
 	o.Concurrency = 1
 	sum, err := Run(context.Background(), o)

@@ -458,7 +458,7 @@ func (p *Bar) MailNextSteps(report, mailReport, outDir string, dryRun bool, sum 
 		fmt.Fprintf(w, "%s not mailed (the run stopped first): run the same command with --resume to mail them.\n", countPeople(n, "was", "were"))
 	}
 	if n := c[mail.StatusUnknown]; n > 0 {
-		fmt.Fprintf(w, "%s unknown: perhaps mailed by a run killed during the transaction, not mailed again (the log names them). "+
+		fmt.Fprintf(w, "%s unknown: perhaps mailed (a run killed during the transaction, or no reply to the end of the message), not mailed again (the log names them). "+
 			"Check the SMTP server's log for their message_id, or ask them, then mail them on purpose: ideanote-provision mail --resume --resend EMAIL, with this run's mail flags.\n", countPeople(n, "is", "are"))
 	}
 	if n := c[mail.StatusSkipped]; n > 0 {
