@@ -85,19 +85,25 @@ func TestTLS(t *testing.T) {
 	t.Parallel()
 	const password = "s3cret-pass"
 	tests := []struct {
-		name     string
-		setup    func(*mailtest.Server)
-		host     string // the name the server is reached under; "" for its loopback address
-		wantErr  string
-		wantTLS  bool
-		withAuth bool
+		name      string
+		setup     func(*mailtest.Server)
+		host      string // the name the server is reached under; "" for its loopback address
+		wantErr   string
+		wantTLS   bool
+		withAuth  bool
+		untrusted bool // the server's certificate is not trusted (o.TLS nil: the system's roots)
 	}{
-		{"smtps with login", func(s *mailtest.Server) { s.ImplicitTLS = true; s.User, s.Password = "it", password }, "", "", true, true},
-		{"starttls taken on loopback", func(s *mailtest.Server) { s.StartTLS = true; s.User, s.Password = "it", password }, "", "", true, true},
-		{"plain on loopback", func(s *mailtest.Server) { s.User, s.Password = "it", password }, "", "", false, true},
-		{"starttls required elsewhere", func(s *mailtest.Server) { s.StartTLS = true; s.User, s.Password = "it", password }, "smtp.example.com", "", true, true},
+		{"smtps with login", func(s *mailtest.Server) { s.ImplicitTLS = true; s.User, s.Password = "it", password }, "", "", true, true, false},
+		{"starttls taken on loopback", func(s *mailtest.Server) { s.StartTLS = true; s.User, s.Password = "it", password }, "", "", true, true, false},
+		{"plain on loopback", func(s *mailtest.Server) { s.User, s.Password = "it", password }, "", "", false, true, false},
+		{"starttls required elsewhere", func(s *mailtest.Server) { s.StartTLS = true; s.User, s.Password = "it", password }, "smtp.example.com", "", true, true, false},
 		{"plain refused elsewhere", func(s *mailtest.Server) { s.User, s.Password = "it", password }, "smtp.example.com",
-			"smtp.example.com:587 does not offer STARTTLS: refusing to send the password and the links in clear", false, true},
+			"smtp.example.com:587 does not offer STARTTLS: refusing to send the password and the links in clear", false, true, false},
+		// Debian gives a local Postfix its snakeoil certificate, for the host's name: on loopback,
+		// where plain is taken too, TLS is taken without checking it; elsewhere it is checked.
+		{"starttls on loopback, certificate not checked", func(s *mailtest.Server) { s.StartTLS = true; s.User, s.Password = "it", password }, "", "", true, true, true},
+		{"starttls elsewhere, certificate checked", func(s *mailtest.Server) { s.StartTLS = true; s.User, s.Password = "it", password }, "smtp.example.com",
+			"certificate", false, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,6 +111,9 @@ func TestTLS(t *testing.T) {
 			srv := startServer(t, tt.setup)
 			o, logs := testOptions(t, srv, people)
 			o.TLS = srv.ClientTLSConfig()
+			if tt.untrusted {
+				o.TLS = nil
+			}
 			s, err := prepare(o)
 			if err != nil {
 				t.Fatal(err)

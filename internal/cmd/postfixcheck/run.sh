@@ -9,7 +9,7 @@
 # not there (and purges it at the end, unless --keep-postfix), runs a private instance under a
 # temporary folder (its own main.cf, master.cf, queue and log), listening on 127.0.0.1:PORT only
 # (default 2525), with STARTTLS (a certificate made for 127.0.0.1, trusted by the run through
-# SSL_CERT_FILE; --snakeoil: Debian's own, which the run refuses), delivering example.com to one
+# SSL_CERT_FILE; --snakeoil: Debian's own, which the run takes unchecked on loopback), delivering example.com to one
 # Maildir per person and refusing every other destination; a client may send 10 messages a
 # minute (Postfix then answers "450 4.7.1 Error: too much mail from 127.0.0.1" to MAIL FROM).
 # It provisions N people (default 40) against the stand-in API, with --mail at the default mail
@@ -100,9 +100,9 @@ chown postfix "$t/data"
 # virtual(8) delivers as nobody: the Maildirs are its.
 chown nobody:nogroup "$t/maildir"
 
-# The client checks the server's certificate, even on loopback: it must name 127.0.0.1 and be
-# trusted (SSL_CERT_FILE, read by Go). Debian's snakeoil certificate names the host only, and is
-# refused ("doesn't contain any IP SANs"): --snakeoil shows it.
+# A certificate for 127.0.0.1, trusted through SSL_CERT_FILE (read by Go). On loopback the run
+# takes TLS without checking the certificate: --snakeoil gives Postfix Debian's own, which names
+# the host only, and shows the run mails through it all the same.
 if [ "$snakeoil" = 1 ]; then
 	cert=/etc/ssl/certs/ssl-cert-snakeoil.pem key=/etc/ssl/private/ssl-cert-snakeoil.key
 else
