@@ -25,10 +25,28 @@ type worker struct {
 }
 
 // lastAccepted is when the server last accepted a message, shared by the workers: a run that
-// the server only asks to slow down stops once it has accepted nothing for Options.MaxWait.
+// the server only asks to slow down stops once it has accepted nothing for Options.MaxWait. It
+// also paces the log's word of it.
 type lastAccepted struct {
-	mu sync.Mutex
-	at time.Time
+	mu     sync.Mutex
+	at     time.Time
+	warned time.Time // when the log last said the server asks to slow down
+}
+
+// slowDownEvery is how often at most the log says that the server asks to slow down: the run
+// may wait minutes on a provider's limit, and a log silent all that time looks hung.
+const slowDownEvery = 30 * time.Second
+
+// slowedDown reports, at t, whether the log should say again that the server asks to slow
+// down: the first time, then every slowDownEvery at most.
+func (l *lastAccepted) slowedDown(t time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.warned.IsZero() && t.Sub(l.warned) < slowDownEvery {
+		return false
+	}
+	l.warned = t
+	return true
 }
 
 func (l *lastAccepted) mark(t time.Time) {
@@ -153,6 +171,10 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 			return r, fmt.Errorf("%w: the SMTP server says the account's sending quota is spent; run again with --resume once it is renewed: %w", ErrAborted, err)
 		case class == replySlowDown && (v == retry || v == reconnect):
 			last = err
+			if w.accepted.slowedDown(o.Now()) {
+				o.Log.Warn("the SMTP server asks to slow down: waiting, then sending slower", "reply", err.Error(),
+					"idle_s", provision.LogSeconds(w.accepted.since(o.Now())), "gives_up_after_s", provision.LogSeconds(o.MaxWait))
+			}
 			if idle := w.accepted.since(o.Now()); idle >= o.MaxWait {
 				r.Status, r.Err = StatusFailed, fmt.Errorf("the server asked to slow down and accepted nothing for %v: %w", idle.Round(time.Second), err)
 				if !reached {

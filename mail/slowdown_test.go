@@ -77,6 +77,12 @@ func TestSlowDownMailsEveryone(t *testing.T) {
 	if srv.Limited() > 40 {
 		t.Errorf("%d messages refused for 40 sent: the run does not slow down", srv.Limited())
 	}
+	// The log says why the run waits, in the server's words, now and then: not silent for
+	// minutes, not a line a refusal.
+	n := strings.Count(logs.String(), "the SMTP server asks to slow down")
+	if n == 0 || !strings.Contains(logs.String(), "too much mail") || n > int(took/slowDownEvery)+1 || n >= srv.Limited() {
+		t.Errorf("%d log lines of the slow-down for %d refusals in %v:\n%s", n, srv.Limited(), took, logs)
+	}
 }
 
 // A server that only ever asks to slow down stops the run after --max-wait, not after
