@@ -126,7 +126,13 @@ func TestNightlyMailForgetsRemovedReport(t *testing.T) {
 	defer api.Close()
 	dir := t.TempDir()
 	w1, w2, w3, w4 := filepath.Join(dir, "wave-1.csv"), filepath.Join(dir, "wave-2.csv"), filepath.Join(dir, "wave-3.csv"), filepath.Join(dir, "wave-4.csv")
-	if got := nightly(t, api, nil, staff(t, dir, 0, 3), w1, dir); got.code != exitAborted {
+	// Night 1: the sending quota is spent.
+	quota := mailtest.NewServer()
+	defer quota.Close()
+	for i := range 3 {
+		quota.ReplyToRcpt(mailEmail(i), mailtest.Reply{Code: 550, Text: "5.4.5 Daily sending quota exceeded"})
+	}
+	if got := nightly(t, api, quota, staff(t, dir, 0, 3), w1, dir); got.code != exitAborted || quota.Count() != 0 {
 		t.Fatalf("night 1: exit %d; stderr:\n%s", got.code, got.stderr)
 	}
 	// Night 2: one person refused by the server: exit 1 for night 2's run, and night 1's
