@@ -69,6 +69,13 @@ func TestNightlyMailHeals(t *testing.T) {
 		t.Errorf("a run without --mail: exit %d; stderr lacks the warning naming %s:\n%s", got.code, w1, got.stderr)
 	}
 
+	// Nor does a dry run, which changes nothing.
+	got = provisionMail(t, api, nil, input, w1, "--smtp-url", "smtp://127.0.0.1:1", "--dry-run",
+		"--state", filepath.Join(dir, "state.db"), "--only-changes")
+	if got.code != exitOK || !strings.Contains(got.stderr, "not all mailed") {
+		t.Errorf("--dry-run --mail: exit %d; stderr lacks the warning:\n%s", got.code, got.stderr)
+	}
+
 	// Night 2: two new people; the server is back. Tonight's and night 1's are mailed, once.
 	smtp := mailtest.NewServer()
 	defer smtp.Close()
