@@ -36,6 +36,11 @@ run with a link their own, as ideanote-provision mail REPORT would, its mail rep
 report: run again with --resume, it finishes both and mails nobody twice. The exit status is the
 worse of the two runs'; --metrics-file holds the series of both.
 
+With --state too, the state remembers the report until its mail run ends with everyone mailed
+(exit 0): the next run with --mail and that state, after mailing its own report, mails each
+report so remembered with --resume (nobody twice) and exits with the worst status of all; a run
+without --mail names them (ideanote-provision mail --resume REPORT mails one by hand).
+
 The API token is read from IDEANOTE_API_TOKEN or --api-token-file, never from a flag.
 
 Exit status:
@@ -52,7 +57,8 @@ const provisionExample = `  export IDEANOTE_SPACE_ID=b06f0a9a-4813-4515-81a0-29e
   ideanote-provision people.csv --subdomain acme --report wave-12.csv
   ideanote-provision people.csv --subdomain acme --report wave-12.csv --resume   # after a failure
 
-  # nightly from cron: only people new or changed since their last ok are sent, and mailed
+  # nightly from cron: only people new or changed since their last ok are sent, and mailed;
+  # a night whose mail run fails is mailed by the next night's run
   ideanote-provision staff.csv --subdomain acme --state /var/lib/ideanote/state.db \
       --only-changes --resume --report /var/lib/ideanote/wave-$(date +%F).csv \
       --mail --from 'Acme IT <it@acme.com>' --smtp-url 'smtp://it%40acme.com@smtp.example.com:587'`
