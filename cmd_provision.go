@@ -267,9 +267,9 @@ func sentNothing(err error) bool {
 // unmailed is what a run with --mail and --state knows of the reports the state remembers as
 // not all mailed: tonight's, and the earlier ones, which it mails after tonight's.
 type unmailed struct {
-	tonight    string // tonight's report, its key; "" when the state could not remember it
+	tonight     string // tonight's report, its key; "" when the state could not remember it
 	rememberErr error  // why the state could not remember tonight's report
-	earlier    []state.Unmailed
+	earlier     []state.Unmailed
 }
 
 // withState locks and opens the --state store for f, then closes it: the store is held only
