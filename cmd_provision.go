@@ -5,24 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/ideanote-provision/ideanote-provision/cronline"
 	"github.com/ideanote-provision/ideanote-provision/internal/cmdline"
-	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
 	"github.com/ideanote-provision/ideanote-provision/internal/progress"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
-	"github.com/ideanote-provision/ideanote-provision/state"
 	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
@@ -165,7 +159,6 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	if err := o.check(warn); err != nil {
 		return err
 	}
-	mailing := o.withMail && !o.DryRun
 	if o.withMail {
 		if err := o.checkMail(warn); err != nil {
 			return err
@@ -174,41 +167,11 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 			log.Info("dry run: nobody is mailed (the mail options are checked)")
 		}
 	}
-	if mailing {
-		// One lock for both runs: no other run mails this report between them.
-		unlock, err := mail.LockMailReport(o.mail.Options)
-		if err != nil {
-			return err
-		}
-		defer unlock()
-		o.mail.MailReportLocked = true
-	}
-	// Every run past the checks writes its metrics, however it ends: wave.Run fills sum.
-	var (
-		sum     provision.Summary
-		mailSum mail.Summary
-		mailErr error
-		mailed  bool // the mail run went past its checks: its metrics are written too
-	)
-	var provErr error
-	defer func(start time.Time) {
-		if !mailing {
-			writeMetrics(log, o.metricsFile, metrics.ProvisionPrefix, runMetrics("rows", provision.Statuses, sum.Tally), start, err)
-			return
-		}
-		// Each run's series say how it ended, and the last success of each is its own.
-		runs := []metrics.Prefixed{{Prefix: metrics.ProvisionPrefix, Run: runMetrics("rows", provision.Statuses, sum.Tally)}}
-		errs := []error{provErr}
-		if mailed {
-			runs = append(runs, metrics.Prefixed{Prefix: metrics.MailPrefix, Run: mailMetrics(mailSum)})
-			errs = append(errs, mailErr)
-		}
-		writeMetricsRuns(log, o.metricsFile, runs, errs, start)
-	}(time.Now())
 	var prog *progress.Bar
-	run := o.Options
-	run.Log, run.UserAgent = log, "ideanote-provision/"+cmdline.Version(version)
-	run.Started = func(r wave.Running) {
+	run := cronline.Options{Provision: o.Options, Mail: o.mail.Options, WithMail: o.withMail, Log: log, ExitStatus: exitStatus}
+	mailing := run.Mailing()
+	run.Provision.Log, run.Provision.UserAgent = log, "ideanote-provision/"+cmdline.Version(version)
+	run.Provision.Started = func(r wave.Running) {
 		prog = progress.New(progress.Provisioning, o.progress, stderr, log, r.Count, r.Throttles)
 		prog.WatchPauses(r.PausedUntil)
 		prog.MailFollows = mailing
@@ -216,199 +179,42 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 			logOut.ClearBefore(prog.Clear)
 		}
 	}
-	run.Progress = func(res provision.Result) { prog.Add(res) }
-	sum, err = wave.Run(ctx, run)
-	if ae, ok := errors.AsType[*provision.AbortError](err); ok {
-		err = fmt.Errorf("%w (%s)", err, abortFlags[ae.Cause])
-	}
-	provErr = err
-	if prog != nil {
-		prog.Finish()
-		logOut.ClearBefore(nil)
-		prog.NextSteps(o.Report, o.Input, o.DryRun, sum, err)
-	}
-	if o.State != "" && !mailing && !sentNothing(err) {
-		warnUnmailed(o, log)
-	}
-	// With --state, the state remembers tonight's report until its mail run mails everyone:
-	// it remembers tonight's people as provisioned, so no later report lists them again.
-	var un *unmailed
-	if mailing && o.State != "" && !sentNothing(err) {
-		un = rememberUnmailed(o, log)
-	}
-	if !mailing || !reportToMail(ctx, err) {
-		if mailing {
-			log.Warn("nobody is mailed: the provisioning run was stopped before it sent anything, or interrupted; run the same command again, with --resume, to mail the people ok so far", "report", o.Report)
+	run.Provision.Progress = func(res provision.Result) { prog.Add(res) }
+	run.Provisioned = func(sum provision.Summary, err error) error {
+		if ae, ok := errors.AsType[*provision.AbortError](err); ok {
+			err = fmt.Errorf("%w (%s)", err, abortFlags[ae.Cause])
+		}
+		if prog != nil {
+			prog.Finish()
+			logOut.ClearBefore(nil)
+			prog.NextSteps(o.Report, o.Input, o.DryRun, sum, err)
 		}
 		return err
 	}
-	mailSum, mailErr = runMail(ctx, &o.mail, log, logOut, io.Discard, stderr)
-	var ce *provision.ConfigError
-	mailed = !errors.As(mailErr, &ce)
-	if !mailed {
-		// Exit 2 says "nothing was sent", and people were provisioned: the mail run stopped
-		// before it mailed anyone, which a script must read as an abort.
-		mailErr = fmt.Errorf("%w: the mail run did not start, so nobody was mailed: %s; mail them with ideanote-provision mail --resume %s",
-			mail.ErrAborted, mailErr.Error(), o.Report)
+	run.MailRun = func(ctx context.Context, m mail.Options) (mail.Summary, error) {
+		mo := o.mail
+		mo.Options = m
+		return runMail(ctx, &mo, log, logOut, io.Discard, stderr)
 	}
-	err = worse(err, mailErr)
-	if un != nil {
-		err = worse(err, un.heal(ctx, o, mailErr, log, logOut, stderr))
-	}
-	return err
-}
-
-// sentNothing reports whether a provisioning run that ended with err sent nothing: stopped by
-// its options or a lock, before any request (exit 2, or a lock's 3).
-func sentNothing(err error) bool {
-	return exitStatus(err) == exitUsage || errors.Is(err, lock.ErrLocked)
-}
-
-// unmailed is what a run with --mail and --state knows of the reports the state remembers as
-// not all mailed: tonight's, and the earlier ones, which it mails after tonight's.
-type unmailed struct {
-	tonight     string // tonight's report, its key; "" when the state could not remember it
-	rememberErr error  // why the state could not remember tonight's report
-	earlier     []state.Unmailed
-}
-
-// withState locks and opens the --state store for f, then closes it: the store is held only
-// while f runs, never across provisioning (wave.Run opens it then) nor a mail run.
-func withState(o *options, readOnly bool, f func(*state.Store) error) error {
-	unlock, err := lock.Lock(o.State)
-	if err != nil {
-		return fmt.Errorf("--state: %w", err)
-	}
-	defer unlock()
-	st, err := state.Open(o.State, state.Options{Space: o.SpaceID, ReadOnly: readOnly})
-	if err != nil {
-		return fmt.Errorf("--state: %w", err)
-	}
-	err = f(st)
-	if cerr := st.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	return err
-}
-
-// rememberUnmailed has the state remember tonight's report, and returns it with the earlier
-// reports the state remembers.
-func rememberUnmailed(o *options, log *slog.Logger) *unmailed {
-	un := &unmailed{}
-	report, err := filepath.Abs(o.Report)
-	if err == nil {
-		var mailReport string
-		if o.mail.MailReport != "" {
-			mailReport, err = filepath.Abs(o.mail.MailReport)
-		}
-		if err == nil {
-			err = withState(o, false, func(st *state.Store) error {
-				if _, err := st.RememberUnmailed(state.Unmailed{Report: report, MailReport: mailReport, Since: time.Now()}); err != nil {
-					return err
-				}
-				list, err := st.Unmailed()
-				for _, u := range list {
-					if u.Report != report {
-						un.earlier = append(un.earlier, u)
-					}
-				}
-				return err
-			})
-		}
-	}
-	if err != nil {
-		un.rememberErr = err
-		log.Warn("the state could not remember tonight's report until everyone in it is mailed: if its mail run does not mail them all, mail them with ideanote-provision mail --resume REPORT",
-			"report", o.Report, "error", err.Error())
-		return un
-	}
-	un.tonight = report
-	return un
-}
-
-// heal runs, after tonight's mail run (which ended with tonightErr), the mail run with
-// --resume on each earlier report still to mail, and has the state forget each report whose
-// mail run ended with exit 0, or that no longer exists. Its error is the worst of those runs.
-func (un *unmailed) heal(ctx context.Context, o *options, tonightErr error, log *slog.Logger, logOut *progress.LogWriter, stderr io.Writer) error {
-	var worst error
-	var done []string // the reports to forget
-	if un.tonight != "" && tonightErr == nil {
-		done = append(done, un.tonight)
-	}
-	if un.rememberErr != nil && tonightErr != nil {
-		worst = fmt.Errorf("%w: the state does not remember %s, whose people are not all mailed: %w", wave.ErrIncomplete, o.Report, un.rememberErr)
-	}
-	for i, u := range un.earlier {
-		if ctx.Err() != nil || errors.Is(tonightErr, mail.ErrAborted) {
-			rest := make([]string, 0, len(un.earlier)-i)
-			for _, u := range un.earlier[i:] {
-				rest = append(rest, u.Report)
-			}
-			log.Warn("earlier reports not mailed tonight: the mail run was aborted or interrupted; the next run with --mail mails them",
-				"reports", strings.Join(rest, ", "))
-			break
-		}
-		if _, err := os.Lstat(u.Report); errors.Is(err, fs.ErrNotExist) {
-			log.Warn("an earlier report whose people were not all mailed no longer exists: the state forgets it", "report", u.Report)
-			done = append(done, u.Report)
-			continue
-		}
-		log.Info("mailing an earlier report whose people were not all mailed (--resume: nobody twice)", "report", u.Report,
-			"since", u.Since.Format(time.RFC3339))
-		m := o.mail
-		m.Report, m.MailReport = u.Report, u.MailReport
-		m.Resume, m.Overwrite, m.MailReportLocked = true, false, false
-		_, err := runMail(ctx, &m, log, logOut, io.Discard, stderr)
-		var ce *provision.ConfigError
-		if errors.As(err, &ce) {
-			// As for tonight's: its people were provisioned, so a mail run refused is an abort.
-			err = fmt.Errorf("%w: the mail run of %s did not start: %s; mail them with ideanote-provision mail --resume %s",
-				mail.ErrAborted, u.Report, err.Error(), u.Report)
-		}
-		if err == nil {
-			log.Info("earlier report mailed: everyone in it is mailed", "report", u.Report, "exit", exitOK)
-			done = append(done, u.Report)
-		} else {
-			log.Warn("earlier report not all mailed: the next run with --mail tries it again", "report", u.Report,
-				"exit", exitStatus(err), "error", err.Error())
-		}
-		worst = worse(worst, err)
-	}
-	if len(done) > 0 {
-		err := withState(o, false, func(st *state.Store) error {
-			for _, r := range done {
-				if err := st.ForgetUnmailed(r); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			// Harmless: the next run mails them again with --resume, which mails nobody twice.
-			log.Warn("the state could not forget the reports now mailed: the next run with --mail runs their mail run again, which mails nobody twice",
-				"reports", strings.Join(done, ", "), "error", err.Error())
-		}
-	}
-	return worst
-}
-
-// warnUnmailed names, in a run without --mail (or a dry run), the reports the state remembers
-// as not all mailed, and how to mail them.
-func warnUnmailed(o *options, log *slog.Logger) {
-	var list []state.Unmailed
-	err := withState(o, true, func(st *state.Store) error {
-		var err error
-		list, err = st.Unmailed()
+	// Every run past the checks and the mail report's lock writes its metrics, however it
+	// ends; each run's series say how it ended, and the last success of each is its own.
+	start := time.Now()
+	sum, err := cronline.Run(ctx, run)
+	if !sum.Provisioned {
 		return err
-	})
-	if err != nil {
-		log.Debug("the state's reports to mail could not be read", "error", err.Error())
-		return
 	}
-	for _, u := range list {
-		log.Warn("the state remembers a report whose people are not all mailed: a run with --mail and this state mails them, or ideanote-provision mail --resume REPORT (with the mail flags)",
-			"report", u.Report, "since", u.Since.Format(time.RFC3339))
+	if !mailing {
+		writeMetrics(log, o.metricsFile, metrics.ProvisionPrefix, runMetrics("rows", provision.Statuses, sum.Provision.Tally), start, err)
+		return err
 	}
+	runs := []metrics.Prefixed{{Prefix: metrics.ProvisionPrefix, Run: runMetrics("rows", provision.Statuses, sum.Provision.Tally)}}
+	errs := []error{sum.ProvisionErr}
+	if sum.Mailed {
+		runs = append(runs, metrics.Prefixed{Prefix: metrics.MailPrefix, Run: mailMetrics(sum.Mail)})
+		errs = append(errs, sum.MailErr)
+	}
+	writeMetricsRuns(log, o.metricsFile, runs, errs, start)
+	return err
 }
 
 // checkMail checks the options of --mail, as the mail command would before it reads the
@@ -440,29 +246,6 @@ func (o *options) checkMail(logWarn func(msg string, args ...any)) error {
 		return err
 	}
 	return mail.Validate(m.Options)
-}
-
-// reportToMail reports whether a provisioning run that ended with err leaves a report whose
-// people with a link are to be mailed: every run that sent something, since the state
-// remembers the people ok in its report whatever the end, and does not send them again (nor
-// would a later run's report list them). Not a run stopped by its options or a lock, which
-// sent nothing, nor one interrupted: the people ok so far are mailed by the same command run
-// again (with --resume).
-func reportToMail(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	return err == nil || errors.Is(err, wave.ErrRowsFailed) || errors.Is(err, wave.ErrIncomplete) ||
-		errors.Is(err, provision.ErrAborted) || errors.Is(err, provision.ErrInput)
-}
-
-// worse is the error of a and b whose exit status is the worse (the higher): the one status a
-// provisioning run with --mail exits with.
-func worse(a, b error) error {
-	if exitStatus(b) > exitStatus(a) {
-		return b
-	}
-	return a
 }
 
 // abortFlags names, per cause of an abort, the flags or variables that set what to check.

@@ -1,0 +1,290 @@
+// Package cronline is the one cron line: a provisioning run (wave.Run), then, with mail, the mail
+// run (mail.Run) of this run's people, then, with a state, the mail run with resume of each
+// earlier report whose people are not all mailed, which the state remembers until they are.
+package cronline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/lock"
+	"github.com/ideanote-provision/ideanote-provision/mail"
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/state"
+	"github.com/ideanote-provision/ideanote-provision/wave"
+)
+
+// Options is a run: its provisioning run, and its mail run when WithMail.
+type Options struct {
+	Provision wave.Options
+	// Mail is the mail run of Provision's report (Report, Resume, Overwrite as Provision's);
+	// an earlier report's mail run is this one with that report and Resume.
+	Mail     mail.Options
+	WithMail bool // mail this run's people once provisioned; never in a dry run
+	Log      *slog.Logger
+
+	// Provisioned, when set, is called as wave.Run returns, before anything is mailed, with
+	// its summary and error; the error it returns is the provisioning run's from then on (the
+	// command line adds which flag to check).
+	Provisioned func(provision.Summary, error) error
+	// MailRun runs one mail run (the command line wires its bar and closing lines); nil for
+	// mail.Run.
+	MailRun func(context.Context, mail.Options) (mail.Summary, error)
+	// ExitStatus ranks an error by the exit status it maps to: of two errors the higher wins,
+	// and 2 is a run stopped by its options, which sent nothing. Required.
+	ExitStatus func(error) int
+}
+
+// exitUsage is the status of a run stopped by its options: nothing was sent.
+const exitUsage = 2
+
+// Summary is what the runs did.
+type Summary struct {
+	Provisioned  bool // the provisioning run started: it went past the mail report's lock
+	Provision    provision.Summary
+	ProvisionErr error        // how the provisioning run ended
+	Mailed       bool         // this run's mail run went past its checks
+	Mail         mail.Summary // this run's mail run
+	MailErr      error        // how this run's mail run ended
+}
+
+// Mailing reports whether a run with o mails anyone: a dry run mails nobody.
+func (o *Options) Mailing() bool { return o.WithMail && !o.Provision.DryRun }
+
+// Run provisions, then mails as o says. Its error is the worst of the runs', by o.ExitStatus.
+func Run(ctx context.Context, o Options) (sum Summary, err error) {
+	if o.MailRun == nil {
+		o.MailRun = mail.Run
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	mailing := o.Mailing()
+	if mailing {
+		// One lock for both runs: no other run mails this report between them.
+		unlock, err := mail.LockMailReport(o.Mail)
+		if err != nil {
+			return sum, err
+		}
+		defer unlock()
+		o.Mail.MailReportLocked = true
+	}
+	sum.Provisioned = true
+	sum.Provision, err = wave.Run(ctx, o.Provision)
+	if o.Provisioned != nil {
+		err = o.Provisioned(sum.Provision, err)
+	}
+	sum.ProvisionErr = err
+	if o.Provision.State != "" && !mailing && !o.sentNothing(err) {
+		o.warnUnmailed()
+	}
+	// With a state, the state remembers tonight's report until its mail run mails everyone:
+	// it remembers tonight's people as provisioned, so no later report lists them again.
+	var un *unmailed
+	if mailing && o.Provision.State != "" && !o.sentNothing(err) {
+		un = o.rememberUnmailed()
+	}
+	if !mailing || !reportToMail(ctx, err) {
+		if mailing {
+			o.Log.Warn("nobody is mailed: the provisioning run was stopped before it sent anything, or interrupted; run the same command again, with --resume, to mail the people ok so far", "report", o.Provision.Report)
+		}
+		return sum, err
+	}
+	sum.Mail, sum.MailErr = o.MailRun(ctx, o.Mail)
+	var ce *provision.ConfigError
+	sum.Mailed = !errors.As(sum.MailErr, &ce)
+	if !sum.Mailed {
+		// Exit 2 says "nothing was sent", and people were provisioned: the mail run stopped
+		// before it mailed anyone, which a script must read as an abort.
+		sum.MailErr = fmt.Errorf("%w: the mail run did not start, so nobody was mailed: %s; mail them with ideanote-provision mail --resume %s",
+			mail.ErrAborted, sum.MailErr.Error(), o.Provision.Report)
+	}
+	err = o.worse(err, sum.MailErr)
+	if un != nil {
+		err = o.worse(err, o.heal(ctx, un, sum.MailErr))
+	}
+	return sum, err
+}
+
+// sentNothing reports whether a provisioning run that ended with err sent nothing: stopped by
+// its options or a lock, before any request (exit 2, or a lock's 3).
+func (o *Options) sentNothing(err error) bool {
+	return o.ExitStatus(err) == exitUsage || errors.Is(err, lock.ErrLocked)
+}
+
+// reportToMail reports whether a provisioning run that ended with err leaves a report whose
+// people with a link are to be mailed: every run that sent something, since the state
+// remembers the people ok in its report whatever the end, and does not send them again (nor
+// would a later run's report list them). Not a run stopped by its options or a lock, which
+// sent nothing, nor one interrupted: the people ok so far are mailed by the same command run
+// again (with --resume).
+func reportToMail(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	return err == nil || errors.Is(err, wave.ErrRowsFailed) || errors.Is(err, wave.ErrIncomplete) ||
+		errors.Is(err, provision.ErrAborted) || errors.Is(err, provision.ErrInput)
+}
+
+// worse is the error of a and b whose exit status is the worse (the higher): the one status a
+// run exits with.
+func (o *Options) worse(a, b error) error {
+	if o.ExitStatus(b) > o.ExitStatus(a) {
+		return b
+	}
+	return a
+}
+
+// unmailed is what a run with mail and a state knows of the reports the state remembers as
+// not all mailed: tonight's, and the earlier ones, which it mails after tonight's.
+type unmailed struct {
+	tonight     string // tonight's report, its key; "" when the state could not remember it
+	rememberErr error  // why the state could not remember tonight's report
+	earlier     []state.Unmailed
+}
+
+// withState locks and opens the state store for f, then closes it: the store is held only
+// while f runs, never across provisioning (wave.Run opens it then) nor a mail run.
+func (o *Options) withState(readOnly bool, f func(*state.Store) error) error {
+	unlock, err := lock.Lock(o.Provision.State)
+	if err != nil {
+		return fmt.Errorf("--state: %w", err)
+	}
+	defer unlock()
+	st, err := state.Open(o.Provision.State, state.Options{Space: o.Provision.SpaceID, ReadOnly: readOnly})
+	if err != nil {
+		return fmt.Errorf("--state: %w", err)
+	}
+	err = f(st)
+	if cerr := st.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return err
+}
+
+// rememberUnmailed has the state remember tonight's report, and returns it with the earlier
+// reports the state remembers.
+func (o *Options) rememberUnmailed() *unmailed {
+	un := &unmailed{}
+	report, err := filepath.Abs(o.Provision.Report)
+	if err == nil {
+		var mailReport string
+		if o.Mail.MailReport != "" {
+			mailReport, err = filepath.Abs(o.Mail.MailReport)
+		}
+		if err == nil {
+			err = o.withState(false, func(st *state.Store) error {
+				if _, err := st.RememberUnmailed(state.Unmailed{Report: report, MailReport: mailReport, Since: time.Now()}); err != nil {
+					return err
+				}
+				list, err := st.Unmailed()
+				for _, u := range list {
+					if u.Report != report {
+						un.earlier = append(un.earlier, u)
+					}
+				}
+				return err
+			})
+		}
+	}
+	if err != nil {
+		un.rememberErr = err
+		o.Log.Warn("the state could not remember tonight's report until everyone in it is mailed: if its mail run does not mail them all, mail them with ideanote-provision mail --resume REPORT",
+			"report", o.Provision.Report, "error", err.Error())
+		return un
+	}
+	un.tonight = report
+	return un
+}
+
+// heal runs, after tonight's mail run (which ended with tonightErr), the mail run with resume
+// on each earlier report still to mail, and has the state forget each report whose mail run
+// ended with exit 0, or that no longer exists. Its error is the worst of those runs.
+func (o *Options) heal(ctx context.Context, un *unmailed, tonightErr error) error {
+	var worst error
+	var done []string // the reports to forget
+	if un.tonight != "" && tonightErr == nil {
+		done = append(done, un.tonight)
+	}
+	if un.rememberErr != nil && tonightErr != nil {
+		worst = fmt.Errorf("%w: the state does not remember %s, whose people are not all mailed: %w", wave.ErrIncomplete, o.Provision.Report, un.rememberErr)
+	}
+	for i, u := range un.earlier {
+		if ctx.Err() != nil || errors.Is(tonightErr, mail.ErrAborted) {
+			rest := make([]string, 0, len(un.earlier)-i)
+			for _, u := range un.earlier[i:] {
+				rest = append(rest, u.Report)
+			}
+			o.Log.Warn("earlier reports not mailed tonight: the mail run was aborted or interrupted; the next run with --mail mails them",
+				"reports", strings.Join(rest, ", "))
+			break
+		}
+		if _, err := os.Lstat(u.Report); errors.Is(err, fs.ErrNotExist) {
+			o.Log.Warn("an earlier report whose people were not all mailed no longer exists: the state forgets it", "report", u.Report)
+			done = append(done, u.Report)
+			continue
+		}
+		o.Log.Info("mailing an earlier report whose people were not all mailed (--resume: nobody twice)", "report", u.Report,
+			"since", u.Since.Format(time.RFC3339))
+		m := o.Mail
+		m.Report, m.MailReport = u.Report, u.MailReport
+		m.Resume, m.Overwrite, m.MailReportLocked = true, false, false
+		_, err := o.MailRun(ctx, m)
+		var ce *provision.ConfigError
+		if errors.As(err, &ce) {
+			// As for tonight's: its people were provisioned, so a mail run refused is an abort.
+			err = fmt.Errorf("%w: the mail run of %s did not start: %s; mail them with ideanote-provision mail --resume %s",
+				mail.ErrAborted, u.Report, err.Error(), u.Report)
+		}
+		if err == nil {
+			o.Log.Info("earlier report mailed: everyone in it is mailed", "report", u.Report, "exit", o.ExitStatus(nil))
+			done = append(done, u.Report)
+		} else {
+			o.Log.Warn("earlier report not all mailed: the next run with --mail tries it again", "report", u.Report,
+				"exit", o.ExitStatus(err), "error", err.Error())
+		}
+		worst = o.worse(worst, err)
+	}
+	if len(done) > 0 {
+		err := o.withState(false, func(st *state.Store) error {
+			for _, r := range done {
+				if err := st.ForgetUnmailed(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			// Harmless: the next run mails them again with resume, which mails nobody twice.
+			o.Log.Warn("the state could not forget the reports now mailed: the next run with --mail runs their mail run again, which mails nobody twice",
+				"reports", strings.Join(done, ", "), "error", err.Error())
+		}
+	}
+	return worst
+}
+
+// warnUnmailed names, in a run without mail (or a dry run), the reports the state remembers
+// as not all mailed, and how to mail them.
+func (o *Options) warnUnmailed() {
+	var list []state.Unmailed
+	err := o.withState(true, func(st *state.Store) error {
+		var err error
+		list, err = st.Unmailed()
+		return err
+	})
+	if err != nil {
+		o.Log.Debug("the state's reports to mail could not be read", "error", err.Error())
+		return
+	}
+	for _, u := range list {
+		o.Log.Warn("the state remembers a report whose people are not all mailed: a run with --mail and this state mails them, or ideanote-provision mail --resume REPORT (with the mail flags)",
+			"report", u.Report, "since", u.Since.Format(time.RFC3339))
+	}
+}
