@@ -23,12 +23,14 @@ import (
 
 // Options is a run: its provisioning run, and its mail run when WithMail.
 type Options struct {
+	// Provision is the provisioning run; its State, when set, remembers the reports whose
+	// people are not all mailed.
 	Provision wave.Options
 	// Mail is the mail run of Provision's report (Report, Resume, Overwrite as Provision's);
 	// an earlier report's mail run is this one with that report and Resume.
 	Mail     mail.Options
-	WithMail bool // mail this run's people once provisioned; never in a dry run
-	Log      *slog.Logger
+	WithMail bool         // mail this run's people once provisioned; never in a dry run
+	Log      *slog.Logger // nil logs nothing
 
 	// Provisioned, when set, is called as wave.Run returns, before anything is mailed, with
 	// its summary and error; the error it returns is the provisioning run's from then on (the

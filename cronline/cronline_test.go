@@ -1,0 +1,175 @@
+package cronline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/mail"
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
+	"github.com/ideanote-provision/ideanote-provision/wave"
+)
+
+// rank ranks errors as the command line's exit statuses do, for the errors these tests meet.
+func rank(err error) int {
+	var ce *provision.ConfigError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, wave.ErrRowsFailed), errors.Is(err, mail.ErrFailed):
+		return 1
+	case errors.Is(err, wave.ErrIncomplete):
+		return 4
+	case errors.As(err, &ce):
+		return 2
+	}
+	return 3
+}
+
+func TestReportToMail(t *testing.T) {
+	t.Parallel()
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want bool
+	}{
+		{"ok", context.Background(), nil, true},
+		{"rows failed", context.Background(), wave.ErrRowsFailed, true},
+		{"report incomplete", context.Background(), wave.ErrIncomplete, true},
+		{"aborted", context.Background(), provision.ErrAborted, true},
+		{"input unreadable", context.Background(), provision.ErrInput, true},
+		{"refused by its options", context.Background(), provision.Configf("no"), false},
+		{"interrupted", canceled, context.Canceled, false},
+		{"interrupted after a clean end", canceled, nil, false},
+	}
+	for _, tt := range tests {
+		if got := reportToMail(tt.ctx, tt.err); got != tt.want {
+			t.Errorf("%s: reportToMail = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// mailer is a MailRun that records the reports it is asked to mail and ends as told.
+type mailer struct {
+	calls []mail.Options
+	end   func(mail.Options) error
+}
+
+func (m *mailer) run(_ context.Context, o mail.Options) (mail.Summary, error) {
+	m.calls = append(m.calls, o)
+	return mail.Summary{}, m.end(o)
+}
+
+func (m *mailer) reports() []string {
+	var r []string
+	for _, o := range m.calls {
+		r = append(r, filepath.Base(o.Report))
+	}
+	return r
+}
+
+// night returns the options of one night's line on api, its report named name in dir.
+func night(t *testing.T, api *provisiontest.Server, dir, name string, people int, m *mailer) Options {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("email,name\n")
+	for i := range people {
+		fmt.Fprintf(&b, "p%d@acme.com,Person %d\n", i, i)
+	}
+	input := filepath.Join(dir, "staff.csv")
+	if err := os.WriteFile(input, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(dir, name)
+	return Options{
+		Provision: wave.Options{Input: input, Report: report, Resume: true, Subdomain: "acme",
+			State: filepath.Join(dir, "state.db"), OnlyChanges: true,
+			BaseURL: api.URL, SpaceID: api.SpaceID, APIToken: api.APIToken, HTTPClient: api.Client(),
+			Burst: 1, Concurrency: 2, Timeout: 10 * time.Second, MaxAttempts: 2, MaxWait: time.Minute},
+		Mail:       mail.Options{Report: report, Resume: true},
+		WithMail:   true,
+		MailRun:    m.run,
+		ExitStatus: rank,
+	}
+}
+
+// A night whose mail run fails is remembered by the state and mailed, with resume, after the
+// next night's own report; once everyone in it is mailed the state forgets it.
+func TestRunMailsEarlierReports(t *testing.T) {
+	t.Parallel()
+	api := provisiontest.NewServer()
+	defer api.Close()
+	dir := t.TempDir()
+	down := &mailer{end: func(mail.Options) error { return fmt.Errorf("%w: the server cannot be reached", mail.ErrAborted) }}
+	sum, err := Run(context.Background(), night(t, api, dir, "wave-1.csv", 3, down))
+	if !errors.Is(err, mail.ErrAborted) || !sum.Mailed || !errors.Is(sum.MailErr, mail.ErrAborted) || sum.ProvisionErr != nil {
+		t.Fatalf("night 1: %+v, %v; want the mail run's abort", sum, err)
+	}
+	if got := down.reports(); !slices.Equal(got, []string{"wave-1.csv"}) || !down.calls[0].MailReportLocked {
+		t.Fatalf("night 1 mailed %v (locked %v), want wave-1.csv, its mail report locked", got, down.calls[0].MailReportLocked)
+	}
+
+	up := &mailer{end: func(mail.Options) error { return nil }}
+	if _, err := Run(context.Background(), night(t, api, dir, "wave-2.csv", 4, up)); err != nil {
+		t.Fatalf("night 2: %v", err)
+	}
+	if got := up.reports(); !slices.Equal(got, []string{"wave-2.csv", "wave-1.csv"}) {
+		t.Fatalf("night 2 mailed %v, want tonight's then night 1's", got)
+	}
+	if earlier := up.calls[1]; !earlier.Resume || earlier.MailReportLocked {
+		t.Errorf("night 1's report mailed with resume %v, locked %v; want resume, its own lock", earlier.Resume, earlier.MailReportLocked)
+	}
+
+	up.calls = nil
+	if _, err := Run(context.Background(), night(t, api, dir, "wave-3.csv", 4, up)); err != nil {
+		t.Fatalf("night 3: %v", err)
+	}
+	if got := up.reports(); !slices.Equal(got, []string{"wave-3.csv"}) {
+		t.Errorf("night 3 mailed %v, want only tonight's: the state forgot the reports mailed", got)
+	}
+}
+
+// A mail run refused by its options (exit 2, "nothing was sent") follows a provisioning run
+// that sent: the line reads it as an abort, and writes no mail metrics.
+func TestRunRefusedMailIsAbort(t *testing.T) {
+	t.Parallel()
+	api := provisiontest.NewServer()
+	defer api.Close()
+	dir := t.TempDir()
+	refused := &mailer{end: func(mail.Options) error { return provision.Configf("a template at fault") }}
+	o := night(t, api, dir, "wave-1.csv", 2, refused)
+	o.Provision.State, o.Provision.OnlyChanges = "", false
+	sum, err := Run(context.Background(), o)
+	if !errors.Is(err, mail.ErrAborted) || rank(err) != 3 || sum.Mailed {
+		t.Fatalf("%+v, %v; want an abort, the mail run not counted as run", sum, err)
+	}
+	if !strings.Contains(err.Error(), "a template at fault") {
+		t.Errorf("%v: the mail run's reason is lost", err)
+	}
+}
+
+// The worse of two errors is the one of higher exit status; a tie keeps the first.
+func TestWorse(t *testing.T) {
+	t.Parallel()
+	o := &Options{ExitStatus: rank}
+	rows, aborted := wave.ErrRowsFailed, mail.ErrAborted
+	if got := o.worse(rows, aborted); got != aborted {
+		t.Errorf("worse(rows, aborted) = %v", got)
+	}
+	if got := o.worse(aborted, rows); got != aborted {
+		t.Errorf("worse(aborted, rows) = %v", got)
+	}
+	if got := o.worse(nil, rows); got != rows {
+		t.Errorf("worse(nil, rows) = %v", got)
+	}
+}
