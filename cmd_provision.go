@@ -221,10 +221,8 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 // report: a mistake in them stops the run before anything is provisioned.
 func (o *options) checkMail(logWarn func(msg string, args ...any)) error {
 	m := &o.mail
-	m.Report, m.progress, m.logFormat = o.Report, o.progress, o.logFormat
-	// The mail report goes as the report does: resumed with it, replaced with it (new
-	// links, which everyone is mailed again).
-	m.Resume, m.Overwrite, m.MaxWait = o.Resume, o.Overwrite, o.MaxWait
+	m.Options = cronline.MailOf(o.Options, m.Options)
+	m.progress, m.logFormat = o.progress, o.logFormat
 	if o.Input != "-" && cmdline.SameFile(o.Input, m.mailReportPath()) {
 		return usagef("the input %s is also the mail report: give another --mail-report", o.Input)
 	}

@@ -26,8 +26,8 @@ type Options struct {
 	// Provision is the provisioning run; its State, when set, remembers the reports whose
 	// people are not all mailed.
 	Provision wave.Options
-	// Mail is the mail run of Provision's report (Report, Resume, Overwrite as Provision's);
-	// an earlier report's mail run is this one with that report and Resume.
+	// Mail is the mail run of Provision's report: Run sets it as MailOf does. An earlier
+	// report's mail run is this one with that report and Resume.
 	Mail     mail.Options
 	WithMail bool         // mail this run's people once provisioned; never in a dry run
 	Log      *slog.Logger // nil logs nothing
@@ -57,6 +57,14 @@ type Summary struct {
 	MailErr      error        // how this run's mail run ended
 }
 
+// MailOf returns m as the mail run of the provisioning run p: of its report, resumed with it,
+// replaced with it (new links, which everyone is mailed again), and waiting as long for a
+// server that asks to slow down.
+func MailOf(p wave.Options, m mail.Options) mail.Options {
+	m.Report, m.Resume, m.Overwrite, m.MaxWait = p.Report, p.Resume, p.Overwrite, p.MaxWait
+	return m
+}
+
 // Mailing reports whether a run with o mails anyone: a dry run mails nobody.
 func (o *Options) Mailing() bool { return o.WithMail && !o.Provision.DryRun }
 
@@ -68,6 +76,7 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	o.Mail = MailOf(o.Provision, o.Mail)
 	mailing := o.Mailing()
 	if mailing {
 		// One lock for both runs: no other run mails this report between them.

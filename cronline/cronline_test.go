@@ -96,7 +96,7 @@ func night(t *testing.T, api *provisiontest.Server, dir, name string, people int
 			State: filepath.Join(dir, "state.db"), OnlyChanges: true,
 			BaseURL: api.URL, SpaceID: api.SpaceID, APIToken: api.APIToken, HTTPClient: api.Client(),
 			Burst: 1, Concurrency: 2, Timeout: 10 * time.Second, MaxAttempts: 2, MaxWait: time.Minute},
-		Mail:       mail.Options{Report: report, Resume: true},
+		Mail:       mail.Options{}, // Run makes it the mail run of report, resumed with it
 		WithMail:   true,
 		MailRun:    m.run,
 		ExitStatus: rank,
@@ -115,8 +115,9 @@ func TestRunMailsEarlierReports(t *testing.T) {
 	if !errors.Is(err, mail.ErrAborted) || !sum.Mailed || !errors.Is(sum.MailErr, mail.ErrAborted) || sum.ProvisionErr != nil {
 		t.Fatalf("night 1: %+v, %v; want the mail run's abort", sum, err)
 	}
-	if got := down.reports(); !slices.Equal(got, []string{"wave-1.csv"}) || !down.calls[0].MailReportLocked {
-		t.Fatalf("night 1 mailed %v (locked %v), want wave-1.csv, its mail report locked", got, down.calls[0].MailReportLocked)
+	if got := down.reports(); !slices.Equal(got, []string{"wave-1.csv"}) || !down.calls[0].MailReportLocked || !down.calls[0].Resume {
+		t.Fatalf("night 1 mailed %v (locked %v, resume %v), want wave-1.csv, its mail report locked, resumed as the report is",
+			got, down.calls[0].MailReportLocked, down.calls[0].Resume)
 	}
 
 	up := &mailer{end: func(mail.Options) error { return nil }}
