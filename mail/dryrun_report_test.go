@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-
-	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 )
 
 // TestDryRunWritesNoMailReport checks that a dry run writes no mail report, with or without
@@ -18,9 +16,7 @@ import (
 // that --resume mails nobody again.
 func TestDryRunWritesNoMailReport(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
-	o, _ := testOptions(t, srv, people)
+	srv, o, _ := serverOptions(t)
 	path := DefaultMailReport(o.Report)
 	files := func() []string {
 		entries, err := os.ReadDir(filepath.Dir(o.Report))

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/internal/plant"
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
-	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -82,9 +81,7 @@ func TestOutDir(t *testing.T) {
 
 func TestDryRun(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
-	o, _ := testOptions(t, srv, people)
+	srv, o, _ := serverOptions(t)
 	var out bytes.Buffer
 	o.DryRun, o.Stdout, o.Concurrency = true, &out, 4
 	sum, err := Run(context.Background(), o)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -88,6 +89,29 @@ func testOptions(t *testing.T, srv *mailtest.Server, ps []person) (Options, *syn
 		o.Password = srv.Password
 	}
 	return o, logs
+}
+
+// serverOptions starts a fake SMTP server, closed when the test ends, and returns it with
+// the options of a run of people against it.
+func serverOptions(t *testing.T) (*mailtest.Server, Options, *syncbuf.Buffer) {
+	t.Helper()
+	srv := mailtest.NewServer()
+	t.Cleanup(srv.Close)
+	o, logs := testOptions(t, srv, people)
+	return srv, o, logs
+}
+
+// mailed returns the recipients of srv's messages, sorted.
+func mailed(srv *mailtest.Server) []string { return mailedSince(srv, 0) }
+
+// mailedSince returns the recipients of srv's messages after its first n, sorted.
+func mailedSince(srv *mailtest.Server, n int) []string {
+	var to []string
+	for _, m := range srv.Messages()[n:] {
+		to = append(to, m.To...)
+	}
+	slices.Sort(to)
+	return to
 }
 
 // parsed is a message parsed back with net/mail and mime/multipart.

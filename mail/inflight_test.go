@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -72,23 +71,13 @@ func TestJournalBeforeTheTransaction(t *testing.T) {
 // unknown, named in the log, kept so by the next resume, and mailed on purpose by Resend.
 func TestInFlightAtAKillIsUnknown(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
-	o, logs := testOptions(t, srv, people)
+	srv, o, logs := serverOptions(t)
 	path := DefaultMailReport(o.Report)
 	writeMailReport(t, path, mailReportHeader+
 		"2,ana@example.com,sent,<a1@acme.example>,1,,2026-11-23T03:00:00Z,"+hashOf("tok-ana")+"\n")
 	writeMailReport(t, JournalPath(path), mailReportHeader+
 		"2,ana@example.com,sending,<a1@acme.example>,,,2026-11-23T03:00:00Z,"+hashOf("tok-ana")+"\n"+
 		"3,zoe@example.com,sending,<z1@acme.example>,,,2026-11-23T03:00:00Z,"+hashOf("tok-zoe")+"\n")
-	sentTo := func(before int) []string {
-		var to []string
-		for _, m := range srv.Messages()[before:] {
-			to = append(to, m.To...)
-		}
-		slices.Sort(to)
-		return to
-	}
 	withZoeUnknown := map[int]string{2: "sent", 3: "unknown", 4: "skipped", 5: "sent", 6: "skipped", 7: "sent"}
 
 	t.Run("refused without --resume", func(t *testing.T) {
@@ -107,8 +96,8 @@ func TestInFlightAtAKillIsUnknown(t *testing.T) {
 		if !errors.Is(err, ErrFailed) {
 			t.Errorf("err = %v, want ErrFailed (exit 1: Zoë needs the operator)", err)
 		}
-		if want := []string{"cara@example.com", "dan@example.com"}; !slices.Equal(sentTo(0), want) {
-			t.Errorf("sent to %v, want %v", sentTo(0), want)
+		if want := []string{"cara@example.com", "dan@example.com"}; !slices.Equal(mailed(srv), want) {
+			t.Errorf("sent to %v, want %v", mailed(srv), want)
 		}
 		if got := statuses(t, path); !maps.Equal(got, withZoeUnknown) {
 			t.Errorf("statuses = %v, want %v", got, withZoeUnknown)
@@ -162,8 +151,8 @@ func TestInFlightAtAKillIsUnknown(t *testing.T) {
 		if _, err := Run(context.Background(), o); err != nil {
 			t.Fatal(err)
 		}
-		if want := []string{"zoe@example.com"}; !slices.Equal(sentTo(before), want) {
-			t.Errorf("sent to %v, want %v", sentTo(before), want)
+		if want := []string{"zoe@example.com"}; !slices.Equal(mailedSince(srv, before), want) {
+			t.Errorf("sent to %v, want %v", mailedSince(srv, before), want)
 		}
 		if got := statuses(t, path); !maps.Equal(got, wantStatuses) {
 			t.Errorf("statuses = %v, want %v", got, wantStatuses)
@@ -175,9 +164,7 @@ func TestInFlightAtAKillIsUnknown(t *testing.T) {
 // messages in flight sends nothing.
 func TestJournalNotWritableSendsNothing(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
-	o, _ := testOptions(t, srv, people)
+	srv, o, _ := serverOptions(t)
 	if err := os.Mkdir(JournalPath(DefaultMailReport(o.Report)), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -195,9 +182,7 @@ func TestJournalNotWritableSendsNothing(t *testing.T) {
 // retried; Dan is kept; only Cara is mailed.
 func TestInFlightOfAKilledResume(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
-	o, _ := testOptions(t, srv, people)
+	srv, o, _ := serverOptions(t)
 	o.Resume = true
 	path := DefaultMailReport(o.Report)
 	writeMailReport(t, path, mailReportHeader+
@@ -213,10 +198,7 @@ func TestInFlightOfAKilledResume(t *testing.T) {
 	if !errors.Is(err, ErrFailed) {
 		t.Errorf("err = %v, want ErrFailed", err)
 	}
-	var to []string
-	for _, m := range srv.Messages() {
-		to = append(to, m.To...)
-	}
+	to := mailed(srv)
 	if want := []string{"cara@example.com"}; !slices.Equal(to, want) {
 		t.Errorf("sent to %v, want %v", to, want)
 	}
@@ -239,9 +221,7 @@ func TestJournalNeverThroughAPlantedLink(t *testing.T) {
 	for _, resume := range []bool{false, true} {
 		t.Run(fmt.Sprint("resume=", resume), func(t *testing.T) {
 			t.Parallel()
-			srv := mailtest.NewServer()
-			defer srv.Close()
-			o, _ := testOptions(t, srv, people)
+			srv, o, _ := serverOptions(t)
 			o.Overwrite, o.Resume = !resume, resume
 			path := JournalPath(DefaultMailReport(o.Report))
 			untouched := plantLink(t, path)

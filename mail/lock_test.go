@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
-	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -16,9 +15,7 @@ import (
 // is sent, and the error says which run holds it.
 func TestReportLockedByAProvisioningRun(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
-	o, _ := testOptions(t, srv, people)
+	srv, o, _ := serverOptions(t)
 	unlock, err := lock.LockAs(o.Report, "a provisioning run")
 	if err != nil {
 		t.Fatal(err)

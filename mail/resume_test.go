@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
-	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -33,9 +32,7 @@ func hashOf(token string) string { return LinkHash(loginURL(token)) }
 
 func TestResumeSendsOnlyTheUnsent(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
-	o, _ := testOptions(t, srv, people)
+	srv, o, _ := serverOptions(t)
 	path := DefaultMailReport(o.Report)
 	// Ana and Dan were sent; Zoë failed; old@ was sent in an earlier report that no longer has
 	// her; the line for Cara was being written when the run was killed.
@@ -63,11 +60,7 @@ func TestResumeSendsOnlyTheUnsent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var to []string
-		for _, m := range srv.Messages() {
-			to = append(to, m.To...)
-		}
-		slices.Sort(to)
+		to := mailed(srv)
 		if want := []string{"cara@example.com", "zoe@example.com"}; !slices.Equal(to, want) {
 			t.Errorf("sent to %v, want %v", to, want)
 		}
@@ -115,9 +108,7 @@ func TestResumeSendsOnlyTheUnsent(t *testing.T) {
 
 func TestResumeAfterAnInterruptedResume(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
-	o, _ := testOptions(t, srv, people)
+	srv, o, _ := serverOptions(t)
 	o.Resume = true
 	path := DefaultMailReport(o.Report)
 	// The first run sent Ana; its resume sent Zoë before it died, into the temporary file.
@@ -127,11 +118,7 @@ func TestResumeAfterAnInterruptedResume(t *testing.T) {
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
-	var to []string
-	for _, m := range srv.Messages() {
-		to = append(to, m.To...)
-	}
-	slices.Sort(to)
+	to := mailed(srv)
 	if want := []string{"cara@example.com", "dan@example.com"}; !slices.Equal(to, want) {
 		t.Errorf("sent to %v, want %v", to, want)
 	}
@@ -139,9 +126,7 @@ func TestResumeAfterAnInterruptedResume(t *testing.T) {
 
 func TestReplacesAMailReportThatDeliveredNothing(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
-	o, _ := testOptions(t, srv, people)
+	_, o, _ := serverOptions(t)
 	path := DefaultMailReport(o.Report)
 	writeMailReport(t, path, mailReportHeader+"2,ana@example.com,rendered,<a1@acme.example>,,,\n3,zoe@example.com,not_attempted,,,,\n")
 	if err := os.Chmod(path, 0o644); err != nil {
@@ -184,23 +169,11 @@ func withTokens(ps []person, tokens map[string]string) []person {
 	return ps
 }
 
-// mailed returns the recipients of srv's messages, sorted.
-func mailed(srv *mailtest.Server) []string {
-	var to []string
-	for _, m := range srv.Messages() {
-		to = append(to, m.To...)
-	}
-	slices.Sort(to)
-	return to
-}
-
 // TestResumeFromAnotherRunIsRefused resumes from the mail report of a provisioning run
 // whose people the report gives new links: trusting it would mail nobody their new link.
 func TestResumeFromAnotherRunIsRefused(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
-	o, _ := testOptions(t, srv, people)
+	srv, o, _ := serverOptions(t)
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -249,9 +222,7 @@ func TestResumeFromAnotherRunIsRefused(t *testing.T) {
 // some of whose people have another link now, or are no longer in it.
 func TestResumeMailsThoseWhoseLinkChanged(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
-	o, logs := testOptions(t, srv, people)
+	srv, o, logs := serverOptions(t)
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -298,9 +269,7 @@ func TestResumeMailsThoseWhoseLinkChanged(t *testing.T) {
 // kept by email, and the log says so.
 func TestResumeAnOlderMailReport(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
-	o, logs := testOptions(t, srv, people)
+	srv, o, logs := serverOptions(t)
 	o.Resume = true
 	path := DefaultMailReport(o.Report)
 	writeMailReport(t, path, oldMailReportHeader+"2,ana@example.com,sent,<a1@acme.example>,1,,\n3,zoe@example.com,sent,<z1@acme.example>,1,,\n")

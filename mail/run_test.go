@@ -19,9 +19,7 @@ var wantStatuses = map[int]string{2: "sent", 3: "sent", 4: "skipped", 5: "sent",
 
 func TestEachPersonGetsTheirOwnLink(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
-	o, logs := testOptions(t, srv, people)
+	srv, o, logs := serverOptions(t)
 	o.ReplyTo = "help@acme.example"
 	var started []int
 	progressed := 0

@@ -175,9 +175,7 @@ func TestReconnectsAfterADrop(t *testing.T) {
 
 func TestConnectionsAreReused(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
-	o, _ := testOptions(t, srv, people)
+	srv, o, _ := serverOptions(t)
 	o.Concurrency = 2
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
