@@ -22,12 +22,24 @@ func provisionMail(t *testing.T, api *provisiontest.Server, smtp *mailtest.Serve
 	return invoke(t, api, append(append(args, extra...), input)...)
 }
 
+// startServers starts a fake Ideanote API and a fake SMTP server, closed when the test ends.
+func startServers(t *testing.T) (*provisiontest.Server, *mailtest.Server) {
+	api := provisiontest.NewServer()
+	t.Cleanup(api.Close)
+	smtp := mailtest.NewServer()
+	t.Cleanup(smtp.Close)
+	return api, smtp
+}
+
+// anaAndReport writes an export of one person, Ana, and names a report in a folder of its own.
+func anaAndReport(t *testing.T) (input, report string) {
+	t.Helper()
+	return writeFile(t, "people.csv", "email,name\nana@example.com,Ana\n"), filepath.Join(t.TempDir(), "report.csv")
+}
+
 func TestProvisionMail(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
-	smtp := mailtest.NewServer()
-	defer smtp.Close()
+	api, smtp := startServers(t)
 	dir := t.TempDir()
 	input := writeFile(t, "people.csv", "email,name\nana@example.com,Ana\nnot-an-email,Bad\nbob@example.com,Bob\n")
 	report := filepath.Join(dir, "report.csv")
@@ -49,10 +61,7 @@ func TestProvisionMail(t *testing.T) {
 
 func TestProvisionMailWorseExit(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
-	smtp := mailtest.NewServer()
-	defer smtp.Close()
+	api, smtp := startServers(t)
 	smtp.ReplyToRcpt("bob@example.com", mailtest.Reply{Code: 550, Text: "5.4.5 Daily sending quota exceeded"})
 	input := writeFile(t, "people.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\ncy@example.com,Cy\n")
 	report := filepath.Join(t.TempDir(), "report.csv")
@@ -69,8 +78,7 @@ func TestProvisionMailChecksFirst(t *testing.T) {
 	t.Parallel()
 	api := provisiontest.NewServer()
 	defer api.Close()
-	input := writeFile(t, "people.csv", "email,name\nana@example.com,Ana\n")
-	report := filepath.Join(t.TempDir(), "report.csv")
+	input, report := anaAndReport(t)
 	// Nowhere to send: refused before anyone is provisioned.
 	got := provisionMail(t, api, nil, input, report)
 	if got.code != exitUsage || !strings.Contains(got.stderr, "nowhere to send") || len(api.Requests()) != 0 {
@@ -104,12 +112,8 @@ func TestProvisionMailChecksFirst(t *testing.T) {
 // run mails this report) provisions nobody.
 func TestProvisionMailOneLock(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
-	smtp := mailtest.NewServer()
-	defer smtp.Close()
-	input := writeFile(t, "people.csv", "email,name\nana@example.com,Ana\n")
-	report := filepath.Join(t.TempDir(), "report.csv")
+	api, smtp := startServers(t)
+	input, report := anaAndReport(t)
 	unlock, err := mail.LockMailReport(mail.Options{Report: report})
 	if err != nil {
 		t.Fatal(err)
@@ -126,12 +130,8 @@ func TestProvisionMailOneLock(t *testing.T) {
 // provisioned, and the message says how to mail them.
 func TestProvisionMailRefusedAfterProvisioning(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
-	smtp := mailtest.NewServer()
-	defer smtp.Close()
-	input := writeFile(t, "people.csv", "email,name\nana@example.com,Ana\n")
-	report := filepath.Join(t.TempDir(), "report.csv")
+	api, smtp := startServers(t)
+	input, report := anaAndReport(t)
 	victim := writeFile(t, "victim.csv", "row,email,status\n")
 	if err := os.Symlink(victim, mail.DefaultMailReport(report)); err != nil {
 		t.Skip("no symbolic links here:", err)

@@ -102,16 +102,7 @@ func TestE2ECronLineMails(t *testing.T) {
 	t.Logf("killed with %d recorded and %d accepted; %d unknown", len(recorded), len(accepted), len(unknown))
 
 	// Checked, the unknown are mailed on purpose, once.
-	resent := mailtest.NewServer()
-	defer resent.Close()
-	resend := []string{"--resume"}
-	for _, email := range unknown {
-		resend = append(resend, "--resend", email)
-	}
-	if code := startMail(t, resent, report, resend...).wait(t, 30*time.Second); code != exitOK {
-		t.Fatalf("mail --resume --resend: exit %d, want 0", code)
-	}
-	checkResent(t, resent, unknown)
+	resent := resendUnknown(t, report, unknown, 30*time.Second)
 	checkLinks(t, resent.Messages(), report)
 	for email, status := range mailStatuses(t, mail.DefaultMailReport(report)) {
 		if status != "sent" {

@@ -72,16 +72,7 @@ func TestE2EMailKillAndResume(t *testing.T) {
 	}
 	checkOwnLinks(t, second.Messages(), n)
 
-	third := mailtest.NewServer()
-	defer third.Close()
-	resend := []string{"--resume"}
-	for _, email := range unknown {
-		resend = append(resend, "--resend", email)
-	}
-	if code := startMail(t, third, rep, resend...).wait(t, 20*time.Second); code != exitOK {
-		t.Fatalf("--resume --resend: exit %d, want 0", code)
-	}
-	checkResent(t, third, unknown)
+	resendUnknown(t, rep, unknown, 20*time.Second)
 	_, lines := reportLines(t, mail.DefaultMailReport(rep))
 	if c := countStatus(lines); len(lines) != n+1 || c["sent"] != n || c["skipped"] != 1 {
 		t.Errorf("mail report after --resend: %d lines, %v; want %d sent and 1 skipped", len(lines), c, n)
@@ -128,6 +119,24 @@ func exitCodeFor(unknown []string) int {
 		return exitRowsFailed
 	}
 	return exitOK
+}
+
+// resendUnknown runs mail --resume --resend on report for each of the people unknown, against
+// a server of its own, which it returns; the run must exit 0 within timeout and mail each of
+// them once, and nobody else.
+func resendUnknown(t *testing.T, report string, unknown []string, timeout time.Duration) *mailtest.Server {
+	t.Helper()
+	srv := mailtest.NewServer()
+	t.Cleanup(srv.Close)
+	resend := []string{"--resume"}
+	for _, email := range unknown {
+		resend = append(resend, "--resend", email)
+	}
+	if code := startMail(t, srv, report, resend...).wait(t, timeout); code != exitOK {
+		t.Fatalf("mail --resume --resend: exit %d, want 0", code)
+	}
+	checkResent(t, srv, unknown)
+	return srv
 }
 
 // checkResent checks that srv got one message for each of the people of resend, and no other.
