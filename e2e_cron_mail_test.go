@@ -47,19 +47,11 @@ func TestE2ECronLineMails(t *testing.T) {
 	const n, conns = 40, 4
 	api := provisiontest.NewServer()
 	defer api.Close()
-	first := mailtest.NewUnstartedServer()
-	first.Latency = 50 * time.Millisecond // messages spend most of their time in flight
-	first.Start()
-	defer first.Close()
+	first := slowMailServer(t)
 	dir := t.TempDir()
 	input, report := writeInput(t, dir, n), filepath.Join(dir, "wave-1.csv")
 
-	p := cronLine(t, api, first, input, report, dir)
-	waitFor(t, "messages to be accepted", func() bool { return first.Count() >= 10 })
-	p.cmd.Process.Kill()
-	p.wait(t, 5*time.Second)
-	first.Close()
-	accepted := recipients(first)
+	accepted := killWhileMailing(t, first, cronLine(t, api, first, input, report, dir))
 	recorded := map[string]bool{}
 	// Resumed, the mail report is written beside its place until it is complete.
 	for email, status := range mailStatuses(t, rpt.TempPath(mail.DefaultMailReport(report))) {

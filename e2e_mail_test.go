@@ -29,25 +29,38 @@ func recipients(srv *mailtest.Server) map[string]int {
 	return got
 }
 
+// slowMailServer starts a fake SMTP server whose messages spend most of their time in flight,
+// closed when the test ends.
+func slowMailServer(t *testing.T) *mailtest.Server {
+	srv := mailtest.NewUnstartedServer()
+	srv.Latency = 50 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// killWhileMailing kills p with SIGKILL once srv has accepted 10 messages, and returns the
+// messages srv accepted, counted by recipient.
+func killWhileMailing(t *testing.T, srv *mailtest.Server, p *proc) (accepted map[string]int) {
+	t.Helper()
+	waitFor(t, "messages to be accepted", func() bool { return srv.Count() >= 10 })
+	p.cmd.Process.Kill()
+	p.wait(t, 5*time.Second)
+	// Close waits for the connections' handlers: a message whose data had all arrived when
+	// the client died is accepted all the same, as a real server would.
+	srv.Close()
+	return recipients(srv)
+}
+
 // TestE2EMailKillAndResume kills mail with SIGKILL while messages are in flight, then runs it
 // again with --resume: nobody is mailed twice. The people whose message was in flight at the
 // kill, which the server may have accepted, are unknown, named in the log, exit 1; everybody
 // else is mailed once. --resume --resend mails the unknown once.
 func TestE2EMailKillAndResume(t *testing.T) {
 	const n, conns = 40, 4
-	first := mailtest.NewUnstartedServer()
-	first.Latency = 50 * time.Millisecond // messages spend most of their time in flight
-	first.Start()
-	defer first.Close()
+	first := slowMailServer(t)
 	rep := writeProvisioned(t, n)
-	p := startMail(t, first, rep, "--concurrency", "4")
-	waitFor(t, "messages to be accepted", func() bool { return first.Count() >= 10 })
-	p.cmd.Process.Kill()
-	p.wait(t, 5*time.Second)
-	// Close waits for the connections' handlers: a message whose data had all arrived when
-	// the client died is accepted all the same, as a real server would.
-	first.Close()
-	accepted := recipients(first)
+	accepted := killWhileMailing(t, first, startMail(t, first, rep, "--concurrency", "4"))
 
 	recorded := map[string]bool{}
 	for email, status := range mailStatuses(t, mail.DefaultMailReport(rep)) {
