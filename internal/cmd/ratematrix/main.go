@@ -119,23 +119,6 @@ func measure(limit provisiontest.Limit, rate float64, rows, workers int, latency
 	srv.Start()
 	defer srv.Close()
 	srv.SetLimit(limit)
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = workers * 2
-	defer t.CloseIdleConnections()
-	pool := &provision.Pool{
-		Endpoint: &ideanote.Client{BaseURL: srv.URL, SpaceID: srv.SpaceID, APIToken: srv.APIToken,
-			HTTPClient: &http.Client{Transport: t}},
-		Pacer:       newPacer(rate),
-		Concurrency: workers,
-	}
-	in := make(chan provision.Row)
-	out := make(chan provision.Result, rows)
-	go func() {
-		for i := range rows {
-			in <- provision.Row{Line: i + 2, User: provision.User{Email: "u" + strconv.Itoa(i) + "@example.com"}}
-		}
-		close(in)
-	}()
 	if phase >= 0 {
 		// The fixed windows are aligned on the clock: wait for the phase asked for.
 		per := 3 * time.Second
@@ -143,14 +126,9 @@ func measure(limit provisiontest.Limit, rate float64, rows, workers int, latency
 		wait := (phase - now.Sub(now.Truncate(per)) + per) % per
 		time.Sleep(wait)
 	}
-	start := time.Now()
-	if err := pool.Run(context.Background(), in, out); err != nil {
-		fmt.Fprintln(os.Stderr, "ratematrix:", err)
-		os.Exit(1)
-	}
-	c := cell{wall: time.Since(start)}
-	close(out)
-	for res := range out {
+	_, results, wall := runPool(&ideanote.Client{BaseURL: srv.URL, SpaceID: srv.SpaceID, APIToken: srv.APIToken}, rate, rows, workers)
+	c := cell{wall: wall}
+	for _, res := range results {
 		if res.Status != provision.StatusOK {
 			c.failed++
 		}
@@ -166,15 +144,26 @@ func measure(limit provisiontest.Limit, rate float64, rows, workers int, latency
 
 // measureTarget sends rows to a limiter at target, in front of internal/fakeserver.
 func measureTarget(target string, rate float64, rows, workers int) cell {
+	pool, results, wall := runPool(&ideanote.Client{BaseURL: target, SpaceID: provisiontest.DefaultSpaceID,
+		APIToken: provisiontest.DefaultAPIToken}, rate, rows, workers)
+	c := cell{wall: wall, throttled: pool.Throttles()}
+	for _, res := range results {
+		c.requests += res.Attempts
+		if res.Status != provision.StatusOK {
+			c.failed++
+		}
+	}
+	return c
+}
+
+// runPool sends rows people to client's endpoint through a pool of workers paced at rate, and
+// returns the pool, its results and the time it took; it exits the program if the run fails.
+func runPool(client *ideanote.Client, rate float64, rows, workers int) (*provision.Pool, []provision.Result, time.Duration) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = workers * 2
 	defer t.CloseIdleConnections()
-	pool := &provision.Pool{
-		Endpoint: &ideanote.Client{BaseURL: target, SpaceID: provisiontest.DefaultSpaceID, APIToken: provisiontest.DefaultAPIToken,
-			HTTPClient: &http.Client{Transport: t}},
-		Pacer:       newPacer(rate),
-		Concurrency: workers,
-	}
+	client.HTTPClient = &http.Client{Transport: t}
+	pool := &provision.Pool{Endpoint: client, Pacer: newPacer(rate), Concurrency: workers}
 	in := make(chan provision.Row)
 	out := make(chan provision.Result, rows)
 	go func() {
@@ -188,15 +177,13 @@ func measureTarget(target string, rate float64, rows, workers int) cell {
 		fmt.Fprintln(os.Stderr, "ratematrix:", err)
 		os.Exit(1)
 	}
-	c := cell{wall: time.Since(start), throttled: pool.Throttles()}
+	wall := time.Since(start)
 	close(out)
+	var results []provision.Result
 	for res := range out {
-		c.requests += res.Attempts
-		if res.Status != provision.StatusOK {
-			c.failed++
-		}
+		results = append(results, res)
 	}
-	return c
+	return pool, results, wall
 }
 
 func kindNames() string {
