@@ -244,6 +244,16 @@ var simTrace = flag.String("sim.trace", "", "back-pressure tests: log the 429s a
 
 var simTraceAll = flag.Bool("sim.trace.all", false, "back-pressure tests: with -sim.trace, log every answer")
 
+// observeFrom passes o to p and returns p's pause and its rate before o; start, the time of
+// the first outcome, is set on the first.
+func observeFrom(p pace.Policy, start *time.Time, now time.Time, o pace.Outcome) (d time.Duration, before float64) {
+	if start.IsZero() {
+		*start = now
+	}
+	before = p.Rate(now)
+	return p.Observe(now, o), before
+}
+
 // tracer logs what a policy hears of 429s and the rate it sets.
 type tracer struct {
 	pace.Policy
@@ -252,11 +262,7 @@ type tracer struct {
 }
 
 func (tr *tracer) Observe(now time.Time, o pace.Outcome) time.Duration {
-	if tr.start.IsZero() {
-		tr.start = now
-	}
-	before := tr.Policy.Rate(now)
-	d := tr.Policy.Observe(now, o)
+	d, before := observeFrom(tr.Policy, &tr.start, now, o)
 	if *simTraceAll {
 		tr.t.Logf("%7.3fs %v sent at %.3fs, rate %.2f", now.Sub(tr.start).Seconds(), o.Action, o.Sent.Sub(tr.start).Seconds(), before)
 	}

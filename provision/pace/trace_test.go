@@ -180,11 +180,7 @@ type recorder struct {
 }
 
 func (r *recorder) Observe(now time.Time, o pace.Outcome) time.Duration {
-	if r.start.IsZero() {
-		r.start = now
-	}
-	before := r.Finder.Rate(now)
-	d := r.Finder.Observe(now, o)
+	d, before := observeFrom(r.Finder, &r.start, now, o)
 	if o.Action == provision.Throttled {
 		probe := ""
 		if o.Probe {
