@@ -105,11 +105,20 @@ func runTimed(t *testing.T, o Options, f *fakeTransport) (Summary, time.Duration
 	return sum, time.Since(start)
 }
 
+// inBubble runs test in a synctest bubble, where time is fake, with the options of a run of
+// crowd(n), concurrency messages at once.
+func inBubble(t *testing.T, n, concurrency int, test func(t *testing.T, o Options)) {
+	synctest.Test(t, func(t *testing.T) {
+		o, _ := testOptions(t, nil, crowd(n))
+		o.Concurrency = concurrency
+		test(t, o)
+	})
+}
+
 func TestRate(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		o, _ := testOptions(t, nil, crowd(10))
-		o.Rate, o.Concurrency = 5, 4
+	inBubble(t, 10, 4, func(t *testing.T, o Options) {
+		o.Rate = 5
 		f := &fakeTransport{}
 		sum, took := runTimed(t, o, f)
 		if sum.Counts[StatusSent] != 10 {
@@ -130,9 +139,7 @@ func TestRate(t *testing.T) {
 
 func TestConcurrency(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		o, _ := testOptions(t, nil, crowd(10))
-		o.Concurrency = 3
+	inBubble(t, 10, 3, func(t *testing.T, o Options) {
 		f := &fakeTransport{latency: time.Second}
 		_, took := runTimed(t, o, f)
 		if f.maxInFlight != 3 || f.conns != 3 {
@@ -146,9 +153,7 @@ func TestConcurrency(t *testing.T) {
 
 func TestInterrupt(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		o, _ := testOptions(t, nil, crowd(10))
-		o.Concurrency = 2
+	inBubble(t, 10, 2, func(t *testing.T, o Options) {
 		f := &fakeTransport{latency: time.Second}
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(1500*time.Millisecond, cancel) // while the 3rd and 4th are under way
@@ -174,9 +179,7 @@ func TestInterrupt(t *testing.T) {
 
 func TestInterruptDuringBackoff(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		o, _ := testOptions(t, nil, crowd(3))
-		o.Concurrency = 1
+	inBubble(t, 3, 1, func(t *testing.T, o Options) {
 		ctx, cancel := context.WithCancel(t.Context())
 		f := &fakeTransport{answer: func(email string, attempt int) error {
 			if email == "p00@example.com" {
@@ -201,9 +204,7 @@ func TestInterruptDuringBackoff(t *testing.T) {
 
 func TestAbortStopsTheOthers(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		o, _ := testOptions(t, nil, crowd(10))
-		o.Concurrency = 2
+	inBubble(t, 10, 2, func(t *testing.T, o Options) {
 		// The 3rd starts at 1s beside the 4th, and is refused at 1.5s, while the 4th is under way.
 		f := &fakeTransport{latency: time.Second, slow: map[string]time.Duration{"p02@example.com": 500 * time.Millisecond}, answer: func(email string, _ int) error {
 			if email == "p02@example.com" {
