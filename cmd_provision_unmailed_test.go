@@ -39,15 +39,25 @@ func nightly(t *testing.T, api *provisiontest.Server, smtp *mailtest.Server, inp
 		"--smtp-url", url)
 }
 
+// nights starts a fake Ideanote API, closed when the test ends, and returns it with a folder
+// for the state and the reports of n nights, wave-1.csv to wave-n.csv.
+func nights(t *testing.T, n int) (api *provisiontest.Server, dir string, reports []string) {
+	api = provisiontest.NewServer()
+	t.Cleanup(api.Close)
+	dir = t.TempDir()
+	for i := range n {
+		reports = append(reports, filepath.Join(dir, fmt.Sprintf("wave-%d.csv", i+1)))
+	}
+	return api, dir, reports
+}
+
 // A night whose mail run fails leaves its people provisioned and remembered by the state, so
 // that no later report lists them: the next night's line mails them, with --resume, after its
 // own people, and forgets the report once everyone in it is mailed.
 func TestNightlyMailHeals(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
-	dir := t.TempDir()
-	w1, w2, w3 := filepath.Join(dir, "wave-1.csv"), filepath.Join(dir, "wave-2.csv"), filepath.Join(dir, "wave-3.csv")
+	api, dir, w := nights(t, 3)
+	w1, w2, w3 := w[0], w[1], w[2]
 
 	// Night 1: the SMTP server is down.
 	input := staff(t, dir, 0, 8)
@@ -129,10 +139,8 @@ func TestNightlyMailHeals(t *testing.T) {
 // and the report stays remembered; a report removed since is forgotten with a warning.
 func TestNightlyMailForgetsRemovedReport(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
-	dir := t.TempDir()
-	w1, w2, w3, w4 := filepath.Join(dir, "wave-1.csv"), filepath.Join(dir, "wave-2.csv"), filepath.Join(dir, "wave-3.csv"), filepath.Join(dir, "wave-4.csv")
+	api, dir, w := nights(t, 4)
+	w1, w2, w3, w4 := w[0], w[1], w[2], w[3]
 	// Night 1: the sending quota is spent.
 	quota := mailtest.NewServer()
 	defer quota.Close()
