@@ -138,22 +138,14 @@ func (j *Job) Run(ctx context.Context) (Summary, error) {
 // read sends invalid, skipped and dry-run rows straight to results and the rest to work. Once
 // ctx is done it reads on for InterruptDrain, then returns errUnread.
 func (j *Job) read(ctx, kill context.Context, work chan<- Row, results chan<- Result) error {
-	var mu sync.Mutex
-	var deadline time.Time
-	stop := context.AfterFunc(ctx, func() {
-		mu.Lock()
-		deadline = time.Now().Add(InterruptDrain)
-		mu.Unlock()
-	})
-	defer stop()
-	late := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return !deadline.IsZero() && !time.Now().Before(deadline)
-	}
+	var deadline time.Time // when the reading stops, once ctx is done
 	for {
-		if late() {
-			return errUnread
+		if ctx.Err() != nil {
+			if deadline.IsZero() {
+				deadline = time.Now().Add(InterruptDrain)
+			} else if !time.Now().Before(deadline) {
+				return errUnread
+			}
 		}
 		row, err := j.Source.Read()
 		if err == io.EOF {
