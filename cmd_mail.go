@@ -254,8 +254,7 @@ func runMail(ctx context.Context, o *mailOptions, log *slog.Logger, logOut *prog
 		}
 		deferred.Add(int64(r.Deferred))
 		delivered := r.Status == mail.StatusSent || r.Status == mail.StatusWritten || r.Status == mail.StatusRendered
-		success := r.Status != mail.StatusFailed && r.Status != mail.StatusNotAttempted && r.Status != mail.StatusUnknown
-		prog.Step(string(r.Status), success, !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
+		prog.Step(string(r.Status), r.Status.Success(), !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
 	}
 	sum, err := mail.Run(ctx, run)
 	if prog != nil {

@@ -63,8 +63,7 @@ var provisionGroups = []cmdline.FlagGroup{
 		"api-token-file", "report", "resume", "overwrite", "dry-run"),
 	cmdline.Group("Input", "map", "team", "locale", "delimiter", "encoding", "sheet", "header-row"),
 	cmdline.Group("Scheduled waves", "state", "force", "refresh-after", "only-changes"),
-	cmdline.Group("Mailing the links (--mail)", "mail", "smtp-url", "from", "smtp-password-file", "out-dir", "link", "mail-report",
-		"template", "html-template", "subject", "reply-to", "mail-rate", "mail-concurrency"),
+	cmdline.Group("Mailing the links (--mail)", append([]string{"mail"}, mailOnlyFlags...)...),
 	cmdline.Group("Output", "progress", "log-format", "metrics-file"),
 	cmdline.Group("Sending (tuning)", "rate", "burst", "concurrency", "timeout", "max-attempts", "max-wait", "base-url"),
 }
@@ -201,10 +200,6 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	start := time.Now()
 	sum, err := cronline.Run(ctx, run)
 	if !sum.Provisioned {
-		return err
-	}
-	if !mailing {
-		writeMetrics(log, o.metricsFile, metrics.ProvisionPrefix, runMetrics("rows", provision.Statuses, sum.Provision.Tally), start, err)
 		return err
 	}
 	runs := []metrics.Prefixed{{Prefix: metrics.ProvisionPrefix, Run: runMetrics("rows", provision.Statuses, sum.Provision.Tally)}}

@@ -30,6 +30,12 @@ const (
 	StatusUnknown Status = "unknown"
 )
 
+// Success reports whether a person's status needs nothing more of the operator: not failed,
+// not attempted, nor unknown.
+func (s Status) Success() bool {
+	return s != StatusFailed && s != StatusNotAttempted && s != StatusUnknown
+}
+
 // Statuses is every status a line can end with, in the order above: for those that must list
 // each of them, zeros included (the metrics file). Do not modify it.
 var Statuses = []Status{StatusSent, StatusFailed, StatusSkipped, StatusNotAttempted, StatusWritten, StatusRendered, StatusUnknown}

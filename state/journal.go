@@ -23,8 +23,8 @@ func JournalPath(path string) string { return path + "-journal" }
 // machine the journal was written.
 const journalHeader = "ideanote-provision state journal 1, boot "
 
-// journalFile is how the journal is opened: like the state itself, it holds email addresses.
-var journalFile = safefile.Options{OneLink: true, Private: true}
+// privateFile is how the state and its journal are opened: both hold email addresses.
+var privateFile = safefile.Options{OneLink: true, Private: true}
 
 // journal appends each record by one write(2), unsynced: a write survives the death of the
 // process, not a restart of the machine, after which it is dropped (its boot id differs).
@@ -48,7 +48,7 @@ type journalRecord struct {
 func (s *Store) openJournal(path string, readOnly bool) error {
 	boot := bootID()
 	if readOnly {
-		f, err := safefile.OpenExisting(path, os.O_RDONLY, journalFile)
+		f, err := safefile.OpenExisting(path, os.O_RDONLY, privateFile)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
@@ -71,7 +71,7 @@ func (s *Store) openJournal(path string, readOnly bool) error {
 	if boot == "" {
 		return nil
 	}
-	f, _, err := safefile.OpenOrCreate(path, os.O_RDWR|os.O_APPEND, 0o600, journalFile)
+	f, _, err := safefile.OpenOrCreate(path, os.O_RDWR|os.O_APPEND, 0o600, privateFile)
 	if err != nil {
 		return journalErr(path, err)
 	}

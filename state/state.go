@@ -153,11 +153,10 @@ func Open(path string, opt Options) (*Store, error) {
 // file of this user with one link that nobody else may read (it holds email addresses and user
 // ids); a new one is created with O_EXCL, mode 0600.
 func openFile(path string, flag int, _ os.FileMode) (*os.File, error) {
-	opt := safefile.Options{OneLink: true, Private: true}
 	if flag&os.O_CREATE == 0 {
-		return safefile.OpenExisting(path, flag, opt)
+		return safefile.OpenExisting(path, flag, privateFile)
 	}
-	f, _, err := safefile.OpenOrCreate(path, flag, 0o600, opt)
+	f, _, err := safefile.OpenOrCreate(path, flag, 0o600, privateFile)
 	return f, err
 }
 

@@ -343,15 +343,9 @@ func scanText(sample textSample, count bool) (textStats, error) {
 	}
 }
 
-// findUTF8Fault reads r to the end and returns where it is first not UTF-8, or nil. When
-// complete is false, the input goes on past what r holds, and a character cut at the end of r
-// is not a fault.
-func findUTF8Fault(r io.Reader, complete bool) *utf8Fault {
-	f, _ := scanUTF8(r, complete)
-	return f
-}
-
-// scanUTF8 is findUTF8Fault with the read error. It reads 256 KiB at a time, so that it runs
+// scanUTF8 reads r to the end and returns where it is first not UTF-8 (nil when nowhere), and
+// the read error. When complete is false, the input goes on past what r holds, and a character
+// cut at the end of r is not a fault. It reads 256 KiB at a time, so that it runs
 // over a large file at the speed of utf8.Valid.
 func scanUTF8(r io.Reader, complete bool) (*utf8Fault, error) {
 	const chunk = 256 << 10
