@@ -10,8 +10,6 @@ import (
 	"io/fs"
 	"os"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 )
 
@@ -36,10 +34,11 @@ type journal struct {
 	enc    *json.Encoder
 }
 
-// journalRecord is a line of the journal.
+// journalRecord is a line of the journal: a key and its Entry as JSON, the same bytes the
+// commit puts in the store.
 type journalRecord struct {
-	Key   string `json:"k"`
-	Entry Entry  `json:"e"`
+	Key   string          `json:"k"`
+	Entry json.RawMessage `json:"e"`
 }
 
 // openJournal replays the journal at path left by a run of this boot that died, into the
@@ -61,10 +60,7 @@ func (s *Store) openJournal(path string, readOnly bool) error {
 			return journalErr(path, err)
 		}
 		if len(recs) > 0 {
-			s.journaled = make(map[string]Entry, len(recs))
-			for _, r := range recs {
-				s.journaled[r.Key] = r.Entry
-			}
+			s.journaled = recs
 		}
 		return nil
 	}
@@ -76,20 +72,8 @@ func (s *Store) openJournal(path string, readOnly bool) error {
 		return journalErr(path, err)
 	}
 	recs, err := readJournal(f, boot)
-	if err == nil && len(recs) > 0 {
-		err = s.db.Update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(usersBucket)
-			for _, r := range recs { // in order: a later record of a key is newer
-				v, err := json.Marshal(r.Entry)
-				if err != nil {
-					return err
-				}
-				if err := b.Put([]byte(r.Key), v); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+	if err == nil {
+		err = s.put(recs)
 	}
 	j := &journal{f: f, path: path}
 	j.enc = json.NewEncoder(&j.buf)
@@ -117,9 +101,10 @@ func journalErr(path string, err error) error {
 	return fmt.Errorf("state journal %s: %w", path, err)
 }
 
-// readJournal returns the records of a journal written in boot, in order; none when it was
-// written in another boot (or boot is not known), and none past a line cut short.
-func readJournal(r io.Reader, boot string) ([]journalRecord, error) {
+// readJournal returns the records of a journal written in boot, each key's last entry (a later
+// record of a key is newer); none when it was written in another boot (or boot is not known),
+// and none past a line cut short.
+func readJournal(r io.Reader, boot string) (map[string][]byte, error) {
 	br := bufio.NewReader(r)
 	header, err := br.ReadString('\n')
 	if errors.Is(err, io.EOF) {
@@ -131,7 +116,7 @@ func readJournal(r io.Reader, boot string) ([]journalRecord, error) {
 	if boot == "" || header != journalHeader+boot+"\n" {
 		return nil, nil
 	}
-	var recs []journalRecord
+	recs := make(map[string][]byte)
 	for {
 		line, err := br.ReadBytes('\n')
 		if errors.Is(err, io.EOF) {
@@ -144,12 +129,12 @@ func readJournal(r io.Reader, boot string) ([]journalRecord, error) {
 		if json.Unmarshal(line, &rec) != nil {
 			return recs, nil
 		}
-		recs = append(recs, rec)
+		recs[rec.Key] = rec.Entry
 	}
 }
 
-// append writes the record of key by one write.
-func (j *journal) append(key string, e Entry) error {
+// append writes the record of key, its entry e already encoded, by one write.
+func (j *journal) append(key string, e []byte) error {
 	j.buf.Reset()
 	if err := j.enc.Encode(journalRecord{Key: key, Entry: e}); err != nil { // with its newline
 		return err

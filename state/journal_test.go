@@ -13,6 +13,19 @@ import (
 // flush), and returns a copy of its files as a kill -9 would leave them: what was written.
 func killed(t *testing.T, n int) (copyDir string) {
 	t.Helper()
+	return killedAfter(t, func(s *Store) {
+		for i := range n {
+			if err := s.Record(fmt.Sprintf("email:u%d@example.com", i), Entry{Fingerprint: fmt.Sprint("f", i), UserID: fmt.Sprint("id", i), At: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// killedAfter runs record on a store at dir/state.db that never commits (no Close, no flush),
+// and returns a copy of its files as a kill -9 would leave them: what was written.
+func killedAfter(t *testing.T, record func(*Store)) (copyDir string) {
+	t.Helper()
 	if bootID() == "" {
 		t.Skip("no boot id here: no journal is kept")
 	}
@@ -22,11 +35,7 @@ func killed(t *testing.T, n int) (copyDir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range n {
-		if err := s.Record(fmt.Sprintf("email:u%d@example.com", i), Entry{Fingerprint: fmt.Sprint("f", i), UserID: fmt.Sprint("id", i), At: time.Now()}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	record(s)
 	copyDir = t.TempDir()
 	for _, name := range []string{"state.db", "state.db-journal"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
@@ -76,6 +85,29 @@ func TestStoreSurvivesKill(t *testing.T) {
 				t.Errorf("journal left after Close: %v", err)
 			}
 		}
+	}
+}
+
+// TestJournalLaterRecordWins checks that of two journaled records of a key, the later one is
+// what a reopened store knows, to write or to read.
+func TestJournalLaterRecordWins(t *testing.T) {
+	t.Parallel()
+	for _, readOnly := range []bool{false, true} {
+		dir := killedAfter(t, func(s *Store) {
+			for _, fp := range []string{"old", "new"} {
+				if err := s.Record("email:a@example.com", Entry{Fingerprint: fp}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		s := openStore(t, filepath.Join(dir, "state.db"), Options{Space: "sp", ReadOnly: readOnly})
+		if e, ok := s.Get("email:a@example.com"); !ok || e.Fingerprint != "new" {
+			t.Errorf("read-only %v: Get = %+v, %v; want the later record", readOnly, e, ok)
+		}
+		if n := s.Len(); n != 1 {
+			t.Errorf("read-only %v: Len = %d, want 1", readOnly, n)
+		}
+		s.Close()
 	}
 }
 

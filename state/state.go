@@ -91,11 +91,11 @@ type Store struct {
 	db            *bolt.DB
 	maxBatch      int
 	flushInterval time.Duration
-	journal       *journal         // nil: read-only, or no boot id to tell a crash from a restart
-	journaled     map[string]Entry // read-only: the journal's records, newer than the store's
+	journal       *journal          // nil: read-only, or no boot id to tell a crash from a restart
+	journaled     map[string][]byte // read-only: the journal's entries (JSON), newer than the store's
 
-	mu           sync.Mutex // guards pending, err and beforeCommit
-	pending      map[string]Entry
+	mu           sync.Mutex        // guards pending, err and beforeCommit
+	pending      map[string][]byte // key -> JSON Entry, as journaled and as committed
 	beforeCommit func() error
 	err          error // first commit error; records after it are dropped
 	stop         chan struct{}
@@ -106,7 +106,7 @@ type Store struct {
 // Open opens the store at path, creating it (mode 0600) unless ReadOnly. A read-only open of a
 // missing file is an empty store.
 func Open(path string, opt Options) (*Store, error) {
-	s := &Store{maxBatch: opt.MaxBatch, flushInterval: opt.FlushInterval, pending: make(map[string]Entry),
+	s := &Store{maxBatch: opt.MaxBatch, flushInterval: opt.FlushInterval, pending: make(map[string][]byte),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	if s.maxBatch < 1 {
 		s.maxBatch = DefaultMaxBatch
@@ -204,8 +204,9 @@ func (s *Store) checkMeta(path string, opt Options) error {
 func (s *Store) Get(key string) (Entry, bool) {
 	var e Entry
 	var found bool
-	if e, ok := s.journaled[key]; ok {
-		return e, true
+	if v, ok := s.journaled[key]; ok {
+		found = json.Unmarshal(v, &e) == nil
+		return e, found
 	}
 	if s.db == nil {
 		return e, false
@@ -257,13 +258,20 @@ func (s *Store) Record(key string, e Entry) error {
 	if s.closed || !s.writable() {
 		return errors.New("state: record on a closed or read-only store")
 	}
+	// Encoded once, for the journal and the commit; a fresh slice each, as bbolt keeps the
+	// value until the commit.
+	v, err := json.Marshal(e)
+	if err != nil {
+		s.err = fmt.Errorf("saving the state: %w", err)
+		return s.err
+	}
 	if s.journal != nil {
-		if err := s.journal.append(key, e); err != nil {
+		if err := s.journal.append(key, v); err != nil {
 			s.err = fmt.Errorf("saving the state: %w", err)
 			return s.err
 		}
 	}
-	s.pending[key] = e
+	s.pending[key] = v
 	if len(s.pending) >= s.maxBatch {
 		s.commitLocked()
 	}
@@ -303,21 +311,7 @@ func (s *Store) commitLocked() {
 			return
 		}
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(usersBucket)
-		for k, e := range s.pending {
-			// A fresh slice each: bbolt keeps the value until the commit, so no buffer reuse.
-			v, err := json.Marshal(e)
-			if err != nil {
-				return err
-			}
-			if err := b.Put([]byte(k), v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.put(s.pending); err != nil {
 		s.err = fmt.Errorf("saving the state: %w", err)
 		return
 	}
@@ -327,6 +321,22 @@ func (s *Store) commitLocked() {
 			s.err = fmt.Errorf("saving the state: %w", err)
 		}
 	}
+}
+
+// put writes the entries (key -> JSON Entry) in one transaction; none when there are none.
+func (s *Store) put(entries map[string][]byte) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(usersBucket)
+		for k, v := range entries {
+			if err := b.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (s *Store) flushLoop() {
