@@ -3,6 +3,7 @@ package input
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -111,7 +112,7 @@ func chooseEncoding(label string, head []byte, sample textSample) (textEncoding,
 	if bytes.IndexByte(firstLine, 0) >= 0 {
 		return enc, nulError(head)
 	}
-	st, err := scanText(sample, false)
+	st, err := scanText(sample, false, nil, enc)
 	if err != nil {
 		return enc, err
 	}
@@ -124,7 +125,9 @@ func chooseEncoding(label string, head []byte, sample textSample) (textEncoding,
 // checkLabel refuses an encoding that does not fit the text of sample, naming a line and what
 // it would become, and an encoding that fits, when there is one.
 func checkLabel(enc textEncoding, sample textSample) error {
-	st, err := scanText(sample, true)
+	// One read of the sample serves both checks: it is decoded as it is scanned for UTF-8.
+	var fit misfitWriter
+	st, err := scanText(sample, true, &fit, enc)
 	if err != nil {
 		return err
 	}
@@ -136,9 +139,9 @@ func checkLabel(enc textEncoding, sample textSample) error {
 		return &FileError{Msg: fmt.Sprintf("the input is UTF-8, not %s: line %d holds %q, which as %s would become %q",
 			enc.name, line, word, enc.name, as), Fix: []Setting{{"Encoding", "utf-8"}}}
 	}
-	m, err := misfit(enc, sample)
-	if err != nil || m == nil {
-		return err
+	m := fit.misfit
+	if m == nil {
+		return nil
 	}
 	msg := fmt.Sprintf("the input is not in %s: line %d would hold %q as %s (%s)", enc.name, m.line, m.word, enc.name, m.what)
 	if st.fault == nil {
@@ -192,32 +195,86 @@ type misdecode struct {
 // misfit decodes sample with enc and returns where it first yields U+FFFD or a C1 control
 // character, or nil.
 func misfit(enc textEncoding, sample textSample) (*misdecode, error) {
-	br := bufio.NewReaderSize(transform.NewReader(sample.open(), enc.decoder()), 64<<10)
-	line := 0
-	for {
-		l, err := br.ReadSlice('\n')
-		if len(l) > 0 && (err == nil || err == io.EOF || err == bufio.ErrBufferFull) {
-			if err != bufio.ErrBufferFull {
-				line++
-			}
-			for i := 0; i < len(l); {
-				r, size := utf8.DecodeRune(l[i:])
-				if r == utf8.RuneError || (r >= 0x80 && r <= 0x9f) {
-					what := fmt.Sprintf("U+%04X, a control character", r)
-					if r == utf8.RuneError {
-						what = "U+FFFD, a byte it has no character for"
-					}
-					return &misdecode{line: max(line, 1), word: wordAt(l, i), what: what}, nil
-				}
-				i += size
-			}
+	fit := misfitWriter{stop: true}
+	tw := transform.NewWriter(&fit, enc.decoder())
+	_, err := io.Copy(tw, sample.open())
+	if err == nil {
+		err = tw.Close()
+	}
+	if fit.misfit != nil {
+		return fit.misfit, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	fit.end()
+	return fit.misfit, nil
+}
+
+// errMisfit stops the copy into a misfitWriter that has found what it looks for.
+var errMisfit = errors.New("misfit found")
+
+// misfitWriter finds, in the decoded text written to it, the first U+FFFD or C1 control
+// character: its line and the word that holds it. It looks at a line once it is whole, or at
+// its first 64 KiB; end looks at the last line.
+type misfitWriter struct {
+	misfit *misdecode
+	stop   bool   // Write fails with errMisfit once misfit is found, to end the copy
+	line   int    // the lines looked at
+	buf    []byte // the line being written
+}
+
+func (w *misfitWriter) Write(p []byte) (int, error) {
+	if w.misfit != nil {
+		if w.stop {
+			return 0, errMisfit
 		}
-		switch {
-		case err == io.EOF:
-			return nil, nil
-		case err != nil && err != bufio.ErrBufferFull:
-			return nil, err
+		return len(p), nil
+	}
+	w.buf = append(w.buf, p...)
+	done := 0
+	for w.misfit == nil {
+		rest := w.buf[done:]
+		if nl := bytes.IndexByte(rest, '\n'); nl >= 0 {
+			w.look(rest[:nl+1], true)
+			done += nl + 1
+			continue
 		}
+		if len(rest) >= 64<<10 {
+			n := completeRunes(rest)
+			w.look(rest[:n], false)
+			done += n
+		}
+		break
+	}
+	w.buf = append(w.buf[:0], w.buf[done:]...)
+	return len(p), nil
+}
+
+// end looks at the last line, which has no line end.
+func (w *misfitWriter) end() {
+	if w.misfit == nil && len(w.buf) > 0 {
+		w.look(w.buf, true)
+	}
+	w.buf = nil
+}
+
+// look looks at l, a line (whole when it ends the line) or the first part of one.
+func (w *misfitWriter) look(l []byte, ends bool) {
+	for i := 0; i < len(l); {
+		r, size := utf8.DecodeRune(l[i:])
+		if r == utf8.RuneError || (r >= 0x80 && r <= 0x9f) {
+			what := fmt.Sprintf("U+%04X, a control character", r)
+			if r == utf8.RuneError {
+				what = "U+FFFD, a byte it has no character for"
+			}
+			w.misfit = &misdecode{line: w.line + 1, word: wordAt(l, i), what: what}
+			return
+		}
+		i += size
+	}
+	if ends {
+		w.line++
 	}
 }
 
@@ -302,52 +359,36 @@ type textStats struct {
 	}
 }
 
-// scanText reads the sample to its end, and a second time to count its characters when it is
-// not all UTF-8, or when count is set.
-func scanText(sample textSample, count bool) (textStats, error) {
+// scanText reads the sample to its end and says where it first is not UTF-8. It counts its
+// characters when count is set, else only when it is not all UTF-8, by a second read. When tee
+// is not nil, the sample is written to it, decoded by enc, as it is read.
+func scanText(sample textSample, count bool, tee *misfitWriter, enc textEncoding) (textStats, error) {
 	var st textStats
-	var err error
-	if st.fault, err = scanUTF8(sample.open(), sample.complete); err != nil || (st.fault == nil && !count) {
+	r := sample.open()
+	var tw *transform.Writer
+	if tee != nil {
+		tw = transform.NewWriter(tee, enc.decoder())
+		r = io.TeeReader(r, tw)
+	}
+	err := st.scan(r, sample.complete, count)
+	if err == nil && tee != nil {
+		if err = tw.Close(); err == nil {
+			tee.end()
+		}
+	}
+	if err != nil || count || st.fault == nil {
 		return st, err
 	}
-	br := bufio.NewReaderSize(sample.open(), 64<<10)
-	line := 1
-	for {
-		l, err := br.ReadSlice('\n')
-		for i := 0; i < len(l); {
-			if l[i] < utf8.RuneSelf {
-				i++
-				continue
-			}
-			r, size := utf8.DecodeRune(l[i:])
-			switch {
-			case r == utf8.RuneError && size <= 1:
-				st.invalid++
-			case st.multi == 0:
-				st.firstMulti.line, st.firstMulti.word = line, wordAt(l, i)
-				st.multi++
-			default:
-				st.multi++
-			}
-			i += max(size, 1)
-		}
-		if err == nil {
-			line++
-		}
-		if err == io.EOF {
-			return st, nil
-		}
-		if err != nil && err != bufio.ErrBufferFull {
-			return st, err
-		}
-	}
+	st = textStats{}
+	return st, st.scan(sample.open(), sample.complete, true)
 }
 
-// scanUTF8 reads r to the end and returns where it is first not UTF-8 (nil when nowhere), and
-// the read error. When complete is false, the input goes on past what r holds, and a character
-// cut at the end of r is not a fault. It reads 256 KiB at a time, so that it runs
+// scan reads r to the end and sets st.fault where it is first not UTF-8 (nil when nowhere);
+// with count, it counts the characters of all of r, else it stops at the fault. It returns
+// the read error. When complete is false, the input goes on past what r holds, and a
+// character cut at the end of r is not a fault. It reads 256 KiB at a time, so that it runs
 // over a large file at the speed of utf8.Valid.
-func scanUTF8(r io.Reader, complete bool) (*utf8Fault, error) {
+func (st *textStats) scan(r io.Reader, complete, count bool) error {
 	const chunk = 256 << 10
 	buf := make([]byte, chunk+utf8.UTFMax)
 	carry, lines := 0, 1
@@ -360,31 +401,14 @@ func scanUTF8(r io.Reader, complete bool) (*utf8Fault, error) {
 		if more || !complete {
 			end = completeRunes(data)
 		}
-		if !utf8.Valid(data[:end]) {
-			i := 0
-			for i < end {
-				r, size := utf8.DecodeRune(data[i:end])
-				if r == utf8.RuneError && size <= 1 {
-					break
-				}
-				i += size
+		if st.fault == nil && !utf8.Valid(data[:end]) {
+			st.fault = faultIn(data, end, lines, lineStart)
+			if !count {
+				return nil
 			}
-			lines += bytes.Count(data[:i], []byte{'\n'})
-			prefix := lineStart // the line began in an earlier chunk
-			from := bytes.LastIndexByte(data[:i], '\n') + 1
-			if from > 0 {
-				prefix = nil
-			}
-			sample := append(prefix, data[from:min(end, i+256)]...)
-			at := len(prefix) + i - from
-			if j := bytes.IndexByte(sample[at:], '\n'); j >= 0 {
-				sample = sample[:at+j]
-			}
-			if at > 256 {
-				sample, at = sample[at-256:], 256
-			}
-			text := data[from:min(len(data), i+4<<10)]
-			return &utf8Fault{line: lines, b: data[i], sample: sample, at: at, text: text}, nil
+		}
+		if count {
+			st.count(data[:end], lines)
 		}
 		lines += bytes.Count(data[:end], []byte{'\n'})
 		if nl := bytes.LastIndexByte(data[:end], '\n'); nl >= 0 {
@@ -394,11 +418,63 @@ func scanUTF8(r io.Reader, complete bool) (*utf8Fault, error) {
 		}
 		if !more {
 			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				return nil, nil
+				return nil
 			}
-			return nil, err
+			return err
 		}
 		carry = copy(buf, data[end:])
+	}
+}
+
+// faultIn returns the first place in data[:end], which is not all UTF-8, where it is not:
+// lines is the line data starts in, lineStart the start of that line when it began before
+// data. The fault holds copies: data is read over.
+func faultIn(data []byte, end, lines int, lineStart []byte) *utf8Fault {
+	i := 0
+	for i < end {
+		r, size := utf8.DecodeRune(data[i:end])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		i += size
+	}
+	lines += bytes.Count(data[:i], []byte{'\n'})
+	prefix := lineStart // the line began in an earlier chunk
+	from := bytes.LastIndexByte(data[:i], '\n') + 1
+	if from > 0 {
+		prefix = nil
+	}
+	sample := append(bytes.Clone(prefix), data[from:min(end, i+256)]...)
+	at := len(prefix) + i - from
+	if j := bytes.IndexByte(sample[at:], '\n'); j >= 0 {
+		sample = sample[:at+j]
+	}
+	if at > 256 {
+		sample, at = sample[at-256:], 256
+	}
+	text := bytes.Clone(data[from:min(len(data), i+4<<10)])
+	return &utf8Fault{line: lines, b: data[i], sample: sample, at: at, text: text}
+}
+
+// count counts the characters of text, which starts on line: the UTF-8 characters of more than
+// one byte, the first of them, and the bytes that are not UTF-8.
+func (st *textStats) count(text []byte, line int) {
+	for i := 0; i < len(text); {
+		if text[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(text[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			st.invalid++
+		case st.multi == 0:
+			st.firstMulti.line, st.firstMulti.word = line+bytes.Count(text[:i], []byte{'\n'}), wordAt(text, i)
+			st.multi++
+		default:
+			st.multi++
+		}
+		i += max(size, 1)
 	}
 }
 
