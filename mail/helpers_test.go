@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/internal/syncbuf"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // person is a line of a provisioning report for the tests.
@@ -103,6 +105,21 @@ func serverOptions(t *testing.T) (*mailtest.Server, Options, *syncbuf.Buffer) {
 
 // mailed returns the recipients of srv's messages, sorted.
 func mailed(srv *mailtest.Server) []string { return mailedSince(srv, 0) }
+
+// refusedWithoutResume checks that a run of o over a mail report left by an earlier run is
+// refused, as a provision.ConfigError with ErrExists whose message holds records (how many
+// people it records), and sends nothing.
+func refusedWithoutResume(t *testing.T, srv *mailtest.Server, o Options, records string) {
+	t.Helper()
+	_, err := Run(context.Background(), o)
+	var ce *provision.ConfigError
+	if !errors.As(err, &ce) || !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), records) {
+		t.Fatalf("err = %v, want a provision.ConfigError with ErrExists and %q", err, records)
+	}
+	if srv.Count() != 0 {
+		t.Fatalf("%d messages sent", srv.Count())
+	}
+}
 
 // mailedSince returns the recipients of srv's messages after its first n, sorted.
 func mailedSince(srv *mailtest.Server, n int) []string {

@@ -43,16 +43,7 @@ func TestResumeSendsOnlyTheUnsent(t *testing.T) {
 		"7,dan@example.com,sent,<d1@acme.example>,1,,2026-11-23T03:00:01Z,"+hashOf("tok-dan")+"\n"+
 		"5,cara@example.com,sent,<c1@acme.ex")
 
-	t.Run("refused without --resume", func(t *testing.T) {
-		_, err := Run(context.Background(), o)
-		var ce *provision.ConfigError
-		if !errors.As(err, &ce) || !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "records 3 people already mailed") {
-			t.Fatalf("err = %v, want a provision.ConfigError with ErrExists", err)
-		}
-		if srv.Count() != 0 {
-			t.Fatalf("%d messages sent", srv.Count())
-		}
-	})
+	t.Run("refused without --resume", func(t *testing.T) { refusedWithoutResume(t, srv, o, "records 3 people already mailed") })
 	t.Run("resume", func(t *testing.T) {
 		o := o
 		o.Resume = true
