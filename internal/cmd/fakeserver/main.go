@@ -10,12 +10,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"sort"
-	"sync"
-	"syscall"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/cmd/toolkit"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
@@ -26,15 +24,7 @@ func main() {
 	latency := flag.Duration("latency", 0, "delay of every answer")
 	flag.Parse()
 
-	srv := provisiontest.NewUnstartedServer()
-	srv.Latency = *latency
-	srv.MaxRecorded = 1 // nothing reads them; a million would cost gigabytes
-	var once sync.Once
-	var first time.Time
-	srv.Intercept = func(int, *provisiontest.Request) *provisiontest.Reply {
-		once.Do(func() { first = time.Now() })
-		return nil
-	}
+	srv, firstc := toolkit.NewFakeIdeanote(*latency)
 	srv.Start()
 	defer srv.Close()
 	if *rate > 0 {
@@ -49,17 +39,15 @@ func main() {
 			}
 		}
 		if !found {
-			fmt.Fprintf(os.Stderr, "fakeserver: -limit %q needs -rate and one of the names of provisiontest.Limits\n", *limit)
-			os.Exit(2)
+			toolkit.Exit(2, fmt.Sprintf("-limit %q needs -rate and one of the names of provisiontest.Limits", *limit))
 		}
 	}
-	fmt.Printf("export IDEANOTE_BASE_URL=%s\nexport IDEANOTE_SPACE_ID=%s\nexport IDEANOTE_API_TOKEN=%s\n",
-		srv.URL, provisiontest.DefaultSpaceID, provisiontest.DefaultAPIToken)
+	for _, kv := range toolkit.Env(srv) {
+		fmt.Println("export " + kv)
+	}
 	os.Stdout.Sync()
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	<-sigs
+	toolkit.WaitForInterrupt()
 	counts := srv.Count()
 	codes := make([]int, 0, len(counts))
 	total := 0
@@ -72,8 +60,10 @@ func main() {
 	for _, c := range codes {
 		fmt.Fprintf(os.Stderr, ", %d: %d", c, counts[c])
 	}
-	if !first.IsZero() {
+	select {
+	case first := <-firstc:
 		fmt.Fprintf(os.Stderr, "; first at %s", first.Format(time.RFC3339Nano))
+	default:
 	}
 	fmt.Fprintln(os.Stderr)
 }

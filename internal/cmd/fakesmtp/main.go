@@ -10,10 +10,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/cmd/toolkit"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 )
 
@@ -37,9 +36,7 @@ func main() {
 	}
 	os.Stdout.Sync()
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	<-sigs
+	toolkit.WaitForInterrupt()
 	fmt.Fprintf(os.Stderr, "fakesmtp: %d messages accepted of %d received, over %d connections, in %s\n",
 		srv.Count(), srv.Received(), srv.Connections(), time.Since(start).Round(time.Millisecond))
 }

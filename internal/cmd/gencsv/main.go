@@ -12,7 +12,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/htmlindex"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/cmd/toolkit"
 	"github.com/ideanote-provision/ideanote-provision/internal/people"
 )
 
@@ -39,8 +39,7 @@ func main() {
 		err = writeCSV(*out, *rows, *seed, *enc, *comma)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "gencsv:", err)
-		os.Exit(1)
+		toolkit.Exit(1, err)
 	}
 }
 

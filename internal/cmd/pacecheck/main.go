@@ -17,16 +17,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/cmd/toolkit"
 	"github.com/ideanote-provision/ideanote-provision/internal/people"
 	"github.com/ideanote-provision/ideanote-provision/provision"
-	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/provision/pace"
-	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
 func main() {
@@ -37,18 +34,19 @@ func main() {
 	server := flag.String("server", "window", "the fake's limit: window (R in any second) or bucket (token bucket)")
 	serverBurst := flag.Int("server-burst", 1, "burst of the fake's token bucket, with -server bucket")
 	flag.Parse()
+	rs, err := toolkit.Floats(*rates)
+	if err != nil {
+		toolkit.Exit(2, "-rates:", err)
+	}
 	failed := false
-	for _, f := range strings.Split(*rates, ",") {
-		r, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || r <= 0 {
-			fmt.Fprintf(os.Stderr, "pacecheck: bad rate %q\n", f)
-			os.Exit(2)
+	for _, r := range rs {
+		if r == 0 {
+			toolkit.Exit(2, "-rates: a rate of 0 has no pace to check")
 		}
 		n := int(r * *seconds)
 		ok, err := measure(r, n, *concurrency, *server, *serverBurst, *latency)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "pacecheck:", err)
-			os.Exit(1)
+			toolkit.Exit(1, err)
 		}
 		failed = failed || !ok
 	}
@@ -63,9 +61,7 @@ func measure(r float64, n, concurrency int, server string, serverBurst int, late
 	if err := people.Write(&in, n, 1); err != nil {
 		return false, err
 	}
-	srv := provisiontest.NewUnstartedServer()
-	srv.Latency = latency
-	srv.MaxRecorded = 1
+	srv, _ := toolkit.NewFakeIdeanote(latency)
 	srv.Start()
 	defer srv.Close()
 	limit := fmt.Sprintf("window of %g a second", r)
@@ -83,13 +79,11 @@ func measure(r float64, n, concurrency int, server string, serverBurst int, late
 	if err != nil {
 		return false, err
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = concurrency * 2
-	defer t.CloseIdleConnections()
+	client, closeIdle := toolkit.Client(srv.URL, srv.SpaceID, srv.APIToken, concurrency)
+	defer closeIdle()
 	job := &provision.Job{Source: reader, Emit: func(provision.Result) error { return nil },
 		Pool: &provision.Pool{
-			Endpoint: &ideanote.Client{BaseURL: srv.URL, SpaceID: provisiontest.DefaultSpaceID,
-				APIToken: provisiontest.DefaultAPIToken, HTTPClient: &http.Client{Transport: t}},
+			Endpoint:    client,
 			Pacer:       pace.New(r, 1),
 			Concurrency: concurrency,
 		}}

@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/cmd/toolkit"
 )
 
 func main() {
@@ -30,7 +32,7 @@ func main() {
 
 	report, err := readCSV(*reportPath)
 	if err != nil {
-		fatal(err)
+		toolkit.Exit(1, err)
 	}
 	links := map[string]string{} // email -> login link
 	for _, r := range report {
@@ -40,7 +42,7 @@ func main() {
 	}
 	mailReport, err := readCSV(strings.TrimSuffix(*reportPath, ".csv") + ".mail.csv")
 	if err != nil {
-		fatal(err)
+		toolkit.Exit(1, err)
 	}
 	statuses := map[string]int{}
 	for _, r := range mailReport {
@@ -98,7 +100,7 @@ func checkQuota(mailReport []map[string]string, victim string, fail func(string,
 func checkMaildir(dir string, links map[string]string, fail func(string, ...any)) {
 	files, err := filepath.Glob(filepath.Join(dir, "*", "new", "*"))
 	if err != nil {
-		fatal(err)
+		toolkit.Exit(1, err)
 	}
 	got := map[string]int{}
 	tls := 0
@@ -219,9 +221,4 @@ func readCSV(path string) ([]map[string]string, error) {
 		rows = append(rows, r)
 	}
 	return rows, nil
-}
-
-func fatal(err error) {
-	fmt.Fprintln(os.Stderr, "postfixcheck:", err)
-	os.Exit(1)
 }

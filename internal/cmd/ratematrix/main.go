@@ -18,13 +18,12 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/cmd/toolkit"
 	"github.com/ideanote-provision/ideanote-provision/provision"
-	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
@@ -52,17 +51,11 @@ func main() {
 		selected = []provisiontest.NamedLimit{{Name: *label}}
 	}
 	if len(selected) == 0 {
-		fmt.Fprintln(os.Stderr, "ratematrix: no such kind; kinds:", kindNames())
-		os.Exit(2)
+		toolkit.Exit(2, "no such kind; kinds:", kindNames())
 	}
-	var mults []float64
-	for _, f := range strings.Split(*rateList, ",") {
-		m, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || m < 0 {
-			fmt.Fprintf(os.Stderr, "ratematrix: bad rate multiple %q\n", f)
-			os.Exit(2)
-		}
-		mults = append(mults, m)
+	mults, err := toolkit.Floats(*rateList)
+	if err != nil {
+		toolkit.Exit(2, "-rates:", err)
 	}
 
 	if *header {
@@ -113,9 +106,7 @@ type cell struct {
 
 // measure sends rows to a fake behind limit, through the pool as the CLI builds it.
 func measure(limit provisiontest.Limit, rate float64, rows, workers int, latency time.Duration) cell {
-	srv := provisiontest.NewUnstartedServer()
-	srv.Latency = latency
-	srv.MaxRecorded = 1
+	srv, _ := toolkit.NewFakeIdeanote(latency)
 	srv.Start()
 	defer srv.Close()
 	srv.SetLimit(limit)
@@ -126,7 +117,7 @@ func measure(limit provisiontest.Limit, rate float64, rows, workers int, latency
 		wait := (phase - now.Sub(now.Truncate(per)) + per) % per
 		time.Sleep(wait)
 	}
-	_, results, wall := runPool(&ideanote.Client{BaseURL: srv.URL, SpaceID: srv.SpaceID, APIToken: srv.APIToken}, rate, rows, workers)
+	_, results, wall := runPool(srv.URL, rate, rows, workers)
 	c := cell{wall: wall}
 	for _, res := range results {
 		if res.Status != provision.StatusOK {
@@ -144,8 +135,7 @@ func measure(limit provisiontest.Limit, rate float64, rows, workers int, latency
 
 // measureTarget sends rows to a limiter at target, in front of internal/fakeserver.
 func measureTarget(target string, rate float64, rows, workers int) cell {
-	pool, results, wall := runPool(&ideanote.Client{BaseURL: target, SpaceID: provisiontest.DefaultSpaceID,
-		APIToken: provisiontest.DefaultAPIToken}, rate, rows, workers)
+	pool, results, wall := runPool(target, rate, rows, workers)
 	c := cell{wall: wall, throttled: pool.Throttles()}
 	for _, res := range results {
 		c.requests += res.Attempts
@@ -156,13 +146,12 @@ func measureTarget(target string, rate float64, rows, workers int) cell {
 	return c
 }
 
-// runPool sends rows people to client's endpoint through a pool of workers paced at rate, and
-// returns the pool, its results and the time it took; it exits the program if the run fails.
-func runPool(client *ideanote.Client, rate float64, rows, workers int) (*provision.Pool, []provision.Result, time.Duration) {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = workers * 2
-	defer t.CloseIdleConnections()
-	client.HTTPClient = &http.Client{Transport: t}
+// runPool sends rows people to the fake's workspace at baseURL through a pool of workers paced
+// at rate, and returns the pool, its results and the time it took; it exits the program if the
+// run fails.
+func runPool(baseURL string, rate float64, rows, workers int) (*provision.Pool, []provision.Result, time.Duration) {
+	client, closeIdle := toolkit.Client(baseURL, provisiontest.DefaultSpaceID, provisiontest.DefaultAPIToken, workers)
+	defer closeIdle()
 	pool := &provision.Pool{Endpoint: client, Pacer: newPacer(rate), Concurrency: workers}
 	in := make(chan provision.Row)
 	out := make(chan provision.Result, rows)
@@ -174,8 +163,7 @@ func runPool(client *ideanote.Client, rate float64, rows, workers int) (*provisi
 	}()
 	start := time.Now()
 	if err := pool.Run(context.Background(), in, out); err != nil {
-		fmt.Fprintln(os.Stderr, "ratematrix:", err)
-		os.Exit(1)
+		toolkit.Exit(1, err)
 	}
 	wall := time.Since(start)
 	close(out)

@@ -14,7 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
+	"github.com/ideanote-provision/ideanote-provision/internal/cmd/toolkit"
 )
 
 func main() {
@@ -23,21 +23,18 @@ func main() {
 	runs := flag.Int("runs", 5, "measurements")
 	flag.Parse()
 	if *bin == "" || *input == "" {
-		fmt.Fprintln(os.Stderr, "startcheck: -bin and -input are required")
-		os.Exit(2)
+		toolkit.Exit(2, "-bin and -input are required")
 	}
 	dir, err := os.MkdirTemp("", "startcheck")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "startcheck:", err)
-		os.Exit(1)
+		toolkit.Exit(1, err)
 	}
 	defer os.RemoveAll(dir)
 	var worst time.Duration
 	for i := range *runs {
 		d, err := once(*bin, *input, filepath.Join(dir, fmt.Sprintf("report-%d.csv", i)))
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "startcheck:", err)
-			os.Exit(1)
+			toolkit.Exit(1, err)
 		}
 		fmt.Printf("run %d: first request %.1f ms after the process started\n", i+1, float64(d.Microseconds())/1000)
 		worst = max(worst, d)
@@ -47,21 +44,12 @@ func main() {
 
 // once runs the binary, from exec to the first request the fake receives.
 func once(bin, input, reportPath string) (time.Duration, error) {
-	srv := provisiontest.NewUnstartedServer()
-	srv.MaxRecorded = 1
-	firstc := make(chan time.Time, 1)
-	srv.Intercept = func(n int, _ *provisiontest.Request) *provisiontest.Reply {
-		if n == 1 {
-			firstc <- time.Now()
-		}
-		return nil
-	}
+	srv, firstc := toolkit.NewFakeIdeanote(0)
 	srv.Start()
 	defer srv.Close()
 	cmd := exec.Command(bin, "--rate", "0", "--concurrency", "32", "--subdomain", "acme",
 		"--progress", "auto", "--report", reportPath, input)
-	cmd.Env = append(os.Environ(), "IDEANOTE_BASE_URL="+srv.URL,
-		"IDEANOTE_SPACE_ID="+provisiontest.DefaultSpaceID, "IDEANOTE_API_TOKEN="+provisiontest.DefaultAPIToken)
+	cmd.Env = append(os.Environ(), toolkit.Env(srv)...)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, err
