@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/plant"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -216,7 +217,7 @@ func TestJournalNeverThroughAPlantedLink(t *testing.T) {
 			srv, o, _ := serverOptions(t)
 			o.Overwrite, o.Resume = !resume, resume
 			path := JournalPath(DefaultMailReport(o.Report))
-			untouched := plantLink(t, path)
+			untouched := plant.Victim(t, plant.Symlink, path, 0o644)
 			_, err := Run(context.Background(), o)
 			untouched()
 			if err == nil || !strings.Contains(err.Error(), path+" is a symbolic link") {

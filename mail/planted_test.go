@@ -8,28 +8,8 @@ import (
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
+	"github.com/ideanote-provision/ideanote-provision/internal/plant"
 )
-
-// plantLink puts at path a symbolic link to a new victim file, and returns a function that
-// fails t when the victim was written through.
-func plantLink(t *testing.T, path string) (untouched func()) {
-	t.Helper()
-	victim := filepath.Join(t.TempDir(), "victim")
-	if err := os.WriteFile(victim, []byte("precious\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(victim, path); err != nil {
-		t.Skip(err)
-	}
-	return func() {
-		t.Helper()
-		b, err := os.ReadFile(victim)
-		st, serr := os.Stat(victim)
-		if err != nil || string(b) != "precious\n" || serr != nil || st.Mode().Perm() != 0o644 {
-			t.Errorf("victim = %q, %v: written or chmod'ed through %s", b, err, path)
-		}
-	}
-}
 
 // TestMailNeverWritesThroughPlantedFiles checks that a symbolic link planted as the mail
 // report, its lock file or an .eml file is refused with a message naming it, not written through.
@@ -53,7 +33,7 @@ func TestMailNeverWritesThroughPlantedFiles(t *testing.T) {
 				}
 				path = filepath.Join(o.OutDir, "000002-ana@example.com.eml")
 			}
-			untouched := plantLink(t, path)
+			untouched := plant.Victim(t, plant.Symlink, path, 0o644)
 			sum, err := Run(context.Background(), o)
 			untouched()
 			if at == "eml" {

@@ -18,16 +18,10 @@ import (
 // why, to write or to read, and left as it was.
 func TestOpenRefusesPlantedFiles(t *testing.T) {
 	t.Parallel()
-	// Each plants at path and returns the file whose content must not change.
-	symlink := func(t *testing.T, path string) string {
-		victim := filepath.Join(filepath.Dir(path), "victim")
-		if err := os.WriteFile(victim, []byte("precious"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		plant.Symlink(t, victim, path)
-		return victim
-	}
-	readable := func(t *testing.T, path string) string {
+	// Each plants at path and returns a function that fails t unless what it planted is as it was.
+	symlink := func(t *testing.T, path string) func() { return plant.Victim(t, plant.Symlink, path, 0o600) }
+	another := func(t *testing.T, path string) func() { return plant.Victim(t, plant.OtherUsers, path, 0o600) }
+	readable := func(t *testing.T, path string) func() {
 		if runtime.GOOS == "windows" {
 			t.Skip("no owner-only modes")
 		}
@@ -37,20 +31,20 @@ func TestOpenRefusesPlantedFiles(t *testing.T) {
 		if err := os.Chmod(path, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return path
-	}
-	another := func(t *testing.T, path string) string {
-		victim := filepath.Join(filepath.Dir(path), "victim")
-		if err := os.WriteFile(victim, nil, 0o600); err != nil {
-			t.Fatal(err)
+		return func() {
+			t.Helper()
+			if b, err := os.ReadFile(path); err != nil || len(b) > 0 {
+				t.Errorf("%s = %q, %v: written", path, b, err)
+			}
+			if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o644 {
+				t.Errorf("%s: %v: chmod'ed", path, err)
+			}
 		}
-		plant.OtherUsers(t, victim, path)
-		return path
 	}
 	tests := []struct {
 		name    string
 		journal bool // planted at the journal, not at the state file
-		plant   func(t *testing.T, path string) string
+		plant   func(t *testing.T, path string) (untouched func())
 		why     string
 	}{
 		{"symlinked state", false, symlink, "is a symbolic link"},
@@ -77,9 +71,7 @@ func TestOpenRefusesPlantedFiles(t *testing.T) {
 					}
 					s.Close()
 				}
-				victim := tt.plant(t, at)
-				before, _ := os.ReadFile(victim)
-				beforeSt, _ := os.Stat(victim)
+				untouched := tt.plant(t, at)
 				s, err := Open(path, Options{ReadOnly: readOnly})
 				if err == nil {
 					s.Close()
@@ -88,11 +80,7 @@ func TestOpenRefusesPlantedFiles(t *testing.T) {
 				if !errors.Is(err, safefile.ErrUnsafe) || !strings.Contains(err.Error(), at+" "+tt.why) {
 					t.Errorf("read-only %v: %v, want safefile.ErrUnsafe saying %s %s", readOnly, err, at, tt.why)
 				}
-				after, _ := os.ReadFile(victim)
-				afterSt, _ := os.Stat(victim)
-				if string(after) != string(before) || afterSt.Mode() != beforeSt.Mode() {
-					t.Errorf("read-only %v: %s was changed: %q %v", readOnly, victim, after, afterSt.Mode())
-				}
+				untouched()
 			})
 		}
 	}

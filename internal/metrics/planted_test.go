@@ -20,26 +20,16 @@ func TestWriteFileRefusesPlantedFiles(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			path := filepath.Join(dir, "ideanote.prom")
-			victim := filepath.Join(dir, "victim")
-			if err := os.WriteFile(victim, []byte("precious\n"), 0o600); err != nil {
-				t.Fatal(err)
+			how, why := plant.Symlink, "is a symbolic link"
+			if planted != "symlink" {
+				how, why = plant.OtherUsers, "belongs to another user"
 			}
-			why := "is a symbolic link"
-			if planted == "symlink" {
-				plant.Symlink(t, victim, path)
-			} else {
-				plant.OtherUsers(t, victim, path)
-				victim, why = path, "belongs to another user"
-			}
+			untouched := plant.Victim(t, how, path, 0o600)
 			err := WriteFile(path, ProvisionPrefix, Run{Unit: "rows", Statuses: provisionStatuses, End: end})
 			if !errors.Is(err, safefile.ErrUnsafe) || !strings.Contains(err.Error(), path+" "+why) {
 				t.Errorf("WriteFile = %v, want safefile.ErrUnsafe saying %s %s", err, path, why)
 			}
-			b, err := os.ReadFile(victim)
-			st, serr := os.Lstat(victim)
-			if err != nil || string(b) != "precious\n" || serr != nil || st.Mode().Perm() != 0o600 {
-				t.Errorf("victim = %q, %v: written or chmod'ed", b, err)
-			}
+			untouched()
 			if ents, _ := os.ReadDir(dir); len(ents) != map[bool]int{true: 2, false: 1}[planted == "symlink"] {
 				t.Errorf("left in the folder: %v", ents)
 			}

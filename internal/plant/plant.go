@@ -4,9 +4,39 @@ package plant
 
 import (
 	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 )
+
+// precious is what a victim holds.
+const precious = "precious\n"
+
+// Victim makes, beside at, a file that holds a few bytes with mode perm, plants at with how
+// (Symlink, OtherUsers, or the test's own way to reach the victim from at), and returns a
+// function that fails t unless the victim, wherever how left it, still holds those bytes with
+// that mode: nothing was written or chmod'ed through what was planted.
+func Victim(t *testing.T, how func(t *testing.T, victim, at string), at string, perm os.FileMode) (untouched func()) {
+	t.Helper()
+	victim := filepath.Join(filepath.Dir(at), "victim")
+	if err := os.WriteFile(victim, []byte(precious), perm); err != nil {
+		t.Fatal(err)
+	}
+	how(t, victim, at)
+	if _, err := os.Lstat(victim); err != nil {
+		victim = at // moved there, as OtherUsers does
+	}
+	return func() {
+		t.Helper()
+		b, err := os.ReadFile(victim)
+		if err != nil || string(b) != precious {
+			t.Errorf("victim = %q, %v: written through %s", b, err, at)
+		}
+		if st, err := os.Stat(victim); err == nil && runtime.GOOS != "windows" && st.Mode().Perm() != perm {
+			t.Errorf("victim's mode = %v, want %v: chmod'ed through %s", st.Mode().Perm(), perm, at)
+		}
+	}
+}
 
 // Symlink plants at a symbolic link to victim. The test is skipped where there are none.
 func Symlink(t *testing.T, victim, at string) {
