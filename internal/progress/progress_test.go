@@ -5,12 +5,12 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/syncbuf"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -152,7 +152,7 @@ func lastFrame(out string) string {
 // window of 20 requests, sent at 5 a second, then a Retry-After of 14 s.
 func TestBarDuringPause(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var out syncBuffer
+		var out syncbuf.Buffer // the bar writes it while the test reads it
 		start := time.Now()
 		p := New(Provisioning, "always", &out, slog.New(slog.DiscardHandler), nil, func() int { return 1 })
 		p.WatchPauses(func() time.Time { return start.Add(18 * time.Second) })
@@ -184,7 +184,7 @@ func TestBarDuringPause(t *testing.T) {
 // nearer when the server then accepts one row a second.
 func TestBarTimeLeft(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var out syncBuffer
+		var out syncbuf.Buffer // the bar writes it while the test reads it
 		p := New(Provisioning, "always", &out, slog.New(slog.DiscardHandler), nil, nil)
 		p.SetTotal(130)
 		line := 2
@@ -217,29 +217,11 @@ func TestBarTimeLeft(t *testing.T) {
 	})
 }
 
-// syncBuffer is a bytes.Buffer safe for the bar's goroutine and the test's.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestBarClosingLineCountsByStatus checks the line that replaces the bar after an interrupt: it
 // said "30 rows done in 10.1s, 10 sent" with 20 rows never attempted.
 func TestBarClosingLineCountsByStatus(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var out syncBuffer
+		var out syncbuf.Buffer // the bar writes it while the test reads it
 		p := New(Provisioning, "always", &out, slog.New(slog.DiscardHandler), nil, func() int { return 1 })
 		p.SetTotal(30)
 		for i := range 10 {
