@@ -91,12 +91,13 @@ func night(t *testing.T, api *provisiontest.Server, dir, name string, people int
 		t.Fatal(err)
 	}
 	report := filepath.Join(dir, name)
+	p := wave.Options{Input: input, Report: report, Resume: true, Subdomain: "acme",
+		State: filepath.Join(dir, "state.db"), OnlyChanges: true,
+		BaseURL: api.URL, SpaceID: api.SpaceID, APIToken: api.APIToken, HTTPClient: api.Client(),
+		Burst: 1, Concurrency: 2, Timeout: 10 * time.Second, MaxAttempts: 2, MaxWait: time.Minute}
 	return Options{
-		Provision: wave.Options{Input: input, Report: report, Resume: true, Subdomain: "acme",
-			State: filepath.Join(dir, "state.db"), OnlyChanges: true,
-			BaseURL: api.URL, SpaceID: api.SpaceID, APIToken: api.APIToken, HTTPClient: api.Client(),
-			Burst: 1, Concurrency: 2, Timeout: 10 * time.Second, MaxAttempts: 2, MaxWait: time.Minute},
-		Mail:       mail.Options{}, // Run makes it the mail run of report, resumed with it
+		Provision:  p,
+		Mail:       MailOf(p, mail.Options{}), // the mail run of report, resumed with it
 		WithMail:   true,
 		MailRun:    m.run,
 		ExitStatus: rank,
@@ -156,6 +157,10 @@ func TestRunRefusedMailIsAbort(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "a template at fault") {
 		t.Errorf("%v: the mail run's reason is lost", err)
+	}
+	// The problem, not the flags: the command line adds how to mail them.
+	if ne, ok := errors.AsType[*NotMailedError](err); !ok || ne.Report != o.Provision.Report || strings.Contains(err.Error(), "--") {
+		t.Errorf("%v: want a NotMailedError of %s that names no flag", err, o.Provision.Report)
 	}
 }
 
