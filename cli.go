@@ -115,10 +115,10 @@ func newDemoCmd(env environ) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return demo.Run(cmd.Context(), reportPath, mailDir, env.stdout, demo.Commands{
 				Provision: func(ctx context.Context, o wave.Options) error {
-					return execute(ctx, &options{Options: o, delimiter: "auto", progress: "auto", logFormat: "text"}, env.stderr)
+					return execute(ctx, &options{Options: o, delimiter: "auto", output: demoOutput}, env.stderr)
 				},
 				Mail: func(ctx context.Context, o mail.Options) error {
-					return executeMail(ctx, &mailOptions{Options: o, progress: "auto", logFormat: "text"}, env.stdout, env.stderr)
+					return executeMail(ctx, &mailOptions{Options: o, output: demoOutput}, env.stdout, env.stderr)
 				},
 			})
 		},

@@ -405,7 +405,7 @@ func TestMailPasswordFile(t *testing.T) {
 // read, and does not echo its path (a password pasted in its place would be shown).
 func TestMailPasswordFileErrorKeepsItsCause(t *testing.T) {
 	t.Parallel()
-	o := &mailOptions{Options: mail.Options{Concurrency: 1}, progress: "never", logFormat: "text", passwordFile: filepath.Join(t.TempDir(), "pw-"+secret)}
+	o := &mailOptions{Options: mail.Options{Concurrency: 1}, output: output{progress: "never", logFormat: "text"}, passwordFile: filepath.Join(t.TempDir(), "pw-"+secret)}
 	err := o.check(func(string, ...any) {})
 	var ue *provision.ConfigError
 	if !errors.As(err, &ue) || !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), secret) {

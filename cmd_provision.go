@@ -136,9 +136,7 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 	fs.Float64Var(&o.mail.Rate, "mail-rate", mailRate, "with --mail: `n` messages per second at most, as mail's --rate")
 	fs.IntVar(&o.mail.Concurrency, "mail-concurrency", mailConcurrency, "with --mail: `n` SMTP connections at most, as mail's --concurrency")
 
-	fs.StringVar(&o.progress, "progress", "auto", "`mode`: auto (a bar when stderr is a terminal), always or never")
-	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
-	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
+	o.output.bind(fs)
 
 	fs.Float64Var(&o.Rate, "rate", 1, "at most `n` requests per second over all workers, retries included (1 = 60/min; 0 = none); the pool keeps under the server's limit in any case")
 	fs.IntVar(&o.Burst, "burst", 1, "token-bucket burst: `n` requests may leave at once")
@@ -218,7 +216,7 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 func (o *options) checkMail(logWarn func(msg string, args ...any)) error {
 	m := &o.mail
 	m.Options = cronline.MailOf(o.Options, m.Options)
-	m.progress, m.logFormat = o.progress, o.logFormat
+	m.output = output{progress: o.progress, logFormat: o.logFormat}
 	if o.Input != "-" && cmdline.SameFile(o.Input, m.mailReportPath()) {
 		return usagef("the input %s is also the mail report: give another --mail-report", o.Input)
 	}

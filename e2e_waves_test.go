@@ -31,7 +31,7 @@ func waveOptions(srv *provisiontest.Server, dir, name string) *options {
 		Input: filepath.Join(dir, name+".csv"), SpaceID: srv.SpaceID, APIToken: srv.APIToken, BaseURL: srv.URL,
 		Subdomain: "acme", Report: filepath.Join(dir, name+"-report.csv"), State: filepath.Join(dir, "state.db"),
 		Rate: 0, Burst: 1, Concurrency: 4, Timeout: 5 * time.Second, MaxAttempts: 3, MaxWait: provision.DefaultMaxWait,
-	}, delimiter: "auto", progress: "never", logFormat: "text"}
+	}, delimiter: "auto", output: output{progress: "never", logFormat: "text"}}
 	return o
 }
 
