@@ -205,15 +205,10 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 	// found by the mail package (exit 2) writes none, as for provisioning.
 	var sum mail.Summary
 	defer func(start time.Time) {
-		writeMetrics(log, o.metricsFile, metrics.MailPrefix, mailMetrics(sum), start, err)
+		writeMetrics(log, o.metricsFile, []metrics.Prefixed{mailMetrics(sum)}, []error{err}, start)
 	}(time.Now())
 	sum, err = runMail(ctx, o, log, logOut, stdout, stderr)
 	return err
-}
-
-// mailMetrics is what a mail run reports in its metrics file.
-func mailMetrics(sum mail.Summary) metrics.Run {
-	return runMetrics("messages", mail.Statuses, sum.Tally)
 }
 
 // runMail runs the mail run of o with its bar and closing lines on stderr, its log through

@@ -204,10 +204,10 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	runs := []metrics.Prefixed{{Prefix: metrics.ProvisionPrefix, Run: runMetrics("rows", provision.Statuses, sum.Provision.Tally)}}
 	errs := []error{sum.ProvisionErr}
 	if sum.Mailed {
-		runs = append(runs, metrics.Prefixed{Prefix: metrics.MailPrefix, Run: mailMetrics(sum.Mail)})
+		runs = append(runs, mailMetrics(sum.Mail))
 		errs = append(errs, sum.MailErr)
 	}
-	writeMetricsRuns(log, o.metricsFile, runs, errs, start)
+	writeMetrics(log, o.metricsFile, runs, errs, start)
 	return err
 }
 
