@@ -24,10 +24,8 @@ func provisionMail(t *testing.T, api *provisiontest.Server, smtp *mailtest.Serve
 
 // startServers starts a fake Ideanote API and a fake SMTP server, closed when the test ends.
 func startServers(t *testing.T) (*provisiontest.Server, *mailtest.Server) {
-	api := provisiontest.NewServer()
-	t.Cleanup(api.Close)
-	smtp := mailtest.NewServer()
-	t.Cleanup(smtp.Close)
+	api := newAPI(t)
+	smtp := newSMTP(t)
 	return api, smtp
 }
 
@@ -76,8 +74,7 @@ func TestProvisionMailWorseExit(t *testing.T) {
 
 func TestProvisionMailChecksFirst(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
+	api := newAPI(t)
 	input, report := anaAndReport(t)
 	// Nowhere to send: refused before anyone is provisioned.
 	got := provisionMail(t, api, nil, input, report)
@@ -100,8 +97,7 @@ func TestProvisionMailChecksFirst(t *testing.T) {
 		t.Errorf("--from without --mail: exit %d; stderr:\n%s", got.code, got.stderr)
 	}
 	// A dry run mails nobody.
-	smtp := mailtest.NewServer()
-	defer smtp.Close()
+	smtp := newSMTP(t)
 	got = provisionMail(t, api, smtp, input, report, "--dry-run")
 	if got.code != exitOK || smtp.Connections() != 0 || !strings.Contains(got.stderr, "nobody is mailed") {
 		t.Errorf("--dry-run --mail: exit %d, %d connections; stderr:\n%s", got.code, smtp.Connections(), got.stderr)

@@ -42,8 +42,7 @@ func nightly(t *testing.T, api *provisiontest.Server, smtp *mailtest.Server, inp
 // nights starts a fake Ideanote API, closed when the test ends, and returns it with a folder
 // for the state and the reports of n nights, wave-1.csv to wave-n.csv.
 func nights(t *testing.T, n int) (api *provisiontest.Server, dir string, reports []string) {
-	api = provisiontest.NewServer()
-	t.Cleanup(api.Close)
+	api = newAPI(t)
 	dir = t.TempDir()
 	for i := range n {
 		reports = append(reports, filepath.Join(dir, fmt.Sprintf("wave-%d.csv", i+1)))
@@ -87,8 +86,7 @@ func TestNightlyMailHeals(t *testing.T) {
 	}
 
 	// Night 2: two new people; the server is back. Tonight's and night 1's are mailed, once.
-	smtp := mailtest.NewServer()
-	defer smtp.Close()
+	smtp := newSMTP(t)
 	input = staff(t, dir, 0, 10)
 	got = nightly(t, api, smtp, input, w2, dir)
 	if got.code != exitOK {
@@ -142,8 +140,7 @@ func TestNightlyMailForgetsRemovedReport(t *testing.T) {
 	api, dir, w := nights(t, 4)
 	w1, w2, w3, w4 := w[0], w[1], w[2], w[3]
 	// Night 1: the sending quota is spent.
-	quota := mailtest.NewServer()
-	defer quota.Close()
+	quota := newSMTP(t)
 	for i := range 3 {
 		quota.ReplyToRcpt(mailEmail(i), mailtest.Reply{Code: 550, Text: "5.4.5 Daily sending quota exceeded"})
 	}
@@ -152,8 +149,7 @@ func TestNightlyMailForgetsRemovedReport(t *testing.T) {
 	}
 	// Night 2: one person refused by the server: exit 1 for night 2's run, and night 1's
 	// report is mailed after it but for that person: still remembered.
-	smtp := mailtest.NewServer()
-	defer smtp.Close()
+	smtp := newSMTP(t)
 	smtp.ReplyToRcpt(mailEmail(1), mailtest.Reply{Code: 550, Text: "5.1.1 no such user"})
 	got := nightly(t, api, smtp, staff(t, dir, 0, 4), w2, dir)
 	if got.code != exitRowsFailed || recipients(smtp)[mailEmail(0)] != 1 || recipients(smtp)[mailEmail(3)] != 1 {
@@ -168,8 +164,7 @@ func TestNightlyMailForgetsRemovedReport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	other := mailtest.NewServer()
-	defer other.Close()
+	other := newSMTP(t)
 	got = nightly(t, api, other, staff(t, dir, 0, 4), w3, dir)
 	if got.code != exitOK || !strings.Contains(got.stderr, "no longer exists") || !strings.Contains(got.stderr, w1) {
 		t.Errorf("night 3: exit %d; want 0 and a warning naming %s; stderr:\n%s", got.code, w1, got.stderr)

@@ -93,8 +93,7 @@ const csvHeader = "email,sub,name,team\n"
 
 func TestWaves(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := newAPI(t)
 	dir := t.TempDir()
 
 	waves := []struct {
@@ -165,8 +164,7 @@ func TestWaves(t *testing.T) {
 
 func TestWavesOptions(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := newAPI(t)
 	input := csvHeader + "ana@example.com,E1,Ana,Eng\n"
 
 	t.Run("without --state the report keeps its columns", func(t *testing.T) {
@@ -264,15 +262,14 @@ func TestWavesKilled(t *testing.T) {
 	}
 	var hang atomic.Bool
 	hang.Store(true)
-	srv := provisiontest.NewUnstartedServer()
-	srv.Intercept = func(n int, _ *provisiontest.Request) *provisiontest.Reply {
-		if n > 3 && hang.Load() {
-			return &provisiontest.Reply{Status: 200, Delay: time.Minute} // until the kill
+	srv := newAPI(t, func(s *provisiontest.Server) {
+		s.Intercept = func(n int, _ *provisiontest.Request) *provisiontest.Reply {
+			if n > 3 && hang.Load() {
+				return &provisiontest.Reply{Status: 200, Delay: time.Minute} // until the kill
+			}
+			return nil
 		}
-		return nil
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
+	})
 	dir := t.TempDir()
 	var input strings.Builder
 	input.WriteString(csvHeader)

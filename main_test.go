@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
@@ -40,6 +42,41 @@ func invokeEnv(ctx context.Context, vars map[string]string, stdin io.Reader, arg
 // serverVars is the environment that points a run at srv.
 func serverVars(srv *provisiontest.Server) map[string]string {
 	return map[string]string{"IDEANOTE_SPACE_ID": srv.SpaceID, "IDEANOTE_API_TOKEN": srv.APIToken, "IDEANOTE_BASE_URL": srv.URL}
+}
+
+// newAPI starts a fake Ideanote, closed when t ends; each of setup that is not nil sets it up
+// before it starts (latency, scripted replies).
+func newAPI(t *testing.T, setup ...func(*provisiontest.Server)) *provisiontest.Server {
+	t.Helper()
+	srv := provisiontest.NewUnstartedServer()
+	for _, f := range setup {
+		if f != nil {
+			f(srv)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// latency sets up a fake Ideanote to answer each request d late.
+func latency(d time.Duration) func(*provisiontest.Server) {
+	return func(s *provisiontest.Server) { s.Latency = d }
+}
+
+// newSMTP starts a fake SMTP server, closed when t ends; each of setup that is not nil sets it up
+// before it starts.
+func newSMTP(t *testing.T, setup ...func(*mailtest.Server)) *mailtest.Server {
+	t.Helper()
+	srv := mailtest.NewUnstartedServer()
+	for _, f := range setup {
+		if f != nil {
+			f(srv)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -95,8 +132,7 @@ func TestExitCodes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := provisiontest.NewServer()
-			defer srv.Close()
+			srv := newAPI(t)
 			in := writeFile(t, "in.csv", tt.input)
 			rep := filepath.Join(t.TempDir(), "report.csv")
 			args := append([]string{"--report", rep, "--rate", "0"}, tt.args...)
@@ -118,8 +154,7 @@ func TestExitCodes(t *testing.T) {
 
 func TestRunReport(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	in := writeFile(t, "in.csv", sample)
 	rep := filepath.Join(t.TempDir(), "report.csv")
 	got := invoke(t, srv, "--report", rep, "--rate", "0", "--subdomain", "acme", "--widget-id", "w1", "--locale", "fr", in)
@@ -175,8 +210,7 @@ func TestRunReport(t *testing.T) {
 
 func TestDryRunSendsNothing(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	in := writeFile(t, "in.csv", sample)
 	rep := filepath.Join(t.TempDir(), "report.csv")
 	got := invokeEnv(context.Background(), map[string]string{"IDEANOTE_BASE_URL": srv.URL}, nil, "--dry-run", "--report", rep, in)
@@ -199,8 +233,7 @@ func TestDryRunSendsNothing(t *testing.T) {
 
 func TestStandardInput(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	rep := filepath.Join(t.TempDir(), "report.csv")
 	got := invokeEnv(context.Background(), serverVars(srv), strings.NewReader("E-Mail;Full Name\nana@example.com;Ana\n"),
 		"--report", rep, "--rate", "0", "--subdomain", "acme", "-")
@@ -278,8 +311,7 @@ func checkDemoMail(t *testing.T, dir string, rows map[string]map[string]string) 
 
 func TestInputIsNotTheReport(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	in := writeFile(t, "people.csv", sample)
 	got := invoke(t, srv, "--report", in, "--overwrite", "--rate", "0", "--subdomain", "acme", in)
 	if got.code != 2 || !strings.Contains(got.stderr, "also the report") {
@@ -295,8 +327,7 @@ func TestInputIsNotTheReport(t *testing.T) {
 
 func TestStateFolderMissing(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	in := writeFile(t, "in.csv", "email\nana@example.com\n")
 	dir := t.TempDir()
 	got := invoke(t, srv, in, "--subdomain", "acme", "--report", filepath.Join(dir, "r.csv"),
