@@ -47,16 +47,7 @@ func serverVars(srv *provisiontest.Server) map[string]string {
 // newAPI starts a fake Ideanote, closed when t ends; each of setup that is not nil sets it up
 // before it starts (latency, scripted replies).
 func newAPI(t *testing.T, setup ...func(*provisiontest.Server)) *provisiontest.Server {
-	t.Helper()
-	srv := provisiontest.NewUnstartedServer()
-	for _, f := range setup {
-		if f != nil {
-			f(srv)
-		}
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv
+	return started(t, provisiontest.NewUnstartedServer(), setup)
 }
 
 // latency sets up a fake Ideanote to answer each request d late.
@@ -64,11 +55,17 @@ func latency(d time.Duration) func(*provisiontest.Server) {
 	return func(s *provisiontest.Server) { s.Latency = d }
 }
 
-// newSMTP starts a fake SMTP server, closed when t ends; each of setup that is not nil sets it up
-// before it starts.
+// newSMTP starts a fake SMTP server, closed when t ends; each of setup that is not nil sets it
+// up before it starts.
 func newSMTP(t *testing.T, setup ...func(*mailtest.Server)) *mailtest.Server {
-	t.Helper()
-	srv := mailtest.NewUnstartedServer()
+	return started(t, mailtest.NewUnstartedServer(), setup)
+}
+
+// started sets srv up, starts it, and closes it when t ends.
+func started[S interface {
+	Start()
+	Close()
+}](t *testing.T, srv S, setup []func(S)) S {
 	for _, f := range setup {
 		if f != nil {
 			f(srv)
