@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -187,10 +188,7 @@ func (o *mailOptions) readPassword(logWarn func(msg string, args ...any)) error 
 
 // mailReportPath is the mail report the run writes.
 func (o *mailOptions) mailReportPath() string {
-	if o.MailReport != "" {
-		return o.MailReport
-	}
-	return mail.DefaultMailReport(o.Report)
+	return cmp.Or(o.MailReport, mail.DefaultMailReport(o.Report))
 }
 
 // executeMail runs the mail job described by o: stdout takes a dry run's first message, stderr

@@ -336,3 +336,16 @@ func TestStateFolderMissing(t *testing.T) {
 		t.Errorf("%d requests sent", n)
 	}
 }
+
+// TestDelimiter checks each --delimiter the help offers, and that another is refused.
+func TestDelimiter(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]rune{"auto": 0, "": 0, ",": ',', ";": ';', "\t": '\t', `\t`: '\t', "tab": '\t'} {
+		if got, err := (&options{delimiter: in}).comma(); got != want || err != nil {
+			t.Errorf("--delimiter %q: %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := (&options{delimiter: "|"}).comma(); exitStatus(err) != exitUsage {
+		t.Errorf("--delimiter |: %v, want a usage error", err)
+	}
+}

@@ -131,11 +131,10 @@ func (o *options) comma() (rune, error) {
 	switch o.delimiter {
 	case "auto", "":
 		return 0, nil
-	case ",", ";", "\t", `\t`, "tab":
-		if o.delimiter == `\t` || o.delimiter == "tab" {
-			return '\t', nil
-		}
+	case ",", ";", "\t":
 		return rune(o.delimiter[0]), nil
+	case `\t`, "tab":
+		return '\t', nil
 	}
 	return 0, usagef("--delimiter must be , ; \\t or auto, not %s", strconv.Quote(o.delimiter))
 }
