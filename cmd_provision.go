@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"time"
 
@@ -178,16 +176,12 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 		}
 	}
 	run.Provision.Progress = func(res provision.Result) { prog.Add(res) }
-	run.Provisioned = func(sum provision.Summary, err error) error {
-		if ae, ok := errors.AsType[*provision.AbortError](err); ok {
-			err = fmt.Errorf("%w (%s)", err, abortFlags[ae.Cause])
-		}
+	run.Provisioned = func(sum provision.Summary, err error) {
 		if prog != nil {
 			prog.Finish()
 			logOut.ClearBefore(nil)
 			prog.NextSteps(o.Report, o.Input, o.DryRun, sum, err)
 		}
-		return err
 	}
 	run.MailRun = func(ctx context.Context, m mail.Options) (mail.Summary, error) {
 		mo := o.mail
@@ -238,12 +232,4 @@ func (o *options) checkMail(logWarn func(msg string, args ...any)) error {
 		return err
 	}
 	return mail.Validate(m.Options)
-}
-
-// abortFlags names, per cause of an abort, the flags or variables that set what to check.
-var abortFlags = map[provision.AbortCause]string{
-	provision.CauseBaseURL: "--base-url or IDEANOTE_BASE_URL",
-	provision.CauseToken:   "IDEANOTE_API_TOKEN or --api-token-file",
-	provision.CauseSpace:   "--space-id or IDEANOTE_SPACE_ID",
-	provision.CauseStalled: "--max-wait; rerun with --resume to send the rest",
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ideanote-provision/ideanote-provision/cronline"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/wave"
 )
@@ -12,10 +13,18 @@ import (
 // inputFlags are the flags that set each input.Options field, by the field's name.
 var inputFlags = map[string]string{"Encoding": "--encoding", "Map": "--map", "HeaderRow": "--header-row", "Sheet": "--sheet"}
 
+// abortFlags names, per cause of an abort, the flags or variables that set what to check.
+var abortFlags = map[provision.AbortCause]string{
+	provision.CauseBaseURL: "--base-url or IDEANOTE_BASE_URL",
+	provision.CauseToken:   "IDEANOTE_API_TOKEN or --api-token-file",
+	provision.CauseSpace:   "--space-id or IDEANOTE_SPACE_ID",
+	provision.CauseStalled: "--max-wait; rerun with --resume to send the rest",
+}
+
 // withFlags returns err with the problem a domain package names worded with this program's
 // flags: the input package says "Give the encoding windows-1252", the operator reads "Give
-// --encoding windows-1252"; a state that cannot be opened is "--state: ..."; a mail run
-// refused after provisioning says how to mail its people. Any other error is returned as it is.
+// --encoding windows-1252"; an abort names what to check, a state that cannot be opened is
+// "--state: ...", a mail run refused after provisioning says how to mail its people. Any other error is returned as it is.
 func withFlags(err error) error {
 	var inner error // the domain's error, whose text ends err's: wrapped with %w
 	var flagged string
@@ -28,6 +37,8 @@ func withFlags(err error) error {
 			}
 			return option
 		})
+	} else if ae, ok := errors.AsType[*provision.AbortError](err); ok {
+		inner, flagged = ae, ae.Error()+" ("+abortFlags[ae.Cause]+")"
 	} else if se, ok := errors.AsType[*wave.StateError](err); ok {
 		inner, flagged = se, "--state: "+se.Error()
 	} else if ne, ok := errors.AsType[*cronline.NotMailedError](err); ok {

@@ -124,7 +124,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "input unreadable past a line over 16 MiB", input: good + "c@example.com," + strings.Repeat("x", 16<<20+64<<10) + "\nd@example.com,D\n",
 			args: []string{"--subdomain", "acme"}, wantCode: 3, wantErr: "could not be read to the end"},
 		{name: "unknown flag", input: good, args: []string{"--colour"}, wantCode: 2, wantErr: "colour"},
-		{name: "wrong token aborts", input: good + "cy@example.com,Cy\nd@example.com,D\n", args: []string{"--subdomain", "acme"}, env: map[string]string{"IDEANOTE_API_TOKEN": "wrong"}, wantCode: 3, wantErr: "check the API token"},
+		{name: "wrong token aborts", input: good + "cy@example.com,Cy\nd@example.com,D\n", args: []string{"--subdomain", "acme"}, env: map[string]string{"IDEANOTE_API_TOKEN": "wrong"}, wantCode: 3, wantErr: "check the API token: it must be an owner's token of this workspace (IDEANOTE_API_TOKEN or --api-token-file)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

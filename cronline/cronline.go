@@ -33,9 +33,8 @@ type Options struct {
 	Log      *slog.Logger // nil logs nothing
 
 	// Provisioned, when set, is called as wave.Run returns, before anything is mailed, with
-	// its summary and error; the error it returns is the provisioning run's from then on (the
-	// command line adds which flag to check).
-	Provisioned func(provision.Summary, error) error
+	// its summary and error (the command line closes its bar).
+	Provisioned func(provision.Summary, error)
 	// MailRun runs one mail run (the command line wires its bar and closing lines); nil for
 	// mail.Run.
 	MailRun func(context.Context, mail.Options) (mail.Summary, error)
@@ -117,7 +116,7 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	sum.Provisioned = true
 	sum.Provision, err = wave.Run(ctx, o.Provision)
 	if o.Provisioned != nil {
-		err = o.Provisioned(sum.Provision, err)
+		o.Provisioned(sum.Provision, err)
 	}
 	sum.ProvisionErr = err
 	if o.Provision.State != "" && !mailing && !o.sentNothing(err) {
