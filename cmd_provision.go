@@ -164,7 +164,8 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	}
 	var prog *progress.Bar
 	// checkMail made o.mail the mail run of this run's report.
-	run := cronline.Options{Provision: o.Options, Mail: o.mail.Options, WithMail: o.withMail, Log: log, ExitStatus: exitStatus, Words: withFlags}
+	run := cronline.Options{Provision: o.Options, Mail: o.mail.Options, WithMail: o.withMail, Log: log, ExitStatus: exitStatus,
+		Words: withFlags, Remedies: remedies}
 	mailing := run.Mailing()
 	run.Provision.Log, run.Provision.UserAgent = log, "ideanote-provision/"+cmdline.Version(version)
 	run.Provision.Started = func(r wave.Running) {

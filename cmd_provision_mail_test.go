@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/cronline"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
@@ -287,8 +288,8 @@ func TestNightlyMailForgetsRemovedReport(t *testing.T) {
 	if got.code != exitRowsFailed || recipients(smtp)[mailEmail(0)] != 1 || recipients(smtp)[mailEmail(3)] != 1 {
 		t.Fatalf("night 2: exit %d, mailed %v; want %d; stderr:\n%s", got.code, recipients(smtp), exitRowsFailed, got.stderr)
 	}
-	if !strings.Contains(got.stderr, "earlier report not all mailed") {
-		t.Errorf("night 2's log does not say night 1's report is not all mailed:\n%s", got.stderr)
+	if !strings.Contains(got.stderr, "earlier report not all mailed") || !strings.Contains(got.stderr, remedies[cronline.NextRun]) {
+		t.Errorf("night 2's log does not say night 1's report is not all mailed, and what mails it:\n%s", got.stderr)
 	}
 	// Night 1's report removed: forgotten, with a warning naming it, once.
 	for _, f := range []string{w1, mail.DefaultMailReport(w1)} {

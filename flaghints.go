@@ -21,6 +21,13 @@ var abortFlags = map[provision.AbortCause]string{
 	provision.CauseStalled: "--max-wait; rerun with --resume to send the rest",
 }
 
+// remedies words cronline's remedies in this program's commands and flags.
+var remedies = map[cronline.Remedy]string{
+	cronline.RunAgain:   "run the same command again, with --resume, to mail the people ok so far",
+	cronline.NextRun:    "a run with --mail and this --state mails them (nobody twice)",
+	cronline.MailByHand: "ideanote-provision mail --resume REPORT (with the mail flags) mails them",
+}
+
 // withFlags returns err with the problem a domain package names worded with this program's
 // flags: the input package says "Give the encoding windows-1252", the operator reads "Give
 // --encoding windows-1252"; an abort names what to check, a state that cannot be opened is

@@ -44,6 +44,33 @@ type Options struct {
 	// Words, when set, words an error for the log as the command line does: with the flag
 	// that fixes it. Nil logs errors as they are.
 	Words func(error) error
+	// Remedies are the command line's words for each remedy, logged as the hint of the
+	// lines that need one; a remedy not in it is not logged.
+	Remedies map[Remedy]string
+}
+
+// Remedy is what an operator can do about people provisioned and not mailed; the command line
+// words each in its own commands and flags (Options.Remedies).
+type Remedy int
+
+const (
+	// RunAgain: the same line run again, resumed, mails the people provisioned so far.
+	RunAgain Remedy = iota
+	// NextRun: the next run with mail and the same state mails the reports it remembers.
+	NextRun
+	// MailByHand: the mail run of a report, resumed, mails its people not mailed yet.
+	MailByHand
+)
+
+// hint is the log attribute that names the remedies rs, in the command line's words.
+func (o *Options) hint(rs ...Remedy) slog.Attr {
+	var words []string
+	for _, r := range rs {
+		if w := o.Remedies[r]; w != "" {
+			words = append(words, w)
+		}
+	}
+	return slog.String("hint", strings.Join(words, "; or "))
 }
 
 // NotMailedError is a mail run refused by its options (a template at fault...) after the
@@ -130,7 +157,7 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	}
 	if !mailing || !reportToMail(ctx, err) {
 		if mailing {
-			o.Log.Warn("nobody is mailed: the provisioning run was stopped before it sent anything, or interrupted; run the same command again, with --resume, to mail the people ok so far", "report", o.Provision.Report)
+			o.Log.Warn("nobody is mailed: the provisioning run was stopped before it sent anything, or interrupted", "report", o.Provision.Report, o.hint(RunAgain))
 		}
 		return sum, err
 	}
@@ -158,7 +185,7 @@ func (o *Options) sentNothing(err error) bool {
 // remembers the people ok in its report whatever the end, and does not send them again (nor
 // would a later run's report list them). Not a run stopped by its options or a lock, which
 // sent nothing, nor one interrupted: the people ok so far are mailed by the same command run
-// again (with --resume).
+// again, resumed.
 func reportToMail(ctx context.Context, err error) bool {
 	if ctx.Err() != nil {
 		return false
@@ -225,8 +252,8 @@ func (o *Options) rememberUnmailed() *unmailed {
 	}
 	if err != nil {
 		un.rememberErr = err
-		o.Log.Warn("the state could not remember tonight's report until everyone in it is mailed: if its mail run does not mail them all, mail them with ideanote-provision mail --resume REPORT",
-			"report", o.Provision.Report, "error", o.Words(err).Error())
+		o.Log.Warn("the state could not remember tonight's report until everyone in it is mailed: if its mail run does not mail them all, no later run will",
+			"report", o.Provision.Report, "error", o.Words(err).Error(), o.hint(MailByHand))
 		return un
 	}
 	un.tonight = report
@@ -251,8 +278,8 @@ func (o *Options) heal(ctx context.Context, un *unmailed, tonightErr error) erro
 			for _, u := range un.earlier[i:] {
 				rest = append(rest, u.Report)
 			}
-			o.Log.Warn("earlier reports not mailed tonight: the mail run was aborted or interrupted; the next run with --mail mails them",
-				"reports", strings.Join(rest, ", "))
+			o.Log.Warn("earlier reports not mailed tonight: the mail run was aborted or interrupted",
+				"reports", strings.Join(rest, ", "), o.hint(NextRun))
 			break
 		}
 		if _, err := os.Lstat(u.Report); errors.Is(err, fs.ErrNotExist) {
@@ -260,7 +287,7 @@ func (o *Options) heal(ctx context.Context, un *unmailed, tonightErr error) erro
 			done = append(done, u.Report)
 			continue
 		}
-		o.Log.Info("mailing an earlier report whose people were not all mailed (--resume: nobody twice)", "report", u.Report,
+		o.Log.Info("mailing an earlier report whose people were not all mailed (resumed: nobody twice)", "report", u.Report,
 			"since", u.Since.Format(time.RFC3339))
 		m := o.Mail
 		m.Report, m.MailReport = u.Report, u.MailReport
@@ -271,8 +298,8 @@ func (o *Options) heal(ctx context.Context, un *unmailed, tonightErr error) erro
 			o.Log.Info("earlier report mailed: everyone in it is mailed", "report", u.Report, "exit", o.ExitStatus(nil))
 			done = append(done, u.Report)
 		} else {
-			o.Log.Warn("earlier report not all mailed: the next run with --mail tries it again", "report", u.Report,
-				"exit", o.ExitStatus(err), "error", o.Words(err).Error())
+			o.Log.Warn("earlier report not all mailed", "report", u.Report,
+				"exit", o.ExitStatus(err), "error", o.Words(err).Error(), o.hint(NextRun))
 		}
 		worst = o.worse(worst, err)
 	}
@@ -287,7 +314,7 @@ func (o *Options) heal(ctx context.Context, un *unmailed, tonightErr error) erro
 		})
 		if err != nil {
 			// Harmless: the next run mails them again with resume, which mails nobody twice.
-			o.Log.Warn("the state could not forget the reports now mailed: the next run with --mail runs their mail run again, which mails nobody twice",
+			o.Log.Warn("the state could not forget the reports now mailed: the next run that mails runs their mail run again, which mails nobody twice",
 				"reports", strings.Join(done, ", "), "error", o.Words(err).Error())
 		}
 	}
@@ -308,7 +335,7 @@ func (o *Options) warnUnmailed() {
 		return
 	}
 	for _, u := range list {
-		o.Log.Warn("the state remembers a report whose people are not all mailed: a run with --mail and this state mails them, or ideanote-provision mail --resume REPORT (with the mail flags)",
-			"report", u.Report, "since", u.Since.Format(time.RFC3339))
+		o.Log.Warn("the state remembers a report whose people are not all mailed",
+			"report", u.Report, "since", u.Since.Format(time.RFC3339), o.hint(NextRun, MailByHand))
 	}
 }

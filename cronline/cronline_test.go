@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -177,5 +178,29 @@ func TestWorse(t *testing.T) {
 	}
 	if got := o.worse(nil, rows); got != rows {
 		t.Errorf("worse(nil, rows) = %v", got)
+	}
+}
+
+// A remedy is logged as a hint in the command line's words, and the line names no flag itself.
+func TestRunHintsInTheCommandLinesWords(t *testing.T) {
+	t.Parallel()
+	api := provisiontest.NewServer()
+	defer api.Close()
+	var log strings.Builder
+	o := night(t, api, t.TempDir(), "wave-1.csv", 2, &mailer{end: func(mail.Options) error { return nil }})
+	o.Log = slog.New(slog.NewTextHandler(&log, nil))
+	o.Remedies = map[Remedy]string{RunAgain: "run it again"}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // interrupted: nobody is mailed
+	if _, err := Run(ctx, o); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want the interruption", err)
+	}
+	_, rest, ok := strings.Cut(log.String(), "nobody is mailed")
+	if !ok {
+		t.Fatalf("the log does not say that nobody is mailed:\n%s", log.String())
+	}
+	line, _, _ := strings.Cut(rest, "\n")
+	if !strings.Contains(line, `hint="run it again"`) || strings.Contains(line, "--") {
+		t.Errorf("log line %q: want the hint in the command line's words, no flag", line)
 	}
 }
