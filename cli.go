@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/cmdline"
 	"github.com/ideanote-provision/ideanote-provision/internal/demo"
@@ -27,7 +26,7 @@ type environ struct {
 // run is the whole program but for the process: arguments in, an error for exitStatus out. The
 // error, when the operator has to read it, is printed here, in the log's format.
 func run(ctx context.Context, args []string, env environ) error {
-	err := refuseTokenFlag(args)
+	err := cmdline.RefuseFlags(args, secretFlags)
 	if err == nil {
 		root := newRootCmd(env)
 		if cmdline.Completing(args) {
@@ -57,26 +56,15 @@ func printError(stderr io.Writer, format string, err error) {
 // flags are parsed are printed in it too.
 func logFormatOf(args []string) string { return cmdline.FlagValue(args, "log-format", "text") }
 
-// refuseTokenFlag stops a token or an SMTP password given as a flag before anything parses it:
-// cobra would echo an unknown flag's value in its error, and the secret is already exposed to
-// every local user.
-func refuseTokenFlag(args []string) error {
-	for _, a := range args {
-		if a == "--" {
-			break
-		}
-		if !strings.HasPrefix(a, "-") {
-			continue
-		}
-		switch name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name {
-		case "api-token", "token":
-			return usagef("the API token is never a flag (every local user can read a command line): set IDEANOTE_API_TOKEN or use --api-token-file")
-		case "smtp-password", "password":
-			return usagef("the SMTP password is never a flag (every local user can read a command line): set IDEANOTE_SMTP_PASSWORD or use --smtp-password-file")
-		}
-	}
-	return nil
-}
+// secretFlags are the flags a secret would be given with, refused before anything parses
+// them: the secret is already exposed to every local user.
+var secretFlags = map[string]string{"api-token": noTokenFlag, "token": noTokenFlag,
+	"smtp-password": noPasswordFlag, "password": noPasswordFlag}
+
+const (
+	noTokenFlag    = "the API token is never a flag (every local user can read a command line): set IDEANOTE_API_TOKEN or use --api-token-file"
+	noPasswordFlag = "the SMTP password is never a flag (every local user can read a command line): set IDEANOTE_SMTP_PASSWORD or use --smtp-password-file"
+)
 
 // newRootCmd builds the command table. The root command provisions, so that the common case
 // needs no subcommand; `provision` names it too.
@@ -115,10 +103,10 @@ func newDemoCmd(env environ) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return demo.Run(cmd.Context(), reportPath, mailDir, env.stdout, demo.Commands{
 				Provision: func(ctx context.Context, o wave.Options) error {
-					return execute(ctx, &options{Options: o, delimiter: "auto", progress: "auto", logFormat: "text"}, env.stderr)
+					return execute(ctx, &options{Options: o, delimiter: "auto", output: demoOutput}, env.stderr)
 				},
 				Mail: func(ctx context.Context, o mail.Options) error {
-					return executeMail(ctx, &mailOptions{Options: o, progress: "auto", logFormat: "text"}, env.stdout, env.stderr)
+					return executeMail(ctx, &mailOptions{Options: o, output: demoOutput}, env.stdout, env.stderr)
 				},
 			})
 		},

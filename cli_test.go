@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
 // TestCommandLine checks that the command line takes flags as GNU tools do: before or after
@@ -32,8 +30,7 @@ func TestCommandLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := provisiontest.NewServer()
-			defer srv.Close()
+			srv := newAPI(t)
 			in := writeFile(t, "people.csv", "email,name\nana@example.com,Ana\n")
 			rep := filepath.Join(t.TempDir(), "report.csv")
 			got := invokeEnv(context.Background(), serverVars(srv), nil, tt.args(in, rep)...)
@@ -125,8 +122,7 @@ func TestArgumentErrorsExit2(t *testing.T) {
 
 func TestMapGivenTwice(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	in := writeFile(t, "own.csv", "Login,Worker\nana@example.com,Ana Ruiz\n")
 	rep := filepath.Join(t.TempDir(), "report.csv")
 	got := invokeEnv(context.Background(), serverVars(srv), nil, in, "--subdomain", "acme", "--report", rep, "--rate", "0",

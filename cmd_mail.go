@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/internal/progress"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
 const mailLong = `Mails each person of REPORT (the report of a provisioning run) whose line has a login link one
@@ -95,9 +97,7 @@ var mailGroups = []cmdline.FlagGroup{
 type mailOptions struct {
 	mail.Options
 	passwordFile string
-	progress     string
-	logFormat    string
-	metricsFile  string
+	output
 }
 
 func newMailCmd(env environ) *cobra.Command {
@@ -130,9 +130,7 @@ func bindMailFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string
 	fs.StringArrayVar(&o.To, "to", nil, "with --dry-run, print the message of the person with this `email` instead of the first (repeatable)")
 	fs.BoolVar(&o.Overwrite, "overwrite", false, "replace a mail report that shows messages sent (everyone is mailed again)")
 
-	fs.StringVar(&o.progress, "progress", "auto", "`mode`: auto (a bar when stderr is a terminal), always or never")
-	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
-	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
+	o.output.bind(fs)
 
 	fs.Float64Var(&o.Rate, "rate", mailRate, "`n` messages per second at most (providers limit senders), from 0.0167 (one a minute); 0 = no limit")
 	fs.IntVar(&o.Concurrency, "concurrency", mailConcurrency, "`n` SMTP connections at most, each reused for many messages")
@@ -167,17 +165,11 @@ func bindMessageFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) str
 // check validates what the mail package does not know about, and loads the password file; it
 // never sends anything. The mail package checks the rest when the run starts.
 func (o *mailOptions) check(logWarn func(msg string, args ...any)) error {
-	if err := checkOutputFlags(o.progress, o.logFormat); err != nil {
+	if err := o.output.check([]string{o.Report, o.mailReportPath()}, "the report or the mail report"); err != nil {
 		return err
 	}
-	if strings.HasSuffix(o.Report, dryRunSuffix) { // only a provisioning dry run writes one
+	if strings.HasSuffix(o.Report, wave.DryRunSuffix) { // only a provisioning dry run writes one
 		return usagef("%s is named as the report of a provisioning dry run, which has no link in it: nobody to mail; mail the report of the run without --dry-run", o.Report)
-	}
-	if o.metricsFile != "" {
-		outputs := []string{o.Report, o.mailReportPath()}
-		if err := checkMetricsFile(o.metricsFile, outputs, "the report or the mail report"); err != nil {
-			return err
-		}
 	}
 	return o.readPassword(logWarn)
 }
@@ -196,10 +188,7 @@ func (o *mailOptions) readPassword(logWarn func(msg string, args ...any)) error 
 
 // mailReportPath is the mail report the run writes.
 func (o *mailOptions) mailReportPath() string {
-	if o.MailReport != "" {
-		return o.MailReport
-	}
-	return mail.DefaultMailReport(o.Report)
+	return cmp.Or(o.MailReport, mail.DefaultMailReport(o.Report))
 }
 
 // executeMail runs the mail job described by o: stdout takes a dry run's first message, stderr
@@ -214,15 +203,10 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 	// found by the mail package (exit 2) writes none, as for provisioning.
 	var sum mail.Summary
 	defer func(start time.Time) {
-		writeMetrics(log, o.metricsFile, metrics.MailPrefix, mailMetrics(sum), start, err)
+		writeMetrics(log, o.metricsFile, []metrics.Prefixed{mailMetrics(sum)}, []error{err}, start)
 	}(time.Now())
 	sum, err = runMail(ctx, o, log, logOut, stdout, stderr)
 	return err
-}
-
-// mailMetrics is what a mail run reports in its metrics file.
-func mailMetrics(sum mail.Summary) metrics.Run {
-	return runMetrics("messages", mail.Statuses, sum.Tally)
 }
 
 // runMail runs the mail run of o with its bar and closing lines on stderr, its log through

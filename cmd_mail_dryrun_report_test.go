@@ -6,18 +6,14 @@ import (
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/mail"
-	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
-	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
 // TestMailRefusesADryRunsReport checks that mail refuses, exit 2 and saying what it is, the
 // report of a provisioning dry run, which has no link: by its name (report.dry-run.csv), and by
 // its lines once renamed. It writes no mail report.
 func TestMailRefusesADryRunsReport(t *testing.T) {
-	srv := provisiontest.NewServer()
-	defer srv.Close()
-	smtp := mailtest.NewServer()
-	defer smtp.Close()
+	srv := newAPI(t)
+	smtp := newSMTP(t)
 	in := writeFile(t, "in.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\n")
 	t.Chdir(t.TempDir())
 	for _, args := range [][]string{{"--dry-run", "--subdomain", "acme", in}, {"--dry-run", "--subdomain", "acme", "--report", "wave.csv", in}} {

@@ -8,8 +8,6 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/mail"
-	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
-	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
 // TestMailResumeFromAnotherRun resumes, with the mail report of last night's report, tonight's
@@ -17,8 +15,7 @@ import (
 // its own, everyone gets their new link.
 func TestMailResumeFromAnotherRun(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
+	srv := newSMTP(t)
 	r1 := writeProvisioned(t, 5)
 	if got := invokeMail(t, nil, mailArgs(srv, r1)...); got.code != exitOK || srv.Count() != 5 {
 		t.Fatalf("first night: exit %d, %d messages; stderr:\n%s", got.code, srv.Count(), got.stderr)
@@ -56,8 +53,7 @@ func TestMailResumeFromAnotherRun(t *testing.T) {
 // nothing sent, and the message names the lock.
 func TestMailWaitsForProvisioning(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
+	srv := newSMTP(t)
 	rep := writeProvisioned(t, 3)
 	unlock, err := lock.Lock(rep) // as a provisioning run writing it holds it
 	if err != nil {
@@ -77,8 +73,7 @@ func TestMailWaitsForProvisioning(t *testing.T) {
 // that a mail run holds it, and nothing sent.
 func TestProvisioningWaitsForMail(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	rep := filepath.Join(t.TempDir(), "report.csv")
 	unlock, err := lock.LockAs(rep, "a mail run") // as mail holds it
 	if err != nil {

@@ -44,12 +44,11 @@ func TestMailPasswordNeverShown(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(format+"/"+tt.name, func(t *testing.T) {
 				t.Parallel()
-				srv := mailtest.NewUnstartedServer()
-				if tt.serverPw != "" {
-					srv.User, srv.Password = "it", tt.serverPw
-				}
-				srv.Start()
-				defer srv.Close()
+				srv := newSMTP(t, func(s *mailtest.Server) {
+					if tt.serverPw != "" {
+						s.User, s.Password = "it", tt.serverPw
+					}
+				})
 				rep := writeProvisioned(t, 3)
 				args := []string{"--log-format", format}
 				if tt.args != nil {

@@ -137,8 +137,7 @@ func checkOwnLinks(t *testing.T, msgs []mailtest.Message, n int) map[int]int {
 
 func TestMailSendsEachTheirOwnLink(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
+	srv := newSMTP(t)
 	rep := writeProvisioned(t, 5)
 	prom := filepath.Join(t.TempDir(), "mail.prom")
 	got := invokeMail(t, nil, mailArgs(srv, rep, "--metrics-file", prom)...)
@@ -214,12 +213,7 @@ func TestMailOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := mailtest.NewUnstartedServer()
-			if tt.server != nil {
-				tt.server(srv)
-			}
-			srv.Start()
-			defer srv.Close()
+			srv := newSMTP(t, tt.server)
 			rep := writeProvisioned(t, 4)
 			var args []string
 			provisioned := rep
@@ -269,8 +263,7 @@ func TestMailOutcomes(t *testing.T) {
 
 func TestMailDryRunSendsNothing(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
+	srv := newSMTP(t)
 	rep := writeProvisioned(t, 3)
 	got := invokeMail(t, nil, mailArgs(srv, rep, "--dry-run")...)
 	if got.code != exitOK {
@@ -294,8 +287,7 @@ func TestMailDryRunSendsNothing(t *testing.T) {
 
 func TestMailResumeAndLock(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
+	srv := newSMTP(t)
 	rep := writeProvisioned(t, 3)
 	if got := invokeMail(t, nil, mailArgs(srv, rep)...); got.code != exitOK {
 		t.Fatalf("first run: exit %d; stderr:\n%s", got.code, got.stderr)
@@ -325,8 +317,7 @@ func TestMailResumeAndLock(t *testing.T) {
 // TestMailClosingLines checks the plain lines for a person at a terminal.
 func TestMailClosingLines(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
+	srv := newSMTP(t)
 	srv.ReplyToRcpt(mailEmail(1), mailtest.Reply{Code: 550, Text: "5.1.1 no such user here"})
 	rep := writeProvisioned(t, 3)
 	got := invokeMail(t, nil, mailArgs(srv, rep, "--progress", "always")...)
@@ -379,10 +370,7 @@ func TestMailExitStatus(t *testing.T) {
 
 func TestMailPasswordFile(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewUnstartedServer()
-	srv.User, srv.Password = "it", secret
-	srv.Start()
-	defer srv.Close()
+	srv := newSMTP(t, func(s *mailtest.Server) { s.User, s.Password = "it", secret })
 	file := filepath.Join(t.TempDir(), "smtp-password")
 	if err := os.WriteFile(file, []byte(secret+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -405,7 +393,7 @@ func TestMailPasswordFile(t *testing.T) {
 // read, and does not echo its path (a password pasted in its place would be shown).
 func TestMailPasswordFileErrorKeepsItsCause(t *testing.T) {
 	t.Parallel()
-	o := &mailOptions{Options: mail.Options{Concurrency: 1}, progress: "never", logFormat: "text", passwordFile: filepath.Join(t.TempDir(), "pw-"+secret)}
+	o := &mailOptions{Options: mail.Options{Concurrency: 1}, output: output{progress: "never", logFormat: "text"}, passwordFile: filepath.Join(t.TempDir(), "pw-"+secret)}
 	err := o.check(func(string, ...any) {})
 	var ue *provision.ConfigError
 	if !errors.As(err, &ue) || !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), secret) {

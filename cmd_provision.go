@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"time"
 
@@ -136,9 +134,7 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 	fs.Float64Var(&o.mail.Rate, "mail-rate", mailRate, "with --mail: `n` messages per second at most, as mail's --rate")
 	fs.IntVar(&o.mail.Concurrency, "mail-concurrency", mailConcurrency, "with --mail: `n` SMTP connections at most, as mail's --concurrency")
 
-	fs.StringVar(&o.progress, "progress", "auto", "`mode`: auto (a bar when stderr is a terminal), always or never")
-	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
-	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
+	o.output.bind(fs)
 
 	fs.Float64Var(&o.Rate, "rate", 1, "at most `n` requests per second over all workers, retries included (1 = 60/min; 0 = none); the pool keeps under the server's limit in any case")
 	fs.IntVar(&o.Burst, "burst", 1, "token-bucket burst: `n` requests may leave at once")
@@ -167,7 +163,9 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 		}
 	}
 	var prog *progress.Bar
-	run := cronline.Options{Provision: o.Options, Mail: o.mail.Options, WithMail: o.withMail, Log: log, ExitStatus: exitStatus}
+	// checkMail made o.mail the mail run of this run's report.
+	run := cronline.Options{Provision: o.Options, Mail: o.mail.Options, WithMail: o.withMail, Log: log, ExitStatus: exitStatus,
+		Words: withFlags, Remedies: remedies}
 	mailing := run.Mailing()
 	run.Provision.Log, run.Provision.UserAgent = log, "ideanote-provision/"+cmdline.Version(version)
 	run.Provision.Started = func(r wave.Running) {
@@ -179,16 +177,12 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 		}
 	}
 	run.Provision.Progress = func(res provision.Result) { prog.Add(res) }
-	run.Provisioned = func(sum provision.Summary, err error) error {
-		if ae, ok := errors.AsType[*provision.AbortError](err); ok {
-			err = fmt.Errorf("%w (%s)", err, abortFlags[ae.Cause])
-		}
+	run.Provisioned = func(sum provision.Summary, err error) {
 		if prog != nil {
 			prog.Finish()
 			logOut.ClearBefore(nil)
 			prog.NextSteps(o.Report, o.Input, o.DryRun, sum, err)
 		}
-		return err
 	}
 	run.MailRun = func(ctx context.Context, m mail.Options) (mail.Summary, error) {
 		mo := o.mail
@@ -205,10 +199,10 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	runs := []metrics.Prefixed{{Prefix: metrics.ProvisionPrefix, Run: runMetrics("rows", provision.Statuses, sum.Provision.Tally)}}
 	errs := []error{sum.ProvisionErr}
 	if sum.Mailed {
-		runs = append(runs, metrics.Prefixed{Prefix: metrics.MailPrefix, Run: mailMetrics(sum.Mail)})
+		runs = append(runs, mailMetrics(sum.Mail))
 		errs = append(errs, sum.MailErr)
 	}
-	writeMetricsRuns(log, o.metricsFile, runs, errs, start)
+	writeMetrics(log, o.metricsFile, runs, errs, start)
 	return err
 }
 
@@ -217,7 +211,7 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 func (o *options) checkMail(logWarn func(msg string, args ...any)) error {
 	m := &o.mail
 	m.Options = cronline.MailOf(o.Options, m.Options)
-	m.progress, m.logFormat = o.progress, o.logFormat
+	m.output = output{progress: o.progress, logFormat: o.logFormat}
 	if o.Input != "-" && cmdline.SameFile(o.Input, m.mailReportPath()) {
 		return usagef("the input %s is also the mail report: give another --mail-report", o.Input)
 	}
@@ -239,12 +233,4 @@ func (o *options) checkMail(logWarn func(msg string, args ...any)) error {
 		return err
 	}
 	return mail.Validate(m.Options)
-}
-
-// abortFlags names, per cause of an abort, the flags or variables that set what to check.
-var abortFlags = map[provision.AbortCause]string{
-	provision.CauseBaseURL: "--base-url or IDEANOTE_BASE_URL",
-	provision.CauseToken:   "IDEANOTE_API_TOKEN or --api-token-file",
-	provision.CauseSpace:   "--space-id or IDEANOTE_SPACE_ID",
-	provision.CauseStalled: "--max-wait; rerun with --resume to send the rest",
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/cronline"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
@@ -24,10 +26,8 @@ func provisionMail(t *testing.T, api *provisiontest.Server, smtp *mailtest.Serve
 
 // startServers starts a fake Ideanote API and a fake SMTP server, closed when the test ends.
 func startServers(t *testing.T) (*provisiontest.Server, *mailtest.Server) {
-	api := provisiontest.NewServer()
-	t.Cleanup(api.Close)
-	smtp := mailtest.NewServer()
-	t.Cleanup(smtp.Close)
+	api := newAPI(t)
+	smtp := newSMTP(t)
 	return api, smtp
 }
 
@@ -76,8 +76,7 @@ func TestProvisionMailWorseExit(t *testing.T) {
 
 func TestProvisionMailChecksFirst(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
+	api := newAPI(t)
 	input, report := anaAndReport(t)
 	// Nowhere to send: refused before anyone is provisioned.
 	got := provisionMail(t, api, nil, input, report)
@@ -100,8 +99,7 @@ func TestProvisionMailChecksFirst(t *testing.T) {
 		t.Errorf("--from without --mail: exit %d; stderr:\n%s", got.code, got.stderr)
 	}
 	// A dry run mails nobody.
-	smtp := mailtest.NewServer()
-	defer smtp.Close()
+	smtp := newSMTP(t)
 	got = provisionMail(t, api, smtp, input, report, "--dry-run")
 	if got.code != exitOK || smtp.Connections() != 0 || !strings.Contains(got.stderr, "nobody is mailed") {
 		t.Errorf("--dry-run --mail: exit %d, %d connections; stderr:\n%s", got.code, smtp.Connections(), got.stderr)
@@ -142,5 +140,169 @@ func TestProvisionMailRefusedAfterProvisioning(t *testing.T) {
 	}
 	if got.code != exitAborted || !strings.Contains(got.stderr, "nobody was mailed") || smtp.Count() != 0 {
 		t.Errorf("exit %d, %d messages; want %d and none; stderr:\n%s", got.code, smtp.Count(), exitAborted, got.stderr)
+	}
+}
+
+// With --state, the state remembers a report until its mail run mails everyone in it.
+
+// staff writes an HR export of the people mailEmail(from) to mailEmail(to-1) in dir.
+func staff(t *testing.T, dir string, from, to int) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("email,name\n")
+	for i := from; i < to; i++ {
+		fmt.Fprintf(&b, "%s,Person %d\n", mailEmail(i), i)
+	}
+	path := filepath.Join(dir, "staff.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// nightly runs the README's nightly line on report against api, the state in dir, with the SMTP
+// server smtp (nil: one that cannot be reached).
+func nightly(t *testing.T, api *provisiontest.Server, smtp *mailtest.Server, input, report, dir string) invocation {
+	t.Helper()
+	url := "smtp://127.0.0.1:1"
+	if smtp != nil {
+		url = smtp.URL()
+	}
+	return provisionMail(t, api, nil, input, report, "--state", filepath.Join(dir, "state.db"), "--only-changes", "--resume",
+		"--smtp-url", url)
+}
+
+// nights starts a fake Ideanote API, closed when the test ends, and returns it with a folder
+// for the state and the reports of n nights, wave-1.csv to wave-n.csv.
+func nights(t *testing.T, n int) (api *provisiontest.Server, dir string, reports []string) {
+	api = newAPI(t)
+	dir = t.TempDir()
+	for i := range n {
+		reports = append(reports, filepath.Join(dir, fmt.Sprintf("wave-%d.csv", i+1)))
+	}
+	return api, dir, reports
+}
+
+// A night whose mail run fails leaves its people provisioned and remembered by the state, so
+// that no later report lists them: the next night's line mails them, with --resume, after its
+// own people, and forgets the report once everyone in it is mailed.
+func TestNightlyMailHeals(t *testing.T) {
+	t.Parallel()
+	api, dir, w := nights(t, 3)
+	w1, w2, w3 := w[0], w[1], w[2]
+
+	// Night 1: the SMTP server is down.
+	input := staff(t, dir, 0, 8)
+	got := nightly(t, api, nil, input, w1, dir)
+	if got.code != exitAborted {
+		t.Fatalf("night 1: exit %d, want %d; stderr:\n%s", got.code, exitAborted, got.stderr)
+	}
+	for email, status := range mailStatuses(t, mail.DefaultMailReport(w1)) {
+		if status != "not_attempted" {
+			t.Errorf("night 1: %s is %s, want not_attempted", email, status)
+		}
+	}
+
+	// A run without --mail says which report is still to mail, and how.
+	got = invoke(t, api, "--subdomain", "acme", "--progress", "never", "--rate", "0", "--report", filepath.Join(dir, "plain.csv"),
+		"--state", filepath.Join(dir, "state.db"), "--only-changes", input)
+	if got.code != exitOK || !strings.Contains(got.stderr, "not all mailed") || !strings.Contains(got.stderr, w1) ||
+		!strings.Contains(got.stderr, "ideanote-provision mail --resume") {
+		t.Errorf("a run without --mail: exit %d; stderr lacks the warning naming %s:\n%s", got.code, w1, got.stderr)
+	}
+
+	// Nor does a dry run, which changes nothing.
+	got = provisionMail(t, api, nil, input, w1, "--smtp-url", "smtp://127.0.0.1:1", "--dry-run",
+		"--state", filepath.Join(dir, "state.db"), "--only-changes")
+	if got.code != exitOK || !strings.Contains(got.stderr, "not all mailed") {
+		t.Errorf("--dry-run --mail: exit %d; stderr lacks the warning:\n%s", got.code, got.stderr)
+	}
+
+	// Night 2: two new people; the server is back. Tonight's and night 1's are mailed, once.
+	smtp := newSMTP(t)
+	input = staff(t, dir, 0, 10)
+	got = nightly(t, api, smtp, input, w2, dir)
+	if got.code != exitOK {
+		t.Fatalf("night 2: exit %d, want %d; stderr:\n%s", got.code, exitOK, got.stderr)
+	}
+	rcpt := recipients(smtp)
+	for i := range 10 {
+		if rcpt[mailEmail(i)] != 1 {
+			t.Errorf("night 2: %s mailed %d times, want once", mailEmail(i), rcpt[mailEmail(i)])
+		}
+	}
+	if len(rcpt) != 10 {
+		t.Errorf("night 2 mailed %v", rcpt)
+	}
+	if len(mailStatuses(t, mail.DefaultMailReport(w2))) != 2 {
+		t.Errorf("night 2's mail report: %v, want its 2 new people", mailStatuses(t, mail.DefaultMailReport(w2)))
+	}
+	if !strings.Contains(got.stderr, "earlier report mailed") || !strings.Contains(got.stderr, w1) {
+		t.Errorf("night 2's log does not name night 1's report mailed:\n%s", got.stderr)
+	}
+	// Night 1's people got night 1's links, night 2's theirs.
+	var first, second []mailtest.Message
+	for _, m := range smtp.Messages() {
+		if m.To[0] == mailEmail(8) || m.To[0] == mailEmail(9) {
+			second = append(second, m)
+		} else {
+			first = append(first, m)
+		}
+	}
+	checkLinks(t, first, w1)
+	checkLinks(t, second, w2)
+
+	// Night 3: nobody new. Night 1's report is mailed completely: not tried again.
+	before, err := os.Stat(mail.DefaultMailReport(w1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nightly(t, api, smtp, input, w3, dir)
+	if got.code != exitOK || smtp.Count() != 10 || strings.Contains(got.stderr, "mailing an earlier report") {
+		t.Errorf("night 3: exit %d, %d messages in all; want 0 and still 10, no earlier report; stderr:\n%s", got.code, smtp.Count(), got.stderr)
+	}
+	if after, err := os.Stat(mail.DefaultMailReport(w1)); err != nil || !os.SameFile(before, after) {
+		t.Errorf("night 3 ran a mail run on night 1's report (its mail report was written again): %v", err)
+	}
+}
+
+// A night whose mail run fails and the next too: the exit status is the worst of all runs,
+// and the report stays remembered; a report removed since is forgotten with a warning.
+func TestNightlyMailForgetsRemovedReport(t *testing.T) {
+	t.Parallel()
+	api, dir, w := nights(t, 4)
+	w1, w2, w3, w4 := w[0], w[1], w[2], w[3]
+	// Night 1: the sending quota is spent.
+	quota := newSMTP(t)
+	for i := range 3 {
+		quota.ReplyToRcpt(mailEmail(i), mailtest.Reply{Code: 550, Text: "5.4.5 Daily sending quota exceeded"})
+	}
+	if got := nightly(t, api, quota, staff(t, dir, 0, 3), w1, dir); got.code != exitAborted || quota.Count() != 0 {
+		t.Fatalf("night 1: exit %d; stderr:\n%s", got.code, got.stderr)
+	}
+	// Night 2: one person refused by the server: exit 1 for night 2's run, and night 1's
+	// report is mailed after it but for that person: still remembered.
+	smtp := newSMTP(t)
+	smtp.ReplyToRcpt(mailEmail(1), mailtest.Reply{Code: 550, Text: "5.1.1 no such user"})
+	got := nightly(t, api, smtp, staff(t, dir, 0, 4), w2, dir)
+	if got.code != exitRowsFailed || recipients(smtp)[mailEmail(0)] != 1 || recipients(smtp)[mailEmail(3)] != 1 {
+		t.Fatalf("night 2: exit %d, mailed %v; want %d; stderr:\n%s", got.code, recipients(smtp), exitRowsFailed, got.stderr)
+	}
+	if !strings.Contains(got.stderr, "earlier report not all mailed") || !strings.Contains(got.stderr, remedies[cronline.NextRun]) {
+		t.Errorf("night 2's log does not say night 1's report is not all mailed, and what mails it:\n%s", got.stderr)
+	}
+	// Night 1's report removed: forgotten, with a warning naming it, once.
+	for _, f := range []string{w1, mail.DefaultMailReport(w1)} {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := newSMTP(t)
+	got = nightly(t, api, other, staff(t, dir, 0, 4), w3, dir)
+	if got.code != exitOK || !strings.Contains(got.stderr, "no longer exists") || !strings.Contains(got.stderr, w1) {
+		t.Errorf("night 3: exit %d; want 0 and a warning naming %s; stderr:\n%s", got.code, w1, got.stderr)
+	}
+	if got = nightly(t, api, other, staff(t, dir, 0, 4), w4, dir); strings.Contains(got.stderr, "no longer exists") {
+		t.Errorf("night 4 warns again of the report removed:\n%s", got.stderr)
 	}
 }

@@ -45,8 +45,7 @@ func checkLinks(t *testing.T, msgs []mailtest.Message, report string) {
 // --resend mails the unknown once; the next night, only the new and changed people.
 func TestE2ECronLineMails(t *testing.T) {
 	const n, conns = 40, 4
-	api := provisiontest.NewServer()
-	defer api.Close()
+	api := newAPI(t)
 	first := slowMailServer(t)
 	dir := t.TempDir()
 	input, report := writeInput(t, dir, n), filepath.Join(dir, "wave-1.csv")
@@ -64,8 +63,7 @@ func TestE2ECronLineMails(t *testing.T) {
 	}
 	provisioned := ok200(api)
 
-	second := mailtest.NewServer()
-	defer second.Close()
+	second := newSMTP(t)
 	r := cronLine(t, api, second, input, report, dir)
 	code := r.wait(t, 30*time.Second)
 	unknown := checkNobodyTwice(t, n, conns, accepted, recorded, recipients(second), mail.DefaultMailReport(report), r.stderr.String())
@@ -111,8 +109,7 @@ func TestE2ECronLineMails(t *testing.T) {
 	if err := os.WriteFile(input, []byte(staff), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	third := mailtest.NewServer()
-	defer third.Close()
+	third := newSMTP(t)
 	night2 := filepath.Join(dir, "wave-2.csv")
 	if code := cronLine(t, api, third, input, night2, dir).wait(t, 30*time.Second); code != exitOK {
 		t.Fatalf("the next night: exit %d", code)

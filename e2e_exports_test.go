@@ -161,8 +161,7 @@ func TestExports(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := provisiontest.NewServer()
-			defer srv.Close()
+			srv := newAPI(t)
 			in := writeFile(t, tt.file, tt.content(t))
 			rep := filepath.Join(t.TempDir(), "report.csv")
 			args := append([]string{"--report", rep, "--rate", "0", "--subdomain", "acme", "--progress", "never"}, tt.args...)
@@ -249,8 +248,7 @@ func TestExportRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := provisiontest.NewServer()
-			defer srv.Close()
+			srv := newAPI(t)
 			content := tt.content
 			if content == "" {
 				content = xlsxFile(t, "Sheet1", [][]any{{"email"}, {"ann@acme.com"}})

@@ -100,8 +100,7 @@ func TestHRFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := provisiontest.NewServer()
-			defer srv.Close()
+			srv := newAPI(t)
 			in := writeFile(t, tt.file, tt.content)
 			rep := filepath.Join(t.TempDir(), "out.csv")
 			args := append([]string{"--report", rep, "--rate", "0", "--subdomain", "acme", in}, tt.args...)
@@ -156,8 +155,7 @@ func checkReceived(t *testing.T, srv *provisiontest.Server, want map[string]stri
 // An .xlsx cell written with Alt+Enter holds a line break: a team on two lines is one team.
 func TestHRFilesWorkbookLineBreak(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	f := excelize.NewFile()
 	defer f.Close()
 	for cell, v := range map[string]string{"A1": "E-Mail-Adresse", "B1": "Name", "C1": "Abteilung",

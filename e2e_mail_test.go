@@ -32,10 +32,7 @@ func recipients(srv *mailtest.Server) map[string]int {
 // slowMailServer starts a fake SMTP server whose messages spend most of their time in flight,
 // closed when the test ends.
 func slowMailServer(t *testing.T) *mailtest.Server {
-	srv := mailtest.NewUnstartedServer()
-	srv.Latency = 50 * time.Millisecond
-	srv.Start()
-	t.Cleanup(srv.Close)
+	srv := newSMTP(t, func(s *mailtest.Server) { s.Latency = 50 * time.Millisecond })
 	return srv
 }
 
@@ -75,8 +72,7 @@ func TestE2EMailKillAndResume(t *testing.T) {
 		t.Fatalf("%d sent in the mail report after the kill, %d accepted by the server: want at most %d unrecorded", len(recorded), len(accepted), conns)
 	}
 
-	second := mailtest.NewServer()
-	defer second.Close()
+	second := newSMTP(t)
 	r := startMail(t, second, rep, "--resume", "--concurrency", "4")
 	code := r.wait(t, 20*time.Second)
 	unknown := checkNobodyTwice(t, n, conns, accepted, recorded, recipients(second), mail.DefaultMailReport(rep), r.stderr.String())
@@ -139,8 +135,7 @@ func exitCodeFor(unknown []string) int {
 // them once, and nobody else.
 func resendUnknown(t *testing.T, report string, unknown []string, timeout time.Duration) *mailtest.Server {
 	t.Helper()
-	srv := mailtest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := newSMTP(t)
 	resend := []string{"--resume"}
 	for _, email := range unknown {
 		resend = append(resend, "--resend", email)

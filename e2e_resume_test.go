@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
 // TestResumeMatching: a resumed run skips the rows already ok in the report when the same
@@ -37,8 +35,7 @@ func TestResumeMatching(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := provisiontest.NewServer()
-			defer srv.Close()
+			srv := newAPI(t)
 			dir := t.TempDir()
 			rep := filepath.Join(dir, "report.csv")
 			flags := []string{"--report", rep, "--rate", "0", "--concurrency", "1", "--subdomain", "acme", "--progress", "never"}
@@ -69,8 +66,7 @@ func TestResumeMatching(t *testing.T) {
 // TestRefusalsNameTheFlag: a report left by an interrupted resume, and a state of another
 // workspace, are refused with the flags that go on from there.
 func TestRefusalsNameTheFlag(t *testing.T) {
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	dir := t.TempDir()
 	in, rep, st := writeFile(t, "people.csv", "email\nann@acme.fr\n"), filepath.Join(dir, "report.csv"), filepath.Join(dir, "state.db")
 	if err := os.WriteFile(rep+".tmp", nil, 0o600); err != nil {

@@ -180,10 +180,7 @@ func ok200(srv *provisiontest.Server) int { return srv.Count()[200] }
 func TestE2EInterrupt(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			srv := provisiontest.NewUnstartedServer()
-			srv.Latency = 400 * time.Millisecond
-			srv.Start()
-			defer srv.Close()
+			srv := newAPI(t, latency(400*time.Millisecond))
 			dir := t.TempDir()
 			input, report := writeInput(t, dir, 30), filepath.Join(dir, "report.csv")
 			p := start(t, srv, input, report, "--concurrency", "3")
@@ -211,10 +208,7 @@ func TestE2EInterrupt(t *testing.T) {
 }
 
 func TestE2ESecondSignalThenResume(t *testing.T) {
-	srv := provisiontest.NewUnstartedServer()
-	srv.Latency = time.Minute // requests hang: only a second signal ends the run soon
-	srv.Start()
-	defer srv.Close()
+	srv := newAPI(t, latency(time.Minute)) // requests hang: only a second signal ends the run soon
 	dir := t.TempDir()
 	input, report := writeInput(t, dir, 12), filepath.Join(dir, "report.csv")
 	p := start(t, srv, input, report, "--concurrency", "2")
@@ -248,10 +242,7 @@ func TestE2EKillAndResume(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			const rows = 60
-			srv := provisiontest.NewUnstartedServer()
-			srv.Latency = 20 * time.Millisecond
-			srv.Start()
-			defer srv.Close()
+			srv := newAPI(t, latency(20*time.Millisecond))
 			dir := t.TempDir()
 			input, report := writeInput(t, dir, rows), filepath.Join(dir, "report.csv")
 			okBefore := map[string]bool{} // emails ok in a report when a run was killed
@@ -317,10 +308,7 @@ func TestE2EKillAndResume(t *testing.T) {
 }
 
 func TestE2ELock(t *testing.T) {
-	srv := provisiontest.NewUnstartedServer()
-	srv.Latency = time.Minute
-	srv.Start()
-	defer srv.Close()
+	srv := newAPI(t, latency(time.Minute))
 	dir := t.TempDir()
 	input, report := writeInput(t, dir, 4), filepath.Join(dir, "report.csv")
 	first := start(t, srv, input, report)
@@ -358,8 +346,7 @@ func TestE2EAbort(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := provisiontest.NewServer()
-			defer srv.Close()
+			srv := newAPI(t)
 			dir := t.TempDir()
 			input, report := writeInput(t, dir, 10), filepath.Join(dir, "report.csv")
 			p := startEnv(t, srv, tt.env(srv), input, report, "--concurrency", "1")

@@ -31,7 +31,7 @@ func waveOptions(srv *provisiontest.Server, dir, name string) *options {
 		Input: filepath.Join(dir, name+".csv"), SpaceID: srv.SpaceID, APIToken: srv.APIToken, BaseURL: srv.URL,
 		Subdomain: "acme", Report: filepath.Join(dir, name+"-report.csv"), State: filepath.Join(dir, "state.db"),
 		Rate: 0, Burst: 1, Concurrency: 4, Timeout: 5 * time.Second, MaxAttempts: 3, MaxWait: provision.DefaultMaxWait,
-	}, delimiter: "auto", progress: "never", logFormat: "text"}
+	}, delimiter: "auto", output: output{progress: "never", logFormat: "text"}}
 	return o
 }
 
@@ -93,8 +93,7 @@ const csvHeader = "email,sub,name,team\n"
 
 func TestWaves(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := newAPI(t)
 	dir := t.TempDir()
 
 	waves := []struct {
@@ -165,8 +164,7 @@ func TestWaves(t *testing.T) {
 
 func TestWavesOptions(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	t.Cleanup(srv.Close)
+	srv := newAPI(t)
 	input := csvHeader + "ana@example.com,E1,Ana,Eng\n"
 
 	t.Run("without --state the report keeps its columns", func(t *testing.T) {
@@ -264,15 +262,14 @@ func TestWavesKilled(t *testing.T) {
 	}
 	var hang atomic.Bool
 	hang.Store(true)
-	srv := provisiontest.NewUnstartedServer()
-	srv.Intercept = func(n int, _ *provisiontest.Request) *provisiontest.Reply {
-		if n > 3 && hang.Load() {
-			return &provisiontest.Reply{Status: 200, Delay: time.Minute} // until the kill
+	srv := newAPI(t, func(s *provisiontest.Server) {
+		s.Intercept = func(n int, _ *provisiontest.Request) *provisiontest.Reply {
+			if n > 3 && hang.Load() {
+				return &provisiontest.Reply{Status: 200, Delay: time.Minute} // until the kill
+			}
+			return nil
 		}
-		return nil
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
+	})
 	dir := t.TempDir()
 	var input strings.Builder
 	input.WriteString(csvHeader)

@@ -4,28 +4,56 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/ideanote-provision/ideanote-provision/cronline"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
+	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
 // inputFlags are the flags that set each input.Options field, by the field's name.
 var inputFlags = map[string]string{"Encoding": "--encoding", "Map": "--map", "HeaderRow": "--header-row", "Sheet": "--sheet"}
 
-// withFlags returns err with the input options it names spelled as this program's flags: the
-// input package says "Give the encoding windows-1252", the operator reads "Give --encoding
-// windows-1252". Any other error is returned as it is.
+// abortFlags names, per cause of an abort, the flags or variables that set what to check.
+var abortFlags = map[provision.AbortCause]string{
+	provision.CauseBaseURL: "--base-url or IDEANOTE_BASE_URL",
+	provision.CauseToken:   "IDEANOTE_API_TOKEN or --api-token-file",
+	provision.CauseSpace:   "--space-id or IDEANOTE_SPACE_ID",
+	provision.CauseStalled: "--max-wait; rerun with --resume to send the rest",
+}
+
+// remedies words cronline's remedies in this program's commands and flags.
+var remedies = map[cronline.Remedy]string{
+	cronline.RunAgain:   "run the same command again, with --resume, to mail the people ok so far",
+	cronline.NextRun:    "a run with --mail and this --state mails them (nobody twice)",
+	cronline.MailByHand: "ideanote-provision mail --resume REPORT (with the mail flags) mails them",
+}
+
+// withFlags returns err with the problem a domain package names worded with this program's
+// flags: the input package says "Give the encoding windows-1252", the operator reads "Give
+// --encoding windows-1252"; an abort names what to check, a state that cannot be opened is
+// "--state: ...", a mail run refused after provisioning says how to mail its people. Any other error is returned as it is.
 func withFlags(err error) error {
-	fe, ok := errors.AsType[*input.FileError](err)
-	if !ok {
+	var inner error // the domain's error, whose text ends err's: wrapped with %w
+	var flagged string
+	if _, ok := errors.AsType[*flaggedError](err); ok {
+		return err // worded already
+	} else if fe, ok := errors.AsType[*input.FileError](err); ok {
+		inner, flagged = fe, fe.Text(func(option string) string {
+			if f, ok := inputFlags[option]; ok {
+				return f
+			}
+			return option
+		})
+	} else if ae, ok := errors.AsType[*provision.AbortError](err); ok {
+		inner, flagged = ae, ae.Error()+" ("+abortFlags[ae.Cause]+")"
+	} else if se, ok := errors.AsType[*wave.StateError](err); ok {
+		inner, flagged = se, "--state: "+se.Error()
+	} else if ne, ok := errors.AsType[*cronline.NotMailedError](err); ok {
+		inner, flagged = ne, ne.Error()+"; mail them with ideanote-provision mail --resume "+ne.Report
+	} else {
 		return err
 	}
-	flagged := fe.Text(func(option string) string {
-		if f, ok := inputFlags[option]; ok {
-			return f
-		}
-		return option
-	})
-	// Wrapped with %w, the input error's text ends the message.
-	msg, ok := strings.CutSuffix(err.Error(), fe.Error())
+	msg, ok := strings.CutSuffix(err.Error(), inner.Error())
 	if !ok {
 		return err
 	}

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/cronline"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
+	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
-// TestWithFlags checks that an input error, however wrapped, is read with the flags that fix
+// TestWithFlags checks that an input, state or refused mail run's error, however wrapped, is read with the flags that fix
 // it and keeps its chain; other errors pass as they are. The messages of real refusals
 // through the command line are checked in TestExportRefused.
 func TestWithFlags(t *testing.T) {
@@ -27,6 +30,18 @@ func TestWithFlags(t *testing.T) {
 	enc := &input.FileError{Msg: "it looks like windows-1252", Fix: []input.Setting{{Option: "Encoding", Value: "windows-1252"}}}
 	if got, want := withFlags(enc).Error(), "it looks like windows-1252. Give --encoding windows-1252"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+	st := fmt.Errorf("%w: the state does not remember it: %w", wave.ErrIncomplete,
+		&provision.ConfigError{Err: &wave.StateError{Err: errors.New("state s.db belongs to workspace a")}})
+	if got, want := withFlags(st).Error(), "the report or the state is incomplete: the state does not remember it: --state: state s.db belongs to workspace a"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	nm := withFlags(&cronline.NotMailedError{Report: "w.csv", Err: provision.Configf("a template at fault")})
+	if want := "mail run aborted: the mail run of w.csv did not start, so nobody was mailed: a template at fault; mail them with ideanote-provision mail --resume w.csv"; nm.Error() != want {
+		t.Errorf("got %q, want %q", nm, want)
+	}
+	if exitStatus(nm) != exitAborted || withFlags(nm) != nm {
+		t.Errorf("%v: exit status %d, want %d, and worded once", nm, exitStatus(nm), exitAborted)
 	}
 	other := errors.New("other")
 	if withFlags(other) != other || withFlags(nil) != nil {

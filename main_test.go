@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
@@ -40,6 +42,38 @@ func invokeEnv(ctx context.Context, vars map[string]string, stdin io.Reader, arg
 // serverVars is the environment that points a run at srv.
 func serverVars(srv *provisiontest.Server) map[string]string {
 	return map[string]string{"IDEANOTE_SPACE_ID": srv.SpaceID, "IDEANOTE_API_TOKEN": srv.APIToken, "IDEANOTE_BASE_URL": srv.URL}
+}
+
+// newAPI starts a fake Ideanote, closed when t ends; each of setup that is not nil sets it up
+// before it starts (latency, scripted replies).
+func newAPI(t *testing.T, setup ...func(*provisiontest.Server)) *provisiontest.Server {
+	return started(t, provisiontest.NewUnstartedServer(), setup)
+}
+
+// latency sets up a fake Ideanote to answer each request d late.
+func latency(d time.Duration) func(*provisiontest.Server) {
+	return func(s *provisiontest.Server) { s.Latency = d }
+}
+
+// newSMTP starts a fake SMTP server, closed when t ends; each of setup that is not nil sets it
+// up before it starts.
+func newSMTP(t *testing.T, setup ...func(*mailtest.Server)) *mailtest.Server {
+	return started(t, mailtest.NewUnstartedServer(), setup)
+}
+
+// started sets srv up, starts it, and closes it when t ends.
+func started[S interface {
+	Start()
+	Close()
+}](t *testing.T, srv S, setup []func(S)) S {
+	for _, f := range setup {
+		if f != nil {
+			f(srv)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -90,13 +124,12 @@ func TestExitCodes(t *testing.T) {
 		{name: "input unreadable past a line over 16 MiB", input: good + "c@example.com," + strings.Repeat("x", 16<<20+64<<10) + "\nd@example.com,D\n",
 			args: []string{"--subdomain", "acme"}, wantCode: 3, wantErr: "could not be read to the end"},
 		{name: "unknown flag", input: good, args: []string{"--colour"}, wantCode: 2, wantErr: "colour"},
-		{name: "wrong token aborts", input: good + "cy@example.com,Cy\nd@example.com,D\n", args: []string{"--subdomain", "acme"}, env: map[string]string{"IDEANOTE_API_TOKEN": "wrong"}, wantCode: 3, wantErr: "check the API token"},
+		{name: "wrong token aborts", input: good + "cy@example.com,Cy\nd@example.com,D\n", args: []string{"--subdomain", "acme"}, env: map[string]string{"IDEANOTE_API_TOKEN": "wrong"}, wantCode: 3, wantErr: "check the API token: it must be an owner's token of this workspace (IDEANOTE_API_TOKEN or --api-token-file)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := provisiontest.NewServer()
-			defer srv.Close()
+			srv := newAPI(t)
 			in := writeFile(t, "in.csv", tt.input)
 			rep := filepath.Join(t.TempDir(), "report.csv")
 			args := append([]string{"--report", rep, "--rate", "0"}, tt.args...)
@@ -118,8 +151,7 @@ func TestExitCodes(t *testing.T) {
 
 func TestRunReport(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	in := writeFile(t, "in.csv", sample)
 	rep := filepath.Join(t.TempDir(), "report.csv")
 	got := invoke(t, srv, "--report", rep, "--rate", "0", "--subdomain", "acme", "--widget-id", "w1", "--locale", "fr", in)
@@ -175,8 +207,7 @@ func TestRunReport(t *testing.T) {
 
 func TestDryRunSendsNothing(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	in := writeFile(t, "in.csv", sample)
 	rep := filepath.Join(t.TempDir(), "report.csv")
 	got := invokeEnv(context.Background(), map[string]string{"IDEANOTE_BASE_URL": srv.URL}, nil, "--dry-run", "--report", rep, in)
@@ -199,8 +230,7 @@ func TestDryRunSendsNothing(t *testing.T) {
 
 func TestStandardInput(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	rep := filepath.Join(t.TempDir(), "report.csv")
 	got := invokeEnv(context.Background(), serverVars(srv), strings.NewReader("E-Mail;Full Name\nana@example.com;Ana\n"),
 		"--report", rep, "--rate", "0", "--subdomain", "acme", "-")
@@ -278,8 +308,7 @@ func checkDemoMail(t *testing.T, dir string, rows map[string]map[string]string) 
 
 func TestInputIsNotTheReport(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	in := writeFile(t, "people.csv", sample)
 	got := invoke(t, srv, "--report", in, "--overwrite", "--rate", "0", "--subdomain", "acme", in)
 	if got.code != 2 || !strings.Contains(got.stderr, "also the report") {
@@ -295,8 +324,7 @@ func TestInputIsNotTheReport(t *testing.T) {
 
 func TestStateFolderMissing(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	in := writeFile(t, "in.csv", "email\nana@example.com\n")
 	dir := t.TempDir()
 	got := invoke(t, srv, in, "--subdomain", "acme", "--report", filepath.Join(dir, "r.csv"),
@@ -306,5 +334,18 @@ func TestStateFolderMissing(t *testing.T) {
 	}
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("%d requests sent", n)
+	}
+}
+
+// TestDelimiter checks each --delimiter the help offers, and that another is refused.
+func TestDelimiter(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]rune{"auto": 0, "": 0, ",": ',', ";": ';', "\t": '\t', `\t`: '\t', "tab": '\t'} {
+		if got, err := (&options{delimiter: in}).comma(); got != want || err != nil {
+			t.Errorf("--delimiter %q: %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := (&options{delimiter: "|"}).comma(); exitStatus(err) != exitUsage {
+		t.Errorf("--delimiter |: %v, want a usage error", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/internal/cmdline"
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
+	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -31,29 +32,16 @@ func checkMetricsFile(path string, outputs []string, outputsName string) error {
 	return nil
 }
 
-// writeMetrics writes the --metrics-file of a run that began at start and ended with err;
-// prefix is the command's (metrics.ProvisionPrefix, metrics.MailPrefix) and r says what the
-// run did, its end, duration and exit code left out: they are set here, the exit code to the
-// one the process exits with. Nothing is written when path is empty, or when err is a
-// configuration error (exit 2): nothing was sent, and the file keeps the last real run.
+// writeMetrics writes the --metrics-file of the runs of one process (provisioning, then its
+// mail run), begun at start, each with its own series; errs[i] is the end of runs[i]. Their
+// end, duration and exit code are set here, the exit code to the one the process exits with.
+// Nothing is written when path is empty, or when the first run ended in a configuration error
+// (exit 2): nothing was sent, and the file keeps the last real run.
 //
 // A file that cannot be written is logged as an error and leaves the exit code alone: the code
 // says what happened to the people of the input, and the file going stale is caught by the age
 // of its last run.
-func writeMetrics(log *slog.Logger, path, prefix string, r metrics.Run, start time.Time, err error) {
-	writeMetricsRuns(log, path, []metrics.Prefixed{{Prefix: prefix, Run: r}}, []error{err}, start)
-}
-
-// runMetrics is what a run reports in its metrics file: unit names what statuses count.
-func runMetrics[S ~string](unit string, statuses []S, t provision.Tally[S]) metrics.Run {
-	names, counts := metrics.ByStatus(statuses, t.Counts)
-	return metrics.Run{Unit: unit, Statuses: names, Counts: counts, Requests: t.Attempts, Throttled: t.Throttled}
-}
-
-// writeMetricsRuns is writeMetrics for the runs of one process (provisioning, then its mail
-// run), each with its own series and its own exit code, errs[i] the end of runs[i]; nothing is
-// written when the first ended in a configuration error.
-func writeMetricsRuns(log *slog.Logger, path string, runs []metrics.Prefixed, errs []error, start time.Time) {
+func writeMetrics(log *slog.Logger, path string, runs []metrics.Prefixed, errs []error, start time.Time) {
 	if path == "" || exitStatus(errs[0]) == exitUsage {
 		return
 	}
@@ -64,4 +52,15 @@ func writeMetricsRuns(log *slog.Logger, path string, runs []metrics.Prefixed, er
 	if werr := metrics.WriteRuns(path, runs...); werr != nil {
 		log.Error("the metrics file could not be written; the exit code is the run's all the same", "error", werr.Error())
 	}
+}
+
+// runMetrics is what a run reports in its metrics file: unit names what statuses count.
+func runMetrics[S ~string](unit string, statuses []S, t provision.Tally[S]) metrics.Run {
+	names, counts := metrics.ByStatus(statuses, t.Counts)
+	return metrics.Run{Unit: unit, Statuses: names, Counts: counts, Requests: t.Attempts, Throttled: t.Throttled}
+}
+
+// mailMetrics is what a mail run reports in its metrics file.
+func mailMetrics(sum mail.Summary) metrics.Prefixed {
+	return metrics.Prefixed{Prefix: metrics.MailPrefix, Run: runMetrics("messages", mail.Statuses, sum.Tally)}
 }

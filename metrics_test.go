@@ -155,12 +155,11 @@ func TestMetricsFile(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			srv := provisiontest.NewUnstartedServer()
-			if tt.script != nil {
-				tt.script(srv, cancel)
-			}
-			srv.Start()
-			defer srv.Close()
+			srv := newAPI(t, func(s *provisiontest.Server) {
+				if tt.script != nil {
+					tt.script(s, cancel)
+				}
+			})
 			dir := t.TempDir()
 			in, rep, prom := writeFile(t, "in.csv", tt.input), filepath.Join(dir, "report.csv"), filepath.Join(dir, "ideanote.prom")
 			vars := serverVars(srv)
@@ -200,8 +199,7 @@ func TestMetricsFile(t *testing.T) {
 // file: the second says when the first succeeded.
 func TestMetricsLastSuccessCarriedOver(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	dir := t.TempDir()
 	prom := filepath.Join(dir, "ideanote.prom")
 	runOnce := func(input string, report string) (invocation, map[string]float64, float64) {
@@ -230,8 +228,7 @@ func TestMetricsLastSuccessCarriedOver(t *testing.T) {
 // writes its metrics: exit 3 and nothing sent.
 func TestMetricsAbortedBeforeSending(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	dir := t.TempDir()
 	rep, prom := filepath.Join(dir, "report.csv"), filepath.Join(dir, "ideanote.prom")
 	unlock, err := lock.Lock(rep)
@@ -274,8 +271,7 @@ func TestMetricsConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := provisiontest.NewServer()
-			defer srv.Close()
+			srv := newAPI(t)
 			dir := t.TempDir()
 			prom := tt.metrics(dir)
 			const earlier = "# an earlier run's metrics\n"
@@ -309,15 +305,14 @@ func TestMetricsUnwritable(t *testing.T) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	srv := provisiontest.NewUnstartedServer()
-	srv.Intercept = func(n int, _ *provisiontest.Request) *provisiontest.Reply {
-		if n == 1 {
-			os.RemoveAll(dir)
+	srv := newAPI(t, func(s *provisiontest.Server) {
+		s.Intercept = func(n int, _ *provisiontest.Request) *provisiontest.Reply {
+			if n == 1 {
+				os.RemoveAll(dir)
+			}
+			return nil
 		}
-		return nil
-	}
-	srv.Start()
-	defer srv.Close()
+	})
 	rep := filepath.Join(t.TempDir(), "report.csv")
 	got := invoke(t, srv, "--report", rep, "--metrics-file", filepath.Join(dir, "ideanote.prom"), "--rate", "0", "--subdomain", "acme", writeFile(t, "in.csv", people(2)))
 	if got.code != exitOK {

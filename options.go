@@ -2,9 +2,10 @@ package main
 
 import (
 	"errors"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/cmdline"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
@@ -19,39 +20,54 @@ var version = "dev"
 // own options, bound to the flags, and what only the command line knows.
 type options struct {
 	wave.Options
-	tokenFile   string
-	mapping     []string // --map, once or more
-	delimiter   string
-	progress    string
-	logFormat   string
-	metricsFile string      // --metrics-file: the run's metrics for node_exporter; "" for none
-	withMail    bool        // --mail: mail the people of this run their links once it ends
-	mail        mailOptions // the mail run of --mail
+	tokenFile string
+	mapping   []string // --map, once or more
+	delimiter string
+	output
+	withMail bool        // --mail: mail the people of this run their links once it ends
+	mail     mailOptions // the mail run of --mail
 }
 
-// dryRunSuffix ends the name of a dry run's report. A dry run writes its own report, so that it
-// never blocks the real run that follows ("report.csv exists"); only a dry run may write a
-// file of that name, so a dry run replaces one on its own.
-const dryRunSuffix = ".dry-run.csv"
+// output is what a command that runs is told of its output: the bar, the log, the metrics.
+type output struct {
+	progress    string
+	logFormat   string
+	metricsFile string // --metrics-file: the run's metrics for node_exporter; "" for none
+}
 
-// dryRunReportOf is the report a dry run writes for --report path: its own, beside it
-// (report.csv -> report.dry-run.csv), so that a dry run neither blocks the real run that
-// follows nor, given a real run's report and --overwrite, replaces its login links.
-func dryRunReportOf(path string) string {
-	if strings.HasSuffix(path, dryRunSuffix) {
-		return path
+// demoOutput is the output of the demo's runs: a bar on a terminal, a text log, no metrics.
+var demoOutput = output{progress: "auto", logFormat: "text"}
+
+// bind declares the output flags into fs.
+func (o *output) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&o.progress, "progress", "auto", "`mode`: auto (a bar when stderr is a terminal), always or never")
+	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
+	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
+}
+
+// check checks --progress, --log-format and --metrics-file, which must not be one of the
+// run's outputs (outputsName says which, for the message).
+func (o *output) check(outputs []string, outputsName string) error {
+	if err := cmdline.OneOf("--progress", o.progress, "auto", "always", "never"); err != nil {
+		return err
 	}
-	return strings.TrimSuffix(path, filepath.Ext(path)) + dryRunSuffix
+	if err := cmdline.OneOf("--log-format", o.logFormat, "text", "json"); err != nil {
+		return err
+	}
+	if o.metricsFile == "" {
+		return nil
+	}
+	return checkMetricsFile(o.metricsFile, outputs, outputsName)
 }
 
 // reportFor gives a dry run its own report, which it replaces on its own, and refuses a real
 // run a report named as a dry run's.
 func (o *options) reportFor() error {
 	switch {
-	case !o.DryRun && strings.HasSuffix(o.Report, dryRunSuffix):
+	case !o.DryRun && strings.HasSuffix(o.Report, wave.DryRunSuffix):
 		return usagef("--report %s is named as a dry run's report: give a real run another --report", o.Report)
 	case o.DryRun:
-		o.Report = dryRunReportOf(o.Report)
+		o.Report = wave.DryRunReport(o.Report)
 		if !o.Resume {
 			o.Overwrite = true
 		}
@@ -81,11 +97,8 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 			}
 		}
 	}
-	if o.metricsFile != "" {
-		outputs := []string{o.Report, o.State}
-		if err := checkMetricsFile(o.metricsFile, outputs, "the report or the state file"); err != nil {
-			return err
-		}
+	if err := o.output.check([]string{o.Report, o.State}, "the report or the state file"); err != nil {
+		return err
 	}
 	if o.Read.HeaderRow < 0 {
 		return usagef("--header-row %d: give the header's line from 1, or 0 to find it", o.Read.HeaderRow)
@@ -110,15 +123,7 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 		return usagef("--map: %w", err)
 	}
 	o.Read.Comma, o.Read.Map = comma, mapping
-	return checkOutputFlags(o.progress, o.logFormat)
-}
-
-// checkOutputFlags checks --progress and --log-format, which every command that runs has.
-func checkOutputFlags(progress, logFormat string) error {
-	if err := cmdline.OneOf("--progress", progress, "auto", "always", "never"); err != nil {
-		return err
-	}
-	return cmdline.OneOf("--log-format", logFormat, "text", "json")
+	return nil
 }
 
 // comma returns the --delimiter as a rune, 0 for auto-detection.
@@ -126,11 +131,10 @@ func (o *options) comma() (rune, error) {
 	switch o.delimiter {
 	case "auto", "":
 		return 0, nil
-	case ",", ";", "\t", `\t`, "tab":
-		if o.delimiter == `\t` || o.delimiter == "tab" {
-			return '\t', nil
-		}
+	case ",", ";", "\t":
 		return rune(o.delimiter[0]), nil
+	case `\t`, "tab":
+		return '\t', nil
 	}
 	return 0, usagef("--delimiter must be , ; \\t or auto, not %s", strconv.Quote(o.delimiter))
 }

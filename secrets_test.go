@@ -139,14 +139,13 @@ func TestSecretsNeverShown(t *testing.T) {
 				if token == "" {
 					token = secret
 				}
-				srv := provisiontest.NewUnstartedServer()
-				srv.APIToken = token
-				if tt.serverTok != "" {
-					srv.APIToken = tt.serverTok
-				}
-				srv.Intercept = tt.intercept
-				srv.Start()
-				defer srv.Close()
+				srv := newAPI(t, func(s *provisiontest.Server) {
+					s.APIToken = token
+					if tt.serverTok != "" {
+						s.APIToken = tt.serverTok
+					}
+					s.Intercept = tt.intercept
+				})
 				input := tt.input
 				if input == "" {
 					input = peopleCSV
@@ -190,10 +189,7 @@ func checkErrorColumn(t *testing.T, report string) {
 
 func TestTokenFileReadableByOthers(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewUnstartedServer()
-	srv.APIToken = secret
-	srv.Start()
-	defer srv.Close()
+	srv := newAPI(t, func(s *provisiontest.Server) { s.APIToken = secret })
 	file := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(file, []byte(secret+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -221,11 +217,10 @@ func TestTokenFileReadableByOthers(t *testing.T) {
 func TestLinksWithOddTokens(t *testing.T) {
 	t.Parallel()
 	tokens := []string{"41b0d309e0e4_1648", "a.b-c_D9", "x..y", "Z-_."}
-	srv := provisiontest.NewUnstartedServer()
-	srv.APIToken = secret
-	srv.TokenFunc = func(n int) string { return tokens[(n-1)%len(tokens)] }
-	srv.Start()
-	defer srv.Close()
+	srv := newAPI(t, func(s *provisiontest.Server) {
+		s.APIToken = secret
+		s.TokenFunc = func(n int) string { return tokens[(n-1)%len(tokens)] }
+	})
 	input := "email\n"
 	for i := range tokens {
 		input += fmt.Sprintf("u%d@x.com\n", i)

@@ -9,16 +9,13 @@ import (
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/mail"
-	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
-	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
 // TestDryRunDoesNotBlockTheRealRun checks that a dry run writes its own report, which neither
 // blocks the real run that follows nor the next dry run, and that a real run does not take a
 // dry run's report name.
 func TestDryRunDoesNotBlockTheRealRun(t *testing.T) {
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	in := writeFile(t, "in.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\n")
 	t.Chdir(t.TempDir())
 	for range 2 { // the second dry run replaces the first's report
@@ -55,8 +52,7 @@ func TestDryRunDoesNotBlockTheRealRun(t *testing.T) {
 // messages mailed: a real send after --out-dir mails everyone, with no --overwrite.
 func TestMailAfterOutDirSends(t *testing.T) {
 	t.Parallel()
-	srv := mailtest.NewServer()
-	defer srv.Close()
+	srv := newSMTP(t)
 	rep := writeProvisioned(t, 3)
 	out := filepath.Join(t.TempDir(), "eml")
 	if got := invokeMail(t, nil, mailArgs(nil, rep, "--out-dir", out)...); got.code != exitOK {
@@ -178,8 +174,7 @@ func TestSuggestions(t *testing.T) {
 // durations in seconds: "elapsed":"14.414s" and "requests_per_sec":"1.04" were strings.
 func TestJSONLogNumbers(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	in := writeFile(t, "in.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\n")
 	rep := filepath.Join(t.TempDir(), "report.csv")
 	got := invoke(t, srv, "--rate", "0", "--subdomain", "acme", "--log-format", "json", "--report", rep, in)
@@ -210,8 +205,7 @@ func TestJSONLogNumbers(t *testing.T) {
 // ok row with --state: "every row will be sent" was wrong, unchanged rows are not.
 func TestResumeWithStateSaysUnchangedRowsAreNotSent(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
+	srv := newAPI(t)
 	dir := t.TempDir()
 	in := writeFile(t, "in.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\n")
 	args := []string{"--rate", "0", "--subdomain", "acme", "--state", filepath.Join(dir, "state.db")}

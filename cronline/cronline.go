@@ -26,22 +26,73 @@ type Options struct {
 	// Provision is the provisioning run; its State, when set, remembers the reports whose
 	// people are not all mailed.
 	Provision wave.Options
-	// Mail is the mail run of Provision's report: Run sets it as MailOf does. An earlier
-	// report's mail run is this one with that report and Resume.
+	// Mail is the mail run of Provision's report, as MailOf returns it. An earlier report's
+	// mail run is this one with that report and Resume.
 	Mail     mail.Options
 	WithMail bool         // mail this run's people once provisioned; never in a dry run
 	Log      *slog.Logger // nil logs nothing
 
 	// Provisioned, when set, is called as wave.Run returns, before anything is mailed, with
-	// its summary and error; the error it returns is the provisioning run's from then on (the
-	// command line adds which flag to check).
-	Provisioned func(provision.Summary, error) error
+	// its summary and error (the command line closes its bar).
+	Provisioned func(provision.Summary, error)
 	// MailRun runs one mail run (the command line wires its bar and closing lines); nil for
 	// mail.Run.
 	MailRun func(context.Context, mail.Options) (mail.Summary, error)
 	// ExitStatus ranks an error by the exit status it maps to: of two errors the higher wins,
 	// and 2 is a run stopped by its options, which sent nothing. Required.
 	ExitStatus func(error) int
+	// Words, when set, words an error for the log as the command line does: with the flag
+	// that fixes it. Nil logs errors as they are.
+	Words func(error) error
+	// Remedies are the command line's words for each remedy, logged as the hint of the
+	// lines that need one; a remedy not in it is not logged.
+	Remedies map[Remedy]string
+}
+
+// Remedy is what an operator can do about people provisioned and not mailed; the command line
+// words each in its own commands and flags (Options.Remedies).
+type Remedy int
+
+const (
+	// RunAgain: the same line run again, resumed, mails the people provisioned so far.
+	RunAgain Remedy = iota
+	// NextRun: the next run with mail and the same state mails the reports it remembers.
+	NextRun
+	// MailByHand: the mail run of a report, resumed, mails its people not mailed yet.
+	MailByHand
+)
+
+// hint is the log attribute that names the remedies rs, in the command line's words.
+func (o *Options) hint(rs ...Remedy) slog.Attr {
+	var words []string
+	for _, r := range rs {
+		if w := o.Remedies[r]; w != "" {
+			words = append(words, w)
+		}
+	}
+	return slog.String("hint", strings.Join(words, "; or "))
+}
+
+// NotMailedError is a mail run refused by its options (a template at fault...) after the
+// people of Report were provisioned: nobody in it was mailed. It is an abort (mail.ErrAborted),
+// not a configuration error, whose exit status says that nothing was sent.
+type NotMailedError struct {
+	Report string
+	Err    error // why the mail run was refused; not in the chain
+}
+
+func (e *NotMailedError) Error() string {
+	return fmt.Sprintf("%s: the mail run of %s did not start, so nobody was mailed: %s", mail.ErrAborted, e.Report, e.Err)
+}
+func (e *NotMailedError) Unwrap() error { return mail.ErrAborted }
+
+// notMailed returns err, the end of the mail run of report, as a *NotMailedError when the
+// run's options refused it; any other error as it is.
+func notMailed(report string, err error) error {
+	if _, ok := errors.AsType[*provision.ConfigError](err); ok {
+		return &NotMailedError{Report: report, Err: err}
+	}
+	return err
 }
 
 // exitUsage is the status of a run stopped by its options: nothing was sent.
@@ -76,7 +127,9 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	o.Mail = MailOf(o.Provision, o.Mail)
+	if o.Words == nil {
+		o.Words = func(err error) error { return err }
+	}
 	mailing := o.Mailing()
 	if mailing {
 		// One lock for both runs: no other run mails this report between them.
@@ -90,7 +143,7 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	sum.Provisioned = true
 	sum.Provision, err = wave.Run(ctx, o.Provision)
 	if o.Provisioned != nil {
-		err = o.Provisioned(sum.Provision, err)
+		o.Provisioned(sum.Provision, err)
 	}
 	sum.ProvisionErr = err
 	if o.Provision.State != "" && !mailing && !o.sentNothing(err) {
@@ -104,19 +157,16 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	}
 	if !mailing || !reportToMail(ctx, err) {
 		if mailing {
-			o.Log.Warn("nobody is mailed: the provisioning run was stopped before it sent anything, or interrupted; run the same command again, with --resume, to mail the people ok so far", "report", o.Provision.Report)
+			o.Log.Warn("nobody is mailed: the provisioning run was stopped before it sent anything, or interrupted", "report", o.Provision.Report, o.hint(RunAgain))
 		}
 		return sum, err
 	}
 	sum.Mail, sum.MailErr = o.MailRun(ctx, o.Mail)
-	var ce *provision.ConfigError
-	sum.Mailed = !errors.As(sum.MailErr, &ce)
-	if !sum.Mailed {
-		// Exit 2 says "nothing was sent", and people were provisioned: the mail run stopped
-		// before it mailed anyone, which a script must read as an abort.
-		sum.MailErr = fmt.Errorf("%w: the mail run did not start, so nobody was mailed: %s; mail them with ideanote-provision mail --resume %s",
-			mail.ErrAborted, sum.MailErr.Error(), o.Provision.Report)
-	}
+	// Exit 2 says "nothing was sent", and people were provisioned: a mail run refused by its
+	// options, which mailed nobody, must be read by a script as an abort.
+	sum.MailErr = notMailed(o.Provision.Report, sum.MailErr)
+	_, refused := errors.AsType[*NotMailedError](sum.MailErr)
+	sum.Mailed = !refused
 	err = o.worse(err, sum.MailErr)
 	if un != nil {
 		err = o.worse(err, o.heal(ctx, un, sum.MailErr))
@@ -135,7 +185,7 @@ func (o *Options) sentNothing(err error) bool {
 // remembers the people ok in its report whatever the end, and does not send them again (nor
 // would a later run's report list them). Not a run stopped by its options or a lock, which
 // sent nothing, nor one interrupted: the people ok so far are mailed by the same command run
-// again (with --resume).
+// again, resumed.
 func reportToMail(ctx context.Context, err error) bool {
 	if ctx.Err() != nil {
 		return false
@@ -164,17 +214,12 @@ type unmailed struct {
 // withState locks and opens the state store for f, then closes it: the store is held only
 // while f runs, never across provisioning (wave.Run opens it then) nor a mail run.
 func (o *Options) withState(readOnly bool, f func(*state.Store) error) error {
-	unlock, err := lock.Lock(o.Provision.State)
+	st, closeState, err := wave.OpenState(o.Provision.State, state.Options{Space: o.Provision.SpaceID, ReadOnly: readOnly})
 	if err != nil {
-		return fmt.Errorf("--state: %w", err)
-	}
-	defer unlock()
-	st, err := state.Open(o.Provision.State, state.Options{Space: o.Provision.SpaceID, ReadOnly: readOnly})
-	if err != nil {
-		return fmt.Errorf("--state: %w", err)
+		return err
 	}
 	err = f(st)
-	if cerr := st.Close(); err == nil && cerr != nil {
+	if cerr := closeState(); err == nil && cerr != nil {
 		err = cerr
 	}
 	return err
@@ -207,8 +252,8 @@ func (o *Options) rememberUnmailed() *unmailed {
 	}
 	if err != nil {
 		un.rememberErr = err
-		o.Log.Warn("the state could not remember tonight's report until everyone in it is mailed: if its mail run does not mail them all, mail them with ideanote-provision mail --resume REPORT",
-			"report", o.Provision.Report, "error", err.Error())
+		o.Log.Warn("the state could not remember tonight's report until everyone in it is mailed: if its mail run does not mail them all, no later run will",
+			"report", o.Provision.Report, "error", o.Words(err).Error(), o.hint(MailByHand))
 		return un
 	}
 	un.tonight = report
@@ -233,8 +278,8 @@ func (o *Options) heal(ctx context.Context, un *unmailed, tonightErr error) erro
 			for _, u := range un.earlier[i:] {
 				rest = append(rest, u.Report)
 			}
-			o.Log.Warn("earlier reports not mailed tonight: the mail run was aborted or interrupted; the next run with --mail mails them",
-				"reports", strings.Join(rest, ", "))
+			o.Log.Warn("earlier reports not mailed tonight: the mail run was aborted or interrupted",
+				"reports", strings.Join(rest, ", "), o.hint(NextRun))
 			break
 		}
 		if _, err := os.Lstat(u.Report); errors.Is(err, fs.ErrNotExist) {
@@ -242,24 +287,19 @@ func (o *Options) heal(ctx context.Context, un *unmailed, tonightErr error) erro
 			done = append(done, u.Report)
 			continue
 		}
-		o.Log.Info("mailing an earlier report whose people were not all mailed (--resume: nobody twice)", "report", u.Report,
+		o.Log.Info("mailing an earlier report whose people were not all mailed (resumed: nobody twice)", "report", u.Report,
 			"since", u.Since.Format(time.RFC3339))
 		m := o.Mail
 		m.Report, m.MailReport = u.Report, u.MailReport
 		m.Resume, m.Overwrite, m.MailReportLocked = true, false, false
 		_, err := o.MailRun(ctx, m)
-		var ce *provision.ConfigError
-		if errors.As(err, &ce) {
-			// As for tonight's: its people were provisioned, so a mail run refused is an abort.
-			err = fmt.Errorf("%w: the mail run of %s did not start: %s; mail them with ideanote-provision mail --resume %s",
-				mail.ErrAborted, u.Report, err.Error(), u.Report)
-		}
+		err = notMailed(u.Report, err) // as for tonight's: its people were provisioned
 		if err == nil {
 			o.Log.Info("earlier report mailed: everyone in it is mailed", "report", u.Report, "exit", o.ExitStatus(nil))
 			done = append(done, u.Report)
 		} else {
-			o.Log.Warn("earlier report not all mailed: the next run with --mail tries it again", "report", u.Report,
-				"exit", o.ExitStatus(err), "error", err.Error())
+			o.Log.Warn("earlier report not all mailed", "report", u.Report,
+				"exit", o.ExitStatus(err), "error", o.Words(err).Error(), o.hint(NextRun))
 		}
 		worst = o.worse(worst, err)
 	}
@@ -274,8 +314,8 @@ func (o *Options) heal(ctx context.Context, un *unmailed, tonightErr error) erro
 		})
 		if err != nil {
 			// Harmless: the next run mails them again with resume, which mails nobody twice.
-			o.Log.Warn("the state could not forget the reports now mailed: the next run with --mail runs their mail run again, which mails nobody twice",
-				"reports", strings.Join(done, ", "), "error", err.Error())
+			o.Log.Warn("the state could not forget the reports now mailed: the next run that mails runs their mail run again, which mails nobody twice",
+				"reports", strings.Join(done, ", "), "error", o.Words(err).Error())
 		}
 	}
 	return worst
@@ -291,11 +331,11 @@ func (o *Options) warnUnmailed() {
 		return err
 	})
 	if err != nil {
-		o.Log.Debug("the state's reports to mail could not be read", "error", err.Error())
+		o.Log.Debug("the state's reports to mail could not be read", "error", o.Words(err).Error())
 		return
 	}
 	for _, u := range list {
-		o.Log.Warn("the state remembers a report whose people are not all mailed: a run with --mail and this state mails them, or ideanote-provision mail --resume REPORT (with the mail flags)",
-			"report", u.Report, "since", u.Since.Format(time.RFC3339))
+		o.Log.Warn("the state remembers a report whose people are not all mailed",
+			"report", u.Report, "since", u.Since.Format(time.RFC3339), o.hint(NextRun, MailByHand))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -91,12 +92,13 @@ func night(t *testing.T, api *provisiontest.Server, dir, name string, people int
 		t.Fatal(err)
 	}
 	report := filepath.Join(dir, name)
+	p := wave.Options{Input: input, Report: report, Resume: true, Subdomain: "acme",
+		State: filepath.Join(dir, "state.db"), OnlyChanges: true,
+		BaseURL: api.URL, SpaceID: api.SpaceID, APIToken: api.APIToken, HTTPClient: api.Client(),
+		Burst: 1, Concurrency: 2, Timeout: 10 * time.Second, MaxAttempts: 2, MaxWait: time.Minute}
 	return Options{
-		Provision: wave.Options{Input: input, Report: report, Resume: true, Subdomain: "acme",
-			State: filepath.Join(dir, "state.db"), OnlyChanges: true,
-			BaseURL: api.URL, SpaceID: api.SpaceID, APIToken: api.APIToken, HTTPClient: api.Client(),
-			Burst: 1, Concurrency: 2, Timeout: 10 * time.Second, MaxAttempts: 2, MaxWait: time.Minute},
-		Mail:       mail.Options{}, // Run makes it the mail run of report, resumed with it
+		Provision:  p,
+		Mail:       MailOf(p, mail.Options{}), // the mail run of report, resumed with it
 		WithMail:   true,
 		MailRun:    m.run,
 		ExitStatus: rank,
@@ -157,6 +159,10 @@ func TestRunRefusedMailIsAbort(t *testing.T) {
 	if !strings.Contains(err.Error(), "a template at fault") {
 		t.Errorf("%v: the mail run's reason is lost", err)
 	}
+	// The problem, not the flags: the command line adds how to mail them.
+	if ne, ok := errors.AsType[*NotMailedError](err); !ok || ne.Report != o.Provision.Report || strings.Contains(err.Error(), "--") {
+		t.Errorf("%v: want a NotMailedError of %s that names no flag", err, o.Provision.Report)
+	}
 }
 
 // The worse of two errors is the one of higher exit status; a tie keeps the first.
@@ -172,5 +178,29 @@ func TestWorse(t *testing.T) {
 	}
 	if got := o.worse(nil, rows); got != rows {
 		t.Errorf("worse(nil, rows) = %v", got)
+	}
+}
+
+// A remedy is logged as a hint in the command line's words, and the line names no flag itself.
+func TestRunHintsInTheCommandLinesWords(t *testing.T) {
+	t.Parallel()
+	api := provisiontest.NewServer()
+	defer api.Close()
+	var log strings.Builder
+	o := night(t, api, t.TempDir(), "wave-1.csv", 2, &mailer{end: func(mail.Options) error { return nil }})
+	o.Log = slog.New(slog.NewTextHandler(&log, nil))
+	o.Remedies = map[Remedy]string{RunAgain: "run it again"}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // interrupted: nobody is mailed
+	if _, err := Run(ctx, o); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v, want the interruption", err)
+	}
+	_, rest, ok := strings.Cut(log.String(), "nobody is mailed")
+	if !ok {
+		t.Fatalf("the log does not say that nobody is mailed:\n%s", log.String())
+	}
+	line, _, _ := strings.Cut(rest, "\n")
+	if !strings.Contains(line, `hint="run it again"`) || strings.Contains(line, "--") {
+		t.Errorf("log line %q: want the hint in the command line's words, no flag", line)
 	}
 }

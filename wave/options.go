@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -53,6 +55,21 @@ type Options struct {
 	Started func(Running)
 	// Progress, when set, is called after each line of the report, from one goroutine.
 	Progress func(provision.Result)
+}
+
+// DryRunSuffix ends the name of a dry run's report. A dry run writes its own report, so that
+// it never blocks the real run that follows ("report.csv exists"); only a dry run may write a
+// file of that name, so a dry run replaces one on its own.
+const DryRunSuffix = ".dry-run.csv"
+
+// DryRunReport is the report a dry run writes for the report path: its own, beside it
+// (report.csv -> report.dry-run.csv), so that a dry run neither blocks the real run that
+// follows nor, given a real run's report and Overwrite, replaces its login links.
+func DryRunReport(path string) string {
+	if strings.HasSuffix(path, DryRunSuffix) {
+		return path
+	}
+	return strings.TrimSuffix(path, filepath.Ext(path)) + DryRunSuffix
 }
 
 // check validates o; it never sends anything. Its errors are *provision.ConfigError. It sets

@@ -11,36 +11,54 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/state"
 )
 
-// openState locks and opens the --state store, and returns the plan of the run and the function
-// that commits and closes the store (safe to call twice). Without --state the plan is nil.
-func openState(o *Options) (*state.Plan, func() error, error) {
-	if o.State == "" {
-		return nil, func() error { return nil }, nil
-	}
+// StateError is a state store that could not be locked or opened: a folder that is not there
+// or not writable, a file of another workspace... Its message says the problem; the command
+// line adds the flag that names the store.
+type StateError struct{ Err error }
+
+func (e *StateError) Error() string { return e.Err.Error() }
+func (e *StateError) Unwrap() error { return e.Err }
+
+// OpenState locks the state store at path and opens it with so. It returns the store and the
+// function that closes and unlocks it (safe to call twice). Another run holding the store is
+// lock.ErrLocked; any other failure is a *provision.ConfigError around a *StateError.
+func OpenState(path string, so state.Options) (*state.Store, func() error, error) {
 	// The lock file beside the state keeps two runs with different reports off one state.
-	unlock, err := lock.Lock(o.State)
+	unlock, err := lock.Lock(path)
 	if err != nil {
 		if errors.Is(err, lock.ErrLocked) {
 			return nil, nil, err
 		}
-		return nil, nil, provision.Configf("--state: %w", err) // a folder that is not there or not writable
+		return nil, nil, &provision.ConfigError{Err: &StateError{err}}
 	}
-	st, err := state.Open(o.State, state.Options{Space: o.SpaceID, ReadOnly: o.DryRun, MaxBatch: o.StateBatch})
+	st, err := state.Open(path, so)
 	if err != nil {
 		unlock()
 		if errors.Is(err, state.ErrLocked) {
 			return nil, nil, fmt.Errorf("%w: %w", lock.ErrLocked, err)
 		}
-		return nil, nil, provision.Configf("--state: %w", err)
+		return nil, nil, &provision.ConfigError{Err: &StateError{err}}
 	}
 	var once sync.Once
 	var closeErr error
-	closeState := func() error {
+	return st, func() error {
 		once.Do(func() {
 			closeErr = st.Close()
 			unlock()
 		})
 		return closeErr
+	}, nil
+}
+
+// openState opens the store of o.State, and returns the plan of the run and the function that
+// commits and closes the store (safe to call twice). Without a state the plan is nil.
+func openState(o *Options) (*state.Plan, func() error, error) {
+	if o.State == "" {
+		return nil, func() error { return nil }, nil
+	}
+	st, closeState, err := OpenState(o.State, state.Options{Space: o.SpaceID, ReadOnly: o.DryRun, MaxBatch: o.StateBatch})
+	if err != nil {
+		return nil, nil, err
 	}
 	return &state.Plan{Store: st, Force: o.Force, RefreshAfter: o.RefreshAfter, OnlyChanges: o.OnlyChanges, Now: time.Now()}, closeState, nil
 }

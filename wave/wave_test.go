@@ -54,3 +54,15 @@ func TestRunOutcome(t *testing.T) {
 		}
 	}
 }
+
+// A dry run's report is named beside the real one, and a name that is already a dry run's
+// stays as it is.
+func TestDryRunReport(t *testing.T) {
+	t.Parallel()
+	for path, want := range map[string]string{"wave.csv": "wave.dry-run.csv", "dir/wave": "dir/wave.dry-run.csv",
+		"wave.dry-run.csv": "wave.dry-run.csv"} {
+		if got := DryRunReport(path); got != want {
+			t.Errorf("DryRunReport(%q) = %q, want %q", path, got, want)
+		}
+	}
+}

@@ -40,6 +40,25 @@ func Version(stamped string) string {
 	return stamped
 }
 
+// RefuseFlags returns the usage error refused[name] for the first flag of args named in
+// refused, before anything parses args: cobra would echo an unknown flag's value in its error,
+// and a flag that must never be given is one that holds a secret.
+func RefuseFlags(args []string, refused map[string]string) error {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if msg, ok := refused[name]; ok {
+			return usagef("%s", msg)
+		}
+	}
+	return nil
+}
+
 // FlagValue returns the value of the flag --name in args, def when it is not given. It reads
 // args itself, for what must be known before, or while, the flags are parsed: the format of
 // the error that a parse ends with, for one.

@@ -35,6 +35,20 @@ func TestFlagValue(t *testing.T) {
 	}
 }
 
+func TestRefuseFlags(t *testing.T) {
+	refused := map[string]string{"token": "never a flag"}
+	for _, args := range [][]string{{"--token=x"}, {"in.csv", "-token", "x"}, {"--token"}} {
+		if err := RefuseFlags(args, refused); !isUsage(err) || err.Error() != "never a flag" {
+			t.Errorf("RefuseFlags(%q) = %v, want the usage error never a flag", args, err)
+		}
+	}
+	for _, args := range [][]string{nil, {"--token-file", "x"}, {"token"}, {"--", "--token=x"}} {
+		if err := RefuseFlags(args, refused); err != nil {
+			t.Errorf("RefuseFlags(%q) = %v, want nil", args, err)
+		}
+	}
+}
+
 func TestOneOf(t *testing.T) {
 	if err := OneOf("--progress", "never", "auto", "always", "never"); err != nil {
 		t.Errorf("a value of the set: %v", err)
