@@ -20,69 +20,6 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
-const mailLong = `Mails each person of REPORT (the report of a provisioning run) whose line has a login link one
-message with their own link, through SMTP (--smtp-url), or writes it as an .eml file (--out-dir).
-Each message is recorded in a mail report (REPORT.mail.csv, mode 0600, no link in it) as the
-server accepts it, so that nobody is mailed twice: after a failure, an interrupt or a crash, run
-the same command with --resume. --resume keeps a person as mailed only if REPORT still gives
-them the link they were mailed (the mail report keeps a short hash of it, link_sha256), and
-refuses a mail report most of whose people are not in REPORT with that link: it is another
-provisioning run's. While it runs, mail holds REPORT's lock: it does not mail a report that a
-provisioning run is still writing, nor can one write it while it is mailed.
-
-Before each message's SMTP transaction, a line is written to REPORT.mail.csv.sending (removed at
-the end of the run). A person whose message was in flight when a run was killed (kill -9, a
-crash, a reboot) may have been mailed: --resume does not mail them again but marks them unknown
-and names them in the log with their message_id. Check the SMTP server's log or ask them, then
-mail them on purpose with --resume --resend EMAIL. A person whose message got no reply to its
-end (the final "."), the connection dropped or timed out, is unknown too: never mailed again
-by itself.
-
---dry-run renders every message and prints the first (with --to EMAIL, repeatable, the message
-of each person named), writing no .eml file and no mail report: an earlier run's is left as it
-is (--overwrite changes nothing; with --resume, only what a resumed run would send is rendered).
---out-dir writes them all and sends nothing. Give one or the other, not both.
-
-A reply asking to slow down (421, or 450/451 4.7.x as Postfix limits a sender) lowers the rate
-and waits, and the message is tried again without using up its tries, until the server has
-accepted nothing for --max-wait. A reply saying the account's quota is spent ("550 5.4.5 Daily
-sending quota exceeded") stops the run: the rest is not_attempted, for --resume once it renews.
-
-The SMTP password is read from IDEANOTE_SMTP_PASSWORD or --smtp-password-file, never from a flag.
-smtp:// requires STARTTLS (plain only to a loopback host); smtps:// is TLS from the first byte.
-
-Templates (--template, --html-template, --subject) are Go templates that see .Email .Name
-.FirstName .Team .Locale .LoginURL .WidgetURL .Link (the link of --link) and .Change; a file
-named with a language beside them (welcome.fr.txt) is used for the people of that language.
-The built-in messages are in English, Danish, Dutch, Finnish, French, German, Italian,
-Norwegian, Polish, Portuguese, Spanish and Swedish, chosen by the person's locale (pt-BR takes
-Portuguese); the log says how many people got English because none matches their locale.
-
-Exit status:
-  0    every person with a link was mailed (or their message written, or rendered)
-  1    some messages failed (see the mail report's error column); --resume retries them; or
-       some people are unknown (perhaps mailed: a run killed during the transaction, or no
-       reply to the end of the message):
-       --resume keeps them, --resume --resend EMAIL mails them
-  2    usage or configuration error, a template at fault, a mail report to --resume, a
-       mail report of another provisioning run, a REPORT whose resumed provisioning run was
-       stopped (REPORT.tmp holds its new lines: finish it with --resume first), or the
-       report of a provisioning dry run (no link in it); nothing was sent
-  3    aborted: the server refused the login or the sender, could not be reached, said the
-       sending quota is spent, or accepted nothing for --max-wait; or another run holds the
-       report (a provisioning run) or the mail report
-  4    the mail report, or the journal of messages in flight, could not be written
-       completely (the log names anyone mailed but not recorded)
-  130  interrupted; the mail report is complete up to the interruption, rerun with --resume`
-
-const mailExample = `  export IDEANOTE_SMTP_URL='smtp://it%40acme.com@smtp.example.com:587'
-  export IDEANOTE_SMTP_PASSWORD=...        # or --smtp-password-file /etc/ideanote/smtp-password
-  ideanote-provision mail --from 'Acme IT <it@acme.com>' --dry-run wave-12.csv   # see the first message
-  ideanote-provision mail --from 'Acme IT <it@acme.com>' --dry-run --to ana@acme.com wave-12.csv   # see Ana's
-  ideanote-provision mail --from 'Acme IT <it@acme.com>' wave-12.csv
-  ideanote-provision mail --from 'Acme IT <it@acme.com>' wave-12.csv --resume    # after a failure
-  ideanote-provision mail --from 'Acme IT <it@acme.com>' wave-12.csv --resume --resend ana@acme.com   # checked: mail Ana again`
-
 // mailGroups orders the flags of mail --help: what every run needs first, tuning last.
 var mailGroups = []cmdline.FlagGroup{
 	cmdline.Group("Essential flags", "smtp-url", "from", "out-dir", "link", "mail-report", "resume", "resend", "dry-run", "to",
@@ -105,8 +42,8 @@ func newMailCmd(env environ) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "mail [flags] REPORT",
 		Short:   "Mail each person of a report their own login link",
-		Long:    mailLong,
-		Example: mailExample,
+		Long:    helpText(mailLong),
+		Example: helpText(mailExample),
 		Args:    cmdline.OneArg("one report (the report of a provisioning run)", "ideanote-provision mail [flags] REPORT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Report = args[0]

@@ -18,43 +18,6 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
-const provisionLong = `Puts every person of INPUT (a CSV in any delimiter, or an .xlsx; - for standard input) into
-an Ideanote workspace through the custom-login session endpoint, and writes a report CSV with a
-login link for each of them. The report holds credentials: it is created with mode 0600; mail
-each link to its owner only (ideanote-provision mail REPORT).
-
---mail, with the flags of mail (--from, --smtp-url, --template...), then mails the people of this
-run with a link their own, as ideanote-provision mail REPORT would, its mail report beside the
-report: run again with --resume, it finishes both and mails nobody twice. The exit status is the
-worse of the two runs'; --metrics-file holds the series of both.
-
-With --state too, the state remembers the report until its mail run ends with everyone mailed
-(exit 0): the next run with --mail and that state, after mailing its own report, mails each
-report so remembered with --resume (nobody twice) and exits with the worst status of all; a run
-without --mail names them (ideanote-provision mail --resume REPORT mails one by hand).
-
-The API token is read from IDEANOTE_API_TOKEN or --api-token-file, never from a flag.
-
-Exit status:
-  0    every row ok, skipped (resume), unchanged (--state) or valid (dry run)
-  1    some rows failed or are invalid (see the report's status and error columns)
-  2    usage or configuration error; nothing was sent
-  3    aborted: the API refused the token, space or URL three times in a row, the input could not
-       be read to the end (e.g. a line over 16 MiB), or the report or state is locked
-  4    the report or the state could not be written completely (disk full, I/O error)
-  130  interrupted; the report is complete up to the interruption, rerun with --resume`
-
-const provisionExample = `  export IDEANOTE_SPACE_ID=b06f0a9a-4813-4515-81a0-29e8f2d193ec
-  export IDEANOTE_API_TOKEN=...            # or --api-token-file /etc/ideanote/token
-  ideanote-provision people.csv --subdomain acme --report wave-12.csv
-  ideanote-provision people.csv --subdomain acme --report wave-12.csv --resume   # after a failure
-
-  # nightly from cron: only people new or changed since their last ok are sent, and mailed;
-  # a night whose mail run fails is mailed by the next night's run
-  ideanote-provision staff.csv --subdomain acme --state /var/lib/ideanote/state.db \
-      --only-changes --resume --report /var/lib/ideanote/wave-$(date +%F).csv \
-      --mail --from 'Acme IT <it@acme.com>' --smtp-url 'smtp://it%40acme.com@smtp.example.com:587'`
-
 // provisionGroups orders the flags of --help: what every run needs first, tuning last.
 var provisionGroups = []cmdline.FlagGroup{
 	cmdline.Group("Essential flags", "space-id", "subdomain", "webapp-url", "widget-url", "widget-id",
@@ -76,8 +39,8 @@ func newProvisionCmd(env environ, use string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     use,
 		Short:   "Create or update every person of an HR export and write their login links to a report",
-		Long:    provisionLong,
-		Example: provisionExample,
+		Long:    helpText(provisionLong),
+		Example: helpText(provisionExample),
 		Args:    cmdline.OneArg("one input file (or - for standard input)", "ideanote-provision [flags] INPUT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Input = args[0]
