@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -149,34 +148,20 @@ func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) 
 // runMail runs the mail run of o with its bar and closing lines on stderr, its log through
 // logOut (which the bar clears before each line).
 func runMail(ctx context.Context, o *mailOptions, log *slog.Logger, logOut *progress.LogWriter, stdout, stderr io.Writer) (mail.Summary, error) {
-	var deferred atomic.Int64             // 4xx answers so far, read by the bar's goroutine
-	known := 0                            // lines still to come that were settled before sending
 	out := &progress.LogWriter{W: stdout} // a dry run's first message, which must not run on after the bar
 	// The bar starts once the report is read and the mail report opened: a run stopped by
 	// its configuration shows no empty bar before its error.
-	var prog *progress.Bar
+	var prog *progress.MailBar
 	run := o.Options
 	run.Log, run.Stdout = log, out
 	run.Started = func(lines, messages int) {
-		known = lines - messages
-		prog = progress.New(progress.Mailing, o.progress, stderr, log, nil, func() int { return int(deferred.Load()) })
-		prog.SetTotal(int64(lines))
+		prog = progress.NewMail(o.progress, stderr, log, lines, messages)
 		if prog.Terminal() {
 			logOut.ClearBefore(prog.Clear)
 			out.ClearBefore(prog.Clear)
 		}
 	}
-	run.Progress = func(r mail.Result) {
-		// The lines known before sending come first: skipped, or kept from an earlier
-		// run. They take no time, and must not count in the rate or the time left.
-		earlier := known > 0
-		if earlier {
-			known--
-		}
-		deferred.Add(int64(r.Deferred))
-		delivered := r.Status == mail.StatusSent || r.Status == mail.StatusWritten || r.Status == mail.StatusRendered
-		prog.Step(string(r.Status), r.Status.Success(), !earlier && r.Status != mail.StatusNotAttempted, !earlier && delivered, 0)
-	}
+	run.Progress = func(r mail.Result) { prog.AddMessage(r) }
 	sum, err := mail.Run(ctx, run)
 	if prog != nil {
 		prog.Finish()
