@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
+	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -171,9 +172,10 @@ func TestMailSendsEachTheirOwnLink(t *testing.T) {
 
 func TestMailMetricsCountDeferred(t *testing.T) {
 	t.Parallel()
-	r := runMetrics("messages", mail.Statuses, provision.Tally[mail.Status]{Counts: provision.Counts[mail.Status]{mail.StatusSent: 3}, Attempts: 5, Throttled: 2})
-	if r.Unit != "messages" || r.Requests != 5 || r.Throttled != 2 || r.Counts["sent"] != 3 || len(r.Statuses) != len(mail.Statuses) {
-		t.Errorf("runMetrics = %+v", r)
+	p := mailMetrics(mail.Summary{Tally: provision.Tally[mail.Status]{Counts: provision.Counts[mail.Status]{mail.StatusSent: 3}, Attempts: 5, Throttled: 2}})
+	r := p.Run
+	if p.Prefix != metrics.MailPrefix || r.Unit != "messages" || r.Requests != 5 || r.Throttled != 2 || r.Counts["sent"] != 3 || len(r.Statuses) != len(mail.Statuses) {
+		t.Errorf("mailMetrics = %+v", p)
 	}
 }
 

@@ -159,7 +159,7 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	if !sum.Provisioned {
 		return err
 	}
-	runs := []metrics.Prefixed{{Prefix: metrics.ProvisionPrefix, Run: runMetrics("rows", provision.Statuses, sum.Provision.Tally)}}
+	runs := []metrics.Prefixed{{Prefix: metrics.ProvisionPrefix, Run: metrics.OfTally("rows", provision.Statuses, sum.Provision.Tally)}}
 	errs := []error{sum.ProvisionErr}
 	if sum.Mailed {
 		runs = append(runs, mailMetrics(sum.Mail))

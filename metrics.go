@@ -8,7 +8,6 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/internal/cmdline"
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
 	"github.com/ideanote-provision/ideanote-provision/mail"
-	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // checkMetricsFile checks a --metrics-file before anything is sent: its name must end in .prom,
@@ -54,13 +53,7 @@ func writeMetrics(log *slog.Logger, path string, runs []metrics.Prefixed, errs [
 	}
 }
 
-// runMetrics is what a run reports in its metrics file: unit names what statuses count.
-func runMetrics[S ~string](unit string, statuses []S, t provision.Tally[S]) metrics.Run {
-	names, counts := metrics.ByStatus(statuses, t.Counts)
-	return metrics.Run{Unit: unit, Statuses: names, Counts: counts, Requests: t.Attempts, Throttled: t.Throttled}
-}
-
 // mailMetrics is what a mail run reports in its metrics file.
 func mailMetrics(sum mail.Summary) metrics.Prefixed {
-	return metrics.Prefixed{Prefix: metrics.MailPrefix, Run: runMetrics("messages", mail.Statuses, sum.Tally)}
+	return metrics.Prefixed{Prefix: metrics.MailPrefix, Run: metrics.OfTally("messages", mail.Statuses, sum.Tally)}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // CheckPath checks, before a run sends anything, that a metrics file can be written at path:
@@ -46,15 +47,16 @@ func CheckPath(path string) error {
 	return nil
 }
 
-// ByStatus converts a command's statuses and its counts by status for Run.
-func ByStatus[S ~string](statuses []S, counts map[S]int) ([]string, map[string]int) {
+// OfTally is what a run with tally t reports: unit names what its statuses count ("rows",
+// "messages"), statuses are every status its command has.
+func OfTally[S ~string](unit string, statuses []S, t provision.Tally[S]) Run {
 	names := make([]string, len(statuses))
 	for i, s := range statuses {
 		names[i] = string(s)
 	}
-	byName := make(map[string]int, len(counts))
-	for s, n := range counts {
-		byName[string(s)] = n
+	counts := make(map[string]int, len(t.Counts))
+	for s, n := range t.Counts {
+		counts[string(s)] = n
 	}
-	return names, byName
+	return Run{Unit: unit, Statuses: names, Counts: counts, Requests: t.Attempts, Throttled: t.Throttled}
 }
