@@ -3,7 +3,7 @@ package pace
 import "time"
 
 // reading is how the Finder read a 429: each is one case of throttled or of readCut, with its
-// own function (or case of conclude) and its own test, named here.
+// own function (or case of conclude), its case of TestReadings, and the tests named here.
 type reading int
 
 // The readings of a 429.
