@@ -38,6 +38,19 @@ func (d *decision) sawRetryAfter(now time.Time, o Outcome) {
 	}
 }
 
+// planPause is the pause a 429 asks for: its Retry-After, or without one the pause without
+// Retry-After (nextNoRA), which echo, a 429 for an attempt sent before the latest cut, does not
+// lengthen: the 429s of the attempts in flight with the one that set it say the same.
+func (d *decision) planPause(o Outcome, echo bool) time.Duration {
+	if o.RetryAfter > 0 {
+		return o.RetryAfter
+	}
+	if !echo || d.noRA == 0 {
+		d.noRA = d.nextNoRA(o)
+	}
+	return d.noRA
+}
+
 // nextNoRA is the pause after a 429 without Retry-After: twice the one before, with no success
 // between, or firstNoRA if that is longer, up to maxNoRetryAfter.
 func (d *decision) nextNoRA(o Outcome) time.Duration {

@@ -71,8 +71,8 @@ var readingNames = [...]string{readNone: "none", readWindowProbeRefused: "window
 func (r reading) String() string { return readingNames[r] }
 
 // throttled reads a 429. First what it shows whatever its reading: the fast start is over, a
-// Retry-After of seconds shows a window (see sawRetryAfter), and a 429 without Retry-After has
-// its pause planned (nextNoRA). Then its reading, the first case that matches, each a function
+// Retry-After of seconds shows a window (see sawRetryAfter), and the pause it asks for is
+// planned (planPause). Then its reading, the first case that matches, each a function
 // named for it that says what the reading concludes; a 429 for an attempt sent since the latest
 // cut that none of them reads is read by the estimators (cut).
 func (d *decision) throttled(now time.Time, o Outcome) {
@@ -82,15 +82,7 @@ func (d *decision) throttled(now time.Time, o Outcome) {
 	// The first attempt after a pause without Retry-After, refused with nothing accepted
 	// since: the pause was too short, as a refused probe's.
 	tooShort := o.RetryAfter <= 0 && d.noRA > 0 && !echo && !o.Sent.Before(d.curve.since)
-	pause := o.RetryAfter
-	if pause <= 0 {
-		if !echo || d.noRA == 0 {
-			// The 429s of the attempts in flight with one that set the pause say the
-			// same: they do not lengthen it.
-			d.noRA = d.nextNoRA(o)
-		}
-		pause = d.noRA
-	}
+	pause := d.planPause(o, echo)
 	d.probeCut = false
 	switch {
 	case tooShort:
