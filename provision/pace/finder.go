@@ -95,6 +95,11 @@ const (
 // A Finder is not safe for concurrent use; a Pacer serializes its calls.
 type Finder struct{ state }
 
+// The Finder in files: finder.go its state, decide and apply, the one function that writes
+// the state; reading.go the readings of a 429, one function each; estimate.go the estimators
+// (readCut, and what each of their readings concludes); plan.go the pauses (without
+// Retry-After, probes, a window's reopening); curve.go the rate as a function of time.
+
 // state is all a Finder knows, in parts kept apart: the model of the server's limiter, the
 // rate set from the estimates, the counts of what the server accepted, the sums the estimators
 // keep, the pauses planned, and how the latest 429 was read. Only apply writes it.
@@ -163,8 +168,7 @@ func (f *Finder) Rate(now time.Time) float64 {
 // fastStep accepted and every fastTick since the start, so that a slow server is not sent one
 // attempt at a time; no bound after it.
 func (f *Finder) InFlight(now time.Time) (int, time.Time) {
-	c := f.curve
-	if !c.fast || !c.fastEnd.IsZero() {
+	if !f.curve.fast || !f.curve.fastEnd.IsZero() {
 		return 0, time.Time{}
 	}
 	f.begin(now)
