@@ -137,13 +137,23 @@ func TestReadings(t *testing.T) {
 		{readBurstAfterAll, func() (*Finder, Outcome) {
 			f := at20()
 			f.curve.margin = 2 * margin
-			f.spent = spentBurst{est: 12, reserve: 5, margin: margin, span: 0.8}
+			f.spent = spentBurst{est: 12, reserve: 5, margin: margin, span: 0.9}
 			return f, throttled(time.Second)
 		}, func(t *testing.T, f *Finder, d decision) {
 			near(t, "rate", d.curve.rate, 12)
 			if d.curve.growth != fineGrowth || !d.guessed || d.curve.margin != margin || d.server.reserve != 5 || d.spent.est != 0 {
 				t.Errorf("growth %v, guessed %v, margin %v, reserve %v, spent %+v; want the burst's reading taken, growing finely",
 					d.curve.growth, d.guessed, d.curve.margin, d.server.reserve, d.spent)
+			}
+		}},
+		{readBurstAfterAll, func() (*Finder, Outcome) {
+			f := at20()
+			f.spent = spentBurst{est: 12, reserve: 5, margin: margin, span: 1.1} // over shortSpan
+			return f, throttled(time.Second)
+		}, func(t *testing.T, f *Finder, d decision) {
+			near(t, "rate", d.curve.rate, 12)
+			if d.curve.growth != climbGrowth || d.guessed {
+				t.Errorf("growth %v, guessed %v; want the burst's estimate settled at, climbing", d.curve.growth, d.guessed)
 			}
 		}},
 		{readEarly, func() (*Finder, Outcome) {
