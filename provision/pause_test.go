@@ -28,3 +28,34 @@ func TestPoolPausedUntilAsksThePacer(t *testing.T) {
 		}
 	})
 }
+
+// With a Pacer that can say, the pool's PausedUntil is the Pacer's alone: a 429's Retry-After
+// while the probe ahead of it is out, and no pause once the probe is accepted and the pool goes
+// on, though the refused row still waits out its Retry-After.
+func TestPoolPausedUntilEndsWithTheProbe(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := &provision.Pool{
+			Endpoint:    &scriptedEndpoint{accept: func(n int) bool { return n > 1 }, retryAfter: time.Second},
+			Pacer:       pace.New(20, 1), // probes one interval after a Retry-After of a second
+			Concurrency: 2,
+		}
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() {
+			_, err := runPool(t, context.Background(), p, testRows(20))
+			done <- err
+		}()
+		time.Sleep(50 * time.Millisecond) // the first row refused, the probe not yet sent
+		if got, want := p.PausedUntil(), start.Add(time.Second); !got.Equal(want) {
+			t.Errorf("PausedUntil %v after the 429, want the Retry-After's end %v", got.Sub(start), want.Sub(start))
+		}
+		time.Sleep(450 * time.Millisecond) // the probe accepted: the pool goes on
+		if left := time.Until(p.PausedUntil()); left > 0 {
+			t.Errorf("PausedUntil %v ahead once the probe was accepted, want no pause", left)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -525,7 +525,7 @@ func TestFinderRampLateStart(t *testing.T) {
 	f := NewFinder(0)
 	at := t0
 	f.Rate(at)
-	f.endFast(at)
+	f.curve = f.curve.endFast(at)
 	accepted := 0
 	for at.Sub(t0) < 850*time.Millisecond {
 		at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
@@ -553,7 +553,7 @@ func TestFinderStepWithoutRetryAfter(t *testing.T) {
 		for at.Sub(t0) < until {
 			at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
 			f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
-			lastOK = f.spacing(at)
+			lastOK = f.curve.spacing(at)
 		}
 		return at.Add(time.Duration(float64(time.Second) / f.Rate(at))), lastOK
 	}
@@ -563,7 +563,7 @@ func TestFinderStepWithoutRetryAfter(t *testing.T) {
 
 	f := NewFinder(0) // growing: the refused attempt is a step above the one accepted
 	f.Rate(t0)
-	f.endFast(t0)
+	f.curve = f.curve.endFast(t0)
 	at, lastOK := step(f, 300*time.Millisecond)
 	want := time.Duration(float64(time.Second) * (1 + margin) / lastOK)
 	if got := refuse(f, at); got != want {
@@ -581,7 +581,7 @@ func TestFinderStepWithoutRetryAfter(t *testing.T) {
 	// one interval too.
 	at = at.Add(2*time.Millisecond + 2*want)
 	f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
-	lastOK = f.spacing(at)
+	lastOK = f.curve.spacing(at)
 	at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
 	if got, want := refuse(f, at), time.Duration(float64(time.Second)*(1+margin)/lastOK); got != want {
 		t.Errorf("pause %v after a later 429, want one interval at %.2f a second, %v", got, lastOK, want)
@@ -610,9 +610,9 @@ func TestFinderGrowthCrossed(t *testing.T) {
 		t.Fatalf("first 429 read as %q, want a guess", Reading(f))
 	}
 	var lastOK float64
-	for f.spacing(at) < 50 {
+	for f.curve.spacing(at) < 50 {
 		f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
-		lastOK = f.spacing(at)
+		lastOK = f.curve.spacing(at)
 		at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
 	}
 	now := at.Add(2 * time.Millisecond)

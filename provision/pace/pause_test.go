@@ -33,3 +33,23 @@ func TestPacerPausedUntil(t *testing.T) {
 		})
 	}
 }
+
+// While the probe ahead of a Retry-After is due or out, every other attempt waits for the
+// Retry-After's end unless the probe is accepted: that is the pause, until the probe's answer.
+func TestPacerPausedUntilWithAProbe(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := pace.NewWithPolicy(probing{rate: 20}, 1)
+		begin := time.Now()
+		sent, _ := p.Wait(context.Background())
+		p.Observe(provision.Answer{Sent: sent, Action: provision.Throttled, HTTPStatus: 429, RetryAfter: time.Second})
+		probe, _ := p.Wait(context.Background())
+		if got, want := p.PausedUntil(), begin.Add(time.Second); !got.Equal(want) {
+			t.Errorf("PausedUntil %v with the probe out, want the Retry-After's end, %v", got.Sub(begin), want.Sub(begin))
+		}
+		p.Observe(provision.Answer{Sent: probe, Action: provision.Done, HTTPStatus: 200})
+		if got := p.PausedUntil(); got.After(time.Now()) {
+			t.Errorf("PausedUntil %v after the probe was accepted, want no pause", got.Sub(begin))
+		}
+	})
+}
