@@ -166,7 +166,9 @@ func (c *Client) Post(ctx context.Context, body []byte) (provision.Session, erro
 	}
 	var sr sessionResponse
 	if err := json.Unmarshal(data, &sr); err != nil {
-		return provision.Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d with a body that is not JSON: %s", resp.StatusCode, summarize(data, resp.Header.Get("Content-Type"), c.scrub)), Code: resp.StatusCode}
+		// Not a word of a 2xx body: it may hold a working session token. The json error names
+		// a type and a field, or at most one character, never a value.
+		return provision.Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d with a body that is not the expected JSON (%s)", resp.StatusCode, clean(err.Error())), Code: resp.StatusCode}
 	}
 	if sr.SessionToken == "" {
 		return provision.Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d without a sessionToken", resp.StatusCode), Code: resp.StatusCode}
