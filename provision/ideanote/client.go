@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/redact"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -210,7 +211,8 @@ func putBodyBuf(buf *bytes.Buffer) {
 }
 
 // scrub removes the API token from text that came from the server: a proxy or a verbose
-// error page may echo the request body, as it was sent (JSON-escaped) or HTML-escaped.
+// error page may echo the request body, as it was sent (JSON-escaped) or HTML-escaped, and
+// perhaps cut short: the token is the body's last field, so any part of it is removed too.
 func (c *Client) scrub(s string) string {
 	if len(c.APIToken) < 4 {
 		return s
@@ -220,7 +222,7 @@ func (c *Client) scrub(s string) string {
 		forms = append(forms, string(b[1:len(b)-1]))
 	}
 	for _, f := range forms {
-		s = strings.ReplaceAll(s, f, "[redacted]")
+		s = redact.Secret(s, f, "[redacted]")
 	}
 	return s
 }
