@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -230,10 +232,13 @@ func RemoveTempFiles() {
 }
 
 // xlsxRecords reads the rows of one worksheet with excelize's streaming row iterator, cell
-// values formatted as Excel shows them (an employee number typed as a number is "4711").
+// values formatted as Excel shows them (an employee number typed as a number is "4711"), but
+// for the long numbers that exact keeps whole.
 type xlsxRecords struct {
 	f      *excelize.File
 	rows   *excelize.Rows
+	raw    *excelize.Rows // the same rows unformatted, from the first that needs them (exact); or nil
+	sheet  string
 	row    int    // sheet row of the last record
 	tmpDir string // excelize's temporary files, removed by close
 }
@@ -297,6 +302,7 @@ func openXLSX(open func(excelize.Options) (*excelize.File, error), opts Options)
 			return err
 		}
 		src.rows, err = f.Rows(sheet)
+		src.sheet = sheet
 		return err
 	})
 	if err != nil {
@@ -399,11 +405,15 @@ func (x *xlsxRecords) next() (cells []string, line int, bad string, err error) {
 			return io.EOF
 		}
 		x.row++
+		if x.raw != nil {
+			x.raw.Next() // in step with rows
+		}
 		var cerr error
 		cells, cerr = x.rows.Columns()
 		if cerr != nil {
 			bad = fmt.Sprintf("the workbook's row %d cannot be read: %v", x.row, cerr)
 		}
+		x.exact(cells)
 		return nil
 	})
 	if err != nil && err != io.EOF {
@@ -412,7 +422,75 @@ func (x *xlsxRecords) next() (cells []string, line int, bad string, err error) {
 	return cells, x.row, bad, err
 }
 
+// exact replaces in cells each number that excelize shows rounded to 15 digits
+// (1.23456789012346E+15, or 1234567890123460 under a number format) with the integer the
+// workbook holds: an employee number of 16 digits or more, written as a number by a tool other
+// than Excel, must not give two people one sub. Other numbers, dates among them, stay as they
+// show. The unformatted rows are read beside the formatted ones from the first that needs them.
+func (x *xlsxRecords) exact(cells []string) {
+	var raw []string
+	read := false
+	for i, c := range cells {
+		if !strings.Contains(c, "E+") && !longDigits(c) {
+			continue
+		}
+		if !read {
+			read = true
+			if x.raw == nil {
+				rows, err := x.f.Rows(x.sheet)
+				if err != nil {
+					return
+				}
+				for range x.row {
+					rows.Next()
+				}
+				x.raw = rows
+			}
+			raw, _ = x.raw.Columns(excelize.Options{RawCellValue: true})
+		}
+		if i < len(raw) && raw[i] != c {
+			if n, ok := exactInteger(raw[i]); ok {
+				cells[i] = n
+			}
+		}
+	}
+}
+
+// longDigits reports whether s holds more than 15 digits in a row.
+func longDigits(s string) bool {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if n = n + 1; s[i] < '0' || s[i] > '9' {
+			n = 0
+		}
+		if n > 15 {
+			return true
+		}
+	}
+	return false
+}
+
+// decimalRE is a number as a worksheet holds it, with a small exponent: a larger one is no ID.
+var decimalRE = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]{1,2})?$`)
+
+// exactInteger returns the integer that the number s denotes, in digits, when it is one of more
+// than 15 significant digits: those that excelize rounds.
+func exactInteger(s string) (string, bool) {
+	if len(s) > 64 || !decimalRE.MatchString(s) {
+		return "", false
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok || !r.IsInt() {
+		return "", false
+	}
+	n := r.Num().String()
+	return n, len(strings.TrimRight(strings.TrimLeft(n, "-"), "0")) > 15
+}
+
 func (x *xlsxRecords) close() error {
+	if x.raw != nil {
+		x.raw.Close()
+	}
 	if x.rows != nil {
 		x.rows.Close()
 	}

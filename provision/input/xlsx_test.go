@@ -350,3 +350,80 @@ func TestXLSXSheetCellsBounded(t *testing.T) {
 		t.Errorf("rows %+v", rows)
 	}
 }
+
+// An employee number of more than 15 digits, stored as a number by a tool other than Excel,
+// reads exactly as it was written: excelize shows such a number rounded to 15 digits, which
+// gives two people one sub. Dates and numbers with a format of their own read as they show.
+func TestXLSXLongNumbersExact(t *testing.T) {
+	t.Parallel()
+	f := excelize.NewFile()
+	defer f.Close()
+	style := func(s *excelize.Style) int {
+		id, err := f.NewStyle(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	padded, whole, date := style(&excelize.Style{CustomNumFmt: new("000000")}), style(&excelize.Style{NumFmt: 1}), style(&excelize.Style{NumFmt: 14})
+	tests := []struct {
+		value any // a string is written as the cell's number, as it is
+		style int
+		want  string
+	}{
+		{int64(1234567890123456), 0, "1234567890123456"},
+		{int64(1234567890123457), 0, "1234567890123457"},
+		{uint64(12345678901234567890), 0, "12345678901234567890"}, // past float64's exact integers
+		{"1234567890123458.0", 0, "1234567890123458"},
+		{"1.234567890123459E15", 0, "1234567890123459"},
+		{int64(9876543210987654), whole, "9876543210987654"},
+		{4711, padded, "004711"},
+		{123456789012345, 0, "123456789012345"},
+		{time.Date(2021, 3, 14, 0, 0, 0, 0, time.UTC), date, "03-14-21"},
+		{1234.5, 0, "1234.5"},
+		{"1.5E+20", -1, "1.5E+20"}, // text
+		{"1.5E-20", 0, "1.5E-20"},
+	}
+	f.SetCellValue("Sheet1", "A1", "email")
+	f.SetCellValue("Sheet1", "B1", "Employee ID")
+	for i, tt := range tests {
+		row := i + 2
+		f.SetCellValue("Sheet1", fmt.Sprintf("A%d", row), fmt.Sprintf("p%d@x.com", row))
+		cell := fmt.Sprintf("B%d", row)
+		var err error
+		switch v := tt.value.(type) {
+		case string:
+			if tt.style < 0 {
+				err = f.SetCellStr("Sheet1", cell, v)
+			} else {
+				err = f.SetCellDefault("Sheet1", cell, v)
+			}
+		default:
+			err = f.SetCellValue("Sheet1", cell, v)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.style > 0 {
+			f.SetCellStyle("Sheet1", cell, cell, tt.style)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(writeTemp(t, "ids.xlsx", buf.Bytes()), nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows := readRows(t, r)
+	if len(rows) != len(tests) {
+		t.Fatalf("%d rows, want %d", len(rows), len(tests))
+	}
+	for i, tt := range tests {
+		if got := rows[i]; got.User.Sub != tt.want || got.Err != nil {
+			t.Errorf("%v: sub %q (%v), want %q", tt.value, got.User.Sub, got.Err, tt.want)
+		}
+	}
+}
