@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -91,30 +92,86 @@ func emptyCell(br *bufio.Reader) (bool, error) {
 	return false, nil
 }
 
-// checkSheet refuses a worksheet part of over maxSheetCells cells.
+// checkSheet refuses a worksheet part of over maxSheetCells cells, or with rows out of order.
 func checkSheet(f *zip.File) error {
 	rc, err := f.Open()
 	if err != nil {
 		return nil // excelize says what is wrong with the workbook
 	}
 	defer rc.Close()
-	if n, _ := countSheetCells(rc); n > maxSheetCells {
+	n, disorder, _ := countSheetCells(rc)
+	if n > maxSheetCells {
 		return &FileError{Msg: fmt.Sprintf("a sheet of the workbook holds over %d cells, counting in each row the empty ones before its last: the most this program reads; delete the columns right of the table, or save the sheet as CSV UTF-8", maxSheetCells)}
+	}
+	if disorder != "" {
+		// excelize would add the cells of such a row to the row before: a person lost unseen.
+		return &FileError{Msg: fmt.Sprintf("a sheet of the workbook has its rows out of order (%s), which Excel never writes and this program cannot read without losing rows: save the sheet as CSV UTF-8 from Excel", disorder)}
 	}
 	return nil
 }
 
+// rowNumber returns the row number of a row's start tag (its r attribute, as excelize reads
+// it), or 0 when it has none that is a number.
+func rowNumber(tag []byte) int {
+	for i := 1; i < len(tag); i++ {
+		if tag[i] != 'r' || (tag[i-1] != ' ' && tag[i-1] != '\t' && tag[i-1] != '\n' && tag[i-1] != '\r') {
+			continue
+		}
+		v := bytes.TrimLeft(tag[i+1:], " \t\n\r")
+		if len(v) == 0 || v[0] != '=' {
+			continue
+		}
+		v = bytes.TrimLeft(v[1:], " \t\n\r")
+		if len(v) == 0 || (v[0] != '"' && v[0] != '\'') {
+			continue
+		}
+		end := bytes.IndexByte(v[1:], v[0])
+		if end < 0 {
+			return 0
+		}
+		n, err := strconv.Atoi(string(v[1 : 1+end]))
+		if err != nil || n < 0 {
+			return 0
+		}
+		return n
+	}
+	return 0
+}
+
 // countSheetCells adds up, over the rows of a worksheet's XML, the column of each row's last
 // cell with a value, from the cell references (r="XFD7"); cells without one count one each.
-// It stops past maxSheetCells.
-func countSheetCells(r io.Reader) (int, error) {
+// It stops past maxSheetCells. disorder says where a row's number is not past the one before
+// ("row 2 after row 3"), a row without one being the next, as excelize reads them.
+func countSheetCells(r io.Reader) (cells int, disorder string, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	total, row, last := 0, -1, 0
+	lastRow := 0 // the number of the last row start tag
 	var ref []byte
 	for {
 		b, err := br.ReadByte()
 		if err != nil {
-			return total + last, err
+			return total + last, disorder, err
+		}
+		if b == '<' && disorder == "" {
+			// A row's start tag, perhaps with a namespace prefix: <row r="7" ...> or <x:row>.
+			tag, _ := br.Peek(256)
+			if end := bytes.IndexByte(tag, '>'); end >= 0 {
+				tag = tag[:end]
+			}
+			name := tag
+			if i := bytes.IndexAny(tag, " \t\n\r/"); i >= 0 {
+				name = tag[:i]
+			}
+			if name = name[bytes.LastIndexByte(name, ':')+1:]; string(name) == "row" {
+				n := rowNumber(tag)
+				if n == 0 {
+					n = lastRow + 1
+				} else if n <= lastRow {
+					disorder = fmt.Sprintf("row %d after row %d", n, lastRow)
+				}
+				lastRow = n
+			}
+			continue
 		}
 		// A cell's reference: `<c r="` then letters and digits. A row's is digits only.
 		if b != 'c' {
@@ -152,7 +209,7 @@ func countSheetCells(r io.Reader) (int, error) {
 		}
 		last = max(last, col)
 		if total+last > maxSheetCells {
-			return total + last, nil
+			return total + last, disorder, nil
 		}
 	}
 }

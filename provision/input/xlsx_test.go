@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -425,5 +426,60 @@ func TestXLSXLongNumbersExact(t *testing.T) {
 		if got := rows[i]; got.User.Sub != tt.want || got.Err != nil {
 			t.Errorf("%v: sub %q (%v), want %q", tt.value, got.User.Sub, got.Err, tt.want)
 		}
+	}
+}
+
+// Rows whose numbers go back or repeat, which no Excel writes, would have excelize append one
+// row's cells to another's and lose a person without a word: the workbook is refused.
+func TestXLSXRowsOutOfOrder(t *testing.T) {
+	t.Parallel()
+	book := workbook(t, [][]any{{"email"}, {"a@x.com"}})
+	cell := func(ref, s string) string { return `<c r="` + ref + `" t="inlineStr"><is><t>` + s + `</t></is></c>` }
+	head := `<row r="1">` + cell("A1", "email") + `</row>`
+	tests := []struct {
+		name, rows string
+		want       string // in the error; "" to read a@x.com, b@x.com and c@x.com
+	}{
+		{"back", `<row r="3">` + cell("A3", "c@x.com") + `</row><row r="2">` + cell("A2", "b@x.com") + `</row>`, "row 2 after row 3"},
+		{"repeated", `<row r="2">` + cell("A2", "b@x.com") + `</row><row r="2">` + cell("A2", "c@x.com") + `</row>`, "row 2 after row 2"},
+		{"zero, then its number", `<row r="2">` + cell("A2", "b@x.com") + `</row><row r="0"><c t="inlineStr"><is><t>c@x.com</t></is></c></row>` +
+			`<row r="3">` + cell("A3", "d@x.com") + `</row>`, "row 3 after row 3"},
+		{"single quotes, spaced", `<row r="3">` + cell("A3", "c@x.com") + `</row><row spans="1:1" r = '2'>` + cell("A2", "b@x.com") + `</row>`, "row 2 after row 3"},
+		{"prefixed", `<x:row r="3">` + cell("A3", "c@x.com") + `</x:row><x:row r="2">` + cell("A2", "b@x.com") + `</x:row>`, "row 2 after row 3"},
+		{"in order, some without a number", `<row r="3">` + cell("A3", "a@x.com") + `</row><row>` + `<c t="inlineStr"><is><t>b@x.com</t></is></c></row>` +
+			`<row r="6">` + cell("A6", "c@x.com") + `</row>`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := withPart(t, book, "xl/worksheets/sheet1.xml", func(w io.Writer) {
+				fmt.Fprint(w, `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`+head+tt.rows+`</sheetData></worksheet>`)
+			})
+			r, err := Open(writeTemp(t, "p.xlsx", b), nil, Options{})
+			if tt.want != "" {
+				var fe *FileError
+				if !errors.As(err, &fe) || !strings.Contains(err.Error(), "out of order") || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("err = %v, want a *FileError saying the rows are out of order, %s", err, tt.want)
+				}
+				if err == nil {
+					for _, row := range readRows(t, r) {
+						t.Logf("line %d %q %v", row.Line, row.User.Email, row.Err)
+					}
+					r.Close()
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			var got []string
+			for _, row := range readRows(t, r) {
+				got = append(got, fmt.Sprint(row.Line, row.User.Email, row.Err))
+			}
+			if want := []string{"3a@x.com<nil>", "4b@x.com<nil>", "6c@x.com<nil>"}; !slices.Equal(got, want) {
+				t.Errorf("rows %q, want %q", got, want)
+			}
+		})
 	}
 }
