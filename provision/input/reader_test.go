@@ -103,6 +103,10 @@ func TestReaderExports(t *testing.T) {
 			want: []got{{2, "a@x.com\nb", "row 2: email: holds a line break"}}, comma: ','},
 		{name: "CR-only line ends", in: "email,notes\ra@x.com,Ann\rb@x.com,\"Bob\rBo\"\r",
 			want: []got{{2, "a@x.com", ""}, {3, "b@x.com", ""}}, comma: ','},
+		{name: "CRLF, a CR in a quoted header cell", in: "\"E\rmail\",name\r\na@x.com,Ann\r\nb@x.com,Bob\r\n",
+			want: []got{{2, "a@x.com", ""}, {3, "b@x.com", ""}}, comma: ','},
+		{name: "CR-only, a CR in a quoted header cell", in: "\"E\rmail\",name\ra@x.com,Ann\rb@x.com,Bob\r",
+			want: []got{{3, "a@x.com", ""}, {4, "b@x.com", ""}}, comma: ','}, // the header's cell is on two lines
 		{name: "aliases", in: "E-Mail Address,Employee_ID,Full Name,Department,LANGUAGE,Photo\na@x.com,7,Ann,Ops,fr-fr,https://x.com/a.png\n",
 			want: []got{{2, "a@x.com", ""}}, comma: ','},
 		{name: "unknown columns ignored", in: "Notes,mail,Start date\nhello,a@x.com,2024-01-01\n",
