@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -49,13 +50,13 @@ const maxSheetCells = 50_000_000
 func checkWorkbook(z *zip.Reader) error {
 	for _, f := range z.File {
 		name := strings.TrimPrefix(f.Name, "/")
-		if strings.HasPrefix(name, "xl/worksheets/") && strings.HasSuffix(name, ".xml") {
+		if name != sharedStringsPart {
+			// Every part: excelize finds the sheets wherever the workbook's relationships say,
+			// and reads rows even outside sheetData. Other parts hold few rows or cells, if any
+			// (a drawing's anchors).
 			if err := checkSheet(f); err != nil {
 				return err
 			}
-			continue
-		}
-		if name != sharedStringsPart {
 			continue
 		}
 		rc, err := f.Open()
@@ -76,22 +77,6 @@ func checkWorkbook(z *zip.Reader) error {
 	return nil
 }
 
-// emptyCell reads the rest of a cell's start tag and reports whether the cell is empty (<c .../>).
-func emptyCell(br *bufio.Reader) (bool, error) {
-	prev := byte(0)
-	for range 1024 {
-		b, err := br.ReadByte()
-		if err != nil {
-			return false, err
-		}
-		if b == '>' {
-			return prev == '/', nil
-		}
-		prev = b
-	}
-	return false, nil
-}
-
 // checkSheet refuses a worksheet part of over maxSheetCells cells, or with rows out of order.
 func checkSheet(f *zip.File) error {
 	rc, err := f.Open()
@@ -110,106 +95,161 @@ func checkSheet(f *zip.File) error {
 	return nil
 }
 
-// rowNumber returns the row number of a row's start tag (its r attribute, as excelize reads
-// it), or 0 when it has none that is a number.
-func rowNumber(tag []byte) int {
-	for i := 1; i < len(tag); i++ {
-		if tag[i] != 'r' || (tag[i-1] != ' ' && tag[i-1] != '\t' && tag[i-1] != '\n' && tag[i-1] != '\r') {
-			continue
+// maxTag bounds the start tag kept by readTag; a cell's longer than that counts as the widest.
+const maxTag = 4096
+
+// readTag reads the rest of a tag whose '<' was read, up to its '>', and returns its text (at
+// most maxTag bytes of it; long says it was longer). In an element's tag a '>' inside a quoted
+// attribute value ends nothing, as XML reads it.
+func readTag(br *bufio.Reader, buf []byte) (tag []byte, long bool, err error) {
+	var q byte // the quote of the attribute value being read, or 0
+	element, size := true, 0
+	for {
+		s, err := br.ReadSlice('>')
+		if err != nil && err != bufio.ErrBufferFull {
+			return buf, long, err
 		}
-		v := bytes.TrimLeft(tag[i+1:], " \t\n\r")
-		if len(v) == 0 || v[0] != '=' {
-			continue
+		if size == 0 && len(s) > 0 {
+			element = s[0] != '!' && s[0] != '?' && s[0] != '/' // no quotes in comments and the like
 		}
-		v = bytes.TrimLeft(v[1:], " \t\n\r")
-		if len(v) == 0 || (v[0] != '"' && v[0] != '\'') {
-			continue
+		for _, b := range s {
+			switch {
+			case q != 0:
+				if b == q {
+					q = 0
+				}
+			case element && (b == '"' || b == '\''):
+				q = b
+			}
 		}
-		end := bytes.IndexByte(v[1:], v[0])
-		if end < 0 {
-			return 0
+		done := err == nil && q == 0
+		n := len(s)
+		if done {
+			n-- // the '>'
 		}
-		n, err := strconv.Atoi(string(v[1 : 1+end]))
-		if err != nil || n < 0 {
-			return 0
+		buf = append(buf, s[:min(n, max(maxTag-len(buf), 0))]...)
+		if size += n; size > maxTag {
+			long = true
 		}
-		return n
+		if done {
+			return buf, long, nil
+		}
 	}
-	return 0
 }
 
-// countSheetCells adds up, over the rows of a worksheet's XML, the column of each row's last
-// cell with a value, from the cell references (r="XFD7"); cells without one count one each.
-// It stops past maxSheetCells. disorder says where a row's number is not past the one before
-// ("row 2 after row 3"), a row without one being the next, as excelize reads them.
+// isXMLSpace reports whether b is white space between XML attributes.
+func isXMLSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+// attr returns the value of the last attribute of a start tag (as readTag gives it) whose local
+// name is name, the one encoding/xml leaves excelize with; nil when none.
+func attr(tag []byte, name string) []byte {
+	var val []byte
+	i := bytes.IndexFunc(tag, func(r rune) bool { return r < utf8.RuneSelf && isXMLSpace(byte(r)) })
+	for i >= 0 && i < len(tag) {
+		for i < len(tag) && isXMLSpace(tag[i]) {
+			i++
+		}
+		start := i
+		for i < len(tag) && tag[i] != '=' && !isXMLSpace(tag[i]) {
+			i++
+		}
+		key := tag[start:i]
+		for i < len(tag) && isXMLSpace(tag[i]) {
+			i++
+		}
+		if i >= len(tag) || tag[i] != '=' {
+			return val // the '/' of "/>", or no attribute XML would read
+		}
+		for i++; i < len(tag) && isXMLSpace(tag[i]); i++ {
+		}
+		if i >= len(tag) || (tag[i] != '"' && tag[i] != '\'') {
+			return val
+		}
+		end := bytes.IndexByte(tag[i+1:], tag[i])
+		if end < 0 {
+			return val
+		}
+		if string(key[bytes.LastIndexByte(key, ':')+1:]) == name {
+			val = tag[i+1 : i+1+end]
+		}
+		i += end + 2
+	}
+	return val
+}
+
+// refColumn returns the column of a cell reference ("XFD7" is 16384), ok false when it has
+// none; a reference that XML would decode from character references counts as the widest.
+func refColumn(ref []byte) (col int, ok bool) {
+	if bytes.IndexByte(ref, '&') >= 0 {
+		return excelize.MaxColumns, true
+	}
+	for _, c := range ref {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			col = min(col*26+int(c-'A'+1), excelize.MaxColumns+1)
+		case c >= 'a' && c <= 'z':
+			col = min(col*26+int(c-'a'+1), excelize.MaxColumns+1)
+		default:
+			return col, col > 0
+		}
+	}
+	return col, col > 0
+}
+
+// countSheetCells adds up, over the rows of a worksheet's XML, the cells excelize gives of each
+// row: up to its last cell with a value, from the column of each cell's reference (r="XFD7",
+// wherever the attribute stands in the tag), a cell without one being the next. It stops past
+// maxSheetCells. disorder says where a row's number is not past the one before ("row 2 after
+// row 3"), a row without one being the next, as excelize reads them.
 func countSheetCells(r io.Reader) (cells int, disorder string, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	total, row, last := 0, -1, 0
-	lastRow := 0 // the number of the last row start tag
-	var ref []byte
+	total, last, col := 0, 0, 0 // last: the cells of the row being read; col: its last cell's column
+	lastRow := 0                // the number of the last row start tag
+	var tag []byte
 	for {
-		b, err := br.ReadByte()
-		if err != nil {
+		if _, err := br.ReadSlice('<'); err == bufio.ErrBufferFull {
+			continue
+		} else if err != nil {
 			return total + last, disorder, err
 		}
-		if b == '<' && disorder == "" {
-			// A row's start tag, perhaps with a namespace prefix: <row r="7" ...> or <x:row>.
-			tag, _ := br.Peek(256)
-			if end := bytes.IndexByte(tag, '>'); end >= 0 {
-				tag = tag[:end]
-			}
-			name := tag
-			if i := bytes.IndexAny(tag, " \t\n\r/"); i >= 0 {
-				name = tag[:i]
-			}
-			if name = name[bytes.LastIndexByte(name, ':')+1:]; string(name) == "row" {
-				n := rowNumber(tag)
-				if n == 0 {
-					n = lastRow + 1
-				} else if n <= lastRow {
-					disorder = fmt.Sprintf("row %d after row %d", n, lastRow)
-				}
+		var long bool
+		if tag, long, err = readTag(br, tag[:0]); err != nil {
+			return total + last, disorder, err
+		}
+		name := tag
+		if i := bytes.IndexAny(tag, " \t\n\r/"); i >= 0 {
+			name = tag[:i]
+		}
+		// Perhaps with a namespace prefix: <x:row>, <x:c>.
+		switch string(name[bytes.LastIndexByte(name, ':')+1:]) {
+		case "row":
+			total, last, col = total+last, 0, 0
+			n, err := strconv.Atoi(string(attr(tag, "r")))
+			switch {
+			case disorder != "":
+			case err != nil || n <= 0:
+				lastRow++
+			case n <= lastRow:
+				disorder = fmt.Sprintf("row %d after row %d", n, lastRow)
+			default:
 				lastRow = n
 			}
-			continue
-		}
-		// A cell's reference: `<c r="` then letters and digits. A row's is digits only.
-		if b != 'c' {
-			continue
-		}
-		if next, _ := br.Peek(4); string(next) != ` r="` {
-			continue
-		}
-		br.Discard(4)
-		ref = ref[:0]
-		for len(ref) < 16 {
-			c, err := br.ReadByte()
-			if err != nil || c == '"' {
-				break
+		case "c":
+			if c, ok := refColumn(attr(tag, "r")); ok {
+				col = c
+			} else {
+				col++
 			}
-			ref = append(ref, c)
-		}
-		if empty, err := emptyCell(br); err != nil || empty {
-			continue // excelize gives nothing for a cell without a value: it costs nothing
-		}
-		col, rowNum := 0, 0
-		i := 0
-		for ; i < len(ref) && ref[i] >= 'A' && ref[i] <= 'Z'; i++ {
-			col = col*26 + int(ref[i]-'A'+1)
-		}
-		for ; i < len(ref) && ref[i] >= '0' && ref[i] <= '9'; i++ {
-			rowNum = rowNum*10 + int(ref[i]-'0')
-		}
-		if col == 0 {
-			total++
-			continue
-		}
-		if rowNum != row {
-			total, row, last = total+last, rowNum, 0
-		}
-		last = max(last, col)
-		if total+last > maxSheetCells {
-			return total + last, disorder, nil
+			if long {
+				col = excelize.MaxColumns
+			}
+			if !long && len(tag) > 0 && tag[len(tag)-1] == '/' {
+				continue // excelize gives nothing for a cell without a value: it costs nothing
+			}
+			last = max(last, col)
+			if total+last > maxSheetCells {
+				return total + last, disorder, nil
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -479,6 +480,61 @@ func TestXLSXRowsOutOfOrder(t *testing.T) {
 			}
 			if want := []string{"3a@x.com<nil>", "4b@x.com<nil>", "6c@x.com<nil>"}; !slices.Equal(got, want) {
 				t.Errorf("rows %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// The bound on a sheet's cells holds however the cells are written and wherever the sheet is:
+// excelize expands each of these rows to 16,384 cells all the same.
+func TestXLSXSheetCellsBoundedWhateverTheSpelling(t *testing.T) {
+	t.Parallel()
+	book := workbook(t, [][]any{{"email"}, {"a@x.com"}})
+	sheet := func(cell string) func(io.Writer) {
+		return func(w io.Writer) {
+			fmt.Fprint(w, `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+			fmt.Fprint(w, `<row r="1"><c r="A1" t="inlineStr"><is><t>email</t></is></c></row>`)
+			for i := 2; i <= 4001; i++ {
+				fmt.Fprintf(w, `<row r="%d"><c r="A%d" t="inlineStr"><is><t>u%d@x.com</t></is></c>`+cell+`</row>`, i, i, i, i)
+			}
+			fmt.Fprint(w, `</sheetData></worksheet>`)
+		}
+	}
+	moved := withPart(t, book, "xl/data/sheet1.xml", sheet(`<c r="XFD%d"><v>1</v></c>`))
+	z, err := zip.NewReader(bytes.NewReader(moved), int64(len(moved)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rels, err := fs.ReadFile(z, "xl/_rels/workbook.xml.rels")
+	if err != nil || !bytes.Contains(rels, []byte(`Target="worksheets/sheet1.xml"`)) {
+		t.Fatalf("the workbook's relationships %s (%v) do not name worksheets/sheet1.xml", rels, err)
+	}
+	moved = withPart(t, moved, "xl/_rels/workbook.xml.rels", func(w io.Writer) {
+		w.Write(bytes.ReplaceAll(rels, []byte(`Target="worksheets/sheet1.xml"`), []byte(`Target="data/sheet1.xml"`)))
+	})
+	tests := map[string][]byte{
+		"s before r":                 withPart(t, book, "xl/worksheets/sheet1.xml", sheet(`<c s="0" r="XFD%d"><v>1</v></c>`)),
+		"t before r, spaced, quoted": withPart(t, book, "xl/worksheets/sheet1.xml", sheet(`<c t="n"  r = 'XFD%d'><v>1</v></c>`)),
+		"prefixed":                   withPart(t, book, "xl/worksheets/sheet1.xml", sheet(`<x:c xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="XFD%d"><x:v>1</x:v></x:c>`)),
+		"one cell reference, many rows": withPart(t, book, "xl/worksheets/sheet1.xml", func(w io.Writer) {
+			fmt.Fprint(w, `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+			fmt.Fprint(w, `<row r="1"><c r="A1" t="inlineStr"><is><t>email</t></is></c></row>`)
+			for i := 2; i <= 4001; i++ {
+				fmt.Fprintf(w, `<row r="%d"><c r="XFD1"><v>1</v></c></row>`, i) // excelize takes the column alone
+			}
+			fmt.Fprint(w, `</sheetData></worksheet>`)
+		}),
+		"a sheet outside xl/worksheets": moved,
+	}
+	for name, b := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r, err := Open(writeTemp(t, "wide.xlsx", b), nil, Options{})
+			if err == nil {
+				r.Close()
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), "a sheet of the workbook holds over 50000000 cells") {
+				t.Errorf("err = %v, want the sheet refused for its size", err)
 			}
 		})
 	}
