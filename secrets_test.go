@@ -111,7 +111,7 @@ func TestSecretsNeverShown(t *testing.T) {
 			intercept: echo(200, "application/json", func(n int, req string) string {
 				return `{"sessionToken":"t","echo":` + jsonString(req+big) + `}`
 			})},
-		{name: "200 not JSON", code: exitRowsFailed, stderrHas: "not JSON",
+		{name: "200 not JSON", code: exitRowsFailed, stderrHas: "not the expected JSON",
 			intercept: echo(200, "text/plain", func(n int, req string) string { return "OK " + req + "\n" })},
 		{name: "200 without a session token", code: exitRowsFailed, stderrHas: "without a sessionToken",
 			intercept: echo(200, "application/json", func(n int, req string) string { return `{"kind":"CUSTOM","echo":` + jsonString(req) + `}` })},

@@ -5,10 +5,15 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/textproto"
+	"net/url"
+	"path"
 	"strings"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/redact"
 )
 
 // The stages of an SMTP delivery, as errors name them.
@@ -44,6 +49,50 @@ func words(err error) string {
 }
 
 func (e *sendError) Unwrap() error { return e.err }
+
+// linkHidden is a delivery's error whose text quoted the person's login link: a content filter
+// may name the URL it refused. Its text has the link replaced; what it wraps still decides the
+// retry.
+type linkHidden struct {
+	err  error
+	text string
+}
+
+func (e *linkHidden) Error() string { return e.text }
+func (e *linkHidden) Unwrap() error { return e.err }
+
+// hideLink returns err with the links of f in its text replaced by [link], whether quoted whole,
+// HTML-escaped, cut short, or as the token alone: the text goes to the mail report and the log,
+// and the link is a login.
+func hideLink(err error, f Fields) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	for _, l := range []string{f.LoginURL, f.WidgetURL, f.Link} {
+		u, perr := url.Parse(l)
+		if l == "" || perr != nil {
+			continue
+		}
+		tok := u.Query().Get("auth.sessionToken")
+		if tok == "" {
+			tok = path.Base(u.Path)
+		}
+		i := strings.Index(l, tok)
+		if len(tok) < 4 || i < 0 {
+			text = strings.ReplaceAll(text, l, "[link]")
+			continue
+		}
+		text = redact.Secret(text, tok, "[link]")
+		for _, around := range []string{l[:i], html.EscapeString(l[:i])} {
+			text = strings.ReplaceAll(text, around+"[link]", "[link]")
+		}
+	}
+	if text == err.Error() {
+		return err
+	}
+	return &linkHidden{err: err, text: text}
+}
 
 func newSendError(stage string, err error) *sendError {
 	e := &sendError{stage: stage, err: err}

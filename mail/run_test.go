@@ -201,3 +201,36 @@ func TestSMTPAnswers(t *testing.T) {
 		})
 	}
 }
+
+// A content filter may quote the URL it blocked, whole or cut short, or the token alone: the
+// link is a login, so neither the mail report nor the log may show it or a part of it.
+func TestReplyQuotingTheLinkHidesIt(t *testing.T) {
+	t.Parallel()
+	const tok = "a1b2c3d4e5f6a7b8c9d0_1733600000000"
+	for name, text := range map[string]string{
+		"whole link":   "5.7.1 Message rejected: URL " + loginURL(tok) + " is blocked by policy",
+		"token alone":  "5.7.1 token " + tok + " is blocked",
+		"cut short":    "5.7.1 URL " + loginURL(tok)[:len(loginURL(tok))-20] + " blocked",
+		"HTML-escaped": "5.7.1 <a href=&quot;" + loginURL(tok) + "&quot;> blocked",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := mailtest.NewServer()
+			defer srv.Close()
+			o, logs := testOptions(t, srv, []person{{row: 2, email: "ana@example.com", name: "Ana", status: "ok", token: tok}})
+			srv.ReplyToMessage(1, mailtest.Reply{Code: 550, Text: text})
+			if _, err := Run(context.Background(), o); !errors.Is(err, ErrFailed) {
+				t.Fatalf("err = %v, want %v", err, ErrFailed)
+			}
+			line := readMailReport(t, DefaultMailReport(o.Report))[2]
+			if line[2] != "failed" || !strings.Contains(line[5], "550 5.7.1") || !strings.Contains(line[5], "[link]") {
+				t.Errorf("line %q: want failed, with the reply and [link] in its error", line)
+			}
+			for _, s := range []string{strings.Join(line, ","), logs.String()} {
+				if strings.Contains(s, tok[:8]) || strings.Contains(s, tok[len(tok)-14:]) {
+					t.Errorf("the link, or a part of it, is shown:\n%s", s)
+				}
+			}
+		})
+	}
+}

@@ -134,7 +134,7 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 			}
 		}
 		r.Attempts++
-		err := w.d.deliver(ctx, out)
+		err := hideLink(w.d.deliver(ctx, out), j.fields)
 		v, class := decide(err), classifyReply(err)
 		var se *sendError
 		errors.As(err, &se)

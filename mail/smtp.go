@@ -92,7 +92,8 @@ func (s *smtpConn) deliver(ctx context.Context, m *outgoing) error {
 		s.drop()
 		return &sendError{stage: stageMessage, err: err}
 	}
-	if _, _, err := s.c.Text.ReadResponse(250); err != nil {
+	// Any 2xx is acceptance: a relay that says 251 has the message, and a retry would send it twice.
+	if _, _, err := s.c.Text.ReadResponse(2); err != nil {
 		return s.failed(stageReply, err)
 	}
 	return nil

@@ -185,6 +185,22 @@ func TestConnectionsAreReused(t *testing.T) {
 	}
 }
 
+// A server that answers the end of the message with a 2xx other than 250 has accepted it: the
+// message is not sent again.
+func TestAnyTwoHundredAcceptsTheMessage(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.NewServer()
+	defer srv.Close()
+	o, _ := testOptions(t, srv, []person{{row: 2, email: "ana@example.com", name: "Ana", status: "ok", token: "tok-ana"}})
+	srv.ReplyToMessage(1, mailtest.Reply{Code: 251, Text: "2.0.0 queued as 123"})
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if line := readMailReport(t, DefaultMailReport(o.Report))[2]; srv.Received() != 1 || line[2] != "sent" || line[4] != "1" {
+		t.Errorf("the server received %d messages, and the line is %q: want 1, sent at the first attempt", srv.Received(), line)
+	}
+}
+
 func TestParseEndpoint(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/redact"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -166,7 +167,9 @@ func (c *Client) Post(ctx context.Context, body []byte) (provision.Session, erro
 	}
 	var sr sessionResponse
 	if err := json.Unmarshal(data, &sr); err != nil {
-		return provision.Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d with a body that is not JSON: %s", resp.StatusCode, summarize(data, resp.Header.Get("Content-Type"), c.scrub)), Code: resp.StatusCode}
+		// Not a word of a 2xx body: it may hold a working session token. The json error names
+		// a type and a field, or at most one character, never a value.
+		return provision.Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d with a body that is not the expected JSON (%s)", resp.StatusCode, clean(err.Error())), Code: resp.StatusCode}
 	}
 	if sr.SessionToken == "" {
 		return provision.Session{}, &ResponseError{Msg: fmt.Sprintf("HTTP %d without a sessionToken", resp.StatusCode), Code: resp.StatusCode}
@@ -208,7 +211,8 @@ func putBodyBuf(buf *bytes.Buffer) {
 }
 
 // scrub removes the API token from text that came from the server: a proxy or a verbose
-// error page may echo the request body, as it was sent (JSON-escaped) or HTML-escaped.
+// error page may echo the request body, as it was sent (JSON-escaped) or HTML-escaped, and
+// perhaps cut short: the token is the body's last field, so any part of it is removed too.
 func (c *Client) scrub(s string) string {
 	if len(c.APIToken) < 4 {
 		return s
@@ -218,7 +222,7 @@ func (c *Client) scrub(s string) string {
 		forms = append(forms, string(b[1:len(b)-1]))
 	}
 	for _, f := range forms {
-		s = strings.ReplaceAll(s, f, "[redacted]")
+		s = redact.Secret(s, f, "[redacted]")
 	}
 	return s
 }

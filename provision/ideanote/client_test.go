@@ -83,7 +83,7 @@ func TestClientErrors(t *testing.T) {
 		wantText string // in the error
 	}{
 		{"2xx without sessionToken", &provisiontest.Reply{Status: 200, Body: `{"kind":"CUSTOM","user":{"id":"u1"}}`}, nil, 0, "without a sessionToken"},
-		{"2xx not JSON", &provisiontest.Reply{Status: 200, Body: "OK\nmore"}, nil, 0, "not JSON: OK"},
+		{"2xx not JSON", &provisiontest.Reply{Status: 200, Body: "OK\nmore"}, nil, 0, "not the expected JSON"},
 		{"422 with message", &provisiontest.Reply{Status: 422, Body: `{"message":"email is invalid"}`}, nil, 422, "email is invalid"},
 		{"wrong token", nil, func(c *ideanote.Client) { c.APIToken = "wrong-token" }, 401, "invalid apiToken"},
 		{"wrong space", nil, func(c *ideanote.Client) { c.SpaceID = "other" }, 403, "no access"},

@@ -148,6 +148,33 @@ func TestClientBroken2xxIsRetried(t *testing.T) {
 	}
 }
 
+// A 2xx that cannot be used may still hold a working session token (a numeric user id, a
+// second JSON document after the first, a body cut short): no part of the body goes into the
+// error, which reaches the report and the log.
+func TestClientUnusable2xxBodyNotQuoted(t *testing.T) {
+	const tok = "a1b2c3d4e5f6_1733600000000"
+	for _, body := range []string{
+		`{"kind":"CUSTOM","sessionToken":"` + tok + `","user":{"id":12345}}`,
+		`{"kind":"CUSTOM","sessionToken":"` + tok + `","user":{"id":"u1"}}` + "\n" + `{"extra":1}`,
+		"\ufeff" + `{"kind":"CUSTOM","sessionToken":"` + tok + `","user":{"id":"u1"}}`,
+		`{"kind":"CUSTOM","sessionToken":"` + tok,
+	} {
+		srv := provisiontest.NewServer()
+		srv.Intercept = provisiontest.Always(provisiontest.Reply{Status: 200, Body: body, Header: http.Header{"Content-Type": {"application/json"}}})
+		_, err := newClient(t, srv).Upsert(context.Background(), provision.User{Email: "a@example.com"})
+		srv.Close()
+		if _, ok := errors.AsType[*ideanote.ResponseError](err); !ok {
+			t.Fatalf("%s: err = %v, want a ResponseError", body, err)
+		}
+		if msg := err.Error(); strings.Contains(msg, tok[:6]) || !strings.Contains(msg, "not the expected JSON") {
+			t.Errorf("error %q: want it to say the body is not the expected JSON, without quoting it", msg)
+		}
+		if v := ideanote.Decide(context.Background(), err); v.Action != provision.Retry {
+			t.Errorf("Decide = %v, want retry", v.Action)
+		}
+	}
+}
+
 // Text from a server's answer reaches the report and a terminal: no control character, no
 // bidirectional override, one line.
 func TestClientErrorTextIsInert(t *testing.T) {
@@ -166,7 +193,7 @@ func TestClientErrorTextIsInert(t *testing.T) {
 			t.Errorf("%q: error %q holds control characters", b.body, err)
 		}
 	}
-	// A 2xx that is not JSON is quoted in its error the same way.
+	// The error of a 2xx that is not JSON is as inert.
 	srv := provisiontest.NewServer()
 	defer srv.Close()
 	srv.Intercept = provisiontest.Always(provisiontest.Reply{Status: 200, Body: "\x1b[2Jnot json\x00"})

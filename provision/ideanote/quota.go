@@ -62,9 +62,15 @@ func quota(h http.Header, now time.Time) *provision.Quota {
 	default:
 		q.Reset = time.Duration(reset) * time.Second
 	}
-	q.Reset = max(q.Reset, 0)
+	if q.Reset < 0 || q.Reset > maxReset {
+		q.Reset = 0 // unknown: a reset years away would keep the pacer from the limit all run
+	}
 	return q
 }
+
+// maxReset bounds a Reset taken as the length of the server's window: an hourly quota is the
+// longest the pacer waits to read. A Reset past it is a year 5000 or a delta in milliseconds.
+const maxReset = time.Hour
 
 // headerInt is the leading integer of the first of the headers present.
 func headerInt(h http.Header, names ...string) (int64, bool) {
@@ -73,7 +79,10 @@ func headerInt(h http.Header, names ...string) (int64, bool) {
 			v, _, _ = strings.Cut(v, ",")
 			v, _, _ = strings.Cut(v, ";")
 			n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return int64(n), err == nil && n >= 0
+			if err != nil || n < 0 || n >= 1e15 { // past it, int64(n) is not exact; a Unix time in ms is below
+				return 0, false
+			}
+			return int64(n), true
 		}
 	}
 	return 0, false

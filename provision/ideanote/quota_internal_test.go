@@ -34,6 +34,17 @@ func TestQuota(t *testing.T) {
 		{"reset in the past", http.Header{"X-Ratelimit-Limit": {"10"}, "X-Ratelimit-Remaining": {"3"}, "X-Ratelimit-Reset": {"1740830000"}},
 			&provision.Quota{Limit: 10, Remaining: 3}},
 		{"unreadable", http.Header{"Ratelimit-Limit": {"many"}}, nil},
+		// A Reset past an hour is no window to wait for: it would keep the limit unused all run.
+		{"reset in the year 5138", http.Header{"X-Ratelimit-Limit": {"60"}, "X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"99999999999"}},
+			&provision.Quota{Limit: 60, Remaining: 0}},
+		{"reset in ms, in the year 2286", http.Header{"X-Ratelimit-Limit": {"60"}, "X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"9999999999999"}},
+			&provision.Quota{Limit: 60, Remaining: 0}},
+		{"a delta in milliseconds", http.Header{"Ratelimit-Limit": {"60"}, "Ratelimit-Remaining": {"0"}, "Ratelimit-Reset": {"60000"}},
+			&provision.Quota{Limit: 60, Remaining: 0}},
+		{"an hour", http.Header{"Ratelimit-Limit": {"5000"}, "Ratelimit-Remaining": {"0"}, "Ratelimit-Reset": {"3600"}},
+			&provision.Quota{Limit: 5000, Remaining: 0, Reset: time.Hour}},
+		{"past int64", http.Header{"X-Ratelimit-Limit": {"1e30"}, "X-Ratelimit-Remaining": {"5"}, "X-Ratelimit-Reset": {"1e30"}},
+			&provision.Quota{Limit: 0, Remaining: 5}},
 		// As express-rate-limit 8.7 sends them (BENCHMARKS.md).
 		{"express-rate-limit draft-7", http.Header{"Ratelimit-Policy": {"60;w=3"}, "Ratelimit": {"limit=60, remaining=59, reset=3"}},
 			&provision.Quota{Limit: 60, Remaining: 59, Reset: 3 * time.Second, Window: 3 * time.Second}},

@@ -263,10 +263,21 @@ func mostCommon(line []byte) rune {
 }
 
 // crOnly reports whether the header line ends with a lone CR: head is the input up to its
-// first LF (or all of what was peeked).
+// first LF (or all of what was peeked). A CR inside a quoted cell ends no line: in a CRLF file
+// it would make every CRLF two line ends, and every row number after it wrong.
 func crOnly(head []byte) bool {
+	quoted := false
+	for i, b := range head {
+		switch {
+		case b == '"':
+			quoted = !quoted
+		case b == '\r' && !quoted:
+			return i+1 < len(head) && head[i+1] != '\n'
+		}
+	}
+	// A quote left open (a stray one, or a cell over lines): the first CR, as if none were quoted.
 	i := bytes.IndexByte(head, '\r')
-	return i >= 0 && i+1 < len(head) && head[i+1] != '\n'
+	return quoted && i >= 0 && i+1 < len(head) && head[i+1] != '\n'
 }
 
 // crToLF turns every CR into LF.

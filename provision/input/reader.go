@@ -243,9 +243,11 @@ func (r *Reader) Read() (provision.Row, error) {
 		row := provision.Row{Line: line}
 		r.fill(&row.User, cells)
 		row.Err = normalize(line, &row.User, r.defaults)
-		switch clipped := r.clippedErr(line); {
+		switch clipped, swallowed := r.clippedErr(line), r.swallowed(line, cells); {
 		case bad != "":
 			row.Err = &provision.RowError{Line: line, Msg: bad}
+		case swallowed != "":
+			row.Err = &provision.RowError{Line: line, Msg: swallowed}
 		case clipped != nil:
 			row.Err = clipped
 		case len(cells) > r.width && !blank(cells[r.width:]):
@@ -278,6 +280,49 @@ func (r *Reader) clippedErr(line int) error {
 		column = fmt.Sprintf("%q", strings.TrimSpace(r.header[c.cell]))
 	}
 	return &provision.RowError{Line: line, Msg: fmt.Sprintf("the cell of column %s is %d bytes; a row holds at most %d", column, c.bytes, MaxRecordBytes)}
+}
+
+// swallowed says which lines inside the quoted cells of the CSV record on line look like rows
+// of their own: a stray quote at the start of a cell and another at the end of a cell lines
+// later make one well-formed cell of the rows between, which a name or team takes as text, and
+// those people would be neither sent nor reported. A line looks like a row when it holds the
+// delimiter and an address where the header has the email column. "" when none does.
+func (r *Reader) swallowed(line int, cells []string) string {
+	if r.comma == 0 {
+		return ""
+	}
+	email := r.m.col[provision.FieldIndex("email")]
+	var found []string
+	first, last, at, n := 0, 0, line, 0
+	for _, c := range cells {
+		if !strings.Contains(c, "\n") {
+			continue
+		}
+		for _, l := range strings.Split(c, "\n")[1:] {
+			at++
+			cols := strings.Split(l, string(r.comma))
+			if len(cols) < 2 || email < 0 || email >= len(cols) || checkEmail(strings.TrimSpace(cols[email])) != "" {
+				continue
+			}
+			if first == 0 {
+				first = at
+			}
+			if last, n = at, n+1; n <= 3 {
+				found = append(found, fmt.Sprintf("%s on line %d", quote(strings.TrimSpace(cols[email])), at))
+			}
+		}
+	}
+	if first == 0 {
+		return ""
+	}
+	if n > 3 {
+		found = append(found, fmt.Sprintf("and %d more", n-3))
+	}
+	what := fmt.Sprintf("lines %d to %d look like rows of their own", first, last)
+	if first == last {
+		what = fmt.Sprintf("line %d looks like a row of its own", first)
+	}
+	return fmt.Sprintf("this row runs to line %d inside a quoted cell, and %s (%s): is a quote (\") left open? Close it, or remove it", at, what, strings.Join(found, ", "))
 }
 
 // fill copies the cells of the row's fields into u, and joins the first and last name into the

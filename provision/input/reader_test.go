@@ -103,6 +103,10 @@ func TestReaderExports(t *testing.T) {
 			want: []got{{2, "a@x.com\nb", "row 2: email: holds a line break"}}, comma: ','},
 		{name: "CR-only line ends", in: "email,notes\ra@x.com,Ann\rb@x.com,\"Bob\rBo\"\r",
 			want: []got{{2, "a@x.com", ""}, {3, "b@x.com", ""}}, comma: ','},
+		{name: "CRLF, a CR in a quoted header cell", in: "\"E\rmail\",name\r\na@x.com,Ann\r\nb@x.com,Bob\r\n",
+			want: []got{{2, "a@x.com", ""}, {3, "b@x.com", ""}}, comma: ','},
+		{name: "CR-only, a CR in a quoted header cell", in: "\"E\rmail\",name\ra@x.com,Ann\rb@x.com,Bob\r",
+			want: []got{{3, "a@x.com", ""}, {4, "b@x.com", ""}}, comma: ','}, // the header's cell is on two lines
 		{name: "aliases", in: "E-Mail Address,Employee_ID,Full Name,Department,LANGUAGE,Photo\na@x.com,7,Ann,Ops,fr-fr,https://x.com/a.png\n",
 			want: []got{{2, "a@x.com", ""}}, comma: ','},
 		{name: "unknown columns ignored", in: "Notes,mail,Start date\nhello,a@x.com,2024-01-01\n",
@@ -252,6 +256,55 @@ func TestReaderUnclosedQuoteLosesNoRow(t *testing.T) {
 	}
 	if rows != n {
 		t.Errorf("%d rows, want %d", rows, n)
+	}
+}
+
+// A stray quote at the start of a cell and another at the end of a cell lines later make one
+// well-formed cell of the rows between, which a name or team would take as text: the row is
+// invalid, naming the lines inside it that look like rows. A cell over lines that are no rows
+// (an address) is read as before.
+func TestReaderSwallowedRowsNamed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		want     []string // line, email and error of each row
+	}{
+		{"name", "email,name,team\na@x.com,\"Ann,Sales\nb@x.com,Bob,Sales\nc@x.com,Cy,Sales\"\nd@x.com,Di,Ops\n", []string{
+			`2 a@x.com row 2: this row runs to line 4 inside a quoted cell, and lines 3 to 4 look like rows of their own ("b@x.com" on line 3, "c@x.com" on line 4): is a quote (") left open? Close it, or remove it`,
+			"5 d@x.com <nil>",
+		}},
+		{"semicolons, one line", "Team;E-Mail\n\"Sales;a@x.com\nOps;b@x.com\";c@x.com\n", []string{
+			`2 c@x.com row 2: this row runs to line 3 inside a quoted cell, and line 3 looks like a row of its own ("b@x.com" on line 3): is a quote (") left open? Close it, or remove it`,
+		}},
+		{"many", "email,name\na@x.com,\"Ann\nb@x.com,B\nc@x.com,C\nd@x.com,D\ne@x.com,E\"\n", []string{
+			`2 a@x.com row 2: this row runs to line 6 inside a quoted cell, and lines 3 to 6 look like rows of their own ("b@x.com" on line 3, "c@x.com" on line 4, "d@x.com" on line 5, and 1 more): is a quote (") left open? Close it, or remove it`,
+		}},
+		{"an address", "email,name,address\na@x.com,Ann,\"1 Main St\nSpringfield, IL\"\nb@x.com,Bob,\"PO Box 2\ncontact: b@y.com, or call\"\n", []string{
+			"2 a@x.com <nil>", "4 b@x.com <nil>",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := NewCSV(strings.NewReader(tt.in), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for {
+				row, err := r.Read()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, fmt.Sprint(row.Line, " ", row.User.Email, " ", row.Err))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
 	}
 }
 

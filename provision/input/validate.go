@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -72,6 +73,9 @@ func normalize(line int, u *provision.User, d Defaults) error {
 	if msg := checkEmail(u.Email); msg != "" {
 		return &provision.RowError{Line: line, Field: "email", Msg: msg}
 	}
+	if msg := invisible(u.Sub); msg != "" {
+		return &provision.RowError{Line: line, Field: "sub", Msg: msg}
+	}
 	if u.Locale != "" {
 		canon, err := CanonicalLocale(u.Locale)
 		if err != nil {
@@ -127,10 +131,25 @@ func isControl(r rune) bool {
 	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r <= 0x9f)
 }
 
+// invisible says which invisible formatting character (Unicode's Cf: zero-width spaces and
+// joiners, a byte-order mark, a soft hyphen, bidirectional marks) s holds, or "" when none. An
+// address or sub copied from a document or a chat may carry one, and with it would be another
+// person's: a second account, a mail that bounces. A name may hold them (an emoji's joiner).
+func invisible(s string) string {
+	if i := strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return fmt.Sprintf("holds an invisible character, U+%04X (copied from a document or a chat?): type it again", r)
+	}
+	return ""
+}
+
 // checkEmail returns why s is not one plain address, or "" when it is.
 func checkEmail(s string) string {
 	if s == "" {
 		return "empty"
+	}
+	if msg := invisible(s); msg != "" {
+		return msg
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil {

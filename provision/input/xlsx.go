@@ -8,9 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -46,13 +50,13 @@ const maxSheetCells = 50_000_000
 func checkWorkbook(z *zip.Reader) error {
 	for _, f := range z.File {
 		name := strings.TrimPrefix(f.Name, "/")
-		if strings.HasPrefix(name, "xl/worksheets/") && strings.HasSuffix(name, ".xml") {
+		if name != sharedStringsPart {
+			// Every part: excelize finds the sheets wherever the workbook's relationships say,
+			// and reads rows even outside sheetData. Other parts hold few rows or cells, if any
+			// (a drawing's anchors).
 			if err := checkSheet(f); err != nil {
 				return err
 			}
-			continue
-		}
-		if name != sharedStringsPart {
 			continue
 		}
 		rc, err := f.Open()
@@ -73,84 +77,179 @@ func checkWorkbook(z *zip.Reader) error {
 	return nil
 }
 
-// emptyCell reads the rest of a cell's start tag and reports whether the cell is empty (<c .../>).
-func emptyCell(br *bufio.Reader) (bool, error) {
-	prev := byte(0)
-	for range 1024 {
-		b, err := br.ReadByte()
-		if err != nil {
-			return false, err
-		}
-		if b == '>' {
-			return prev == '/', nil
-		}
-		prev = b
-	}
-	return false, nil
-}
-
-// checkSheet refuses a worksheet part of over maxSheetCells cells.
+// checkSheet refuses a worksheet part of over maxSheetCells cells, or with rows out of order.
 func checkSheet(f *zip.File) error {
 	rc, err := f.Open()
 	if err != nil {
 		return nil // excelize says what is wrong with the workbook
 	}
 	defer rc.Close()
-	if n, _ := countSheetCells(rc); n > maxSheetCells {
+	n, disorder, _ := countSheetCells(rc)
+	if n > maxSheetCells {
 		return &FileError{Msg: fmt.Sprintf("a sheet of the workbook holds over %d cells, counting in each row the empty ones before its last: the most this program reads; delete the columns right of the table, or save the sheet as CSV UTF-8", maxSheetCells)}
+	}
+	if disorder != "" {
+		// excelize would add the cells of such a row to the row before: a person lost unseen.
+		return &FileError{Msg: fmt.Sprintf("a sheet of the workbook has its rows out of order (%s), which Excel never writes and this program cannot read without losing rows: save the sheet as CSV UTF-8 from Excel", disorder)}
 	}
 	return nil
 }
 
-// countSheetCells adds up, over the rows of a worksheet's XML, the column of each row's last
-// cell with a value, from the cell references (r="XFD7"); cells without one count one each.
-// It stops past maxSheetCells.
-func countSheetCells(r io.Reader) (int, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	total, row, last := 0, -1, 0
-	var ref []byte
+// maxTag bounds the start tag kept by readTag; a cell's longer than that counts as the widest.
+const maxTag = 4096
+
+// readTag reads the rest of a tag whose '<' was read, up to its '>', and returns its text (at
+// most maxTag bytes of it; long says it was longer). In an element's tag a '>' inside a quoted
+// attribute value ends nothing, as XML reads it.
+func readTag(br *bufio.Reader, buf []byte) (tag []byte, long bool, err error) {
+	var q byte // the quote of the attribute value being read, or 0
+	element, size := true, 0
 	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			return total + last, err
+		s, err := br.ReadSlice('>')
+		if err != nil && err != bufio.ErrBufferFull {
+			return buf, long, err
 		}
-		// A cell's reference: `<c r="` then letters and digits. A row's is digits only.
-		if b != 'c' {
-			continue
+		if size == 0 && len(s) > 0 {
+			element = s[0] != '!' && s[0] != '?' && s[0] != '/' // no quotes in comments and the like
 		}
-		if next, _ := br.Peek(4); string(next) != ` r="` {
-			continue
-		}
-		br.Discard(4)
-		ref = ref[:0]
-		for len(ref) < 16 {
-			c, err := br.ReadByte()
-			if err != nil || c == '"' {
-				break
+		for _, b := range s {
+			switch {
+			case q != 0:
+				if b == q {
+					q = 0
+				}
+			case element && (b == '"' || b == '\''):
+				q = b
 			}
-			ref = append(ref, c)
 		}
-		if empty, err := emptyCell(br); err != nil || empty {
-			continue // excelize gives nothing for a cell without a value: it costs nothing
+		done := err == nil && q == 0
+		n := len(s)
+		if done {
+			n-- // the '>'
 		}
-		col, rowNum := 0, 0
-		i := 0
-		for ; i < len(ref) && ref[i] >= 'A' && ref[i] <= 'Z'; i++ {
-			col = col*26 + int(ref[i]-'A'+1)
+		buf = append(buf, s[:min(n, max(maxTag-len(buf), 0))]...)
+		if size += n; size > maxTag {
+			long = true
 		}
-		for ; i < len(ref) && ref[i] >= '0' && ref[i] <= '9'; i++ {
-			rowNum = rowNum*10 + int(ref[i]-'0')
+		if done {
+			return buf, long, nil
 		}
-		if col == 0 {
-			total++
+	}
+}
+
+// isXMLSpace reports whether b is white space between XML attributes.
+func isXMLSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+// attr returns the value of the last attribute of a start tag (as readTag gives it) whose local
+// name is name, the one encoding/xml leaves excelize with; nil when none.
+func attr(tag []byte, name string) []byte {
+	var val []byte
+	i := bytes.IndexFunc(tag, func(r rune) bool { return r < utf8.RuneSelf && isXMLSpace(byte(r)) })
+	for i >= 0 && i < len(tag) {
+		for i < len(tag) && isXMLSpace(tag[i]) {
+			i++
+		}
+		start := i
+		for i < len(tag) && tag[i] != '=' && !isXMLSpace(tag[i]) {
+			i++
+		}
+		key := tag[start:i]
+		for i < len(tag) && isXMLSpace(tag[i]) {
+			i++
+		}
+		if i >= len(tag) || tag[i] != '=' {
+			return val // the '/' of "/>", or no attribute XML would read
+		}
+		for i++; i < len(tag) && isXMLSpace(tag[i]); i++ {
+		}
+		if i >= len(tag) || (tag[i] != '"' && tag[i] != '\'') {
+			return val
+		}
+		end := bytes.IndexByte(tag[i+1:], tag[i])
+		if end < 0 {
+			return val
+		}
+		if string(key[bytes.LastIndexByte(key, ':')+1:]) == name {
+			val = tag[i+1 : i+1+end]
+		}
+		i += end + 2
+	}
+	return val
+}
+
+// refColumn returns the column of a cell reference ("XFD7" is 16384), ok false when it has
+// none; a reference that XML would decode from character references counts as the widest.
+func refColumn(ref []byte) (col int, ok bool) {
+	if bytes.IndexByte(ref, '&') >= 0 {
+		return excelize.MaxColumns, true
+	}
+	for _, c := range ref {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			col = min(col*26+int(c-'A'+1), excelize.MaxColumns+1)
+		case c >= 'a' && c <= 'z':
+			col = min(col*26+int(c-'a'+1), excelize.MaxColumns+1)
+		default:
+			return col, col > 0
+		}
+	}
+	return col, col > 0
+}
+
+// countSheetCells adds up, over the rows of a worksheet's XML, the cells excelize gives of each
+// row: up to its last cell with a value, from the column of each cell's reference (r="XFD7",
+// wherever the attribute stands in the tag), a cell without one being the next. It stops past
+// maxSheetCells. disorder says where a row's number is not past the one before ("row 2 after
+// row 3"), a row without one being the next, as excelize reads them.
+func countSheetCells(r io.Reader) (cells int, disorder string, err error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	total, last, col := 0, 0, 0 // last: the cells of the row being read; col: its last cell's column
+	lastRow := 0                // the number of the last row start tag
+	var tag []byte
+	for {
+		if _, err := br.ReadSlice('<'); err == bufio.ErrBufferFull {
 			continue
+		} else if err != nil {
+			return total + last, disorder, err
 		}
-		if rowNum != row {
-			total, row, last = total+last, rowNum, 0
+		var long bool
+		if tag, long, err = readTag(br, tag[:0]); err != nil {
+			return total + last, disorder, err
 		}
-		last = max(last, col)
-		if total+last > maxSheetCells {
-			return total + last, nil
+		name := tag
+		if i := bytes.IndexAny(tag, " \t\n\r/"); i >= 0 {
+			name = tag[:i]
+		}
+		// Perhaps with a namespace prefix: <x:row>, <x:c>.
+		switch string(name[bytes.LastIndexByte(name, ':')+1:]) {
+		case "row":
+			total, last, col = total+last, 0, 0
+			n, err := strconv.Atoi(string(attr(tag, "r")))
+			switch {
+			case disorder != "":
+			case err != nil || n <= 0:
+				lastRow++
+			case n <= lastRow:
+				disorder = fmt.Sprintf("row %d after row %d", n, lastRow)
+			default:
+				lastRow = n
+			}
+		case "c":
+			if c, ok := refColumn(attr(tag, "r")); ok {
+				col = c
+			} else {
+				col++
+			}
+			if long {
+				col = excelize.MaxColumns
+			}
+			if !long && len(tag) > 0 && tag[len(tag)-1] == '/' {
+				continue // excelize gives nothing for a cell without a value: it costs nothing
+			}
+			last = max(last, col)
+			if total+last > maxSheetCells {
+				return total + last, disorder, nil
+			}
 		}
 	}
 }
@@ -230,10 +329,13 @@ func RemoveTempFiles() {
 }
 
 // xlsxRecords reads the rows of one worksheet with excelize's streaming row iterator, cell
-// values formatted as Excel shows them (an employee number typed as a number is "4711").
+// values formatted as Excel shows them (an employee number typed as a number is "4711"), but
+// for the long numbers that exact keeps whole.
 type xlsxRecords struct {
 	f      *excelize.File
 	rows   *excelize.Rows
+	raw    *excelize.Rows // the same rows unformatted, from the first that needs them (exact); or nil
+	sheet  string
 	row    int    // sheet row of the last record
 	tmpDir string // excelize's temporary files, removed by close
 }
@@ -297,6 +399,7 @@ func openXLSX(open func(excelize.Options) (*excelize.File, error), opts Options)
 			return err
 		}
 		src.rows, err = f.Rows(sheet)
+		src.sheet = sheet
 		return err
 	})
 	if err != nil {
@@ -399,11 +502,15 @@ func (x *xlsxRecords) next() (cells []string, line int, bad string, err error) {
 			return io.EOF
 		}
 		x.row++
+		if x.raw != nil {
+			x.raw.Next() // in step with rows
+		}
 		var cerr error
 		cells, cerr = x.rows.Columns()
 		if cerr != nil {
 			bad = fmt.Sprintf("the workbook's row %d cannot be read: %v", x.row, cerr)
 		}
+		x.exact(cells)
 		return nil
 	})
 	if err != nil && err != io.EOF {
@@ -412,7 +519,75 @@ func (x *xlsxRecords) next() (cells []string, line int, bad string, err error) {
 	return cells, x.row, bad, err
 }
 
+// exact replaces in cells each number that excelize shows rounded to 15 digits
+// (1.23456789012346E+15, or 1234567890123460 under a number format) with the integer the
+// workbook holds: an employee number of 16 digits or more, written as a number by a tool other
+// than Excel, must not give two people one sub. Other numbers, dates among them, stay as they
+// show. The unformatted rows are read beside the formatted ones from the first that needs them.
+func (x *xlsxRecords) exact(cells []string) {
+	var raw []string
+	read := false
+	for i, c := range cells {
+		if !strings.Contains(c, "E+") && !longDigits(c) {
+			continue
+		}
+		if !read {
+			read = true
+			if x.raw == nil {
+				rows, err := x.f.Rows(x.sheet)
+				if err != nil {
+					return
+				}
+				for range x.row {
+					rows.Next()
+				}
+				x.raw = rows
+			}
+			raw, _ = x.raw.Columns(excelize.Options{RawCellValue: true})
+		}
+		if i < len(raw) && raw[i] != c {
+			if n, ok := exactInteger(raw[i]); ok {
+				cells[i] = n
+			}
+		}
+	}
+}
+
+// longDigits reports whether s holds more than 15 digits in a row.
+func longDigits(s string) bool {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if n = n + 1; s[i] < '0' || s[i] > '9' {
+			n = 0
+		}
+		if n > 15 {
+			return true
+		}
+	}
+	return false
+}
+
+// decimalRE is a number as a worksheet holds it, with a small exponent: a larger one is no ID.
+var decimalRE = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]{1,2})?$`)
+
+// exactInteger returns the integer that the number s denotes, in digits, when it is one of more
+// than 15 significant digits: those that excelize rounds.
+func exactInteger(s string) (string, bool) {
+	if len(s) > 64 || !decimalRE.MatchString(s) {
+		return "", false
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok || !r.IsInt() {
+		return "", false
+	}
+	n := r.Num().String()
+	return n, len(strings.TrimRight(strings.TrimLeft(n, "-"), "0")) > 15
+}
+
 func (x *xlsxRecords) close() error {
+	if x.raw != nil {
+		x.raw.Close()
+	}
 	if x.rows != nil {
 		x.rows.Close()
 	}

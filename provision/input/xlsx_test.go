@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -348,5 +350,192 @@ func TestXLSXSheetCellsBounded(t *testing.T) {
 	rows := readRows(t, r)
 	if len(rows) != 3 || rows[2].User.Email != "u4@x.com" || rows[0].Err == nil || !strings.Contains(rows[0].Err.Error(), "16384 cells, but the header has 1") {
 		t.Errorf("rows %+v", rows)
+	}
+}
+
+// An employee number of more than 15 digits, stored as a number by a tool other than Excel,
+// reads exactly as it was written: excelize shows such a number rounded to 15 digits, which
+// gives two people one sub. Dates and numbers with a format of their own read as they show.
+func TestXLSXLongNumbersExact(t *testing.T) {
+	t.Parallel()
+	f := excelize.NewFile()
+	defer f.Close()
+	style := func(s *excelize.Style) int {
+		id, err := f.NewStyle(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	padded, whole, date := style(&excelize.Style{CustomNumFmt: new("000000")}), style(&excelize.Style{NumFmt: 1}), style(&excelize.Style{NumFmt: 14})
+	tests := []struct {
+		value any // a string is written as the cell's number, as it is
+		style int
+		want  string
+	}{
+		{int64(1234567890123456), 0, "1234567890123456"},
+		{int64(1234567890123457), 0, "1234567890123457"},
+		{uint64(12345678901234567890), 0, "12345678901234567890"}, // past float64's exact integers
+		{"1234567890123458.0", 0, "1234567890123458"},
+		{"1.234567890123459E15", 0, "1234567890123459"},
+		{int64(9876543210987654), whole, "9876543210987654"},
+		{4711, padded, "004711"},
+		{123456789012345, 0, "123456789012345"},
+		{time.Date(2021, 3, 14, 0, 0, 0, 0, time.UTC), date, "03-14-21"},
+		{1234.5, 0, "1234.5"},
+		{"1.5E+20", -1, "1.5E+20"}, // text
+		{"1.5E-20", 0, "1.5E-20"},
+	}
+	f.SetCellValue("Sheet1", "A1", "email")
+	f.SetCellValue("Sheet1", "B1", "Employee ID")
+	for i, tt := range tests {
+		row := i + 2
+		f.SetCellValue("Sheet1", fmt.Sprintf("A%d", row), fmt.Sprintf("p%d@x.com", row))
+		cell := fmt.Sprintf("B%d", row)
+		var err error
+		switch v := tt.value.(type) {
+		case string:
+			if tt.style < 0 {
+				err = f.SetCellStr("Sheet1", cell, v)
+			} else {
+				err = f.SetCellDefault("Sheet1", cell, v)
+			}
+		default:
+			err = f.SetCellValue("Sheet1", cell, v)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.style > 0 {
+			f.SetCellStyle("Sheet1", cell, cell, tt.style)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(writeTemp(t, "ids.xlsx", buf.Bytes()), nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows := readRows(t, r)
+	if len(rows) != len(tests) {
+		t.Fatalf("%d rows, want %d", len(rows), len(tests))
+	}
+	for i, tt := range tests {
+		if got := rows[i]; got.User.Sub != tt.want || got.Err != nil {
+			t.Errorf("%v: sub %q (%v), want %q", tt.value, got.User.Sub, got.Err, tt.want)
+		}
+	}
+}
+
+// Rows whose numbers go back or repeat, which no Excel writes, would have excelize append one
+// row's cells to another's and lose a person without a word: the workbook is refused.
+func TestXLSXRowsOutOfOrder(t *testing.T) {
+	t.Parallel()
+	book := workbook(t, [][]any{{"email"}, {"a@x.com"}})
+	cell := func(ref, s string) string { return `<c r="` + ref + `" t="inlineStr"><is><t>` + s + `</t></is></c>` }
+	head := `<row r="1">` + cell("A1", "email") + `</row>`
+	tests := []struct {
+		name, rows string
+		want       string // in the error; "" to read a@x.com, b@x.com and c@x.com
+	}{
+		{"back", `<row r="3">` + cell("A3", "c@x.com") + `</row><row r="2">` + cell("A2", "b@x.com") + `</row>`, "row 2 after row 3"},
+		{"repeated", `<row r="2">` + cell("A2", "b@x.com") + `</row><row r="2">` + cell("A2", "c@x.com") + `</row>`, "row 2 after row 2"},
+		{"zero, then its number", `<row r="2">` + cell("A2", "b@x.com") + `</row><row r="0"><c t="inlineStr"><is><t>c@x.com</t></is></c></row>` +
+			`<row r="3">` + cell("A3", "d@x.com") + `</row>`, "row 3 after row 3"},
+		{"single quotes, spaced", `<row r="3">` + cell("A3", "c@x.com") + `</row><row spans="1:1" r = '2'>` + cell("A2", "b@x.com") + `</row>`, "row 2 after row 3"},
+		{"prefixed", `<x:row r="3">` + cell("A3", "c@x.com") + `</x:row><x:row r="2">` + cell("A2", "b@x.com") + `</x:row>`, "row 2 after row 3"},
+		{"in order, some without a number", `<row r="3">` + cell("A3", "a@x.com") + `</row><row>` + `<c t="inlineStr"><is><t>b@x.com</t></is></c></row>` +
+			`<row r="6">` + cell("A6", "c@x.com") + `</row>`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := withPart(t, book, "xl/worksheets/sheet1.xml", func(w io.Writer) {
+				fmt.Fprint(w, `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`+head+tt.rows+`</sheetData></worksheet>`)
+			})
+			r, err := Open(writeTemp(t, "p.xlsx", b), nil, Options{})
+			if tt.want != "" {
+				var fe *FileError
+				if !errors.As(err, &fe) || !strings.Contains(err.Error(), "out of order") || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("err = %v, want a *FileError saying the rows are out of order, %s", err, tt.want)
+				}
+				if err == nil {
+					for _, row := range readRows(t, r) {
+						t.Logf("line %d %q %v", row.Line, row.User.Email, row.Err)
+					}
+					r.Close()
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			var got []string
+			for _, row := range readRows(t, r) {
+				got = append(got, fmt.Sprint(row.Line, row.User.Email, row.Err))
+			}
+			if want := []string{"3a@x.com<nil>", "4b@x.com<nil>", "6c@x.com<nil>"}; !slices.Equal(got, want) {
+				t.Errorf("rows %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// The bound on a sheet's cells holds however the cells are written and wherever the sheet is:
+// excelize expands each of these rows to 16,384 cells all the same.
+func TestXLSXSheetCellsBoundedWhateverTheSpelling(t *testing.T) {
+	t.Parallel()
+	book := workbook(t, [][]any{{"email"}, {"a@x.com"}})
+	sheet := func(cell string) func(io.Writer) {
+		return func(w io.Writer) {
+			fmt.Fprint(w, `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+			fmt.Fprint(w, `<row r="1"><c r="A1" t="inlineStr"><is><t>email</t></is></c></row>`)
+			for i := 2; i <= 4001; i++ {
+				fmt.Fprintf(w, `<row r="%d"><c r="A%d" t="inlineStr"><is><t>u%d@x.com</t></is></c>`+cell+`</row>`, i, i, i, i)
+			}
+			fmt.Fprint(w, `</sheetData></worksheet>`)
+		}
+	}
+	moved := withPart(t, book, "xl/data/sheet1.xml", sheet(`<c r="XFD%d"><v>1</v></c>`))
+	z, err := zip.NewReader(bytes.NewReader(moved), int64(len(moved)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rels, err := fs.ReadFile(z, "xl/_rels/workbook.xml.rels")
+	if err != nil || !bytes.Contains(rels, []byte(`Target="worksheets/sheet1.xml"`)) {
+		t.Fatalf("the workbook's relationships %s (%v) do not name worksheets/sheet1.xml", rels, err)
+	}
+	moved = withPart(t, moved, "xl/_rels/workbook.xml.rels", func(w io.Writer) {
+		w.Write(bytes.ReplaceAll(rels, []byte(`Target="worksheets/sheet1.xml"`), []byte(`Target="data/sheet1.xml"`)))
+	})
+	tests := map[string][]byte{
+		"s before r":                 withPart(t, book, "xl/worksheets/sheet1.xml", sheet(`<c s="0" r="XFD%d"><v>1</v></c>`)),
+		"t before r, spaced, quoted": withPart(t, book, "xl/worksheets/sheet1.xml", sheet(`<c t="n"  r = 'XFD%d'><v>1</v></c>`)),
+		"prefixed":                   withPart(t, book, "xl/worksheets/sheet1.xml", sheet(`<x:c xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="XFD%d"><x:v>1</x:v></x:c>`)),
+		"one cell reference, many rows": withPart(t, book, "xl/worksheets/sheet1.xml", func(w io.Writer) {
+			fmt.Fprint(w, `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+			fmt.Fprint(w, `<row r="1"><c r="A1" t="inlineStr"><is><t>email</t></is></c></row>`)
+			for i := 2; i <= 4001; i++ {
+				fmt.Fprintf(w, `<row r="%d"><c r="XFD1"><v>1</v></c></row>`, i) // excelize takes the column alone
+			}
+			fmt.Fprint(w, `</sheetData></worksheet>`)
+		}),
+		"a sheet outside xl/worksheets": moved,
+	}
+	for name, b := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r, err := Open(writeTemp(t, "wide.xlsx", b), nil, Options{})
+			if err == nil {
+				r.Close()
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), "a sheet of the workbook holds over 50000000 cells") {
+				t.Errorf("err = %v, want the sheet refused for its size", err)
+			}
+		})
 	}
 }
