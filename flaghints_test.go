@@ -17,7 +17,7 @@ import (
 func TestWithFlags(t *testing.T) {
 	fe := &input.FileError{Given: &input.Setting{Option: "Sheet", Value: "Staf"}, Msg: "no such sheet",
 		Fix: []input.Setting{{Option: "Map", Value: "email=COLUMN"}, {Option: "HeaderRow", Value: "N"}}}
-	err := withFlags(fmt.Errorf("people.xlsx: %w", fe))
+	err := withFlags(fmt.Errorf("people.xlsx: %w", fe), false)
 	if want := "people.xlsx: --sheet Staf: no such sheet, or use --map email=COLUMN or --header-row N"; err.Error() != want {
 		t.Errorf("got %q, want %q", err, want)
 	}
@@ -28,23 +28,23 @@ func TestWithFlags(t *testing.T) {
 		t.Errorf("exit status %d, want %d", exitStatus(err), exitUsage)
 	}
 	enc := &input.FileError{Msg: "it looks like windows-1252", Fix: []input.Setting{{Option: "Encoding", Value: "windows-1252"}}}
-	if got, want := withFlags(enc).Error(), "it looks like windows-1252. Give --encoding windows-1252"; got != want {
+	if got, want := withFlags(enc, false).Error(), "it looks like windows-1252. Give --encoding windows-1252"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	st := fmt.Errorf("%w: the state does not remember it: %w", wave.ErrIncomplete,
 		&provision.ConfigError{Err: &wave.StateError{Err: errors.New("state s.db belongs to workspace a")}})
-	if got, want := withFlags(st).Error(), "the report or the state is incomplete: the state does not remember it: --state: state s.db belongs to workspace a"; got != want {
+	if got, want := withFlags(st, false).Error(), "the report or the state is incomplete: the state does not remember it: --state: state s.db belongs to workspace a"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	nm := withFlags(&cronline.NotMailedError{Report: "w.csv", Err: provision.Configf("a template at fault")})
+	nm := withFlags(&cronline.NotMailedError{Report: "w.csv", Err: provision.Configf("a template at fault")}, false)
 	if want := "mail run aborted: the mail run of w.csv did not start, so nobody was mailed: a template at fault; mail them with ideanote-provision mail --resume w.csv"; nm.Error() != want {
 		t.Errorf("got %q, want %q", nm, want)
 	}
-	if exitStatus(nm) != exitAborted || withFlags(nm) != nm {
+	if exitStatus(nm) != exitAborted || withFlags(nm, false) != nm {
 		t.Errorf("%v: exit status %d, want %d, and worded once", nm, exitStatus(nm), exitAborted)
 	}
 	other := errors.New("other")
-	if withFlags(other) != other || withFlags(nil) != nil {
+	if withFlags(other, false) != other || withFlags(nil, false) != nil {
 		t.Error("an error that is not an input error changed")
 	}
 }

@@ -51,8 +51,10 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 		return sum, err
 	}
 	links, err := report.NewLinks(o.Subdomain, o.WebAppURL, o.WidgetURL, o.WidgetID)
-	if err != nil {
-		return sum, provision.Configf("%w", err)
+	if le, ok := errors.AsType[*report.LinkError](err); ok {
+		return sum, configf("%s: %w", opt(linkFields[le.Setting]), err)
+	} else if err != nil {
+		return sum, configf("%w", err)
 	}
 	reader, err := openReader(&o)
 	if err != nil {
@@ -68,7 +70,7 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 		if errors.Is(err, lock.ErrLocked) {
 			return sum, err
 		}
-		return sum, provision.Configf("--report: %w", err) // a folder that is not there or not writable
+		return sum, configf("%s: %w", opt("Report"), err) // a folder that is not there or not writable
 	}
 	defer unlock()
 	plan, closeState, err := openState(&o)
@@ -149,7 +151,7 @@ func openReader(o *Options) (*input.Reader, error) {
 func openReport(o *Options, log *slog.Logger, links report.Links, withChange bool) (*report.Writer, report.DoneSet, error) {
 	mode, err := report.ModeFor(o.Report, o.Resume, o.Overwrite)
 	if errors.Is(err, report.ErrLeftOver) {
-		return nil, nil, provision.Configf("%w: add --resume to finish it, or --overwrite to start again", err)
+		return nil, nil, configf("%w: add %s to finish it, or %s to start again", err, opt("Resume"), opt("Overwrite"))
 	}
 	if err != nil {
 		return nil, nil, provision.Configf("%w", err)
@@ -157,7 +159,7 @@ func openReport(o *Options, log *slog.Logger, links report.Links, withChange boo
 	var done report.DoneSet
 	if mode == report.Resume {
 		if done, err = report.ReadBack(o.Report); err != nil {
-			return nil, nil, provision.Configf("--resume: %w", err)
+			return nil, nil, configf("%s: %w", opt("Resume"), err)
 		}
 		if len(done) == 0 {
 			msg := "--resume: no ok rows in an earlier report; every row will be sent"
@@ -176,7 +178,7 @@ func openReport(o *Options, log *slog.Logger, links report.Links, withChange boo
 	}
 	w, err := report.Create(o.Report, mode, links, opts...)
 	if errors.Is(err, report.ErrExists) {
-		return nil, nil, provision.Configf("report %s exists: add --resume to continue that run, or --overwrite to replace it", o.Report)
+		return nil, nil, configf("report %s exists: add %s to continue that run, or %s to replace it", o.Report, opt("Resume"), opt("Overwrite"))
 	}
 	if err != nil {
 		return nil, nil, provision.Configf("creating the report: %w", err)
