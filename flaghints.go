@@ -22,7 +22,7 @@ var (
 		"WebAppURL": "--webapp-url", "WidgetURL": "--widget-url", "WidgetID": "--widget-id", "BaseURL": "--base-url", "Rate": "--rate", "Burst": "--burst",
 		"Concurrency": "--concurrency", "Timeout": "--timeout", "MaxAttempts": "--max-attempts", "MaxWait": "--max-wait", "WithMail": "--mail",
 		"MailReport": "--mail-report", "Resend": "--resend", "To": "--to", "OutDir": "--out-dir", "Link": "--link", "From": "--from", "ReplyTo": "--reply-to",
-		"SMTPURL": "--smtp-url", "Password": "IDEANOTE_SMTP_PASSWORD or --smtp-password-file"}
+		"SMTPURL": "--smtp-url", "Password": "IDEANOTE_SMTP_PASSWORD or --smtp-password-file", "Subject": "--subject", "Template": "--template", "HTMLTemplate": "--html-template"}
 	mailRunFlags = map[string]string{"Rate": "--mail-rate", "Concurrency": "--mail-concurrency"}
 )
 

@@ -104,7 +104,8 @@ var configf = provision.Configf
 var optionWords = map[string]string{"MailReport": "mail report", "Resume": "resume", "Overwrite": "overwrite",
 	"Resend": "resend", "To": "to", "DryRun": "a dry run", "OutDir": "an .eml folder", "Link": "the link",
 	"Rate": "the rate", "Concurrency": "the concurrency", "MaxWait": "the longest wait", "From": "the sender",
-	"ReplyTo": "the Reply-To address", "SMTPURL": "the SMTP URL", "Password": "the SMTP password setting"}
+	"ReplyTo": "the Reply-To address", "SMTPURL": "the SMTP URL", "Password": "the SMTP password setting",
+	"Subject": "the subject", "Template": "the text template", "HTMLTemplate": "the HTML template"}
 
 // opt is the Options field named field, as a ConfigError names it.
 func opt(field string) provision.Option {
