@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/cronline"
@@ -46,5 +47,25 @@ func TestWithFlags(t *testing.T) {
 	other := errors.New("other")
 	if withFlags(other, false) != other || withFlags(nil, false) != nil {
 		t.Error("an error that is not an input error changed")
+	}
+}
+
+// TestOptionFlagsAreFlags checks that each flag main names an option by is a flag of the
+// provisioning or the mail command.
+func TestOptionFlagsAreFlags(t *testing.T) {
+	root := newRootCmd(environ{getenv: func(string) string { return "" }})
+	mailCmd, _, err := root.Find([]string{"mail"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, words := range []map[string]string{optionFlags, mailRunFlags} {
+		for field, flags := range words {
+			for word := range strings.FieldsSeq(flags) {
+				name, ok := strings.CutPrefix(word, "--")
+				if ok && root.Flags().Lookup(name) == nil && mailCmd.Flags().Lookup(name) == nil {
+					t.Errorf("%s: %s is not a flag", field, word)
+				}
+			}
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -69,6 +70,17 @@ func TestOptionsInWords(t *testing.T) {
 	o.SMTPURL, o.Concurrency = "smtp://127.0.0.1:1", 100
 	if err, want := Validate(o), "the concurrency must be between 1 and 64 connections"; fmt.Sprint(err) != want {
 		t.Errorf("Validate = %v, want %q", err, want)
+	}
+}
+
+// TestOptionWordsAreFields checks that each option named in words is a field of Options, as
+// a caller that names it by its flag reads it.
+func TestOptionWordsAreFields(t *testing.T) {
+	t.Parallel()
+	for field := range optionWords {
+		if _, ok := reflect.TypeFor[Options]().FieldByName(field); !ok {
+			t.Errorf("%s is not a field of Options", field)
+		}
 	}
 }
 
