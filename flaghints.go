@@ -26,33 +26,33 @@ var (
 	mailRunFlags = map[string]string{"Rate": "--mail-rate", "Concurrency": "--mail-concurrency"}
 )
 
-// abortFlags names, per cause of an abort, the flags or variables that set what to check.
-var abortFlags = map[provision.AbortCause]string{
-	provision.CauseBaseURL: "--base-url or IDEANOTE_BASE_URL",
-	provision.CauseToken:   "IDEANOTE_API_TOKEN or --api-token-file",
-	provision.CauseSpace:   "--space-id or IDEANOTE_SPACE_ID",
-	provision.CauseStalled: "--max-wait; rerun with --resume to send the rest",
-}
-
-// remedies words cronline's remedies in this program's commands and flags.
-var remedies = map[cronline.Remedy]string{
-	cronline.RunAgain:   "run the same command again, with --resume, to mail the people ok so far",
-	cronline.NextRun:    "a run with --mail and this --state mails them (nobody twice)",
-	cronline.MailByHand: "ideanote-provision mail --resume REPORT (with the mail flags) mails them",
-}
-
-// withFlags returns err with the problem a domain package names worded with this program's
-// flags: the input package says "Give the encoding windows-1252", the operator reads "Give
-// --encoding windows-1252"; an abort names what to check, a state that cannot be opened is
-// "--state: ...", a mail run refused after provisioning says how to mail its people, the options
-// of a configuration error are the flags of the command run (mailCmd: mail). Others pass as they are.
-func withFlags(err error, mailCmd bool) error {
-	name := func(o provision.Option) string { // under provisioning, the mail run's options of --mail
+// optionNames names options by the flags of the command run: mail's under mail (mailCmd), under
+// provisioning those of --mail.
+func optionNames(mailCmd bool) provision.Namer {
+	return func(o provision.Option) string {
 		if f := mailRunFlags[o.Field]; o.Of == "mail" && !mailCmd && f != "" {
 			return f
 		}
 		return cmp.Or(optionFlags[o.Field], o.Words)
 	}
+}
+
+// abortFlags names, per cause of an abort, the flags or variables that set what to check.
+var abortFlags = map[provision.AbortCause]string{provision.CauseBaseURL: "--base-url or IDEANOTE_BASE_URL",
+	provision.CauseToken: "IDEANOTE_API_TOKEN or --api-token-file", provision.CauseSpace: "--space-id or IDEANOTE_SPACE_ID",
+	provision.CauseStalled: "--max-wait; rerun with --resume to send the rest"}
+
+// remedies words cronline's remedies in this program's commands and flags.
+var remedies = map[cronline.Remedy]string{cronline.RunAgain: "run the same command again, with --resume, to mail the people ok so far",
+	cronline.NextRun:    "a run with --mail and this --state mails them (nobody twice)",
+	cronline.MailByHand: "ideanote-provision mail --resume REPORT (with the mail flags) mails them"}
+
+// withFlags returns err with the problem a domain package names worded with the flags of the
+// command run (mailCmd: mail): "Give the encoding windows-1252" reads "Give --encoding
+// windows-1252"; an abort names what to check, a state that cannot be opened is "--state: ...",
+// a mail run refused after provisioning says how to mail its people. Others pass as they are.
+func withFlags(err error, mailCmd bool) error {
+	name := optionNames(mailCmd)
 	var inner error // the domain's error, whose text ends err's: wrapped with %w
 	var flagged string
 	if _, ok := errors.AsType[*flaggedError](err); ok {

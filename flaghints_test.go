@@ -44,6 +44,26 @@ func TestWithFlags(t *testing.T) {
 	if exitStatus(nm) != exitAborted || withFlags(nm, false) != nm {
 		t.Errorf("%v: exit status %d, want %d, and worded once", nm, exitStatus(nm), exitAborted)
 	}
+	// An option is its command's flag: mail's Rate is --rate under mail, --mail-rate under
+	// provisioning, also in a mail run refused after provisioning.
+	rate := provision.Configf("%s must be at least 1", provision.Option{Of: "mail", Field: "Rate", Words: "the rate"})
+	for _, tt := range []struct {
+		err     error
+		mailCmd bool
+		want    string
+	}{
+		{fmt.Errorf("checking: %w", rate), true, "checking: --rate must be at least 1"},
+		{fmt.Errorf("checking: %w", rate), false, "checking: --mail-rate must be at least 1"},
+		{&cronline.NotMailedError{Report: "w.csv", Err: rate}, false, "mail run aborted: the mail run of w.csv did not start, so nobody was mailed: " +
+			"--mail-rate must be at least 1; mail them with ideanote-provision mail --resume w.csv"},
+	} {
+		if got := withFlags(tt.err, tt.mailCmd).Error(); got != tt.want {
+			t.Errorf("got %q, want %q", got, tt.want)
+		}
+	}
+	if !errors.Is(withFlags(fmt.Errorf("checking: %w", rate), false), rate) {
+		t.Error("the configuration error is lost from the chain")
+	}
 	other := errors.New("other")
 	if withFlags(other, false) != other || withFlags(nil, false) != nil {
 		t.Error("an error that is not an input error changed")

@@ -76,7 +76,10 @@ type Options struct {
 	// nothing; 0 means provision.DefaultMaxWait.
 	MaxWait time.Duration
 
-	Log      *slog.Logger     // nil logs nothing
+	Log *slog.Logger // nil logs nothing
+	// Names names the options in the log lines that tell what to do: a command line by its
+	// flags. Nil says them in words.
+	Names    provision.Namer
 	Stdout   io.Writer        // where a dry run prints its first message; nil is io.Discard
 	Progress func(Result)     // called after each line of the mail report, from one goroutine
 	Now      func() time.Time // the clock, called from several goroutines; nil is time.Now

@@ -22,8 +22,8 @@ const (
 	StatusFailed       Status = "failed"        // refused, or could not be sent
 	StatusSkipped      Status = "skipped"       // not to be mailed: no link, or mailed on another line
 	StatusNotAttempted Status = "not_attempted" // the run stopped before it
-	StatusWritten      Status = "written"       // written as an .eml file (--out-dir)
-	StatusRendered     Status = "rendered"      // rendered only (--dry-run)
+	StatusWritten      Status = "written"       // written as an .eml file (OutDir)
+	StatusRendered     Status = "rendered"      // rendered only (DryRun)
 	// StatusUnknown is a person whose message was being sent when an earlier run was killed
 	// (kill -9, a crash, a reboot): the server may have accepted it. Resumed runs keep them so,
 	// unmailed, until Options.Resend names them.

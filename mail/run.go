@@ -128,7 +128,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 			return sum, configf("%s: %w", opt("OutDir"), err)
 		}
 		if open {
-			o.Log.Warn("the --out-dir folder is readable by other users, and every file in it logs somebody in: chmod 700 it", "dir", o.OutDir)
+			o.Log.Warn("the "+o.Names.Name(opt("OutDir"))+" folder is readable by other users, and every file in it logs somebody in: chmod 700 it", "dir", o.OutDir)
 		}
 		newDeliverer = cmpOr(newDeliverer, func() deliverer { return fileWriter{o.OutDir} })
 	default:
@@ -205,7 +205,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	switch {
 	case runErr != nil:
 		if errors.Is(runErr, context.Canceled) && !o.DryRun {
-			o.Log.Warn("interrupted: the people not mailed are not_attempted; run again with --resume to mail them", "mail_report", s.mailReport)
+			o.Log.Warn("interrupted: the people not mailed are not_attempted; run again with "+o.Names.Name(opt("Resume"))+" to mail them", "mail_report", s.mailReport)
 		}
 		return sum, runErr
 	case sum.Counts.Any(unmailed...):
@@ -342,7 +342,7 @@ func (s *setup) checkCarried(c carried) error {
 	}
 	if c.byEmail > 0 {
 		o.Log.Warn("the mail report has no link_sha256 column (an older version wrote it): its people are kept as mailed by their email alone, "+
-			"whatever their link in this report; give --overwrite instead of --resume if the report is of another provisioning run",
+			"whatever their link in this report; give "+o.Names.Name(opt("Overwrite"))+" instead of "+o.Names.Name(opt("Resume"))+" if the report is of another provisioning run",
 			"mail_report", s.mailReport, "kept_by_email", c.byEmail)
 	}
 	if c.changed > 0 {
@@ -368,7 +368,7 @@ func (s *setup) logSummary(sum Summary, kept int, runErr error) {
 		"elapsed_s", provision.LogSeconds(sum.Elapsed), "messages_per_sec", provision.LogRate(delivered-kept, sum.Elapsed))
 	doneWith := "done, with messages that failed"
 	if sum.Counts[StatusUnknown] > 0 {
-		doneWith = "done, with people unknown (perhaps mailed: a run killed during the transaction, or no reply to the end of the message; the log names them; check, then mail them with --resume --resend EMAIL)"
+		doneWith = "done, with people unknown (perhaps mailed: a run killed during the transaction, or no reply to the end of the message; the log names them; check, then mail them with " + s.resend() + ")"
 		if sum.Counts.Any(StatusFailed, StatusNotAttempted) {
 			doneWith = "done, with messages that failed, and " + strings.TrimPrefix(doneWith, "done, with ")
 		}
@@ -384,13 +384,18 @@ func (s *setup) logResult(r Result) {
 		s.warnings.Warn("not mailed", "row", r.Row, "email", r.Email, "attempts", r.Attempts, "error", oneLine(r.Err))
 	case StatusUnknown:
 		s.o.Log.Warn("not mailed: perhaps mailed already (a run killed during the transaction, or no reply to the end of the message); "+
-			"check the SMTP server's log for the message_id, or ask them, then mail them on purpose with mail --resume --resend EMAIL",
+			"check the SMTP server's log for the message_id, or ask them, then mail them on purpose with mail "+s.resend(),
 			"row", r.Row, "email", r.Email, "message_id", r.MessageID, "error", oneLine(r.Err))
 	case StatusSkipped:
 		s.o.Log.Debug("skipped", "row", r.Row, "email", r.Email, "reason", oneLine(r.Err))
 	default:
 		s.o.Log.Debug(string(r.Status), "row", r.Row, "email", r.Email, "message_id", r.MessageID, "attempts", r.Attempts)
 	}
+}
+
+// resend is how the log names the remedy for a person perhaps mailed: resumed, resend them.
+func (s *setup) resend() string {
+	return s.o.Names.Name(opt("Resume")) + " " + s.o.Names.Name(opt("Resend")) + " EMAIL"
 }
 
 // exists reports whether something is at path, be it a link.

@@ -46,6 +46,18 @@ func Configf(format string, args ...any) error {
 	return &ConfigError{Err: fmt.Errorf(format, args...), format: format, args: args}
 }
 
+// Namer names an option as a caller does: a command line by its flag.
+type Namer func(Option) string
+
+// Name is o as n names it, or in words when n is nil: log lines that tell the operator what
+// to do name options so.
+func (n Namer) Name(o Option) string {
+	if n == nil {
+		return o.Words
+	}
+	return n(o)
+}
+
 // Option is an option of a run as a ConfigError names it: Field is the name of its Options
 // field ("Rate"), Of the package whose Options these are ("mail"), so that a caller can
 // name it as its own command line does, and Words what it is in words ("the rate").

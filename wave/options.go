@@ -51,6 +51,9 @@ type Options struct {
 	MaxWait     time.Duration // a row answered 429 fails once the server accepted nothing this long
 
 	Log *slog.Logger // nil logs nothing
+	// Names names the options in the log lines that tell what to do: a command line by its
+	// flags. Nil says them in words.
+	Names provision.Namer
 	// Started, when set, is called once the input and the report are open, before the first
 	// Progress, with what a progress display may ask the run while it goes.
 	Started func(Running)

@@ -18,7 +18,7 @@ func checkResume(o *Options, done report.DoneSet, log *slog.Logger) error {
 		return nil
 	}
 	if o.Input == "-" {
-		log.Warn("--resume from standard input: the input cannot be read twice, so it is not checked against the report first")
+		log.Warn(o.Names.Name(opt("Resume")) + " from standard input: the input cannot be read twice, so it is not checked against the report first")
 		return nil
 	}
 	r, err := input.Open(o.Input, nil, o.Read)

@@ -62,7 +62,7 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 	}
 	defer reader.Close()
 	if ignored := reader.Ignored(); len(ignored) > 0 {
-		log.Info("ignored columns: "+strings.Join(ignored, ", "), "hint", "--map FIELD=COLUMN reads one of them")
+		log.Info("ignored columns: "+strings.Join(ignored, ", "), "hint", o.Names.Name(opt("Read.Map"))+" FIELD=COLUMN reads one of them")
 	}
 
 	unlock, err := lock.LockAs(o.Report, "a provisioning run") // named, for a mail run of the report to say who holds it
@@ -122,7 +122,7 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 	sum, runErr := job.Run(ctx)
 	sum.Blank = reader.Blank()
 	if sum.Unread {
-		log.Warn("the rest of the input was not read after the interruption: those rows have no line in the report; --resume sends them",
+		log.Warn("the rest of the input was not read after the interruption: those rows have no line in the report; "+o.Names.Name(opt("Resume"))+" sends them",
 			"rows_reported", sum.Rows)
 	}
 	closeErr := w.Close()
@@ -130,7 +130,7 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 	// provisioned while its link is not in a report.
 	stateErr := closeState()
 	logSummary(log, sum, o.Report, plan.Changes(), runErr)
-	return sum, runOutcome(log, o.Report, sum, runErr, closeErr, stateErr)
+	return sum, runOutcome(log, o.Report, o.Names.Name(opt("Resume")), sum, runErr, closeErr, stateErr)
 }
 
 // openReader opens the input and reads its header.
@@ -162,9 +162,9 @@ func openReport(o *Options, log *slog.Logger, links report.Links, withChange boo
 			return nil, nil, configf("%s: %w", opt("Resume"), err)
 		}
 		if len(done) == 0 {
-			msg := "--resume: no ok rows in an earlier report; every row will be sent"
+			msg := o.Names.Name(opt("Resume")) + ": no ok rows in an earlier report; every row will be sent"
 			if withChange && !o.Force {
-				msg = "--resume: no ok rows in an earlier report; every row will be sent but those unchanged since their last ok (--state)"
+				msg += " but those unchanged since their last ok (" + o.Names.Name(opt("State")) + ")"
 			}
 			log.Info(msg, "report", o.Report)
 		}
@@ -187,9 +187,10 @@ func openReport(o *Options, log *slog.Logger, links report.Links, withChange boo
 }
 
 // runOutcome turns how the run ended into the error for exitCode, logging what the operator must
-// know beyond the summary. A report or state that could not be written wins over every other
-// outcome: the operator must know that the report may not say everything.
-func runOutcome(log *slog.Logger, reportPath string, sum provision.Summary, runErr, closeErr, stateErr error) error {
+// know beyond the summary (resume is how the log names the Resume option). A report or state
+// that could not be written wins over every other outcome: the operator must know that the
+// report may not say everything.
+func runOutcome(log *slog.Logger, reportPath, resume string, sum provision.Summary, runErr, closeErr, stateErr error) error {
 	var incomplete []error
 	if errors.Is(runErr, provision.ErrEmit) {
 		incomplete = append(incomplete, runErr)
@@ -204,9 +205,9 @@ func runOutcome(log *slog.Logger, reportPath string, sum provision.Summary, runE
 	}
 	switch {
 	case errors.Is(runErr, context.Canceled):
-		log.Warn("interrupted: rows not sent are not_attempted; run again with --resume to finish", "report", reportPath)
+		log.Warn("interrupted: rows not sent are not_attempted; run again with "+resume+" to finish", "report", reportPath)
 	case errors.Is(runErr, provision.ErrInput):
-		log.Error("the report holds only the rows read before the input failed; fix the file and run again with --resume", "report", reportPath)
+		log.Error("the report holds only the rows read before the input failed; fix the file and run again with "+resume, "report", reportPath)
 	}
 	switch {
 	case len(incomplete) > 0:
