@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -87,5 +89,24 @@ func TestOptionFlagsAreFlags(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLogNamesFlags checks that the log lines of wave and mail that say what to do name the
+// flags of the command line, through the runs' Options.Names.
+func TestLogNamesFlags(t *testing.T) {
+	t.Parallel()
+	in := writeFile(t, "people.csv", "email,name,extra\nana@example.com,Ana,x\n")
+	got := invoke(t, nil, "--dry-run", "--progress", "never", "--report", filepath.Join(t.TempDir(), "r.csv"), in)
+	if want := `hint="--map FIELD=COLUMN reads one of them"`; got.code != exitOK || !strings.Contains(got.stderr, want) {
+		t.Errorf("exit %d; stderr lacks %s:\n%s", got.code, want, got.stderr)
+	}
+	out := filepath.Join(t.TempDir(), "eml")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	got = invokeMail(t, nil, mailArgs(nil, writeProvisioned(t, 1), "--out-dir", out)...)
+	if want := "the --out-dir folder is readable by other users"; got.code != exitOK || !strings.Contains(got.stderr, want) {
+		t.Errorf("exit %d; stderr lacks %q:\n%s", got.code, want, got.stderr)
 	}
 }

@@ -21,8 +21,8 @@ func (e *ConfigError) Error() string { return e.Err.Error() }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Text is the message with each Option named by name, and so each Option of a ConfigError it
-// wraps.
-func (e *ConfigError) Text(name func(Option) string) string {
+// wraps; a nil name says them in words, as Error does.
+func (e *ConfigError) Text(name Namer) string {
 	if e.format == "" {
 		return e.Error()
 	}
@@ -30,7 +30,7 @@ func (e *ConfigError) Text(name func(Option) string) string {
 	for i, a := range e.args {
 		switch a := a.(type) {
 		case Option:
-			args[i] = name(a)
+			args[i] = name.Name(a)
 		case *ConfigError:
 			args[i] = errors.New(a.Text(name))
 		default:
