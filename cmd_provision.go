@@ -130,7 +130,8 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	run := cronline.Options{Provision: o.Options, Mail: o.mail.Options, WithMail: o.withMail, Log: log, ExitStatus: exitStatus,
 		Words: func(err error) error { return withFlags(err, false) }, Remedies: remedies}
 	mailing := run.Mailing()
-	run.Provision.Log, run.Provision.UserAgent, run.Provision.Names, run.Mail.Names = log, "ideanote-provision/"+cmdline.Version(version), optionNames(false), optionNames(false)
+	run.Provision.Log, run.Provision.UserAgent = log, "ideanote-provision/"+cmdline.Version(version)
+	run.Provision.Names, run.Mail.Names = optionNames(false), optionNames(false)
 	run.Provision.Started = func(r wave.Running) {
 		prog = progress.New(progress.Provisioning, o.progress, stderr, log, r.Count, r.Throttles)
 		prog.WatchPauses(r.PausedUntil)

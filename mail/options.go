@@ -76,10 +76,7 @@ type Options struct {
 	// nothing; 0 means provision.DefaultMaxWait.
 	MaxWait time.Duration
 
-	Log *slog.Logger // nil logs nothing
-	// Names names the options in the log lines that tell what to do: a command line by its
-	// flags. Nil says them in words.
-	Names    provision.Namer
+	Log      *slog.Logger     // nil logs nothing
 	Stdout   io.Writer        // where a dry run prints its first message; nil is io.Discard
 	Progress func(Result)     // called after each line of the mail report, from one goroutine
 	Now      func() time.Time // the clock, called from several goroutines; nil is time.Now
@@ -90,6 +87,9 @@ type Options struct {
 	// before anything is sent (skipped, or kept by Resume), are the first lines given to
 	// Progress; the messages follow as they end.
 	Started func(lines, messages int)
+	// Names names the options in the log lines that tell what to do: a command line by its
+	// flags. Nil says them in words.
+	Names provision.Namer
 }
 
 // DefaultMailReport is the mail report beside a report: report.csv gives report.mail.csv.
