@@ -33,7 +33,8 @@ func run(ctx context.Context, args []string, env environ) error {
 			root.SetOut(cmdline.PlainWriter{W: env.stdout})
 		}
 		root.SetArgs(args)
-		err = withFlags(root.ExecuteContext(ctx))
+		cmd, cmdErr := root.ExecuteContextC(ctx)
+		err = withFlags(cmdErr, cmd.Name() == "mail")
 	}
 	// Failed rows are in the report and the log, an interrupt in the log: nothing to add.
 	if err != nil && !errors.Is(err, wave.ErrRowsFailed) && !errors.Is(err, mail.ErrFailed) && exitStatus(err) != exitInterrupted {

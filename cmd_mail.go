@@ -130,6 +130,7 @@ func (o *mailOptions) mailReportPath() string {
 // executeMail runs the mail job described by o: stdout takes a dry run's first message, stderr
 // the log, the bar and the closing lines.
 func executeMail(ctx context.Context, o *mailOptions, stdout, stderr io.Writer) (err error) {
+	o.Names = optionNames(true)
 	logOut := &progress.LogWriter{W: stderr}
 	log := cmdline.NewLogger(o.logFormat, logOut)
 	if err := o.check(func(msg string, args ...any) { log.Warn(msg, args...) }); err != nil {

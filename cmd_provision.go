@@ -128,9 +128,10 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	var prog *progress.Bar
 	// checkMail made o.mail the mail run of this run's report.
 	run := cronline.Options{Provision: o.Options, Mail: o.mail.Options, WithMail: o.withMail, Log: log, ExitStatus: exitStatus,
-		Words: withFlags, Remedies: remedies}
+		Words: func(err error) error { return withFlags(err, false) }, Remedies: remedies}
 	mailing := run.Mailing()
 	run.Provision.Log, run.Provision.UserAgent = log, "ideanote-provision/"+cmdline.Version(version)
+	run.Provision.Names, run.Mail.Names = optionNames(false), optionNames(false)
 	run.Provision.Started = func(r wave.Running) {
 		prog = progress.New(progress.Provisioning, o.progress, stderr, log, r.Count, r.Throttles)
 		prog.WatchPauses(r.PausedUntil)
@@ -184,16 +185,8 @@ func (o *options) checkMail(logWarn func(msg string, args ...any)) error {
 	if o.State != "" && cmdline.SameFile(o.State, m.mailReportPath()) {
 		return usagef("--state and --mail-report must be different files")
 	}
-	// The link mailed must be one this run writes, or everyone is provisioned and nobody can
-	// be mailed; with --state, a second run would then not even list them again.
-	switch {
-	case m.Link == mail.LinkWidget && o.WidgetURL == "" && o.WidgetID == "":
-		return usagef("--link widget mails the widget link: give --widget-url or --widget-id too")
-	case m.Link != mail.LinkWidget && o.Subdomain == "" && o.WebAppURL == "":
-		return usagef("--mail mails the web-app link (--link login): give --subdomain or --webapp-url too, or --link widget")
-	}
 	if err := m.readPassword(logWarn); err != nil {
 		return err
 	}
-	return mail.Validate(m.Options)
+	return cronline.CheckMail(o.Options, m.Options)
 }

@@ -106,6 +106,43 @@ func TestProvisionMailChecksFirst(t *testing.T) {
 	}
 }
 
+// TestMailOptionsNameTheirFlag checks that a mail option refused names the flag of the command
+// that was run: mail's --rate and --concurrency are --mail-rate and --mail-concurrency under
+// --mail, and provisioning's own --rate is still --rate.
+func TestMailOptionsNameTheirFlag(t *testing.T) {
+	t.Parallel()
+	api := newAPI(t)
+	input, report := anaAndReport(t)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--mail-rate", "-1"}, "ideanote-provision: --mail-rate must be 0 (no limit) or at least 0.0167 (one message a minute)"},
+		{[]string{"--mail-concurrency", "100"}, "ideanote-provision: --mail-concurrency must be between 1 and 64 connections"},
+		{[]string{"--rate", "-1"}, "ideanote-provision: --rate must be 0 (no limit) or at least 0.0167 (one request a minute)"},
+	} {
+		got := provisionMail(t, api, nil, input, report, append([]string{"--smtp-url", "smtp://127.0.0.1:1"}, tt.args...)...)
+		if got.code != exitUsage || !strings.Contains(got.stderr, tt.want) {
+			t.Errorf("%v: exit %d, want %d and %q; stderr:\n%s", tt.args, got.code, exitUsage, tt.want, got.stderr)
+		}
+	}
+	if len(api.Requests()) != 0 {
+		t.Errorf("%d requests, want none", len(api.Requests()))
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rate", "-1"}, "ideanote-provision: --rate must be 0 (no limit) or at least 0.0167 (one message a minute)"},
+		{[]string{"--concurrency", "100"}, "ideanote-provision: --concurrency must be between 1 and 64 connections"},
+	} {
+		got := invokeMail(t, nil, mailArgs(nil, report, append([]string{"--smtp-url", "smtp://127.0.0.1:1"}, tt.args...)...)...)
+		if got.code != exitUsage || !strings.Contains(got.stderr, tt.want) {
+			t.Errorf("mail %v: exit %d, want %d and %q; stderr:\n%s", tt.args, got.code, exitUsage, tt.want, got.stderr)
+		}
+	}
+}
+
 // The mail report's lock is held from before provisioning: a run that cannot take it (another
 // run mails this report) provisions nobody.
 func TestProvisionMailOneLock(t *testing.T) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"strings"
 
@@ -10,46 +11,63 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
-// inputFlags are the flags that set each input.Options field, by the field's name.
-var inputFlags = map[string]string{"Encoding": "--encoding", "Map": "--map", "HeaderRow": "--header-row", "Sheet": "--sheet"}
+// optionFlags are the flags that set each field of the options a domain package's error names
+// (input.Options, wave.Options, mail.Options, cronline.Options), by the field's name;
+// mailRunFlags those of mail's that provisioning names otherwise (--mail).
+var (
+	optionFlags = map[string]string{"Encoding": "--encoding", "Map": "--map", "HeaderRow": "--header-row", "Sheet": "--sheet", "Read.Map": "--map",
+		"Read.HeaderRow": "--header-row", "Read.Defaults.Locale": "--locale", "Report": "--report", "Resume": "--resume", "Overwrite": "--overwrite",
+		"DryRun": "--dry-run", "Force": "--force", "RefreshAfter": "--refresh-after", "OnlyChanges": "--only-changes", "State": "--state",
+		"SpaceID": "IDEANOTE_SPACE_ID or --space-id", "APIToken": "IDEANOTE_API_TOKEN or --api-token-file", "Subdomain": "--subdomain",
+		"WebAppURL": "--webapp-url", "WidgetURL": "--widget-url", "WidgetID": "--widget-id", "BaseURL": "--base-url", "Rate": "--rate", "Burst": "--burst",
+		"Concurrency": "--concurrency", "Timeout": "--timeout", "MaxAttempts": "--max-attempts", "MaxWait": "--max-wait", "WithMail": "--mail",
+		"MailReport": "--mail-report", "Resend": "--resend", "To": "--to", "OutDir": "--out-dir", "Link": "--link", "From": "--from", "ReplyTo": "--reply-to",
+		"SMTPURL": "--smtp-url", "Password": "IDEANOTE_SMTP_PASSWORD or --smtp-password-file", "Subject": "--subject", "Template": "--template", "HTMLTemplate": "--html-template"}
+	mailRunFlags = map[string]string{"Rate": "--mail-rate", "Concurrency": "--mail-concurrency"}
+)
+
+// optionNames names options by the flags of the command run: mail's under mail (mailCmd), under
+// provisioning those of --mail.
+func optionNames(mailCmd bool) provision.Namer {
+	return func(o provision.Option) string {
+		if f := mailRunFlags[o.Field]; o.Of == "mail" && !mailCmd && f != "" {
+			return f
+		}
+		return cmp.Or(optionFlags[o.Field], o.Words)
+	}
+}
 
 // abortFlags names, per cause of an abort, the flags or variables that set what to check.
-var abortFlags = map[provision.AbortCause]string{
-	provision.CauseBaseURL: "--base-url or IDEANOTE_BASE_URL",
-	provision.CauseToken:   "IDEANOTE_API_TOKEN or --api-token-file",
-	provision.CauseSpace:   "--space-id or IDEANOTE_SPACE_ID",
-	provision.CauseStalled: "--max-wait; rerun with --resume to send the rest",
-}
+var abortFlags = map[provision.AbortCause]string{provision.CauseBaseURL: "--base-url or IDEANOTE_BASE_URL",
+	provision.CauseToken: "IDEANOTE_API_TOKEN or --api-token-file", provision.CauseSpace: "--space-id or IDEANOTE_SPACE_ID",
+	provision.CauseStalled: "--max-wait; rerun with --resume to send the rest"}
 
 // remedies words cronline's remedies in this program's commands and flags.
-var remedies = map[cronline.Remedy]string{
-	cronline.RunAgain:   "run the same command again, with --resume, to mail the people ok so far",
+var remedies = map[cronline.Remedy]string{cronline.RunAgain: "run the same command again, with --resume, to mail the people ok so far",
 	cronline.NextRun:    "a run with --mail and this --state mails them (nobody twice)",
-	cronline.MailByHand: "ideanote-provision mail --resume REPORT (with the mail flags) mails them",
-}
+	cronline.MailByHand: "ideanote-provision mail --resume REPORT (with the mail flags) mails them"}
 
-// withFlags returns err with the problem a domain package names worded with this program's
-// flags: the input package says "Give the encoding windows-1252", the operator reads "Give
-// --encoding windows-1252"; an abort names what to check, a state that cannot be opened is
-// "--state: ...", a mail run refused after provisioning says how to mail its people. Any other error is returned as it is.
-func withFlags(err error) error {
+// withFlags returns err with the problem a domain package names worded with the flags of the
+// command run (mailCmd: mail): "Give the encoding windows-1252" reads "Give --encoding
+// windows-1252"; an abort names what to check, a state that cannot be opened is "--state: ...",
+// a mail run refused after provisioning says how to mail its people. Others pass as they are.
+func withFlags(err error, mailCmd bool) error {
+	name := optionNames(mailCmd)
 	var inner error // the domain's error, whose text ends err's: wrapped with %w
 	var flagged string
 	if _, ok := errors.AsType[*flaggedError](err); ok {
 		return err // worded already
 	} else if fe, ok := errors.AsType[*input.FileError](err); ok {
-		inner, flagged = fe, fe.Text(func(option string) string {
-			if f, ok := inputFlags[option]; ok {
-				return f
-			}
-			return option
-		})
+		inner, flagged = fe, fe.Text(func(option string) string { return name(provision.Option{Field: option, Words: option}) })
 	} else if ae, ok := errors.AsType[*provision.AbortError](err); ok {
 		inner, flagged = ae, ae.Error()+" ("+abortFlags[ae.Cause]+")"
 	} else if se, ok := errors.AsType[*wave.StateError](err); ok {
 		inner, flagged = se, "--state: "+se.Error()
 	} else if ne, ok := errors.AsType[*cronline.NotMailedError](err); ok {
-		inner, flagged = ne, ne.Error()+"; mail them with ideanote-provision mail --resume "+ne.Report
+		inner, flagged = ne, strings.Replace(ne.Error(), ne.Err.Error(), withFlags(ne.Err, mailCmd).Error(), 1)+
+			"; mail them with ideanote-provision mail --resume "+ne.Report
+	} else if ce, ok := errors.AsType[*provision.ConfigError](err); ok {
+		inner, flagged = ce, ce.Text(name)
 	} else {
 		return err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 
@@ -75,10 +74,6 @@ func (o *options) reportFor() error {
 	return nil
 }
 
-// linkFlags are the flags of the link settings of report.LinkError.
-var linkFlags = map[string]string{report.SettingSubdomain: "--subdomain", report.SettingWebAppURL: "--webapp-url",
-	report.SettingWidgetURL: "--widget-url", report.SettingWidgetID: "--widget-id"}
-
 // check validates what only the command line knows, loads the token file, and parses
 // --delimiter and --map; it never sends anything. wave.Run checks the rest.
 func (o *options) check(logWarn func(msg string, args ...any)) error {
@@ -100,19 +95,11 @@ func (o *options) check(logWarn func(msg string, args ...any)) error {
 	if err := o.output.check([]string{o.Report, o.State}, "the report or the state file"); err != nil {
 		return err
 	}
-	if o.Read.HeaderRow < 0 {
-		return usagef("--header-row %d: give the header's line from 1, or 0 to find it", o.Read.HeaderRow)
-	}
 	if o.tokenFile != "" {
 		var err error
 		if o.APIToken, err = cmdline.ReadSecretFile("--api-token-file", "API token", o.tokenFile, strings.TrimSpace, logWarn); err != nil {
 			return err
 		}
-	}
-	// The run checks the links too; here, so that the message names the flag.
-	var le *report.LinkError
-	if _, err := report.NewLinks(o.Subdomain, o.WebAppURL, o.WidgetURL, o.WidgetID); errors.As(err, &le) {
-		return usagef("%s: %w", linkFlags[le.Setting], err)
 	}
 	comma, err := o.comma()
 	if err != nil {

@@ -116,6 +116,25 @@ func MailOf(p wave.Options, m mail.Options) mail.Options {
 	return m
 }
 
+// CheckMail checks m, the mail run of the provisioning run p, as mail.Validate does, before
+// anything is provisioned, and refuses it if it mails a link that p does not write: everyone
+// would be provisioned and nobody mailed, and with a state a later run would not even list them.
+func CheckMail(p wave.Options, m mail.Options) error {
+	opt := func(of, field, words string) provision.Option {
+		return provision.Option{Of: of, Field: field, Words: words}
+	}
+	link := opt("mail", "Link", "the link")
+	switch {
+	case m.Link == mail.LinkWidget && p.WidgetURL == "" && p.WidgetID == "":
+		return provision.Configf("%s widget mails the widget link: give %s or %s too", link,
+			opt("wave", "WidgetURL", "the widget URL"), opt("wave", "WidgetID", "the widget id"))
+	case m.Link != mail.LinkWidget && p.Subdomain == "" && p.WebAppURL == "":
+		return provision.Configf("%s mails the web-app link (%s login): give %s or %s too, or %[2]s widget", opt("cronline", "WithMail", "mailing"),
+			link, opt("wave", "Subdomain", "the subdomain"), opt("wave", "WebAppURL", "the web-app URL"))
+	}
+	return mail.Validate(m)
+}
+
 // Mailing reports whether a run with o mails anyone: a dry run mails nobody.
 func (o *Options) Mailing() bool { return o.WithMail && !o.Provision.DryRun }
 

@@ -204,3 +204,21 @@ func TestRunHintsInTheCommandLinesWords(t *testing.T) {
 		t.Errorf("log line %q: want the hint in the command line's words, no flag", line)
 	}
 }
+
+// TestCheckMailNamesOptions checks that a mail run refused for its link names, in words, the
+// options that fix it.
+func TestCheckMailNamesOptions(t *testing.T) {
+	t.Parallel()
+	err := CheckMail(wave.Options{WidgetID: "w"}, mail.Options{})
+	if want := "mailing mails the web-app link (the link login): give the subdomain or the web-app URL too, or the link widget"; fmt.Sprint(err) != want {
+		t.Errorf("got %v, want %q", err, want)
+	}
+	ce, ok := errors.AsType[*provision.ConfigError](err)
+	if !ok {
+		t.Fatalf("%v is not a *provision.ConfigError", err)
+	}
+	if got, want := ce.Text(func(o provision.Option) string { return o.Of + "." + o.Field }),
+		"cronline.WithMail mails the web-app link (mail.Link login): give wave.Subdomain or wave.WebAppURL too, or mail.Link widget"; got != want {
+		t.Errorf("Text = %q, want %q", got, want)
+	}
+}

@@ -42,15 +42,15 @@ func TestDryRunTo(t *testing.T) {
 func TestDryRunToUnknown(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ to, want string }{
-		{"nobody@example.com", "--to nobody@example.com: not in the report"},
-		{"bob@example.com", "--to bob@example.com: no message to render (row 4, skipped: no link: the report's status is failed)"},
+		{"nobody@example.com", "<To> nobody@example.com: not in the report"},
+		{"bob@example.com", "<To> bob@example.com: no message to render (row 4, skipped: no link: the report's status is failed)"},
 	} {
 		o, _ := testOptions(t, nil, people)
 		o.DryRun, o.SMTPURL = true, ""
 		o.To = []string{"ana@example.com", tt.to}
 		_, err := Run(t.Context(), o)
 		var ce *provision.ConfigError
-		if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) {
+		if !errors.As(err, &ce) || !strings.Contains(named(err), tt.want) {
 			t.Errorf("--to %s: err = %v, want a configuration error %q", tt.to, err, tt.want)
 		}
 		if _, err := os.Stat(DefaultMailReport(o.Report)); err == nil {
@@ -59,7 +59,7 @@ func TestDryRunToUnknown(t *testing.T) {
 	}
 	o, _ := testOptions(t, nil, people)
 	o.To = []string{"ana@example.com"}
-	if err := Validate(o); err == nil || !strings.Contains(err.Error(), "give --dry-run with it") {
+	if err := Validate(o); err == nil || !strings.Contains(named(err), "give <DryRun> with it") {
 		t.Errorf("--to without --dry-run: %v", err)
 	}
 }

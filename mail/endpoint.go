@@ -31,10 +31,10 @@ func parseEndpoint(raw, password string, needPassword bool) (*endpoint, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
 		// url's error quotes the whole URL, and with it any password pasted into it.
-		return nil, configf("--smtp-url is not a URL: expected %s", example)
+		return nil, configf("%s is not a URL: expected %s", opt("SMTPURL"), example)
 	}
 	if _, has := u.User.Password(); has {
-		return nil, configf("--smtp-url %s holds a password: put it in IDEANOTE_SMTP_PASSWORD or a file (--smtp-password-file) instead", redact.URL(raw))
+		return nil, configf("%s %s holds a password: put it in %s instead", opt("SMTPURL"), redact.URL(raw), opt("Password"))
 	}
 	e := &endpoint{host: u.Hostname(), password: password}
 	switch strings.ToLower(u.Scheme) {
@@ -43,14 +43,14 @@ func parseEndpoint(raw, password string, needPassword bool) (*endpoint, error) {
 	case "smtps":
 		e.implicitTLS, e.port = true, 465
 	default:
-		return nil, configf("--smtp-url %s: expected %s", redact.URL(raw), example)
+		return nil, configf("%s %s: expected %s", opt("SMTPURL"), redact.URL(raw), example)
 	}
 	if e.host == "" || u.Opaque != "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
-		return nil, configf("--smtp-url %s: expected %s", redact.URL(raw), example)
+		return nil, configf("%s %s: expected %s", opt("SMTPURL"), redact.URL(raw), example)
 	}
 	if p := u.Port(); p != "" {
 		if e.port, err = strconv.Atoi(p); err != nil || e.port < 1 || e.port > 65535 {
-			return nil, configf("--smtp-url %s: the port is not a number from 1 to 65535", redact.URL(raw))
+			return nil, configf("%s %s: the port is not a number from 1 to 65535", opt("SMTPURL"), redact.URL(raw))
 		}
 	}
 	if ip := net.ParseIP(e.host); strings.EqualFold(e.host, "localhost") || (ip != nil && ip.IsLoopback()) {
@@ -59,9 +59,9 @@ func parseEndpoint(raw, password string, needPassword bool) (*endpoint, error) {
 	e.user = u.User.Username()
 	switch {
 	case e.user == "" && password != "":
-		return nil, configf("an SMTP password is set but --smtp-url names no user: put it before the host, as in smtp://user@%s", u.Host)
+		return nil, configf("an SMTP password is set but %s names no user: put it before the host, as in smtp://user@%s", opt("SMTPURL"), u.Host)
 	case e.user != "" && password == "" && needPassword:
-		return nil, configf("--smtp-url names the user %s but no password is set: set IDEANOTE_SMTP_PASSWORD or give --smtp-password-file", e.user)
+		return nil, configf("%s names the user %s but no password is set: set %s", opt("SMTPURL"), e.user, opt("Password"))
 	}
 	return e, nil
 }

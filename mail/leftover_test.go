@@ -28,8 +28,8 @@ func TestReportOfAStoppedResumeIsRefused(t *testing.T) {
 		}
 		_, err := Run(context.Background(), o)
 		var ce *provision.ConfigError
-		if !errors.As(err, &ce) || !errors.Is(err, report.ErrLeftOver) || !strings.Contains(err.Error(), "--resume") {
-			t.Errorf("dry run %v: err = %v, want a provision.ConfigError (exit 2) wrapping report.ErrLeftOver, saying to finish with --resume", dry, err)
+		if !errors.As(err, &ce) || !errors.Is(err, report.ErrLeftOver) || !strings.Contains(named(err), "<Resume>") {
+			t.Errorf("dry run %v: err = %v, want a provision.ConfigError (exit 2) wrapping report.ErrLeftOver, saying to finish with Resume", dry, err)
 		}
 		if _, err := os.Stat(DefaultMailReport(o.Report)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("dry run %v: a mail report was written: %v", dry, err)

@@ -87,6 +87,9 @@ type Options struct {
 	// before anything is sent (skipped, or kept by Resume), are the first lines given to
 	// Progress; the messages follow as they end.
 	Started func(lines, messages int)
+	// Names names the options in the log lines that tell what to do: a command line by its
+	// flags. Nil says them in words.
+	Names provision.Namer
 }
 
 // DefaultMailReport is the mail report beside a report: report.csv gives report.mail.csv.
@@ -99,6 +102,24 @@ func DefaultMailReport(report string) string {
 
 // configf is provision.Configf: both commands report their configuration errors alike.
 var configf = provision.Configf
+
+// optionWords say in words the Options fields that a ConfigError of this package names.
+var optionWords = map[string]string{"MailReport": "mail report", "Resume": "resume", "Overwrite": "overwrite",
+	"Resend": "resend", "To": "to", "DryRun": "a dry run", "OutDir": "an .eml folder", "Link": "the link",
+	"Rate": "the rate", "Concurrency": "the concurrency", "MaxWait": "the longest wait", "From": "the sender",
+	"ReplyTo": "the Reply-To address", "SMTPURL": "the SMTP URL", "Password": "the SMTP password setting",
+	"Subject": "the subject", "Template": "the text template", "HTMLTemplate": "the HTML template"}
+
+// opt is the Options field named field, as a ConfigError names it.
+func opt(field string) provision.Option {
+	return provision.Option{Of: "mail", Field: field, Words: optionWords[field]}
+}
+
+// provisionOpt is an option of the provisioning run (wave.Options), which a remedy of this
+// package may name.
+func provisionOpt(field, words string) provision.Option {
+	return provision.Option{Of: "wave", Field: field, Words: words}
+}
 
 var (
 	// ErrAborted says the run stopped because nothing more could be sent: the server refused
@@ -146,36 +167,36 @@ func prepare(o Options) (*setup, error) {
 		s.mailReport = DefaultMailReport(o.Report)
 	}
 	if filepath.Clean(s.mailReport) == filepath.Clean(o.Report) {
-		return nil, configf("--mail-report %s is the report itself: give another file", s.mailReport)
+		return nil, configf("%s %s is the report itself: give another file", opt("MailReport"), s.mailReport)
 	}
 	switch {
 	case o.Resume && o.Overwrite:
-		return nil, configf("give --resume or --overwrite, not both")
+		return nil, configf("give %s or %s, not both", opt("Resume"), opt("Overwrite"))
 	case o.Link != "" && o.Link != LinkLogin && o.Link != LinkWidget:
-		return nil, configf("--link %q: expected login or widget", o.Link)
+		return nil, configf("%s %q: expected login or widget", opt("Link"), o.Link)
 	case len(o.Resend) > 0 && !o.Resume:
-		return nil, configf("--resend mails again people that --resume keeps: give --resume with it")
+		return nil, configf("%s mails again people that %s keeps: give %[2]s with it", opt("Resend"), opt("Resume"))
 	case len(o.To) > 0 && !o.DryRun:
-		return nil, configf("--to names the messages a dry run prints: give --dry-run with it")
+		return nil, configf("%s names the messages a dry run prints: give %s with it", opt("To"), opt("DryRun"))
 	case o.DryRun && o.OutDir != "":
-		return nil, configf("give --dry-run or --out-dir, not both: --out-dir sends nothing already (it writes each message into a file), --dry-run writes nothing (it prints the first message)")
+		return nil, configf("give %s or %s, not both: %[2]s sends nothing already (it writes each message into a file), %[1]s writes nothing (it prints the first message)", opt("DryRun"), opt("OutDir"))
 	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0 || (o.Rate > 0 && o.Rate < pace.Floor):
 		// As for provisioning: a rate below one a minute is a typing mistake, not a pace.
-		return nil, configf("--rate must be 0 (no limit) or at least 0.0167 (one message a minute), in messages a second")
+		return nil, configf("%s must be 0 (no limit) or at least 0.0167 (one message a minute), in messages a second", opt("Rate"))
 	case o.Concurrency < 1 || o.Concurrency > 64:
-		return nil, configf("--concurrency must be between 1 and 64 connections")
+		return nil, configf("%s must be between 1 and 64 connections", opt("Concurrency"))
 	case o.MaxAttempts < 0 || o.Timeout < 0 || o.Backoff < 0 || o.MaxWait < 0:
-		return nil, configf("attempts, timeout, backoff and --max-wait may not be negative")
+		return nil, configf("attempts, timeout, backoff and %s may not be negative", opt("MaxWait"))
 	}
 	if o.From == "" {
-		return nil, configf("no sender: give --from, e.g. --from 'IT <it@acme.com>'")
+		return nil, configf("no sender: give %s, e.g. %[1]s 'IT <it@acme.com>'", opt("From"))
 	}
 	var err error
-	if s.from, err = parseAddress("--from", o.From); err != nil {
+	if s.from, err = parseAddress(opt("From"), o.From); err != nil {
 		return nil, err
 	}
 	if o.ReplyTo != "" {
-		if s.replyTo, err = parseAddress("--reply-to", o.ReplyTo); err != nil {
+		if s.replyTo, err = parseAddress(opt("ReplyTo"), o.ReplyTo); err != nil {
 			return nil, err
 		}
 	}
@@ -189,7 +210,7 @@ func prepare(o Options) (*setup, error) {
 	case o.OutDir != "":
 		// Nothing is sent: an SMTP URL (from the environment, say) is not used.
 	case o.SMTPURL == "":
-		return nil, configf("nowhere to send: give --smtp-url (or IDEANOTE_SMTP_URL), or --out-dir to write .eml files")
+		return nil, configf("nowhere to send: give %s, or %s to write .eml files", opt("SMTPURL"), opt("OutDir"))
 	default:
 		if s.smtp, err = parseEndpoint(o.SMTPURL, o.Password, true); err != nil {
 			return nil, err
@@ -205,10 +226,10 @@ func prepare(o Options) (*setup, error) {
 }
 
 // parseAddress reads one address, with or without a display name.
-func parseAddress(flag, s string) (*mail.Address, error) {
+func parseAddress(option provision.Option, s string) (*mail.Address, error) {
 	a, err := mail.ParseAddress(s)
 	if err != nil {
-		return nil, configf("%s %q: not an email address (%w)", flag, s, err)
+		return nil, configf("%s %q: not an email address (%w)", option, s, err)
 	}
 	return a, nil
 }

@@ -22,8 +22,8 @@ const (
 	StatusFailed       Status = "failed"        // refused, or could not be sent
 	StatusSkipped      Status = "skipped"       // not to be mailed: no link, or mailed on another line
 	StatusNotAttempted Status = "not_attempted" // the run stopped before it
-	StatusWritten      Status = "written"       // written as an .eml file (--out-dir)
-	StatusRendered     Status = "rendered"      // rendered only (--dry-run)
+	StatusWritten      Status = "written"       // written as an .eml file (OutDir)
+	StatusRendered     Status = "rendered"      // rendered only (DryRun)
 	// StatusUnknown is a person whose message was being sent when an earlier run was killed
 	// (kill -9, a crash, a reboot): the server may have accepted it. Resumed runs keep them so,
 	// unmailed, until Options.Resend names them.
@@ -149,7 +149,7 @@ func lineup(lines []report.Line, link string, kept map[string]Result, resend map
 		if link == LinkWidget {
 			other = "login"
 		}
-		return nil, nil, carried{}, configf("the report has no %s for anyone: give --link %s, or provision again with the link settings for %s", column, other, column)
+		return nil, nil, carried{}, configf("the report has no %s for anyone: give %s %s, or provision again with the link settings for %[1]s", column, opt("Link"), other)
 	}
 	c.gone = len(kept) - c.kept - c.changed - c.resent // each key is matched once at most: first dedupes
 	if len(resend) > 0 {
@@ -159,7 +159,7 @@ func lineup(lines []report.Line, link string, kept map[string]Result, resend map
 		}
 		for key, addr := range resend {
 			if !mailed[key] {
-				return nil, nil, carried{}, configf("--resend %s: not a person of the report with a %s to mail", addr, column)
+				return nil, nil, carried{}, configf("%s %s: not a person of the report with a %s to mail", opt("Resend"), addr, column)
 			}
 		}
 	}

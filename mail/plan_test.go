@@ -115,7 +115,7 @@ func TestLineupNoLinkAtAll(t *testing.T) {
 	lines := []report.Line{{Row: 2, User: provision.User{Email: "a@example.com"}, Status: "ok", WidgetURL: "W"}}
 	_, _, _, err := lineup(lines, LinkLogin, nil, nil)
 	var ce *provision.ConfigError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "no login_url for anyone: give --link widget") {
+	if !errors.As(err, &ce) || !strings.Contains(named(err), "no login_url for anyone: give <Link> widget") {
 		t.Errorf("err = %v", err)
 	}
 	// A report where nobody was provisioned is no mistake of the options: nothing to mail.

@@ -194,9 +194,9 @@ func TestResumeFromAnotherRunIsRefused(t *testing.T) {
 			if !errors.As(err, &ce) || !errors.Is(err, ErrOtherRun) {
 				t.Fatalf("err = %v, want a provision.ConfigError with ErrOtherRun", err)
 			}
-			for _, want := range []string{first, "belongs to another provisioning run", "--mail-report of its own", "--overwrite"} {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("the error does not say %q: %v", want, err)
+			for _, want := range []string{first, "belongs to another provisioning run", "a <MailReport> of its own", "<Overwrite>"} {
+				if !strings.Contains(named(err), want) {
+					t.Errorf("the error does not say %q: %v", want, named(err))
 				}
 			}
 			if srv.Count() != n {

@@ -68,7 +68,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	// before, its people only there (remembered by --state) would never be mailed.
 	if tmp := report.TempPath(o.Report); exists(tmp) {
 		return sum, configf("%s is %w: the provisioning run that wrote %s was stopped while resuming, and the people it added are only there: "+
-			"finish it with --resume first", tmp, report.ErrLeftOver, o.Report)
+			"finish it with %s first", tmp, report.ErrLeftOver, o.Report, provisionOpt("Resume", "resume"))
 	}
 	lines, err := report.ReadLines(o.Report)
 	if err != nil {
@@ -77,12 +77,12 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	if i := slices.IndexFunc(lines, func(l report.Line) bool { return l.Status == string(provision.StatusValid) }); i >= 0 {
 		// Else every person is skipped, no link, and the run ends well having mailed nobody.
 		return sum, configf("%s is the report of a provisioning dry run (row %d is %s: it would have been sent), with no link in it: "+
-			"nobody to mail; mail the report of the run without --dry-run", o.Report, lines[i].Row, provision.StatusValid)
+			"nobody to mail; mail the report of the run without %s", o.Report, lines[i].Row, provision.StatusValid, provisionOpt("DryRun", "a dry run"))
 	}
 	// A dry run writes no mail report: it neither takes its lock nor needs --overwrite, and
 	// with --resume only reads it, to render the messages a real run would send.
 	if !o.MailReportLocked && !o.DryRun {
-		unlock, err := s.lock(s.mailReport, "--mail-report")
+		unlock, err := s.lock(s.mailReport, opt("MailReport"))
 		if err != nil {
 			return sum, err
 		}
@@ -125,10 +125,10 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		status, transport = StatusWritten, o.OutDir
 		open, err := prepareOutDir(o.OutDir)
 		if err != nil {
-			return sum, configf("--out-dir: %w", err)
+			return sum, configf("%s: %w", opt("OutDir"), err)
 		}
 		if open {
-			o.Log.Warn("the --out-dir folder is readable by other users, and every file in it logs somebody in: chmod 700 it", "dir", o.OutDir)
+			o.Log.Warn("the "+o.Names.Name(opt("OutDir"))+" folder is readable by other users, and every file in it logs somebody in: chmod 700 it", "dir", o.OutDir)
 		}
 		newDeliverer = cmpOr(newDeliverer, func() deliverer { return fileWriter{o.OutDir} })
 	default:
@@ -205,7 +205,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	switch {
 	case runErr != nil:
 		if errors.Is(runErr, context.Canceled) && !o.DryRun {
-			o.Log.Warn("interrupted: the people not mailed are not_attempted; run again with --resume to mail them", "mail_report", s.mailReport)
+			o.Log.Warn("interrupted: the people not mailed are not_attempted; run again with "+o.Names.Name(opt("Resume"))+" to mail them", "mail_report", s.mailReport)
 		}
 		return sum, runErr
 	case sum.Counts.Any(unmailed...):
@@ -252,13 +252,13 @@ func checkTo(to []string, settled []Result, jobs []job) (map[string]bool, error)
 		r, ok := lines[k]
 		switch {
 		case !ok:
-			return nil, configf("--to %s: not in the report", addr)
+			return nil, configf("%s %s: not in the report", opt("To"), addr)
 		case r.Status == StatusSent || r.Status == StatusWritten:
-			return nil, configf("--to %s: already mailed (row %d, kept by --resume): no message to render", addr, r.Row)
+			return nil, configf("%s %s: already mailed (row %d, kept by %s): no message to render", opt("To"), addr, r.Row, opt("Resume"))
 		case r.Err != nil:
-			return nil, configf("--to %s: no message to render (row %d, %s: %v)", addr, r.Row, r.Status, r.Err)
+			return nil, configf("%s %s: no message to render (row %d, %s: %v)", opt("To"), addr, r.Row, r.Status, r.Err)
 		}
-		return nil, configf("--to %s: no message to render (row %d, %s)", addr, r.Row, r.Status)
+		return nil, configf("%s %s: no message to render (row %d, %s)", opt("To"), addr, r.Row, r.Status)
 	}
 	return want, nil
 }
@@ -284,9 +284,9 @@ func (s *setup) kept() (map[string]Result, error) {
 	}
 	switch {
 	case err != nil && o.Resume:
-		return nil, configf("--resume: %w", err)
+		return nil, configf("%s: %w", opt("Resume"), err)
 	case err != nil:
-		return nil, configf("%w: give --overwrite to replace it", err)
+		return nil, configf("%w: give %s to replace it", err, opt("Overwrite"))
 	case o.Resume:
 		maps.Copy(kept, inflight) // their last message is more recent than any line
 		return kept, nil
@@ -300,7 +300,7 @@ func (s *setup) kept() (map[string]Result, error) {
 		if o.OutDir != "" {
 			what = "people already mailed or perhaps mailed, or written as .eml files"
 		}
-		return nil, &provision.ConfigError{Err: fmt.Errorf("%w: %s records %d %s: add --resume to do only the others, or --overwrite to replace it", ErrExists, s.mailReport, n, what)}
+		return nil, configf("%w: %s records %d %s: add %s to do only the others, or %s to replace it", ErrExists, s.mailReport, n, what, opt("Resume"), opt("Overwrite"))
 	}
 	return map[string]Result{}, nil
 }
@@ -311,13 +311,13 @@ func (s *setup) kept() (map[string]Result, error) {
 // errors are Run's for the same lock.
 func LockMailReport(o Options) (unlock func(), err error) {
 	s := &setup{o: o, mailReport: cmp.Or(o.MailReport, DefaultMailReport(o.Report))}
-	return s.lock(s.mailReport, "--mail-report")
+	return s.lock(s.mailReport, opt("MailReport"))
 }
 
 // lock takes the lock of path (the report, or the mail report) for a mail run. Held by
 // another run, it is ErrAborted, whose words say which run holds it; a lock that cannot be
 // made (a folder not there, or not writable) is a provision.ConfigError.
-func (s *setup) lock(path, what string) (unlock func(), err error) {
+func (s *setup) lock(path string, what any) (unlock func(), err error) {
 	unlock, err = lock.LockAs(path, "a mail run")
 	switch {
 	case errors.Is(err, lock.ErrLocked):
@@ -335,13 +335,14 @@ func (s *setup) lock(path, what string) (unlock func(), err error) {
 func (s *setup) checkCarried(c carried) error {
 	o := &s.o
 	if n := c.earlier(); n > 0 && c.kept*2 < n {
-		return &provision.ConfigError{Err: fmt.Errorf("--resume: %s %w: of the %d people it records as mailed, %d are in %s with the link they were mailed "+
-			"(%d have another link in it, %d are not in it or have no link); give this report a --mail-report of its own, "+
-			"or --overwrite to mail everyone in it again", s.mailReport, ErrOtherRun, n, c.kept, o.Report, c.changed, c.gone)}
+		return configf("%s: %s %w: of the %d people it records as mailed, %d are in %s with the link they were mailed "+
+			"(%d have another link in it, %d are not in it or have no link); give this report a %s of its own, "+
+			"or %s to mail everyone in it again", opt("Resume"), s.mailReport, ErrOtherRun, n, c.kept, o.Report, c.changed, c.gone,
+			opt("MailReport"), opt("Overwrite"))
 	}
 	if c.byEmail > 0 {
 		o.Log.Warn("the mail report has no link_sha256 column (an older version wrote it): its people are kept as mailed by their email alone, "+
-			"whatever their link in this report; give --overwrite instead of --resume if the report is of another provisioning run",
+			"whatever their link in this report; give "+o.Names.Name(opt("Overwrite"))+" instead of "+o.Names.Name(opt("Resume"))+" if the report is of another provisioning run",
 			"mail_report", s.mailReport, "kept_by_email", c.byEmail)
 	}
 	if c.changed > 0 {
@@ -367,7 +368,7 @@ func (s *setup) logSummary(sum Summary, kept int, runErr error) {
 		"elapsed_s", provision.LogSeconds(sum.Elapsed), "messages_per_sec", provision.LogRate(delivered-kept, sum.Elapsed))
 	doneWith := "done, with messages that failed"
 	if sum.Counts[StatusUnknown] > 0 {
-		doneWith = "done, with people unknown (perhaps mailed: a run killed during the transaction, or no reply to the end of the message; the log names them; check, then mail them with --resume --resend EMAIL)"
+		doneWith = "done, with people unknown (perhaps mailed: a run killed during the transaction, or no reply to the end of the message; the log names them; check, then mail them with " + s.resend() + ")"
 		if sum.Counts.Any(StatusFailed, StatusNotAttempted) {
 			doneWith = "done, with messages that failed, and " + strings.TrimPrefix(doneWith, "done, with ")
 		}
@@ -383,13 +384,18 @@ func (s *setup) logResult(r Result) {
 		s.warnings.Warn("not mailed", "row", r.Row, "email", r.Email, "attempts", r.Attempts, "error", oneLine(r.Err))
 	case StatusUnknown:
 		s.o.Log.Warn("not mailed: perhaps mailed already (a run killed during the transaction, or no reply to the end of the message); "+
-			"check the SMTP server's log for the message_id, or ask them, then mail them on purpose with mail --resume --resend EMAIL",
+			"check the SMTP server's log for the message_id, or ask them, then mail them on purpose with mail "+s.resend(),
 			"row", r.Row, "email", r.Email, "message_id", r.MessageID, "error", oneLine(r.Err))
 	case StatusSkipped:
 		s.o.Log.Debug("skipped", "row", r.Row, "email", r.Email, "reason", oneLine(r.Err))
 	default:
 		s.o.Log.Debug(string(r.Status), "row", r.Row, "email", r.Email, "message_id", r.MessageID, "attempts", r.Attempts)
 	}
+}
+
+// resend is how the log names the remedy for a person perhaps mailed: resumed, resend them.
+func (s *setup) resend() string {
+	return s.o.Names.Name(opt("Resume")) + " " + s.o.Names.Name(opt("Resend")) + " EMAIL"
 }
 
 // exists reports whether something is at path, be it a link.

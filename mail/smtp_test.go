@@ -214,13 +214,13 @@ func TestParseEndpoint(t *testing.T) {
 		{"loopback", "smtp://127.0.0.1:2525", "", "127.0.0.1:2525 (STARTTLS when offered: loopback)", ""},
 		{"ipv6 loopback", "smtp://[::1]:2525", "", "[::1]:2525 (STARTTLS when offered: loopback)", ""},
 		{"localhost", "smtp://localhost:25", "", "localhost:25 (STARTTLS when offered: loopback)", ""},
-		{"password in url", "smtp://u:hunter2@smtp.example.com:587", "", "--smtp-url smtp://u:xxxxx@smtp.example.com:587 holds a password", ""},
+		{"password in url", "smtp://u:hunter2@smtp.example.com:587", "", "<SMTPURL> smtp://u:xxxxx@smtp.example.com:587 holds a password", ""},
 		{"scheme", "https://smtp.example.com", "", "expected smtp://", ""},
 		{"path", "smtp://smtp.example.com/x", "", "expected smtp://", ""},
 		{"port", "smtp://smtp.example.com:99999", "", "the port is not a number", ""},
 		{"no user", "smtp://smtp.example.com:587", "pw", "names no user", ""},
 		{"no password", "smtp://u@smtp.example.com:587", "", "no password is set", ""},
-		{"not a url", "smtp://u:hunter2@[bad", "", "--smtp-url is not a URL", ""},
+		{"not a url", "smtp://u:hunter2@[bad", "", "<SMTPURL> is not a URL", ""},
 		// Without "//" url.Parse reads an opaque URL: no user info, and Redacted shows it whole.
 		{"no slashes", "smtp:u:hunter2@smtp.example.com:587", "", "expected smtp://", ""},
 		{"no scheme", "u:hunter2@smtp.example.com:587", "", "expected smtp://", ""},
@@ -231,7 +231,7 @@ func TestParseEndpoint(t *testing.T) {
 			e, err := parseEndpoint(tt.url, tt.password, true)
 			got := ""
 			if err != nil {
-				got = err.Error()
+				got = named(err)
 				var ce *provision.ConfigError
 				if !errors.As(err, &ce) {
 					t.Errorf("err %T is not a *provision.ConfigError", err)

@@ -17,6 +17,8 @@ import (
 	"text/template"
 
 	"golang.org/x/text/language"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // Fields are what a template sees of one person.
@@ -159,13 +161,13 @@ func loadTemplates(o *Options) (*templates, error) {
 		return nil, fmt.Errorf("built-in templates: %w", err) // a bug: they are tested
 	}
 	if o.Subject != "" {
-		if ts.subject, err = parseText("--subject", o.Subject); err != nil {
-			return nil, configf("--subject: %v", err)
+		if ts.subject, err = parseText("the subject", o.Subject); err != nil {
+			return nil, configf("%s: %v", opt("Subject"), err)
 		}
 	}
 	switch {
 	case o.HTMLTemplate != "" && o.Template == "":
-		return nil, configf("--html-template needs --template too: the text part is what mail readers without HTML show")
+		return nil, configf("%s needs %s too: the text part is what mail readers without HTML show", opt("HTMLTemplate"), opt("Template"))
 	case o.Template == "":
 		ts.text = ts.builtin
 		if ts.html, err = loadVariants(subFS(), builtinHTML, language.English, parseHTML); err != nil {
@@ -173,11 +175,11 @@ func loadTemplates(o *Options) (*templates, error) {
 		}
 		return ts, nil
 	}
-	if ts.text, err = loadUserVariants(o.Template, "--template", parseText); err != nil {
+	if ts.text, err = loadUserVariants(o.Template, opt("Template"), parseText); err != nil {
 		return nil, err
 	}
 	if o.HTMLTemplate != "" {
-		if ts.html, err = loadUserVariants(o.HTMLTemplate, "--html-template", parseHTML); err != nil {
+		if ts.html, err = loadUserVariants(o.HTMLTemplate, opt("HTMLTemplate"), parseHTML); err != nil {
 			return nil, err
 		}
 	}
@@ -189,14 +191,14 @@ func subFS() fs.FS {
 	return sub
 }
 
-func loadUserVariants[T any](file, flag string, parse func(name, text string) (T, error)) (*variants[T], error) {
+func loadUserVariants[T any](file string, option provision.Option, parse func(name, text string) (T, error)) (*variants[T], error) {
 	dir, base := filepath.Split(file)
 	if dir == "" {
 		dir = "."
 	}
 	v, err := loadVariants(os.DirFS(dir), base, language.Und, parse)
 	if err != nil {
-		return nil, configf("%s: %v", flag, err)
+		return nil, configf("%s: %v", option, err)
 	}
 	for i := range v.files {
 		v.files[i] = filepath.Join(dir, filepath.FromSlash(v.files[i]))

@@ -42,11 +42,11 @@ func TestTemplatesRefusedBeforeSending(t *testing.T) {
 		{"unknown field in a branch", map[string]string{"w.txt": "{{if .Change}}{{.Changes}}{{end}}{{.Link}}"}, "w.txt", "", "", "there is no field .Changes; a template may use .Email .Name .FirstName"},
 		{"no link", map[string]string{"w.txt": "Hi {{.Name}}"}, "w.txt", "", "", "never shows the link"},
 		{"html unknown field", map[string]string{"w.txt": good, "w.html": `<a href="{{.Link}}">{{.Nom}}</a>`}, "w.txt", "w.html", "", "w.html"},
-		{"html without text", map[string]string{"w.html": `<a href="{{.Link}}">x</a>`}, "", "w.html", "", "--html-template needs --template"},
+		{"html without text", map[string]string{"w.html": `<a href="{{.Link}}">x</a>`}, "", "w.html", "", "<HTMLTemplate> needs <Template>"},
 		{"subject unknown field", nil, "", "", "Welcome {{.Firstname}}", "there is no field .Firstname; a template may use .Email .Name .FirstName"},
 		{"subject block unknown field", map[string]string{"w.txt": `{{define "subject"}}Hi {{.Nme}}{{end}}` + good}, "w.txt", "", "", "there is no field .Nme; a template may use .Email .Name .FirstName"},
 		{"empty subject", nil, "", "", "{{.Change | printf \"%.0s\"}}", "subject"},
-		{"missing file", nil, "nope.txt", "", "", "--template"},
+		{"missing file", nil, "nope.txt", "", "", "<Template>: open"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,8 +64,8 @@ func TestTemplatesRefusedBeforeSending(t *testing.T) {
 			o.Subject = tt.subject
 			err := Validate(o)
 			var ce *provision.ConfigError
-			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("Validate: %v, want a provision.ConfigError saying %q", err, tt.want)
+			if !errors.As(err, &ce) || !strings.Contains(named(err), tt.want) {
+				t.Fatalf("Validate: %v, want a provision.ConfigError saying %q", named(err), tt.want)
 			}
 			if _, err := Run(context.Background(), o); !errors.As(err, &ce) {
 				t.Fatalf("Run: %v, want a provision.ConfigError", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/provision/ideanote"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/provision/pace"
+	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
 // Options say what Run does: the command line binds its flags to them.
@@ -50,6 +51,9 @@ type Options struct {
 	MaxWait     time.Duration // a row answered 429 fails once the server accepted nothing this long
 
 	Log *slog.Logger // nil logs nothing
+	// Names names the options in the log lines that tell what to do: a command line by its
+	// flags. Nil says them in words.
+	Names provision.Namer
 	// Started, when set, is called once the input and the report are open, before the first
 	// Progress, with what a progress display may ask the run while it goes.
 	Started func(Running)
@@ -72,52 +76,75 @@ func DryRunReport(path string) string {
 	return strings.TrimSuffix(path, filepath.Ext(path)) + DryRunSuffix
 }
 
+// configf is provision.Configf: both commands report their configuration errors alike.
+var configf = provision.Configf
+
+// optionWords say in words the Options fields that a ConfigError of this package names.
+var optionWords = map[string]string{"Resume": "resume", "Overwrite": "overwrite", "Report": "report",
+	"Force": "forcing", "RefreshAfter": "the refresh age", "OnlyChanges": "only changes", "State": "a state file",
+	"SpaceID": "the space id", "APIToken": "the API token", "Subdomain": "the subdomain", "WebAppURL": "the web-app URL",
+	"WidgetURL": "the widget URL", "WidgetID": "the widget id", "Read.Defaults.Locale": "the default locale",
+	"Read.Map": "the column mapping", "Read.HeaderRow": "the header row", "BaseURL": "the base URL", "Rate": "the rate", "Burst": "the burst",
+	"Concurrency": "the concurrency", "Timeout": "the timeout", "MaxAttempts": "the attempts", "MaxWait": "the longest wait"}
+
+// linkFields are the Options fields of the settings a report.LinkError names.
+var linkFields = map[string]string{report.SettingSubdomain: "Subdomain", report.SettingWebAppURL: "WebAppURL",
+	report.SettingWidgetURL: "WidgetURL", report.SettingWidgetID: "WidgetID"}
+
+// opt is the Options field named field, as a ConfigError names it.
+func opt(field string) provision.Option {
+	return provision.Option{Of: "wave", Field: field, Words: optionWords[field]}
+}
+
 // check validates o; it never sends anything. Its errors are *provision.ConfigError. It sets
 // the default locale to its canonical form.
 func (o *Options) check() error {
 	if o.Resume && o.Overwrite {
-		return provision.Configf("give --resume or --overwrite, not both")
+		return configf("give %s or %s, not both", opt("Resume"), opt("Overwrite"))
 	}
 	if o.State == "" && (o.Force || o.RefreshAfter != 0 || o.OnlyChanges) {
-		return provision.Configf("--force, --refresh-after and --only-changes need --state FILE")
+		return configf("%s, %s and %s need %s", opt("Force"), opt("RefreshAfter"), opt("OnlyChanges"), opt("State"))
 	}
 	if o.RefreshAfter < 0 {
-		return provision.Configf("--refresh-after must be a positive duration, e.g. 720h")
+		return configf("%s must be a positive duration, e.g. 720h", opt("RefreshAfter"))
 	}
 	if !o.DryRun {
 		if o.SpaceID == "" {
-			return provision.Configf("no workspace: set IDEANOTE_SPACE_ID or --space-id")
+			return configf("no workspace: set %s", opt("SpaceID"))
 		}
 		if o.APIToken == "" {
-			return provision.Configf("no API token: set IDEANOTE_API_TOKEN or use --api-token-file FILE")
+			return configf("no API token: set %s", opt("APIToken"))
 		}
 		if o.Subdomain == "" && o.WebAppURL == "" && o.WidgetURL == "" && o.WidgetID == "" {
-			return provision.Configf("no link target: give --subdomain, --webapp-url, --widget-url or --widget-id")
+			return configf("no link target: give %s, %s, %s or %s", opt("Subdomain"), opt("WebAppURL"), opt("WidgetURL"), opt("WidgetID"))
 		}
+	}
+	if o.Read.HeaderRow < 0 {
+		return configf("%s %d: give the header's line from 1, or 0 to find it", opt("Read.HeaderRow"), o.Read.HeaderRow)
 	}
 	if o.Read.Defaults.Locale != "" {
 		canon, err := input.CanonicalLocale(o.Read.Defaults.Locale)
 		if err != nil {
-			return provision.Configf("--locale %q is %w", o.Read.Defaults.Locale, err)
+			return configf("%s %q is %w", opt("Read.Defaults.Locale"), o.Read.Defaults.Locale, err)
 		}
 		o.Read.Defaults.Locale = canon
 	}
 	if err := ideanote.CheckBaseURL(o.BaseURL); err != nil {
-		return provision.Configf("--base-url %w", err)
+		return configf("%s %w", opt("BaseURL"), err)
 	}
 	switch {
 	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0 || (o.Rate > 0 && o.Rate < pace.Floor):
-		return provision.Configf("--rate must be 0 (no limit) or at least 0.0167 (one request a minute), in requests a second")
+		return configf("%s must be 0 (no limit) or at least 0.0167 (one request a minute), in requests a second", opt("Rate"))
 	case o.Burst < 1:
-		return provision.Configf("--burst must be at least 1")
+		return configf("%s must be at least 1", opt("Burst"))
 	case o.Concurrency < 1 || o.Concurrency > 1024:
-		return provision.Configf("--concurrency must be between 1 and 1024")
+		return configf("%s must be between 1 and 1024", opt("Concurrency"))
 	case o.Timeout <= 0:
-		return provision.Configf("--timeout must be positive, e.g. 30s")
+		return configf("%s must be positive, e.g. 30s", opt("Timeout"))
 	case o.MaxAttempts < 1:
-		return provision.Configf("--max-attempts must be at least 1")
+		return configf("%s must be at least 1", opt("MaxAttempts"))
 	case o.MaxWait <= 0:
-		return provision.Configf("--max-wait must be positive, e.g. 15m")
+		return configf("%s must be positive, e.g. 15m", opt("MaxWait"))
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ func checkResume(o *Options, done report.DoneSet, log *slog.Logger) error {
 		return nil
 	}
 	if o.Input == "-" {
-		log.Warn("--resume from standard input: the input cannot be read twice, so it is not checked against the report first")
+		log.Warn(o.Names.Name(opt("Resume")) + " from standard input: the input cannot be read twice, so it is not checked against the report first")
 		return nil
 	}
 	r, err := input.Open(o.Input, nil, o.Read)
@@ -30,7 +30,8 @@ func checkResume(o *Options, done report.DoneSet, log *slog.Logger) error {
 	var me *report.MismatchError
 	switch {
 	case errors.As(err, &me):
-		return provision.Configf("--resume %s: %w. Give the input and --map of that run, or another --report to send this input as a new run", o.Report, err)
+		return configf("%s %s: %w. Give the input and %s of that run, or another %s to send this input as a new run",
+			opt("Resume"), o.Report, err, opt("Read.Map"), opt("Report"))
 	case err != nil:
 		return fmt.Errorf("%w: reading %s: %w", provision.ErrInput, o.Input, err)
 	}

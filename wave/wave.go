@@ -51,8 +51,10 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 		return sum, err
 	}
 	links, err := report.NewLinks(o.Subdomain, o.WebAppURL, o.WidgetURL, o.WidgetID)
-	if err != nil {
-		return sum, provision.Configf("%w", err)
+	if le, ok := errors.AsType[*report.LinkError](err); ok {
+		return sum, configf("%s: %w", opt(linkFields[le.Setting]), err)
+	} else if err != nil {
+		return sum, configf("%w", err)
 	}
 	reader, err := openReader(&o)
 	if err != nil {
@@ -60,7 +62,7 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 	}
 	defer reader.Close()
 	if ignored := reader.Ignored(); len(ignored) > 0 {
-		log.Info("ignored columns: "+strings.Join(ignored, ", "), "hint", "--map FIELD=COLUMN reads one of them")
+		log.Info("ignored columns: "+strings.Join(ignored, ", "), "hint", o.Names.Name(opt("Read.Map"))+" FIELD=COLUMN reads one of them")
 	}
 
 	unlock, err := lock.LockAs(o.Report, "a provisioning run") // named, for a mail run of the report to say who holds it
@@ -68,7 +70,7 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 		if errors.Is(err, lock.ErrLocked) {
 			return sum, err
 		}
-		return sum, provision.Configf("--report: %w", err) // a folder that is not there or not writable
+		return sum, configf("%s: %w", opt("Report"), err) // a folder that is not there or not writable
 	}
 	defer unlock()
 	plan, closeState, err := openState(&o)
@@ -120,7 +122,7 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 	sum, runErr := job.Run(ctx)
 	sum.Blank = reader.Blank()
 	if sum.Unread {
-		log.Warn("the rest of the input was not read after the interruption: those rows have no line in the report; --resume sends them",
+		log.Warn("the rest of the input was not read after the interruption: those rows have no line in the report; "+o.Names.Name(opt("Resume"))+" sends them",
 			"rows_reported", sum.Rows)
 	}
 	closeErr := w.Close()
@@ -128,7 +130,7 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 	// provisioned while its link is not in a report.
 	stateErr := closeState()
 	logSummary(log, sum, o.Report, plan.Changes(), runErr)
-	return sum, runOutcome(log, o.Report, sum, runErr, closeErr, stateErr)
+	return sum, runOutcome(log, o.Report, o.Names.Name(opt("Resume")), sum, runErr, closeErr, stateErr)
 }
 
 // openReader opens the input and reads its header.
@@ -149,7 +151,7 @@ func openReader(o *Options) (*input.Reader, error) {
 func openReport(o *Options, log *slog.Logger, links report.Links, withChange bool) (*report.Writer, report.DoneSet, error) {
 	mode, err := report.ModeFor(o.Report, o.Resume, o.Overwrite)
 	if errors.Is(err, report.ErrLeftOver) {
-		return nil, nil, provision.Configf("%w: add --resume to finish it, or --overwrite to start again", err)
+		return nil, nil, configf("%w: add %s to finish it, or %s to start again", err, opt("Resume"), opt("Overwrite"))
 	}
 	if err != nil {
 		return nil, nil, provision.Configf("%w", err)
@@ -157,12 +159,12 @@ func openReport(o *Options, log *slog.Logger, links report.Links, withChange boo
 	var done report.DoneSet
 	if mode == report.Resume {
 		if done, err = report.ReadBack(o.Report); err != nil {
-			return nil, nil, provision.Configf("--resume: %w", err)
+			return nil, nil, configf("%s: %w", opt("Resume"), err)
 		}
 		if len(done) == 0 {
-			msg := "--resume: no ok rows in an earlier report; every row will be sent"
+			msg := o.Names.Name(opt("Resume")) + ": no ok rows in an earlier report; every row will be sent"
 			if withChange && !o.Force {
-				msg = "--resume: no ok rows in an earlier report; every row will be sent but those unchanged since their last ok (--state)"
+				msg += " but those unchanged since their last ok (" + o.Names.Name(opt("State")) + ")"
 			}
 			log.Info(msg, "report", o.Report)
 		}
@@ -176,7 +178,7 @@ func openReport(o *Options, log *slog.Logger, links report.Links, withChange boo
 	}
 	w, err := report.Create(o.Report, mode, links, opts...)
 	if errors.Is(err, report.ErrExists) {
-		return nil, nil, provision.Configf("report %s exists: add --resume to continue that run, or --overwrite to replace it", o.Report)
+		return nil, nil, configf("report %s exists: add %s to continue that run, or %s to replace it", o.Report, opt("Resume"), opt("Overwrite"))
 	}
 	if err != nil {
 		return nil, nil, provision.Configf("creating the report: %w", err)
@@ -185,9 +187,10 @@ func openReport(o *Options, log *slog.Logger, links report.Links, withChange boo
 }
 
 // runOutcome turns how the run ended into the error for exitCode, logging what the operator must
-// know beyond the summary. A report or state that could not be written wins over every other
-// outcome: the operator must know that the report may not say everything.
-func runOutcome(log *slog.Logger, reportPath string, sum provision.Summary, runErr, closeErr, stateErr error) error {
+// know beyond the summary (resume is how the log names the Resume option). A report or state
+// that could not be written wins over every other outcome: the operator must know that the
+// report may not say everything.
+func runOutcome(log *slog.Logger, reportPath, resume string, sum provision.Summary, runErr, closeErr, stateErr error) error {
 	var incomplete []error
 	if errors.Is(runErr, provision.ErrEmit) {
 		incomplete = append(incomplete, runErr)
@@ -202,9 +205,9 @@ func runOutcome(log *slog.Logger, reportPath string, sum provision.Summary, runE
 	}
 	switch {
 	case errors.Is(runErr, context.Canceled):
-		log.Warn("interrupted: rows not sent are not_attempted; run again with --resume to finish", "report", reportPath)
+		log.Warn("interrupted: rows not sent are not_attempted; run again with "+resume+" to finish", "report", reportPath)
 	case errors.Is(runErr, provision.ErrInput):
-		log.Error("the report holds only the rows read before the input failed; fix the file and run again with --resume", "report", reportPath)
+		log.Error("the report holds only the rows read before the input failed; fix the file and run again with "+resume, "report", reportPath)
 	}
 	switch {
 	case len(incomplete) > 0:

@@ -43,7 +43,7 @@ func TestRunOutcome(t *testing.T) {
 		{"a report line not written", skipped, fmt.Errorf("%w: %w", provision.ErrEmit, disk), nil, nil, []error{ErrIncomplete, disk}},
 	}
 	for _, tt := range tests {
-		err := runOutcome(log, "r.csv", tt.sum, tt.runErr, tt.closeErr, tt.stateErr)
+		err := runOutcome(log, "r.csv", "--resume", tt.sum, tt.runErr, tt.closeErr, tt.stateErr)
 		if tt.want == nil && err != nil {
 			t.Errorf("%s: %v, want nil", tt.name, err)
 		}
