@@ -15,14 +15,25 @@ import (
 // (input.Options, wave.Options, mail.Options, cronline.Options), by the field's name;
 // mailRunFlags those of mail's that provisioning names otherwise (--mail).
 var (
-	optionFlags = map[string]string{"Encoding": "--encoding", "Map": "--map", "HeaderRow": "--header-row", "Sheet": "--sheet", "Read.Map": "--map",
-		"Read.HeaderRow": "--header-row", "Read.Defaults.Locale": "--locale", "Report": "--report", "Resume": "--resume", "Overwrite": "--overwrite",
-		"DryRun": "--dry-run", "Force": "--force", "RefreshAfter": "--refresh-after", "OnlyChanges": "--only-changes", "State": "--state",
-		"SpaceID": "IDEANOTE_SPACE_ID or --space-id", "APIToken": "IDEANOTE_API_TOKEN or --api-token-file", "Subdomain": "--subdomain",
-		"WebAppURL": "--webapp-url", "WidgetURL": "--widget-url", "WidgetID": "--widget-id", "BaseURL": "--base-url", "Rate": "--rate", "Burst": "--burst",
-		"Concurrency": "--concurrency", "Timeout": "--timeout", "MaxAttempts": "--max-attempts", "MaxWait": "--max-wait", "WithMail": "--mail",
-		"MailReport": "--mail-report", "Resend": "--resend", "To": "--to", "OutDir": "--out-dir", "Link": "--link", "From": "--from", "ReplyTo": "--reply-to",
-		"SMTPURL": "--smtp-url", "Password": "IDEANOTE_SMTP_PASSWORD or --smtp-password-file", "Subject": "--subject", "Template": "--template", "HTMLTemplate": "--html-template"}
+	optionFlags = map[string]string{
+		// the input
+		"Encoding": "--encoding", "Map": "--map", "Read.Map": "--map", "HeaderRow": "--header-row", "Read.HeaderRow": "--header-row",
+		"Sheet": "--sheet", "Read.Defaults.Locale": "--locale",
+		// the run, its report and its state
+		"Report": "--report", "Resume": "--resume", "Overwrite": "--overwrite", "DryRun": "--dry-run", "State": "--state",
+		"Force": "--force", "RefreshAfter": "--refresh-after", "OnlyChanges": "--only-changes",
+		// the workspace and its links
+		"SpaceID": "IDEANOTE_SPACE_ID or --space-id", "APIToken": "IDEANOTE_API_TOKEN or --api-token-file",
+		"Subdomain": "--subdomain", "WebAppURL": "--webapp-url", "WidgetURL": "--widget-url", "WidgetID": "--widget-id",
+		// sending
+		"BaseURL": "--base-url", "Rate": "--rate", "Burst": "--burst", "Concurrency": "--concurrency", "Timeout": "--timeout",
+		"MaxAttempts": "--max-attempts", "MaxWait": "--max-wait",
+		// mail
+		"WithMail": "--mail", "MailReport": "--mail-report", "Resend": "--resend", "To": "--to", "OutDir": "--out-dir",
+		"Link": "--link", "From": "--from", "ReplyTo": "--reply-to", "SMTPURL": "--smtp-url",
+		"Password": "IDEANOTE_SMTP_PASSWORD or --smtp-password-file", "Subject": "--subject", "Template": "--template",
+		"HTMLTemplate": "--html-template",
+	}
 	mailRunFlags = map[string]string{"Rate": "--mail-rate", "Concurrency": "--mail-concurrency"}
 )
 
@@ -38,14 +49,19 @@ func optionNames(mailCmd bool) provision.Namer {
 }
 
 // abortFlags names, per cause of an abort, the flags or variables that set what to check.
-var abortFlags = map[provision.AbortCause]string{provision.CauseBaseURL: "--base-url or IDEANOTE_BASE_URL",
-	provision.CauseToken: "IDEANOTE_API_TOKEN or --api-token-file", provision.CauseSpace: "--space-id or IDEANOTE_SPACE_ID",
-	provision.CauseStalled: "--max-wait; rerun with --resume to send the rest"}
+var abortFlags = map[provision.AbortCause]string{
+	provision.CauseBaseURL: "--base-url or IDEANOTE_BASE_URL",
+	provision.CauseToken:   "IDEANOTE_API_TOKEN or --api-token-file",
+	provision.CauseSpace:   "--space-id or IDEANOTE_SPACE_ID",
+	provision.CauseStalled: "--max-wait; rerun with --resume to send the rest",
+}
 
 // remedies words cronline's remedies in this program's commands and flags.
-var remedies = map[cronline.Remedy]string{cronline.RunAgain: "run the same command again, with --resume, to mail the people ok so far",
+var remedies = map[cronline.Remedy]string{
+	cronline.RunAgain:   "run the same command again, with --resume, to mail the people ok so far",
 	cronline.NextRun:    "a run with --mail and this --state mails them (nobody twice)",
-	cronline.MailByHand: "ideanote-provision mail --resume REPORT (with the mail flags) mails them"}
+	cronline.MailByHand: "ideanote-provision mail --resume REPORT (with the mail flags) mails them",
+}
 
 // withFlags returns err with the problem a domain package names worded with the flags of the
 // command run (mailCmd: mail): "Give the encoding windows-1252" reads "Give --encoding
