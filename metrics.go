@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/cmdline"
@@ -10,9 +9,8 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/mail"
 )
 
-// checkMetricsFile checks a --metrics-file before anything is sent: its name must end in .prom,
-// and its folder must exist and take a new file, so that a cron job set up wrong fails at once with exit 2 rather than
-// running every night with metrics that never arrive; nor may it be one of the run's own
+// checkMetricsFile checks a --metrics-file before anything is sent (see metrics.CheckPath), so
+// that a cron job set up wrong fails at once with exit 2; nor may it be one of the run's own
 // outputs (outputsName says which, for the message).
 func checkMetricsFile(path string, outputs []string, outputsName string) error {
 	for _, f := range outputs {
@@ -22,11 +20,6 @@ func checkMetricsFile(path string, outputs []string, outputsName string) error {
 	}
 	if err := metrics.CheckPath(path); err != nil {
 		return usagef("--metrics-file %s: %w", path, err)
-	}
-	// node_exporter's textfile collector reads only *.prom: a file named otherwise would be
-	// written every night and never read.
-	if !strings.HasSuffix(path, ".prom") {
-		return usagef("--metrics-file %s: name it *.prom, the only files node_exporter's textfile collector reads", path)
 	}
 	return nil
 }

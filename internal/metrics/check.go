@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -13,7 +14,8 @@ import (
 
 // CheckPath checks, before a run sends anything, that a metrics file can be written at path:
 // its folder must exist and take a new file, so that a cron job set up wrong fails at once
-// rather than running every night with metrics that never arrive.
+// rather than running every night with metrics that never arrive; and its name must end in
+// .prom, the only files node_exporter's textfile collector reads.
 func CheckPath(path string) error {
 	dir := filepath.Dir(path)
 	st, err := os.Stat(dir)
@@ -44,6 +46,9 @@ func CheckPath(path string) error {
 	}
 	probe.Close()
 	os.Remove(probe.Name())
+	if !strings.HasSuffix(path, ".prom") {
+		return errors.New("name it *.prom, the only files node_exporter's textfile collector reads")
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
@@ -40,5 +41,16 @@ func TestCheckPathRefusesPlantedFiles(t *testing.T) {
 	}
 	if err := CheckPath(other); !errors.Is(err, safefile.ErrUnsafe) {
 		t.Errorf("another user's file: %v, want it refused", err)
+	}
+}
+
+// node_exporter's textfile collector reads only *.prom: a file named otherwise would be written
+// every night and never read.
+func TestCheckPathWantsProm(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"ideanote.txt", "ideanote.prom.tmp", "ideanote"} {
+		if err := CheckPath(filepath.Join(dir, name)); err == nil || !strings.Contains(err.Error(), "*.prom") {
+			t.Errorf("%s: %v, want refused for its name", name, err)
+		}
 	}
 }
