@@ -1,5 +1,5 @@
 #!/bin/sh
-# The matrix against real limiters on 127.0.0.1, in front of internal/fakeserver: nginx
+# The matrix against real limiters on 127.0.0.1, in front of internal/cmd/fakeserver: nginx
 # limit_req (strict; burst of a second nodelay; burst delayed), HAProxy stick-table http_req_rate with
 # deny 429 (refused requests counted; without and with Retry-After), and express-rate-limit
 # (draft-7, draft-6 and legacy headers). Each allows RATE requests a second (the windows 3 s
@@ -30,7 +30,7 @@ command -v nginx >/dev/null && command -v haproxy >/dev/null || {
 cp "$repo/internal/cmd/ratematrix/limiters/erl.js" "$dir/"
 
 cd "$repo"
-go build -o "$dir/fakeserver" ./internal/fakeserver
+go build -o "$dir/fakeserver" ./internal/cmd/fakeserver
 go build -o "$dir/ratematrix" ./internal/cmd/ratematrix
 "$dir/fakeserver" -rate 0 -latency 2ms >"$dir/fake.env" 2>"$dir/fake.log" &
 pids="$pids $!"
