@@ -123,6 +123,11 @@ func (d *decision) evidence(now time.Time, o Outcome, pause time.Duration) evide
 //     follows. Not without a Retry-After, where no probe comes.
 //   - readTooHigh: not from a window that has accepted anything, where a refusal soon after
 //     reopening says where the window's requests lie: the sums, however few accepted.
+//   - readWiden: also the 429 right after a growth crossing, refused at the rate accepted just
+//     below it: the crossing put the limit above that rate, so jitter crossed it. A strict
+//     bucket of 50 a second refuses a gap 0.3 ms short; cut a quarter, it took 1.3 x N/R to
+//     climb back at 1% a second. Only that first 429: a bucket that tolerates early attempts
+//     crosses higher, and its next 429 is read as too high.
 //   - readSpentBurst: not when, after 0.75 s at a rate not growing, the refused attempt
 //     followed the one before closer than that rate (a late start): the refusal may be a
 //     strict bucket's at the right rate; the guess costs a quick climb and a 429.
@@ -141,6 +146,8 @@ func (d *decision) readCut(now time.Time, o Outcome, e evidence) reading {
 		return readFineCrossed
 	case e.guessed && n.accepted < 2 && e.sent <= c.rate*1.05 && !e.windowSums:
 		return readGuessTooHigh
+	case d.reading == readGrowthCrossed && n.lastOK > 0 && e.sent <= n.lastOK*1.05:
+		return readWiden
 	case c.hi > 0 && !e.many && !e.windowSums:
 		return readTooHigh
 	case d.server.strict && c.margin < maxMargin && n.lastOK > 0 && e.sent <= n.lastOK*1.05 && n.sinceThrottle >= fewAccepted,
@@ -215,7 +222,9 @@ func (d *decision) conclude(now time.Time, o Outcome, e evidence) (est, hi, grow
 		}
 		return est, min(est, e.sent), climbGrowth
 	case readGrowthCrossed:
-		// At 50 a second, 4% an interval: the limit lies just above the latest acceptance.
+		// At 50 a second, 4% an interval: the limit lies just above the latest acceptance, and
+		// the server refused so fine a step: a bucket of little or no burst, as for readStepCrossed.
+		d.server.reserve, d.server.strict, d.server.stepped = 1, true, true
 		return lastOK, e.sent, climbGrowth
 	case readSpentBurst:
 		// The wait taken for the rate weighs much in a span of a second or less: grow from

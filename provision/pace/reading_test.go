@@ -212,6 +212,18 @@ func TestReadings(t *testing.T) {
 			}
 			near(t, "rate", d.curve.rate, 20*(1-margin))
 		}},
+		{readWiden, func() (*Finder, Outcome) {
+			// The 429 after a growth crossing, at the rate accepted below it, few accepted.
+			f := at20()
+			f.reading = readGrowthCrossed
+			f.count.accepted, f.count.sinceThrottle, f.count.lastOK = 3, 3, 20
+			return f, throttled(time.Second)
+		}, func(t *testing.T, f *Finder, d decision) {
+			if d.curve.margin != 2*margin || !d.server.strict {
+				t.Errorf("margin %v, strict %v; want twice the margin, strict", d.curve.margin, d.server.strict)
+			}
+			near(t, "rate", d.curve.rate, 20*(1-margin))
+		}},
 		{readSums, func() (*Finder, Outcome) {
 			f := at20()
 			f.curve.lastCut = t0.Add(-600 * time.Millisecond)
@@ -238,6 +250,9 @@ func TestReadings(t *testing.T) {
 			near(t, "rate", d.curve.rate, f.count.lastOK*(1-margin))
 			if d.curve.growth != climbGrowth {
 				t.Errorf("growth %v, want the climb", d.curve.growth)
+			}
+			if s := d.server; !s.strict || !s.stepped || s.reserve != 1 {
+				t.Errorf("server %+v; want a strict bucket, stepped, reserve 1", s)
 			}
 		}},
 		{readSpentBurst, func() (*Finder, Outcome) {
