@@ -123,6 +123,10 @@ func (d *decision) evidence(now time.Time, o Outcome, pause time.Duration) evide
 //     follows. Not without a Retry-After, where no probe comes.
 //   - readTooHigh: not from a window that has accepted anything, where a refusal soon after
 //     reopening says where the window's requests lie: the sums, however few accepted.
+//   - readSpentWindow: a Retry-After of 1 s counts once the server refused a probe: a bucket
+//     takes a probe one interval on, a window of a second refuses it until it ends, and its
+//     429s, each after its quota, were read as a bucket's rate crossed (the rate ran to twice
+//     the window's, 7 429s in 10 s at 50 a second).
 //   - readWiden: also the 429 right after a growth crossing, refused at the rate accepted just
 //     below it: the crossing put the limit above that rate, so jitter crossed it. A strict
 //     bucket of 50 a second refuses a gap 0.3 ms short; cut a quarter, it took 1.3 x N/R to
@@ -134,7 +138,7 @@ func (d *decision) evidence(now time.Time, o Outcome, pause time.Duration) evide
 func (d *decision) readCut(now time.Time, o Outcome, e evidence) reading {
 	c, n, ra := d.curve, d.count, o.RetryAfter
 	switch {
-	case e.many && ra >= 2*time.Second:
+	case e.many && (ra >= 2*time.Second || ra == time.Second && d.server.noProbes):
 		return readSpentWindow
 	case d.crossed(o.Sent):
 		return readStepCrossed

@@ -27,8 +27,9 @@ const (
 	// readLateStart: the attempt followed the one before closer than the rate, that one late: the
 	// server is strict about gaps, nothing is cut (jitter, lateStart; TestFinderJitter).
 	readLateStart
-	// readSpentWindow: many accepted, then a Retry-After of 2 s or more: a window's quota spent
-	// until then (spentWindow; TestFinderReopening).
+	// readSpentWindow: many accepted, then a Retry-After of 2 s or more, or of 1 s from a server
+	// that refused a probe (a window of a second, closed until its end): a window's quota spent
+	// until then (spentWindow; TestFinderReopening, TestReadings).
 	readSpentWindow
 	// readStepCrossed: refused a step above the rate of the latest acceptance: a growth crossed a
 	// bucket's rate (crossed; TestFinderStepWithoutRetryAfter).

@@ -119,6 +119,19 @@ func TestReadings(t *testing.T) {
 				t.Errorf("windowed %v, pause %v; want a window, its Retry-After whole", d.server.windowed, d.pause)
 			}
 		}},
+		{readSpentWindow, func() (*Finder, Outcome) {
+			// A Retry-After of a second from a server that refused a probe: a window of a second.
+			f := at20()
+			f.count.accepted, f.server.noProbes = 30, true
+			return f, throttled(time.Second)
+		}, func(t *testing.T, f *Finder, d decision) {
+			est := 30 / (2 + 0.5)
+			near(t, "rate", d.curve.rate, est)
+			near(t, "hi", d.curve.hi, est*(1+2*margin))
+			if d.pause != time.Second {
+				t.Errorf("pause %v, want the Retry-After whole", d.pause)
+			}
+		}},
 		{readStepCrossed, func() (*Finder, Outcome) {
 			f := ramp()
 			f.count.accepted, f.count.lastOK = 5, 10
