@@ -126,7 +126,9 @@ func (d *decision) evidence(now time.Time, o Outcome, pause time.Duration) evide
 //   - readSpentWindow: a Retry-After of 1 s counts once the server refused a probe: a bucket
 //     takes a probe one interval on, a window of a second refuses it until it ends, and its
 //     429s, each after its quota, were read as a bucket's rate crossed (the rate ran to twice
-//     the window's, 7 429s in 10 s at 50 a second).
+//     the window's, 7 429s in 10 s at 50 a second). When the quota went in less than a
+//     second, the window holds that much a second, and the estimate stays under it: taken
+//     over the span and half a second, a sliding window of 50 a second was read as 37.
 //   - readWiden: also the 429 right after a growth crossing, refused at the rate accepted just
 //     below it: the crossing put the limit above that rate, so jitter crossed it. A strict
 //     bucket of 50 a second refuses a gap 0.3 ms short; cut a quarter, it took 1.3 x N/R to
@@ -174,6 +176,12 @@ func (d *decision) conclude(now time.Time, o Outcome, e evidence) (est, hi, grow
 	lastOK := d.count.lastOK
 	switch d.reading {
 	case readSpentWindow:
+		if o.RetryAfter == time.Second && e.span < 1 {
+			// A window of a second that took all it accepted in less: it holds that much a
+			// second, and no more.
+			est, _, d.server.reserve = spentWindow(e.accepted, e.span, time.Duration((1-e.span)*float64(time.Second)), e.sent)
+			return est, est, climbGrowth
+		}
 		est, hi, d.server.reserve = spentWindow(e.accepted, e.span, e.rest, e.sent)
 		return est, hi, climbGrowth
 	case readStepCrossed:

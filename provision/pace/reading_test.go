@@ -132,6 +132,16 @@ func TestReadings(t *testing.T) {
 				t.Errorf("pause %v, want the Retry-After whole", d.pause)
 			}
 		}},
+		{readSpentWindow, func() (*Finder, Outcome) {
+			// The same, its quota taken in less than a second: that much a second, no more.
+			f := at20()
+			f.curve.since, f.count.epoch = now.Add(-600*time.Millisecond), now.Add(-600*time.Millisecond)
+			f.count.accepted, f.server.noProbes = 30, true
+			return f, throttled(time.Second)
+		}, func(t *testing.T, f *Finder, d decision) {
+			near(t, "hi", d.curve.hi, 30)
+			near(t, "rate", d.curve.rate, 30*(1-margin))
+		}},
 		{readStepCrossed, func() (*Finder, Outcome) {
 			f := ramp()
 			f.count.accepted, f.count.lastOK = 5, 10
