@@ -141,6 +141,11 @@ func TestReadings(t *testing.T) {
 		}, func(t *testing.T, f *Finder, d decision) {
 			near(t, "hi", d.curve.hi, 30)
 			near(t, "rate", d.curve.rate, 30*(1-margin))
+			// Probed when it can have reopened, two intervals after a second from the first.
+			probe := f.count.epoch.Add(time.Second + 2*d.curve.intervalAt(30))
+			if !d.reopening.probe.Equal(probe) || d.pause != probe.Sub(now) {
+				t.Errorf("probe at %v, pause %v; want %v", d.reopening.probe.Sub(now), d.pause, probe.Sub(now))
+			}
 		}},
 		{readStepCrossed, func() (*Finder, Outcome) {
 			f := ramp()
