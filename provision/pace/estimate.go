@@ -123,13 +123,24 @@ func (d *decision) evidence(now time.Time, o Outcome, pause time.Duration) evide
 //     follows. Not without a Retry-After, where no probe comes.
 //   - readTooHigh: not from a window that has accepted anything, where a refusal soon after
 //     reopening says where the window's requests lie: the sums, however few accepted.
+//   - readSpentWindow: a Retry-After of 1 s counts once the server refused a probe: a bucket
+//     takes a probe one interval on, a window of a second refuses it until it ends, and its
+//     429s, each after its quota, were read as a bucket's rate crossed (the rate ran to twice
+//     the window's, 7 429s in 10 s at 50 a second). When the quota went in less than a
+//     second, the window holds that much a second, and the estimate stays under it: taken
+//     over the span and half a second, a sliding window of 50 a second was read as 37.
+//   - readWiden: also the 429 right after a growth crossing, refused at the rate accepted just
+//     below it: the crossing put the limit above that rate, so jitter crossed it. A strict
+//     bucket of 50 a second refuses a gap 0.3 ms short; cut a quarter, it took 1.3 x N/R to
+//     climb back at 1% a second. Only that first 429: a bucket that tolerates early attempts
+//     crosses higher, and its next 429 is read as too high.
 //   - readSpentBurst: not when, after 0.75 s at a rate not growing, the refused attempt
 //     followed the one before closer than that rate (a late start): the refusal may be a
 //     strict bucket's at the right rate; the guess costs a quick climb and a 429.
 func (d *decision) readCut(now time.Time, o Outcome, e evidence) reading {
 	c, n, ra := d.curve, d.count, o.RetryAfter
 	switch {
-	case e.many && ra >= 2*time.Second:
+	case e.many && (ra >= 2*time.Second || ra == time.Second && d.server.noProbes):
 		return readSpentWindow
 	case d.crossed(o.Sent):
 		return readStepCrossed
@@ -141,6 +152,8 @@ func (d *decision) readCut(now time.Time, o Outcome, e evidence) reading {
 		return readFineCrossed
 	case e.guessed && n.accepted < 2 && e.sent <= c.rate*1.05 && !e.windowSums:
 		return readGuessTooHigh
+	case d.reading == readGrowthCrossed && n.lastOK > 0 && e.sent <= n.lastOK*1.05:
+		return readWiden
 	case c.hi > 0 && !e.many && !e.windowSums:
 		return readTooHigh
 	case d.server.strict && c.margin < maxMargin && n.lastOK > 0 && e.sent <= n.lastOK*1.05 && n.sinceThrottle >= fewAccepted,
@@ -163,6 +176,17 @@ func (d *decision) conclude(now time.Time, o Outcome, e evidence) (est, hi, grow
 	lastOK := d.count.lastOK
 	switch d.reading {
 	case readSpentWindow:
+		if o.RetryAfter == time.Second && e.span < 1 {
+			// A window of a second that took all it accepted in less: it holds that much a
+			// second, and no more.
+			est, _, d.server.reserve = spentWindow(e.accepted, e.span, time.Duration((1-e.span)*float64(time.Second)), e.sent)
+			// It reopens a second after the first of them: probed then, two intervals on, one
+			// for the refused attempt a window that counts refusals keeps (one was refused).
+			// The pause of a whole second cost 0.2-0.8 s at each such 429.
+			d.reopening = reopening{retryAfter: o.RetryAfter, end: now.Add(o.RetryAfter), accepted: e.accepted, span: e.span,
+				probe: d.count.epoch.Add(time.Second + 2*d.curve.intervalAt(est))}
+			return est, est, climbGrowth
+		}
 		est, hi, d.server.reserve = spentWindow(e.accepted, e.span, e.rest, e.sent)
 		return est, hi, climbGrowth
 	case readStepCrossed:
@@ -215,7 +239,9 @@ func (d *decision) conclude(now time.Time, o Outcome, e evidence) (est, hi, grow
 		}
 		return est, min(est, e.sent), climbGrowth
 	case readGrowthCrossed:
-		// At 50 a second, 4% an interval: the limit lies just above the latest acceptance.
+		// At 50 a second, 4% an interval: the limit lies just above the latest acceptance, and
+		// the server refused so fine a step: a bucket of little or no burst, as for readStepCrossed.
+		d.server.reserve, d.server.strict, d.server.stepped = 1, true, true
 		return lastOK, e.sent, climbGrowth
 	case readSpentBurst:
 		// The wait taken for the rate weighs much in a span of a second or less: grow from

@@ -129,7 +129,7 @@ type decision struct {
 // strict about gaps, whether it refuses probes, and how its headers state its window.
 type server struct {
 	windowed   bool          // a Retry-After of 2 s or more was seen: a window, closed until it ends
-	stepped    bool          // it refused a step above the rate it accepted: a bucket, most likely
+	stepped    bool          // it refused a step (or a growth) above the rate it accepted: a bucket, most likely
 	strict     bool          // it refused a step above the rate it accepted, or a short gap
 	reserve    float64       // what it accepts beyond its rate after a pause (a burst); 0 until measured
 	minGap     time.Duration // the shortest gap before an attempt it accepted

@@ -13,7 +13,9 @@ import "time"
 // 3 s for a reopening 2.0-2.4 s away. The probe
 // comes reopenProbe after the earliest moment the window can reopen, and the estimate takes
 // it to reopen at that earliest moment; a refused probe says it reopens later in that second,
-// and the estimate is taken again with the middle of the rest of it.
+// and the estimate is taken again with the middle of the rest of it. A window of a second
+// (a Retry-After of 1 s once a probe was refused) whose quota went in less than a second is
+// probed too, when it can have reopened: see readSpentWindow.
 type reopening struct {
 	retryAfter time.Duration // the window's Retry-After; 0 when no such probe is asked for
 	probe, end time.Time     // when the probe may start, and when the Retry-After ends
@@ -84,8 +86,9 @@ func (d *decision) crossed(t time.Time) bool {
 }
 
 // probeAfter is how long the pool waits from now, a 429's arrival, before it probes, ahead of
-// its Retry-After ra; 0 for no probe. A window's first Retry-After of a few seconds is probed
-// (see reopening), even after a refused probe: that one came half-way through a Retry-After of
+// its Retry-After ra; 0 for no probe. A window's first Retry-After of a few seconds, and a
+// window of a second spent, are probed (see reopening), even after a refused probe: that one
+// came half-way through a Retry-After of
 // a second, this one comes early in the last second of a longer one. Otherwise only a
 // Retry-After of a second is probed, the least a server can say in whole seconds, and only
 // until the server refuses a probe. From a bucket it is most often one interval of its limit

@@ -27,8 +27,9 @@ const (
 	// readLateStart: the attempt followed the one before closer than the rate, that one late: the
 	// server is strict about gaps, nothing is cut (jitter, lateStart; TestFinderJitter).
 	readLateStart
-	// readSpentWindow: many accepted, then a Retry-After of 2 s or more: a window's quota spent
-	// until then (spentWindow; TestFinderReopening).
+	// readSpentWindow: many accepted, then a Retry-After of 2 s or more, or of 1 s from a server
+	// that refused a probe (a window of a second, closed until its end): a window's quota spent
+	// until then (spentWindow; TestFinderReopening, TestReadings).
 	readSpentWindow
 	// readStepCrossed: refused a step above the rate of the latest acceptance: a growth crossed a
 	// bucket's rate (crossed; TestFinderStepWithoutRetryAfter).
@@ -45,14 +46,17 @@ const (
 	// readTooHigh: refused soon after resuming at an estimate: a quarter less, or twice what was
 	// accepted since the first 429 (TestFinderSettles).
 	readTooHigh
-	// readWiden: refused at a rate the server sustained, or by a server strict about gaps: jitter
-	// crossed the limit; spaced wider (widen; TestFinderJitter).
+	// readWiden: refused at a rate the server sustained, or by a server strict about gaps, or
+	// at the rate accepted just below a growth crossing, the 429 after it: jitter crossed the
+	// limit; spaced wider (widen; TestFinderJitter, TestReadings).
 	readWiden
 	// readSums: many accepted since an earlier estimate: what the server accepted over every span
 	// and pause since the first 429 (TestFinderWindowProbe).
 	readSums
 	// readGrowthCrossed: a growth from a guess crossed the limit in steps finer than crossed
-	// tells: the limit lies just above the latest acceptance (TestFinderGrowthCrossed).
+	// tells: the limit lies just above the latest acceptance, and the server, refusing so
+	// fine a step, is a strict bucket with little or no burst, as for a step crossed
+	// (TestFinderGrowthCrossed).
 	readGrowthCrossed
 	// readGuessTooHigh: a guess refused before it was accepted twice: half of it, growing
 	// (the traces of TestTraces).

@@ -119,6 +119,34 @@ func TestReadings(t *testing.T) {
 				t.Errorf("windowed %v, pause %v; want a window, its Retry-After whole", d.server.windowed, d.pause)
 			}
 		}},
+		{readSpentWindow, func() (*Finder, Outcome) {
+			// A Retry-After of a second from a server that refused a probe: a window of a second.
+			f := at20()
+			f.count.accepted, f.server.noProbes = 30, true
+			return f, throttled(time.Second)
+		}, func(t *testing.T, f *Finder, d decision) {
+			est := 30 / (2 + 0.5)
+			near(t, "rate", d.curve.rate, est)
+			near(t, "hi", d.curve.hi, est*(1+2*margin))
+			if d.pause != time.Second {
+				t.Errorf("pause %v, want the Retry-After whole", d.pause)
+			}
+		}},
+		{readSpentWindow, func() (*Finder, Outcome) {
+			// The same, its quota taken in less than a second: that much a second, no more.
+			f := at20()
+			f.curve.since, f.count.epoch = now.Add(-600*time.Millisecond), now.Add(-600*time.Millisecond)
+			f.count.accepted, f.server.noProbes = 30, true
+			return f, throttled(time.Second)
+		}, func(t *testing.T, f *Finder, d decision) {
+			near(t, "hi", d.curve.hi, 30)
+			near(t, "rate", d.curve.rate, 30*(1-margin))
+			// Probed when it can have reopened, two intervals after a second from the first.
+			probe := f.count.epoch.Add(time.Second + 2*d.curve.intervalAt(30))
+			if !d.reopening.probe.Equal(probe) || d.pause != probe.Sub(now) {
+				t.Errorf("probe at %v, pause %v; want %v", d.reopening.probe.Sub(now), d.pause, probe.Sub(now))
+			}
+		}},
 		{readStepCrossed, func() (*Finder, Outcome) {
 			f := ramp()
 			f.count.accepted, f.count.lastOK = 5, 10
@@ -212,6 +240,18 @@ func TestReadings(t *testing.T) {
 			}
 			near(t, "rate", d.curve.rate, 20*(1-margin))
 		}},
+		{readWiden, func() (*Finder, Outcome) {
+			// The 429 after a growth crossing, at the rate accepted below it, few accepted.
+			f := at20()
+			f.reading = readGrowthCrossed
+			f.count.accepted, f.count.sinceThrottle, f.count.lastOK = 3, 3, 20
+			return f, throttled(time.Second)
+		}, func(t *testing.T, f *Finder, d decision) {
+			if d.curve.margin != 2*margin || !d.server.strict {
+				t.Errorf("margin %v, strict %v; want twice the margin, strict", d.curve.margin, d.server.strict)
+			}
+			near(t, "rate", d.curve.rate, 20*(1-margin))
+		}},
 		{readSums, func() (*Finder, Outcome) {
 			f := at20()
 			f.curve.lastCut = t0.Add(-600 * time.Millisecond)
@@ -238,6 +278,9 @@ func TestReadings(t *testing.T) {
 			near(t, "rate", d.curve.rate, f.count.lastOK*(1-margin))
 			if d.curve.growth != climbGrowth {
 				t.Errorf("growth %v, want the climb", d.curve.growth)
+			}
+			if s := d.server; !s.strict || !s.stepped || s.reserve != 1 {
+				t.Errorf("server %+v; want a strict bucket, stepped, reserve 1", s)
 			}
 		}},
 		{readSpentBurst, func() (*Finder, Outcome) {
