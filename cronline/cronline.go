@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/report"
 	"github.com/ideanote-provision/ideanote-provision/state"
 	"github.com/ideanote-provision/ideanote-provision/wave"
 )
@@ -159,6 +161,13 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 		defer unlock()
 		o.Mail.MailReportLocked = true
 	}
+	// With a state, the state remembers tonight's report until its mail run mails everyone:
+	// it remembers tonight's people as provisioned, so no later report lists them again. It
+	// does so before anything is sent: a run killed while it provisions is mailed by the heal.
+	var un *unmailed
+	if mailing && o.Provision.State != "" {
+		un = o.rememberUnmailed()
+	}
 	sum.Provisioned = true
 	sum.Provision, err = wave.Run(ctx, o.Provision)
 	if o.Provisioned != nil {
@@ -168,11 +177,14 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	if o.Provision.State != "" && !mailing && !o.sentNothing(err) {
 		o.warnUnmailed()
 	}
-	// With a state, the state remembers tonight's report until its mail run mails everyone:
-	// it remembers tonight's people as provisioned, so no later report lists them again.
-	var un *unmailed
-	if mailing && o.Provision.State != "" && !o.sentNothing(err) {
-		un = o.rememberUnmailed()
+	if un != nil {
+		if o.sentNothing(err) {
+			o.unremember(un)
+			un = nil
+		} else if un.rememberErr != nil {
+			o.Log.Warn("the state could not remember tonight's report until everyone in it is mailed: if its mail run does not mail them all, no later run will",
+				"report", o.Provision.Report, "error", o.Words(un.rememberErr).Error(), o.hint(MailByHand))
+		}
 	}
 	if !mailing || !reportToMail(ctx, err) {
 		if mailing {
@@ -226,6 +238,7 @@ func (o *Options) worse(a, b error) error {
 // not all mailed: tonight's, and the earlier ones, which it mails after tonight's.
 type unmailed struct {
 	tonight     string // tonight's report, its key; "" when the state could not remember it
+	added       bool   // this run remembered tonight's report first: no earlier run of it did
 	rememberErr error  // why the state could not remember tonight's report
 	earlier     []state.Unmailed
 }
@@ -245,7 +258,8 @@ func (o *Options) withState(readOnly bool, f func(*state.Store) error) error {
 }
 
 // rememberUnmailed has the state remember tonight's report, and returns it with the earlier
-// reports the state remembers.
+// reports the state remembers. It runs before provisioning, and says nothing of an error:
+// a run that then sends nothing (the state locked by another run, say) needs no warning.
 func (o *Options) rememberUnmailed() *unmailed {
 	un := &unmailed{}
 	report, err := filepath.Abs(o.Provision.Report)
@@ -256,9 +270,11 @@ func (o *Options) rememberUnmailed() *unmailed {
 		}
 		if err == nil {
 			err = o.withState(false, func(st *state.Store) error {
-				if _, err := st.RememberUnmailed(state.Unmailed{Report: report, MailReport: mailReport, Since: time.Now()}); err != nil {
+				added, err := st.RememberUnmailed(state.Unmailed{Report: report, MailReport: mailReport, Since: time.Now()})
+				if err != nil {
 					return err
 				}
+				un.added = added
 				list, err := st.Unmailed()
 				for _, u := range list {
 					if u.Report != report {
@@ -271,12 +287,23 @@ func (o *Options) rememberUnmailed() *unmailed {
 	}
 	if err != nil {
 		un.rememberErr = err
-		o.Log.Warn("the state could not remember tonight's report until everyone in it is mailed: if its mail run does not mail them all, no later run will",
-			"report", o.Provision.Report, "error", o.Words(err).Error(), o.hint(MailByHand))
 		return un
 	}
 	un.tonight = report
 	return un
+}
+
+// unremember has the state forget tonight's report again when this run remembered it and then
+// sent nothing (stopped by its options or a lock): there is nobody in it to mail.
+func (o *Options) unremember(un *unmailed) {
+	if !un.added {
+		return
+	}
+	err := o.withState(false, func(st *state.Store) error { return st.ForgetUnmailed(un.tonight) })
+	if err != nil {
+		// Harmless: a report that is not there is forgotten by the next run, with a warning.
+		o.Log.Debug("the state could not forget tonight's report, which nothing was sent for", "report", o.Provision.Report, "error", o.Words(err).Error())
+	}
 }
 
 // heal runs, after tonight's mail run (which ended with tonightErr), the mail run with resume
@@ -301,9 +328,15 @@ func (o *Options) heal(ctx context.Context, un *unmailed, tonightErr error) erro
 				"reports", strings.Join(rest, ", "), o.hint(NextRun))
 			break
 		}
-		if _, err := os.Lstat(u.Report); errors.Is(err, fs.ErrNotExist) {
+		switch err := o.finish(u.Report); {
+		case errors.Is(err, fs.ErrNotExist):
 			o.Log.Warn("an earlier report whose people were not all mailed no longer exists: the state forgets it", "report", u.Report)
 			done = append(done, u.Report)
+			continue
+		case err != nil:
+			o.Log.Warn("earlier report not mailed: its provisioning run could not be finished", "report", u.Report,
+				"exit", o.ExitStatus(err), "error", o.Words(err).Error(), o.hint(NextRun))
+			worst = o.worse(worst, err)
 			continue
 		}
 		o.Log.Info("mailing an earlier report whose people were not all mailed (resumed: nobody twice)", "report", u.Report,
@@ -338,6 +371,42 @@ func (o *Options) heal(ctx context.Context, un *unmailed, tonightErr error) erro
 		}
 	}
 	return worst
+}
+
+// finish puts in place an earlier report whose provisioning run was killed before it did: its
+// lines are all in TempPath(report), and the report is not there. Every person that run
+// provisioned has a line there (the state records no row before its line is written), and the
+// rows it did not reach are not in the state, so a later run sends them: nothing is left to
+// provision, and the report is mailed as it is. It returns an error wrapping fs.ErrNotExist
+// when neither file is there; nil when the report is there with no REPORT.tmp beside it.
+func (o *Options) finish(path string) error {
+	tmp := report.TempPath(path)
+	if _, err := os.Lstat(tmp); errors.Is(err, fs.ErrNotExist) {
+		_, err := os.Lstat(path)
+		return err
+	}
+	// Held as a provisioning run holds it: no run of this report is writing it meanwhile.
+	unlock, err := lock.LockAs(path, "the mail run of an earlier report")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	switch _, err := os.Lstat(path); {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return err
+	default:
+		return nil // another run put it in place meanwhile, or see below: mail refuses it
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if err := safefile.SyncDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	o.Log.Info("an earlier report whose provisioning run was stopped is put in place, to be mailed: everyone that run provisioned has a line in it",
+		"report", path)
+	return nil
 }
 
 // warnUnmailed names, in a run without mail (or a dry run), the reports the state remembers

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
+	"github.com/ideanote-provision/ideanote-provision/report"
 	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
@@ -220,5 +222,69 @@ func TestCheckMailNamesOptions(t *testing.T) {
 	if got, want := ce.Text(func(o provision.Option) string { return o.Of + "." + o.Field }),
 		"cronline.WithMail mails the web-app link (mail.Link login): give wave.Subdomain or wave.WebAppURL too, or mail.Link widget"; got != want {
 		t.Errorf("Text = %q, want %q", got, want)
+	}
+}
+
+// killed runs the line o as a process killed right as its provisioning ends would: the
+// provisioning run's files and state are what it left, and nothing after it ran.
+func killed(o Options) {
+	o.Provisioned = func(provision.Summary, error) { runtime.Goexit() }
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Run(context.Background(), o)
+	}()
+	<-done
+}
+
+// A night killed while it provisions (kill -9, OOM, a power cut after a state commit) leaves
+// its people provisioned, remembered by the state and so left out of the next night's report:
+// the state remembers the night's report before anything is sent, and the next night mails it.
+func TestRunMailsNightKilledWhileProvisioning(t *testing.T) {
+	t.Parallel()
+	api := provisiontest.NewServer()
+	defer api.Close()
+	dir := t.TempDir()
+	// As mail.Run does, refuse a report that is not in place.
+	m := &mailer{end: func(o mail.Options) error { _, err := os.Stat(o.Report); return err }}
+	o1 := night(t, api, dir, "wave-1.csv", 3, m)
+	killed(o1)
+	// As a kill while provisioning leaves it: the lines only in the report being written.
+	rep1 := o1.Provision.Report
+	if err := os.Rename(rep1, report.TempPath(rep1)); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.calls) != 0 {
+		t.Fatalf("night 1 was killed before mailing, yet mailed %v", m.reports())
+	}
+	if _, err := Run(context.Background(), night(t, api, dir, "wave-2.csv", 3, m)); err != nil {
+		t.Fatalf("night 2: %v", err)
+	}
+	if got := m.reports(); !slices.Equal(got, []string{"wave-2.csv", "wave-1.csv"}) {
+		t.Errorf("night 2 mailed %v, want tonight's then night 1's: night 1's people are provisioned and in no other report", got)
+	}
+}
+
+// A line refused by its options sends nothing: the report the state remembered before
+// provisioning is forgotten again, and no later night warns that it has gone.
+func TestRunForgetsReportOfRunThatSentNothing(t *testing.T) {
+	t.Parallel()
+	api := provisiontest.NewServer()
+	defer api.Close()
+	dir := t.TempDir()
+	m := &mailer{end: func(mail.Options) error { return nil }}
+	o1 := night(t, api, dir, "wave-1.csv", 2, m)
+	o1.Provision.Concurrency = -1
+	if _, err := Run(context.Background(), o1); rank(err) != exitUsage {
+		t.Fatalf("night 1: %v, want a configuration error", err)
+	}
+	var log strings.Builder
+	o2 := night(t, api, dir, "wave-2.csv", 2, m)
+	o2.Log = slog.New(slog.NewTextHandler(&log, nil))
+	if _, err := Run(context.Background(), o2); err != nil {
+		t.Fatalf("night 2: %v", err)
+	}
+	if got := m.reports(); !slices.Equal(got, []string{"wave-2.csv"}) || strings.Contains(log.String(), "wave-1") {
+		t.Errorf("night 2 mailed %v, log:\n%s\nwant only tonight's, night 1's report never named", got, log.String())
 	}
 }
