@@ -339,12 +339,19 @@ func (o *Options) heal(ctx context.Context, un *unmailed, tonightErr error) erro
 			worst = o.worse(worst, err)
 			continue
 		}
+		leave, err := o.newerLinks(u.Report)
+		if err != nil {
+			o.Log.Warn("earlier report not mailed: the state could not say who has a newer link", "report", u.Report,
+				"exit", o.ExitStatus(err), "error", o.Words(err).Error(), o.hint(NextRun))
+			worst = o.worse(worst, err)
+			continue
+		}
 		o.Log.Info("mailing an earlier report whose people were not all mailed (resumed: nobody twice)", "report", u.Report,
-			"since", u.Since.Format(time.RFC3339))
+			"since", u.Since.Format(time.RFC3339), "newer_links", len(leave))
 		m := o.Mail
-		m.Report, m.MailReport = u.Report, u.MailReport
+		m.Report, m.MailReport, m.Leave = u.Report, u.MailReport, leave
 		m.Resume, m.Overwrite, m.MailReportLocked = true, false, false
-		_, err := o.MailRun(ctx, m)
+		_, err = o.MailRun(ctx, m)
 		err = notMailed(u.Report, err) // as for tonight's: its people were provisioned
 		if err == nil {
 			o.Log.Info("earlier report mailed: everyone in it is mailed", "report", u.Report, "exit", o.ExitStatus(nil))
@@ -407,6 +414,35 @@ func (o *Options) finish(path string) error {
 	o.Log.Info("an earlier report whose provisioning run was stopped is put in place, to be mailed: everyone that run provisioned has a line in it",
 		"report", path)
 	return nil
+}
+
+// newerLinks returns the people of the earlier report at path, by provision.EmailKey, whose
+// state entry is newer than their line: provisioned again since (tonight, or in a report after
+// this one), they have a newer link, which that report's mail run mails. Mailed from this one
+// too, they would have two messages, and perhaps the older link last. Each maps to the reason
+// their mail report line gives.
+func (o *Options) newerLinks(path string) (map[string]string, error) {
+	leave := make(map[string]string)
+	err := o.withState(true, func(st *state.Store) error {
+		return report.ReadRecords(path, "a report of ideanote-provision", []string{"email", "status", "finished_at"}, func(r report.Record) error {
+			if s := provision.Status(r.Cell("status")); s != provision.StatusOK && s != provision.StatusSkipped {
+				return nil
+			}
+			// The report says the time to the second, as it was taken for the state entry.
+			at, err := time.Parse(time.RFC3339, r.Cell("finished_at"))
+			if err != nil {
+				return nil // no time to compare: mailed, as it would be without a state
+			}
+			email := strings.TrimSpace(r.Cell("email"))
+			e, ok := st.Get(state.Key(provision.User{Email: email, Sub: r.Cell("sub")}))
+			if ok && e.At.Truncate(time.Second).After(at) {
+				leave[provision.EmailKey(email)] = "not mailed from this report: provisioned again since, at " +
+					e.At.UTC().Format(time.RFC3339) + ", with a newer link, which a later report mails"
+			}
+			return nil
+		})
+	})
+	return leave, err
 }
 
 // warnUnmailed names, in a run without mail (or a dry run), the reports the state remembers

@@ -1,7 +1,9 @@
 package cronline
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +19,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 	"github.com/ideanote-provision/ideanote-provision/report"
+	"github.com/ideanote-provision/ideanote-provision/state"
 	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
@@ -286,5 +289,102 @@ func TestRunForgetsReportOfRunThatSentNothing(t *testing.T) {
 	}
 	if got := m.reports(); !slices.Equal(got, []string{"wave-2.csv"}) || strings.Contains(log.String(), "wave-1") {
 		t.Errorf("night 2 mailed %v, log:\n%s\nwant only tonight's, night 1's report never named", got, log.String())
+	}
+}
+
+// linkOf returns the link of email in the report at path, when their line has one.
+func linkOf(t *testing.T, path, email string) string {
+	t.Helper()
+	lines, err := report.ReadLines(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		if l.Email == email && (l.Status == "ok" || l.Status == "skipped") {
+			return l.LoginURL
+		}
+	}
+	return ""
+}
+
+// Night 1's mail run fails; on night 2 p0's name has changed, so p0 is provisioned again and
+// mailed the new link from tonight's report. The heal then mails night 1's report, which holds
+// p0's older link: p0 is left out of it, with the reason, and everyone else in it is mailed.
+func TestRunHealLeavesOutNewerLinks(t *testing.T) {
+	t.Parallel()
+	api := provisiontest.NewServer()
+	defer api.Close()
+	dir := t.TempDir()
+	down := &mailer{end: func(mail.Options) error { return mail.ErrAborted }}
+	if _, err := Run(context.Background(), night(t, api, dir, "wave-1.csv", 2, down)); !errors.Is(err, mail.ErrAborted) {
+		t.Fatalf("night 1: %v, want the mail run's abort", err)
+	}
+	yesterday(t, dir, "wave-1.csv", api.SpaceID)
+	var mailed []string // p0's link in each report as a mail run would mail it: not if left out
+	up := &mailer{end: func(o mail.Options) error {
+		if l := linkOf(t, o.Report, "p0@acme.com"); l != "" && o.Leave[provision.EmailKey("p0@acme.com")] == "" {
+			mailed = append(mailed, filepath.Base(o.Report)+": "+l)
+		}
+		return nil
+	}}
+	o2 := night(t, api, dir, "wave-2.csv", 2, up)
+	if err := os.WriteFile(o2.Provision.Input, []byte("email,name\np0@acme.com,Person Zero\np1@acme.com,Person 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), o2); err != nil {
+		t.Fatal(err)
+	}
+	if len(mailed) != 1 || !strings.HasPrefix(mailed[0], "wave-2.csv: ") {
+		t.Errorf("p0 mailed %q by the mail runs of night 2, want once, from wave-2.csv", mailed)
+	}
+	if got := up.reports(); !slices.Equal(got, []string{"wave-2.csv", "wave-1.csv"}) {
+		t.Fatalf("night 2 mailed %v, want tonight's then night 1's", got)
+	}
+	if leave := up.calls[1].Leave; len(leave) != 1 || !strings.Contains(leave["p0@acme.com"], "newer link") {
+		t.Errorf("night 1's report left out %v, want p0 alone, with why", leave)
+	}
+}
+
+// yesterday moves the report name in dir back a day, and the state's entries of its people
+// with it, as if its night were the night before: the report and the state say times to the
+// second, and the nights of a test run within one.
+func yesterday(t *testing.T, dir, name, space string) {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(recs[0], "finished_at")
+	st, closeState, err := wave.OpenState(filepath.Join(dir, "state.db"), state.Options{Space: space})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs[1:] {
+		at, err := time.Parse(time.RFC3339, r[col])
+		if err != nil {
+			continue
+		}
+		r[col] = at.Add(-24 * time.Hour).Format(time.RFC3339)
+		key := state.Key(provision.User{Email: r[1], Sub: r[2]})
+		if e, ok := st.Get(key); ok {
+			e.At = e.At.Add(-24 * time.Hour)
+			if err := st.Record(key, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := closeState(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := csv.NewWriter(&out)
+	w.WriteAll(recs)
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
