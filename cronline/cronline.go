@@ -62,6 +62,10 @@ const (
 	NextRun
 	// MailByHand: the mail run of a report, resumed, mails its people not mailed yet.
 	MailByHand
+	// FinishProvisioning: the provisioning run of a report, resumed without mail, puts in place
+	// the lines that a run stopped while resuming it left beside it; the next run with mail and
+	// the same state then mails the report.
+	FinishProvisioning
 )
 
 // hint is the log attribute that names the remedies rs, in the command line's words.
@@ -87,6 +91,20 @@ func (e *NotMailedError) Error() string {
 	return fmt.Sprintf("%s: the mail run of %s did not start, so nobody was mailed: %s", mail.ErrAborted, e.Report, e.Err)
 }
 func (e *NotMailedError) Unwrap() error { return mail.ErrAborted }
+
+// UnfinishedError is an earlier report that a provisioning run was stopped while resuming: the
+// lines it wrote are beside it (report.TempPath), and nobody in it is mailed until a resumed
+// provisioning run of it puts them in place. It is an abort (mail.ErrAborted): no later run
+// finishes it on its own.
+type UnfinishedError struct {
+	Report string
+}
+
+func (e *UnfinishedError) Error() string {
+	return fmt.Sprintf("%s: %s was being resumed by a provisioning run that was stopped, which left its new lines in %s: nobody in it is mailed until that run is finished",
+		mail.ErrAborted, e.Report, report.TempPath(e.Report))
+}
+func (e *UnfinishedError) Unwrap() error { return mail.ErrAborted }
 
 // notMailed returns err, the end of the mail run of report, as a *NotMailedError when the
 // run's options refused it; any other error as it is.
@@ -334,8 +352,12 @@ func (o *Options) heal(ctx context.Context, un *unmailed, tonightErr error) erro
 			done = append(done, u.Report)
 			continue
 		case err != nil:
-			o.Log.Warn("earlier report not mailed: its provisioning run could not be finished", "report", u.Report,
-				"exit", o.ExitStatus(err), "error", o.Words(err).Error(), o.hint(NextRun))
+			remedy := NextRun
+			if _, ok := errors.AsType[*UnfinishedError](err); ok {
+				remedy = FinishProvisioning
+			}
+			o.Log.Warn("earlier report not mailed: its provisioning run is not finished", "report", u.Report,
+				"exit", o.ExitStatus(err), "error", o.Words(err).Error(), o.hint(remedy))
 			worst = o.worse(worst, err)
 			continue
 		}
@@ -385,7 +407,9 @@ func (o *Options) heal(ctx context.Context, un *unmailed, tonightErr error) erro
 // provisioned has a line there (the state records no row before its line is written), and the
 // rows it did not reach are not in the state, so a later run sends them: nothing is left to
 // provision, and the report is mailed as it is. It returns an error wrapping fs.ErrNotExist
-// when neither file is there; nil when the report is there with no REPORT.tmp beside it.
+// when neither file is there; nil when the report is there with no REPORT.tmp beside it; an
+// *UnfinishedError when both are: which lines of each to keep is a resumed provisioning run's
+// to say.
 func (o *Options) finish(path string) error {
 	tmp := report.TempPath(path)
 	if _, err := os.Lstat(tmp); errors.Is(err, fs.ErrNotExist) {
@@ -403,7 +427,7 @@ func (o *Options) finish(path string) error {
 	case err != nil:
 		return err
 	default:
-		return nil // another run put it in place meanwhile, or see below: mail refuses it
+		return &UnfinishedError{Report: path}
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return err
@@ -459,7 +483,14 @@ func (o *Options) warnUnmailed() {
 		return
 	}
 	for _, u := range list {
+		hint := o.hint(NextRun, MailByHand)
+		if _, err := os.Lstat(report.TempPath(u.Report)); err == nil {
+			hint = o.hint(NextRun) // which puts it in place first: the mail run alone refuses it
+			if _, err := os.Lstat(u.Report); err == nil {
+				hint = o.hint(FinishProvisioning)
+			}
+		}
 		o.Log.Warn("the state remembers a report whose people are not all mailed",
-			"report", u.Report, "since", u.Since.Format(time.RFC3339), o.hint(NextRun, MailByHand))
+			"report", u.Report, "since", u.Since.Format(time.RFC3339), hint)
 	}
 }

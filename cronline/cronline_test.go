@@ -388,3 +388,52 @@ func yesterday(t *testing.T, dir, name, space string) {
 		t.Fatal(err)
 	}
 }
+
+// An earlier report that a provisioning run was stopped while resuming (the report and its
+// REPORT.tmp both there) cannot be mailed, which mail.Run refuses, nor finished by a later
+// night: the line says so, naming the report, with the remedy that finishes it, not that the
+// next run mails it.
+func TestRunNamesUnfinishedEarlierReport(t *testing.T) {
+	t.Parallel()
+	api := provisiontest.NewServer()
+	defer api.Close()
+	dir := t.TempDir()
+	down := &mailer{end: func(mail.Options) error { return mail.ErrAborted }}
+	o1 := night(t, api, dir, "wave-1.csv", 2, down)
+	if _, err := Run(context.Background(), o1); !errors.Is(err, mail.ErrAborted) {
+		t.Fatalf("night 1: %v, want the mail run's abort", err)
+	}
+	rep1 := o1.Provision.Report
+	if err := os.WriteFile(report.TempPath(rep1), []byte("row,email\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// As mail.Run does, refuse a report with a REPORT.tmp beside it.
+	up := &mailer{end: func(o mail.Options) error {
+		if _, err := os.Stat(report.TempPath(o.Report)); err == nil {
+			return provision.Configf("%s: %w", report.TempPath(o.Report), report.ErrLeftOver)
+		}
+		return nil
+	}}
+	var log strings.Builder
+	for night2 := range 2 { // and the same every night until it is finished
+		log.Reset()
+		o2 := night(t, api, dir, "wave-2.csv", 2, up)
+		o2.Log = slog.New(slog.NewTextHandler(&log, nil))
+		o2.Remedies = map[Remedy]string{NextRun: "the next run mails it", FinishProvisioning: "finish it"}
+		_, err := Run(context.Background(), o2)
+		if ue, ok := errors.AsType[*UnfinishedError](err); !ok || ue.Report != rep1 || rank(err) != 3 {
+			t.Fatalf("night %d: %v, want an *UnfinishedError of %s, an abort", night2+2, err, rep1)
+		}
+	}
+	if got := up.reports(); slices.Contains(got, "wave-1.csv") {
+		t.Errorf("night 2 ran the mail run of wave-1.csv, which mail.Run refuses: %v", got)
+	}
+	_, line, _ := strings.Cut(log.String(), "earlier report not mailed")
+	line, _, _ = strings.Cut(line, "\n")
+	if !strings.Contains(line, `hint="finish it"`) || !strings.Contains(line, "wave-1.csv") {
+		t.Errorf("log line %q: want wave-1.csv named, with the remedy that finishes it", line)
+	}
+	if _, err := os.Stat(report.TempPath(rep1)); err != nil {
+		t.Errorf("the unfinished run's lines: %v", err)
+	}
+}
