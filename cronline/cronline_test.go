@@ -84,6 +84,13 @@ func (m *mailer) reports() []string {
 	return r
 }
 
+// fakeAPI starts a fake Ideanote, closed when the test ends.
+func fakeAPI(t *testing.T) *provisiontest.Server {
+	api := provisiontest.NewServer()
+	t.Cleanup(api.Close)
+	return api
+}
+
 // night returns the options of one night's line on api, its report named name in dir.
 func night(t *testing.T, api *provisiontest.Server, dir, name string, people int, m *mailer) Options {
 	t.Helper()
@@ -114,8 +121,7 @@ func night(t *testing.T, api *provisiontest.Server, dir, name string, people int
 // next night's own report; once everyone in it is mailed the state forgets it.
 func TestRunMailsEarlierReports(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
+	api := fakeAPI(t)
 	dir := t.TempDir()
 	down := &mailer{end: func(mail.Options) error { return fmt.Errorf("%w: the server cannot be reached", mail.ErrAborted) }}
 	sum, err := Run(context.Background(), night(t, api, dir, "wave-1.csv", 3, down))
@@ -151,8 +157,7 @@ func TestRunMailsEarlierReports(t *testing.T) {
 // that sent: the line reads it as an abort, and writes no mail metrics.
 func TestRunRefusedMailIsAbort(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
+	api := fakeAPI(t)
 	dir := t.TempDir()
 	refused := &mailer{end: func(mail.Options) error { return provision.Configf("a template at fault") }}
 	o := night(t, api, dir, "wave-1.csv", 2, refused)
@@ -189,8 +194,7 @@ func TestWorse(t *testing.T) {
 // A remedy is logged as a hint in the command line's words, and the line names no flag itself.
 func TestRunHintsInTheCommandLinesWords(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
+	api := fakeAPI(t)
 	var log strings.Builder
 	o := night(t, api, t.TempDir(), "wave-1.csv", 2, &mailer{end: func(mail.Options) error { return nil }})
 	o.Log = slog.New(slog.NewTextHandler(&log, nil))
@@ -245,8 +249,7 @@ func killed(o Options) {
 // the state remembers the night's report before anything is sent, and the next night mails it.
 func TestRunMailsNightKilledWhileProvisioning(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
+	api := fakeAPI(t)
 	dir := t.TempDir()
 	// As mail.Run does, refuse a report that is not in place.
 	m := &mailer{end: func(o mail.Options) error { _, err := os.Stat(o.Report); return err }}
@@ -272,8 +275,7 @@ func TestRunMailsNightKilledWhileProvisioning(t *testing.T) {
 // provisioning is forgotten again, and no later night warns that it has gone.
 func TestRunForgetsReportOfRunThatSentNothing(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
+	api := fakeAPI(t)
 	dir := t.TempDir()
 	m := &mailer{end: func(mail.Options) error { return nil }}
 	o1 := night(t, api, dir, "wave-1.csv", 2, m)
@@ -312,8 +314,7 @@ func linkOf(t *testing.T, path, email string) string {
 // p0's older link: p0 is left out of it, with the reason, and everyone else in it is mailed.
 func TestRunHealLeavesOutNewerLinks(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
+	api := fakeAPI(t)
 	dir := t.TempDir()
 	down := &mailer{end: func(mail.Options) error { return mail.ErrAborted }}
 	if _, err := Run(context.Background(), night(t, api, dir, "wave-1.csv", 2, down)); !errors.Is(err, mail.ErrAborted) {
@@ -395,8 +396,7 @@ func yesterday(t *testing.T, dir, name, space string) {
 // next run mails it.
 func TestRunNamesUnfinishedEarlierReport(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
+	api := fakeAPI(t)
 	dir := t.TempDir()
 	down := &mailer{end: func(mail.Options) error { return mail.ErrAborted }}
 	o1 := night(t, api, dir, "wave-1.csv", 2, down)
