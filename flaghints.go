@@ -61,6 +61,9 @@ var remedies = map[cronline.Remedy]string{
 	cronline.RunAgain:   "run the same command again, with --resume, to mail the people ok so far",
 	cronline.NextRun:    "a run with --mail and this --state mails them (nobody twice)",
 	cronline.MailByHand: "ideanote-provision mail --resume REPORT (with the mail flags) mails them",
+	cronline.FinishProvisioning: "finish its provisioning run: the same command with --report REPORT in place of tonight's, " +
+		"without --mail and its mail flags (--resume sends nobody who has a line in it again); " +
+		"the next run with --mail and this --state then mails it (nobody twice)",
 }
 
 // withFlags returns err with the problem a domain package names worded with the flags of the

@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/report"
 	"github.com/ideanote-provision/ideanote-provision/state"
 	"github.com/ideanote-provision/ideanote-provision/wave"
 )
@@ -60,6 +62,10 @@ const (
 	NextRun
 	// MailByHand: the mail run of a report, resumed, mails its people not mailed yet.
 	MailByHand
+	// FinishProvisioning: the provisioning run of a report, resumed without mail, puts in place
+	// the lines that a run stopped while resuming it left beside it; the next run with mail and
+	// the same state then mails the report.
+	FinishProvisioning
 )
 
 // hint is the log attribute that names the remedies rs, in the command line's words.
@@ -85,6 +91,20 @@ func (e *NotMailedError) Error() string {
 	return fmt.Sprintf("%s: the mail run of %s did not start, so nobody was mailed: %s", mail.ErrAborted, e.Report, e.Err)
 }
 func (e *NotMailedError) Unwrap() error { return mail.ErrAborted }
+
+// UnfinishedError is an earlier report that a provisioning run was stopped while resuming: the
+// lines it wrote are beside it (report.TempPath), and nobody in it is mailed until a resumed
+// provisioning run of it puts them in place. It is an abort (mail.ErrAborted): no later run
+// finishes it on its own.
+type UnfinishedError struct {
+	Report string
+}
+
+func (e *UnfinishedError) Error() string {
+	return fmt.Sprintf("%s: %s was being resumed by a provisioning run that was stopped, which left its new lines in %s: nobody in it is mailed until that run is finished",
+		mail.ErrAborted, e.Report, report.TempPath(e.Report))
+}
+func (e *UnfinishedError) Unwrap() error { return mail.ErrAborted }
 
 // notMailed returns err, the end of the mail run of report, as a *NotMailedError when the
 // run's options refused it; any other error as it is.
@@ -159,6 +179,13 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 		defer unlock()
 		o.Mail.MailReportLocked = true
 	}
+	// With a state, the state remembers tonight's report until its mail run mails everyone:
+	// it remembers tonight's people as provisioned, so no later report lists them again. It
+	// does so before anything is sent: a run killed while it provisions is mailed by the heal.
+	var un *unmailed
+	if mailing && o.Provision.State != "" {
+		un = o.rememberUnmailed()
+	}
 	sum.Provisioned = true
 	sum.Provision, err = wave.Run(ctx, o.Provision)
 	if o.Provisioned != nil {
@@ -168,11 +195,14 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	if o.Provision.State != "" && !mailing && !o.sentNothing(err) {
 		o.warnUnmailed()
 	}
-	// With a state, the state remembers tonight's report until its mail run mails everyone:
-	// it remembers tonight's people as provisioned, so no later report lists them again.
-	var un *unmailed
-	if mailing && o.Provision.State != "" && !o.sentNothing(err) {
-		un = o.rememberUnmailed()
+	if un != nil {
+		if o.sentNothing(err) {
+			o.unremember(un)
+			un = nil
+		} else if un.rememberErr != nil {
+			o.Log.Warn("the state could not remember tonight's report until everyone in it is mailed: if its mail run does not mail them all, no later run will",
+				"report", o.Provision.Report, "error", o.Words(un.rememberErr).Error(), o.hint(MailByHand))
+		}
 	}
 	if !mailing || !reportToMail(ctx, err) {
 		if mailing {
@@ -226,6 +256,7 @@ func (o *Options) worse(a, b error) error {
 // not all mailed: tonight's, and the earlier ones, which it mails after tonight's.
 type unmailed struct {
 	tonight     string // tonight's report, its key; "" when the state could not remember it
+	added       bool   // this run remembered tonight's report first: no earlier run of it did
 	rememberErr error  // why the state could not remember tonight's report
 	earlier     []state.Unmailed
 }
@@ -245,7 +276,8 @@ func (o *Options) withState(readOnly bool, f func(*state.Store) error) error {
 }
 
 // rememberUnmailed has the state remember tonight's report, and returns it with the earlier
-// reports the state remembers.
+// reports the state remembers. It runs before provisioning, and says nothing of an error:
+// a run that then sends nothing (the state locked by another run, say) needs no warning.
 func (o *Options) rememberUnmailed() *unmailed {
 	un := &unmailed{}
 	report, err := filepath.Abs(o.Provision.Report)
@@ -256,9 +288,11 @@ func (o *Options) rememberUnmailed() *unmailed {
 		}
 		if err == nil {
 			err = o.withState(false, func(st *state.Store) error {
-				if _, err := st.RememberUnmailed(state.Unmailed{Report: report, MailReport: mailReport, Since: time.Now()}); err != nil {
+				added, err := st.RememberUnmailed(state.Unmailed{Report: report, MailReport: mailReport, Since: time.Now()})
+				if err != nil {
 					return err
 				}
+				un.added = added
 				list, err := st.Unmailed()
 				for _, u := range list {
 					if u.Report != report {
@@ -271,12 +305,23 @@ func (o *Options) rememberUnmailed() *unmailed {
 	}
 	if err != nil {
 		un.rememberErr = err
-		o.Log.Warn("the state could not remember tonight's report until everyone in it is mailed: if its mail run does not mail them all, no later run will",
-			"report", o.Provision.Report, "error", o.Words(err).Error(), o.hint(MailByHand))
 		return un
 	}
 	un.tonight = report
 	return un
+}
+
+// unremember has the state forget tonight's report again when this run remembered it and then
+// sent nothing (stopped by its options or a lock): there is nobody in it to mail.
+func (o *Options) unremember(un *unmailed) {
+	if !un.added {
+		return
+	}
+	err := o.withState(false, func(st *state.Store) error { return st.ForgetUnmailed(un.tonight) })
+	if err != nil {
+		// Harmless: a report that is not there is forgotten by the next run, with a warning.
+		o.Log.Debug("the state could not forget tonight's report, which nothing was sent for", "report", o.Provision.Report, "error", o.Words(err).Error())
+	}
 }
 
 // heal runs, after tonight's mail run (which ended with tonightErr), the mail run with resume
@@ -301,17 +346,34 @@ func (o *Options) heal(ctx context.Context, un *unmailed, tonightErr error) erro
 				"reports", strings.Join(rest, ", "), o.hint(NextRun))
 			break
 		}
-		if _, err := os.Lstat(u.Report); errors.Is(err, fs.ErrNotExist) {
+		switch err := o.finish(u.Report); {
+		case errors.Is(err, fs.ErrNotExist):
 			o.Log.Warn("an earlier report whose people were not all mailed no longer exists: the state forgets it", "report", u.Report)
 			done = append(done, u.Report)
 			continue
+		case err != nil:
+			remedy := NextRun
+			if _, ok := errors.AsType[*UnfinishedError](err); ok {
+				remedy = FinishProvisioning
+			}
+			o.Log.Warn("earlier report not mailed: its provisioning run is not finished", "report", u.Report,
+				"exit", o.ExitStatus(err), "error", o.Words(err).Error(), o.hint(remedy))
+			worst = o.worse(worst, err)
+			continue
+		}
+		leave, err := o.newerLinks(u.Report)
+		if err != nil {
+			o.Log.Warn("earlier report not mailed: the state could not say who has a newer link", "report", u.Report,
+				"exit", o.ExitStatus(err), "error", o.Words(err).Error(), o.hint(NextRun))
+			worst = o.worse(worst, err)
+			continue
 		}
 		o.Log.Info("mailing an earlier report whose people were not all mailed (resumed: nobody twice)", "report", u.Report,
-			"since", u.Since.Format(time.RFC3339))
+			"since", u.Since.Format(time.RFC3339), "newer_links", len(leave))
 		m := o.Mail
-		m.Report, m.MailReport = u.Report, u.MailReport
+		m.Report, m.MailReport, m.Leave = u.Report, u.MailReport, leave
 		m.Resume, m.Overwrite, m.MailReportLocked = true, false, false
-		_, err := o.MailRun(ctx, m)
+		_, err = o.MailRun(ctx, m)
 		err = notMailed(u.Report, err) // as for tonight's: its people were provisioned
 		if err == nil {
 			o.Log.Info("earlier report mailed: everyone in it is mailed", "report", u.Report, "exit", o.ExitStatus(nil))
@@ -340,6 +402,73 @@ func (o *Options) heal(ctx context.Context, un *unmailed, tonightErr error) erro
 	return worst
 }
 
+// finish puts in place an earlier report whose provisioning run was killed before it did: its
+// lines are all in TempPath(report), and the report is not there. Every person that run
+// provisioned has a line there (the state records no row before its line is written), and the
+// rows it did not reach are not in the state, so a later run sends them: nothing is left to
+// provision, and the report is mailed as it is. It returns an error wrapping fs.ErrNotExist
+// when neither file is there; nil when the report is there with no REPORT.tmp beside it; an
+// *UnfinishedError when both are: which lines of each to keep is a resumed provisioning run's
+// to say.
+func (o *Options) finish(path string) error {
+	tmp := report.TempPath(path)
+	if _, err := os.Lstat(tmp); errors.Is(err, fs.ErrNotExist) {
+		_, err := os.Lstat(path)
+		return err
+	}
+	// Held as a provisioning run holds it: no run of this report is writing it meanwhile.
+	unlock, err := lock.LockAs(path, "the mail run of an earlier report")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	switch _, err := os.Lstat(path); {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return err
+	default:
+		return &UnfinishedError{Report: path}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if err := safefile.SyncDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	o.Log.Info("an earlier report whose provisioning run was stopped is put in place, to be mailed: everyone that run provisioned has a line in it",
+		"report", path)
+	return nil
+}
+
+// newerLinks returns the people of the earlier report at path, by provision.EmailKey, whose
+// state entry is newer than their line: provisioned again since (tonight, or in a report after
+// this one), they have a newer link, which that report's mail run mails. Mailed from this one
+// too, they would have two messages, and perhaps the older link last. Each maps to the reason
+// their mail report line gives.
+func (o *Options) newerLinks(path string) (map[string]string, error) {
+	leave := make(map[string]string)
+	err := o.withState(true, func(st *state.Store) error {
+		return report.ReadRecords(path, "a report of ideanote-provision", []string{"email", "status", "finished_at"}, func(r report.Record) error {
+			if s := provision.Status(r.Cell("status")); s != provision.StatusOK && s != provision.StatusSkipped {
+				return nil
+			}
+			// The report says the time to the second, as it was taken for the state entry.
+			at, err := time.Parse(time.RFC3339, r.Cell("finished_at"))
+			if err != nil {
+				return nil // no time to compare: mailed, as it would be without a state
+			}
+			email := strings.TrimSpace(r.Cell("email"))
+			e, ok := st.Get(state.Key(provision.User{Email: email, Sub: r.Cell("sub")}))
+			if ok && e.At.Truncate(time.Second).After(at) {
+				leave[provision.EmailKey(email)] = "not mailed from this report: provisioned again since, at " +
+					e.At.UTC().Format(time.RFC3339) + ", with a newer link, which a later report mails"
+			}
+			return nil
+		})
+	})
+	return leave, err
+}
+
 // warnUnmailed names, in a run without mail (or a dry run), the reports the state remembers
 // as not all mailed, and how to mail them.
 func (o *Options) warnUnmailed() {
@@ -354,7 +483,14 @@ func (o *Options) warnUnmailed() {
 		return
 	}
 	for _, u := range list {
+		hint := o.hint(NextRun, MailByHand)
+		if _, err := os.Lstat(report.TempPath(u.Report)); err == nil {
+			hint = o.hint(NextRun) // which puts it in place first: the mail run alone refuses it
+			if _, err := os.Lstat(u.Report); err == nil {
+				hint = o.hint(FinishProvisioning)
+			}
+		}
 		o.Log.Warn("the state remembers a report whose people are not all mailed",
-			"report", u.Report, "since", u.Since.Format(time.RFC3339), o.hint(NextRun, MailByHand))
+			"report", u.Report, "since", u.Since.Format(time.RFC3339), hint)
 	}
 }

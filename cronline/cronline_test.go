@@ -1,12 +1,15 @@
 package cronline
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +18,8 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
+	"github.com/ideanote-provision/ideanote-provision/report"
+	"github.com/ideanote-provision/ideanote-provision/state"
 	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
@@ -79,6 +84,13 @@ func (m *mailer) reports() []string {
 	return r
 }
 
+// fakeAPI starts a fake Ideanote, closed when the test ends.
+func fakeAPI(t *testing.T) *provisiontest.Server {
+	api := provisiontest.NewServer()
+	t.Cleanup(api.Close)
+	return api
+}
+
 // night returns the options of one night's line on api, its report named name in dir.
 func night(t *testing.T, api *provisiontest.Server, dir, name string, people int, m *mailer) Options {
 	t.Helper()
@@ -109,8 +121,7 @@ func night(t *testing.T, api *provisiontest.Server, dir, name string, people int
 // next night's own report; once everyone in it is mailed the state forgets it.
 func TestRunMailsEarlierReports(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
+	api := fakeAPI(t)
 	dir := t.TempDir()
 	down := &mailer{end: func(mail.Options) error { return fmt.Errorf("%w: the server cannot be reached", mail.ErrAborted) }}
 	sum, err := Run(context.Background(), night(t, api, dir, "wave-1.csv", 3, down))
@@ -146,8 +157,7 @@ func TestRunMailsEarlierReports(t *testing.T) {
 // that sent: the line reads it as an abort, and writes no mail metrics.
 func TestRunRefusedMailIsAbort(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
+	api := fakeAPI(t)
 	dir := t.TempDir()
 	refused := &mailer{end: func(mail.Options) error { return provision.Configf("a template at fault") }}
 	o := night(t, api, dir, "wave-1.csv", 2, refused)
@@ -184,8 +194,7 @@ func TestWorse(t *testing.T) {
 // A remedy is logged as a hint in the command line's words, and the line names no flag itself.
 func TestRunHintsInTheCommandLinesWords(t *testing.T) {
 	t.Parallel()
-	api := provisiontest.NewServer()
-	defer api.Close()
+	api := fakeAPI(t)
 	var log strings.Builder
 	o := night(t, api, t.TempDir(), "wave-1.csv", 2, &mailer{end: func(mail.Options) error { return nil }})
 	o.Log = slog.New(slog.NewTextHandler(&log, nil))
@@ -220,5 +229,211 @@ func TestCheckMailNamesOptions(t *testing.T) {
 	if got, want := ce.Text(func(o provision.Option) string { return o.Of + "." + o.Field }),
 		"cronline.WithMail mails the web-app link (mail.Link login): give wave.Subdomain or wave.WebAppURL too, or mail.Link widget"; got != want {
 		t.Errorf("Text = %q, want %q", got, want)
+	}
+}
+
+// killed runs the line o as a process killed right as its provisioning ends would: the
+// provisioning run's files and state are what it left, and nothing after it ran.
+func killed(o Options) {
+	o.Provisioned = func(provision.Summary, error) { runtime.Goexit() }
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Run(context.Background(), o)
+	}()
+	<-done
+}
+
+// A night killed while it provisions (kill -9, OOM, a power cut after a state commit) leaves
+// its people provisioned, remembered by the state and so left out of the next night's report:
+// the state remembers the night's report before anything is sent, and the next night mails it.
+func TestRunMailsNightKilledWhileProvisioning(t *testing.T) {
+	t.Parallel()
+	api := fakeAPI(t)
+	dir := t.TempDir()
+	// As mail.Run does, refuse a report that is not in place.
+	m := &mailer{end: func(o mail.Options) error { _, err := os.Stat(o.Report); return err }}
+	o1 := night(t, api, dir, "wave-1.csv", 3, m)
+	killed(o1)
+	// As a kill while provisioning leaves it: the lines only in the report being written.
+	rep1 := o1.Provision.Report
+	if err := os.Rename(rep1, report.TempPath(rep1)); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.calls) != 0 {
+		t.Fatalf("night 1 was killed before mailing, yet mailed %v", m.reports())
+	}
+	if _, err := Run(context.Background(), night(t, api, dir, "wave-2.csv", 3, m)); err != nil {
+		t.Fatalf("night 2: %v", err)
+	}
+	if got := m.reports(); !slices.Equal(got, []string{"wave-2.csv", "wave-1.csv"}) {
+		t.Errorf("night 2 mailed %v, want tonight's then night 1's: night 1's people are provisioned and in no other report", got)
+	}
+}
+
+// A line refused by its options sends nothing: the report the state remembered before
+// provisioning is forgotten again, and no later night warns that it has gone.
+func TestRunForgetsReportOfRunThatSentNothing(t *testing.T) {
+	t.Parallel()
+	api := fakeAPI(t)
+	dir := t.TempDir()
+	m := &mailer{end: func(mail.Options) error { return nil }}
+	o1 := night(t, api, dir, "wave-1.csv", 2, m)
+	o1.Provision.Concurrency = -1
+	if _, err := Run(context.Background(), o1); rank(err) != exitUsage {
+		t.Fatalf("night 1: %v, want a configuration error", err)
+	}
+	var log strings.Builder
+	o2 := night(t, api, dir, "wave-2.csv", 2, m)
+	o2.Log = slog.New(slog.NewTextHandler(&log, nil))
+	if _, err := Run(context.Background(), o2); err != nil {
+		t.Fatalf("night 2: %v", err)
+	}
+	if got := m.reports(); !slices.Equal(got, []string{"wave-2.csv"}) || strings.Contains(log.String(), "wave-1") {
+		t.Errorf("night 2 mailed %v, log:\n%s\nwant only tonight's, night 1's report never named", got, log.String())
+	}
+}
+
+// linkOf returns the link of email in the report at path, when their line has one.
+func linkOf(t *testing.T, path, email string) string {
+	t.Helper()
+	lines, err := report.ReadLines(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		if l.Email == email && (l.Status == "ok" || l.Status == "skipped") {
+			return l.LoginURL
+		}
+	}
+	return ""
+}
+
+// Night 1's mail run fails; on night 2 p0's name has changed, so p0 is provisioned again and
+// mailed the new link from tonight's report. The heal then mails night 1's report, which holds
+// p0's older link: p0 is left out of it, with the reason, and everyone else in it is mailed.
+func TestRunHealLeavesOutNewerLinks(t *testing.T) {
+	t.Parallel()
+	api := fakeAPI(t)
+	dir := t.TempDir()
+	down := &mailer{end: func(mail.Options) error { return mail.ErrAborted }}
+	if _, err := Run(context.Background(), night(t, api, dir, "wave-1.csv", 2, down)); !errors.Is(err, mail.ErrAborted) {
+		t.Fatalf("night 1: %v, want the mail run's abort", err)
+	}
+	yesterday(t, dir, "wave-1.csv", api.SpaceID)
+	var mailed []string // p0's link in each report as a mail run would mail it: not if left out
+	up := &mailer{end: func(o mail.Options) error {
+		if l := linkOf(t, o.Report, "p0@acme.com"); l != "" && o.Leave[provision.EmailKey("p0@acme.com")] == "" {
+			mailed = append(mailed, filepath.Base(o.Report)+": "+l)
+		}
+		return nil
+	}}
+	o2 := night(t, api, dir, "wave-2.csv", 2, up)
+	if err := os.WriteFile(o2.Provision.Input, []byte("email,name\np0@acme.com,Person Zero\np1@acme.com,Person 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), o2); err != nil {
+		t.Fatal(err)
+	}
+	if len(mailed) != 1 || !strings.HasPrefix(mailed[0], "wave-2.csv: ") {
+		t.Errorf("p0 mailed %q by the mail runs of night 2, want once, from wave-2.csv", mailed)
+	}
+	if got := up.reports(); !slices.Equal(got, []string{"wave-2.csv", "wave-1.csv"}) {
+		t.Fatalf("night 2 mailed %v, want tonight's then night 1's", got)
+	}
+	if leave := up.calls[1].Leave; len(leave) != 1 || !strings.Contains(leave["p0@acme.com"], "newer link") {
+		t.Errorf("night 1's report left out %v, want p0 alone, with why", leave)
+	}
+}
+
+// yesterday moves the report name in dir back a day, and the state's entries of its people
+// with it, as if its night were the night before: the report and the state say times to the
+// second, and the nights of a test run within one.
+func yesterday(t *testing.T, dir, name, space string) {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(recs[0], "finished_at")
+	st, closeState, err := wave.OpenState(filepath.Join(dir, "state.db"), state.Options{Space: space})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs[1:] {
+		at, err := time.Parse(time.RFC3339, r[col])
+		if err != nil {
+			continue
+		}
+		r[col] = at.Add(-24 * time.Hour).Format(time.RFC3339)
+		key := state.Key(provision.User{Email: r[1], Sub: r[2]})
+		if e, ok := st.Get(key); ok {
+			e.At = e.At.Add(-24 * time.Hour)
+			if err := st.Record(key, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := closeState(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := csv.NewWriter(&out)
+	w.WriteAll(recs)
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An earlier report that a provisioning run was stopped while resuming (the report and its
+// REPORT.tmp both there) cannot be mailed, which mail.Run refuses, nor finished by a later
+// night: the line says so, naming the report, with the remedy that finishes it, not that the
+// next run mails it.
+func TestRunNamesUnfinishedEarlierReport(t *testing.T) {
+	t.Parallel()
+	api := fakeAPI(t)
+	dir := t.TempDir()
+	down := &mailer{end: func(mail.Options) error { return mail.ErrAborted }}
+	o1 := night(t, api, dir, "wave-1.csv", 2, down)
+	if _, err := Run(context.Background(), o1); !errors.Is(err, mail.ErrAborted) {
+		t.Fatalf("night 1: %v, want the mail run's abort", err)
+	}
+	rep1 := o1.Provision.Report
+	if err := os.WriteFile(report.TempPath(rep1), []byte("row,email\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// As mail.Run does, refuse a report with a REPORT.tmp beside it.
+	up := &mailer{end: func(o mail.Options) error {
+		if _, err := os.Stat(report.TempPath(o.Report)); err == nil {
+			return provision.Configf("%s: %w", report.TempPath(o.Report), report.ErrLeftOver)
+		}
+		return nil
+	}}
+	var log strings.Builder
+	for night2 := range 2 { // and the same every night until it is finished
+		log.Reset()
+		o2 := night(t, api, dir, "wave-2.csv", 2, up)
+		o2.Log = slog.New(slog.NewTextHandler(&log, nil))
+		o2.Remedies = map[Remedy]string{NextRun: "the next run mails it", FinishProvisioning: "finish it"}
+		_, err := Run(context.Background(), o2)
+		if ue, ok := errors.AsType[*UnfinishedError](err); !ok || ue.Report != rep1 || rank(err) != 3 {
+			t.Fatalf("night %d: %v, want an *UnfinishedError of %s, an abort", night2+2, err, rep1)
+		}
+	}
+	if got := up.reports(); slices.Contains(got, "wave-1.csv") {
+		t.Errorf("night 2 ran the mail run of wave-1.csv, which mail.Run refuses: %v", got)
+	}
+	_, line, _ := strings.Cut(log.String(), "earlier report not mailed")
+	line, _, _ = strings.Cut(line, "\n")
+	if !strings.Contains(line, `hint="finish it"`) || !strings.Contains(line, "wave-1.csv") {
+		t.Errorf("log line %q: want wave-1.csv named, with the remedy that finishes it", line)
+	}
+	if _, err := os.Stat(report.TempPath(rep1)); err != nil {
+		t.Errorf("the unfinished run's lines: %v", err)
 	}
 }

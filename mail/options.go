@@ -42,6 +42,10 @@ type Options struct {
 	// Resend, with Resume, names people to mail although the mail report keeps them: those
 	// StatusUnknown (or sent) that the operator has checked and chose to mail on purpose.
 	Resend []string
+	// Leave names people of the report not to mail, by provision.EmailKey, with the reason
+	// their mail report line gives (status skipped): a caller that knows of a newer link sent
+	// them elsewhere. Resend wins over it; a person the mail report keeps (Resume) keeps their line.
+	Leave map[string]string
 	// MailReportLocked says that the caller holds the mail report's lock (LockMailReport), for
 	// longer than Run: Run does not take it again.
 	MailReportLocked bool

@@ -20,7 +20,7 @@ type Status string
 const (
 	StatusSent         Status = "sent"          // accepted by the SMTP server
 	StatusFailed       Status = "failed"        // refused, or could not be sent
-	StatusSkipped      Status = "skipped"       // not to be mailed: no link, or mailed on another line
+	StatusSkipped      Status = "skipped"       // not to be mailed: no link, mailed on another line, or Options.Leave
 	StatusNotAttempted Status = "not_attempted" // the run stopped before it
 	StatusWritten      Status = "written"       // written as an .eml file (OutDir)
 	StatusRendered     Status = "rendered"      // rendered only (DryRun)
@@ -84,8 +84,10 @@ func (c carried) earlier() int { return c.kept + c.changed + c.gone }
 // carried over when the report gives them the link they were mailed (or, for a line without
 // link_sha256, by their email alone); the lines of people not in this report are left out, as
 // this mail report is this report's. The people of resend (by provision.EmailKey) are mailed
-// whatever was kept of them; each must be a person of the report with a link to mail.
-func lineup(lines []report.Line, link string, kept map[string]Result, resend map[string]string) (settled []Result, jobs []job, c carried, err error) {
+// whatever was kept of them; each must be a person of the report with a link to mail. The
+// people of leave (Options.Leave) who would be mailed are skipped with its reason, unless resend
+// names them.
+func lineup(lines []report.Line, link string, kept map[string]Result, resend, leave map[string]string) (settled []Result, jobs []job, c carried, err error) {
 	lines = slices.Clone(lines)
 	slices.SortStableFunc(lines, func(a, b report.Line) int { return cmp.Compare(a.Row, b.Row) })
 	column := "login_url"
@@ -135,6 +137,10 @@ func lineup(lines []report.Line, link string, kept map[string]Result, resend map
 					continue
 				}
 				c.changed++
+			}
+			if why := leave[key]; why != "" && resend[key] == "" {
+				res.Err = errors.New(why)
+				break
 			}
 			name := strings.TrimSpace(l.Name)
 			jobs = append(jobs, job{n: len(jobs), row: l.Row, email: addr.Address, linkHash: hash, fields: Fields{

@@ -1,7 +1,9 @@
 package mail
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,7 +38,7 @@ func TestLineup(t *testing.T) {
 		"gone@example.com":       {Row: 99, Email: "gone@example.com", Status: StatusSent, MessageID: "<g@x>", LinkSHA256: LinkHash("L99")},
 		"failed-now@example.com": {Row: 14, Email: "failed-now@example.com", Status: StatusSent, LinkSHA256: LinkHash("L14")},
 	}
-	settled, jobs, c, err := lineup(lines, LinkLogin, kept, nil)
+	settled, jobs, c, err := lineup(lines, LinkLogin, kept, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +94,7 @@ func TestLineup(t *testing.T) {
 	}
 
 	// With the widget link, d has none.
-	settled, jobs, _, err = lineup(lines, LinkWidget, map[string]Result{}, nil)
+	settled, jobs, _, err = lineup(lines, LinkWidget, map[string]Result{}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,14 +115,55 @@ func TestLineup(t *testing.T) {
 func TestLineupNoLinkAtAll(t *testing.T) {
 	t.Parallel()
 	lines := []report.Line{{Row: 2, User: provision.User{Email: "a@example.com"}, Status: "ok", WidgetURL: "W"}}
-	_, _, _, err := lineup(lines, LinkLogin, nil, nil)
+	_, _, _, err := lineup(lines, LinkLogin, nil, nil, nil)
 	var ce *provision.ConfigError
 	if !errors.As(err, &ce) || !strings.Contains(named(err), "no login_url for anyone: give <Link> widget") {
 		t.Errorf("err = %v", err)
 	}
 	// A report where nobody was provisioned is no mistake of the options: nothing to mail.
-	settled, jobs, _, err := lineup([]report.Line{{Row: 2, User: provision.User{Email: "a@example.com"}, Status: "failed"}}, LinkLogin, nil, nil)
+	settled, jobs, _, err := lineup([]report.Line{{Row: 2, User: provision.User{Email: "a@example.com"}, Status: "failed"}}, LinkLogin, nil, nil, nil)
 	if err != nil || len(jobs) != 0 || len(settled) != 1 {
 		t.Errorf("settled %v, jobs %v, err %v", settled, jobs, err)
+	}
+}
+
+// The people Leave names are not mailed: their line is skipped with its reason, a run that mails
+// everyone else ends well, and a resumed run leaves them out again (their line is not kept as
+// mailed). Resend wins over Leave; a person already mailed from this report keeps their line.
+func TestRunLeavesOutPeople(t *testing.T) {
+	t.Parallel()
+	srv, o, _ := serverOptions(t)
+	const why = "a newer link was sent in a later report"
+	o.Leave = map[string]string{"zoe@example.com": why, "dan@example.com": why}
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := mailed(srv), []string{"ana@example.com", "cara@example.com"}; !slices.Equal(got, want) {
+		t.Fatalf("mailed %v, want %v", got, want)
+	}
+	lines := readMailReport(t, DefaultMailReport(o.Report))
+	for _, row := range []int{3, 7} {
+		if l := lines[row]; l[2] != string(StatusSkipped) || l[5] != why {
+			t.Errorf("row %d: %v, want skipped with the reason", row, l)
+		}
+	}
+
+	o.Resume = true
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if got := mailedSince(srv, 2); len(got) != 0 {
+		t.Errorf("the resumed run mailed %v, want nobody", got)
+	}
+	o.Leave["ana@example.com"] = why // mailed already: kept as sent
+	o.Resend = []string{"dan@example.com"}
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := mailedSince(srv, 2), []string{"dan@example.com"}; !slices.Equal(got, want) {
+		t.Errorf("resumed with Resend: mailed %v, want %v", got, want)
+	}
+	if got := statuses(t, DefaultMailReport(o.Report)); got[2] != string(StatusSent) || got[3] != string(StatusSkipped) || got[7] != string(StatusSent) {
+		t.Errorf("statuses %v: want ana kept sent, zoe skipped, dan sent", got)
 	}
 }

@@ -102,7 +102,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	for _, addr := range o.Resend {
 		resend[provision.EmailKey(strings.TrimSpace(addr))] = addr
 	}
-	settled, jobs, carried, err := lineup(lines, o.Link, kept, resend)
+	settled, jobs, carried, err := lineup(lines, o.Link, kept, resend, o.Leave)
 	if err != nil {
 		return sum, err
 	}

@@ -251,7 +251,7 @@ func TestMailReportFailureStopsSending(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, jobs, _, err := lineup(mustReadLines(t, o.Report), LinkLogin, nil, nil)
+		_, jobs, _, err := lineup(mustReadLines(t, o.Report), LinkLogin, nil, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
