@@ -94,7 +94,7 @@ func FuzzReportRoundTrip(f *testing.F) {
 		if len(lines) != 1 || lines[0].User != want {
 			t.Fatalf("ReadLines = %+v, want %+v", lines, want)
 		}
-		if d, ok := done[provision.EmailKey(want.Email)]; !ok || d.Sub != want.Sub || d.Token != "tok" {
+		if d, ok := done[provision.EmailKey(want.Email)]; !ok || d.User.Sub != want.Sub || d.Token != "tok" {
 			t.Fatalf("ReadBack = %+v, want %q with sub %q", done, want.Email, want.Sub)
 		}
 	})

@@ -7,14 +7,18 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
-// Done is what an earlier run recorded for a row that ended ok.
+// Done is what an earlier run recorded for a row that ended ok: its line, all but the links
+// (made again from the token) and what only the attempt had (attempts, HTTP status).
 type Done struct {
-	Sub      string
+	Row      int            // the row number of the line
+	User     provision.User // the person as the line shows them (no avatar: the report has none)
 	UserID   string
 	Token    string
 	Finished time.Time
@@ -29,7 +33,7 @@ type DoneSet map[string]Done
 // different subs are two users for the endpoint).
 func (s DoneSet) match(u provision.User) (Done, bool) {
 	d, ok := s[provision.EmailKey(u.Email)]
-	if !ok || (d.Sub != "" && u.Sub != "" && d.Sub != u.Sub) {
+	if !ok || (d.User.Sub != "" && u.Sub != "" && d.User.Sub != u.Sub) {
 		return Done{}, false
 	}
 	return d, true
@@ -86,8 +90,8 @@ func (s DoneSet) Check(src provision.Source) error {
 }
 
 // ReadBack reads the rows that ended ok (or were skipped as ok) in the report at path, and in
-// the unfinished report of an interrupted resume beside it. A missing report is an empty set.
-// A last line cut short by a crash is dropped.
+// the unfinished report of an interrupted resume beside it (whose lines win). A missing report
+// is an empty set. A last line cut short by a crash is dropped.
 func ReadBack(path string) (DoneSet, error) {
 	set := make(DoneSet)
 	for _, p := range []string{path, TempPath(path)} {
@@ -105,8 +109,12 @@ func readInto(set DoneSet, path string) error {
 			return nil
 		}
 		finished, _ := time.Parse(time.RFC3339, r.Cell("finished_at"))
-		set[provision.EmailKey(r.Cell("email"))] = Done{Sub: r.Cell("sub"), UserID: r.Cell("user_id"),
-			Token: token, Finished: finished, Change: r.Cell(ChangeColumn)}
+		row, _ := strconv.Atoi(strings.TrimSpace(r.Cell("row")))
+		d := Done{Row: row, UserID: r.Cell("user_id"), Token: token, Finished: finished, Change: r.Cell(ChangeColumn)}
+		for _, f := range personFields {
+			*f.Of(&d.User) = r.Cell(f.Name)
+		}
+		set[provision.EmailKey(d.User.Email)] = d
 		return nil
 	})
 	if errors.Is(err, ErrEmpty) {

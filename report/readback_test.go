@@ -11,7 +11,7 @@ import (
 
 func TestDoneSetMatch(t *testing.T) {
 	t.Parallel()
-	done := DoneSet{"ana@x.com": {Sub: "E1", Token: "t1"}, "bob@x.com": {Token: "t2"}}
+	done := DoneSet{"ana@x.com": {User: provision.User{Email: "ana@x.com", Sub: "E1"}, Token: "t1"}, "bob@x.com": {Token: "t2"}}
 	tests := []struct {
 		name string
 		user provision.User
@@ -50,7 +50,7 @@ func TestDoneSetCheck(t *testing.T) {
 	done := DoneSet{}
 	var same, lostSub, other []provision.User
 	for _, e := range []string{"a", "b", "c", "d"} {
-		done[e+"@x.com"] = Done{Sub: "S-" + e, Token: "t"}
+		done[e+"@x.com"] = Done{User: provision.User{Sub: "S-" + e}, Token: "t"}
 		same = append(same, provision.User{Email: e + "@x.com", Sub: "S-" + e})
 		lostSub = append(lostSub, provision.User{Email: e + "@x.com"})
 		other = append(other, provision.User{Email: e + "@x.com", Sub: "M-" + e}) // another column as sub

@@ -1,0 +1,239 @@
+package wave
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
+	"github.com/ideanote-provision/ideanote-provision/report"
+)
+
+// testOptions are the options of a run of the cron line (--resume --state --only-changes) on
+// srv, one request at a time.
+func testOptions(srv *provisiontest.Server, in, rep, st string) Options {
+	return Options{Input: in, Report: rep, State: st, Resume: true, OnlyChanges: true, Subdomain: "acme",
+		BaseURL: srv.URL, SpaceID: srv.SpaceID, APIToken: srv.APIToken, HTTPClient: srv.Client(),
+		Burst: 1, Concurrency: 1, Timeout: 5 * time.Second, MaxAttempts: 1, MaxWait: time.Minute}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// copyFile copies from to to, as a kill -9 leaves the file; a missing file is left missing.
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if errors.Is(err, os.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, to, string(b))
+}
+
+// statuses returns the status of each email's line in the report at path.
+func statuses(t *testing.T, path string) map[string]string {
+	t.Helper()
+	lines, err := report.ReadLines(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]string, len(lines))
+	for _, l := range lines {
+		out[l.Email] = l.Status
+	}
+	return out
+}
+
+func readBack(t *testing.T, path string) report.DoneSet {
+	t.Helper()
+	done, err := report.ReadBack(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return done
+}
+
+func people(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("p%d@x.io", i)
+	}
+	return out
+}
+
+// A resume of a report whose REPORT.tmp a killed run left must keep the ok rows of that file on
+// disk while it sends again the rows before them: a second kill then must not lose them.
+func TestResumeKeepsLeftOverRowsOnDisk(t *testing.T) {
+	t.Parallel()
+	srv := provisiontest.NewServer()
+	defer srv.Close()
+	dir := t.TempDir()
+	in, rep, st := filepath.Join(dir, "in.csv"), filepath.Join(dir, "wave.csv"), filepath.Join(dir, "state.db")
+	writeFile(t, in, "email\na@x.io\nb@x.io\nc@x.io\nd@x.io\ne@x.io\nf@x.io\n")
+	srv.Intercept = func(_ int, r *provisiontest.Request) *provisiontest.Reply {
+		if strings.Contains("a@x.io b@x.io c@x.io", r.Email()) {
+			return &provisiontest.Reply{Status: http.StatusUnprocessableEntity, Body: `{"message":"nope"}`}
+		}
+		return nil
+	}
+	o := testOptions(srv, in, rep, st)
+	if _, err := Run(context.Background(), o); !errors.Is(err, ErrRowsFailed) {
+		t.Fatalf("run 1: %v", err)
+	}
+	// Run 1 killed before Close: its lines are in REPORT.tmp only.
+	if err := os.Rename(rep, report.TempPath(rep)); err != nil {
+		t.Fatal(err)
+	}
+	// Run 2 is killed while it sends a again: what is on disk then.
+	kdir := t.TempDir()
+	krep, kst := filepath.Join(kdir, "wave.csv"), filepath.Join(kdir, "state.db")
+	srv.Intercept = func(_ int, r *provisiontest.Request) *provisiontest.Reply {
+		if r.Email() == "a@x.io" {
+			for _, f := range [][2]string{{rep, krep}, {report.TempPath(rep), report.TempPath(krep)}, {st, kst}, {st + "-journal", kst + "-journal"}} {
+				copyFile(t, f[0], f[1])
+			}
+		}
+		return nil
+	}
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatalf("run 2: %v", err)
+	}
+	done := readBack(t, krep)
+	for _, e := range []string{"d@x.io", "e@x.io", "f@x.io"} {
+		if _, ok := done[e]; !ok {
+			t.Errorf("at the kill of run 2, %s (ok in run 1) is in no file that --resume reads", e)
+		}
+	}
+	// Run 3 on what the kill left: the state says d, e, f are provisioned; their lines stay.
+	srv.Intercept = nil
+	if _, err := Run(context.Background(), testOptions(srv, in, krep, kst)); err != nil {
+		t.Fatalf("run 3: %v", err)
+	}
+	got := statuses(t, krep)
+	for _, e := range []string{"d@x.io", "e@x.io", "f@x.io"} {
+		if got[e] != "skipped" {
+			t.Errorf("after run 3, %s has status %q, want skipped with their link", e, got[e])
+		}
+	}
+}
+
+// An interrupted resume that did not read its input to the end keeps, in the report it puts in
+// place, every row ok in the report it replaces, and counts them as skipped.
+func TestInterruptedResumeKeepsRowsNotRead(t *testing.T) {
+	t.Parallel()
+	srv := provisiontest.NewServer()
+	defer srv.Close()
+	dir := t.TempDir()
+	in, rep, st := filepath.Join(dir, "in.csv"), filepath.Join(dir, "wave.csv"), filepath.Join(dir, "state.db")
+	all := people(20)
+	input := "email\n" + strings.Join(all, "\n") + "\n"
+	writeFile(t, in, input)
+	o := testOptions(srv, in, rep, st)
+	o.Rate = 0
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatalf("run 1: %v", err)
+	}
+	// Run 2 reads its input from a pipe: 5 rows, then the interrupt, then the end of the input,
+	// as when the reader stops after InterruptDrain. The blank lines after the 5 rows fill what
+	// the reader looks at before it starts (blank lines are no rows).
+	pr, pw := io.Pipe()
+	o2 := o
+	o2.Input, o2.Stdin = "-", pr
+	ctx, cancel := context.WithCancel(context.Background())
+	emitted := make(chan struct{}, len(all))
+	o2.Progress = func(provision.Result) { emitted <- struct{}{} }
+	go func() {
+		io.WriteString(pw, "email\n"+strings.Join(all[:5], "\n")+strings.Repeat("\n", 2<<20))
+		for range 5 {
+			<-emitted
+		}
+		cancel()
+		pw.Close()
+	}()
+	sum, err := Run(ctx, o2)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("run 2: %v, want interrupted", err)
+	}
+	got := statuses(t, rep)
+	for _, e := range all {
+		if got[e] != "skipped" {
+			t.Errorf("after the interrupted resume, %s has status %q, want skipped with their link", e, got[e])
+		}
+	}
+	if sum.Rows != len(all) || sum.Counts[provision.StatusSkipped] != len(all) {
+		t.Errorf("summary: %d rows, %v, want %d skipped", sum.Rows, sum.Counts, len(all))
+	}
+	if len(srv.Requests()) != len(all) {
+		t.Errorf("%d requests, want %d: a resume sends nothing already ok", len(srv.Requests()), len(all))
+	}
+}
+
+// A resume whose input no longer holds a person ok in the report (a partial HR export) keeps
+// that person's line and link: the state has them provisioned, and no later run sends them.
+func TestResumeKeepsRowsMissingFromInput(t *testing.T) {
+	t.Parallel()
+	srv := provisiontest.NewServer()
+	defer srv.Close()
+	dir := t.TempDir()
+	in, rep, st := filepath.Join(dir, "in.csv"), filepath.Join(dir, "wave-1.csv"), filepath.Join(dir, "state.db")
+	writeFile(t, in, "email\na@x.io\nb@x.io\nc@x.io\nd@x.io\n")
+	srv.Intercept = func(_ int, r *provisiontest.Request) *provisiontest.Reply {
+		if r.Email() == "d@x.io" {
+			return &provisiontest.Reply{Status: http.StatusServiceUnavailable}
+		}
+		return nil
+	}
+	o := testOptions(srv, in, rep, st)
+	if _, err := Run(context.Background(), o); !errors.Is(err, ErrRowsFailed) {
+		t.Fatalf("run 1: %v", err)
+	}
+	srv.Intercept = nil
+	writeFile(t, in, "email\na@x.io\nb@x.io\nd@x.io\n") // c is missing from this export
+	sum, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	want := map[string]string{"a@x.io": "skipped", "b@x.io": "skipped", "c@x.io": "skipped", "d@x.io": "ok"}
+	if got := statuses(t, rep); !equalMaps(got, want) {
+		t.Errorf("resumed report: %v, want %v", got, want)
+	}
+	if sum.Counts[provision.StatusSkipped] != 3 || sum.Rows != 4 {
+		t.Errorf("summary: %d rows, %v, want 3 skipped of 4", sum.Rows, sum.Counts)
+	}
+	lines, err := report.ReadLines(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		if l.Email == "c@x.io" && (l.Row != 4 || !strings.Contains(l.LoginURL, "acme.ideanote.io")) {
+			t.Errorf("c's line: row %d, link %q, want row 4 and the link", l.Row, l.LoginURL)
+		}
+	}
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
