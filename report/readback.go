@@ -39,13 +39,28 @@ func (s DoneSet) match(u provision.User) (Done, bool) {
 	return d, true
 }
 
-// Skip returns the skipped result for a row already ok, for provision.Job.Skip.
+// Skip returns the skipped result for a row already ok, for provision.Job.Skip: the same
+// person (match), with the name, team and locale their line shows. A person whose data changed
+// since is sent again, so that the change reaches Ideanote, and so that the state never records
+// as sent data that was not (the report has no avatar: a changed avatar alone is not seen).
 func (s DoneSet) Skip(row provision.Row) (provision.Result, bool) {
 	d, ok := s.match(row.User)
-	if !ok {
+	if !ok || !samePerson(d.User, row.User) {
 		return provision.Result{}, false
 	}
 	return provision.Result{Row: row, Status: provision.StatusSkipped, UserID: d.UserID, Token: d.Token, Finished: d.Finished, Change: d.Change}, true
+}
+
+// samePerson reports whether a and b, the same person by match, hold the same data of what the
+// report shows: the email and sub are match's (the case of an email, a sub added or dropped by
+// a new column mapping, are still that person).
+func samePerson(a, b provision.User) bool {
+	for _, f := range personFields {
+		if f.Name != "email" && f.Name != "sub" && *f.Of(&a) != *f.Of(&b) {
+			return false
+		}
+	}
+	return true
 }
 
 // MismatchError says that most rows ok in a report are not in the input being resumed.

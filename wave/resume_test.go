@@ -237,3 +237,69 @@ func equalMaps(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// A resume whose input changed a person ok in the report sends the change; a resume whose
+// input is what the report shows skips the row and records it in the state when that run's
+// state batch was lost.
+func TestResumeSendsChangedData(t *testing.T) {
+	t.Parallel()
+	srv := provisiontest.NewServer()
+	defer srv.Close()
+	dir := t.TempDir()
+	in, rep, st := filepath.Join(dir, "in.csv"), filepath.Join(dir, "wave-1.csv"), filepath.Join(dir, "state.db")
+	writeFile(t, in, "email,team\na@x.io,Sales\nb@x.io,Ops\n")
+	srv.Intercept = func(_ int, r *provisiontest.Request) *provisiontest.Reply {
+		if r.Email() == "b@x.io" {
+			return &provisiontest.Reply{Status: http.StatusServiceUnavailable}
+		}
+		return nil
+	}
+	o := testOptions(srv, in, rep, st)
+	if _, err := Run(context.Background(), o); !errors.Is(err, ErrRowsFailed) {
+		t.Fatalf("run 1: %v", err)
+	}
+	srv.Intercept = nil
+	writeFile(t, in, "email,team\na@x.io,Marketing\nb@x.io,Ops\n") // HR moves a before the resume
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if team := srv.Users()["a@x.io"].Team; team != "Marketing" {
+		t.Errorf("after the resume Ideanote has a in team %q, want Marketing", team)
+	}
+	lines, err := report.ReadLines(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		if l.Email == "a@x.io" && (l.Status != "ok" || l.Team != "Marketing" || l.Change != "changed") {
+			t.Errorf("a's line: %s, team %q, change %q, want ok, Marketing, changed", l.Status, l.Team, l.Change)
+		}
+	}
+
+	// Night 2 sends a new team, reports it ok, and is killed before its state batch is saved.
+	writeFile(t, in, "email,team\na@x.io,Design\nb@x.io,Ops\n")
+	saved, err := os.ReadFile(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o2 := testOptions(srv, in, filepath.Join(dir, "wave-2.csv"), st)
+	if _, err := Run(context.Background(), o2); err != nil {
+		t.Fatalf("night 2: %v", err)
+	}
+	writeFile(t, st, string(saved))
+	// Its resume skips a, whose line shows the data of the input, and records it.
+	sent := len(srv.Requests())
+	if _, err := Run(context.Background(), o2); err != nil {
+		t.Fatalf("night 2 resumed: %v", err)
+	}
+	if n := len(srv.Requests()) - sent; n != 0 {
+		t.Errorf("the resume sent %d requests, want none", n)
+	}
+	o3 := testOptions(srv, in, filepath.Join(dir, "wave-3.csv"), st)
+	if _, err := Run(context.Background(), o3); err != nil {
+		t.Fatalf("night 3: %v", err)
+	}
+	if n := len(srv.Requests()) - sent; n != 0 || len(statuses(t, o3.Report)) != 0 {
+		t.Errorf("night 3 sent %d requests and reported %v, want nothing: the state must hold what night 2 sent", n, statuses(t, o3.Report))
+	}
+}
