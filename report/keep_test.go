@@ -46,7 +46,7 @@ func TestResumeKeepsEarlierRows(t *testing.T) {
 		"4,c@x.io,,C,,,ok,u3,t3,,,1,200,,2026-11-23T02:00:00Z\n")
 	// The killed resume had sent b again, ok.
 	writeFile(TempPath(path), header+"3,b@x.io,,B,,,ok,u2,t2,,,1,200,,2026-11-24T02:00:00Z\n")
-	done, err := ReadBack(path)
+	done, err := ReadBack(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestResumeKeepsEarlierRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	// While the run goes: everyone ok is in a file --resume reads.
-	if got, err := ReadBack(path); err != nil || len(got) != 3 {
+	if got, err := ReadBack(path, nil); err != nil || len(got) != 3 {
 		t.Errorf("after Create, %d rows ok readable (%v), want 3: a, b and c", len(got), err)
 	}
 	if got := statusByEmail(t, path); got["b@x.io"] != "skipped" || got["a@x.io"] != "skipped" || got["c@x.io"] != "skipped" {

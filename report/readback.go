@@ -106,19 +106,21 @@ func (s DoneSet) Check(src provision.Source) error {
 
 // ReadBack reads the rows that ended ok (or were skipped as ok) in the report at path, and in
 // the unfinished report of an interrupted resume beside it (whose lines win). A missing report
-// is an empty set. A last line cut short by a crash is dropped.
-func ReadBack(path string) (DoneSet, error) {
+// is an empty set. A last line without a newline at its end is read when it holds every column
+// (an editor that writes none after the last line); one that does not was cut short by a crash
+// and is dropped, and cut, when not nil, is told its file and line number.
+func ReadBack(path string, cut func(path string, line int)) (DoneSet, error) {
 	set := make(DoneSet)
 	for _, p := range []string{path, TempPath(path)} {
-		if err := readInto(set, p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := readInto(set, p, cut); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
 	}
 	return set, nil
 }
 
-func readInto(set DoneSet, path string) error {
-	err := ReadRecords(path, what, resumeColumns, func(r Record) error {
+func readInto(set DoneSet, path string, cut func(path string, line int)) error {
+	err := readRecords(path, what, resumeColumns, true, cut, func(r Record) error {
 		status, token := provision.Status(r.Cell("status")), r.Cell("session_token")
 		if (status != provision.StatusOK && status != provision.StatusSkipped) || token == "" {
 			return nil

@@ -61,7 +61,7 @@ func statuses(t *testing.T, path string) map[string]string {
 
 func readBack(t *testing.T, path string) report.DoneSet {
 	t.Helper()
-	done, err := report.ReadBack(path)
+	done, err := report.ReadBack(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -169,7 +169,10 @@ func openReport(o *Options, log *slog.Logger, links report.Links, withChange boo
 	}
 	var done report.DoneSet
 	if mode == report.Resume {
-		if done, err = report.ReadBack(o.Report); err != nil {
+		if done, err = report.ReadBack(o.Report, func(path string, line int) {
+			log.Warn("the last line of the report has no newline at its end and not every column: it was cut short, and is not read; the row is sent again",
+				"report", path, "line", line)
+		}); err != nil {
 			return nil, nil, configf("%s: %w", opt("Resume"), err)
 		}
 		if len(done) == 0 {
