@@ -303,3 +303,37 @@ func TestResumeSendsChangedData(t *testing.T) {
 		t.Errorf("night 3 sent %d requests and reported %v, want nothing: the state must hold what night 2 sent", n, statuses(t, o3.Report))
 	}
 }
+
+// --overwrite of a report holding people ok, with a state that remembers them, is refused:
+// the new report would leave them out, and their links would be in no file.
+func TestOverwriteWithStateRefused(t *testing.T) {
+	t.Parallel()
+	srv := provisiontest.NewServer()
+	defer srv.Close()
+	dir := t.TempDir()
+	in, rep, st := filepath.Join(dir, "in.csv"), filepath.Join(dir, "wave-1.csv"), filepath.Join(dir, "state.db")
+	writeFile(t, in, "email\na@x.io\nb@x.io\n")
+	o := testOptions(srv, in, rep, st)
+	o.Resume = false
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatalf("run 1: %v", err)
+	}
+	sent := len(srv.Requests())
+	o.Overwrite = true
+	_, err := Run(context.Background(), o)
+	var ce *provision.ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "holds 2 people provisioned ok") {
+		t.Errorf("--overwrite: %v, want it refused", err)
+	}
+	if got := statuses(t, rep); len(got) != 2 || len(srv.Requests()) != sent {
+		t.Errorf("after the refusal: report %v, %d requests sent", got, len(srv.Requests())-sent)
+	}
+	// With --force everyone is sent again, and the new report lists them all.
+	o.Force = true
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatalf("--overwrite --force: %v", err)
+	}
+	if got := statuses(t, rep); got["a@x.io"] != "ok" || got["b@x.io"] != "ok" {
+		t.Errorf("--overwrite --force: report %v, want a and b ok", got)
+	}
+}

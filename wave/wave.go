@@ -168,6 +168,11 @@ func openReport(o *Options, log *slog.Logger, links report.Links, withChange boo
 		return nil, nil, provision.Configf("%w", err)
 	}
 	var done report.DoneSet
+	if mode == report.Overwrite && withChange && !o.Force {
+		if err := checkOverwrite(o); err != nil {
+			return nil, nil, err
+		}
+	}
 	if mode == report.Resume {
 		if done, err = report.ReadBack(o.Report, func(path string, line int) {
 			log.Warn("the last line of the report has no newline at its end and not every column: it was cut short, and is not read; the row is sent again",
