@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,25 +77,40 @@ func people(n int) []string {
 	return out
 }
 
+// firstRun starts a fake Ideanote and runs the cron line once on input, in a new folder, the
+// rows of the emails failing answered with status: what a resume then finishes. It returns
+// the server and the options of that run, on report name.
+func firstRun(t *testing.T, input, name string, status int, failing ...string) (*provisiontest.Server, Options) {
+	t.Helper()
+	srv := provisiontest.NewServer()
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	o := testOptions(srv, filepath.Join(dir, "in.csv"), filepath.Join(dir, name), filepath.Join(dir, "state.db"))
+	writeFile(t, o.Input, input)
+	srv.Intercept = func(_ int, r *provisiontest.Request) *provisiontest.Reply {
+		if slices.Contains(failing, r.Email()) {
+			return &provisiontest.Reply{Status: status, Body: `{"message":"nope"}`}
+		}
+		return nil
+	}
+	want := error(nil)
+	if len(failing) > 0 {
+		want = ErrRowsFailed
+	}
+	if _, err := Run(context.Background(), o); !errors.Is(err, want) {
+		t.Fatalf("run 1: %v, want %v", err, want)
+	}
+	srv.Intercept = nil
+	return srv, o
+}
+
 // A resume of a report whose REPORT.tmp a killed run left must keep the ok rows of that file on
 // disk while it sends again the rows before them: a second kill then must not lose them.
 func TestResumeKeepsLeftOverRowsOnDisk(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
-	dir := t.TempDir()
-	in, rep, st := filepath.Join(dir, "in.csv"), filepath.Join(dir, "wave.csv"), filepath.Join(dir, "state.db")
-	writeFile(t, in, "email\na@x.io\nb@x.io\nc@x.io\nd@x.io\ne@x.io\nf@x.io\n")
-	srv.Intercept = func(_ int, r *provisiontest.Request) *provisiontest.Reply {
-		if strings.Contains("a@x.io b@x.io c@x.io", r.Email()) {
-			return &provisiontest.Reply{Status: http.StatusUnprocessableEntity, Body: `{"message":"nope"}`}
-		}
-		return nil
-	}
-	o := testOptions(srv, in, rep, st)
-	if _, err := Run(context.Background(), o); !errors.Is(err, ErrRowsFailed) {
-		t.Fatalf("run 1: %v", err)
-	}
+	srv, o := firstRun(t, "email\na@x.io\nb@x.io\nc@x.io\nd@x.io\ne@x.io\nf@x.io\n", "wave.csv",
+		http.StatusUnprocessableEntity, "a@x.io", "b@x.io", "c@x.io")
+	in, rep, st := o.Input, o.Report, o.State
 	// Run 1 killed before Close: its lines are in REPORT.tmp only.
 	if err := os.Rename(rep, report.TempPath(rep)); err != nil {
 		t.Fatal(err)
@@ -136,18 +152,9 @@ func TestResumeKeepsLeftOverRowsOnDisk(t *testing.T) {
 // place, every row ok in the report it replaces, and counts them as skipped.
 func TestInterruptedResumeKeepsRowsNotRead(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
-	dir := t.TempDir()
-	in, rep, st := filepath.Join(dir, "in.csv"), filepath.Join(dir, "wave.csv"), filepath.Join(dir, "state.db")
 	all := people(20)
-	input := "email\n" + strings.Join(all, "\n") + "\n"
-	writeFile(t, in, input)
-	o := testOptions(srv, in, rep, st)
-	o.Rate = 0
-	if _, err := Run(context.Background(), o); err != nil {
-		t.Fatalf("run 1: %v", err)
-	}
+	srv, o := firstRun(t, "email\n"+strings.Join(all, "\n")+"\n", "wave.csv", 0)
+	rep := o.Report
 	// Run 2 reads its input from a pipe: 5 rows, then the interrupt, then the end of the input,
 	// as when the reader stops after InterruptDrain. The blank lines after the 5 rows fill what
 	// the reader looks at before it starts (blank lines are no rows).
@@ -187,22 +194,8 @@ func TestInterruptedResumeKeepsRowsNotRead(t *testing.T) {
 // that person's line and link: the state has them provisioned, and no later run sends them.
 func TestResumeKeepsRowsMissingFromInput(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
-	dir := t.TempDir()
-	in, rep, st := filepath.Join(dir, "in.csv"), filepath.Join(dir, "wave-1.csv"), filepath.Join(dir, "state.db")
-	writeFile(t, in, "email\na@x.io\nb@x.io\nc@x.io\nd@x.io\n")
-	srv.Intercept = func(_ int, r *provisiontest.Request) *provisiontest.Reply {
-		if r.Email() == "d@x.io" {
-			return &provisiontest.Reply{Status: http.StatusServiceUnavailable}
-		}
-		return nil
-	}
-	o := testOptions(srv, in, rep, st)
-	if _, err := Run(context.Background(), o); !errors.Is(err, ErrRowsFailed) {
-		t.Fatalf("run 1: %v", err)
-	}
-	srv.Intercept = nil
+	_, o := firstRun(t, "email\na@x.io\nb@x.io\nc@x.io\nd@x.io\n", "wave-1.csv", http.StatusServiceUnavailable, "d@x.io")
+	in, rep := o.Input, o.Report
 	writeFile(t, in, "email\na@x.io\nb@x.io\nd@x.io\n") // c is missing from this export
 	sum, err := Run(context.Background(), o)
 	if err != nil {
@@ -243,22 +236,8 @@ func equalMaps(a, b map[string]string) bool {
 // state batch was lost.
 func TestResumeSendsChangedData(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
-	dir := t.TempDir()
-	in, rep, st := filepath.Join(dir, "in.csv"), filepath.Join(dir, "wave-1.csv"), filepath.Join(dir, "state.db")
-	writeFile(t, in, "email,team\na@x.io,Sales\nb@x.io,Ops\n")
-	srv.Intercept = func(_ int, r *provisiontest.Request) *provisiontest.Reply {
-		if r.Email() == "b@x.io" {
-			return &provisiontest.Reply{Status: http.StatusServiceUnavailable}
-		}
-		return nil
-	}
-	o := testOptions(srv, in, rep, st)
-	if _, err := Run(context.Background(), o); !errors.Is(err, ErrRowsFailed) {
-		t.Fatalf("run 1: %v", err)
-	}
-	srv.Intercept = nil
+	srv, o := firstRun(t, "email,team\na@x.io,Sales\nb@x.io,Ops\n", "wave-1.csv", http.StatusServiceUnavailable, "b@x.io")
+	in, rep, st, dir := o.Input, o.Report, o.State, filepath.Dir(o.Report)
 	writeFile(t, in, "email,team\na@x.io,Marketing\nb@x.io,Ops\n") // HR moves a before the resume
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatalf("resume: %v", err)
@@ -308,18 +287,10 @@ func TestResumeSendsChangedData(t *testing.T) {
 // the new report would leave them out, and their links would be in no file.
 func TestOverwriteWithStateRefused(t *testing.T) {
 	t.Parallel()
-	srv := provisiontest.NewServer()
-	defer srv.Close()
-	dir := t.TempDir()
-	in, rep, st := filepath.Join(dir, "in.csv"), filepath.Join(dir, "wave-1.csv"), filepath.Join(dir, "state.db")
-	writeFile(t, in, "email\na@x.io\nb@x.io\n")
-	o := testOptions(srv, in, rep, st)
-	o.Resume = false
-	if _, err := Run(context.Background(), o); err != nil {
-		t.Fatalf("run 1: %v", err)
-	}
+	srv, o := firstRun(t, "email\na@x.io\nb@x.io\n", "wave-1.csv", 0)
+	rep := o.Report
 	sent := len(srv.Requests())
-	o.Overwrite = true
+	o.Resume, o.Overwrite = false, true
 	_, err := Run(context.Background(), o)
 	var ce *provision.ConfigError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "holds 2 people provisioned ok") {
