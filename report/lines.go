@@ -29,11 +29,12 @@ var lineColumns = []string{"row", "email", "status", "login_url", "widget_url"}
 const what = "a report of ideanote-provision"
 
 // ReadLines reads every complete line of the report at path, in the order of the file, each
-// cell as it was before it was written. A last line cut short by a crash is dropped. A line
-// whose row is not a number is an error naming its line in the file.
+// cell as it was before it was written. A last line without a newline at its end is read when it
+// holds every column (an editor saved it so); one cut short by a crash is dropped. A line whose
+// row is not a number is an error naming its line in the file.
 func ReadLines(path string) ([]Line, error) {
 	var lines []Line
-	err := ReadRecords(path, what, lineColumns, func(r Record) error {
+	err := readRecords(path, what, lineColumns, true, nil, func(r Record) error {
 		row, err := strconv.Atoi(strings.TrimSpace(r.Cell("row")))
 		if err != nil {
 			return fmt.Errorf("%s: line %d: row %q is not a number", path, r.Line, r.Cell("row"))

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -38,6 +39,15 @@ func (r Record) Cell(name string) string {
 // skipped. A file without the columns of need is not what, as in "a report of
 // ideanote-provision". An error of fn ends the reading and is returned.
 func ReadRecords(path, what string, need []string, fn func(Record) error) error {
+	return readRecords(path, what, need, false, nil, fn)
+}
+
+// readRecords is ReadRecords; with wholeTail, a last line without a newline at its end is read
+// when it parses as one record of the header's width: an editor that writes no newline after
+// the last line saves it so. Else it was cut short by a crash, and cut, when not nil, is told its
+// line number. A cut can only shorten the last cell of such a line, so it is taken only where
+// that cell is not one to trust whole (not the mail report's link hash, which ReadRecords reads).
+func readRecords(path, what string, need []string, wholeTail bool, cut func(path string, line int), fn func(Record) error) error {
 	// Another user's file, or a link to one, could feed a resume rows it never sent, or a mail
 	// run links to send: only a regular file of this user is read.
 	f, err := safefile.OpenExisting(path, os.O_RDONLY, safefile.Options{})
@@ -47,6 +57,13 @@ func ReadRecords(path, what string, need []string, fn func(Record) error) error 
 	defer f.Close()
 	end, err := lastNewline(f)
 	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	br := bufio.NewReader(io.LimitReader(f, end))
@@ -63,6 +80,7 @@ func ReadRecords(path, what string, need []string, fn func(Record) error) error 
 	if err != nil {
 		return fmt.Errorf("%s: not %s: %w", path, what, err)
 	}
+	width := len(header)
 	rec := Record{cols: make(map[string]int, len(header))}
 	for i, h := range header {
 		rec.cols[h] = i
@@ -79,7 +97,11 @@ func ReadRecords(path, what string, need []string, fn func(Record) error) error 
 	for rec.Line = 2; ; rec.Line++ {
 		rec.cells, err = cr.Read()
 		if err == io.EOF {
-			return nil
+			var tellCut func()
+			if cut != nil {
+				tellCut = func() { cut(path, rec.Line) }
+			}
+			return readTail(f, end, size, width, wholeTail, rec, tellCut, fn)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
@@ -88,4 +110,31 @@ func ReadRecords(path, what string, need []string, fn func(Record) error) error 
 			return err
 		}
 	}
+}
+
+// readTail reads what follows the last newline of f, from end to size: a last line without a
+// newline. It calls fn with it when wholeTail and it is one record of width cells; else, unless
+// it is blank, it calls cut.
+func readTail(f *os.File, end, size int64, width int, wholeTail bool, rec Record, cut func(), fn func(Record) error) error {
+	if size <= end {
+		return nil
+	}
+	tail := make([]byte, size-end)
+	if _, err := f.ReadAt(tail, end); err != nil && err != io.EOF {
+		return err
+	}
+	if len(bytes.TrimSpace(tail)) == 0 {
+		return nil
+	}
+	if wholeTail {
+		recs, err := csv.NewReader(bytes.NewReader(tail)).ReadAll()
+		if err == nil && len(recs) == 1 && len(recs[0]) == width {
+			rec.cells = recs[0]
+			return fn(rec)
+		}
+	}
+	if cut != nil {
+		cut()
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +60,7 @@ func TestFormulaGuardKeepsQuotedCells(t *testing.T) {
 		t.Errorf("mail reads %+v, want the emails %q and %q as written", lines, quoted, plain)
 	}
 
-	done, err := ReadBack(path)
+	done, err := ReadBack(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func FuzzReportRoundTrip(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		done, err := ReadBack(path)
+		done, err := ReadBack(path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +95,7 @@ func FuzzReportRoundTrip(f *testing.F) {
 		if len(lines) != 1 || lines[0].User != want {
 			t.Fatalf("ReadLines = %+v, want %+v", lines, want)
 		}
-		if d, ok := done[provision.EmailKey(want.Email)]; !ok || d.Sub != want.Sub || d.Token != "tok" {
+		if d, ok := done[provision.EmailKey(want.Email)]; !ok || d.User.Sub != want.Sub || d.Token != "tok" {
 			t.Fatalf("ReadBack = %+v, want %q with sub %q", done, want.Email, want.Sub)
 		}
 	})
@@ -136,5 +137,45 @@ func TestReadRecordsRefusesPlantedFiles(t *testing.T) {
 	}
 	if err := read(other); !errors.Is(err, safefile.ErrUnsafe) {
 		t.Errorf("another user's file: %v, want it refused", err)
+	}
+}
+
+// A report saved by an editor that writes no newline after the last line keeps that line, for
+// --resume and for mail; a last line cut short is dropped, and --resume is told which.
+func TestLastLineWithoutNewline(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	header := strings.Join(Columns, ",") + "\r\n"
+	a := "2,a@x.io,,,,,ok,u1,tok1,https://acme.ideanote.io/login/session/tok1,,1,200,,2026-12-07T21:00:00Z\r\n"
+	b := "3,b@x.io,,,,,ok,u2,tok2,https://acme.ideanote.io/login/session/tok2,,1,200,,2026-12-07T21:00:00Z"
+	saved := filepath.Join(dir, "saved.csv")
+	if err := os.WriteFile(saved, []byte(header+a+b), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var cut []int
+	set, err := ReadBack(saved, func(_ string, line int) { cut = append(cut, line) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := ReadLines(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := set["b@x.io"]; !ok || len(set) != 2 || len(lines) != 2 || lines[1].LoginURL == "" || cut != nil {
+		t.Errorf("ReadBack: %d rows, ReadLines: %d lines, cut %v: want a and b's line whole", len(set), len(lines), cut)
+	}
+	short := filepath.Join(dir, "short.csv")
+	if err := os.WriteFile(short, []byte(header+a+b[:40]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	set, err = ReadBack(short, func(_ string, line int) { cut = append(cut, line) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines, err = ReadLines(short); err != nil {
+		t.Fatal(err)
+	}
+	if len(set) != 1 || len(lines) != 1 || !slices.Equal(cut, []int{3}) {
+		t.Errorf("a line cut short: ReadBack %d rows, ReadLines %d lines, cut told %v; want 1, 1, [3]", len(set), len(lines), cut)
 	}
 }

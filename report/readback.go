@@ -7,14 +7,18 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
-// Done is what an earlier run recorded for a row that ended ok.
+// Done is what an earlier run recorded for a row that ended ok: its line, all but the links
+// (made again from the token) and what only the attempt had (attempts, HTTP status).
 type Done struct {
-	Sub      string
+	Row      int            // the row number of the line
+	User     provision.User // the person as the line shows them (no avatar: the report has none)
 	UserID   string
 	Token    string
 	Finished time.Time
@@ -29,19 +33,34 @@ type DoneSet map[string]Done
 // different subs are two users for the endpoint).
 func (s DoneSet) match(u provision.User) (Done, bool) {
 	d, ok := s[provision.EmailKey(u.Email)]
-	if !ok || (d.Sub != "" && u.Sub != "" && d.Sub != u.Sub) {
+	if !ok || (d.User.Sub != "" && u.Sub != "" && d.User.Sub != u.Sub) {
 		return Done{}, false
 	}
 	return d, true
 }
 
-// Skip returns the skipped result for a row already ok, for provision.Job.Skip.
+// Skip returns the skipped result for a row already ok, for provision.Job.Skip: the same
+// person (match), with the name, team and locale their line shows. A person whose data changed
+// since is sent again, so that the change reaches Ideanote, and so that the state never records
+// as sent data that was not (the report has no avatar: a changed avatar alone is not seen).
 func (s DoneSet) Skip(row provision.Row) (provision.Result, bool) {
 	d, ok := s.match(row.User)
-	if !ok {
+	if !ok || !samePerson(d.User, row.User) {
 		return provision.Result{}, false
 	}
 	return provision.Result{Row: row, Status: provision.StatusSkipped, UserID: d.UserID, Token: d.Token, Finished: d.Finished, Change: d.Change}, true
+}
+
+// samePerson reports whether a and b, the same person by match, hold the same data of what the
+// report shows: the email and sub are match's (the case of an email, a sub added or dropped by
+// a new column mapping, are still that person).
+func samePerson(a, b provision.User) bool {
+	for _, f := range personFields {
+		if f.Name != "email" && f.Name != "sub" && *f.Of(&a) != *f.Of(&b) {
+			return false
+		}
+	}
+	return true
 }
 
 // MismatchError says that most rows ok in a report are not in the input being resumed.
@@ -86,27 +105,33 @@ func (s DoneSet) Check(src provision.Source) error {
 }
 
 // ReadBack reads the rows that ended ok (or were skipped as ok) in the report at path, and in
-// the unfinished report of an interrupted resume beside it. A missing report is an empty set.
-// A last line cut short by a crash is dropped.
-func ReadBack(path string) (DoneSet, error) {
+// the unfinished report of an interrupted resume beside it (whose lines win). A missing report
+// is an empty set. A last line without a newline at its end is read when it holds every column
+// (an editor that writes none after the last line); one that does not was cut short by a crash
+// and is dropped, and cut, when not nil, is told its file and line number.
+func ReadBack(path string, cut func(path string, line int)) (DoneSet, error) {
 	set := make(DoneSet)
 	for _, p := range []string{path, TempPath(path)} {
-		if err := readInto(set, p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := readInto(set, p, cut); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
 	}
 	return set, nil
 }
 
-func readInto(set DoneSet, path string) error {
-	err := ReadRecords(path, what, resumeColumns, func(r Record) error {
+func readInto(set DoneSet, path string, cut func(path string, line int)) error {
+	err := readRecords(path, what, resumeColumns, true, cut, func(r Record) error {
 		status, token := provision.Status(r.Cell("status")), r.Cell("session_token")
 		if (status != provision.StatusOK && status != provision.StatusSkipped) || token == "" {
 			return nil
 		}
 		finished, _ := time.Parse(time.RFC3339, r.Cell("finished_at"))
-		set[provision.EmailKey(r.Cell("email"))] = Done{Sub: r.Cell("sub"), UserID: r.Cell("user_id"),
-			Token: token, Finished: finished, Change: r.Cell(ChangeColumn)}
+		row, _ := strconv.Atoi(strings.TrimSpace(r.Cell("row")))
+		d := Done{Row: row, UserID: r.Cell("user_id"), Token: token, Finished: finished, Change: r.Cell(ChangeColumn)}
+		for _, f := range personFields {
+			*f.Of(&d.User) = r.Cell(f.Name)
+		}
+		set[provision.EmailKey(d.User.Email)] = d
 		return nil
 	})
 	if errors.Is(err, ErrEmpty) {

@@ -11,7 +11,7 @@ import (
 
 func TestDoneSetMatch(t *testing.T) {
 	t.Parallel()
-	done := DoneSet{"ana@x.com": {Sub: "E1", Token: "t1"}, "bob@x.com": {Token: "t2"}}
+	done := DoneSet{"ana@x.com": {User: provision.User{Email: "ana@x.com", Sub: "E1"}, Token: "t1"}, "bob@x.com": {Token: "t2"}}
 	tests := []struct {
 		name string
 		user provision.User
@@ -24,9 +24,9 @@ func TestDoneSetMatch(t *testing.T) {
 		{"another email", provision.User{Email: "ann@x.com", Sub: "E1"}, ""},
 	}
 	for _, tt := range tests {
-		res, ok := done.Skip(provision.Row{User: tt.user})
-		if got := res.Token; ok != (tt.want != "") || got != tt.want {
-			t.Errorf("%s: skipped %v with token %q, want %q", tt.name, ok, got, tt.want)
+		d, ok := done.match(tt.user)
+		if got := d.Token; ok != (tt.want != "") || got != tt.want {
+			t.Errorf("%s: matched %v with token %q, want %q", tt.name, ok, got, tt.want)
 		}
 	}
 }
@@ -50,7 +50,7 @@ func TestDoneSetCheck(t *testing.T) {
 	done := DoneSet{}
 	var same, lostSub, other []provision.User
 	for _, e := range []string{"a", "b", "c", "d"} {
-		done[e+"@x.com"] = Done{Sub: "S-" + e, Token: "t"}
+		done[e+"@x.com"] = Done{User: provision.User{Sub: "S-" + e}, Token: "t"}
 		same = append(same, provision.User{Email: e + "@x.com", Sub: "S-" + e})
 		lostSub = append(lostSub, provision.User{Email: e + "@x.com"})
 		other = append(other, provision.User{Email: e + "@x.com", Sub: "M-" + e}) // another column as sub
@@ -83,5 +83,35 @@ func TestDoneSetCheck(t *testing.T) {
 	}
 	if err := (DoneSet{}).Check(&rows{}); err != nil {
 		t.Errorf("an empty set: %v", err)
+	}
+}
+
+// A person ok in the report is skipped only with the data their line shows: a row whose data
+// changed since is sent again, so that the change reaches Ideanote.
+func TestDoneSetSkipsOnlySameData(t *testing.T) {
+	t.Parallel()
+	ana := provision.User{Email: "ana@x.com", Sub: "E1", Name: "Ana", Team: "Sales", Locale: "es-ES"}
+	done := DoneSet{"ana@x.com": {Row: 2, User: ana, Token: "t1"}}
+	for _, same := range []func(*provision.User){
+		func(*provision.User) {},
+		func(u *provision.User) { u.Email = "Ana@x.com" }, // the same person: match
+		func(u *provision.User) { u.Sub = "" },
+	} {
+		u := ana
+		same(&u)
+		if _, ok := done.Skip(provision.Row{Line: 5, User: u}); !ok {
+			t.Errorf("%+v: the same data, not skipped", u)
+		}
+	}
+	for _, change := range []func(*provision.User){
+		func(u *provision.User) { u.Team = "Marketing" },
+		func(u *provision.User) { u.Name = "Ana María" },
+		func(u *provision.User) { u.Locale = "en-GB" },
+	} {
+		u := ana
+		change(&u)
+		if res, ok := done.Skip(provision.Row{Line: 2, User: u}); ok {
+			t.Errorf("%+v skipped as %+v: the change would never be sent", u, res.Row.User)
+		}
 	}
 }

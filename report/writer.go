@@ -3,14 +3,19 @@
 package report
 
 import (
+	"cmp"
+	"encoding/csv"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -60,8 +65,22 @@ type Writer struct {
 
 	*LineFile
 	rec    []string
-	change bool // the change column is written
+	change bool    // the change column is written
+	keep   DoneSet // the rows ok in the report being resumed (Keep)
+	// rest are the keys of keep that no ok or skipped line of this run has named yet: Close
+	// writes them.
+	rest map[string]struct{}
 }
+
+// Keep makes a resumed report keep every row ok in the report it replaces (done, as ReadBack
+// read it from the report and its TempPath), whatever this run does: the people of those rows
+// are provisioned, and their links must stay in a report that --resume and mail read. Before
+// anything is written, a TempPath left by an interrupted resume is folded into the report: the
+// report is replaced by one holding every row of done, synced, so that the TempPath can be
+// replaced. At Close (or WriteKept), the rows of done that this run gave no ok or skipped line
+// (an input without them, a run interrupted before it read them, a row sent again that did not
+// end ok) are written as skipped, with their line's row number and data.
+func Keep(done DoneSet) Option { return func(w *Writer) { w.keep = done } }
 
 // ErrLeftOver is returned by ModeFor when a resumed run was interrupted before its report was
 // complete: only a run that resumes (which reads both files) or overwrites may go on from there.
@@ -95,16 +114,122 @@ func Create(path string, mode Mode, links Links, opts ...Option) (*Writer, error
 	if w.change {
 		header = append(slices.Clip(Columns), ChangeColumn)
 	}
+	w.rec = make([]string, 0, len(header))
+	if mode != Resume {
+		w.keep = nil
+	}
+	if len(w.keep) > 0 {
+		if err := w.fold(path, header); err != nil {
+			return nil, err
+		}
+		w.rest = make(map[string]struct{}, len(w.keep))
+		for k := range w.keep {
+			w.rest[k] = struct{}{}
+		}
+	}
 	lf, err := CreateLineFile(path, mode, header)
 	if err != nil {
 		return nil, err
 	}
-	w.LineFile, w.rec = lf, make([]string, 0, len(header))
+	w.LineFile = lf
 	return w, nil
+}
+
+// fold replaces the report at path with one holding every row of w.keep, when an interrupted
+// resume left TempPath(path): CreateLineFile replaces that file, and the rows read back from it
+// would otherwise be on disk nowhere until this run reached them again. The new file is synced
+// before it is renamed, and the rename before TempPath is replaced.
+func (w *Writer) fold(path string, header []string) (err error) {
+	if _, err := os.Lstat(TempPath(path)); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err := safefile.CheckReplace(path); err != nil {
+		return err
+	}
+	f, err := safefile.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.new")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	cw := csv.NewWriter(f)
+	cw.Write(header)
+	for _, res := range w.keptResults(w.keep) {
+		rec := w.line(res)
+		for i := range rec {
+			rec[i] = Neutralize(rec[i])
+		}
+		cw.Write(rec)
+	}
+	if cw.Flush(); cw.Error() != nil {
+		return cw.Error()
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	return safefile.SyncDir(filepath.Dir(path))
+}
+
+// keptResults returns the skipped results of the rows of keep whose keys are in set, by row.
+func (w *Writer) keptResults(set map[string]Done) []provision.Result {
+	out := make([]provision.Result, 0, len(set))
+	for _, d := range set {
+		out = append(out, provision.Result{Row: provision.Row{Line: d.Row, User: d.User}, Status: provision.StatusSkipped,
+			UserID: d.UserID, Token: d.Token, Finished: d.Finished, Change: d.Change})
+	}
+	slices.SortFunc(out, func(a, b provision.Result) int {
+		return cmp.Or(cmp.Compare(a.Row.Line, b.Row.Line), strings.Compare(a.Row.User.Email, b.Row.User.Email))
+	})
+	return out
+}
+
+// WriteKept writes, as skipped lines, the rows of Keep that no ok or skipped line of this run
+// has named, and returns their results, for the run to count. Close calls it when the run has
+// not; the report is put in place of the old one only with those lines written.
+func (w *Writer) WriteKept() ([]provision.Result, error) {
+	if len(w.rest) == 0 {
+		return nil, nil
+	}
+	left := make(map[string]Done, len(w.rest))
+	for k := range w.rest {
+		left[k] = w.keep[k]
+	}
+	kept := w.keptResults(left)
+	for _, res := range kept {
+		if err := w.Write(res); err != nil {
+			return nil, err
+		}
+	}
+	return kept, nil
+}
+
+// Close writes the rows of Keep not written yet (WriteKept), then syncs and closes the file
+// and, when resuming, puts it in place of the old one; a line not written keeps the old one.
+func (w *Writer) Close() error {
+	w.WriteKept() // an error is the LineFile's, which Close returns
+	return w.LineFile.Close()
 }
 
 // Write writes the line of one result and flushes it to the file.
 func (w *Writer) Write(res provision.Result) error {
+	if w.rest != nil && (res.Status == provision.StatusOK || res.Status == provision.StatusSkipped) {
+		delete(w.rest, provision.EmailKey(res.Row.User.Email))
+	}
+	return w.LineFile.Write(w.line(res))
+}
+
+// line returns the cells of the line of res, in w.rec.
+func (w *Writer) line(res provision.Result) []string {
 	u := res.Row.User
 	r := append(w.rec[:0], strconv.Itoa(res.Row.Line))
 	for _, f := range personFields {
@@ -115,7 +240,7 @@ func (w *Writer) Write(res provision.Result) error {
 	if w.change {
 		r = append(r, res.Change)
 	}
-	return w.LineFile.Write(r)
+	return r
 }
 
 // itoaPositive writes n, or nothing when it is 0 (no attempt, no answer).

@@ -2,8 +2,10 @@ package report
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -121,13 +123,17 @@ func TestReadBack(t *testing.T) {
 		"2,Ana@Example.com,E1,Ana,,,ok,u1,t1,,,1,200,,2026-11-23T02:00:00Z\n" +
 		"3,bob@example.com,,Bob,,,failed,,,,,6,503,boom,\n" +
 		"4,'-carl@example.com,,Carl,,,skipped,u3,t3,,,,,,\n" +
-		"5,dan@example.com,,Dan,,,ok,u4,t4,,,1,200,,2026-11-23T0" // cut short by a crash
+		"5,dan@example.com,,Dan,,,ok,u4,t4,,,1" // cut short by a crash
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	done, err := ReadBack(path)
+	var cut []string
+	done, err := ReadBack(path, func(p string, line int) { cut = append(cut, fmt.Sprintf("%s:%d", filepath.Base(p), line)) })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := []string{"r.csv:5"}; !slices.Equal(cut, want) {
+		t.Errorf("cut lines told: %q, want %q", cut, want)
 	}
 	want := map[string]string{"ana@example.com": "t1", "-carl@example.com": "t3"}
 	if len(done) != len(want) {
@@ -138,12 +144,12 @@ func TestReadBack(t *testing.T) {
 			t.Errorf("row %q: token %q, want %q", k, done[k].Token, tok)
 		}
 	}
-	if _, err := ReadBack(filepath.Join(dir, "missing.csv")); err != nil {
+	if _, err := ReadBack(filepath.Join(dir, "missing.csv"), nil); err != nil {
 		t.Errorf("a missing report: %v, want an empty set", err)
 	}
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(bad, []byte("email,name\na@b.c,A\n"), 0o600)
-	if _, err := ReadBack(bad); err == nil || !strings.Contains(err.Error(), "not a report") {
+	if _, err := ReadBack(bad, nil); err == nil || !strings.Contains(err.Error(), "not a report") {
 		t.Errorf("a file that is not a report: %v", err)
 	}
 }

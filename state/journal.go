@@ -41,9 +41,19 @@ type journalRecord struct {
 	Entry json.RawMessage `json:"e"`
 }
 
+// syncAll writes the data of every file to disk before a journal is replayed: syncFilesystems,
+// or a stand-in in tests.
+var syncAll = syncFilesystems
+
 // openJournal replays the journal at path left by a run of this boot that died, into the
 // store or (read-only) into s.journaled, and starts the journal of this run. Where the system
 // gives no boot id, no journal is kept: a crash loses the batch not committed.
+//
+// The run that died synced its report before each commit, not before each journal record:
+// the report lines of the records may still be in the page cache only. Every filesystem is
+// synced first, so that a power cut after the replay cannot leave a person in the store whose
+// line is in no report; a journal that cannot be made safe so is dropped (its people are
+// sent again, or recorded again from the report by a resume).
 func (s *Store) openJournal(path string, readOnly bool) error {
 	boot := bootID()
 	if readOnly {
@@ -72,6 +82,9 @@ func (s *Store) openJournal(path string, readOnly bool) error {
 		return journalErr(path, err)
 	}
 	recs, err := readJournal(f, boot)
+	if err == nil && len(recs) > 0 && syncAll() != nil {
+		recs = nil
+	}
 	if err == nil {
 		err = s.put(recs)
 	}

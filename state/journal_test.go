@@ -1,6 +1,7 @@
 package state
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -155,5 +156,28 @@ func TestJournalEmptiedByCommit(t *testing.T) {
 	}
 	if want := int64(len(journalHeader + bootID() + "\n")); st.Size() != want {
 		t.Errorf("journal after a commit: %d bytes, want %d (its header)", st.Size(), want)
+	}
+}
+
+// TestReplayAfterSync: the journal of a killed run is replayed only after every filesystem is
+// synced, so that the report lines of its records are on disk before the store commits them;
+// when the sync fails, the journal is dropped.
+func TestReplayAfterSync(t *testing.T) { // not parallel: it replaces syncAll
+	const n = 3
+	defer func(f func() error) { syncAll = f }(syncAll)
+	for _, syncErr := range []error{nil, errors.New("I/O error")} {
+		dir := killed(t, n)
+		calls := 0
+		syncAll = func() error {
+			calls++
+			return syncErr
+		}
+		want := n
+		if syncErr != nil {
+			want = 0
+		}
+		if k := known(t, filepath.Join(dir, "state.db"), Options{Space: "sp"}, n); k != want || calls != 1 {
+			t.Errorf("sync error %v: %d of %d rows replayed after %d syncs, want %d after 1", syncErr, k, n, calls, want)
+		}
 	}
 }

@@ -124,8 +124,8 @@ func (p *Plan) Changes() map[string]int {
 
 // Record remembers a row that went through ok, once it is reported (a row recorded but not
 // reported would never be mailed its link). A row skipped because an interrupted run had
-// already done it is recorded too when the store lacks it or holds older data: that run's last
-// batch was lost.
+// already done it (its report line shows the data of the row: report.DoneSet.Skip) is recorded
+// too when the store lacks it or holds older data: that run's last batch was lost.
 // A store that cannot be written does not stop the run, whose report matters more: the next run
 // sends again what was not recorded. The error is returned once, the first time, to be told.
 func (p *Plan) Record(res provision.Result) error {

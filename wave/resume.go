@@ -10,6 +10,22 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
+// checkOverwrite refuses to replace, in a run with a state, a report that holds people ok: the
+// state remembers them as provisioned, so the new report would not give their links (unchanged
+// rows are not sent), and those links would be in no file. With Force every row is sent again.
+func checkOverwrite(o *Options) error {
+	done, err := report.ReadBack(o.Report, nil)
+	if err != nil {
+		return configf("%s: %w", opt("Overwrite"), err)
+	}
+	if len(done) == 0 {
+		return nil
+	}
+	return configf("%s %s with %s: the report holds %d people provisioned ok, whom the state remembers; the new report would not list them and their links would be lost. "+
+		"Mail that report and move it away first, finish it with %s, or add %s to send everyone again (new links)",
+		opt("Overwrite"), o.Report, opt("State"), len(done), opt("Resume"), opt("Force"))
+}
+
 // checkResume refuses to resume a report most of whose ok rows are not in the input: the input
 // or its mapping changed, and resuming would send those people again, with new links. The
 // input is read a second time for it, before anything is sent; standard input cannot be.

@@ -125,6 +125,17 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 		log.Warn("the rest of the input was not read after the interruption: those rows have no line in the report; "+o.Names.Name(opt("Resume"))+" sends them",
 			"rows_reported", sum.Rows)
 	}
+	// The rows ok in the report being resumed that this run did not write again keep their
+	// line: those people are provisioned, and their links must stay where mail reads them.
+	kept, _ := w.WriteKept() // an error is the report's, which Close returns
+	for _, res := range kept {
+		plan.Settle(&res)
+		sum.Rows++
+		sum.Counts[res.Status]++
+	}
+	if len(kept) > 0 {
+		log.Info("kept the lines of rows ok in the report being resumed that this run did not reach or did not send ok", "rows", len(kept))
+	}
 	closeErr := w.Close()
 	// The state is committed after the report is synced: a row must never be remembered as
 	// provisioned while its link is not in a report.
@@ -157,8 +168,16 @@ func openReport(o *Options, log *slog.Logger, links report.Links, withChange boo
 		return nil, nil, provision.Configf("%w", err)
 	}
 	var done report.DoneSet
+	if mode == report.Overwrite && withChange && !o.Force {
+		if err := checkOverwrite(o); err != nil {
+			return nil, nil, err
+		}
+	}
 	if mode == report.Resume {
-		if done, err = report.ReadBack(o.Report); err != nil {
+		if done, err = report.ReadBack(o.Report, func(path string, line int) {
+			log.Warn("the last line of the report has no newline at its end and not every column: it was cut short, and is not read; the row is sent again",
+				"report", path, "line", line)
+		}); err != nil {
 			return nil, nil, configf("%s: %w", opt("Resume"), err)
 		}
 		if len(done) == 0 {
@@ -172,7 +191,7 @@ func openReport(o *Options, log *slog.Logger, links report.Links, withChange boo
 			return nil, nil, err
 		}
 	}
-	var opts []report.Option
+	opts := []report.Option{report.Keep(done)}
 	if withChange {
 		opts = append(opts, report.WithChange())
 	}
