@@ -202,6 +202,11 @@ func TestMailOutcomes(t *testing.T) {
 				s.ReplyToRcpt(mailEmail(2), mailtest.Reply{Code: 550, Text: "5.1.1 no such user here"})
 			},
 			want: map[string]int{"sent": 3, "failed": 1, "skipped": 1}},
+		{name: "quota spent aborts, naming the flag that resumes", code: exitAborted, stderr: "run again with --resume once it is renewed",
+			server: func(s *mailtest.Server) {
+				s.ReplyToRcpt(mailEmail(2), mailtest.Reply{Code: 550, Text: "5.4.5 Daily sending quota exceeded"})
+			}, args: []string{"--concurrency", "1"},
+			want: map[string]int{"sent": 2, "not_attempted": 2, "skipped": 1}},
 		{name: "template names a missing field", code: exitUsage, stderr: "Surname",
 			args: []string{"--template", "TEMPLATE"}},
 		{name: "no sender", code: exitUsage, stderr: "--from", args: []string{"--from", ""}},

@@ -168,7 +168,7 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 			// The account's, not this person's: they are not_attempted like the rest, and
 			// the error cell says why the run stopped here.
 			r.Status, r.Err = StatusNotAttempted, fmt.Errorf("the sending quota is spent: %w", err)
-			return r, fmt.Errorf("%w: the SMTP server says the account's sending quota is spent; run again with --resume once it is renewed: %w", ErrAborted, err)
+			return r, fmt.Errorf("%w: the SMTP server says the account's sending quota is spent; run again with %s once it is renewed: %w", ErrAborted, o.Names.Name(opt("Resume")), err)
 		case class == replySlowDown && (v == retry || v == reconnect):
 			last = err
 			if w.accepted.slowedDown(o.Now()) {
@@ -180,7 +180,7 @@ func (w *worker) send(ctx context.Context, j *job) (Result, error) {
 				if !reached {
 					r.Status = StatusNotAttempted
 				}
-				return r, fmt.Errorf("%w: the SMTP server accepted nothing for %v (--max-wait), asking to slow down: %w", ErrAborted, idle.Round(time.Second), err)
+				return r, fmt.Errorf("%w: the SMTP server accepted nothing for %v (%s), asking to slow down: %w", ErrAborted, idle.Round(time.Second), o.Names.Name(opt("MaxWait")), err)
 			}
 			wait = 0
 			if w.pace == nil { // no pacer to hold the workers: this one waits
