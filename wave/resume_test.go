@@ -219,6 +219,44 @@ func TestResumeKeepsRowsMissingFromInput(t *testing.T) {
 	}
 }
 
+// A resumed row pairs with the earlier lines of its person as --resume does (by sub when both
+// have one, else by email): a person whose email changed since keeps no line under the old
+// address, which the night's mail run would mail the older link; the same email with another
+// sub is another user, whose line stays.
+func TestResumeKeepsLinesByPerson(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, input string
+		want        []string // email sub status of each line
+	}{
+		{"email changed", "email,sub\na.new@x.io,s1\nb@x.io,s2\nc@x.io,s3\nd@x.io,s4\n",
+			[]string{"a.new@x.io s1 ok", "b@x.io s2 ok", "c@x.io s3 skipped", "d@x.io s4 skipped"}},
+		{"sub changed", "email,sub\na@x.io,s9\nb@x.io,s2\nc@x.io,s3\nd@x.io,s4\n",
+			[]string{"a@x.io s1 skipped", "a@x.io s9 ok", "b@x.io s2 ok", "c@x.io s3 skipped", "d@x.io s4 skipped"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, o := firstRun(t, "email,sub\na@x.io,s1\nb@x.io,s2\nc@x.io,s3\nd@x.io,s4\n", "wave.csv", http.StatusServiceUnavailable, "b@x.io")
+			writeFile(t, o.Input, tc.input)
+			if _, err := Run(context.Background(), o); err != nil {
+				t.Fatalf("resume: %v", err)
+			}
+			lines, err := report.ReadLines(o.Report)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, l := range lines {
+				got = append(got, l.Email+" "+l.Sub+" "+l.Status)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("resumed report: %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 func equalMaps(a, b map[string]string) bool {
 	if len(a) != len(b) {
 		return false
