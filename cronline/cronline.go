@@ -63,8 +63,9 @@ const (
 	// MailByHand: the mail run of a report, resumed, mails its people not mailed yet.
 	MailByHand
 	// FinishProvisioning: the provisioning run of a report, resumed without mail, puts in place
-	// the lines that a run stopped while resuming it left beside it; the next run with mail and
-	// the same state then mails the report.
+	// the lines that a run stopped while resuming it left beside it (and sends into it the people
+	// changed since, with new links); the next run with mail and the same state then mails the
+	// report, each person once.
 	FinishProvisioning
 )
 
