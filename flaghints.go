@@ -62,7 +62,8 @@ var remedies = map[cronline.Remedy]string{
 	cronline.NextRun:    "a run with --mail and this --state mails them (nobody twice)",
 	cronline.MailByHand: "ideanote-provision mail --resume REPORT (with the mail flags) mails them",
 	cronline.FinishProvisioning: "finish its provisioning run: the same command with --report REPORT in place of tonight's, " +
-		"without --mail and its mail flags (--resume sends nobody who has a line in it again); " +
+		"without --mail and its mail flags (--resume sends again nobody whose line still shows their data; " +
+		"people changed since, and new ones, are sent into that report); " +
 		"the next run with --mail and this --state then mails it (nobody twice)",
 }
 

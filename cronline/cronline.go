@@ -63,8 +63,9 @@ const (
 	// MailByHand: the mail run of a report, resumed, mails its people not mailed yet.
 	MailByHand
 	// FinishProvisioning: the provisioning run of a report, resumed without mail, puts in place
-	// the lines that a run stopped while resuming it left beside it; the next run with mail and
-	// the same state then mails the report.
+	// the lines that a run stopped while resuming it left beside it (and sends into it the people
+	// changed since, with new links); the next run with mail and the same state then mails the
+	// report, each person once.
 	FinishProvisioning
 )
 
@@ -448,23 +449,28 @@ func (o *Options) finish(path string) error {
 func (o *Options) newerLinks(path string) (map[string]string, error) {
 	leave := make(map[string]string)
 	err := o.withState(true, func(st *state.Store) error {
-		return report.ReadRecords(path, "a report of ideanote-provision", []string{"email", "status", "finished_at"}, func(r report.Record) error {
-			if s := provision.Status(r.Cell("status")); s != provision.StatusOK && s != provision.StatusSkipped {
-				return nil
+		// The lines mail reads (ReadLines, with a complete last line that has no newline):
+		// a person left out here must be the person mail would mail.
+		lines, err := report.ReadLines(path)
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			if s := provision.Status(l.Status); s != provision.StatusOK && s != provision.StatusSkipped {
+				continue
+			}
+			if l.Finished.IsZero() {
+				continue // no time to compare: mailed, as it would be without a state
 			}
 			// The report says the time to the second, as it was taken for the state entry.
-			at, err := time.Parse(time.RFC3339, r.Cell("finished_at"))
-			if err != nil {
-				return nil // no time to compare: mailed, as it would be without a state
-			}
-			email := strings.TrimSpace(r.Cell("email"))
-			e, ok := st.Get(state.Key(provision.User{Email: email, Sub: r.Cell("sub")}))
-			if ok && e.At.Truncate(time.Second).After(at) {
+			email := strings.TrimSpace(l.Email)
+			e, ok := st.Get(state.Key(provision.User{Email: email, Sub: l.Sub}))
+			if ok && e.At.Truncate(time.Second).After(l.Finished) {
 				leave[provision.EmailKey(email)] = "not mailed from this report: provisioned again since, at " +
 					e.At.UTC().Format(time.RFC3339) + ", with a newer link, which a later report mails"
 			}
-			return nil
-		})
+		}
+		return nil
 	})
 	return leave, err
 }

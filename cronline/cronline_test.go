@@ -346,6 +346,48 @@ func TestRunHealLeavesOutNewerLinks(t *testing.T) {
 	}
 }
 
+// The heal leaves out the people of an earlier report as mail reads it: a complete last line
+// without a newline (a report an editor saved, or a run cut just after its last cell) is mailed,
+// so its person, provisioned again since, is left out too.
+func TestRunHealLeavesOutLastLineWithoutNewline(t *testing.T) {
+	t.Parallel()
+	api := fakeAPI(t)
+	dir := t.TempDir()
+	down := &mailer{end: func(mail.Options) error { return mail.ErrAborted }}
+	o1 := night(t, api, dir, "wave-1.csv", 2, down)
+	o1.Provision.Concurrency = 1 // p1's line last
+	if _, err := Run(context.Background(), o1); !errors.Is(err, mail.ErrAborted) {
+		t.Fatalf("night 1: %v, want the mail run's abort", err)
+	}
+	yesterday(t, dir, "wave-1.csv", api.SpaceID)
+	rep1 := filepath.Join(dir, "wave-1.csv")
+	b, err := os.ReadFile(rep1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rep1, bytes.TrimSuffix(b, []byte("\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if lines, err := report.ReadLines(rep1); err != nil || len(lines) != 2 {
+		t.Fatalf("night 1's report as mail reads it: %d lines, %v, want 2", len(lines), err)
+	}
+	up := &mailer{end: func(mail.Options) error { return nil }}
+	o2 := night(t, api, dir, "wave-2.csv", 2, up)
+	// Both people changed: provisioned again tonight, with newer links.
+	if err := os.WriteFile(o2.Provision.Input, []byte("email,name\np0@acme.com,Person Zero\np1@acme.com,Person One\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), o2); err != nil {
+		t.Fatal(err)
+	}
+	if got := up.reports(); !slices.Equal(got, []string{"wave-2.csv", "wave-1.csv"}) {
+		t.Fatalf("night 2 mailed %v, want tonight's then night 1's", got)
+	}
+	if leave := up.calls[1].Leave; len(leave) != 2 || leave["p0@acme.com"] == "" || leave["p1@acme.com"] == "" {
+		t.Errorf("night 1's report left out %v, want p0 and p1", leave)
+	}
+}
+
 // yesterday moves the report name in dir back a day, and the state's entries of its people
 // with it, as if its night were the night before: the report and the state say times to the
 // second, and the nights of a test run within one.

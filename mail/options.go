@@ -44,7 +44,8 @@ type Options struct {
 	Resend []string
 	// Leave names people of the report not to mail, by provision.EmailKey, with the reason
 	// their mail report line gives (status skipped): a caller that knows of a newer link sent
-	// them elsewhere. Resend wins over it; a person the mail report keeps (Resume) keeps their line.
+	// them elsewhere. Resend wins over it; a person the mail report keeps as mailed (Resume)
+	// keeps their line, and one it shows perhaps mailed (unknown) is skipped with the reason.
 	Leave map[string]string
 	// MailReportLocked says that the caller holds the mail report's lock (LockMailReport), for
 	// longer than Run: Run does not take it again.

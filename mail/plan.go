@@ -73,6 +73,7 @@ type carried struct {
 	gone    int // not in this report, or without a link in it: their lines are left out
 	byEmail int // of the kept, those whose line has no link_sha256 (an older mail report)
 	resent  int // of the kept, those mailed again because Options.Resend names them
+	left    int // of the kept, those perhaps mailed (unknown) whom Options.Leave settles as skipped
 }
 
 // earlier is how many people the earlier run delivered to.
@@ -85,8 +86,8 @@ func (c carried) earlier() int { return c.kept + c.changed + c.gone }
 // link_sha256, by their email alone); the lines of people not in this report are left out, as
 // this mail report is this report's. The people of resend (by provision.EmailKey) are mailed
 // whatever was kept of them; each must be a person of the report with a link to mail. The
-// people of leave (Options.Leave) who would be mailed are skipped with its reason, unless resend
-// names them.
+// people of leave (Options.Leave) who would be mailed, or whom an earlier run perhaps mailed
+// (unknown), are skipped with its reason, unless resend names them.
 func lineup(lines []report.Line, link string, kept map[string]Result, resend, leave map[string]string) (settled []Result, jobs []job, c carried, err error) {
 	lines = slices.Clone(lines)
 	slices.SortStableFunc(lines, func(a, b report.Line) int { return cmp.Compare(a.Row, b.Row) })
@@ -131,6 +132,14 @@ func lineup(lines []report.Line, link string, kept map[string]Result, resend, le
 					c.kept++
 					if k.LinkSHA256 == "" {
 						c.byEmail++
+					}
+					// A person left out has a newer link mailed elsewhere: whether this
+					// report's reached them no longer matters, and their line must not keep
+					// the mail report from being done.
+					if why := leave[key]; why != "" && k.Status == StatusUnknown {
+						c.left++
+						res.Err = errors.New(why)
+						break
 					}
 					k.Row = l.Row
 					settled = append(settled, k)

@@ -127,6 +127,37 @@ func TestLineupNoLinkAtAll(t *testing.T) {
 	}
 }
 
+// A person Leave names whom an earlier run perhaps mailed (unknown) settles as skipped with the
+// reason, so that the mail report can be done; Resend still mails them, and a person kept as
+// sent keeps their line.
+func TestLineupLeavesUnknown(t *testing.T) {
+	t.Parallel()
+	lines := []report.Line{
+		{Row: 2, User: provision.User{Email: "a@example.com"}, Status: "skipped", LoginURL: "L1"},
+		{Row: 3, User: provision.User{Email: "b@example.com"}, Status: "ok", LoginURL: "L2"},
+	}
+	kept := map[string]Result{
+		"a@example.com": {Row: 2, Email: "a@example.com", Status: StatusUnknown, LinkSHA256: LinkHash("L1")},
+		"b@example.com": {Row: 3, Email: "b@example.com", Status: StatusSent, LinkSHA256: LinkHash("L2")},
+	}
+	const why = "a newer link was sent in a later report"
+	leave := map[string]string{"a@example.com": why, "b@example.com": why}
+	settled, jobs, _, err := lineup(lines, LinkLogin, kept, nil, leave)
+	if err != nil || len(jobs) != 0 || len(settled) != 2 {
+		t.Fatalf("settled %+v, jobs %d, err %v", settled, len(jobs), err)
+	}
+	if a := settled[0]; a.Status != StatusSkipped || a.Err == nil || a.Err.Error() != why || !a.Status.Success() {
+		t.Errorf("a, unknown and left out: %+v, want skipped with the reason", a)
+	}
+	if b := settled[1]; b.Status != StatusSent {
+		t.Errorf("b, sent and left out: %+v, want kept as sent", b)
+	}
+	settled, jobs, _, err = lineup(lines, LinkLogin, kept, map[string]string{"a@example.com": "a@example.com"}, leave)
+	if err != nil || len(jobs) != 1 || jobs[0].email != "a@example.com" || len(settled) != 1 {
+		t.Errorf("with Resend a: settled %+v, jobs %+v, err %v, want a mailed", settled, jobs, err)
+	}
+}
+
 // The people Leave names are not mailed: their line is skipped with its reason, a run that mails
 // everyone else ends well, and a resumed run leaves them out again (their line is not kept as
 // mailed). Resend wins over Leave; a person already mailed from this report keeps their line.

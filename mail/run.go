@@ -109,7 +109,7 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	if err := s.checkCarried(carried); err != nil {
 		return sum, err
 	}
-	keptN := carried.kept
+	keptN := carried.kept - carried.left
 	status, transport := StatusSent, ""
 	switch {
 	case o.DryRun:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
@@ -20,6 +21,8 @@ type Line struct {
 	WidgetURL string
 	Error     string
 	Change    string // empty in a report without the change column
+	// Finished is finished_at, to the second; zero when the line has none (a row not sent).
+	Finished time.Time
 }
 
 // lineColumns are the columns ReadLines needs; the others may be absent.
@@ -41,6 +44,7 @@ func ReadLines(path string) ([]Line, error) {
 		}
 		l := Line{Row: row, Status: r.Cell("status"), UserID: r.Cell("user_id"), LoginURL: r.Cell("login_url"),
 			WidgetURL: r.Cell("widget_url"), Error: r.Cell("error"), Change: r.Cell(ChangeColumn)}
+		l.Finished, _ = time.Parse(time.RFC3339, r.Cell("finished_at"))
 		for _, f := range personFields {
 			*f.Of(&l.User) = r.Cell(f.Name)
 		}

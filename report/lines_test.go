@@ -39,7 +39,7 @@ func TestReadLinesRoundTrip(t *testing.T) {
 		t.Fatalf("read %d lines, want 3: %+v", len(lines), lines)
 	}
 	want := Line{Row: 2, User: provision.User{Email: "ana@example.com", Sub: "E1", Name: "Ana López", Team: "R&D", Locale: "es-ES"}, Status: "ok",
-		UserID: "u1", LoginURL: links.WebApp("tok_1"), WidgetURL: links.Widget("tok_1"), Change: "new"}
+		UserID: "u1", LoginURL: links.WebApp("tok_1"), WidgetURL: links.Widget("tok_1"), Change: "new", Finished: at}
 	if lines[0] != want {
 		t.Errorf("line 0 = %+v\nwant     %+v", lines[0], want)
 	}

@@ -70,6 +70,9 @@ type Writer struct {
 	// rest are the keys of keep that no ok or skipped line of this run has named yet: Close
 	// writes them.
 	rest map[string]struct{}
+	// bySub are the keys of keep by their line's sub, so that a line of this run removes from
+	// rest the same person under another email.
+	bySub map[string][]string
 }
 
 // Keep makes a resumed report keep every row ok in the report it replaces (done, as ReadBack
@@ -77,7 +80,8 @@ type Writer struct {
 // are provisioned, and their links must stay in a report that --resume and mail read. Before
 // anything is written, a TempPath left by an interrupted resume is folded into the report: the
 // report is replaced by one holding every row of done, synced, so that the TempPath can be
-// replaced. At Close (or WriteKept), the rows of done that this run gave no ok or skipped line
+// replaced. At Close (or WriteKept), the rows of done whose person (as --resume pairs them: by
+// sub when both have one, else by email) this run gave no ok or skipped line
 // (an input without them, a run interrupted before it read them, a row sent again that did not
 // end ok) are written as skipped, with their line's row number and data.
 func Keep(done DoneSet) Option { return func(w *Writer) { w.keep = done } }
@@ -123,8 +127,12 @@ func Create(path string, mode Mode, links Links, opts ...Option) (*Writer, error
 			return nil, err
 		}
 		w.rest = make(map[string]struct{}, len(w.keep))
-		for k := range w.keep {
+		w.bySub = make(map[string][]string)
+		for k, d := range w.keep {
 			w.rest[k] = struct{}{}
+			if d.User.Sub != "" {
+				w.bySub[d.User.Sub] = append(w.bySub[d.User.Sub], k)
+			}
 		}
 	}
 	lf, err := CreateLineFile(path, mode, header)
@@ -223,9 +231,25 @@ func (w *Writer) Close() error {
 // Write writes the line of one result and flushes it to the file.
 func (w *Writer) Write(res provision.Result) error {
 	if w.rest != nil && (res.Status == provision.StatusOK || res.Status == provision.StatusSkipped) {
-		delete(w.rest, provision.EmailKey(res.Row.User.Email))
+		w.named(res.Row.User)
 	}
 	return w.LineFile.Write(w.line(res))
+}
+
+// named removes from w.rest every kept row of the person u, as DoneSet.match pairs them: by
+// sub when both have one, else by email. Another email with u's sub is u, whose old address
+// must not keep an older link; the same email with another sub is another user, whose line
+// stays.
+func (w *Writer) named(u provision.User) {
+	if u.Sub != "" {
+		for _, k := range w.bySub[u.Sub] {
+			delete(w.rest, k)
+		}
+	}
+	k := provision.EmailKey(u.Email)
+	if d, ok := w.keep[k]; ok && (d.User.Sub == "" || u.Sub == "") {
+		delete(w.rest, k)
+	}
 }
 
 // line returns the cells of the line of res, in w.rec.

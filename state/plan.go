@@ -34,7 +34,9 @@ type Plan struct {
 
 // Skipper returns the Job's Skip for a run with this plan. Rows already ok in the report being
 // resumed (resumed, when not nil) come first: they were sent in this wave and keep the change
-// they had. Then rows unchanged since their last ok are skipped.
+// they had, unless the store holds other data for them. The report does not show every field
+// (not the avatar), so such a row may have changed since its line: it is sent, as changed,
+// rather than recorded as sent. Then rows unchanged since their last ok are skipped.
 func (p *Plan) Skipper(resumed func(provision.Row) (provision.Result, bool)) func(provision.Row) (provision.Result, bool) {
 	if p == nil {
 		return resumed
@@ -43,11 +45,20 @@ func (p *Plan) Skipper(resumed func(provision.Row) (provision.Result, bool)) fun
 		return p.Skip
 	}
 	return func(row provision.Row) (provision.Result, bool) {
-		if res, ok := resumed(row); ok {
+		if res, ok := resumed(row); ok && !p.holdsOther(row.User) {
 			return res, true
 		}
 		return p.Skip(row)
 	}
+}
+
+// holdsOther reports whether the store holds an entry for u with another fingerprint.
+func (p *Plan) holdsOther(u provision.User) bool {
+	if p.Store == nil {
+		return false
+	}
+	e, found := p.Store.Get(Key(u))
+	return found && e.Fingerprint != Fingerprint(u)
 }
 
 // Decide returns how u compares with what was last provisioned and whether it is to be sent.
@@ -125,7 +136,8 @@ func (p *Plan) Changes() map[string]int {
 // Record remembers a row that went through ok, once it is reported (a row recorded but not
 // reported would never be mailed its link). A row skipped because an interrupted run had
 // already done it (its report line shows the data of the row: report.DoneSet.Skip) is recorded
-// too when the store lacks it or holds older data: that run's last batch was lost.
+// too when the store lacks it: that run's last batch was lost. One the store holds with other
+// data was sent again (Skipper), as a field the report does not show may have changed.
 // A store that cannot be written does not stop the run, whose report matters more: the next run
 // sends again what was not recorded. The error is returned once, the first time, to be told.
 func (p *Plan) Record(res provision.Result) error {
@@ -144,7 +156,7 @@ func (p *Plan) record(res provision.Result) error {
 	switch res.Status {
 	case provision.StatusOK:
 	case provision.StatusSkipped:
-		if e, found := p.Store.Get(key); found && e.Fingerprint == Fingerprint(res.Row.User) {
+		if _, found := p.Store.Get(key); found {
 			return nil
 		}
 	default:
