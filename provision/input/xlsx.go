@@ -222,6 +222,10 @@ func countSheetCells(r io.Reader) (cells int, disorder string, err error) {
 		}
 		// Perhaps with a namespace prefix: <x:row>, <x:c>.
 		switch string(name[bytes.LastIndexByte(name, ':')+1:]) {
+		case "sheetData":
+			// An external link's cache holds one sheetData a linked sheet, each numbered
+			// from its own first row.
+			lastRow = 0
 		case "row":
 			total, last, col = total+last, 0, 0
 			n, err := strconv.Atoi(string(attr(tag, "r")))

@@ -539,3 +539,25 @@ func TestXLSXSheetCellsBoundedWhateverTheSpelling(t *testing.T) {
 		})
 	}
 }
+
+// A workbook whose sheet looks up another workbook's sheets caches them in an external link
+// part, one sheetData a linked sheet, each numbered from its own first row: not rows out of
+// order.
+func TestXLSXExternalLinkCacheNotOutOfOrder(t *testing.T) {
+	t.Parallel()
+	book := workbook(t, [][]any{{"email"}, {"a@x.com"}})
+	b := withPart(t, book, "xl/externalLinks/externalLink1.xml", func(w io.Writer) {
+		fmt.Fprint(w, `<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><externalBook><sheetDataSet>`+
+			`<sheetData sheetId="0"><row r="1"><cell r="A1"><v>1</v></cell></row><row r="2"><cell r="A2"><v>2</v></cell></row></sheetData>`+
+			`<sheetData sheetId="1"><row r="1"><cell r="A1"><v>3</v></cell></row></sheetData>`+
+			`</sheetDataSet></externalBook></externalLink>`)
+	})
+	r, err := Open(writeTemp(t, "p.xlsx", b), nil, Options{})
+	if err != nil {
+		t.Fatalf("a workbook with an external link's cache: %v", err)
+	}
+	defer r.Close()
+	if rows := readRows(t, r); len(rows) != 1 || rows[0].User.Email != "a@x.com" {
+		t.Errorf("rows %+v, want a@x.com", rows)
+	}
+}
