@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
-	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
@@ -430,10 +429,7 @@ func (o *Options) finish(path string) error {
 	default:
 		return &UnfinishedError{Report: path}
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if err := safefile.SyncDir(filepath.Dir(path)); err != nil {
+	if err := report.PutInPlace(path); err != nil {
 		return err
 	}
 	o.Log.Info("an earlier report whose provisioning run was stopped is put in place, to be mailed: everyone that run provisioned has a line in it",

@@ -169,17 +169,27 @@ func (l *LineFile) Close() error {
 		err = cerr
 	}
 	if err == nil && l.tmp != "" {
-		err = safefile.CheckReplace(l.path) // planted since the start?
-	}
-	if err == nil && l.tmp != "" {
-		err = os.Rename(l.tmp, l.path)
-	}
-	if err == nil && l.tmp != "" {
-		err = safefile.SyncDir(filepath.Dir(l.path))
+		err = PutInPlace(l.path)
 	}
 	l.closed, l.closeErr = true, err
 	if l.err == nil {
 		l.err = fmt.Errorf("%s: %w", l.path, errClosed)
 	}
 	return err
+}
+
+// PutInPlace renames TempPath(path), the lines of a resumed run of the report at path, over
+// path and syncs the folder: the end of a resumed LineFile's Close, and of a run killed before
+// it whose lines are all in TempPath. A link or another user's file at either name, planted
+// since the run began, is refused.
+func PutInPlace(path string) error {
+	for _, p := range []string{path, TempPath(path)} {
+		if err := safefile.CheckReplace(p); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(TempPath(path), path); err != nil {
+		return err
+	}
+	return safefile.SyncDir(filepath.Dir(path))
 }

@@ -100,3 +100,24 @@ func TestCreateLineFileCreatesNew(t *testing.T) {
 		}
 	}
 }
+
+// PutInPlace renames only a regular file of this user: a link planted as REPORT.tmp would
+// make the report a link to whatever it names.
+func TestPutInPlaceRefusesALink(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.csv")
+	target := filepath.Join(dir, "elsewhere.csv")
+	if err := os.WriteFile(target, []byte("row,email\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, TempPath(path)); err != nil {
+		t.Fatal(err)
+	}
+	if err := PutInPlace(path); err == nil {
+		t.Fatal("a link renamed into place")
+	}
+	if _, err := os.Lstat(path); !os.IsNotExist(err) {
+		t.Errorf("the report is there: %v", err)
+	}
+}
