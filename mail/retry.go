@@ -69,7 +69,7 @@ func hideLink(err error, f Fields) error {
 		return nil
 	}
 	text := err.Error()
-	for _, l := range []string{f.LoginURL, f.WidgetURL, f.Link} {
+	for _, l := range []string{f.LoginURL, f.WidgetURL} { // f.Link is one of them
 		u, perr := url.Parse(l)
 		if l == "" || perr != nil {
 			continue
