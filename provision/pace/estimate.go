@@ -53,8 +53,9 @@ type evidence struct {
 // cut reads a 429 for an attempt sent since the latest cut from what the server accepted since
 // the latest pause (readCut) and sets the rate from what that reading concludes (conclude): the
 // estimate, resumed once the pause is over (or at the probe), just under the rate not to climb
-// back to, growing as the reading says. The count of what the server accepts starts again then.
-func (d *decision) cut(now time.Time, o Outcome, pause time.Duration) {
+// back to, growing as the reading says. The count of what the server accepts starts again then;
+// it returns that pause, pause or the probe's shorter one.
+func (d *decision) cut(now time.Time, o Outcome, pause time.Duration) time.Duration {
 	e := d.evidence(now, o, pause)
 	d.sums = e.sums
 	if d.reopening.retryAfter > 0 {
@@ -69,11 +70,11 @@ func (d *decision) cut(now time.Time, o Outcome, pause time.Duration) {
 	if d.count.firstCut.IsZero() {
 		d.count.firstCut = now
 	}
-	c.since = now.Add(pause)
-	if p := d.probeAfter(now, o.RetryAfter); p > 0 {
-		c.since = now.Add(min(pause, p))
-	}
+	c.since = now.Add(pause) // the rate a probe's interval is read at
+	taken := d.probed(now, o, pause)
+	c.since = now.Add(taken)
 	d.count.epoch, d.count.accepted = c.since, 0
+	return taken
 }
 
 // evidence gathers what the estimators read of a 429 for an attempt sent since the latest cut.

@@ -100,8 +100,7 @@ func (d *decision) throttled(now time.Time, o Outcome) {
 	case d.jitter(o):
 		d.lateStart(now, o, pause)
 	default:
-		d.cut(now, o, pause)
-		d.pause = d.probed(now, o, pause)
+		d.pause = d.cut(now, o, pause)
 	}
 	d.count.sinceThrottle = 0
 }
