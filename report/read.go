@@ -55,15 +55,8 @@ func readRecords(path, what string, need []string, wholeTail bool, cut func(path
 		return err
 	}
 	defer f.Close()
-	end, err := lastNewline(f)
+	end, size, err := lastNewline(f)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	size, err := f.Seek(0, io.SeekEnd)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	br := bufio.NewReader(io.LimitReader(f, end))

@@ -143,24 +143,25 @@ func readInto(set DoneSet, path string, cut func(path string, line int)) error {
 // resumeColumns are the columns a resumed run needs of a report.
 var resumeColumns = []string{"email", "sub", "status", "user_id", "session_token"}
 
-// lastNewline returns the length of f up to and including its last newline: what follows was
+// lastNewline returns the length of f up to and including its last newline, and its size: what follows was
 // being written when the run died.
-func lastNewline(f *os.File) (int64, error) {
+func lastNewline(f *os.File) (end, size int64, err error) {
 	st, err := f.Stat()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
+	size = st.Size()
 	buf := make([]byte, 4096)
-	for end := st.Size(); end > 0; {
+	for end := size; end > 0; {
 		start := max(end-int64(len(buf)), 0)
 		n, err := f.ReadAt(buf[:end-start], start)
 		if err != nil && err != io.EOF {
-			return 0, err
+			return 0, 0, err
 		}
 		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
-			return start + int64(i) + 1, nil
+			return start + int64(i) + 1, size, nil
 		}
 		end = start
 	}
-	return 0, nil
+	return 0, size, nil
 }
