@@ -48,7 +48,12 @@ func (s DoneSet) Skip(row provision.Row) (provision.Result, bool) {
 	if !ok || !samePerson(d.User, row.User) {
 		return provision.Result{}, false
 	}
-	return provision.Result{Row: row, Status: provision.StatusSkipped, UserID: d.UserID, Token: d.Token, Finished: d.Finished, Change: d.Change}, true
+	return d.skipped(row), true
+}
+
+// skipped is the result of row, skipped: the person's earlier line, d, stands.
+func (d Done) skipped(row provision.Row) provision.Result {
+	return provision.Result{Row: row, Status: provision.StatusSkipped, UserID: d.UserID, Token: d.Token, Finished: d.Finished, Change: d.Change}
 }
 
 // samePerson reports whether a and b, the same person by match, hold the same data of what the

@@ -192,8 +192,7 @@ func (w *Writer) fold(path string, header []string) (err error) {
 func (w *Writer) keptResults(set map[string]Done) []provision.Result {
 	out := make([]provision.Result, 0, len(set))
 	for _, d := range set {
-		out = append(out, provision.Result{Row: provision.Row{Line: d.Row, User: d.User}, Status: provision.StatusSkipped,
-			UserID: d.UserID, Token: d.Token, Finished: d.Finished, Change: d.Change})
+		out = append(out, d.skipped(provision.Row{Line: d.Row, User: d.User}))
 	}
 	slices.SortFunc(out, func(a, b provision.Result) int {
 		return cmp.Or(cmp.Compare(a.Row.Line, b.Row.Line), strings.Compare(a.Row.User.Email, b.Row.User.Email))
