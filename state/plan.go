@@ -45,20 +45,12 @@ func (p *Plan) Skipper(resumed func(provision.Row) (provision.Result, bool)) fun
 		return p.Skip
 	}
 	return func(row provision.Row) (provision.Result, bool) {
-		if res, ok := resumed(row); ok && !p.holdsOther(row.User) {
+		change, e, send := p.Decide(row.User)
+		if res, ok := resumed(row); ok && change != Changed {
 			return res, true
 		}
-		return p.Skip(row)
+		return p.skip(row, change, e, send)
 	}
-}
-
-// holdsOther reports whether the store holds an entry for u with another fingerprint.
-func (p *Plan) holdsOther(u provision.User) bool {
-	if p.Store == nil {
-		return false
-	}
-	e, found := p.Store.Get(Key(u))
-	return found && e.Fingerprint != Fingerprint(u)
 }
 
 // Decide returns how u compares with what was last provisioned and whether it is to be sent.
@@ -82,6 +74,11 @@ func (p *Plan) Decide(u provision.User) (change string, e Entry, send bool) {
 // remembers the change of the others for Settle.
 func (p *Plan) Skip(row provision.Row) (provision.Result, bool) {
 	change, e, send := p.Decide(row.User)
+	return p.skip(row, change, e, send)
+}
+
+// skip is Skip once the row is decided.
+func (p *Plan) skip(row provision.Row, change string, e Entry, send bool) (provision.Result, bool) {
 	if !send {
 		return provision.Result{Row: row, Status: provision.StatusUnchanged, Change: change, UserID: e.UserID}, true
 	}
