@@ -8,7 +8,6 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/cronline"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
-	"github.com/ideanote-provision/ideanote-provision/wave"
 )
 
 // optionFlags are the flags that set each field of the options a domain package's error names
@@ -69,8 +68,8 @@ var remedies = map[cronline.Remedy]string{
 
 // withFlags returns err with the problem a domain package names worded with the flags of the
 // command run (mailCmd: mail): "Give the encoding windows-1252" reads "Give --encoding
-// windows-1252"; an abort names what to check, a state that cannot be opened is "--state: ...",
-// a mail run refused after provisioning says how to mail its people. Others pass as they are.
+// windows-1252"; an abort names what to check, an option error its flag ("--state: ..."), a
+// mail run refused after provisioning how to mail its people. Others pass as they are.
 func withFlags(err error, mailCmd bool) error {
 	name := optionNames(mailCmd)
 	var inner error // the domain's error, whose text ends err's: wrapped with %w
@@ -81,8 +80,6 @@ func withFlags(err error, mailCmd bool) error {
 		inner, flagged = fe, fe.Text(func(option string) string { return name(provision.Option{Field: option, Words: option}) })
 	} else if ae, ok := errors.AsType[*provision.AbortError](err); ok {
 		inner, flagged = ae, ae.Error()+" ("+abortFlags[ae.Cause]+")"
-	} else if se, ok := errors.AsType[*wave.StateError](err); ok {
-		inner, flagged = se, "--state: "+se.Error()
 	} else if ne, ok := errors.AsType[*cronline.NotMailedError](err); ok {
 		inner, flagged = ne, strings.Replace(ne.Error(), ne.Err.Error(), withFlags(ne.Err, mailCmd).Error(), 1)+
 			"; mail them with ideanote-provision mail --resume "+ne.Report

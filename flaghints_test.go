@@ -35,7 +35,7 @@ func TestWithFlags(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	st := fmt.Errorf("%w: the state does not remember it: %w", wave.ErrIncomplete,
-		&provision.ConfigError{Err: &wave.StateError{Err: errors.New("state s.db belongs to workspace a")}})
+		provision.Configf("%s: %w", provision.Option{Of: "wave", Field: "State", Words: "a state file"}, errors.New("state s.db belongs to workspace a")))
 	if got, want := withFlags(st, false).Error(), "the report or the state is incomplete: the state does not remember it: --state: state s.db belongs to workspace a"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}

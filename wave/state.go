@@ -7,21 +7,12 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
-	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/state"
 )
 
-// StateError is a state store that could not be locked or opened: a folder that is not there
-// or not writable, a file of another workspace... Its message says the problem; the command
-// line adds the flag that names the store.
-type StateError struct{ Err error }
-
-func (e *StateError) Error() string { return e.Err.Error() }
-func (e *StateError) Unwrap() error { return e.Err }
-
 // OpenState locks the state store at path and opens it with so. It returns the store and the
 // function that closes and unlocks it (safe to call twice). Another run holding the store is
-// lock.ErrLocked; any other failure is a *provision.ConfigError around a *StateError.
+// lock.ErrLocked; any other failure is a *provision.ConfigError naming the State option.
 func OpenState(path string, so state.Options) (*state.Store, func() error, error) {
 	// The lock file beside the state keeps two runs with different reports off one state.
 	unlock, err := lock.Lock(path)
@@ -29,7 +20,7 @@ func OpenState(path string, so state.Options) (*state.Store, func() error, error
 		if errors.Is(err, lock.ErrLocked) {
 			return nil, nil, err
 		}
-		return nil, nil, &provision.ConfigError{Err: &StateError{err}}
+		return nil, nil, configf("%s: %w", opt("State"), err)
 	}
 	st, err := state.Open(path, so)
 	if err != nil {
@@ -37,7 +28,7 @@ func OpenState(path string, so state.Options) (*state.Store, func() error, error
 		if errors.Is(err, state.ErrLocked) {
 			return nil, nil, fmt.Errorf("%w: %w", lock.ErrLocked, err)
 		}
-		return nil, nil, &provision.ConfigError{Err: &StateError{err}}
+		return nil, nil, configf("%s: %w", opt("State"), err)
 	}
 	var once sync.Once
 	var closeErr error
