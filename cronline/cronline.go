@@ -443,14 +443,15 @@ func (o *Options) finish(path string) error {
 // too, they would have two messages, and perhaps the older link last. Each maps to the reason
 // their mail report line gives.
 func (o *Options) newerLinks(path string) (map[string]string, error) {
+	// The lines mail reads (ReadLines, with a complete last line that has no newline): a
+	// person left out here must be the person mail would mail. Read before the state is
+	// locked, so that it is held for the lookups only.
+	lines, err := report.ReadLines(path)
+	if err != nil {
+		return nil, err
+	}
 	leave := make(map[string]string)
-	err := o.withState(true, func(st *state.Store) error {
-		// The lines mail reads (ReadLines, with a complete last line that has no newline):
-		// a person left out here must be the person mail would mail.
-		lines, err := report.ReadLines(path)
-		if err != nil {
-			return err
-		}
+	err = o.withState(true, func(st *state.Store) error {
 		for _, l := range lines {
 			if s := provision.Status(l.Status); s != provision.StatusOK && s != provision.StatusSkipped {
 				continue
