@@ -112,7 +112,7 @@ func chooseEncoding(label string, head []byte, sample textSample) (textEncoding,
 	if bytes.IndexByte(firstLine, 0) >= 0 {
 		return enc, nulError(head)
 	}
-	st, err := scanText(sample, false, nil, enc)
+	st, err := scanText(sample, false, nil)
 	if err != nil {
 		return enc, err
 	}
@@ -127,10 +127,15 @@ func chooseEncoding(label string, head []byte, sample textSample) (textEncoding,
 func checkLabel(enc textEncoding, sample textSample) error {
 	// One read of the sample serves both checks: it is decoded as it is scanned for UTF-8.
 	var fit misfitWriter
-	st, err := scanText(sample, true, &fit, enc)
+	tw := transform.NewWriter(&fit, enc.decoder())
+	st, err := scanText(sample, true, tw)
+	if err == nil {
+		err = tw.Close()
+	}
 	if err != nil {
 		return err
 	}
+	fit.end()
 	if st.multi > 0 && st.multi >= st.invalid {
 		// Read without a label, this text is UTF-8 (its bytes that are not make their rows
 		// invalid): the label would turn its letters into others.
@@ -361,21 +366,14 @@ type textStats struct {
 
 // scanText reads the sample to its end and says where it first is not UTF-8. It counts its
 // characters when count is set, else only when it is not all UTF-8, by a second read. When tee
-// is not nil, the sample is written to it, decoded by enc, as it is read.
-func scanText(sample textSample, count bool, tee *misfitWriter, enc textEncoding) (textStats, error) {
+// is not nil, the sample is written to it as it is read.
+func scanText(sample textSample, count bool, tee io.Writer) (textStats, error) {
 	var st textStats
 	r := sample.open()
-	var tw *transform.Writer
 	if tee != nil {
-		tw = transform.NewWriter(tee, enc.decoder())
-		r = io.TeeReader(r, tw)
+		r = io.TeeReader(r, tee)
 	}
 	err := st.scan(r, sample.complete, count)
-	if err == nil && tee != nil {
-		if err = tw.Close(); err == nil {
-			tee.end()
-		}
-	}
 	if err != nil || count || st.fault == nil {
 		return st, err
 	}
