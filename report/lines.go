@@ -42,12 +42,8 @@ func ReadLines(path string) ([]Line, error) {
 		if err != nil {
 			return fmt.Errorf("%s: line %d: row %q is not a number", path, r.Line, r.Cell("row"))
 		}
-		l := Line{Row: row, Status: r.Cell("status"), UserID: r.Cell("user_id"), LoginURL: r.Cell("login_url"),
-			WidgetURL: r.Cell("widget_url"), Error: r.Cell("error"), Change: r.Cell(ChangeColumn)}
-		l.Finished, _ = time.Parse(time.RFC3339, r.Cell("finished_at"))
-		for _, f := range personFields {
-			*f.Of(&l.User) = r.Cell(f.Name)
-		}
+		l := Line{User: r.user(), Row: row, Status: r.Cell("status"), UserID: r.Cell("user_id"), LoginURL: r.Cell("login_url"),
+			WidgetURL: r.Cell("widget_url"), Error: r.Cell("error"), Change: r.Cell(ChangeColumn), Finished: r.finished()}
 		lines = append(lines, l)
 		return nil
 	})

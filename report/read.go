@@ -9,8 +9,10 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
+	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // ErrEmpty is returned by ReadRecords for a file without a complete header line.
@@ -31,6 +33,20 @@ func (r Record) Cell(name string) string {
 		return unneutralize(r.cells[i])
 	}
 	return ""
+}
+
+// user is the person of the line, as the report shows them.
+func (r Record) user() (u provision.User) {
+	for _, f := range personFields {
+		*f.Of(&u) = r.Cell(f.Name)
+	}
+	return u
+}
+
+// finished is the line's finished_at; the zero time when it has none.
+func (r Record) finished() time.Time {
+	t, _ := time.Parse(time.RFC3339, r.Cell("finished_at"))
+	return t
 }
 
 // ReadRecords calls fn with each complete line of the CSV file at path, in the order of the

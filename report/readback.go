@@ -130,12 +130,8 @@ func readInto(set DoneSet, path string, cut func(path string, line int)) error {
 		if (status != provision.StatusOK && status != provision.StatusSkipped) || token == "" {
 			return nil
 		}
-		finished, _ := time.Parse(time.RFC3339, r.Cell("finished_at"))
 		row, _ := strconv.Atoi(strings.TrimSpace(r.Cell("row")))
-		d := Done{Row: row, UserID: r.Cell("user_id"), Token: token, Finished: finished, Change: r.Cell(ChangeColumn)}
-		for _, f := range personFields {
-			*f.Of(&d.User) = r.Cell(f.Name)
-		}
+		d := Done{Row: row, User: r.user(), UserID: r.Cell("user_id"), Token: token, Finished: r.finished(), Change: r.Cell(ChangeColumn)}
 		set[provision.EmailKey(d.User.Email)] = d
 		return nil
 	})
