@@ -147,42 +147,24 @@ func Create(path string, mode Mode, links Links, opts ...Option) (*Writer, error
 // resume left TempPath(path): CreateLineFile replaces that file, and the rows read back from it
 // would otherwise be on disk nowhere until this run reached them again. The new file is synced
 // before it is renamed, and the rename before TempPath is replaced.
-func (w *Writer) fold(path string, header []string) (err error) {
+func (w *Writer) fold(path string, header []string) error {
 	if _, err := os.Lstat(TempPath(path)); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	if err := safefile.CheckReplace(path); err != nil {
-		return err
-	}
-	f, err := safefile.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.new")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+	err := safefile.Replace(path, 0o600, func(f *os.File) error {
+		cw := csv.NewWriter(f)
+		cw.Write(header)
+		for _, res := range w.keptResults(w.keep) {
+			rec := w.line(res)
+			for i := range rec {
+				rec[i] = Neutralize(rec[i])
+			}
+			cw.Write(rec)
 		}
-	}()
-	cw := csv.NewWriter(f)
-	cw.Write(header)
-	for _, res := range w.keptResults(w.keep) {
-		rec := w.line(res)
-		for i := range rec {
-			rec[i] = Neutralize(rec[i])
-		}
-		cw.Write(rec)
-	}
-	if cw.Flush(); cw.Error() != nil {
+		cw.Flush()
 		return cw.Error()
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	return safefile.SyncDir(filepath.Dir(path))
