@@ -211,13 +211,17 @@ func (f *Finder) decide(now time.Time, o Outcome) decision {
 	return d
 }
 
-// accepted counts a success: the window has reopened, the latest 429 was no spent burst once
-// fewAccepted follow it, and the pause without Retry-After starts again from its first.
+// accepted counts a success: the latest 429 was no spent burst once fewAccepted follow it; and
+// for an attempt sent since the latest pause, the window has reopened and the pause without
+// Retry-After starts again from its first. An answer to one sent before the pause, come late,
+// says neither: it was a success before the 429, not between two (HAProxy counting refusals,
+// 100/s at x5: it made the pause after the refused retry be read as a new cut, 5.8 x N/R).
 func (d *decision) accepted(o Outcome) {
 	c := &d.count
 	if !o.Sent.Before(c.epoch) {
 		c.accepted++
 		d.reopening = reopening{} // the window has reopened (not an answer sent before the 429)
+		d.noRA = 0
 	}
 	if !c.firstCut.IsZero() && o.Sent.After(c.firstCut) {
 		c.sinceFirst++
@@ -227,7 +231,6 @@ func (d *decision) accepted(o Outcome) {
 		d.spent = spentBurst{} // the 429 was jitter after all
 	}
 	c.lastOK = d.curve.spacing(o.Sent)
-	d.noRA = 0
 	if o.Gap > 0 && (d.server.minGap == 0 || o.Gap < d.server.minGap) {
 		d.server.minGap = o.Gap
 	}
@@ -269,4 +272,13 @@ func (d *decision) readQuota(now time.Time, q *provision.Quota) {
 		c.rate = quota
 	}
 	d.curve = c
+}
+
+// Reading says how the Finder read the latest 429, in a few words ("spent burst", "pause too
+// short"; "" before any): what a trace of a run prints beside the rate it set.
+func (f *Finder) Reading() string {
+	if f.probeCut {
+		return "probe refused: " + f.reading.String()
+	}
+	return f.reading.String()
 }

@@ -64,6 +64,7 @@ func TestFinderPauses(t *testing.T) {
 	if got := throttled(0); got != time.Minute {
 		t.Errorf("pause %v after many 429s without a success, want at most a minute", got)
 	}
+	at = at.Add(time.Minute) // the pause over
 	f.Observe(at, Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
 	if got := throttled(0); got != 250*time.Millisecond {
 		t.Errorf("pause %v after a success, want 250ms again", got)
@@ -680,7 +681,7 @@ func TestFinderFastStart(t *testing.T) {
 // says the pause was too short (a window still closed, or kept closed by counted retries):
 // the pause doubles and the rate comes down to what the server accepted over the time so
 // far, nothing more is cut. The 429s of attempts in flight with the one that set a pause do
-// not lengthen it.
+// not lengthen it, nor does a success of one answered late shorten the next.
 func TestFinderPauseTooShort(t *testing.T) {
 	t.Parallel()
 	f := NewFinder(40)
@@ -699,6 +700,9 @@ func TestFinderPauseTooShort(t *testing.T) {
 	if echo := refuse(sent.Add(-time.Millisecond), now.Add(time.Millisecond)); echo != first || Reading(f) != "sent before the cut" {
 		t.Errorf("a 429 in flight with the first paused %v (%q), want the same %v", echo, Reading(f), first)
 	}
+	// An attempt sent before the 429, answered after it: a success before the pause, not
+	// between the two 429s (the pause is not started again from its first).
+	f.Observe(now.Add(3*time.Millisecond), Outcome{Answer: provision.Answer{Sent: sent.Add(-2 * time.Millisecond), Action: provision.Done}, Gap: 25 * time.Millisecond})
 	before := f.Rate(now.Add(first))
 	sent = now.Add(time.Millisecond + first) // the Pacer pauses from the latest 429
 	now = sent.Add(2 * time.Millisecond)
@@ -716,4 +720,26 @@ func TestFinderPauseTooShort(t *testing.T) {
 func inFlight(f *Finder, t time.Time) int {
 	n, _ := f.InFlight(t)
 	return n
+}
+
+// A pause too short leaves a rate already under what the sums say (a guess) growing as it
+// was: set climbing from there, a pool took 5.8 x N/R behind HAProxy counting refusals at
+// 100/s (a guess of 10/s, then 1% a second).
+func TestFinderPauseTooShortKeepsAGuessGrowing(t *testing.T) {
+	t.Parallel()
+	f := NewFinder(500)
+	f.Rate(t0)
+	sent := t0.Add(250 * time.Millisecond) // the first attempt after the guess's pause
+	f.curve = curve{max: 500, rate: 10, since: sent, growth: rampGrowth, hi: 500, lastCut: t0, margin: margin}
+	f.count.epoch = sent
+	f.noRA, f.sums = 250*time.Millisecond, sums{accepted: 300, time: 0.6}
+	now := sent.Add(2 * time.Millisecond)
+	pause := f.Observe(now, Outcome{Answer: provision.Answer{Sent: sent, Action: provision.Throttled}})
+	if Reading(f) != "pause too short" || pause != 500*time.Millisecond {
+		t.Fatalf("read %q, pause %v; want pause too short, 500ms", Reading(f), pause)
+	}
+	end := now.Add(pause)
+	if at, later := f.Rate(end), f.Rate(end.Add(time.Second)); at > 11 || later < 5*at {
+		t.Errorf("rate %.2f at the pause's end, %.2f a second later; want the guess's 10, growing as fast as before", at, later)
+	}
 }
