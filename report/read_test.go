@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/plant"
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
@@ -106,38 +107,22 @@ func FuzzReportRoundTrip(f *testing.F) {
 // pointed at; another user's file in a shared folder could feed a resume rows it never sent.
 func TestReadRecordsRefusesPlantedFiles(t *testing.T) {
 	t.Parallel()
-	real := writeReport(t, okResult(2, provision.User{Email: "ana@example.com"}, "t1"))
-	dir := t.TempDir()
-	link := filepath.Join(dir, "r.csv")
-	if err := os.Symlink(real, link); err != nil {
-		t.Skip("no symbolic links here:", err)
-	}
 	read := func(path string) error {
 		return ReadRecords(path, "a report", nil, func(Record) error { return nil })
 	}
-	if err := read(real); err != nil {
+	newReport := func(t *testing.T) string {
+		return writeReport(t, okResult(2, provision.User{Email: "ana@example.com"}, "t1"))
+	}
+	if err := read(newReport(t)); err != nil {
 		t.Fatalf("the report itself: %v", err)
 	}
-	if err := read(link); !errors.Is(err, safefile.ErrUnsafe) {
-		t.Errorf("through a symbolic link: %v, want it refused", err)
-	}
-	if os.Geteuid() != 0 {
-		return // only root can give a file to another user
-	}
-	other := filepath.Join(dir, "other.csv")
-	b, err := os.ReadFile(real)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(other, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(other, 65534, 65534); err != nil {
-		t.Fatal(err)
-	}
-	if err := read(other); !errors.Is(err, safefile.ErrUnsafe) {
-		t.Errorf("another user's file: %v, want it refused", err)
-	}
+	plant.Each(t, func(t *testing.T, how func(t *testing.T, real, at string)) {
+		at := filepath.Join(t.TempDir(), "r.csv")
+		how(t, newReport(t), at)
+		if err := read(at); !errors.Is(err, safefile.ErrUnsafe) {
+			t.Errorf("%v, want it refused", err)
+		}
+	})
 }
 
 // A report saved by an editor that writes no newline after the last line keeps that line, for

@@ -6,10 +6,13 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/plant"
+	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -234,6 +237,79 @@ func TestOpenLocked(t *testing.T) {
 	}
 }
 
+// TestOpenRefusesPlantedFiles checks that a state file (or its journal) that is a symbolic
+// link, another user's, or readable by others is refused with a message naming it and saying
+// why, to write or to read, and left as it was.
+func TestOpenRefusesPlantedFiles(t *testing.T) {
+	t.Parallel()
+	// Each plants at path and returns a function that fails t unless what it planted is as it was.
+	symlink := func(t *testing.T, path string) func() { return plant.Victim(t, plant.Symlink, path, 0o600) }
+	another := func(t *testing.T, path string) func() { return plant.Victim(t, plant.OtherUsers, path, 0o600) }
+	readable := func(t *testing.T, path string) func() {
+		if runtime.GOOS == "windows" {
+			t.Skip("no owner-only modes")
+		}
+		if err := os.WriteFile(path, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return func() {
+			t.Helper()
+			if b, err := os.ReadFile(path); err != nil || len(b) > 0 {
+				t.Errorf("%s = %q, %v: written", path, b, err)
+			}
+			if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o644 {
+				t.Errorf("%s: %v: chmod'ed", path, err)
+			}
+		}
+	}
+	tests := []struct {
+		name    string
+		journal bool // planted at the journal, not at the state file
+		plant   func(t *testing.T, path string) (untouched func())
+		why     string
+	}{
+		{"symlinked state", false, symlink, "is a symbolic link"},
+		{"state readable by others", false, readable, "can be read or written by other users (mode 0644)"},
+		{"another user's state", false, another, "belongs to another user"},
+		{"symlinked journal", true, symlink, "is a symbolic link"},
+		{"journal readable by others", true, readable, "can be read or written by other users (mode 0644)"},
+		{"another user's journal", true, another, "belongs to another user"},
+	}
+	for _, tt := range tests {
+		for _, readOnly := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, read-only %v", tt.name, readOnly), func(t *testing.T) {
+				t.Parallel()
+				if tt.journal && bootID() == "" && !readOnly {
+					t.Skip("no boot id here: no journal is kept")
+				}
+				path := filepath.Join(t.TempDir(), "state.db")
+				at := path
+				if tt.journal {
+					at = JournalPath(path)
+					s, err := Open(path, Options{}) // a state beside it, or a read-only open reads nothing
+					if err != nil {
+						t.Fatal(err)
+					}
+					s.Close()
+				}
+				untouched := tt.plant(t, at)
+				s, err := Open(path, Options{ReadOnly: readOnly})
+				if err == nil {
+					s.Close()
+					t.Fatalf("read-only %v: opened", readOnly)
+				}
+				if !errors.Is(err, safefile.ErrUnsafe) || !strings.Contains(err.Error(), at+" "+tt.why) {
+					t.Errorf("read-only %v: %v, want safefile.ErrUnsafe saying %s %s", readOnly, err, at, tt.why)
+				}
+				untouched()
+			})
+		}
+	}
+}
+
 // BenchmarkRecord measures what the store costs the emitting goroutine per ok row, commits
 // included (one transaction, one fsync, per DefaultMaxBatch rows).
 func BenchmarkRecord(b *testing.B) {
@@ -251,6 +327,48 @@ func BenchmarkRecord(b *testing.B) {
 	}
 	if err := s.Flush(); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkRecordDurability measures what the store costs the emitting goroutine per ok row
+// under the run's conditions: each row's report line written first (write(2), as the report
+// does), and the report synced before every commit (BeforeCommit). "batch" commits every
+// DefaultMaxBatch rows (or second), its records journaled by Record; "commit per row" commits
+// every record.
+func BenchmarkRecordDurability(b *testing.B) {
+	for _, bc := range []struct {
+		name     string
+		maxBatch int
+	}{{"batch", DefaultMaxBatch}, {"commit per row", 1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			dir := b.TempDir()
+			s, err := Open(filepath.Join(dir, "state.db"), Options{MaxBatch: bc.maxBatch, FlushInterval: time.Hour})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			rep, err := os.Create(filepath.Join(dir, "report.csv"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer rep.Close()
+			s.BeforeCommit(rep.Sync)
+			fp := Fingerprint(ana)
+			line := []byte("2,ana@example.com,E1,Ana,Eng,es-ES,ok,u-1,tok,https://acme.ideanote.io/login/tok,,1,200,,2026-12-07T18:00:00Z\n")
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := rep.Write(line); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Record(fmt.Sprintf("email:user%d@example.com", i), Entry{Fingerprint: fp, UserID: "u", At: time.Now()}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := s.Flush(); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -202,7 +203,7 @@ func TestResumeKeepsRowsMissingFromInput(t *testing.T) {
 		t.Fatalf("resume: %v", err)
 	}
 	want := map[string]string{"a@x.io": "skipped", "b@x.io": "skipped", "c@x.io": "skipped", "d@x.io": "ok"}
-	if got := statuses(t, rep); !equalMaps(got, want) {
+	if got := statuses(t, rep); !maps.Equal(got, want) {
 		t.Errorf("resumed report: %v, want %v", got, want)
 	}
 	if sum.Counts[provision.StatusSkipped] != 3 || sum.Rows != 4 {
@@ -257,18 +258,6 @@ func TestResumeKeepsLinesByPerson(t *testing.T) {
 	}
 }
 
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 // A resume whose input changed a person ok in the report sends the change. When that run's
 // state batch was lost, a resume whose input is what the report shows skips a person the state
 // lacks and records them; one the state holds with older data is sent again, as the state cannot
@@ -315,7 +304,7 @@ func TestResumeSendsChangedData(t *testing.T) {
 	if got := srv.Requests()[sent:]; len(got) != 1 || got[0].Email() != "a@x.io" {
 		t.Errorf("the resume sent %d requests, want a's alone", len(got))
 	}
-	if got, want := statuses(t, o2.Report), map[string]string{"a@x.io": "ok", "c@x.io": "skipped"}; !equalMaps(got, want) {
+	if got, want := statuses(t, o2.Report), map[string]string{"a@x.io": "ok", "c@x.io": "skipped"}; !maps.Equal(got, want) {
 		t.Errorf("night 2 resumed: %v, want %v", got, want)
 	}
 	sent = len(srv.Requests())

@@ -2,11 +2,11 @@ package metrics
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/plant"
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
 )
 
@@ -14,34 +14,17 @@ import (
 // is refused when the run starts, not found out after all the work is done.
 func TestCheckPathRefusesPlantedFiles(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	if err := CheckPath(filepath.Join(dir, "ideanote.prom")); err != nil {
+	if err := CheckPath(filepath.Join(t.TempDir(), "ideanote.prom")); err != nil {
 		t.Fatalf("a new file: %v", err)
 	}
-	victim := filepath.Join(dir, "victim")
-	if err := os.WriteFile(victim, []byte("x"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(dir, "link.prom")
-	if err := os.Symlink(victim, link); err != nil {
-		t.Skip("no symbolic links here:", err)
-	}
-	if err := CheckPath(link); !errors.Is(err, safefile.ErrUnsafe) {
-		t.Errorf("a symbolic link: %v, want it refused", err)
-	}
-	if os.Geteuid() != 0 {
-		return
-	}
-	other := filepath.Join(dir, "other.prom")
-	if err := os.WriteFile(other, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(other, 65534, 65534); err != nil {
-		t.Fatal(err)
-	}
-	if err := CheckPath(other); !errors.Is(err, safefile.ErrUnsafe) {
-		t.Errorf("another user's file: %v, want it refused", err)
-	}
+	plant.Each(t, func(t *testing.T, how func(t *testing.T, victim, at string)) {
+		path := filepath.Join(t.TempDir(), "ideanote.prom")
+		untouched := plant.Victim(t, how, path, 0o600)
+		if err := CheckPath(path); !errors.Is(err, safefile.ErrUnsafe) {
+			t.Errorf("%v, want it refused", err)
+		}
+		untouched()
+	})
 }
 
 // node_exporter's textfile collector reads only *.prom: a file named otherwise would be written

@@ -60,3 +60,18 @@ func OtherUsers(t *testing.T, victim, at string) {
 		t.Fatal(err)
 	}
 }
+
+// Each runs test as a parallel subtest for each way there is to plant a file: Symlink and
+// OtherUsers, given to test as how.
+func Each(t *testing.T, test func(t *testing.T, how func(t *testing.T, victim, at string))) {
+	t.Helper()
+	for _, w := range []struct {
+		name string
+		how  func(t *testing.T, victim, at string)
+	}{{"a symbolic link", Symlink}, {"another user's file", OtherUsers}} {
+		t.Run(w.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, w.how)
+		})
+	}
+}

@@ -146,15 +146,21 @@ func lastFrame(out string) string {
 	return ""
 }
 
+// drawnBar returns a provisioning bar drawn whatever the terminal, and what it draws: a buffer
+// the test reads while the bar writes it. throttled counts the 429s (nil: none).
+func drawnBar(throttled func() int) (*Bar, *syncbuf.Buffer) {
+	out := new(syncbuf.Buffer)
+	return New(Provisioning, "always", out, slog.New(slog.DiscardHandler), nil, throttled), out
+}
+
 // TestBarDuringPause checks what the bar shows while the server makes the run wait: it still
 // ticks (the elapsed time runs), says that the server asked to wait and for how long still,
 // and counts the pause in the rate and the time left. The server is the issue's: a fixed 20-s
 // window of 20 requests, sent at 5 a second, then a Retry-After of 14 s.
 func TestBarDuringPause(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var out syncbuf.Buffer // the bar writes it while the test reads it
 		start := time.Now()
-		p := New(Provisioning, "always", &out, slog.New(slog.DiscardHandler), nil, func() int { return 1 })
+		p, out := drawnBar(func() int { return 1 })
 		p.WatchPauses(func() time.Time { return start.Add(18 * time.Second) })
 		p.SetTotal(50)
 		for i := range 20 {
@@ -184,8 +190,7 @@ func TestBarDuringPause(t *testing.T) {
 // nearer when the server then accepts one row a second.
 func TestBarTimeLeft(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var out syncbuf.Buffer // the bar writes it while the test reads it
-		p := New(Provisioning, "always", &out, slog.New(slog.DiscardHandler), nil, nil)
+		p, out := drawnBar(nil)
 		p.SetTotal(130)
 		line := 2
 		for range 13 { // done by an earlier run
@@ -221,8 +226,7 @@ func TestBarTimeLeft(t *testing.T) {
 // said "30 rows done in 10.1s, 10 sent" with 20 rows never attempted.
 func TestBarClosingLineCountsByStatus(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var out syncbuf.Buffer // the bar writes it while the test reads it
-		p := New(Provisioning, "always", &out, slog.New(slog.DiscardHandler), nil, func() int { return 1 })
+		p, out := drawnBar(func() int { return 1 })
 		p.SetTotal(30)
 		for i := range 10 {
 			time.Sleep(time.Second)

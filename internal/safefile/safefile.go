@@ -211,16 +211,9 @@ func Replace(path string, perm fs.FileMode, write func(*os.File) error) error {
 }
 
 // RemoveOwned removes path when it is a regular file of this user, and does nothing when it is
-// missing; anything else there is refused, not removed.
+// missing; anything else there (what CheckReplace refuses) is refused, not removed.
 func RemoveOwned(path string) error {
-	st, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if err := check(path, st, false, false); err != nil {
+	if err := CheckReplace(path); err != nil {
 		return err
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
