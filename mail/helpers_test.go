@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/mail"
@@ -215,6 +216,14 @@ func readMailReport(t *testing.T, path string) map[int][]string {
 }
 
 var linkHashRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
+
+// peopleStatuses are the mail report's statuses for people when each message ends as status
+// (rows 4 and 6, failed in the report and a duplicate, are skipped), but for the rows in but.
+func peopleStatuses(status string, but map[int]string) map[int]string {
+	m := map[int]string{2: status, 3: status, 4: "skipped", 5: status, 6: "skipped", 7: status}
+	maps.Copy(m, but)
+	return m
+}
 
 // statuses returns the status of each row of the mail report.
 func statuses(t *testing.T, path string) map[int]string {
