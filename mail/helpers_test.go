@@ -122,6 +122,19 @@ func refusedWithoutResume(t *testing.T, srv *mailtest.Server, o Options, records
 	}
 }
 
+// resumeSendsNothing resumes the run of o, checks that it sent srv no more messages, and
+// returns the run's error.
+func resumeSendsNothing(t *testing.T, srv *mailtest.Server, o Options) error {
+	t.Helper()
+	o.Resume = true
+	before := srv.Count()
+	_, err := Run(context.Background(), o)
+	if srv.Count() != before {
+		t.Errorf("%d more messages", srv.Count()-before)
+	}
+	return err
+}
+
 // mailedSince returns the recipients of srv's messages after its first n, sorted.
 func mailedSince(srv *mailtest.Server, n int) []string {
 	var to []string
