@@ -238,6 +238,9 @@ func peopleStatuses(status string, but map[int]string) map[int]string {
 	return m
 }
 
+// wantStatuses are the mail report's statuses for people when every message goes.
+var wantStatuses = peopleStatuses("sent", nil)
+
 // statuses returns the status of each row of the mail report.
 func statuses(t *testing.T, path string) map[int]string {
 	t.Helper()

@@ -18,9 +18,6 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
 
-// wantStatuses are the mail report's statuses for people when every message goes.
-var wantStatuses = peopleStatuses("sent", nil)
-
 func TestEachPersonGetsTheirOwnLink(t *testing.T) {
 	t.Parallel()
 	srv, o, logs := serverOptions(t)
