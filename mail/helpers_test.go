@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/mail"
@@ -121,6 +122,19 @@ func refusedWithoutResume(t *testing.T, srv *mailtest.Server, o Options, records
 	}
 }
 
+// resumeSendsNothing resumes the run of o, checks that it sent srv no more messages, and
+// returns the run's error.
+func resumeSendsNothing(t *testing.T, srv *mailtest.Server, o Options) error {
+	t.Helper()
+	o.Resume = true
+	before := srv.Count()
+	_, err := Run(context.Background(), o)
+	if srv.Count() != before {
+		t.Errorf("%d more messages", srv.Count()-before)
+	}
+	return err
+}
+
 // mailedSince returns the recipients of srv's messages after its first n, sorted.
 func mailedSince(srv *mailtest.Server, n int) []string {
 	var to []string
@@ -215,6 +229,17 @@ func readMailReport(t *testing.T, path string) map[int][]string {
 }
 
 var linkHashRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
+
+// peopleStatuses are the mail report's statuses for people when each message ends as status
+// (rows 4 and 6, failed in the report and a duplicate, are skipped), but for the rows in but.
+func peopleStatuses(status string, but map[int]string) map[int]string {
+	m := map[int]string{2: status, 3: status, 4: "skipped", 5: status, 6: "skipped", 7: status}
+	maps.Copy(m, but)
+	return m
+}
+
+// wantStatuses are the mail report's statuses for people when every message goes.
+var wantStatuses = peopleStatuses("sent", nil)
 
 // statuses returns the status of each row of the mail report.
 func statuses(t *testing.T, path string) map[int]string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/srcconst"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
@@ -196,5 +197,15 @@ func TestRunLeavesOutPeople(t *testing.T) {
 	}
 	if got := statuses(t, DefaultMailReport(o.Report)); got[2] != string(StatusSent) || got[3] != string(StatusSkipped) || got[7] != string(StatusSent) {
 		t.Errorf("statuses %v: want ana kept sent, zoe skipped, dan sent", got)
+	}
+}
+
+// TestStatusesListsEveryStatus reads the Status constants from the source, so that a status
+// added without being added to Statuses fails here rather than going missing from the
+// metrics file's zeros.
+func TestStatusesListsEveryStatus(t *testing.T) {
+	t.Parallel()
+	if err := srcconst.CheckList("plan.go", "Status", Statuses); err != nil {
+		t.Error(err)
 	}
 }

@@ -5,17 +5,18 @@ import (
 	"errors"
 	"maps"
 	"mime"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
+	"github.com/ideanote-provision/ideanote-provision/provision"
+	"github.com/ideanote-provision/ideanote-provision/report"
 )
-
-// wantStatuses are the mail report's statuses for people when every message goes.
-var wantStatuses = map[int]string{2: "sent", 3: "sent", 4: "skipped", 5: "sent", 6: "skipped", 7: "sent"}
 
 func TestEachPersonGetsTheirOwnLink(t *testing.T) {
 	t.Parallel()
@@ -150,10 +151,10 @@ func TestSMTPAnswers(t *testing.T) {
 		{"4xx until given up", func(s *mailtest.Server) {
 			s.ReplyToRcpt("cara@example.com", mailtest.Reply{Code: 452, Text: "4.2.2 mailbox full"}, mailtest.Reply{Code: 452, Text: "4.2.2 mailbox full"},
 				mailtest.Reply{Code: 452, Text: "4.2.2 mailbox full"})
-		}, map[int]string{2: "sent", 3: "sent", 4: "skipped", 5: "failed", 6: "skipped", 7: "sent"}, ErrFailed, 3, "gave up after 3 attempts: RCPT TO: 452 4.2.2 mailbox full", 2, 3},
+		}, peopleStatuses("sent", map[int]string{5: "failed"}), ErrFailed, 3, "gave up after 3 attempts: RCPT TO: 452 4.2.2 mailbox full", 2, 3},
 		{"5xx for one address", func(s *mailtest.Server) {
 			s.ReplyToRcpt("cara@example.com", mailtest.Reply{Code: 550, Text: "5.1.1 no such user here"})
-		}, map[int]string{2: "sent", 3: "sent", 4: "skipped", 5: "failed", 6: "skipped", 7: "sent"}, ErrFailed, 1, "RCPT TO: 550 5.1.1 no such user here", 0, 0},
+		}, peopleStatuses("sent", map[int]string{5: "failed"}), ErrFailed, 1, "RCPT TO: 550 5.1.1 no such user here", 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,5 +233,103 @@ func TestReplyQuotingTheLinkHidesIt(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReportOfAStoppedResumeIsRefused checks that a report whose resumed provisioning run was
+// stopped before its end, its new lines still in report.TempPath, is not mailed: the people
+// only there would never get their link. Nothing is sent, nor any mail report written.
+func TestReportOfAStoppedResumeIsRefused(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.NewServer()
+	defer srv.Close()
+	for _, dry := range []bool{false, true} {
+		o, _ := testOptions(t, srv, people[:2])
+		o.DryRun = dry
+		rest := writeReport(t, t.TempDir(), people[2:])
+		if err := os.Rename(rest, report.TempPath(o.Report)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Run(context.Background(), o)
+		var ce *provision.ConfigError
+		if !errors.As(err, &ce) || !errors.Is(err, report.ErrLeftOver) || !strings.Contains(named(err), "<Resume>") {
+			t.Errorf("dry run %v: err = %v, want a provision.ConfigError (exit 2) wrapping report.ErrLeftOver, saying to finish with Resume", dry, err)
+		}
+		if _, err := os.Stat(DefaultMailReport(o.Report)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("dry run %v: a mail report was written: %v", dry, err)
+		}
+	}
+	if srv.Connections() != 0 {
+		t.Errorf("%d connections", srv.Connections())
+	}
+}
+
+// TestReportLockedByAProvisioningRun mails a report that a provisioning run holds: nothing
+// is sent, and the error says which run holds it.
+func TestReportLockedByAProvisioningRun(t *testing.T) {
+	t.Parallel()
+	srv, o, _ := serverOptions(t)
+	unlock, err := lock.LockAs(o.Report, "a provisioning run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	_, err = Run(context.Background(), o)
+	if !errors.Is(err, ErrAborted) || !errors.Is(err, lock.ErrLocked) {
+		t.Fatalf("err = %v, want ErrAborted and lock.ErrLocked", err)
+	}
+	for _, want := range []string{"the report " + o.Report + " is in use", "a provisioning run, pid"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q: %v", want, err)
+		}
+	}
+	if srv.Connections() != 0 {
+		t.Errorf("%d connections", srv.Connections())
+	}
+	if _, err := os.Stat(DefaultMailReport(o.Report)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a mail report was written: %v", err)
+	}
+}
+
+// TestMailRunHoldsTheReport checks that, while a mail run goes, the report's lock is held
+// (a provisioning run on it exits 3, told that a mail run holds it), and that it is let go.
+func TestMailRunHoldsTheReport(t *testing.T) {
+	t.Parallel()
+	o, _ := testOptions(t, nil, people)
+	o.DryRun = true
+	var during error
+	o.Started = func(int, int) {
+		unlock, err := lock.Lock(o.Report)
+		if err == nil {
+			unlock()
+		}
+		during = err
+	}
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(during, lock.ErrLocked) || !strings.Contains(during.Error(), "a mail run, pid") {
+		t.Errorf("locking the report during the run: %v, want lock.ErrLocked naming a mail run", during)
+	}
+	unlock, err := lock.Lock(o.Report)
+	if err != nil {
+		t.Fatalf("the report is still locked after the run: %v", err)
+	}
+	unlock()
+}
+
+// TestMissingReport is told as a report that cannot be read, not as a lock file's trouble.
+func TestMissingReport(t *testing.T) {
+	t.Parallel()
+	o, _ := testOptions(t, nil, people)
+	o.DryRun = true
+	o.Report += ".missing"
+	_, err := Run(context.Background(), o)
+	var ce *provision.ConfigError
+	if !errors.As(err, &ce) || !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "reading the report") {
+		t.Errorf("err = %v, want a provision.ConfigError wrapping fs.ErrNotExist", err)
+	}
+	if _, err := os.Stat(lock.Path(o.Report)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a lock file was left beside the missing report: %v", err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 // notAttempted are the statuses when the run stops at its first message (concurrency 1): the
 // first too, as nothing reached that person either.
-var notAttempted = map[int]string{2: "not_attempted", 3: "not_attempted", 4: "skipped", 5: "not_attempted", 6: "skipped", 7: "not_attempted"}
+var notAttempted = peopleStatuses("not_attempted", nil)
 
 func TestAborts(t *testing.T) {
 	t.Parallel()
@@ -62,13 +62,15 @@ func TestAborts(t *testing.T) {
 	}
 }
 
+// unreachable is an SMTP server that nobody listens at. Port 1 is below the ephemeral range
+// the tests' servers take, where a port just closed could be taken by another test's server
+// before it is dialed.
+const unreachable = "smtp://127.0.0.1:1"
+
 func TestAbortWhenUnreachable(t *testing.T) {
 	t.Parallel()
-	// Port 1 is below the ephemeral range the tests' servers take: nothing listens there, where
-	// a port just closed could be taken by another test's server before it is dialed.
-	addr := "127.0.0.1:1"
 	o, _ := testOptions(t, nil, people)
-	o.SMTPURL, o.Concurrency, o.MaxAttempts = "smtp://"+addr, 1, 3
+	o.SMTPURL, o.Concurrency, o.MaxAttempts = unreachable, 1, 3
 	_, err := Run(context.Background(), o)
 	if !errors.Is(err, ErrAborted) || !strings.Contains(err.Error(), "cannot connect to the SMTP server after 3 attempts") {
 		t.Fatalf("err = %v", err)
@@ -78,6 +80,28 @@ func TestAbortWhenUnreachable(t *testing.T) {
 	}
 	if line := readMailReport(t, DefaultMailReport(o.Report))[2]; line[4] != "3" || !strings.Contains(line[5], "gave up after 3 attempts") {
 		t.Errorf("row 2 = %v, want 3 attempts and why the run stopped", line)
+	}
+}
+
+// A server that cannot be reached leaves everyone not_attempted, with several connections too:
+// the people whose tries were cut short by another connection's giving up were never heard of
+// by any server, and are not failed.
+func TestUnreachableIsNotAttempted(t *testing.T) {
+	t.Parallel()
+	ps := crowd(8)
+	o, _ := testOptions(t, nil, ps)
+	o.SMTPURL, o.Concurrency, o.MaxAttempts = unreachable, 4, 3
+	sum, err := Run(t.Context(), o)
+	if !errors.Is(err, ErrAborted) || !strings.Contains(err.Error(), "cannot connect") {
+		t.Fatalf("err = %v", err)
+	}
+	for row, st := range statuses(t, DefaultMailReport(o.Report)) {
+		if st != "not_attempted" {
+			t.Errorf("row %d: %s, want not_attempted", row, st)
+		}
+	}
+	if sum.Counts[StatusNotAttempted] != len(ps) {
+		t.Errorf("summary %+v", sum)
 	}
 }
 

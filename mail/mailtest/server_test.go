@@ -43,6 +43,28 @@ func dial(t *testing.T, s *Server) *smtp.Client {
 	return c
 }
 
+// start starts a Server set up by setup, closed when the test ends.
+func start(t *testing.T, setup func(*Server)) *Server {
+	t.Helper()
+	s := NewUnstartedServer()
+	setup(s)
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// sendOverTLS sends one message on c, which has TLS, and checks that s recorded it as its only
+// message, received over TLS.
+func sendOverTLS(t *testing.T, s *Server, c *smtp.Client) {
+	t.Helper()
+	if err := send(t, s, c, "", "", "it@example.com", "ana@example.com", "Subject: x\r\n\r\nx\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if m := s.Messages(); len(m) != 1 || !m[0].TLS {
+		t.Errorf("messages = %+v, want one over TLS", m)
+	}
+}
+
 func code(err error) int {
 	var te *textproto.Error
 	if errors.As(err, &te) {
@@ -99,10 +121,7 @@ func TestScripts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := NewUnstartedServer()
-			tt.setup(s)
-			s.Start()
-			defer s.Close()
+			s := start(t, tt.setup)
 			for i, want := range tt.want {
 				c := dial(t, s)
 				err := send(t, s, c, tt.user, tt.pass, "it@example.com", "ana@example.com", "Subject: x\r\n\r\nx\r\n")
@@ -140,27 +159,16 @@ func TestTLS(t *testing.T) {
 	t.Parallel()
 	t.Run("starttls", func(t *testing.T) {
 		t.Parallel()
-		s := NewUnstartedServer()
-		s.StartTLS = true
-		s.Start()
-		defer s.Close()
+		s := start(t, func(s *Server) { s.StartTLS = true })
 		c := dial(t, s)
 		if err := c.StartTLS(s.ClientTLSConfig()); err != nil {
 			t.Fatal(err)
 		}
-		if err := send(t, s, c, "", "", "it@example.com", "ana@example.com", "Subject: x\r\n\r\nx\r\n"); err != nil {
-			t.Fatal(err)
-		}
-		if m := s.Messages(); len(m) != 1 || !m[0].TLS {
-			t.Errorf("messages = %+v, want one over TLS", m)
-		}
+		sendOverTLS(t, s, c)
 	})
 	t.Run("implicit", func(t *testing.T) {
 		t.Parallel()
-		s := NewUnstartedServer()
-		s.ImplicitTLS = true
-		s.Start()
-		defer s.Close()
+		s := start(t, func(s *Server) { s.ImplicitTLS = true })
 		if !strings.HasPrefix(s.URL(), "smtps://") {
 			t.Errorf("URL = %q", s.URL())
 		}
@@ -173,12 +181,7 @@ func TestTLS(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		if err := send(t, s, c, "", "", "it@example.com", "ana@example.com", "Subject: x\r\n\r\nx\r\n"); err != nil {
-			t.Fatal(err)
-		}
-		if m := s.Messages(); len(m) != 1 || !m[0].TLS {
-			t.Errorf("messages = %+v, want one over TLS", m)
-		}
+		sendOverTLS(t, s, c)
 	})
 }
 
