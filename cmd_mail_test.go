@@ -512,13 +512,7 @@ func TestMailExitStatus(t *testing.T) {
 func TestMailPasswordFile(t *testing.T) {
 	t.Parallel()
 	srv := newSMTP(t, func(s *mailtest.Server) { s.User, s.Password = "it", secret })
-	file := filepath.Join(t.TempDir(), "smtp-password")
-	if err := os.WriteFile(file, []byte(secret+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(file, 0o644); err != nil { // whatever the umask
-		t.Fatal(err)
-	}
+	file := readableSecretFile(t, "smtp-password")
 	rep := writeProvisioned(t, 2)
 	got := invokeMail(t, nil, mailArgs(srv, rep, "--smtp-password-file", file)...)
 	noSecret(t, outcome{code: got.code, stdout: got.stdout, stderr: got.stderr}, secret)
