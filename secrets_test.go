@@ -210,12 +210,7 @@ func TestTokenFileReadableByOthers(t *testing.T) {
 			o := runCLI(t, "", peopleCSV, "--api-token-file", file, "--log-format", format,
 				"--space-id", provisiontest.DefaultSpaceID, "--base-url", srv.URL, "--subdomain", "acme")
 			noSecret(t, o, secret)
-			if o.code != exitOK {
-				t.Errorf("exit %d, want 0; stderr:\n%s", o.code, o.stderr)
-			}
-			if !strings.Contains(o.stderr, "readable by other users") {
-				t.Errorf("no warning about the file's mode:\n%s", o.stderr)
-			}
+			exitOKSaying(t, "a token file others can read", o.code, o.stderr, "readable by other users")
 		})
 	}
 }
