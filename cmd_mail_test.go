@@ -292,6 +292,61 @@ func TestMailDryRunSendsNothing(t *testing.T) {
 	}
 }
 
+// mail --dry-run --to, repeated, prints the messages of the people named; an address not in
+// the report is a usage error naming it.
+func TestMailDryRunTo(t *testing.T) {
+	t.Parallel()
+	rep := writeProvisioned(t, 4)
+	got := invokeMail(t, nil, mailArgs(nil, rep, "--dry-run", "--to", mailEmail(1), "--to", mailEmail(3))...)
+	if got.code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", got.code, got.stderr)
+	}
+	for _, want := range []string{"as " + mailEmail(1), mailLink(1), "as " + mailEmail(3), mailLink(3)} {
+		if !strings.Contains(got.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, got.stdout)
+		}
+	}
+	if strings.Contains(got.stdout, mailToken(0)) || strings.Contains(got.stdout, mailToken(2)) {
+		t.Errorf("stdout holds a message not asked for:\n%s", got.stdout)
+	}
+	got = invokeMail(t, nil, mailArgs(nil, rep, "--dry-run", "--overwrite", "--to", "stranger@example.com")...)
+	if got.code != exitUsage || !strings.Contains(got.stderr, "--to stranger@example.com: not in the report") {
+		t.Errorf("exit %d, want %d naming the address; stderr:\n%s", got.code, exitUsage, got.stderr)
+	}
+}
+
+// TestMailRefusesADryRunsReport checks that mail refuses, exit 2 and saying what it is, the
+// report of a provisioning dry run, which has no link: by its name (report.dry-run.csv), and by
+// its lines once renamed. It writes no mail report.
+func TestMailRefusesADryRunsReport(t *testing.T) {
+	srv := newAPI(t)
+	smtp := newSMTP(t)
+	in := writeFile(t, "in.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\n")
+	t.Chdir(t.TempDir())
+	for _, args := range [][]string{{"--dry-run", "--subdomain", "acme", in}, {"--dry-run", "--subdomain", "acme", "--report", "wave.csv", in}} {
+		if got := invoke(t, srv, args...); got.code != exitOK {
+			t.Fatalf("dry run %v: exit %d; stderr:\n%s", args, got.code, got.stderr)
+		}
+	}
+	// A dry run given --report wave.csv writes wave.dry-run.csv; renamed, its lines still say
+	// what it is.
+	if err := os.Rename("wave.dry-run.csv", "renamed.csv"); err != nil {
+		t.Fatal(err)
+	}
+	for _, rep := range []string{"report.dry-run.csv", "renamed.csv"} {
+		got := invokeMail(t, nil, mailArgs(smtp, rep)...)
+		if got.code != exitUsage || !strings.Contains(got.stderr, "dry run") || !strings.Contains(got.stderr, rep) {
+			t.Errorf("mail %s: exit %d, want %d naming it a dry run's report; stderr:\n%s", rep, got.code, exitUsage, got.stderr)
+		}
+		if _, err := os.Stat(mail.DefaultMailReport(rep)); err == nil {
+			t.Errorf("mail %s wrote a mail report", rep)
+		}
+	}
+	if smtp.Connections() != 0 {
+		t.Errorf("%d SMTP connections", smtp.Connections())
+	}
+}
+
 func TestMailResumeAndLock(t *testing.T) {
 	t.Parallel()
 	srv := newSMTP(t)
@@ -318,6 +373,85 @@ func TestMailResumeAndLock(t *testing.T) {
 	}
 	if srv.Count() != 3 {
 		t.Errorf("%d messages accepted, want 3: nobody twice", srv.Count())
+	}
+}
+
+// TestMailResumeFromAnotherRun resumes, with the mail report of last night's report, tonight's
+// report that gives the same people new links: refused, nobody mailed; with a mail report of
+// its own, everyone gets their new link.
+func TestMailResumeFromAnotherRun(t *testing.T) {
+	t.Parallel()
+	srv := newSMTP(t)
+	r1 := writeProvisioned(t, 5)
+	if got := invokeMail(t, nil, mailArgs(srv, r1)...); got.code != exitOK || srv.Count() != 5 {
+		t.Fatalf("first night: exit %d, %d messages; stderr:\n%s", got.code, srv.Count(), got.stderr)
+	}
+	b, err := os.ReadFile(r1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	night2 := writeFile(t, "night2.csv", strings.ReplaceAll(string(b), "Qx7", "Zy9")) // new tokens
+	got := invokeMail(t, nil, mailArgs(srv, night2, "--resume", "--mail-report", mail.DefaultMailReport(r1))...)
+	if got.code != exitUsage || !strings.Contains(got.stderr, "belongs to another provisioning run") || !strings.Contains(got.stderr, "--mail-report of its own") {
+		t.Errorf("--resume with another run's mail report: exit %d, want %d; stderr:\n%s", got.code, exitUsage, got.stderr)
+	}
+	if srv.Count() != 5 {
+		t.Fatalf("%d messages, want the first night's 5", srv.Count())
+	}
+	if got := invokeMail(t, nil, mailArgs(srv, night2)...); got.code != exitOK {
+		t.Fatalf("second night: exit %d; stderr:\n%s", got.code, got.stderr)
+	}
+	for _, m := range srv.Messages()[5:] {
+		if _, body := messageText(t, m.Data); !strings.Contains(body, "Zy9") {
+			t.Errorf("the message to %s does not hold their new link", m.To[0])
+		}
+	}
+	if srv.Count() != 10 {
+		t.Errorf("%d messages, want 5 a night", srv.Count())
+	}
+	_, lines := reportLines(t, mail.DefaultMailReport(night2))
+	if len(lines) != 6 {
+		t.Errorf("the second mail report has %d lines, want the report's 6", len(lines))
+	}
+}
+
+// TestMailWaitsForProvisioning mails a report whose provisioning run still holds it: exit 3,
+// nothing sent, and the message names the lock.
+func TestMailWaitsForProvisioning(t *testing.T) {
+	t.Parallel()
+	srv := newSMTP(t)
+	rep := writeProvisioned(t, 3)
+	unlock, err := lock.Lock(rep) // as a provisioning run writing it holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := invokeMail(t, nil, mailArgs(srv, rep)...)
+	unlock()
+	if got.code != exitAborted || !strings.Contains(got.stderr, lock.Path(rep)) || !strings.Contains(got.stderr, "the report "+rep+" is in use") {
+		t.Errorf("exit %d, want %d naming the lock; stderr:\n%s", got.code, exitAborted, got.stderr)
+	}
+	if srv.Connections() != 0 {
+		t.Errorf("%d connections to the server", srv.Connections())
+	}
+}
+
+// TestProvisioningWaitsForMail provisions into a report that a mail run holds: exit 3, told
+// that a mail run holds it, and nothing sent.
+func TestProvisioningWaitsForMail(t *testing.T) {
+	t.Parallel()
+	srv := newAPI(t)
+	rep := filepath.Join(t.TempDir(), "report.csv")
+	unlock, err := lock.LockAs(rep, "a mail run") // as mail holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	got := invoke(t, srv, "--report", rep, "--rate", "0", "--subdomain", "acme", writeFile(t, "in.csv", people(2)))
+	if got.code != exitAborted || !strings.Contains(got.stderr, "a mail run, pid") {
+		t.Errorf("exit %d, want %d naming the mail run; stderr:\n%s", got.code, exitAborted, got.stderr)
+	}
+	if len(srv.Requests()) != 0 {
+		t.Errorf("%d requests sent", len(srv.Requests()))
 	}
 }
 
@@ -378,21 +512,13 @@ func TestMailExitStatus(t *testing.T) {
 func TestMailPasswordFile(t *testing.T) {
 	t.Parallel()
 	srv := newSMTP(t, func(s *mailtest.Server) { s.User, s.Password = "it", secret })
-	file := filepath.Join(t.TempDir(), "smtp-password")
-	if err := os.WriteFile(file, []byte(secret+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(file, 0o644); err != nil { // whatever the umask
-		t.Fatal(err)
-	}
+	file := readableSecretFile(t, "smtp-password")
 	rep := writeProvisioned(t, 2)
 	got := invokeMail(t, nil, mailArgs(srv, rep, "--smtp-password-file", file)...)
 	noSecret(t, outcome{code: got.code, stdout: got.stdout, stderr: got.stderr}, secret)
-	if got.code != exitOK || srv.Count() != 2 {
-		t.Errorf("exit %d, %d messages; stderr:\n%s", got.code, srv.Count(), got.stderr)
-	}
-	if !strings.Contains(got.stderr, "readable by other users") {
-		t.Errorf("no warning about the file's mode:\n%s", got.stderr)
+	exitOKSaying(t, "a password file others can read", got.code, got.stderr, "readable by other users")
+	if srv.Count() != 2 {
+		t.Errorf("%d messages, want 2", srv.Count())
 	}
 }
 
@@ -405,5 +531,67 @@ func TestMailPasswordFileErrorKeepsItsCause(t *testing.T) {
 	var ue *provision.ConfigError
 	if !errors.As(err, &ue) || !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), secret) {
 		t.Errorf("check = %v, want a usage error wrapping fs.ErrNotExist, without the path", err)
+	}
+}
+
+// TestMailPasswordNeverShown runs mail in the ways a password could leak, and checks that no
+// 6 characters of it in a row are in stdout, stderr or the mail report.
+func TestMailPasswordNeverShown(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		serverPw  string // the password the fake takes; "" for no login at all
+		args      func(srv *mailtest.Server) []string
+		code      int
+		stderrHas string
+	}{
+		{name: "login refused", serverPw: "another-password", code: exitAborted, stderrHas: "refused the login"},
+		{name: "login accepted", serverPw: secret, code: exitOK},
+		{name: "dry run", serverPw: secret, args: func(*mailtest.Server) []string { return []string{"--dry-run"} }, code: exitOK},
+		{name: "password in the URL", serverPw: secret, code: exitUsage, stderrHas: "holds a password",
+			args: func(srv *mailtest.Server) []string {
+				return []string{"--smtp-url", "smtp://it:" + secret + "@" + srv.Addr}
+			}},
+		{name: "password but no user in the URL", serverPw: secret, code: exitUsage, stderrHas: "names no user",
+			args: func(srv *mailtest.Server) []string { return []string{"--smtp-url", "smtp://" + srv.Addr} }},
+		{name: "password as a flag", code: exitUsage, stderrHas: "never a flag",
+			args: func(*mailtest.Server) []string { return []string{"--smtp-password=" + secret} }},
+		{name: "password as a flag, spaced", code: exitUsage, stderrHas: "never a flag",
+			args: func(*mailtest.Server) []string { return []string{"--password", secret} }},
+		{name: "password as a flag, one dash", code: exitUsage, stderrHas: "never a flag",
+			args: func(*mailtest.Server) []string { return []string{"-smtp-password", secret} }},
+		{name: "password in an unknown flag", code: exitUsage,
+			args: func(*mailtest.Server) []string { return []string{"--smtppassword=" + secret} }},
+		{name: "password as the password file", code: exitUsage, stderrHas: "--smtp-password-file",
+			args: func(*mailtest.Server) []string { return []string{"--smtp-password-file", secret} }},
+	}
+	for _, format := range []string{"text", "json"} {
+		for _, tt := range tests {
+			t.Run(format+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				srv := newSMTP(t, func(s *mailtest.Server) {
+					if tt.serverPw != "" {
+						s.User, s.Password = "it", tt.serverPw
+					}
+				})
+				rep := writeProvisioned(t, 3)
+				args := []string{"--log-format", format}
+				if tt.args != nil {
+					args = append(args, tt.args(srv)...)
+				}
+				got := invokeMail(t, map[string]string{"IDEANOTE_SMTP_PASSWORD": secret}, mailArgs(srv, rep, args...)...)
+				o := outcome{code: got.code, stdout: got.stdout, stderr: got.stderr}
+				if b, err := os.ReadFile(mail.DefaultMailReport(rep)); err == nil {
+					o.report = string(b)
+				}
+				noSecret(t, o, secret)
+				if got.code != tt.code || !strings.Contains(got.stderr, tt.stderrHas) {
+					t.Errorf("exit %d, want %d with %q; stderr:\n%s", got.code, tt.code, tt.stderrHas, got.stderr)
+				}
+				if tt.code == exitOK && tt.name != "dry run" && !strings.Contains(o.report, mailEmail(0)) { // a dry run writes none
+					t.Errorf("mail report:\n%s", o.report)
+				}
+			})
+		}
 	}
 }

@@ -138,12 +138,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// writeInput writes an HR export of the people mailEmail(0) to mailEmail(n-1) to
+// dir/people.csv, and returns its path.
 func writeInput(t *testing.T, dir string, n int) string {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("email,name\n")
 	for i := range n {
-		fmt.Fprintf(&b, "person%03d@example.com,Person %d\n", i, i)
+		fmt.Fprintf(&b, "%s,Person %d\n", mailEmail(i), i)
 	}
 	path := filepath.Join(dir, "people.csv")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {

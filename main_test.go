@@ -39,6 +39,20 @@ func invokeEnv(ctx context.Context, vars map[string]string, stdin io.Reader, arg
 	return invocation{code, stdout.String(), stderr.String()}
 }
 
+// exitOKSaying fails unless a run exited 0 and its stderr holds each of words: what a run warns
+// of, or hints at, does not change its exit status. what names the run in the messages.
+func exitOKSaying(t *testing.T, what string, code int, stderr string, words ...string) {
+	t.Helper()
+	if code != exitOK {
+		t.Errorf("%s: exit %d, want 0; stderr:\n%s", what, code, stderr)
+	}
+	for _, w := range words {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("%s: stderr lacks %q:\n%s", what, w, stderr)
+		}
+	}
+}
+
 // serverVars is the environment that points a run at srv.
 func serverVars(srv *provisiontest.Server) map[string]string {
 	return map[string]string{"IDEANOTE_SPACE_ID": srv.SpaceID, "IDEANOTE_API_TOKEN": srv.APIToken, "IDEANOTE_BASE_URL": srv.URL}

@@ -64,6 +64,20 @@ func noSecret(t *testing.T, o outcome, token string) {
 	}
 }
 
+// readableSecretFile writes secret, ended by the line break an editor adds, to a file named name
+// that every local user can read, whatever the umask, and returns its path.
+func readableSecretFile(t *testing.T, name string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(file, []byte(secret+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(file, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	return file
+}
+
 // echo answers status with body, into which it puts the request as received.
 func echo(status int, contentType string, body func(n int, req string) string) func(int, *provisiontest.Request) *provisiontest.Reply {
 	return func(n int, r *provisiontest.Request) *provisiontest.Reply {
@@ -190,24 +204,13 @@ func checkErrorColumn(t *testing.T, report string) {
 func TestTokenFileReadableByOthers(t *testing.T) {
 	t.Parallel()
 	srv := newAPI(t, func(s *provisiontest.Server) { s.APIToken = secret })
-	file := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(file, []byte(secret+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(file, 0o644); err != nil { // whatever the umask
-		t.Fatal(err)
-	}
+	file := readableSecretFile(t, "token")
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
 			o := runCLI(t, "", peopleCSV, "--api-token-file", file, "--log-format", format,
 				"--space-id", provisiontest.DefaultSpaceID, "--base-url", srv.URL, "--subdomain", "acme")
 			noSecret(t, o, secret)
-			if o.code != exitOK {
-				t.Errorf("exit %d, want 0; stderr:\n%s", o.code, o.stderr)
-			}
-			if !strings.Contains(o.stderr, "readable by other users") {
-				t.Errorf("no warning about the file's mode:\n%s", o.stderr)
-			}
+			exitOKSaying(t, "a token file others can read", o.code, o.stderr, "readable by other users")
 		})
 	}
 }

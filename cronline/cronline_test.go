@@ -117,6 +117,22 @@ func night(t *testing.T, api *provisiontest.Server, dir, name string, people int
 	}
 }
 
+// mailDownNight runs night 1 on api, its report wave-1.csv in dir with 2 people, and fails the
+// test unless its mail run aborts, as with the SMTP server down: the state then remembers the
+// report for a later night to mail. edit, when not nil, changes the options first. It returns
+// the options run.
+func mailDownNight(t *testing.T, api *provisiontest.Server, dir string, edit func(*Options)) Options {
+	t.Helper()
+	o := night(t, api, dir, "wave-1.csv", 2, &mailer{end: func(mail.Options) error { return mail.ErrAborted }})
+	if edit != nil {
+		edit(&o)
+	}
+	if _, err := Run(context.Background(), o); !errors.Is(err, mail.ErrAborted) {
+		t.Fatalf("night 1: %v, want the mail run's abort", err)
+	}
+	return o
+}
+
 // A night whose mail run fails is remembered by the state and mailed, with resume, after the
 // next night's own report; once everyone in it is mailed the state forgets it.
 func TestRunMailsEarlierReports(t *testing.T) {
@@ -316,10 +332,7 @@ func TestRunHealLeavesOutNewerLinks(t *testing.T) {
 	t.Parallel()
 	api := fakeAPI(t)
 	dir := t.TempDir()
-	down := &mailer{end: func(mail.Options) error { return mail.ErrAborted }}
-	if _, err := Run(context.Background(), night(t, api, dir, "wave-1.csv", 2, down)); !errors.Is(err, mail.ErrAborted) {
-		t.Fatalf("night 1: %v, want the mail run's abort", err)
-	}
+	mailDownNight(t, api, dir, nil)
 	yesterday(t, dir, "wave-1.csv", api.SpaceID)
 	var mailed []string // p0's link in each report as a mail run would mail it: not if left out
 	up := &mailer{end: func(o mail.Options) error {
@@ -353,12 +366,7 @@ func TestRunHealLeavesOutLastLineWithoutNewline(t *testing.T) {
 	t.Parallel()
 	api := fakeAPI(t)
 	dir := t.TempDir()
-	down := &mailer{end: func(mail.Options) error { return mail.ErrAborted }}
-	o1 := night(t, api, dir, "wave-1.csv", 2, down)
-	o1.Provision.Concurrency = 1 // p1's line last
-	if _, err := Run(context.Background(), o1); !errors.Is(err, mail.ErrAborted) {
-		t.Fatalf("night 1: %v, want the mail run's abort", err)
-	}
+	mailDownNight(t, api, dir, func(o *Options) { o.Provision.Concurrency = 1 }) // p1's line last
 	yesterday(t, dir, "wave-1.csv", api.SpaceID)
 	rep1 := filepath.Join(dir, "wave-1.csv")
 	b, err := os.ReadFile(rep1)
@@ -440,12 +448,7 @@ func TestRunNamesUnfinishedEarlierReport(t *testing.T) {
 	t.Parallel()
 	api := fakeAPI(t)
 	dir := t.TempDir()
-	down := &mailer{end: func(mail.Options) error { return mail.ErrAborted }}
-	o1 := night(t, api, dir, "wave-1.csv", 2, down)
-	if _, err := Run(context.Background(), o1); !errors.Is(err, mail.ErrAborted) {
-		t.Fatalf("night 1: %v, want the mail run's abort", err)
-	}
-	rep1 := o1.Provision.Report
+	rep1 := mailDownNight(t, api, dir, nil).Provision.Report
 	if err := os.WriteFile(report.TempPath(rep1), []byte("row,email\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
