@@ -18,6 +18,14 @@ func near(got, want float64) bool { return math.Abs(got-want) <= want*1e-6 }
 // far says whether got is off want by more than a thousandth of it.
 func far(got, want float64) bool { return math.Abs(got-want) > want*1e-3 }
 
+// wantRate checks that f's rate at the time at is want, to a thousandth; after says when.
+func wantRate(t *testing.T, f *Finder, at time.Time, want float64, after string) {
+	t.Helper()
+	if got := f.Rate(at); far(got, want) {
+		t.Errorf("rate %.3f %s, want %.3f", got, after, want)
+	}
+}
+
 // acceptAt has f hear, 2 ms after sent, that the attempt sent then, gap after the one before
 // it (0: not known), was accepted.
 func acceptAt(f *Finder, sent time.Time, gap time.Duration) {
@@ -485,9 +493,7 @@ func TestFinderReopening(t *testing.T) {
 			// Taken to reopen at the start of the last second, resumed a margin under.
 			rest := (tt.retryAfter - time.Second).Seconds()
 			want := float64(tt.accepted) / (span + rest) / (1 + margin)
-			if got := f.Rate(at.Add(pause)); far(got, want) {
-				t.Errorf("rate %.3f after the 429, want %.3f", got, want)
-			}
+			wantRate(t, f, at.Add(pause), want, "after the 429")
 			probeAt := at.Add(pause)
 			if tt.late != "" {
 				late, a := at.Add(time.Millisecond), provision.Answer{Sent: throttled.Add(-5 * time.Millisecond), Action: provision.Done}
@@ -502,9 +508,7 @@ func TestFinderReopening(t *testing.T) {
 			at = probeAt.Add(2 * time.Millisecond)
 			if tt.probe == "accepted" {
 				answer(provision.Done, 0, true)
-				if got := f.Rate(at); far(got, want) {
-					t.Errorf("rate %.3f after the probe was accepted, want %.3f", got, want)
-				}
+				wantRate(t, f, at, want, "after the probe was accepted")
 				// The window's probe is over: a later refused probe waits its own Retry-After.
 				at = at.Add(time.Second)
 				if got := answer(provision.Throttled, time.Second, true); got != time.Second {
@@ -518,9 +522,7 @@ func TestFinderReopening(t *testing.T) {
 			}
 			rest = (tt.retryAfter - 300*time.Millisecond).Seconds() // between the probe and the end
 			want = float64(tt.accepted) / (span + rest) / (1 + margin)
-			if got := f.Rate(at.Add(pause)); far(got, want) {
-				t.Errorf("rate %.3f after the refused probe, want %.3f", got, want)
-			}
+			wantRate(t, f, at.Add(pause), want, "after the refused probe")
 		})
 	}
 }
@@ -671,9 +673,7 @@ func TestFinderFastStart(t *testing.T) {
 	if inFlight(f, at) != 0 {
 		t.Errorf("InFlight %d after the first 429, want 0 (no bound)", inFlight(f, at))
 	}
-	if got, want := f.Rate(now.Add(pause)), StartRate/2/(1+margin); far(got, want) {
-		t.Errorf("rate %.3f after the fast start's 429, want %.3f", got, want)
-	}
+	wantRate(t, f, now.Add(pause), StartRate/2/(1+margin), "after the fast start's 429")
 
 	// Rate-limit headers end it too: the rate is the stated limit.
 	f = NewFinder(0)
