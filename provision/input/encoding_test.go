@@ -3,7 +3,6 @@ package input
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -68,8 +67,7 @@ func TestEncodings(t *testing.T) {
 			t.Parallel()
 			r, err := Open(writeTemp(t, "in.csv", tt.data), nil, tt.opts)
 			if tt.err {
-				var fe *FileError
-				if !errors.As(err, &fe) || !strings.Contains(err.Error(), tt.format) {
+				if !isFileError(err, tt.format) {
 					t.Fatalf("err = %v, want a *FileError with %q", err, tt.format)
 				}
 				return

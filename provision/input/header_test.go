@@ -1,7 +1,6 @@
 package input
 
 import (
-	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -94,8 +93,7 @@ func TestMapHeader(t *testing.T) {
 			}
 			m, err := mapHeader(strings.Split(tt.header, sep), tt.mapping)
 			if tt.err != "" {
-				var fe *FileError
-				if !errors.As(err, &fe) || !strings.Contains(err.Error(), tt.err) {
+				if !isFileError(err, tt.err) {
 					t.Fatalf("err = %v, want a *FileError with %q", err, tt.err)
 				}
 				return

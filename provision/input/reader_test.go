@@ -5,12 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"github.com/ideanote-provision/ideanote-provision/provision"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -30,17 +35,13 @@ func readAll(t *testing.T, input string, opts Options) (*Reader, []provision.Row
 	if err != nil {
 		t.Fatalf("NewCSV: %v", err)
 	}
-	var rows []provision.Row
-	for {
-		row, err := r.Read()
-		if err == io.EOF {
-			return r, rows
-		}
-		if err != nil {
-			t.Fatalf("Read: %v", err)
-		}
-		rows = append(rows, row)
-	}
+	return r, readRows(t, r)
+}
+
+// isFileError says whether err is a *FileError whose text holds part.
+func isFileError(err error, part string) bool {
+	_, ok := errors.AsType[*FileError](err)
+	return ok && strings.Contains(err.Error(), part)
 }
 
 func summary(rows []provision.Row) []got {
@@ -194,6 +195,62 @@ func TestReaderHeaderErrors(t *testing.T) {
 	}
 }
 
+// TestFileErrorText checks that Error names the options in words and Text as its caller
+// spells them, in the same sentence.
+func TestFileErrorText(t *testing.T) {
+	flag := func(option string) string { return "--" + strings.ToLower(option) }
+	tests := []struct {
+		err         FileError
+		words, flag string
+	}{
+		{FileError{Msg: "the input is empty"}, "the input is empty", "the input is empty"},
+		{FileError{Msg: "it looks like windows-1252", Fix: []Setting{{"Encoding", "windows-1252"}}},
+			"it looks like windows-1252. Give the encoding windows-1252", "it looks like windows-1252. Give --encoding windows-1252"},
+		{FileError{Msg: "no email column: name it email", Fix: []Setting{{"Map", "email=COLUMN"}, {"HeaderRow", "N"}}},
+			"no email column: name it email, or use the column mapping email=COLUMN or the header row N",
+			"no email column: name it email, or use --map email=COLUMN or --headerrow N"},
+		{FileError{Given: &Setting{"Sheet", "Staf"}, Msg: "no such sheet"}, "the sheet Staf: no such sheet", "--sheet Staf: no such sheet"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.words {
+			t.Errorf("Error() = %q, want %q", got, tt.words)
+		}
+		if got := tt.err.Text(flag); got != tt.flag {
+			t.Errorf("Text(flag) = %q, want %q", got, tt.flag)
+		}
+	}
+}
+
+// TestMessagesNameNoFlag checks that no string of the package spells a command-line flag: the
+// package says what is wrong with the input, and the command line which of its flags fixes it
+// (FileError.Text). The refusals themselves are checked for it in TestReaderHeaderErrors and
+// TestXLSXOpen.
+func TestMessagesNameNoFlag(t *testing.T) {
+	flagLike := regexp.MustCompile(`(^|[^-\w])--[a-z]`)
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil && flagLike.MatchString(s) {
+					t.Errorf("%s: %q spells a flag", fset.Position(lit.Pos()), s)
+				}
+			}
+			return true
+		})
+	}
+}
+
 // rowSource produces a header and then n rows, lazily, counting the bytes handed out.
 type rowSource struct {
 	n, i int
@@ -286,19 +343,9 @@ func TestReaderSwallowedRowsNamed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r, err := NewCSV(strings.NewReader(tt.in), Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, rows := readAll(t, tt.in, Options{})
 			var got []string
-			for {
-				row, err := r.Read()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+			for _, row := range rows {
 				got = append(got, fmt.Sprint(row.Line, " ", row.User.Email, " ", row.Err))
 			}
 			if !slices.Equal(got, tt.want) {

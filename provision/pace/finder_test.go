@@ -15,6 +15,23 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func near(got, want float64) bool { return math.Abs(got-want) <= want*1e-6 }
 
+// far says whether got is off want by more than a thousandth of it.
+func far(got, want float64) bool { return math.Abs(got-want) > want*1e-3 }
+
+// wantRate checks that f's rate at the time at is want, to a thousandth; after says when.
+func wantRate(t *testing.T, f *Finder, at time.Time, want float64, after string) {
+	t.Helper()
+	if got := f.Rate(at); far(got, want) {
+		t.Errorf("rate %.3f %s, want %.3f", got, after, want)
+	}
+}
+
+// acceptAt has f hear, 2 ms after sent, that the attempt sent then, gap after the one before
+// it (0: not known), was accepted.
+func acceptAt(f *Finder, sent time.Time, gap time.Duration) {
+	f.Observe(sent.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: sent, Action: provision.Done}, Gap: gap})
+}
+
 func TestFinderStart(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -33,7 +50,7 @@ func TestFinderStart(t *testing.T) {
 			t.Parallel()
 			f := NewFinder(tt.rate)
 			f.Rate(t0)
-			if got := f.Rate(t0.Add(tt.at)); math.Abs(got-tt.want) > tt.want*1e-3 {
+			if got := f.Rate(t0.Add(tt.at)); far(got, tt.want) {
 				t.Errorf("Rate = %v, want %v", got, tt.want)
 			}
 		})
@@ -101,7 +118,7 @@ func TestFinderFirstPauseWithoutRetryAfter(t *testing.T) {
 	f.Rate(t0)
 	for i := range fewAccepted {
 		at = t0.Add(time.Duration(i) * 25 * time.Millisecond)
-		f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
+		acceptAt(f, at, 0)
 	}
 	if got := refuse(f, at.Add(25*time.Millisecond)); got != noRetryAfter {
 		t.Errorf("pause %v after %d accepted, want %v", got, fewAccepted, noRetryAfter)
@@ -115,7 +132,7 @@ func TestFinderCutsOncePerRoundTrip(t *testing.T) {
 	f.Rate(t0)
 	for i := range 20 {
 		sent := t0.Add(time.Duration(i) * 25 * time.Millisecond)
-		f.Observe(sent.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: sent, Action: provision.Done}})
+		acceptAt(f, sent, 0)
 	}
 	now := t0.Add(500 * time.Millisecond)
 	f.Observe(now, Outcome{Answer: provision.Answer{Sent: now.Add(-2 * time.Millisecond), Action: provision.Throttled, RetryAfter: time.Second}})
@@ -155,7 +172,7 @@ func TestFinderQuota(t *testing.T) {
 					t.Errorf("rate %v on the first headers, before the window is known", f.Rate(t0))
 				}
 			}
-			if got := f.Rate(t0.Add(time.Minute)); math.Abs(got-tt.want) > tt.want*1e-3 {
+			if got := f.Rate(t0.Add(time.Minute)); far(got, tt.want) {
 				t.Errorf("rate %v, want %v", got, tt.want)
 			}
 		})
@@ -273,7 +290,7 @@ func TestFinderJitter(t *testing.T) {
 			at := t0
 			for range tt.accepted {
 				at = at.Add(51 * time.Millisecond)
-				f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}, Gap: 51 * time.Millisecond})
+				acceptAt(f, at, 51*time.Millisecond)
 			}
 			before := f.Rate(at)
 			var pause time.Duration
@@ -324,7 +341,7 @@ func TestFinderEarly429(t *testing.T) {
 			at := t0
 			for range 16 {
 				at = at.Add(gap)
-				f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}, Gap: gap})
+				acceptAt(f, at, gap)
 			}
 			at = at.Add(gap)
 			span := at.Add(2 * time.Millisecond).Sub(t0)
@@ -336,7 +353,7 @@ func TestFinderEarly429(t *testing.T) {
 			switch tt.then {
 			case "again":
 				at = at.Add(pause + 2*time.Millisecond) // the probe, accepted
-				f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}, Gap: pause})
+				acceptAt(f, at, pause)
 				gap := time.Duration(float64(time.Second) / f.Rate(at))
 				at = at.Add(gap)
 				pause = f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: gap})
@@ -346,7 +363,7 @@ func TestFinderEarly429(t *testing.T) {
 				at = at.Add(pause)
 				for range 12 {
 					at = at.Add(gap)
-					f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}, Gap: gap})
+					acceptAt(f, at, gap)
 				}
 				at = at.Add(40 * time.Millisecond)
 				pause = f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled, RetryAfter: time.Second}, Gap: 40 * time.Millisecond})
@@ -477,9 +494,7 @@ func TestFinderReopening(t *testing.T) {
 			// Taken to reopen at the start of the last second, resumed a margin under.
 			rest := (tt.retryAfter - time.Second).Seconds()
 			want := float64(tt.accepted) / (span + rest) / (1 + margin)
-			if got := f.Rate(at.Add(pause)); math.Abs(got-want) > want*1e-3 {
-				t.Errorf("rate %.3f after the 429, want %.3f", got, want)
-			}
+			wantRate(t, f, at.Add(pause), want, "after the 429")
 			probeAt := at.Add(pause)
 			if tt.late != "" {
 				late, a := at.Add(time.Millisecond), provision.Answer{Sent: throttled.Add(-5 * time.Millisecond), Action: provision.Done}
@@ -494,9 +509,7 @@ func TestFinderReopening(t *testing.T) {
 			at = probeAt.Add(2 * time.Millisecond)
 			if tt.probe == "accepted" {
 				answer(provision.Done, 0, true)
-				if got := f.Rate(at); math.Abs(got-want) > want*1e-3 {
-					t.Errorf("rate %.3f after the probe was accepted, want %.3f", got, want)
-				}
+				wantRate(t, f, at, want, "after the probe was accepted")
 				// The window's probe is over: a later refused probe waits its own Retry-After.
 				at = at.Add(time.Second)
 				if got := answer(provision.Throttled, time.Second, true); got != time.Second {
@@ -510,9 +523,7 @@ func TestFinderReopening(t *testing.T) {
 			}
 			rest = (tt.retryAfter - 300*time.Millisecond).Seconds() // between the probe and the end
 			want = float64(tt.accepted) / (span + rest) / (1 + margin)
-			if got := f.Rate(at.Add(pause)); math.Abs(got-want) > want*1e-3 {
-				t.Errorf("rate %.3f after the refused probe, want %.3f", got, want)
-			}
+			wantRate(t, f, at.Add(pause), want, "after the refused probe")
 		})
 	}
 }
@@ -530,7 +541,7 @@ func TestFinderRampLateStart(t *testing.T) {
 	accepted := 0
 	for at.Sub(t0) < 850*time.Millisecond {
 		at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
-		f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
+		acceptAt(f, at, 0)
 		accepted++
 	}
 	gap := time.Duration(float64(time.Second) / f.Rate(at) / 2)
@@ -553,7 +564,7 @@ func TestFinderStepWithoutRetryAfter(t *testing.T) {
 		f.Rate(at)
 		for at.Sub(t0) < until {
 			at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
-			f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
+			acceptAt(f, at, 0)
 			lastOK = f.curve.spacing(at)
 		}
 		return at.Add(time.Duration(float64(time.Second) / f.Rate(at))), lastOK
@@ -581,7 +592,7 @@ func TestFinderStepWithoutRetryAfter(t *testing.T) {
 	// Once such a step was refused, a later 429 at the rate accepted, after a success, pauses
 	// one interval too.
 	at = at.Add(2*time.Millisecond + 2*want)
-	f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
+	acceptAt(f, at, 0)
 	lastOK = f.curve.spacing(at)
 	at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
 	if got, want := refuse(f, at), time.Duration(float64(time.Second)*(1+margin)/lastOK); got != want {
@@ -603,7 +614,7 @@ func TestFinderGrowthCrossed(t *testing.T) {
 	f := NewFinder(100)
 	f.Rate(t0)
 	at := t0
-	f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
+	acceptAt(f, at, 0)
 	at = at.Add(10 * time.Millisecond)
 	pause := f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Throttled}})
 	at = at.Add(2*time.Millisecond + pause)
@@ -612,7 +623,7 @@ func TestFinderGrowthCrossed(t *testing.T) {
 	}
 	var lastOK float64
 	for f.curve.spacing(at) < 50 {
-		f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}})
+		acceptAt(f, at, 0)
 		lastOK = f.curve.spacing(at)
 		at = at.Add(time.Duration(float64(time.Second) / f.Rate(at)))
 	}
@@ -622,7 +633,7 @@ func TestFinderGrowthCrossed(t *testing.T) {
 		t.Errorf("429 read as %q, want growth crossed", Reading(f))
 	}
 	want := lastOK / (1 + margin)
-	if got := f.Rate(now.Add(pause)); math.Abs(got-want) > want*1e-3 {
+	if got := f.Rate(now.Add(pause)); far(got, want) {
 		t.Errorf("rate %.2f after the growth crossed the limit, want the latest acceptance's %.2f under the margin", got, want)
 	}
 }
@@ -657,22 +668,20 @@ func TestFinderFastStart(t *testing.T) {
 
 	f = NewFinder(0)
 	f.Rate(t0)
-	f.Observe(t0.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: t0, Action: provision.Done}})
+	acceptAt(f, t0, 0)
 	now := t0.Add(5 * time.Millisecond)
 	pause := f.Observe(now, Outcome{Answer: provision.Answer{Sent: t0.Add(3 * time.Millisecond), Action: provision.Throttled, RetryAfter: time.Second}})
 	if inFlight(f, at) != 0 {
 		t.Errorf("InFlight %d after the first 429, want 0 (no bound)", inFlight(f, at))
 	}
-	if got, want := f.Rate(now.Add(pause)), StartRate/2/(1+margin); math.Abs(got-want) > want*1e-3 {
-		t.Errorf("rate %.3f after the fast start's 429, want %.3f", got, want)
-	}
+	wantRate(t, f, now.Add(pause), StartRate/2/(1+margin), "after the fast start's 429")
 
 	// Rate-limit headers end it too: the rate is the stated limit.
 	f = NewFinder(0)
 	f.Rate(t0)
 	f.Observe(t0, Outcome{Answer: provision.Answer{Sent: t0, Action: provision.Done,
 		Quota: &provision.Quota{Limit: 60, Remaining: 59, Reset: 3 * time.Second, Window: 3 * time.Second}}})
-	if got, want := f.Rate(t0), 20/(1+margin); inFlight(f, at) != 0 || math.Abs(got-want) > want*1e-3 {
+	if got, want := f.Rate(t0), 20/(1+margin); inFlight(f, at) != 0 || far(got, want) {
 		t.Errorf("after headers: InFlight %d, rate %.3f; want 0 and %.3f", inFlight(f, at), got, want)
 	}
 }
@@ -689,7 +698,7 @@ func TestFinderPauseTooShort(t *testing.T) {
 	at := t0
 	for range 60 {
 		at = at.Add(25 * time.Millisecond)
-		f.Observe(at.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: at, Action: provision.Done}, Gap: 25 * time.Millisecond})
+		acceptAt(f, at, 25*time.Millisecond)
 	}
 	refuse := func(sent, now time.Time) time.Duration {
 		return f.Observe(now, Outcome{Answer: provision.Answer{Sent: sent, Action: provision.Throttled}, Gap: 25 * time.Millisecond})
