@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
+	"github.com/ideanote-provision/ideanote-provision/internal/tick"
 )
 
 // SyncInterval is how often written lines are synced to disk at the latest.
@@ -122,21 +123,14 @@ func (l *LineFile) Write(rec []string) error {
 
 func (l *LineFile) syncLoop() {
 	defer close(l.done)
-	t := time.NewTicker(SyncInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-l.stop:
-			return
-		case <-t.C:
-			l.mu.Lock()
-			if l.dirty && l.err == nil {
-				l.err = l.f.Sync()
-				l.dirty = false
-			}
-			l.mu.Unlock()
+	tick.Every(SyncInterval, l.stop, func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.dirty && l.err == nil {
+			l.err = l.f.Sync()
+			l.dirty = false
 		}
-	}
+	})
 }
 
 // Sync writes the lines written so far to stable storage.

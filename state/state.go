@@ -17,6 +17,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
+	"github.com/ideanote-provision/ideanote-provision/internal/tick"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -341,16 +342,7 @@ func (s *Store) put(entries map[string][]byte) error {
 
 func (s *Store) flushLoop() {
 	defer close(s.done)
-	t := time.NewTicker(s.flushInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			s.Flush()
-		}
-	}
+	tick.Every(s.flushInterval, s.stop, func() { s.Flush() }) // its error is Close's to return
 }
 
 // Close commits what is pending and closes the store. It returns the first error met.

@@ -20,6 +20,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/tick"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
@@ -158,16 +159,7 @@ func (p *Bar) redrawLoop() {
 
 // every calls f with the time every d until the bar stops.
 func (p *Bar) every(d time.Duration, f func(now time.Time)) {
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-t.C:
-			f(p.now())
-		}
-	}
+	tick.Every(d, p.stop, func() { f(p.now()) })
 }
 
 func (p *Bar) count(count func(context.Context) (int64, error)) {
