@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -256,13 +257,20 @@ func (ts *templates) check(link string) error {
 		sample.Link = sample.WidgetURL
 	}
 	var b bytes.Buffer
-	for i, t := range ts.text.tmpls {
+	// showsLink executes a body and checks that it shows the link.
+	showsLink := func(file string, t interface{ Execute(io.Writer, any) error }) error {
 		b.Reset()
 		if err := t.Execute(&b, &sample); err != nil {
-			return templateError(ts.text.files[i], err)
+			return templateError(file, err)
 		}
 		if !strings.Contains(b.String(), sample.Link) {
-			return configf("%s never shows the link: put {{.Link}} in it", ts.text.files[i])
+			return configf("%s never shows the link: put {{.Link}} in it", file)
+		}
+		return nil
+	}
+	for i, t := range ts.text.tmpls {
+		if err := showsLink(ts.text.files[i], t); err != nil {
+			return err
 		}
 		subj := ts.subject
 		if subj == nil {
@@ -282,12 +290,8 @@ func (ts *templates) check(link string) error {
 		return nil
 	}
 	for i, t := range ts.html.tmpls {
-		b.Reset()
-		if err := t.Execute(&b, &sample); err != nil {
-			return templateError(ts.html.files[i], err)
-		}
-		if !strings.Contains(b.String(), sample.Link) {
-			return configf("%s never shows the link: put {{.Link}} in it", ts.html.files[i])
+		if err := showsLink(ts.html.files[i], t); err != nil {
+			return err
 		}
 	}
 	return nil

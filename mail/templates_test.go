@@ -41,6 +41,7 @@ func TestTemplatesRefusedBeforeSending(t *testing.T) {
 		{"unknown field in a variant", map[string]string{"w.txt": good, "w.fr.txt": "Salut {{.Prenom}} {{.Link}}"}, "w.txt", "", "", "w.fr.txt"},
 		{"unknown field in a branch", map[string]string{"w.txt": "{{if .Change}}{{.Changes}}{{end}}{{.Link}}"}, "w.txt", "", "", "there is no field .Changes; a template may use .Email .Name .FirstName"},
 		{"no link", map[string]string{"w.txt": "Hi {{.Name}}"}, "w.txt", "", "", "never shows the link"},
+		{"html without the link", map[string]string{"w.txt": good, "w.html": `<p>Hi {{.Name}}</p>`}, "w.txt", "w.html", "", "w.html never shows the link"},
 		{"html unknown field", map[string]string{"w.txt": good, "w.html": `<a href="{{.Link}}">{{.Nom}}</a>`}, "w.txt", "w.html", "", "w.html"},
 		{"html without text", map[string]string{"w.html": `<a href="{{.Link}}">x</a>`}, "", "w.html", "", "<HTMLTemplate> needs <Template>"},
 		{"subject unknown field", nil, "", "", "Welcome {{.Firstname}}", "there is no field .Firstname; a template may use .Email .Name .FirstName"},
