@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 )
 
 // TestCommandLine checks that the command line takes flags as GNU tools do: before or after
@@ -31,7 +33,7 @@ func TestCommandLine(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := newAPI(t)
-			in := writeFile(t, "people.csv", "email,name\nana@example.com,Ana\n")
+			in := testfile.Temp(t, "people.csv", "email,name\nana@example.com,Ana\n")
 			rep := filepath.Join(t.TempDir(), "report.csv")
 			got := invokeEnv(context.Background(), serverVars(srv), nil, tt.args(in, rep)...)
 			if got.code != 0 {
@@ -123,7 +125,7 @@ func TestArgumentErrorsExit2(t *testing.T) {
 func TestMapGivenTwice(t *testing.T) {
 	t.Parallel()
 	srv := newAPI(t)
-	in := writeFile(t, "own.csv", "Login,Worker\nana@example.com,Ana Ruiz\n")
+	in := testfile.Temp(t, "own.csv", "Login,Worker\nana@example.com,Ana Ruiz\n")
 	rep := filepath.Join(t.TempDir(), "report.csv")
 	got := invokeEnv(context.Background(), serverVars(srv), nil, in, "--subdomain", "acme", "--report", rep, "--rate", "0",
 		"--map", "email=Login", "--map", "name=Worker")

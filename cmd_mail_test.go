@@ -18,6 +18,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -45,7 +46,7 @@ func writeProvisioned(t *testing.T, n int) string {
 			i+2, mailEmail(i), i, locale, i, mailToken(i), mailLink(i))
 	}
 	fmt.Fprintf(&b, "%d,failed@example.com,,Failed,,,failed,,,,,6,503,HTTP 503,2026-11-23T02:00:00Z\n", n+2)
-	return writeFile(t, "report.csv", b.String())
+	return testfile.Temp(t, "report.csv", b.String())
 }
 
 // mailArgs are the flags of a mail run on report against srv, nothing paced, no bar.
@@ -227,7 +228,7 @@ func TestMailOutcomes(t *testing.T) {
 			for _, a := range mailArgs(srv, rep, tt.args...) {
 				switch a {
 				case "TEMPLATE":
-					a = writeFile(t, "welcome.txt", "Hello {{.Surname}}, {{.Link}}\n")
+					a = testfile.Temp(t, "welcome.txt", "Hello {{.Surname}}, {{.Link}}\n")
 				case "OUTDIR":
 					a = filepath.Join(t.TempDir(), "eml")
 					defer func() {
@@ -236,7 +237,7 @@ func TestMailOutcomes(t *testing.T) {
 						}
 					}()
 				case "NOT-A-REPORT":
-					rep = writeFile(t, "people.csv", "email,name\na@x.com,A\n")
+					rep = testfile.Temp(t, "people.csv", "email,name\na@x.com,A\n")
 					continue
 				case provisioned:
 					continue // the report, put last below: it may have been replaced
@@ -321,7 +322,7 @@ func TestMailDryRunTo(t *testing.T) {
 func TestMailRefusesADryRunsReport(t *testing.T) {
 	srv := newAPI(t)
 	smtp := newSMTP(t)
-	in := writeFile(t, "in.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\n")
+	in := testfile.Temp(t, "in.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\n")
 	t.Chdir(t.TempDir())
 	for _, args := range [][]string{{"--dry-run", "--subdomain", "acme", in}, {"--dry-run", "--subdomain", "acme", "--report", "wave.csv", in}} {
 		if got := invoke(t, srv, args...); got.code != exitOK {
@@ -386,11 +387,7 @@ func TestMailResumeFromAnotherRun(t *testing.T) {
 	if got := invokeMail(t, nil, mailArgs(srv, r1)...); got.code != exitOK || srv.Count() != 5 {
 		t.Fatalf("first night: exit %d, %d messages; stderr:\n%s", got.code, srv.Count(), got.stderr)
 	}
-	b, err := os.ReadFile(r1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	night2 := writeFile(t, "night2.csv", strings.ReplaceAll(string(b), "Qx7", "Zy9")) // new tokens
+	night2 := testfile.Temp(t, "night2.csv", strings.ReplaceAll(testfile.Read(t, r1), "Qx7", "Zy9")) // new tokens
 	got := invokeMail(t, nil, mailArgs(srv, night2, "--resume", "--mail-report", mail.DefaultMailReport(r1))...)
 	if got.code != exitUsage || !strings.Contains(got.stderr, "belongs to another provisioning run") || !strings.Contains(got.stderr, "--mail-report of its own") {
 		t.Errorf("--resume with another run's mail report: exit %d, want %d; stderr:\n%s", got.code, exitUsage, got.stderr)
@@ -446,7 +443,7 @@ func TestProvisioningWaitsForMail(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	got := invoke(t, srv, "--report", rep, "--rate", "0", "--subdomain", "acme", writeFile(t, "in.csv", people(2)))
+	got := invoke(t, srv, "--report", rep, "--rate", "0", "--subdomain", "acme", testfile.Temp(t, "in.csv", people(2)))
 	if got.code != exitAborted || !strings.Contains(got.stderr, "a mail run, pid") {
 		t.Errorf("exit %d, want %d naming the mail run; stderr:\n%s", got.code, exitAborted, got.stderr)
 	}

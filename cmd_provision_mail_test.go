@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/cronline"
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
@@ -34,14 +35,14 @@ func startServers(t *testing.T) (*provisiontest.Server, *mailtest.Server) {
 // anaAndReport writes an export of one person, Ana, and names a report in a folder of its own.
 func anaAndReport(t *testing.T) (input, report string) {
 	t.Helper()
-	return writeFile(t, "people.csv", "email,name\nana@example.com,Ana\n"), filepath.Join(t.TempDir(), "report.csv")
+	return testfile.Temp(t, "people.csv", "email,name\nana@example.com,Ana\n"), filepath.Join(t.TempDir(), "report.csv")
 }
 
 func TestProvisionMail(t *testing.T) {
 	t.Parallel()
 	api, smtp := startServers(t)
 	dir := t.TempDir()
-	input := writeFile(t, "people.csv", "email,name\nana@example.com,Ana\nnot-an-email,Bad\nbob@example.com,Bob\n")
+	input := testfile.Temp(t, "people.csv", "email,name\nana@example.com,Ana\nnot-an-email,Bad\nbob@example.com,Bob\n")
 	report := filepath.Join(dir, "report.csv")
 	got := provisionMail(t, api, smtp, input, report)
 	// A row invalid, everyone else mailed: the worse of the two runs, 1.
@@ -63,7 +64,7 @@ func TestProvisionMailWorseExit(t *testing.T) {
 	t.Parallel()
 	api, smtp := startServers(t)
 	smtp.ReplyToRcpt("bob@example.com", mailtest.Reply{Code: 550, Text: "5.4.5 Daily sending quota exceeded"})
-	input := writeFile(t, "people.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\ncy@example.com,Cy\n")
+	input := testfile.Temp(t, "people.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\ncy@example.com,Cy\n")
 	report := filepath.Join(t.TempDir(), "report.csv")
 	got := provisionMail(t, api, smtp, input, report, "--mail-concurrency", "1")
 	if got.code != exitAborted || !strings.Contains(got.stderr, "quota") {
@@ -167,7 +168,7 @@ func TestProvisionMailRefusedAfterProvisioning(t *testing.T) {
 	t.Parallel()
 	api, smtp := startServers(t)
 	input, report := anaAndReport(t)
-	victim := writeFile(t, "victim.csv", "row,email,status\n")
+	victim := testfile.Temp(t, "victim.csv", "row,email,status\n")
 	if err := os.Symlink(victim, mail.DefaultMailReport(report)); err != nil {
 		t.Skip("no symbolic links here:", err)
 	}

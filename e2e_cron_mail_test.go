@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
@@ -77,15 +77,12 @@ func TestE2ECronLineMails(t *testing.T) {
 	if c := mailStatuses(t, mail.DefaultMailReport(report)); len(c) != n {
 		t.Errorf("mail report: %d people, want %d", len(c), n)
 	}
-	prom, err := os.ReadFile(filepath.Join(dir, "ideanote.prom"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	prom := testfile.Read(t, filepath.Join(dir, "ideanote.prom"))
 	for _, want := range []string{`ideanote_provision_rows{status="skipped"} 40`, "ideanote_provision_exit_code 0",
 		fmt.Sprintf(`ideanote_mail_messages{status="sent"} %d`, n-len(unknown)),
 		fmt.Sprintf(`ideanote_mail_messages{status="unknown"} %d`, len(unknown)),
 		fmt.Sprintf("ideanote_mail_exit_code %d", exitCodeFor(unknown))} {
-		if !strings.Contains(string(prom), want) {
+		if !strings.Contains(prom, want) {
 			t.Errorf("the metrics file lacks %q:\n%s", want, prom)
 		}
 	}
@@ -101,14 +98,8 @@ func TestE2ECronLineMails(t *testing.T) {
 	}
 
 	// The next night: two new people and one changed; only they are provisioned and mailed.
-	b, err := os.ReadFile(input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	staff := strings.Replace(string(b), "Person 7\n", "Person Seven\n", 1) + "person100@example.com,Person 100\nperson101@example.com,Person 101\n"
-	if err := os.WriteFile(input, []byte(staff), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	staff := strings.Replace(testfile.Read(t, input), "Person 7\n", "Person Seven\n", 1) + "person100@example.com,Person 100\nperson101@example.com,Person 101\n"
+	testfile.Write(t, input, staff)
 	third := newSMTP(t)
 	night2 := filepath.Join(dir, "wave-2.csv")
 	if code := cronLine(t, api, third, input, night2, dir).wait(t, 30*time.Second); code != exitOK {

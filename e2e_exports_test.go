@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
@@ -162,7 +163,7 @@ func TestExports(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newAPI(t)
-			in := writeFile(t, tt.file, tt.content(t))
+			in := testfile.Temp(t, tt.file, tt.content(t))
 			rep := filepath.Join(t.TempDir(), "report.csv")
 			args := append([]string{"--report", rep, "--rate", "0", "--subdomain", "acme", "--progress", "never"}, tt.args...)
 			got := invoke(t, srv, append(args, in)...)
@@ -253,7 +254,7 @@ func TestExportRefused(t *testing.T) {
 			if content == "" {
 				content = xlsxFile(t, "Sheet1", [][]any{{"email"}, {"ann@acme.com"}})
 			}
-			in := writeFile(t, tt.file, content)
+			in := testfile.Temp(t, tt.file, content)
 			rep := filepath.Join(t.TempDir(), "report.csv")
 			got := invoke(t, srv, append(append([]string{"--report", rep, "--subdomain", "acme"}, tt.args...), in)...)
 			if got.code != exitUsage || !strings.Contains(got.stderr, tt.want) {

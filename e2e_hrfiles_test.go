@@ -7,6 +7,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
@@ -101,7 +102,7 @@ func TestHRFiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := newAPI(t)
-			in := writeFile(t, tt.file, tt.content)
+			in := testfile.Temp(t, tt.file, tt.content)
 			rep := filepath.Join(t.TempDir(), "out.csv")
 			args := append([]string{"--report", rep, "--rate", "0", "--subdomain", "acme", in}, tt.args...)
 			got := invoke(t, srv, args...)

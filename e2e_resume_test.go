@@ -2,10 +2,11 @@ package main
 
 import (
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 )
 
 // TestResumeMatching: a resumed run skips the rows already ok in the report when the same
@@ -40,12 +41,12 @@ func TestResumeMatching(t *testing.T) {
 			rep := filepath.Join(dir, "report.csv")
 			flags := []string{"--report", rep, "--rate", "0", "--concurrency", "1", "--subdomain", "acme", "--progress", "never"}
 			srv.FailNext(1, http.StatusUnprocessableEntity, "") // the first row fails: the run is to be resumed
-			first := invoke(t, srv, append(flags, writeFile(t, "first.csv", export))...)
+			first := invoke(t, srv, append(flags, testfile.Temp(t, "first.csv", export))...)
 			if first.code != exitRowsFailed {
 				t.Fatalf("first run: exit %d, want 1; stderr:\n%s", first.code, first.stderr)
 			}
 			before := len(srv.Requests())
-			got := invoke(t, srv, append(append(flags, "--resume"), append(tt.args, writeFile(t, "again.csv", tt.input))...)...)
+			got := invoke(t, srv, append(append(flags, "--resume"), append(tt.args, testfile.Temp(t, "again.csv", tt.input))...)...)
 			if got.code != tt.code || !strings.Contains(got.stderr, strings.ReplaceAll(tt.stderr, "REPORT", rep)) {
 				t.Fatalf("resume: exit %d, want %d with %q; stderr:\n%s", got.code, tt.code, tt.stderr, got.stderr)
 			}
@@ -68,10 +69,8 @@ func TestResumeMatching(t *testing.T) {
 func TestRefusalsNameTheFlag(t *testing.T) {
 	srv := newAPI(t)
 	dir := t.TempDir()
-	in, rep, st := writeFile(t, "people.csv", "email\nann@acme.fr\n"), filepath.Join(dir, "report.csv"), filepath.Join(dir, "state.db")
-	if err := os.WriteFile(rep+".tmp", nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	in, rep, st := testfile.Temp(t, "people.csv", "email\nann@acme.fr\n"), filepath.Join(dir, "report.csv"), filepath.Join(dir, "state.db")
+	testfile.Write(t, rep+".tmp", "")
 	got := invoke(t, srv, "--report", rep, "--subdomain", "acme", in)
 	want := rep + ".tmp is left from an interrupted resumed run: add --resume to finish it, or --overwrite to start again"
 	if got.code != exitUsage || !strings.Contains(got.stderr, want) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/syncbuf"
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
@@ -148,9 +149,7 @@ func writeInput(t *testing.T, dir string, n int) string {
 		fmt.Fprintf(&b, "%s,Person %d\n", mailEmail(i), i)
 	}
 	path := filepath.Join(dir, "people.csv")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, path, b.String())
 	return path
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 	"github.com/ideanote-provision/ideanote-provision/report"
@@ -39,9 +40,7 @@ func waveOptions(srv *provisiontest.Server, dir, name string) *options {
 // lines (each a map from column to cell), its header, and the log.
 func runWave(t *testing.T, srv *provisiontest.Server, o *options, input string) (sent []string, lines []map[string]string, header []string, log string, err error) {
 	t.Helper()
-	if err := os.WriteFile(o.Input, []byte(input), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, o.Input, input)
 	before := len(srv.Requests())
 	var stderr bytes.Buffer
 	o.HTTPClient = srv.Client()
@@ -194,7 +193,7 @@ func TestWavesOptions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := waveOptions(srv, t.TempDir(), "usage")
 			tt.set(o)
-			os.WriteFile(o.Input, []byte(input), 0o600)
+			testfile.Write(t, o.Input, input)
 			err := execute(context.Background(), o, &bytes.Buffer{})
 			var ue *provision.ConfigError
 			if !errors.As(err, &ue) {
@@ -210,7 +209,7 @@ func TestWavesOptions(t *testing.T) {
 		}
 		defer unlock()
 		before := len(srv.Requests())
-		os.WriteFile(o.Input, []byte(input), 0o600)
+		testfile.Write(t, o.Input, input)
 		err = execute(context.Background(), o, &bytes.Buffer{})
 		if !errors.Is(err, lock.ErrLocked) || len(srv.Requests()) != before {
 			t.Errorf("err = %v, %d requests: want ErrLocked and none", err, len(srv.Requests())-before)
@@ -279,9 +278,7 @@ func TestWavesKilled(t *testing.T) {
 		input.WriteString(n + "@example.com,," + n + ",Eng\n")
 	}
 	o := waveOptions(srv, dir, "killed")
-	if err := os.WriteFile(o.Input, []byte(input.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, o.Input, input.String())
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestWavesKilledChild$")
 	cmd.Env = append(os.Environ(), killedChildEnv+"="+srv.URL+" "+dir)
@@ -355,9 +352,7 @@ func TestWavesKilled(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(filepath.Join(fdir, name), b, 0o600); err != nil {
-					t.Fatal(err)
-				}
+				testfile.Write(t, filepath.Join(fdir, name), b)
 			}
 			next := waveOptions(srv, fdir, f.report)
 			next.Resume = f.resume

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/cronline"
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/input"
 	"github.com/ideanote-provision/ideanote-provision/wave"
@@ -96,7 +97,7 @@ func TestOptionFlagsAreFlags(t *testing.T) {
 // flags of the command line, through the runs' Options.Names.
 func TestLogNamesFlags(t *testing.T) {
 	t.Parallel()
-	in := writeFile(t, "people.csv", "email,name,extra\nana@example.com,Ana,x\n")
+	in := testfile.Temp(t, "people.csv", "email,name,extra\nana@example.com,Ana,x\n")
 	got := invoke(t, nil, "--dry-run", "--progress", "never", "--report", filepath.Join(t.TempDir(), "r.csv"), in)
 	exitOKSaying(t, "a column not read", got.code, got.stderr, `hint="--map FIELD=COLUMN reads one of them"`)
 	out := filepath.Join(t.TempDir(), "eml")

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
@@ -90,15 +91,6 @@ func started[S interface {
 	return srv
 }
 
-func writeFile(t *testing.T, name, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // readReport returns the report's rows as maps from column to cell, keyed by email.
 func readReport(t *testing.T, path string) map[string]map[string]string {
 	t.Helper()
@@ -144,7 +136,7 @@ func TestExitCodes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := newAPI(t)
-			in := writeFile(t, "in.csv", tt.input)
+			in := testfile.Temp(t, "in.csv", tt.input)
 			rep := filepath.Join(t.TempDir(), "report.csv")
 			args := append([]string{"--report", rep, "--rate", "0"}, tt.args...)
 			vars := serverVars(srv)
@@ -166,7 +158,7 @@ func TestExitCodes(t *testing.T) {
 func TestRunReport(t *testing.T) {
 	t.Parallel()
 	srv := newAPI(t)
-	in := writeFile(t, "in.csv", sample)
+	in := testfile.Temp(t, "in.csv", sample)
 	rep := filepath.Join(t.TempDir(), "report.csv")
 	got := invoke(t, srv, "--report", rep, "--rate", "0", "--subdomain", "acme", "--widget-id", "w1", "--locale", "fr", in)
 	if got.code != 1 {
@@ -222,7 +214,7 @@ func TestRunReport(t *testing.T) {
 func TestDryRunSendsNothing(t *testing.T) {
 	t.Parallel()
 	srv := newAPI(t)
-	in := writeFile(t, "in.csv", sample)
+	in := testfile.Temp(t, "in.csv", sample)
 	rep := filepath.Join(t.TempDir(), "report.csv")
 	got := invokeEnv(context.Background(), map[string]string{"IDEANOTE_BASE_URL": srv.URL}, nil, "--dry-run", "--report", rep, in)
 	if got.code != 1 {
@@ -323,7 +315,7 @@ func checkDemoMail(t *testing.T, dir string, rows map[string]map[string]string) 
 func TestInputIsNotTheReport(t *testing.T) {
 	t.Parallel()
 	srv := newAPI(t)
-	in := writeFile(t, "people.csv", sample)
+	in := testfile.Temp(t, "people.csv", sample)
 	got := invoke(t, srv, "--report", in, "--overwrite", "--rate", "0", "--subdomain", "acme", in)
 	if got.code != 2 || !strings.Contains(got.stderr, "also the report") {
 		t.Errorf("exit %d, stderr:\n%s", got.code, got.stderr)
@@ -339,7 +331,7 @@ func TestInputIsNotTheReport(t *testing.T) {
 func TestStateFolderMissing(t *testing.T) {
 	t.Parallel()
 	srv := newAPI(t)
-	in := writeFile(t, "in.csv", "email\nana@example.com\n")
+	in := testfile.Temp(t, "in.csv", "email\nana@example.com\n")
 	dir := t.TempDir()
 	got := invoke(t, srv, in, "--subdomain", "acme", "--report", filepath.Join(dir, "r.csv"),
 		"--state", filepath.Join(dir, "nothere", "state.db"))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/internal/metrics"
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
@@ -161,7 +162,7 @@ func TestMetricsFile(t *testing.T) {
 				}
 			})
 			dir := t.TempDir()
-			in, rep, prom := writeFile(t, "in.csv", tt.input), filepath.Join(dir, "report.csv"), filepath.Join(dir, "ideanote.prom")
+			in, rep, prom := testfile.Temp(t, "in.csv", tt.input), filepath.Join(dir, "report.csv"), filepath.Join(dir, "ideanote.prom")
 			vars := serverVars(srv)
 			maps.Copy(vars, tt.env)
 			args := append([]string{"--report", rep, "--metrics-file", prom, "--rate", "0", "--subdomain", "acme"}, tt.args...)
@@ -206,7 +207,7 @@ func TestMetricsLastSuccessCarriedOver(t *testing.T) {
 		t.Helper()
 		rep := filepath.Join(dir, report)
 		before := time.Now()
-		got := invoke(t, srv, "--report", rep, "--metrics-file", prom, "--rate", "0", "--subdomain", "acme", writeFile(t, "in.csv", input))
+		got := invoke(t, srv, "--report", rep, "--metrics-file", prom, "--rate", "0", "--subdomain", "acme", testfile.Temp(t, "in.csv", input))
 		after := time.Now()
 		m := readMetrics(t, prom)
 		return got, m, checkRun(t, m, rep, got.code, before, after)
@@ -236,7 +237,7 @@ func TestMetricsAbortedBeforeSending(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	got := invoke(t, srv, "--report", rep, "--metrics-file", prom, "--rate", "0", "--subdomain", "acme", writeFile(t, "in.csv", people(2)))
+	got := invoke(t, srv, "--report", rep, "--metrics-file", prom, "--rate", "0", "--subdomain", "acme", testfile.Temp(t, "in.csv", people(2)))
 	if got.code != exitAborted {
 		t.Fatalf("exit %d, want 3 (locked); stderr:\n%s", got.code, got.stderr)
 	}
@@ -252,7 +253,7 @@ func TestMetricsAbortedBeforeSending(t *testing.T) {
 }
 
 func TestMetricsConfigErrors(t *testing.T) {
-	notAFolder := writeFile(t, "file", "")
+	notAFolder := testfile.Temp(t, "file", "")
 	tests := []struct {
 		name    string
 		metrics func(dir string) string
@@ -276,12 +277,10 @@ func TestMetricsConfigErrors(t *testing.T) {
 			prom := tt.metrics(dir)
 			const earlier = "# an earlier run's metrics\n"
 			if tt.earlier {
-				if err := os.WriteFile(prom, []byte(earlier), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				testfile.WriteMode(t, prom, earlier, 0o644)
 			}
 			args := append([]string{"--report", filepath.Join(dir, "report.csv"), "--metrics-file", prom, "--rate", "0", "--subdomain", "acme"}, tt.args...)
-			got := invoke(t, srv, append(args, writeFile(t, "in.csv", people(2)))...)
+			got := invoke(t, srv, append(args, testfile.Temp(t, "in.csv", people(2)))...)
 			if got.code != exitUsage || !strings.Contains(got.stderr, tt.wantErr) {
 				t.Errorf("exit %d, want 2 and %q; stderr:\n%s", got.code, tt.wantErr, got.stderr)
 			}
@@ -314,7 +313,7 @@ func TestMetricsUnwritable(t *testing.T) {
 		}
 	})
 	rep := filepath.Join(t.TempDir(), "report.csv")
-	got := invoke(t, srv, "--report", rep, "--metrics-file", filepath.Join(dir, "ideanote.prom"), "--rate", "0", "--subdomain", "acme", writeFile(t, "in.csv", people(2)))
+	got := invoke(t, srv, "--report", rep, "--metrics-file", filepath.Join(dir, "ideanote.prom"), "--rate", "0", "--subdomain", "acme", testfile.Temp(t, "in.csv", people(2)))
 	// The metrics file does not change the exit status; the log says it was not written.
 	exitOKSaying(t, "metrics folder removed", got.code, got.stderr, "metrics file could not be written")
 }
@@ -325,7 +324,7 @@ func TestMetricsFileName(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	rep, prom := filepath.Join(dir, "report.csv"), filepath.Join(dir, "ideanote.txt")
-	got := invokeEnv(context.Background(), nil, nil, "--dry-run", "--report", rep, "--metrics-file", prom, writeFile(t, "in.csv", people(2)))
+	got := invokeEnv(context.Background(), nil, nil, "--dry-run", "--report", rep, "--metrics-file", prom, testfile.Temp(t, "in.csv", people(2)))
 	if got.code != exitUsage || !strings.Contains(got.stderr, "name it *.prom") {
 		t.Errorf("exit %d, want 2 and the name to give; stderr:\n%s", got.code, got.stderr)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 )
 
@@ -34,9 +35,7 @@ func runCLI(t *testing.T, token, input string, args ...string) outcome {
 	t.Helper()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.csv")
-	if err := os.WriteFile(in, []byte(input), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, in, input)
 	rep := filepath.Join(dir, "report.csv")
 	args = append([]string{"--report", rep, "--progress", "never", "--rate", "0", "--timeout", "2s",
 		"--max-attempts", "1"}, args...)

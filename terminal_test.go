@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 )
 
@@ -16,7 +17,7 @@ import (
 // dry run's report name.
 func TestDryRunDoesNotBlockTheRealRun(t *testing.T) {
 	srv := newAPI(t)
-	in := writeFile(t, "in.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\n")
+	in := testfile.Temp(t, "in.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\n")
 	t.Chdir(t.TempDir())
 	for range 2 { // the second dry run replaces the first's report
 		if got := invoke(t, srv, "--dry-run", "--subdomain", "acme", in); got.code != exitOK {
@@ -126,10 +127,7 @@ func TestBashCompletionWithoutPackage(t *testing.T) {
 	}
 	self := binary(t)
 	got := invoke(t, nil, "completion", "bash")
-	script := filepath.Join(t.TempDir(), "completion.bash")
-	if err := os.WriteFile(script, []byte(got.stdout), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	script := testfile.Temp(t, "completion.bash", got.stdout)
 	dir := t.TempDir()
 	if err := os.Symlink(self, filepath.Join(dir, "ideanote-provision")); err != nil {
 		t.Fatal(err)
@@ -150,7 +148,7 @@ echo "${COMPREPLY[*]}"`, "_", script)
 // file, and took "mial run30.csv" for two of them; pflag suggests no flag.
 func TestSuggestions(t *testing.T) {
 	t.Parallel()
-	in := writeFile(t, "in.csv", "email,name\nana@example.com,Ana\n")
+	in := testfile.Temp(t, "in.csv", "email,name\nana@example.com,Ana\n")
 	tests := []struct {
 		args []string
 		want string
@@ -175,7 +173,7 @@ func TestSuggestions(t *testing.T) {
 func TestJSONLogNumbers(t *testing.T) {
 	t.Parallel()
 	srv := newAPI(t)
-	in := writeFile(t, "in.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\n")
+	in := testfile.Temp(t, "in.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\n")
 	rep := filepath.Join(t.TempDir(), "report.csv")
 	got := invoke(t, srv, "--rate", "0", "--subdomain", "acme", "--log-format", "json", "--report", rep, in)
 	if got.code != exitOK {
@@ -207,7 +205,7 @@ func TestResumeWithStateSaysUnchangedRowsAreNotSent(t *testing.T) {
 	t.Parallel()
 	srv := newAPI(t)
 	dir := t.TempDir()
-	in := writeFile(t, "in.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\n")
+	in := testfile.Temp(t, "in.csv", "email,name\nana@example.com,Ana\nbob@example.com,Bob\n")
 	args := []string{"--rate", "0", "--subdomain", "acme", "--state", filepath.Join(dir, "state.db")}
 	if got := invoke(t, srv, append(args, "--report", filepath.Join(dir, "r1.csv"), in)...); got.code != exitOK {
 		t.Fatalf("first run: exit %d; stderr:\n%s", got.code, got.stderr)

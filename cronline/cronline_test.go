@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
@@ -100,9 +101,7 @@ func night(t *testing.T, api *provisiontest.Server, dir, name string, people int
 		fmt.Fprintf(&b, "p%d@acme.com,Person %d\n", i, i)
 	}
 	input := filepath.Join(dir, "staff.csv")
-	if err := os.WriteFile(input, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, input, b.String())
 	report := filepath.Join(dir, name)
 	p := wave.Options{Input: input, Report: report, Resume: true, Subdomain: "acme",
 		State: filepath.Join(dir, "state.db"), OnlyChanges: true,
@@ -342,9 +341,7 @@ func TestRunHealLeavesOutNewerLinks(t *testing.T) {
 		return nil
 	}}
 	o2 := night(t, api, dir, "wave-2.csv", 2, up)
-	if err := os.WriteFile(o2.Provision.Input, []byte("email,name\np0@acme.com,Person Zero\np1@acme.com,Person 1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, o2.Provision.Input, "email,name\np0@acme.com,Person Zero\np1@acme.com,Person 1\n")
 	if _, err := Run(context.Background(), o2); err != nil {
 		t.Fatal(err)
 	}
@@ -369,22 +366,14 @@ func TestRunHealLeavesOutLastLineWithoutNewline(t *testing.T) {
 	mailDownNight(t, api, dir, func(o *Options) { o.Provision.Concurrency = 1 }) // p1's line last
 	yesterday(t, dir, "wave-1.csv", api.SpaceID)
 	rep1 := filepath.Join(dir, "wave-1.csv")
-	b, err := os.ReadFile(rep1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(rep1, bytes.TrimSuffix(b, []byte("\n")), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, rep1, strings.TrimSuffix(testfile.Read(t, rep1), "\n"))
 	if lines, err := report.ReadLines(rep1); err != nil || len(lines) != 2 {
 		t.Fatalf("night 1's report as mail reads it: %d lines, %v, want 2", len(lines), err)
 	}
 	up := &mailer{end: func(mail.Options) error { return nil }}
 	o2 := night(t, api, dir, "wave-2.csv", 2, up)
 	// Both people changed: provisioned again tonight, with newer links.
-	if err := os.WriteFile(o2.Provision.Input, []byte("email,name\np0@acme.com,Person Zero\np1@acme.com,Person One\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, o2.Provision.Input, "email,name\np0@acme.com,Person Zero\np1@acme.com,Person One\n")
 	if _, err := Run(context.Background(), o2); err != nil {
 		t.Fatal(err)
 	}
@@ -402,11 +391,7 @@ func TestRunHealLeavesOutLastLineWithoutNewline(t *testing.T) {
 func yesterday(t *testing.T, dir, name, space string) {
 	t.Helper()
 	path := filepath.Join(dir, name)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	recs, err := csv.NewReader(strings.NewReader(testfile.Read(t, path))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,9 +420,7 @@ func yesterday(t *testing.T, dir, name, space string) {
 	var out bytes.Buffer
 	w := csv.NewWriter(&out)
 	w.WriteAll(recs)
-	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, path, out.Bytes())
 }
 
 // An earlier report that a provisioning run was stopped while resuming (the report and its
@@ -449,9 +432,7 @@ func TestRunNamesUnfinishedEarlierReport(t *testing.T) {
 	api := fakeAPI(t)
 	dir := t.TempDir()
 	rep1 := mailDownNight(t, api, dir, nil).Provision.Report
-	if err := os.WriteFile(report.TempPath(rep1), []byte("row,email\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, report.TempPath(rep1), "row,email\n")
 	// As mail.Run does, refuse a report with a REPORT.tmp beside it.
 	up := &mailer{end: func(o mail.Options) error {
 		if _, err := os.Stat(report.TempPath(o.Report)); err == nil {

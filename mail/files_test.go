@@ -15,6 +15,7 @@ import (
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/internal/plant"
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -206,16 +207,13 @@ func TestDryRunWritesNoMailReport(t *testing.T) {
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
-	mailed, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mailed := testfile.Read(t, path)
 	before = files()
 	for _, flags := range []struct{ overwrite, resume bool }{{false, false}, {true, false}, {false, true}} {
 		o := o
 		o.Overwrite, o.Resume = flags.overwrite, flags.resume
 		dry(o)
-		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, mailed) {
+		if got, err := os.ReadFile(path); err != nil || string(got) != mailed {
 			t.Errorf("after a dry run (overwrite %v, resume %v), the mail report is\n%s(%v), want it as the real run left it", o.Overwrite, o.Resume, got, err)
 		}
 		if after := files(); !slices.Equal(after, before) {

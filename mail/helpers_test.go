@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/syncbuf"
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/mail/mailtest"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
@@ -68,9 +69,7 @@ func writeReport(t testing.TB, dir string, ps []person) string {
 	}
 	w.Flush()
 	path := filepath.Join(dir, "report.csv")
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, path, b.Bytes())
 	return path
 }
 

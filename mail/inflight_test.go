@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/plant"
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -106,9 +107,9 @@ func TestInFlightAtAKillIsUnknown(t *testing.T) {
 	t.Parallel()
 	srv, o, logs := serverOptions(t)
 	path := DefaultMailReport(o.Report)
-	writeMailReport(t, path, mailReportHeader+
+	testfile.Write(t, path, mailReportHeader+
 		"2,ana@example.com,sent,<a1@acme.example>,1,,2026-11-23T03:00:00Z,"+hashOf("tok-ana")+"\n")
-	writeMailReport(t, JournalPath(path), mailReportHeader+
+	testfile.Write(t, JournalPath(path), mailReportHeader+
 		"2,ana@example.com,sending,<a1@acme.example>,,,2026-11-23T03:00:00Z,"+hashOf("tok-ana")+"\n"+
 		"3,zoe@example.com,sending,<z1@acme.example>,,,2026-11-23T03:00:00Z,"+hashOf("tok-zoe")+"\n")
 	withZoeUnknown := peopleStatuses("sent", map[int]string{3: "unknown"})
@@ -204,13 +205,13 @@ func TestInFlightOfAKilledResume(t *testing.T) {
 	srv, o, _ := serverOptions(t)
 	o.Resume = true
 	path := DefaultMailReport(o.Report)
-	writeMailReport(t, path, mailReportHeader+
+	testfile.Write(t, path, mailReportHeader+
 		"2,ana@example.com,sent,<a1@acme.example>,1,,2026-11-23T03:00:00Z,"+hashOf("tok-ana")+"\n"+
 		"3,zoe@example.com,failed,<z0@acme.example>,5,RCPT TO: 451 try later,,"+hashOf("tok-zoe")+"\n")
-	writeMailReport(t, tempPath(path), mailReportHeader+
+	testfile.Write(t, tempPath(path), mailReportHeader+
 		"2,ana@example.com,sent,<a1@acme.example>,1,,2026-11-23T03:00:00Z,"+hashOf("tok-ana")+"\n"+
 		"7,dan@example.com,sent,<d1@acme.example>,1,,2026-11-23T04:00:00Z,"+hashOf("tok-dan")+"\n")
-	writeMailReport(t, JournalPath(path), mailReportHeader+
+	testfile.Write(t, JournalPath(path), mailReportHeader+
 		"3,zoe@example.com,sending,<z1@acme.example>,,,2026-11-23T04:00:00Z,"+hashOf("tok-zoe")+"\n"+
 		"7,dan@example.com,sending,<d1@acme.example>,,,2026-11-23T04:00:00Z,"+hashOf("tok-dan")+"\n")
 	sum, err := Run(context.Background(), o)

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -88,10 +89,7 @@ func TestOptionWordsAreFields(t *testing.T) {
 // caller to tell with errors.Is.
 func TestErrorsKeepTheirCause(t *testing.T) {
 	t.Parallel()
-	file := filepath.Join(t.TempDir(), "a-file")
-	if err := os.WriteFile(file, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := testfile.Temp(t, "a-file", "")
 	tests := []struct {
 		name   string
 		change func(*Options)

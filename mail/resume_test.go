@@ -11,16 +11,9 @@ import (
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
-
-// writeMailReport writes a mail report as a run that died would have left it.
-func writeMailReport(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 const mailReportHeader = "row,email,status,message_id,attempts,error,sent_at,link_sha256\n"
 
@@ -36,7 +29,7 @@ func TestResumeSendsOnlyTheUnsent(t *testing.T) {
 	path := DefaultMailReport(o.Report)
 	// Ana and Dan were sent; Zoë failed; old@ was sent in an earlier report that no longer has
 	// her; the line for Cara was being written when the run was killed.
-	writeMailReport(t, path, mailReportHeader+
+	testfile.Write(t, path, mailReportHeader+
 		"2,ANA@example.com,sent,<a1@acme.example>,1,,2026-11-23T03:00:00Z,"+hashOf("tok-ana")+"\n"+
 		"3,zoe@example.com,failed,<z1@acme.example>,1,RCPT TO: 550 no,,"+hashOf("tok-zoe")+"\n"+
 		"9,old@example.com,sent,<o1@acme.example>,2,,2026-11-22T03:00:00Z,"+hashOf("tok-old")+"\n"+
@@ -98,8 +91,8 @@ func TestResumeAfterAnInterruptedResume(t *testing.T) {
 	path := DefaultMailReport(o.Report)
 	// The first run sent Ana; its resume sent Zoë before it died, into the temporary file.
 	ana := "2,ana@example.com,sent,<a1@acme.example>,1,,," + hashOf("tok-ana") + "\n"
-	writeMailReport(t, path, mailReportHeader+ana)
-	writeMailReport(t, tempPath(path), mailReportHeader+ana+"3,zoe@example.com,sent,<z1@acme.example>,1,,,"+hashOf("tok-zoe")+"\n")
+	testfile.Write(t, path, mailReportHeader+ana)
+	testfile.Write(t, tempPath(path), mailReportHeader+ana+"3,zoe@example.com,sent,<z1@acme.example>,1,,,"+hashOf("tok-zoe")+"\n")
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +106,7 @@ func TestReplacesAMailReportThatDeliveredNothing(t *testing.T) {
 	t.Parallel()
 	_, o, _ := serverOptions(t)
 	path := DefaultMailReport(o.Report)
-	writeMailReport(t, path, mailReportHeader+"2,ana@example.com,rendered,<a1@acme.example>,,,\n3,zoe@example.com,not_attempted,,,,\n")
+	testfile.Write(t, path, mailReportHeader+"2,ana@example.com,rendered,<a1@acme.example>,,,\n3,zoe@example.com,not_attempted,,,,\n")
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -163,10 +156,7 @@ func TestResumeFromAnotherRunIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := DefaultMailReport(o.Report)
-	before, err := os.ReadFile(first)
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := testfile.Read(t, first)
 	tests := []struct {
 		name string
 		ps   []person
@@ -196,7 +186,7 @@ func TestResumeFromAnotherRunIsRefused(t *testing.T) {
 			if srv.Count() != n {
 				t.Errorf("%d messages sent", srv.Count()-n)
 			}
-			if after, _ := os.ReadFile(first); string(after) != string(before) {
+			if after, _ := os.ReadFile(first); string(after) != before {
 				t.Errorf("the mail report changed:\n%s", after)
 			}
 		})
@@ -257,7 +247,7 @@ func TestResumeAnOlderMailReport(t *testing.T) {
 	srv, o, logs := serverOptions(t)
 	o.Resume = true
 	path := DefaultMailReport(o.Report)
-	writeMailReport(t, path, oldMailReportHeader+"2,ana@example.com,sent,<a1@acme.example>,1,,\n3,zoe@example.com,sent,<z1@acme.example>,1,,\n")
+	testfile.Write(t, path, oldMailReportHeader+"2,ana@example.com,sent,<a1@acme.example>,1,,\n3,zoe@example.com,sent,<z1@acme.example>,1,,\n")
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,11 @@ package report
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -63,10 +63,7 @@ func TestReadLinesRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(t.TempDir(), "r.csv")
-			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			path := testfile.Temp(t, "r.csv", tt.content)
 			_, err := ReadLines(path)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want it to say %q", err, tt.want)
@@ -77,10 +74,7 @@ func TestReadLinesRefuses(t *testing.T) {
 
 func TestReadLinesBOMAndMinimalColumns(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "r.csv")
-	if err := os.WriteFile(path, []byte("\ufeffrow,email,status,login_url,widget_url\n7,a@example.com,ok,https://x/login/session/t,\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testfile.Temp(t, "r.csv", "\ufeffrow,email,status,login_url,widget_url\n7,a@example.com,ok,https://x/login/session/t,\n")
 	lines, err := ReadLines(path)
 	if err != nil {
 		t.Fatal(err)

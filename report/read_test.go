@@ -2,7 +2,6 @@ package report
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/internal/plant"
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -134,9 +134,7 @@ func TestLastLineWithoutNewline(t *testing.T) {
 	a := "2,a@x.io,,,,,ok,u1,tok1,https://acme.ideanote.io/login/session/tok1,,1,200,,2026-12-07T21:00:00Z\r\n"
 	b := "3,b@x.io,,,,,ok,u2,tok2,https://acme.ideanote.io/login/session/tok2,,1,200,,2026-12-07T21:00:00Z"
 	saved := filepath.Join(dir, "saved.csv")
-	if err := os.WriteFile(saved, []byte(header+a+b), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, saved, header+a+b)
 	var cut []int
 	set, err := ReadBack(saved, func(_ string, line int) { cut = append(cut, line) })
 	if err != nil {
@@ -150,9 +148,7 @@ func TestLastLineWithoutNewline(t *testing.T) {
 		t.Errorf("ReadBack: %d rows, ReadLines: %d lines, cut %v: want a and b's line whole", len(set), len(lines), cut)
 	}
 	short := filepath.Join(dir, "short.csv")
-	if err := os.WriteFile(short, []byte(header+a+b[:40]), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, short, header+a+b[:40])
 	set, err = ReadBack(short, func(_ string, line int) { cut = append(cut, line) })
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -48,11 +49,7 @@ func TestWriterLines(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			b, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			lines := strings.Split(strings.TrimSuffix(testfile.Read(t, path), "\n"), "\n")
 			if want := strings.Join(Columns, ","); lines[0] != want {
 				t.Errorf("header = %q, want %q", lines[0], want)
 			}
@@ -124,9 +121,7 @@ func TestReadBack(t *testing.T) {
 		"3,bob@example.com,,Bob,,,failed,,,,,6,503,boom,\n" +
 		"4,'-carl@example.com,,Carl,,,skipped,u3,t3,,,,,,\n" +
 		"5,dan@example.com,,Dan,,,ok,u4,t4,,,1" // cut short by a crash
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, path, content)
 	var cut []string
 	done, err := ReadBack(path, func(p string, line int) { cut = append(cut, fmt.Sprintf("%s:%d", filepath.Base(p), line)) })
 	if err != nil {
@@ -148,7 +143,7 @@ func TestReadBack(t *testing.T) {
 		t.Errorf("a missing report: %v, want an empty set", err)
 	}
 	bad := filepath.Join(dir, "bad.csv")
-	os.WriteFile(bad, []byte("email,name\na@b.c,A\n"), 0o600)
+	testfile.Write(t, bad, "email,name\na@b.c,A\n")
 	if _, err := ReadBack(bad, nil); err == nil || !strings.Contains(err.Error(), "not a report") {
 		t.Errorf("a file that is not a report: %v", err)
 	}
@@ -181,17 +176,12 @@ func TestResumeKeepsEarlierRows(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "r.csv")
 	header := strings.Join(Columns, ",") + "\n"
-	writeFile := func(p, s string) {
-		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	writeFile(path, header+
+	testfile.Write(t, path, header+
 		"2,a@x.io,,A,,,ok,u1,t1,,,1,200,,2026-11-23T02:00:00Z\n"+
 		"3,b@x.io,,B,,,failed,,,,,1,503,boom,\n"+
 		"4,c@x.io,,C,,,ok,u3,t3,,,1,200,,2026-11-23T02:00:00Z\n")
 	// The killed resume had sent b again, ok.
-	writeFile(TempPath(path), header+"3,b@x.io,,B,,,ok,u2,t2,,,1,200,,2026-11-24T02:00:00Z\n")
+	testfile.Write(t, TempPath(path), header+"3,b@x.io,,B,,,ok,u2,t2,,,1,200,,2026-11-24T02:00:00Z\n")
 	done, err := ReadBack(path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -264,9 +254,7 @@ func TestModeFor(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			os.Remove(TempPath(path))
 			if tt.leftOver {
-				if err := os.WriteFile(TempPath(path), []byte("row\n"), 0o600); err != nil {
-					t.Fatal(err)
-				}
+				testfile.Write(t, TempPath(path), "row\n")
 			}
 			got, err := ModeFor(path, tt.resume, tt.overwrite)
 			if got != tt.want || !errors.Is(err, tt.wantErr) {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 )
 
 // killed records n rows in a store at dir/state.db that never commits them (no Close, no
@@ -39,13 +41,7 @@ func killedAfter(t *testing.T, record func(*Store)) (copyDir string) {
 	record(s)
 	copyDir = t.TempDir()
 	for _, name := range []string{"state.db", "state.db-journal"} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(copyDir, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		testfile.Write(t, filepath.Join(copyDir, name), testfile.Read(t, filepath.Join(dir, name)))
 	}
 	t.Cleanup(func() { s.Close() })
 	return copyDir
@@ -121,9 +117,7 @@ func TestJournalDropped(t *testing.T) {
 	t.Run("another boot", func(t *testing.T) {
 		dir := killed(t, n)
 		jp := JournalPath(filepath.Join(dir, "state.db"))
-		b, _ := os.ReadFile(jp)
-		b = []byte(strings.Replace(string(b), bootID(), "00000000-0000-0000-0000-000000000000", 1))
-		os.WriteFile(jp, b, 0o600)
+		testfile.Write(t, jp, strings.Replace(testfile.Read(t, jp), bootID(), "00000000-0000-0000-0000-000000000000", 1))
 		if k := known(t, filepath.Join(dir, "state.db"), Options{Space: "sp"}, n); k != 0 {
 			t.Errorf("%d rows replayed from another boot's journal", k)
 		}
@@ -131,8 +125,8 @@ func TestJournalDropped(t *testing.T) {
 	t.Run("last line cut short", func(t *testing.T) {
 		dir := killed(t, n)
 		jp := JournalPath(filepath.Join(dir, "state.db"))
-		b, _ := os.ReadFile(jp)
-		os.WriteFile(jp, b[:len(b)-2], 0o600)
+		b := testfile.Read(t, jp)
+		testfile.Write(t, jp, b[:len(b)-2])
 		if k := known(t, filepath.Join(dir, "state.db"), Options{Space: "sp"}, n); k != n-1 {
 			t.Errorf("%d rows replayed, want %d", k, n-1)
 		}

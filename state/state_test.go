@@ -13,6 +13,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/internal/plant"
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -182,9 +183,7 @@ func TestStoreBatches(t *testing.T) {
 func TestOpen(t *testing.T) {
 	dir := t.TempDir()
 	junk := filepath.Join(dir, "junk.db")
-	if err := os.WriteFile(junk, []byte("email,sub\nana@example.com,E1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, junk, "email,sub\nana@example.com,E1\n")
 	spaced := filepath.Join(dir, "spaced.db")
 	s, err := Open(spaced, Options{Space: "space-a"})
 	if err != nil {

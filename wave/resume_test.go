@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/provision/provisiontest"
 	"github.com/ideanote-provision/ideanote-provision/report"
@@ -27,13 +28,6 @@ func testOptions(srv *provisiontest.Server, in, rep, st string) Options {
 		Burst: 1, Concurrency: 1, Timeout: 5 * time.Second, MaxAttempts: 1, MaxWait: time.Minute}
 }
 
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // copyFile copies from to to, as a kill -9 leaves the file; a missing file is left missing.
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
@@ -44,7 +38,7 @@ func copyFile(t *testing.T, from, to string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, to, string(b))
+	testfile.Write(t, to, b)
 }
 
 // statuses returns the status of each email's line in the report at path.
@@ -87,7 +81,7 @@ func firstRun(t *testing.T, input, name string, status int, failing ...string) (
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
 	o := testOptions(srv, filepath.Join(dir, "in.csv"), filepath.Join(dir, name), filepath.Join(dir, "state.db"))
-	writeFile(t, o.Input, input)
+	testfile.Write(t, o.Input, input)
 	srv.Intercept = func(_ int, r *provisiontest.Request) *provisiontest.Reply {
 		if slices.Contains(failing, r.Email()) {
 			return &provisiontest.Reply{Status: status, Body: `{"message":"nope"}`}
@@ -197,7 +191,7 @@ func TestResumeKeepsRowsMissingFromInput(t *testing.T) {
 	t.Parallel()
 	_, o := firstRun(t, "email\na@x.io\nb@x.io\nc@x.io\nd@x.io\n", "wave-1.csv", http.StatusServiceUnavailable, "d@x.io")
 	in, rep := o.Input, o.Report
-	writeFile(t, in, "email\na@x.io\nb@x.io\nd@x.io\n") // c is missing from this export
+	testfile.Write(t, in, "email\na@x.io\nb@x.io\nd@x.io\n") // c is missing from this export
 	sum, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatalf("resume: %v", err)
@@ -238,7 +232,7 @@ func TestResumeKeepsLinesByPerson(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			_, o := firstRun(t, "email,sub\na@x.io,s1\nb@x.io,s2\nc@x.io,s3\nd@x.io,s4\n", "wave.csv", http.StatusServiceUnavailable, "b@x.io")
-			writeFile(t, o.Input, tc.input)
+			testfile.Write(t, o.Input, tc.input)
 			if _, err := Run(context.Background(), o); err != nil {
 				t.Fatalf("resume: %v", err)
 			}
@@ -266,7 +260,7 @@ func TestResumeSendsChangedData(t *testing.T) {
 	t.Parallel()
 	srv, o := firstRun(t, "email,team\na@x.io,Sales\nb@x.io,Ops\n", "wave-1.csv", http.StatusServiceUnavailable, "b@x.io")
 	in, rep, st, dir := o.Input, o.Report, o.State, filepath.Dir(o.Report)
-	writeFile(t, in, "email,team\na@x.io,Marketing\nb@x.io,Ops\n") // HR moves a before the resume
+	testfile.Write(t, in, "email,team\na@x.io,Marketing\nb@x.io,Ops\n") // HR moves a before the resume
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatalf("resume: %v", err)
 	}
@@ -285,16 +279,13 @@ func TestResumeSendsChangedData(t *testing.T) {
 
 	// Night 2 sends a new team and a new hire c, reports them ok, and is killed before its
 	// state batch is saved.
-	writeFile(t, in, "email,team\na@x.io,Design\nb@x.io,Ops\nc@x.io,Ops\n")
-	saved, err := os.ReadFile(st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, in, "email,team\na@x.io,Design\nb@x.io,Ops\nc@x.io,Ops\n")
+	saved := testfile.Read(t, st)
 	o2 := testOptions(srv, in, filepath.Join(dir, "wave-2.csv"), st)
 	if _, err := Run(context.Background(), o2); err != nil {
 		t.Fatalf("night 2: %v", err)
 	}
-	writeFile(t, st, string(saved))
+	testfile.Write(t, st, saved)
 	// Its resume skips c, whom the state lacks, and records them; a, whom the state holds
 	// with the Marketing team, is sent again.
 	sent := len(srv.Requests())
@@ -322,7 +313,7 @@ func TestResumeSendsChangedData(t *testing.T) {
 func TestResumeSendsChangedAvatar(t *testing.T) {
 	t.Parallel()
 	srv, o := firstRun(t, "email,avatar\na@x.io,https://img.example/1.png\nb@x.io,\n", "wave.csv", http.StatusServiceUnavailable, "b@x.io")
-	writeFile(t, o.Input, "email,avatar\na@x.io,https://img.example/2.png\nb@x.io,\n")
+	testfile.Write(t, o.Input, "email,avatar\na@x.io,https://img.example/2.png\nb@x.io,\n")
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatalf("resume: %v", err)
 	}

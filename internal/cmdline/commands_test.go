@@ -3,11 +3,12 @@ package cmdline
 import (
 	"bytes"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 )
 
 // newTree is a root that takes one input file, as a program's root command that needs no
@@ -94,9 +95,7 @@ func TestUsageErrors(t *testing.T) {
 // TestSuggestCommandLeavesFiles checks that a file named like a command is taken as the input.
 func TestSuggestCommandLeavesFiles(t *testing.T) {
 	t.Chdir(t.TempDir())
-	if err := os.WriteFile("mial", nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, "mial", "")
 	for _, args := range [][]string{{"mial"}, {"-"}} {
 		if _, err := execute(args...); err != nil {
 			t.Errorf("%q: %v", args, err)

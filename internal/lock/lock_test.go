@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/plant"
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 )
 
 func TestLock(t *testing.T) {
@@ -30,9 +31,7 @@ func TestLock(t *testing.T) {
 		t.Errorf("lock file left after unlock: %v", err)
 	}
 	// A lock file left behind (by a killed run) is no obstacle: only a held lock is.
-	if err := os.WriteFile(Path(path), []byte("12345\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, Path(path), "12345\n")
 	unlock, err = Lock(path)
 	if err != nil {
 		t.Fatalf("Lock over a stale lock file: %v", err)
@@ -108,9 +107,7 @@ func TestLockRefusesPlantedFiles(t *testing.T) {
 func TestLockRecreatesLeftFile(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "R.csv")
-	if err := os.WriteFile(Path(path), []byte("99999\na dead run\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfile.Write(t, Path(path), "99999\na dead run\n")
 	left, err := os.Open(Path(path))
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ideanote-provision/ideanote-provision/internal/plant"
 	"github.com/ideanote-provision/ideanote-provision/internal/safefile"
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -188,21 +189,13 @@ func TestWriteFileGolden(t *testing.T) {
 	if err := WriteFile(path, ProvisionPrefix, r); err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := testfile.Read(t, path)
 	golden := filepath.Join("testdata", "provision.prom")
 	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testfile.WriteMode(t, golden, got, 0o644)
 	}
-	wantText, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(wantText) {
+	wantText := testfile.Read(t, golden)
+	if got != wantText {
 		t.Errorf("written:\n%s\nwant (%s):\n%s", got, golden, wantText)
 	}
 }
@@ -250,9 +243,7 @@ func TestWriteFileRefuses(t *testing.T) {
 			name: "folder is a file",
 			path: func(t *testing.T, dir string) string {
 				f := filepath.Join(dir, "plain")
-				if err := os.WriteFile(f, nil, 0o644); err != nil {
-					t.Fatal(err)
-				}
+				testfile.WriteMode(t, f, "", 0o644)
 				return filepath.Join(f, "ideanote.prom")
 			},
 			wantErr: []string{"plain", "not a folder"},

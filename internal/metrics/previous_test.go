@@ -1,10 +1,11 @@
 package metrics
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 )
 
 // TestLastSuccessCarriedOver runs a success, two failures and a success into one file.
@@ -62,9 +63,7 @@ func TestNoCarryOverFromGarbage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "ideanote.prom")
-			if err := os.WriteFile(path, []byte(tt.old), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			testfile.WriteMode(t, path, tt.old, 0o644)
 			r := Run{Unit: "rows", Statuses: provisionStatuses, Counts: map[string]int{"failed": 2},
 				Requests: 2, ExitCode: 1, End: end}
 			if err := WriteFile(path, ProvisionPrefix, r); err != nil {
@@ -80,9 +79,7 @@ func TestCarryOverUntyped(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "ideanote.prom")
 	name := ProvisionPrefix + "_last_success_timestamp_seconds"
-	if err := os.WriteFile(path, []byte(name+" 1.7e+09\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testfile.WriteMode(t, path, name+" 1.7e+09\n", 0o644)
 	r := Run{Unit: "rows", Statuses: provisionStatuses, ExitCode: 1, End: end}
 	if err := WriteFile(path, ProvisionPrefix, r); err != nil {
 		t.Fatal(err)

@@ -1,11 +1,11 @@
 package srcconst
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 )
 
 func TestStrings(t *testing.T) {
@@ -30,10 +30,7 @@ const Green Color = "green"`, []string{"red", "blue", "green"}, ""},
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			file := filepath.Join(t.TempDir(), "p.go")
-			if err := os.WriteFile(file, []byte(tt.src), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			file := testfile.Temp(t, "p.go", tt.src)
 			got, err := Strings(file, "Color")
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {

@@ -12,6 +12,8 @@ import (
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/unicode"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 )
 
 // encode returns s in the encoding e, with prefix (a byte-order mark) before it.
@@ -65,7 +67,7 @@ func TestEncodings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r, err := Open(writeTemp(t, "in.csv", tt.data), nil, tt.opts)
+			r, err := Open(testfile.Temp(t, "in.csv", tt.data), nil, tt.opts)
 			if tt.err {
 				if !isFileError(err, tt.format) {
 					t.Fatalf("err = %v, want a *FileError with %q", err, tt.format)
@@ -99,7 +101,7 @@ func TestNotUTF8FarDown(t *testing.T) {
 		fmt.Fprintf(&b, "user%d@x.com,User %d\n", i, i)
 	}
 	b.WriteString("jose@x.com,Jos\xe9 Garc\xeda\n")
-	_, err := Open(writeTemp(t, "in.csv", b.Bytes()), nil, Options{})
+	_, err := Open(testfile.Temp(t, "in.csv", b.Bytes()), nil, Options{})
 	if err == nil || !strings.Contains(err.Error(), `line 60002 holds the byte 0xE9, in "José" as windows-1252`) {
 		t.Errorf("err = %v", err)
 	}
@@ -138,7 +140,7 @@ func TestCountRows(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r, err := Open(writeTemp(t, "in.csv", tt.data), nil, tt.opts)
+			r, err := Open(testfile.Temp(t, "in.csv", tt.data), nil, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +169,7 @@ func BenchmarkOpenLabelled(b *testing.B) {
 	for i := range 100_000 {
 		fmt.Fprintf(&s, "user%d@x.com;Renée Lefèvre %d;Qualité\r\n", i, i)
 	}
-	path := writeTemp(b, "in.csv", encode(b, charmap.Windows1252, "", s.String()))
+	path := testfile.Temp(b, "in.csv", encode(b, charmap.Windows1252, "", s.String()))
 	b.ReportAllocs()
 	for b.Loop() {
 		r, err := Open(path, nil, Options{Encoding: "windows-1252"})

@@ -6,8 +6,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +13,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -119,10 +118,7 @@ func FuzzXLSX(f *testing.F) {
 	}
 	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18)))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(t.TempDir(), "in.xlsx")
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		path := testfile.Temp(t, "in.xlsx", data)
 		r, err := Open(path, nil, Options{})
 		if err != nil {
 			var fe *FileError

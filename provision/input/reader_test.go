@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"go/ast"
 	"go/parser"
@@ -433,10 +434,7 @@ func TestReaderCorpus(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f), func(t *testing.T) {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			b := []byte(testfile.Read(t, f))
 			checkInput(t, b, 0, Options{})
 			// Most files have no email column: read them again with their first column as one.
 			first, _, _ := strings.Cut(strings.TrimPrefix(string(b), "\ufeff"), "\n")
@@ -459,10 +457,7 @@ func TestCorpusSpectrum(t *testing.T) {
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".csv")
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			data := []byte(testfile.Read(t, f))
 			js, err := os.ReadFile(filepath.Join(dir, "json", name+".json"))
 			if err != nil {
 				t.Skip("no JSON parse for", name)

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
@@ -26,7 +27,7 @@ type person struct {
 // readFile opens data as a file, as the run does, and returns each row as a person.
 func readFile(t *testing.T, name string, data []byte, opts Options) ([]person, error) {
 	t.Helper()
-	r, err := Open(writeTemp(t, name, data), nil, opts)
+	r, err := Open(testfile.Temp(t, name, data), nil, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +239,7 @@ func TestHeaderBelowTitle(t *testing.T) {
 				t.Fatal(err)
 			}
 			samePeople(t, got, w)
-			r, err := Open(writeTemp(t, "export.csv", []byte(tt.data)), nil, tt.opts)
+			r, err := Open(testfile.Temp(t, "export.csv", tt.data), nil, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -352,7 +353,7 @@ func TestHugeClosedCell(t *testing.T) {
 				t.Fatal(err)
 			}
 			samePeople(t, got, tt.want)
-			r, err := Open(writeTemp(t, "export.csv", []byte(tt.csv)), nil, Options{})
+			r, err := Open(testfile.Temp(t, "export.csv", tt.csv), nil, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

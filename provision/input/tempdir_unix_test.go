@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 )
 
 func TestXLSXStaleTempDirsRemoved(t *testing.T) {
@@ -23,11 +25,9 @@ func TestXLSXStaleTempDirsRemoved(t *testing.T) {
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, "excelize-1"), []byte("HR data"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		testfile.Write(t, filepath.Join(dir, "excelize-1"), "HR data")
 	}
-	r, err := Open(writeTemp(t, "p.xlsx", workbook(t, [][]any{{"email"}, {"a@x.com"}})), nil, Options{})
+	r, err := Open(testfile.Temp(t, "p.xlsx", workbook(t, [][]any{{"email"}, {"a@x.com"}})), nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -58,16 +59,6 @@ func workbook(tb testing.TB, rows [][]any, more ...string) []byte {
 	return buf.Bytes()
 }
 
-// writeTemp writes data to a file called name in a temporary folder.
-func writeTemp(tb testing.TB, name string, data []byte) string {
-	tb.Helper()
-	path := filepath.Join(tb.TempDir(), name)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	return path
-}
-
 // readRows reads every row of r.
 func readRows(t *testing.T, r *Reader) []provision.Row {
 	t.Helper()
@@ -95,7 +86,7 @@ func TestXLSX(t *testing.T) {
 		{},
 		{"E-9", "Cy", "Dee", "cy@x.com", "Ops", nil, "de_DE.UTF-8", "stray"},
 	}, "Other")
-	path := writeTemp(t, "people.xlsx", book)
+	path := testfile.Temp(t, "people.xlsx", book)
 	r, err := Open(path, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +150,7 @@ func TestXLSXOpen(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r, err := Open(writeTemp(t, tt.file, tt.data), nil, tt.opts)
+			r, err := Open(testfile.Temp(t, tt.file, tt.data), nil, tt.opts)
 			if tt.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -197,7 +188,7 @@ func TestXLSXCountBesideRead(t *testing.T) {
 	for i := range 2000 {
 		rows = append(rows, []any{fmt.Sprintf("user%d@x.com", i), fmt.Sprintf("User %d", i)})
 	}
-	r, err := Open(writeTemp(t, "big.xlsx", workbook(t, rows)), nil, Options{})
+	r, err := Open(testfile.Temp(t, "big.xlsx", workbook(t, rows)), nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +224,7 @@ func TestXLSXSharedStringsBounded(t *testing.T) {
 	bomb := withSharedStrings(t, book, 10_000_000)
 	t.Logf("%d KiB of workbook with 10 million shared strings", len(bomb)>>10)
 	want := "the workbook holds over 1000000 shared strings, the most this program reads: save the sheet as CSV UTF-8"
-	if _, err := Open(writeTemp(t, "bomb.xlsx", bomb), nil, Options{}); err == nil || err.Error() != want {
+	if _, err := Open(testfile.Temp(t, "bomb.xlsx", bomb), nil, Options{}); err == nil || err.Error() != want {
 		t.Errorf("file: err = %v, want %q", err, want)
 	}
 	if _, err := Open("-", bytes.NewReader(bomb), Options{}); err == nil || err.Error() != want {
@@ -249,7 +240,7 @@ func TestXLSXTempFilesPrivateAndRemoved(t *testing.T) {
 	for i := range 60000 {
 		rows = append(rows, []any{fmt.Sprintf("user%d@x.com", i), fmt.Sprintf("User %d", i)})
 	}
-	path := writeTemp(t, "big.xlsx", workbook(t, rows))
+	path := testfile.Temp(t, "big.xlsx", workbook(t, rows))
 	r, err := Open(path, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -330,17 +321,17 @@ func TestXLSXSheetCellsBounded(t *testing.T) {
 		sheet(4000)(&b)
 		w.Write(bytes.ReplaceAll(b.Bytes(), []byte("><v>1</v></c>"), []byte("/>")))
 	})
-	if r, err := Open(writeTemp(t, "empty.xlsx", empty), nil, Options{}); err != nil {
+	if r, err := Open(testfile.Temp(t, "empty.xlsx", empty), nil, Options{}); err != nil {
 		t.Errorf("empty cells far right: %v, want them read (they cost nothing)", err)
 	} else {
 		r.Close()
 	}
-	_, err := Open(writeTemp(t, "wide.xlsx", bomb), nil, Options{})
+	_, err := Open(testfile.Temp(t, "wide.xlsx", bomb), nil, Options{})
 	if err == nil || !strings.HasPrefix(err.Error(), "a sheet of the workbook holds over 50000000 cells") {
 		t.Errorf("err = %v", err)
 	}
 	// A few such rows are read, each invalid for its value past the header.
-	r, err := Open(writeTemp(t, "wide.xlsx", withPart(t, book, "xl/worksheets/sheet1.xml", sheet(3))), nil, Options{})
+	r, err := Open(testfile.Temp(t, "wide.xlsx", withPart(t, book, "xl/worksheets/sheet1.xml", sheet(3))), nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +403,7 @@ func TestXLSXLongNumbersExact(t *testing.T) {
 	if err := f.Write(&buf); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Open(writeTemp(t, "ids.xlsx", buf.Bytes()), nil, Options{})
+	r, err := Open(testfile.Temp(t, "ids.xlsx", buf.Bytes()), nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,7 +445,7 @@ func TestXLSXRowsOutOfOrder(t *testing.T) {
 			b := withPart(t, book, "xl/worksheets/sheet1.xml", func(w io.Writer) {
 				fmt.Fprint(w, `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`+head+tt.rows+`</sheetData></worksheet>`)
 			})
-			r, err := Open(writeTemp(t, "p.xlsx", b), nil, Options{})
+			r, err := Open(testfile.Temp(t, "p.xlsx", b), nil, Options{})
 			if tt.want != "" {
 				if !isFileError(err, "out of order") || !strings.Contains(err.Error(), tt.want) {
 					t.Errorf("err = %v, want a *FileError saying the rows are out of order, %s", err, tt.want)
@@ -526,7 +517,7 @@ func TestXLSXSheetCellsBoundedWhateverTheSpelling(t *testing.T) {
 	for name, b := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			r, err := Open(writeTemp(t, "wide.xlsx", b), nil, Options{})
+			r, err := Open(testfile.Temp(t, "wide.xlsx", b), nil, Options{})
 			if err == nil {
 				r.Close()
 			}
@@ -549,7 +540,7 @@ func TestXLSXExternalLinkCacheNotOutOfOrder(t *testing.T) {
 			`<sheetData sheetId="1"><row r="1"><cell r="A1"><v>3</v></cell></row></sheetData>`+
 			`</sheetDataSet></externalBook></externalLink>`)
 	})
-	r, err := Open(writeTemp(t, "p.xlsx", b), nil, Options{})
+	r, err := Open(testfile.Temp(t, "p.xlsx", b), nil, Options{})
 	if err != nil {
 		t.Fatalf("a workbook with an external link's cache: %v", err)
 	}
