@@ -177,13 +177,14 @@ func newReader(src records, format string, opts Options) (*Reader, error) {
 	return &Reader{header: header, headerLine: headerLine, m: m, format: format, src: src, width: len(header), defaults: opts.Defaults}, nil
 }
 
-// reportColumns refuses a header that is a report's: its status and link columns are what
-// this program writes, and reading it back would send everyone again.
+// reportColumns refuses a header that is a report's or a mail report's: its status, link and
+// message columns are what this program writes, and reading it back would send everyone again
+// (a mail report, beside the report, would send everyone with an email only: no name, no sub).
 func reportColumns(header []string) error {
 	var has []string
 	for _, h := range header {
 		switch n := normHeader(h); n {
-		case "status", "sessiontoken", "loginurl", "widgeturl", "userid", "finishedat":
+		case "status", "sessiontoken", "loginurl", "widgeturl", "userid", "finishedat", "messageid", "sentat", "linksha256":
 			has = append(has, strings.TrimSpace(h))
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/encoding/japanese"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
+	"github.com/ideanote-provision/ideanote-provision/mail"
 	"github.com/ideanote-provision/ideanote-provision/provision"
 	"github.com/ideanote-provision/ideanote-provision/report"
 )
@@ -278,6 +279,15 @@ func TestReportRefused(t *testing.T) {
 	var fe *FileError
 	if !errors.As(err, &fe) || !errors.Is(err, ErrReport) ||
 		!strings.HasPrefix(err.Error(), "the input is a report of this program, not an HR export (it has the columns status, user_id, session_token, login_url, widget_url, finished_at)") {
+		t.Errorf("err = %v, want a *FileError for a report", err)
+	}
+}
+
+func TestMailReportRefused(t *testing.T) {
+	header := strings.Join(mail.ReportColumns, ",")
+	_, err := readFile(t, "report.mail.csv", []byte(header+"\n2,a@x.com,sent,<m1@x>,1,,2026-12-07T03:00:00Z,ab12\n"), Options{})
+	if !errors.Is(err, ErrReport) ||
+		!strings.HasPrefix(err.Error(), "the input is a report of this program, not an HR export (it has the columns status, message_id, sent_at, link_sha256)") {
 		t.Errorf("err = %v, want a *FileError for a report", err)
 	}
 }
