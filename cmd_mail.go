@@ -84,9 +84,8 @@ const (
 // those of mail that provisioning's --mail takes as they are. The others (--resume, --dry-run,
 // --rate, the output flags...) are the provisioning run's, or have a name of their own there.
 func bindMessageFlags(fs *pflag.FlagSet, o *mailOptions, getenv func(string) string) {
-	env := func(name string) string { return cmdline.EnvDefault(getenv, name, "") }
-	fs.StringVar(&o.SMTPURL, "smtp-url", env("IDEANOTE_SMTP_URL"), "`URL` of the SMTP server: smtp://user@host:587 (STARTTLS) or smtps://user@host:465 (env IDEANOTE_SMTP_URL)")
-	fs.StringVar(&o.From, "from", env("IDEANOTE_MAIL_FROM"), "the `sender`, e.g. 'IT <it@acme.com>' (env IDEANOTE_MAIL_FROM)")
+	cmdline.EnvString(fs, &o.SMTPURL, "smtp-url", "IDEANOTE_SMTP_URL", "", "`URL` of the SMTP server: smtp://user@host:587 (STARTTLS) or smtps://user@host:465 (env IDEANOTE_SMTP_URL)", getenv)
+	cmdline.EnvString(fs, &o.From, "from", "IDEANOTE_MAIL_FROM", "", "the `sender`, e.g. 'IT <it@acme.com>' (env IDEANOTE_MAIL_FROM)", getenv)
 	fs.StringVar(&o.OutDir, "out-dir", "", "instead of sending, write one .eml file per person into `folder` (mode 0700); not with --dry-run")
 	fs.StringVar(&o.Link, "link", mail.LinkLogin, "which `link` to mail: login (the web app) or widget")
 	fs.StringVar(&o.MailReport, "mail-report", "", "what was sent to whom, `path` (default REPORT.mail.csv)")

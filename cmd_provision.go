@@ -66,10 +66,9 @@ func newProvisionCmd(env environ, use string) *cobra.Command {
 // bindProvisionFlags declares the flags of a provisioning run into o; defaults come from the
 // environment where a variable exists.
 func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) string) {
-	env := func(name, def string) string { return cmdline.EnvDefault(getenv, name, def) }
 	fs.SortFlags = false
-	fs.StringVar(&o.SpaceID, "space-id", env("IDEANOTE_SPACE_ID", ""), "workspace `id` (env IDEANOTE_SPACE_ID)")
-	fs.StringVar(&o.Subdomain, "subdomain", env("IDEANOTE_SUBDOMAIN", ""), "web-app links on `name`.ideanote.io (env IDEANOTE_SUBDOMAIN)")
+	cmdline.EnvString(fs, &o.SpaceID, "space-id", "IDEANOTE_SPACE_ID", "", "workspace `id` (env IDEANOTE_SPACE_ID)", getenv)
+	cmdline.EnvString(fs, &o.Subdomain, "subdomain", "IDEANOTE_SUBDOMAIN", "", "web-app links on `name`.ideanote.io (env IDEANOTE_SUBDOMAIN)", getenv)
 	fs.StringVar(&o.WebAppURL, "webapp-url", "", "web-app root `URL` for a custom domain, instead of --subdomain")
 	fs.StringVar(&o.WidgetURL, "widget-url", "", "full-page widget `link` to extend with each session token")
 	fs.StringVar(&o.WidgetID, "widget-id", "", "widget `id`: shorthand for the default widget host with config=id")
@@ -105,7 +104,7 @@ func bindProvisionFlags(fs *pflag.FlagSet, o *options, getenv func(string) strin
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Second, "time allowed for one attempt (a `duration`)")
 	fs.IntVar(&o.MaxAttempts, "max-attempts", 6, "`n` attempts per row before it is failed (429 answers do not count)")
 	fs.DurationVar(&o.MaxWait, "max-wait", provision.DefaultMaxWait, "stop the run (exit 3) once rows have waited `duration` with the server accepting nothing, whatever it answers")
-	fs.StringVar(&o.BaseURL, "base-url", env("IDEANOTE_BASE_URL", ideanote.DefaultBaseURL), "API root `URL`; http:// only for loopback hosts (env IDEANOTE_BASE_URL)")
+	cmdline.EnvString(fs, &o.BaseURL, "base-url", "IDEANOTE_BASE_URL", ideanote.DefaultBaseURL, "API root `URL`; http:// only for loopback hosts (env IDEANOTE_BASE_URL)", getenv)
 }
 
 // execute runs the provisioning run described by o, then with --mail its mail run: stderr

@@ -15,18 +15,25 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
 // usagef formats a usage error, as the commands report their configuration errors.
 var usagef = provision.Configf
 
-// EnvDefault returns the value of the environment variable name, or def when it is unset or empty.
-func EnvDefault(getenv func(string) string, name, def string) string {
-	if v := getenv(name); v != "" {
-		return v
+// EnvString declares a string flag whose value, unless the flag is given, is the environment
+// variable env's, or def when that is unset or empty. Its help shows def as the default, never
+// the environment's value: --help would otherwise print a workspace id or a server's address
+// as if built in.
+func EnvString(fs *pflag.FlagSet, p *string, name, env, def, usage string, getenv func(string) string) {
+	v := def
+	if e := getenv(env); e != "" {
+		v = e
 	}
-	return def
+	fs.StringVar(p, name, v, usage)
+	fs.Lookup(name).DefValue = def
 }
 
 // Version is the version stamped at build time (-ldflags "-X main.version=v1.2.3"), or, when

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
+
 	"github.com/ideanote-provision/ideanote-provision/provision"
 )
 
@@ -68,12 +70,21 @@ func TestOneOf(t *testing.T) {
 	}
 }
 
-func TestEnvDefault(t *testing.T) {
+func TestEnvString(t *testing.T) {
 	env := map[string]string{"SET": "v", "EMPTY": ""}
 	getenv := func(k string) string { return env[k] }
 	for name, want := range map[string]string{"SET": "v", "EMPTY": "def", "UNSET": "def"} {
-		if got := EnvDefault(getenv, name, "def"); got != want {
-			t.Errorf("EnvDefault(%s) = %q, want %q", name, got, want)
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		var got string
+		EnvString(fs, &got, "f", name, "def", "usage", getenv)
+		if got != want {
+			t.Errorf("EnvString(%s) = %q, want %q", name, got, want)
+		}
+		if usage := fs.FlagUsages(); !strings.Contains(usage, `(default "def")`) || strings.Contains(usage, `"v"`) {
+			t.Errorf("EnvString(%s): help %q, want the built-in default and not the environment's value", name, usage)
+		}
+		if err := fs.Parse([]string{"--f", "given"}); err != nil || got != "given" {
+			t.Errorf("EnvString(%s) given --f: %q, %v; want the flag's value", name, got, err)
 		}
 	}
 }
