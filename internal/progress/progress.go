@@ -99,7 +99,8 @@ func statusNames[S ~string](statuses []S) []string {
 }
 
 // New starts showing the progress of a run in mode (auto, always or never) on stderr, with
-// the words of labels. count, run beside the job, returns the results to expect; nil when
+// the words of labels: a bar when mode is always, or auto and stderr a terminal; else a log
+// line every 30 s. count, run beside the job, returns the results to expect; nil when
 // they cannot be known (SetTotal says it then). throttles, when not nil, returns the server's
 // answers so far that asked to slow down.
 func New(labels Labels, mode string, stderr io.Writer, log *slog.Logger, count func(context.Context) (int64, error), throttles func() int) *Bar {
@@ -108,7 +109,7 @@ func New(labels Labels, mode string, stderr io.Writer, log *slog.Logger, count f
 	p.start = p.now()
 	f, isFile := stderr.(*os.File)
 	useBar := mode == "always" || (mode == "auto" && isFile && term.IsTerminal(int(f.Fd())))
-	if mode != "never" && useBar {
+	if useBar {
 		p.bar = progressbar.NewOptions64(-1,
 			progressbar.OptionSetWriter(stderr),
 			progressbar.OptionSetDescription(labels.Doing),
@@ -123,11 +124,13 @@ func New(labels Labels, mode string, stderr io.Writer, log *slog.Logger, count f
 		)
 	}
 	// Counting the rows may read the file a second time: beside the run, so that it never
-	// delays the first request.
-	if count != nil && mode != "never" {
+	// delays the first request. It runs without a bar too: the log line's time left needs it.
+	if count != nil {
 		p.wg.Go(func() { p.count(count) })
 	}
-	if p.bar == nil && mode != "never" {
+	// "never" means no bar, not silence: a cron run logs its progress like any run without
+	// a terminal, or one waiting out the server's pauses would look hung.
+	if p.bar == nil {
 		p.wg.Go(p.logLoop)
 	}
 	if p.bar != nil {

@@ -75,6 +75,33 @@ func TestProgressLogLine(t *testing.T) {
 	})
 }
 
+// TestProgressNeverStillLogs checks that --progress never, which the cron lines use, means no
+// bar and still a log line every 30 s, with the rows counted for the time left: it logged
+// nothing between the start and the end of a night's run.
+func TestProgressNeverStillLogs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs bytes.Buffer
+		count := func(context.Context) (int64, error) { return 100, nil }
+		p := New(Provisioning, "never", new(bytes.Buffer), slog.New(slog.NewTextHandler(&logs, nil)), count, nil)
+		// One ok row a second, half a second off the log's ticks.
+		time.Sleep(time.Second / 2)
+		for i := range 60 {
+			p.Add(result(i+2, provision.StatusOK, 1))
+			time.Sleep(time.Second)
+		}
+		p.Finish()
+		if n := strings.Count(logs.String(), "msg=progress"); n != 2 {
+			t.Errorf("%d progress lines in 60.5 s, want 2:\n%s", n, logs.String())
+		}
+		for _, want := range []string{"rows_done=30 ok=30 accepted_per_sec=1 rows_total_est=100 eta_s=70",
+			"rows_done=60 ok=60 accepted_per_sec=1 rows_total_est=100 eta_s=40"} {
+			if !strings.Contains(logs.String(), want) {
+				t.Errorf("the progress lines do not hold %q:\n%s", want, logs.String())
+			}
+		}
+	})
+}
+
 func TestProgressNextSteps(t *testing.T) {
 	tests := []struct {
 		name   string
