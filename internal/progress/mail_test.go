@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/ideanote-provision/ideanote-provision/internal/syncbuf"
 	"github.com/ideanote-provision/ideanote-provision/mail"
 )
 
@@ -59,6 +60,24 @@ func TestMailBarNeverStillLogs(t *testing.T) {
 			if !strings.Contains(line, want) {
 				t.Errorf("the progress line %q does not hold %q", line, want)
 			}
+		}
+	})
+}
+
+// TestMailBarLastFrame checks the last frame of a mail run of 25 messages in 30 ms: it showed
+// "1.00/s sent, about 24s left", drawn at the first message and never since.
+func TestMailBarLastFrame(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		out := new(syncbuf.Buffer)
+		m := NewMail("always", out, slog.New(slog.DiscardHandler), 25, 25)
+		for range 25 {
+			time.Sleep(time.Millisecond)
+			m.AddMessage(mail.Result{Status: mail.StatusSent})
+		}
+		frame := lastFrame(out.String())
+		m.Finish()
+		if !strings.Contains(frame, "(25/25)") || !strings.Contains(frame, "25.00/s sent") || strings.Contains(frame, "left") {
+			t.Errorf("the last frame shows %q, want (25/25), 25.00/s sent and no time left", frame)
 		}
 	})
 }

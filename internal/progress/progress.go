@@ -66,6 +66,9 @@ type Bar struct {
 	lastDesc time.Time
 	invalid  []int            // the first maxListedRows invalid rows, for the closing lines
 	counts   map[string]int64 // results by status
+	// stopping is set by the first result the run stopped before (an interrupt, an abort):
+	// from then on no time is left, and none is shown.
+	stopping bool
 }
 
 // maxListedRows is how many invalid rows the closing lines name.
@@ -80,14 +83,17 @@ type Labels struct {
 	Throttled    string   // the server's answers that ask to slow down
 	ThrottledKey string   // their key in the log
 	Statuses     []string // the statuses of the results, in the order the closing line gives them
+	Unreached    string   // the status of a result the run stopped before: no progress
 }
 
 // The words of each command.
 var (
 	Provisioning = Labels{Doing: "provisioning", Unit: "rows", Accepted: "accepted", Tried: "sent",
-		Throttled: "throttled (429)", ThrottledKey: "throttled_429", Statuses: statusNames(provision.Statuses)}
+		Throttled: "throttled (429)", ThrottledKey: "throttled_429", Statuses: statusNames(provision.Statuses),
+		Unreached: string(provision.StatusNotAttempted)}
 	Mailing = Labels{Doing: "mailing", Unit: "people", Accepted: "sent", Tried: "tried",
-		Throttled: "deferred (4xx)", ThrottledKey: "deferred_4xx", Statuses: statusNames(mail.Statuses)}
+		Throttled: "deferred (4xx)", ThrottledKey: "deferred_4xx", Statuses: statusNames(mail.Statuses),
+		Unreached: string(mail.StatusNotAttempted)}
 )
 
 func statusNames[S ~string](statuses []S) []string {
@@ -209,6 +215,12 @@ func (p *Bar) Step(status string, success, sent, accepted bool, invalidLine int)
 	p.mu.Lock()
 	p.done++
 	p.counts[status]++
+	unreached := status == p.labels.Unreached
+	// The first result of a stopped run, and the last of all, are described anew at once: the
+	// bar would else end on a time left computed up to 250 ms before (about 24s left, after a
+	// run of 30 ms).
+	redraw := (unreached && !p.stopping) || (p.total > 0 && p.done >= p.total)
+	p.stopping = p.stopping || unreached
 	if success {
 		p.ok++
 	}
@@ -222,7 +234,7 @@ func (p *Bar) Step(status string, success, sent, accepted bool, invalidLine int)
 		p.invalid = append(p.invalid, invalidLine)
 	}
 	desc := ""
-	if p.bar != nil && now.Sub(p.lastDesc) >= 250*time.Millisecond {
+	if p.bar != nil && (redraw || now.Sub(p.lastDesc) >= 250*time.Millisecond) {
 		p.lastDesc = now
 		desc = p.describe(now)
 	}
@@ -231,7 +243,11 @@ func (p *Bar) Step(status string, success, sent, accepted bool, invalidLine int)
 		if desc != "" {
 			p.bar.Describe(desc)
 		}
-		p.bar.Add(1)
+		// A row the run never reached is no progress: an interrupted run's bar stays short of
+		// 100% (the closing line counts it, as not_attempted).
+		if !unreached {
+			p.bar.Add(1)
+		}
 	}
 }
 
@@ -261,11 +277,12 @@ func (p *Bar) acceptedRate(now time.Time) float64 {
 }
 
 // left estimates the time to finish: what is left of a pause, then the rows still to come at
-// the rate the server accepts now; false while there is nothing to go on. Rows skipped,
-// unchanged or invalid take no time: the rate counts accepted rows only. p.mu is held.
+// the rate the server accepts now; false while there is nothing to go on, and once the run
+// stops. Rows skipped, unchanged or invalid take no time: the rate counts accepted rows only.
+// p.mu is held.
 func (p *Bar) left(now time.Time) (time.Duration, bool) {
 	rate := p.acceptedRate(now)
-	if p.total <= 0 || p.sent == 0 || p.done >= p.total || rate <= 0 {
+	if p.total <= 0 || p.sent == 0 || p.done >= p.total || rate <= 0 || p.stopping {
 		return 0, false
 	}
 	rows := float64(p.total - p.done)

@@ -270,3 +270,34 @@ func TestBarClosingLineCountsByStatus(t *testing.T) {
 		}
 	})
 }
+
+// TestBarLastFrameOfAnInterruptedRun checks the bar of a run interrupted after 6 of 25 rows: it
+// jumped to 100% (25/25), the rows never reached counted as done, with a time left that was
+// stale. It stays at 6/25 and shows no time left.
+func TestBarLastFrameOfAnInterruptedRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, out := drawnBar(func() int { return 0 })
+		p.SetTotal(25)
+		time.Sleep(time.Second / 2) // half a second off the redraws
+		for i := range 6 {
+			time.Sleep(3 * time.Second)
+			p.Add(result(i+2, provision.StatusOK, 1))
+		}
+		time.Sleep(time.Second)
+		if frame := lastFrame(out.String()); !strings.Contains(frame, "(6/25)") || !strings.Contains(frame, "left") {
+			t.Errorf("the bar during the run shows %q, want (6/25) and a time left", frame)
+		}
+		for i := range 19 { // interrupted: the rest come at once
+			p.Add(result(i+8, provision.StatusNotAttempted, 0))
+		}
+		time.Sleep(time.Second) // the next redraw at the latest
+		frame := lastFrame(out.String())
+		p.Finish()
+		if !strings.Contains(frame, "(6/25)") || strings.Contains(frame, "left") {
+			t.Errorf("the last frame of an interrupted run shows %q, want (6/25) and no time left", frame)
+		}
+		if strings.Contains(out.String(), "100%") || strings.Contains(out.String(), "25/25") {
+			t.Errorf("the bar of an interrupted run went to 100%%:\n%s", out.String())
+		}
+	})
+}
