@@ -47,8 +47,9 @@ type Bar struct {
 	MailFollows bool
 
 	labels    Labels
-	bar       *progressbar.ProgressBar
-	w         io.Writer // where the bar is drawn
+	bar       *progressbar.ProgressBar // drawn through draw only
+	drawMu    sync.Mutex               // held by draw
+	w         io.Writer                // where the bar is drawn
 	log       *slog.Logger
 	throttles func() int       // 429 answers so far
 	paused    func() time.Time // when the server's last asked pause ends; nil when never told
@@ -162,8 +163,16 @@ func (p *Bar) redrawLoop() {
 		p.lastDesc = now
 		desc := p.describe(now)
 		p.mu.Unlock()
-		p.bar.Describe(desc)
+		p.draw(func(b *progressbar.ProgressBar) { b.Describe(desc) })
 	})
+}
+
+// draw calls f with the bar, one call at a time: the bar locks itself but for Clear, which
+// read its state while the counting, a log line and the rows changed it.
+func (p *Bar) draw(f func(*progressbar.ProgressBar)) {
+	p.drawMu.Lock()
+	defer p.drawMu.Unlock()
+	f(p.bar)
 }
 
 // every calls f with the time every d until the bar stops.
@@ -194,7 +203,7 @@ func (p *Bar) SetTotal(n int64) {
 	p.total = n
 	p.mu.Unlock()
 	if p.bar != nil {
-		p.bar.ChangeMax64(n)
+		p.draw(func(b *progressbar.ProgressBar) { b.ChangeMax64(n) })
 	}
 }
 
@@ -240,14 +249,16 @@ func (p *Bar) Step(status string, success, sent, accepted bool, invalidLine int)
 	}
 	p.mu.Unlock()
 	if p.bar != nil {
-		if desc != "" {
-			p.bar.Describe(desc)
-		}
-		// A row the run never reached is no progress: an interrupted run's bar stays short of
-		// 100% (the closing line counts it, as not_attempted).
-		if !unreached {
-			p.bar.Add(1)
-		}
+		p.draw(func(b *progressbar.ProgressBar) {
+			if desc != "" {
+				b.Describe(desc)
+			}
+			// A row the run never reached is no progress: an interrupted run's bar stays
+			// short of 100% (the closing line counts it, as not_attempted).
+			if !unreached {
+				b.Add(1)
+			}
+		})
 	}
 }
 
@@ -340,7 +351,7 @@ func (p *Bar) logLoop() {
 // Clear takes the bar off the screen, so that a log line does not run on after it.
 func (p *Bar) Clear() {
 	if p.bar != nil {
-		p.bar.Clear()
+		p.draw(func(b *progressbar.ProgressBar) { b.Clear() })
 	}
 }
 
@@ -352,8 +363,10 @@ func (p *Bar) Finish() {
 	if p.bar == nil {
 		return
 	}
-	p.bar.Exit()
-	p.bar.Clear()
+	p.draw(func(b *progressbar.ProgressBar) {
+		b.Exit()
+		b.Clear()
+	})
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintln(p.w, p.closingLine())

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -300,4 +301,26 @@ func TestBarLastFrameOfAnInterruptedRun(t *testing.T) {
 			t.Errorf("the bar of an interrupted run went to 100%%:\n%s", out.String())
 		}
 	})
+}
+
+// TestBarClearedWhileCounted checks, under the race detector, that a log line may take the bar
+// off the screen while the rows are counted and arrive: the bar's own Clear reads its state
+// without its lock.
+func TestBarClearedWhileCounted(t *testing.T) {
+	out := new(syncbuf.Buffer)
+	logOut := &LogWriter{W: out}
+	log := slog.New(slog.NewTextHandler(logOut, nil))
+	p := New(Provisioning, "always", out, log, func(context.Context) (int64, error) { return 100, nil }, nil)
+	logOut.ClearBefore(p.Clear)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 50 {
+			log.Info("a line")
+		}
+	})
+	for i := range 50 {
+		p.Add(result(i+2, provision.StatusOK, 1))
+	}
+	wg.Wait()
+	p.Finish()
 }
