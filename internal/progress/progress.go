@@ -45,6 +45,9 @@ type Bar struct {
 	// MailFollows says that this run mails the links itself (--mail) once provisioning ends:
 	// the closing lines then say so instead of giving the mail command to run.
 	MailFollows bool
+	// MailFlags are the flags, before the report, of the mail command the closing lines give
+	// (without --mail): the command line knows which the environment gives already.
+	MailFlags []string
 
 	labels    Labels
 	bar       *progressbar.ProgressBar // drawn through draw only
@@ -409,16 +412,16 @@ func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Sum
 	p.mu.Unlock()
 	w := p.w
 	c := sum.Counts
+	withLink := c[provision.StatusOK] + c[provision.StatusSkipped]
+	// A run that left rows not sent is finished first, with --resume, then mailed: mailed
+	// first, its people would need mail --resume the second time.
+	unfinished := c[provision.StatusNotAttempted] > 0
+	interrupted := errors.Is(runErr, context.Canceled)
 	fmt.Fprintf(w, "\nReport: %s\n", AbsPath(reportPath))
 	if dryRun {
 		fmt.Fprintf(w, "Dry run: %s valid, %d invalid; nothing was sent.\n", countRows(c[provision.StatusValid], "is", "are"), c[provision.StatusInvalid])
-	} else if n := c[provision.StatusOK] + c[provision.StatusSkipped]; n > 0 {
-		if p.MailFollows {
-			fmt.Fprintf(w, "%s a login link (the report is a secret: mode 0600); mailing each their own now.\n", countPeople(n, "has", "have"))
-		} else {
-			fmt.Fprintf(w, "%s a login link (the report is a secret: mode 0600). Mail each their own:\n  ideanote-provision mail --from 'IT <it@example.com>' %s\n",
-				countPeople(n, "has", "have"), shellQuote(reportPath))
-		}
+	} else if withLink > 0 && !unfinished {
+		p.mailLine(reportPath, withLink, "")
 	}
 	if n := c[provision.StatusInvalid]; n > 0 {
 		more := ""
@@ -441,14 +444,46 @@ func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Sum
 	}
 	if n := c[provision.StatusNotAttempted]; n > 0 {
 		switch {
-		case errors.Is(runErr, context.Canceled):
+		case interrupted:
 			fmt.Fprintf(w, "%s not sent (interrupted): run again with --resume to finish.\n", countRows(n, "was", "were"))
 		case errors.Is(runErr, provision.ErrAborted):
 			fmt.Fprintf(w, "%s not sent: the run was aborted (the error below says why); fix the cause, then run again with --resume.\n", countRows(n, "was", "were"))
 		default:
 			fmt.Fprintf(w, "%s not sent (the run stopped first, the error below says why): run again with --resume to finish.\n", countRows(n, "was", "were"))
 		}
+		switch {
+		case dryRun || withLink == 0:
+		case p.MailFollows && interrupted: // an interrupted run with --mail mails nobody
+			fmt.Fprintf(w, "%s a login link so far (the report is a secret: mode 0600); nobody was mailed: the same command, run again with --resume, finishes the run and mails them.\n",
+				countPeople(withLink, "has", "have"))
+		default:
+			p.mailLine(reportPath, withLink, " so far")
+		}
 	}
+}
+
+// mailLine says how many people have a link, so far when the run is not finished, and what
+// mails them: this run, or the mail command once the run is finished.
+func (p *Bar) mailLine(reportPath string, n int, soFar string) {
+	w := p.w
+	fmt.Fprintf(w, "%s a login link%s (the report is a secret: mode 0600)", countPeople(n, "has", "have"), soFar)
+	switch {
+	case p.MailFollows:
+		fmt.Fprintln(w, "; mailing each their own now.")
+	case soFar != "":
+		fmt.Fprintf(w, ". Once the run is finished, mail each their own:\n  %s\n", p.mailCommand(reportPath))
+	default:
+		fmt.Fprintf(w, ". Mail each their own:\n  %s\n", p.mailCommand(reportPath))
+	}
+}
+
+// mailCommand is the mail command of reportPath, with p.MailFlags, quoted for a shell.
+func (p *Bar) mailCommand(reportPath string) string {
+	args := []string{"ideanote-provision", "mail"}
+	for _, f := range append(slices.Clone(p.MailFlags), reportPath) {
+		args = append(args, shellQuote(f))
+	}
+	return strings.Join(args, " ")
 }
 
 // MailNextSteps tells the person at the terminal, in a few plain lines, where the mail report
