@@ -150,7 +150,7 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	}
 	run.MailRun = func(ctx context.Context, m mail.Options) (mail.Summary, error) {
 		mo := o.mail
-		mo.Options = m
+		mo.Options, mo.afterProvisioning = m, true
 		return runMail(ctx, &mo, log, logOut, io.Discard, stderr)
 	}
 	// Every run past the checks and the mail report's lock writes its metrics, however it

@@ -489,7 +489,7 @@ func (p *Bar) mailCommand(reportPath string) string {
 // MailNextSteps tells the person at the terminal, in a few plain lines, where the mail report
 // is, how many were mailed and what to do next: the log's summary line is for machines.
 // report is the provisioning run's report that was mailed.
-func (p *Bar) MailNextSteps(report, mailReport, outDir string, dryRun bool, sum mail.Summary) {
+func (p *MailBar) MailNextSteps(report, mailReport, outDir string, dryRun bool, sum mail.Summary) {
 	c := sum.Counts
 	lines := 0
 	for _, n := range c {
@@ -523,6 +523,13 @@ func (p *Bar) MailNextSteps(report, mailReport, outDir string, dryRun bool, sum 
 	}
 	if n := c[mail.StatusSkipped]; n > 0 {
 		fmt.Fprintf(w, "%s skipped: no link in the report, or the same email on an earlier row (the error column says which).\n", countPeople(n, "was", "were"))
+	}
+	// With --mail, the provisioning run's closing lines said how to finish it.
+	if n := sum.Unprovisioned; n > 0 && !p.AfterProvisioning {
+		fmt.Fprintf(w, "The provisioning run is not finished: %s no link because it did not reach them (not_attempted). Finish it, then mail them:\n"+
+			"  ideanote-provision --resume --report %s INPUT   (with the flags and the input of that run)\n"+
+			"  ideanote-provision mail --resume %[2]s   (with this run's mail flags)\n",
+			countPeople(n, "has", "have"), shellQuote(report))
 	}
 	// The links are live logins: the report is the one copy left of them all.
 	fmt.Fprintf(w, "The report %s still holds every login link, each a live login: keep it private, and delete it once everyone is mailed.\n", AbsPath(report))
