@@ -34,6 +34,9 @@ type mailOptions struct {
 	mail.Options
 	passwordFile string
 	output
+	// afterProvisioning says that the run is the mail run of provisioning's --mail, not the
+	// mail command: the same command, run again, finishes a provisioning run it did not.
+	afterProvisioning bool
 }
 
 func newMailCmd(env environ) *cobra.Command {
@@ -156,6 +159,7 @@ func runMail(ctx context.Context, o *mailOptions, log *slog.Logger, logOut *prog
 	run.Log, run.Stdout = log, out
 	run.Started = func(lines, messages int) {
 		prog = progress.NewMail(o.progress, stderr, log, lines, messages)
+		prog.AfterProvisioning = o.afterProvisioning
 		if prog.Terminal() {
 			logOut.ClearBefore(prog.Clear)
 			out.ClearBefore(prog.Clear)
@@ -167,6 +171,14 @@ func runMail(ctx context.Context, o *mailOptions, log *slog.Logger, logOut *prog
 		prog.Finish()
 		logOut.ClearBefore(nil)
 		out.ClearBefore(nil)
+		// The people a provisioning run never reached have no link, and are only "skipped"
+		// here, in a run that exits 0: said apart, or an unfinished run goes unnoticed. With
+		// --mail, provisioning's own lines say how to finish it.
+		if n := sum.Unprovisioned; n > 0 && !o.afterProvisioning {
+			log.Warn("the provisioning run of this report is not finished: people it did not reach (not_attempted) have no link and were not mailed; "+
+				"finish it (the provisioning command with --resume --report REPORT), then mail them with mail --resume REPORT",
+				"report", o.Report, "not_provisioned", n)
+		}
 		prog.MailNextSteps(o.Report, o.mailReportPath(), o.OutDir, o.DryRun, sum)
 	}
 	return sum, err

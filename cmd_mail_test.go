@@ -592,3 +592,42 @@ func TestMailPasswordNeverShown(t *testing.T) {
 		}
 	}
 }
+
+// TestMailSaysTheProvisioningRunIsNotFinished checks mail on the report of an interrupted
+// provisioning run: the people with a link are mailed (exit 0, as documented), and the log and
+// the closing lines say that the others have no link because the run never reached them, and
+// how to finish it, then mail them. They were only "skipped: no link", in a run that ended well.
+func TestMailSaysTheProvisioningRunIsNotFinished(t *testing.T) {
+	t.Parallel()
+	srv := newSMTP(t)
+	var b strings.Builder
+	b.WriteString(reportHeader)
+	for i := range 2 {
+		fmt.Fprintf(&b, "%d,%s,,Person %d,,en,ok,u%d,%s,%s,,1,200,,2026-11-23T02:00:00Z\n", i+2, mailEmail(i), i, i, mailToken(i), mailLink(i))
+	}
+	b.WriteString("4,failed@example.com,,Failed,,,failed,,,,,6,503,HTTP 503,2026-11-23T02:00:00Z\n")
+	for i := 2; i < 5; i++ {
+		fmt.Fprintf(&b, "%d,%s,,Person %d,,,not_attempted,,,,,0,,interrupted,\n", i+3, mailEmail(i), i)
+	}
+	rep := testfile.Temp(t, "report.csv", b.String())
+	got := invokeMail(t, nil, mailArgs(srv, rep, "--progress", "always")...)
+	if got.code != exitOK || srv.Count() != 2 {
+		t.Fatalf("exit %d, %d sent; want 0 and 2; stderr:\n%s", got.code, srv.Count(), got.stderr)
+	}
+	for _, want := range []string{
+		"level=WARN msg=\"the provisioning run of this report is not finished", "not_provisioned=3",
+		"4 people were skipped",
+		"The provisioning run is not finished: 3 people have no link because it did not reach them (not_attempted). Finish it, then mail them:\n" +
+			"  ideanote-provision --resume --report " + rep + " INPUT   (with the flags and the input of that run)\n" +
+			"  ideanote-provision mail --resume " + rep + "   (with this run's mail flags)\n",
+	} {
+		if !strings.Contains(got.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, got.stderr)
+		}
+	}
+	// A report whose provisioning run finished draws no such line.
+	got = invokeMail(t, nil, mailArgs(srv, writeProvisioned(t, 2), "--progress", "always")...)
+	if got.code != exitOK || strings.Contains(got.stderr, "not finished") {
+		t.Errorf("a finished run's report: exit %d; stderr:\n%s", got.code, got.stderr)
+	}
+}

@@ -322,3 +322,52 @@ func TestNightlyMailForgetsRemovedReport(t *testing.T) {
 		t.Errorf("night 4 warns again of the report removed:\n%s", got.stderr)
 	}
 }
+
+// TestClosingLinesGiveAMailCommandThatWorks checks the mail command the closing lines give on a
+// terminal: copied as it stands, it mails everyone. It gave --from 'IT <it@example.com>' whatever
+// the environment (a sender not the operator's), and no --link widget after a run that writes
+// widget links only, for which mail refused the report (exit 2).
+func TestClosingLinesGiveAMailCommandThatWorks(t *testing.T) {
+	t.Parallel()
+	api, smtp := startServers(t)
+	vars := serverVars(api)
+	vars["IDEANOTE_MAIL_FROM"], vars["IDEANOTE_SMTP_URL"] = "IT <it@acme.example>", smtp.URL()
+	const shown = "Mail each their own:\n  "
+	mailed := 0
+	for _, tt := range []struct {
+		name string
+		link []string
+		want string // the command, of the report %s
+	}{
+		{"login links", []string{"--subdomain", "acme"}, "ideanote-provision mail %s\n"},
+		{"widget links only", []string{"--widget-id", "w1"}, "ideanote-provision mail --link widget %s\n"},
+	} {
+		input := testfile.Temp(t, "people.csv", people(2))
+		report := filepath.Join(t.TempDir(), "report.csv")
+		args := append(append([]string{"--rate", "0", "--progress", "always", "--report", report}, tt.link...), input)
+		got := invokeEnv(t.Context(), vars, nil, args...)
+		if want := shown + fmt.Sprintf(tt.want, report); got.code != exitOK || !strings.Contains(got.stderr, want) {
+			t.Errorf("%s: exit %d; the closing lines do not say %q:\n%s", tt.name, got.code, want, got.stderr)
+			continue
+		}
+		_, command, _ := strings.Cut(got.stderr, shown)
+		command, _, _ = strings.Cut(command, "\n")
+		got = invokeEnv(t.Context(), vars, nil, strings.Fields(command)[1:]...)
+		mailed += 2
+		if got.code != exitOK || smtp.Count() != mailed {
+			t.Errorf("%s: %s: exit %d, %d messages in all, want 0 and %d; stderr:\n%s", tt.name, command, got.code, smtp.Count(), mailed, got.stderr)
+		}
+	}
+	// Without the environment, the sender and the server are placeholders to fill in, which
+	// mail refuses as they are: never an example sender that would be used.
+	input, report := anaAndReport(t)
+	got := invoke(t, api, "--rate", "0", "--progress", "always", "--subdomain", "acme", "--report", report, input)
+	want := shown + "ideanote-provision mail --from 'NAME <ADDRESS>' --smtp-url smtp://USER@HOST:587 " + report + "\n"
+	if got.code != exitOK || !strings.Contains(got.stderr, want) {
+		t.Fatalf("exit %d; the closing lines do not say %q:\n%s", got.code, want, got.stderr)
+	}
+	got = invoke(t, nil, "mail", "--from", "NAME <ADDRESS>", "--smtp-url", "smtp://USER@HOST:587", report)
+	if got.code != exitUsage || !strings.Contains(got.stderr, "--from") {
+		t.Errorf("the placeholders as they are: exit %d, want %d naming --from; stderr:\n%s", got.code, exitUsage, got.stderr)
+	}
+}

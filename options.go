@@ -39,7 +39,7 @@ var demoOutput = output{progress: "auto", logFormat: "text"}
 
 // bind declares the output flags into fs.
 func (o *output) bind(fs *pflag.FlagSet) {
-	fs.StringVar(&o.progress, "progress", "auto", "`mode`: auto (a bar when stderr is a terminal), always or never")
+	fs.StringVar(&o.progress, "progress", "auto", "`mode`: auto (a bar when stderr is a terminal), always, or never (no bar); without a bar, a log line every 30 s")
 	fs.StringVar(&o.logFormat, "log-format", "text", "`format` of the log on stderr: text or json")
 	fs.StringVar(&o.metricsFile, "metrics-file", "", "at the end of the run, write its metrics to `file` (name it *.prom) for node_exporter's textfile collector")
 }

@@ -22,6 +22,10 @@ import (
 type Summary struct {
 	provision.Tally[Status]
 	Retries int // attempts after a 4xx answer or a dropped connection
+	// Unprovisioned counts the report's lines that its provisioning run never reached
+	// (not_attempted: an interrupted or aborted run): skipped here, no link, until that run
+	// is finished. The exit status does not count them; the operator must hear of them.
+	Unprovisioned int
 }
 
 // unmailed are the statuses of the people who need the operator: not mailed who should have
@@ -73,6 +77,11 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	lines, err := report.ReadLines(o.Report)
 	if err != nil {
 		return sum, configf("reading the report: %w", err)
+	}
+	for _, l := range lines {
+		if l.Status == string(provision.StatusNotAttempted) {
+			sum.Unprovisioned++
+		}
 	}
 	if i := slices.IndexFunc(lines, func(l report.Line) bool { return l.Status == string(provision.StatusValid) }); i >= 0 {
 		// Else every person is skipped, no link, and the run ends well having mailed nobody.

@@ -127,6 +127,26 @@ func TestEachPersonGetsTheirOwnLink(t *testing.T) {
 	}
 }
 
+// TestUnprovisionedPeopleAreCounted checks that the people an interrupted provisioning run never
+// reached (not_attempted, no link) are counted apart from the rest skipped: the run ends well
+// for those with a link, and the operator must hear that the provisioning run is not finished.
+func TestUnprovisionedPeopleAreCounted(t *testing.T) {
+	t.Parallel()
+	srv := mailtest.NewServer()
+	t.Cleanup(srv.Close)
+	ps := append(slices.Clone(people),
+		person{row: 8, email: "eve@example.com", name: "Eve", status: "not_attempted"},
+		person{row: 9, email: "fay@example.com", name: "Fay", status: "not_attempted"})
+	o, _ := testOptions(t, srv, ps)
+	sum, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Unprovisioned != 2 || sum.Counts[StatusSkipped] != 4 || sum.Counts[StatusSent] != 4 {
+		t.Errorf("unprovisioned %d, skipped %d, sent %d; want 2, 4, 4", sum.Unprovisioned, sum.Counts[StatusSkipped], sum.Counts[StatusSent])
+	}
+}
+
 func TestSMTPAnswers(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

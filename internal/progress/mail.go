@@ -12,6 +12,10 @@ import (
 // earlier run) come first: they take no time, and count in neither the rate nor the time left.
 type MailBar struct {
 	*Bar
+	// AfterProvisioning says that the mail run follows the provisioning run of the same
+	// command (--mail), whose closing lines say how to finish both.
+	AfterProvisioning bool
+
 	known    int          // lines still to come that were settled before sending
 	deferred atomic.Int64 // 4xx answers so far, read by the bar's goroutine
 }

@@ -45,10 +45,14 @@ type Bar struct {
 	// MailFollows says that this run mails the links itself (--mail) once provisioning ends:
 	// the closing lines then say so instead of giving the mail command to run.
 	MailFollows bool
+	// MailFlags are the flags, before the report, of the mail command the closing lines give
+	// (without --mail): the command line knows which the environment gives already.
+	MailFlags []string
 
 	labels    Labels
-	bar       *progressbar.ProgressBar
-	w         io.Writer // where the bar is drawn
+	bar       *progressbar.ProgressBar // drawn through draw only
+	drawMu    sync.Mutex               // held by draw
+	w         io.Writer                // where the bar is drawn
 	log       *slog.Logger
 	throttles func() int       // 429 answers so far
 	paused    func() time.Time // when the server's last asked pause ends; nil when never told
@@ -66,6 +70,9 @@ type Bar struct {
 	lastDesc time.Time
 	invalid  []int            // the first maxListedRows invalid rows, for the closing lines
 	counts   map[string]int64 // results by status
+	// stopping is set by the first result the run stopped before (an interrupt, an abort):
+	// from then on no time is left, and none is shown.
+	stopping bool
 }
 
 // maxListedRows is how many invalid rows the closing lines name.
@@ -80,14 +87,17 @@ type Labels struct {
 	Throttled    string   // the server's answers that ask to slow down
 	ThrottledKey string   // their key in the log
 	Statuses     []string // the statuses of the results, in the order the closing line gives them
+	Unreached    string   // the status of a result the run stopped before: no progress
 }
 
 // The words of each command.
 var (
 	Provisioning = Labels{Doing: "provisioning", Unit: "rows", Accepted: "accepted", Tried: "sent",
-		Throttled: "throttled (429)", ThrottledKey: "throttled_429", Statuses: statusNames(provision.Statuses)}
+		Throttled: "throttled (429)", ThrottledKey: "throttled_429", Statuses: statusNames(provision.Statuses),
+		Unreached: string(provision.StatusNotAttempted)}
 	Mailing = Labels{Doing: "mailing", Unit: "people", Accepted: "sent", Tried: "tried",
-		Throttled: "deferred (4xx)", ThrottledKey: "deferred_4xx", Statuses: statusNames(mail.Statuses)}
+		Throttled: "deferred (4xx)", ThrottledKey: "deferred_4xx", Statuses: statusNames(mail.Statuses),
+		Unreached: string(mail.StatusNotAttempted)}
 )
 
 func statusNames[S ~string](statuses []S) []string {
@@ -99,7 +109,8 @@ func statusNames[S ~string](statuses []S) []string {
 }
 
 // New starts showing the progress of a run in mode (auto, always or never) on stderr, with
-// the words of labels. count, run beside the job, returns the results to expect; nil when
+// the words of labels: a bar when mode is always, or auto and stderr a terminal; else a log
+// line every 30 s. count, run beside the job, returns the results to expect; nil when
 // they cannot be known (SetTotal says it then). throttles, when not nil, returns the server's
 // answers so far that asked to slow down.
 func New(labels Labels, mode string, stderr io.Writer, log *slog.Logger, count func(context.Context) (int64, error), throttles func() int) *Bar {
@@ -108,7 +119,7 @@ func New(labels Labels, mode string, stderr io.Writer, log *slog.Logger, count f
 	p.start = p.now()
 	f, isFile := stderr.(*os.File)
 	useBar := mode == "always" || (mode == "auto" && isFile && term.IsTerminal(int(f.Fd())))
-	if mode != "never" && useBar {
+	if useBar {
 		p.bar = progressbar.NewOptions64(-1,
 			progressbar.OptionSetWriter(stderr),
 			progressbar.OptionSetDescription(labels.Doing),
@@ -123,11 +134,13 @@ func New(labels Labels, mode string, stderr io.Writer, log *slog.Logger, count f
 		)
 	}
 	// Counting the rows may read the file a second time: beside the run, so that it never
-	// delays the first request.
-	if count != nil && mode != "never" {
+	// delays the first request. It runs without a bar too: the log line's time left needs it.
+	if count != nil {
 		p.wg.Go(func() { p.count(count) })
 	}
-	if p.bar == nil && mode != "never" {
+	// "never" means no bar, not silence: a cron run logs its progress like any run without
+	// a terminal, or one waiting out the server's pauses would look hung.
+	if p.bar == nil {
 		p.wg.Go(p.logLoop)
 	}
 	if p.bar != nil {
@@ -153,8 +166,16 @@ func (p *Bar) redrawLoop() {
 		p.lastDesc = now
 		desc := p.describe(now)
 		p.mu.Unlock()
-		p.bar.Describe(desc)
+		p.draw(func(b *progressbar.ProgressBar) { b.Describe(desc) })
 	})
+}
+
+// draw calls f with the bar, one call at a time: the bar locks itself but for Clear, which
+// read its state while the counting, a log line and the rows changed it.
+func (p *Bar) draw(f func(*progressbar.ProgressBar)) {
+	p.drawMu.Lock()
+	defer p.drawMu.Unlock()
+	f(p.bar)
 }
 
 // every calls f with the time every d until the bar stops.
@@ -185,7 +206,7 @@ func (p *Bar) SetTotal(n int64) {
 	p.total = n
 	p.mu.Unlock()
 	if p.bar != nil {
-		p.bar.ChangeMax64(n)
+		p.draw(func(b *progressbar.ProgressBar) { b.ChangeMax64(n) })
 	}
 }
 
@@ -206,6 +227,12 @@ func (p *Bar) Step(status string, success, sent, accepted bool, invalidLine int)
 	p.mu.Lock()
 	p.done++
 	p.counts[status]++
+	unreached := status == p.labels.Unreached
+	// The first result of a stopped run, and the last of all, are described anew at once: the
+	// bar would else end on a time left computed up to 250 ms before (about 24s left, after a
+	// run of 30 ms).
+	redraw := (unreached && !p.stopping) || (p.total > 0 && p.done >= p.total)
+	p.stopping = p.stopping || unreached
 	if success {
 		p.ok++
 	}
@@ -219,16 +246,22 @@ func (p *Bar) Step(status string, success, sent, accepted bool, invalidLine int)
 		p.invalid = append(p.invalid, invalidLine)
 	}
 	desc := ""
-	if p.bar != nil && now.Sub(p.lastDesc) >= 250*time.Millisecond {
+	if p.bar != nil && (redraw || now.Sub(p.lastDesc) >= 250*time.Millisecond) {
 		p.lastDesc = now
 		desc = p.describe(now)
 	}
 	p.mu.Unlock()
 	if p.bar != nil {
-		if desc != "" {
-			p.bar.Describe(desc)
-		}
-		p.bar.Add(1)
+		p.draw(func(b *progressbar.ProgressBar) {
+			if desc != "" {
+				b.Describe(desc)
+			}
+			// A row the run never reached is no progress: an interrupted run's bar stays
+			// short of 100% (the closing line counts it, as not_attempted).
+			if !unreached {
+				b.Add(1)
+			}
+		})
 	}
 }
 
@@ -258,11 +291,12 @@ func (p *Bar) acceptedRate(now time.Time) float64 {
 }
 
 // left estimates the time to finish: what is left of a pause, then the rows still to come at
-// the rate the server accepts now; false while there is nothing to go on. Rows skipped,
-// unchanged or invalid take no time: the rate counts accepted rows only. p.mu is held.
+// the rate the server accepts now; false while there is nothing to go on, and once the run
+// stops. Rows skipped, unchanged or invalid take no time: the rate counts accepted rows only.
+// p.mu is held.
 func (p *Bar) left(now time.Time) (time.Duration, bool) {
 	rate := p.acceptedRate(now)
-	if p.total <= 0 || p.sent == 0 || p.done >= p.total || rate <= 0 {
+	if p.total <= 0 || p.sent == 0 || p.done >= p.total || rate <= 0 || p.stopping {
 		return 0, false
 	}
 	rows := float64(p.total - p.done)
@@ -320,7 +354,7 @@ func (p *Bar) logLoop() {
 // Clear takes the bar off the screen, so that a log line does not run on after it.
 func (p *Bar) Clear() {
 	if p.bar != nil {
-		p.bar.Clear()
+		p.draw(func(b *progressbar.ProgressBar) { b.Clear() })
 	}
 }
 
@@ -332,8 +366,10 @@ func (p *Bar) Finish() {
 	if p.bar == nil {
 		return
 	}
-	p.bar.Exit()
-	p.bar.Clear()
+	p.draw(func(b *progressbar.ProgressBar) {
+		b.Exit()
+		b.Clear()
+	})
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintln(p.w, p.closingLine())
@@ -376,16 +412,16 @@ func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Sum
 	p.mu.Unlock()
 	w := p.w
 	c := sum.Counts
+	withLink := c[provision.StatusOK] + c[provision.StatusSkipped]
+	// A run that left rows not sent is finished first, with --resume, then mailed: mailed
+	// first, its people would need mail --resume the second time.
+	unfinished := c[provision.StatusNotAttempted] > 0
+	interrupted := errors.Is(runErr, context.Canceled)
 	fmt.Fprintf(w, "\nReport: %s\n", AbsPath(reportPath))
 	if dryRun {
 		fmt.Fprintf(w, "Dry run: %s valid, %d invalid; nothing was sent.\n", countRows(c[provision.StatusValid], "is", "are"), c[provision.StatusInvalid])
-	} else if n := c[provision.StatusOK] + c[provision.StatusSkipped]; n > 0 {
-		if p.MailFollows {
-			fmt.Fprintf(w, "%s a login link (the report is a secret: mode 0600); mailing each their own now.\n", countPeople(n, "has", "have"))
-		} else {
-			fmt.Fprintf(w, "%s a login link (the report is a secret: mode 0600). Mail each their own:\n  ideanote-provision mail --from 'IT <it@example.com>' %s\n",
-				countPeople(n, "has", "have"), shellQuote(reportPath))
-		}
+	} else if withLink > 0 && !unfinished {
+		p.mailLine(reportPath, withLink, "")
 	}
 	if n := c[provision.StatusInvalid]; n > 0 {
 		more := ""
@@ -408,20 +444,52 @@ func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Sum
 	}
 	if n := c[provision.StatusNotAttempted]; n > 0 {
 		switch {
-		case errors.Is(runErr, context.Canceled):
+		case interrupted:
 			fmt.Fprintf(w, "%s not sent (interrupted): run again with --resume to finish.\n", countRows(n, "was", "were"))
 		case errors.Is(runErr, provision.ErrAborted):
 			fmt.Fprintf(w, "%s not sent: the run was aborted (the error below says why); fix the cause, then run again with --resume.\n", countRows(n, "was", "were"))
 		default:
 			fmt.Fprintf(w, "%s not sent (the run stopped first, the error below says why): run again with --resume to finish.\n", countRows(n, "was", "were"))
 		}
+		switch {
+		case dryRun || withLink == 0:
+		case p.MailFollows && interrupted: // an interrupted run with --mail mails nobody
+			fmt.Fprintf(w, "%s a login link so far (the report is a secret: mode 0600); nobody was mailed: the same command, run again with --resume, finishes the run and mails them.\n",
+				countPeople(withLink, "has", "have"))
+		default:
+			p.mailLine(reportPath, withLink, " so far")
+		}
 	}
+}
+
+// mailLine says how many people have a link, so far when the run is not finished, and what
+// mails them: this run, or the mail command once the run is finished.
+func (p *Bar) mailLine(reportPath string, n int, soFar string) {
+	w := p.w
+	fmt.Fprintf(w, "%s a login link%s (the report is a secret: mode 0600)", countPeople(n, "has", "have"), soFar)
+	switch {
+	case p.MailFollows:
+		fmt.Fprintln(w, "; mailing each their own now.")
+	case soFar != "":
+		fmt.Fprintf(w, ". Once the run is finished, mail each their own:\n  %s\n", p.mailCommand(reportPath))
+	default:
+		fmt.Fprintf(w, ". Mail each their own:\n  %s\n", p.mailCommand(reportPath))
+	}
+}
+
+// mailCommand is the mail command of reportPath, with p.MailFlags, quoted for a shell.
+func (p *Bar) mailCommand(reportPath string) string {
+	args := []string{"ideanote-provision", "mail"}
+	for _, f := range append(slices.Clone(p.MailFlags), reportPath) {
+		args = append(args, shellQuote(f))
+	}
+	return strings.Join(args, " ")
 }
 
 // MailNextSteps tells the person at the terminal, in a few plain lines, where the mail report
 // is, how many were mailed and what to do next: the log's summary line is for machines.
 // report is the provisioning run's report that was mailed.
-func (p *Bar) MailNextSteps(report, mailReport, outDir string, dryRun bool, sum mail.Summary) {
+func (p *MailBar) MailNextSteps(report, mailReport, outDir string, dryRun bool, sum mail.Summary) {
 	c := sum.Counts
 	lines := 0
 	for _, n := range c {
@@ -455,6 +523,13 @@ func (p *Bar) MailNextSteps(report, mailReport, outDir string, dryRun bool, sum 
 	}
 	if n := c[mail.StatusSkipped]; n > 0 {
 		fmt.Fprintf(w, "%s skipped: no link in the report, or the same email on an earlier row (the error column says which).\n", countPeople(n, "was", "were"))
+	}
+	// With --mail, the provisioning run's closing lines said how to finish it.
+	if n := sum.Unprovisioned; n > 0 && !p.AfterProvisioning {
+		fmt.Fprintf(w, "The provisioning run is not finished: %s no link because it did not reach them (not_attempted). Finish it, then mail them:\n"+
+			"  ideanote-provision --resume --report %s INPUT   (with the flags and the input of that run)\n"+
+			"  ideanote-provision mail --resume %[2]s   (with this run's mail flags)\n",
+			countPeople(n, "has", "have"), shellQuote(report))
 	}
 	// The links are live logins: the report is the one copy left of them all.
 	fmt.Fprintf(w, "The report %s still holds every login link, each a live login: keep it private, and delete it once everyone is mailed.\n", AbsPath(report))

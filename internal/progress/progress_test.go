@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -75,6 +76,33 @@ func TestProgressLogLine(t *testing.T) {
 	})
 }
 
+// TestProgressNeverStillLogs checks that --progress never, which the cron lines use, means no
+// bar and still a log line every 30 s, with the rows counted for the time left: it logged
+// nothing between the start and the end of a night's run.
+func TestProgressNeverStillLogs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs bytes.Buffer
+		count := func(context.Context) (int64, error) { return 100, nil }
+		p := New(Provisioning, "never", new(bytes.Buffer), slog.New(slog.NewTextHandler(&logs, nil)), count, nil)
+		// One ok row a second, half a second off the log's ticks.
+		time.Sleep(time.Second / 2)
+		for i := range 60 {
+			p.Add(result(i+2, provision.StatusOK, 1))
+			time.Sleep(time.Second)
+		}
+		p.Finish()
+		if n := strings.Count(logs.String(), "msg=progress"); n != 2 {
+			t.Errorf("%d progress lines in 60.5 s, want 2:\n%s", n, logs.String())
+		}
+		for _, want := range []string{"rows_done=30 ok=30 accepted_per_sec=1 rows_total_est=100 eta_s=70",
+			"rows_done=60 ok=60 accepted_per_sec=1 rows_total_est=100 eta_s=40"} {
+			if !strings.Contains(logs.String(), want) {
+				t.Errorf("the progress lines do not hold %q:\n%s", want, logs.String())
+			}
+		}
+	})
+}
+
 func TestProgressNextSteps(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -83,21 +111,42 @@ func TestProgressNextSteps(t *testing.T) {
 		want   []string
 		not    []string
 		err    error
-		mail   bool // --mail: the run mails the links itself
+		mail   bool     // --mail: the run mails the links itself
+		flags  []string // the mail command's flags
+		order  bool     // want, in this order
 	}{
 		{"all ok", map[provision.Status]int{provision.StatusOK: 3}, false,
-			[]string{"Report: ", "3 people have a login link", "ideanote-provision mail --from 'IT <it@example.com>' 'wave 1.csv'"}, []string{"--resume"}, nil, false},
+			[]string{"Report: ", "3 people have a login link", "ideanote-provision mail --from 'IT <it@example.com>' 'wave 1.csv'"}, []string{"--resume"}, nil, false,
+			[]string{"--from", "IT <it@example.com>"}, true},
+		{"all ok, sender and server from the environment", map[provision.Status]int{provision.StatusOK: 3}, false,
+			[]string{"Mail each their own:\n  ideanote-provision mail 'wave 1.csv'\n"}, []string{"--from", "--resume"}, nil, false, nil, false},
+		{"all ok, widget links only", map[provision.Status]int{provision.StatusOK: 3}, false,
+			[]string{"ideanote-provision mail --link widget 'wave 1.csv'"}, nil, nil, false, []string{"--link", "widget"}, false},
 		{"all ok, mailed by this run", map[provision.Status]int{provision.StatusOK: 3}, false,
-			[]string{"3 people have a login link", "mailing each their own now"}, []string{"ideanote-provision mail"}, nil, true},
+			[]string{"3 people have a login link", "mailing each their own now"}, []string{"ideanote-provision mail"}, nil, true, nil, false},
 		{"failed and invalid", map[provision.Status]int{provision.StatusOK: 1, provision.StatusFailed: 2, provision.StatusInvalid: 1}, false,
-			[]string{"1 person has a login link", "2 rows failed", "1 row is invalid (row 7): fix it in people.csv", "then run again with --resume"}, nil, nil, false},
+			[]string{"1 person has a login link", "2 rows failed", "1 row is invalid (row 7): fix it in people.csv", "then run again with --resume"}, nil, nil, false, nil, false},
 		{"interrupted", map[provision.Status]int{provision.StatusNotAttempted: 5}, false,
-			[]string{"5 rows were not sent (interrupted): run again with --resume"}, []string{"ideanote-provision mail"}, context.Canceled, false},
+			[]string{"5 rows were not sent (interrupted): run again with --resume"}, []string{"ideanote-provision mail"}, context.Canceled, false, nil, false},
+		// Resumed first, then mailed: mailed first, the second mail run needs --resume.
+		{"interrupted after some ok", map[provision.Status]int{provision.StatusOK: 6, provision.StatusNotAttempted: 19}, false,
+			[]string{"19 rows were not sent (interrupted): run again with --resume to finish.\n",
+				"6 people have a login link so far (the report is a secret: mode 0600). Once the run is finished, mail each their own:\n",
+				"  ideanote-provision mail 'wave 1.csv'\n"}, nil, context.Canceled, false, nil, true},
+		{"interrupted after some ok, with --mail", map[provision.Status]int{provision.StatusOK: 6, provision.StatusNotAttempted: 19}, false,
+			[]string{"19 rows were not sent (interrupted)", "6 people have a login link so far",
+				"nobody was mailed: the same command, run again with --resume, finishes the run and mails them"},
+			[]string{"mailing each their own now", "ideanote-provision mail"}, context.Canceled, true, nil, true},
 		{"aborted", map[provision.Status]int{provision.StatusOK: 1, provision.StatusNotAttempted: 1}, false,
 			[]string{"1 row was not sent: the run was aborted", "fix the cause, then run again with --resume"}, nil,
-			&provision.AbortError{Cause: provision.CauseSpace, Code: 403}, false},
+			&provision.AbortError{Cause: provision.CauseSpace, Code: 403}, false, nil, false},
+		// After an abort, a run with --mail mails the people ok so far.
+		{"aborted, with --mail", map[provision.Status]int{provision.StatusOK: 1, provision.StatusNotAttempted: 1}, false,
+			[]string{"1 row was not sent: the run was aborted",
+				"1 person has a login link so far (the report is a secret: mode 0600); mailing each their own now."},
+			[]string{"ideanote-provision mail"}, &provision.AbortError{Cause: provision.CauseSpace, Code: 403}, true, nil, true},
 		{"dry run", map[provision.Status]int{provision.StatusValid: 4, provision.StatusInvalid: 1}, true,
-			[]string{"Dry run: 4 rows are valid, 1 invalid; nothing was sent.", "run the dry run again"}, []string{"ideanote-provision mail"}, nil, false},
+			[]string{"Dry run: 4 rows are valid, 1 invalid; nothing was sent.", "run the dry run again"}, []string{"ideanote-provision mail"}, nil, false, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,13 +155,17 @@ func TestProgressNextSteps(t *testing.T) {
 			if tt.counts[provision.StatusInvalid] > 0 {
 				p.Add(result(7, provision.StatusInvalid, 0))
 			}
-			p.MailFollows = tt.mail
+			p.MailFollows, p.MailFlags = tt.mail, tt.flags
 			p.Finish()
 			out.Reset()
 			p.NextSteps("wave 1.csv", "people.csv", tt.dryRun, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: tt.counts}}, tt.err)
+			rest := out.String()
 			for _, w := range tt.want {
-				if !strings.Contains(out.String(), w) {
-					t.Errorf("closing lines do not say %q:\n%s", w, out.String())
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Errorf("closing lines do not say %q (in order: %v):\n%s", w, tt.order, out.String())
+				} else if tt.order {
+					rest = rest[i+len(w):]
 				}
 			}
 			for _, w := range tt.not {
@@ -242,4 +295,57 @@ func TestBarClosingLineCountsByStatus(t *testing.T) {
 			t.Errorf("closing line %q, want %q", last, want)
 		}
 	})
+}
+
+// TestBarLastFrameOfAnInterruptedRun checks the bar of a run interrupted after 6 of 25 rows: it
+// jumped to 100% (25/25), the rows never reached counted as done, with a time left that was
+// stale. It stays at 6/25 and shows no time left.
+func TestBarLastFrameOfAnInterruptedRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, out := drawnBar(func() int { return 0 })
+		p.SetTotal(25)
+		time.Sleep(time.Second / 2) // half a second off the redraws
+		for i := range 6 {
+			time.Sleep(3 * time.Second)
+			p.Add(result(i+2, provision.StatusOK, 1))
+		}
+		time.Sleep(time.Second)
+		if frame := lastFrame(out.String()); !strings.Contains(frame, "(6/25)") || !strings.Contains(frame, "left") {
+			t.Errorf("the bar during the run shows %q, want (6/25) and a time left", frame)
+		}
+		for i := range 19 { // interrupted: the rest come at once
+			p.Add(result(i+8, provision.StatusNotAttempted, 0))
+		}
+		time.Sleep(time.Second) // the next redraw at the latest
+		frame := lastFrame(out.String())
+		p.Finish()
+		if !strings.Contains(frame, "(6/25)") || strings.Contains(frame, "left") {
+			t.Errorf("the last frame of an interrupted run shows %q, want (6/25) and no time left", frame)
+		}
+		if strings.Contains(out.String(), "100%") || strings.Contains(out.String(), "25/25") {
+			t.Errorf("the bar of an interrupted run went to 100%%:\n%s", out.String())
+		}
+	})
+}
+
+// TestBarClearedWhileCounted checks, under the race detector, that a log line may take the bar
+// off the screen while the rows are counted and arrive: the bar's own Clear reads its state
+// without its lock.
+func TestBarClearedWhileCounted(t *testing.T) {
+	out := new(syncbuf.Buffer)
+	logOut := &LogWriter{W: out}
+	log := slog.New(slog.NewTextHandler(logOut, nil))
+	p := New(Provisioning, "always", out, log, func(context.Context) (int64, error) { return 100, nil }, nil)
+	logOut.ClearBefore(p.Clear)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 50 {
+			log.Info("a line")
+		}
+	})
+	for i := range 50 {
+		p.Add(result(i+2, provision.StatusOK, 1))
+	}
+	wg.Wait()
+	p.Finish()
 }
