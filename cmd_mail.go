@@ -171,14 +171,6 @@ func runMail(ctx context.Context, o *mailOptions, log *slog.Logger, logOut *prog
 		prog.Finish()
 		logOut.ClearBefore(nil)
 		out.ClearBefore(nil)
-		// The people a provisioning run never reached have no link, and are only "skipped"
-		// here, in a run that exits 0: said apart, or an unfinished run goes unnoticed. With
-		// --mail, provisioning's own lines say how to finish it.
-		if n := sum.Unprovisioned; n > 0 && !o.afterProvisioning {
-			log.Warn("the provisioning run of this report is not finished: people it did not reach (not_attempted) have no link and were not mailed; "+
-				"finish it (the provisioning command with --resume --report REPORT), then mail them with mail --resume REPORT",
-				"report", o.Report, "not_provisioned", n)
-		}
 		prog.MailNextSteps(o.Report, o.mailReportPath(), o.OutDir, o.DryRun, sum)
 	}
 	return sum, err

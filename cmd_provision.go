@@ -134,7 +134,7 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	run.Provision.Started = func(r wave.Running) {
 		prog = progress.New(progress.Provisioning, o.progress, stderr, log, r.Count, r.Throttles)
 		prog.WatchPauses(r.PausedUntil)
-		prog.MailFollows, prog.MailFlags = mailing, o.mailFlags()
+		prog.MailFollows, prog.MailFlags = mailing, progress.MailFlags(o.mail.From, o.mail.SMTPURL, o.Subdomain != "" || o.WebAppURL != "")
 		if prog.Terminal() {
 			logOut.ClearBefore(prog.Clear)
 		}
@@ -167,24 +167,6 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 	}
 	writeMetrics(log, o.metricsFile, runs, errs, start)
 	return err
-}
-
-// mailFlags are the flags, before the report, of the mail command that the closing lines give
-// for this run's report: the sender and the SMTP server unless the environment gives them,
-// as placeholders to fill in (an example sender, copied, mailed staff from someone else), and
-// --link widget when the run writes no login link (mail refuses the report without it).
-func (o *options) mailFlags() []string {
-	var flags []string
-	if o.mail.From == "" {
-		flags = append(flags, "--from", "NAME <ADDRESS>")
-	}
-	if o.mail.SMTPURL == "" {
-		flags = append(flags, "--smtp-url", "smtp://USER@HOST:587")
-	}
-	if o.Subdomain == "" && o.WebAppURL == "" {
-		flags = append(flags, "--link", "widget")
-	}
-	return flags
 }
 
 // checkMail checks the options of --mail, as the mail command would before it reads the

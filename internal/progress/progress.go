@@ -477,6 +477,25 @@ func (p *Bar) mailLine(reportPath string, n int, soFar string) {
 	}
 }
 
+// MailFlags are the flags, before the report, of the mail command that the closing lines give
+// for a run's report: the sender and the SMTP server unless from and smtpURL (the environment's)
+// give them, as placeholders to fill in (an example sender, copied, mailed staff from someone
+// else), and --link widget when the run writes no login link (mail refuses the report without
+// it).
+func MailFlags(from, smtpURL string, loginLinks bool) []string {
+	var flags []string
+	if from == "" {
+		flags = append(flags, "--from", "NAME <ADDRESS>")
+	}
+	if smtpURL == "" {
+		flags = append(flags, "--smtp-url", "smtp://USER@HOST:587")
+	}
+	if !loginLinks {
+		flags = append(flags, "--link", "widget")
+	}
+	return flags
+}
+
 // mailCommand is the mail command of reportPath, with p.MailFlags, quoted for a shell.
 func (p *Bar) mailCommand(reportPath string) string {
 	args := []string{"ideanote-provision", "mail"}
@@ -488,8 +507,15 @@ func (p *Bar) mailCommand(reportPath string) string {
 
 // MailNextSteps tells the person at the terminal, in a few plain lines, where the mail report
 // is, how many were mailed and what to do next: the log's summary line is for machines.
-// report is the provisioning run's report that was mailed.
+// report is the provisioning run's report that was mailed. Whatever the output, it first warns
+// of the people the provisioning run did not reach: they have no link, and are only "skipped"
+// in a run that exits 0 (with --mail, provisioning's own lines say how to finish it).
 func (p *MailBar) MailNextSteps(report, mailReport, outDir string, dryRun bool, sum mail.Summary) {
+	if n := sum.Unprovisioned; n > 0 && !p.AfterProvisioning {
+		p.log.Warn("the provisioning run of this report is not finished: people it did not reach (not_attempted) have no link and were not mailed; "+
+			"finish it (the provisioning command with --resume --report REPORT), then mail them with mail --resume REPORT",
+			"report", report, "not_provisioned", n)
+	}
 	c := sum.Counts
 	lines := 0
 	for _, n := range c {

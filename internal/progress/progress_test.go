@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -348,4 +349,23 @@ func TestBarClearedWhileCounted(t *testing.T) {
 	}
 	wg.Wait()
 	p.Finish()
+}
+
+func TestMailFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		from, smtpURL string
+		login         bool
+		want          []string
+	}{
+		{"IT <it@acme.com>", "smtp://it@mx:587", true, nil},
+		{"", "smtp://it@mx:587", true, []string{"--from", "NAME <ADDRESS>"}},
+		{"IT <it@acme.com>", "", true, []string{"--smtp-url", "smtp://USER@HOST:587"}},
+		{"IT <it@acme.com>", "smtp://it@mx:587", false, []string{"--link", "widget"}},
+	}
+	for _, tt := range tests {
+		if got := MailFlags(tt.from, tt.smtpURL, tt.login); !slices.Equal(got, tt.want) {
+			t.Errorf("MailFlags(%q, %q, %v) = %q, want %q", tt.from, tt.smtpURL, tt.login, got, tt.want)
+		}
+	}
 }
