@@ -180,15 +180,21 @@ func newReader(src records, format string, opts Options) (*Reader, error) {
 // reportColumns refuses a header that is a report's or a mail report's: its status, link and
 // message columns are what this program writes, and reading it back would send everyone again
 // (a mail report, beside the report, would send everyone with an email only: no name, no sub).
+// Three of them, one at least that only this program writes: an HR export may well have a
+// Status, a User ID and a Sent at.
 func reportColumns(header []string) error {
 	var has []string
+	ours := false
 	for _, h := range header {
 		switch n := normHeader(h); n {
-		case "status", "sessiontoken", "loginurl", "widgeturl", "userid", "finishedat", "messageid", "sentat", "linksha256":
+		case "sessiontoken", "loginurl", "widgeturl", "linksha256":
+			ours = true
+			fallthrough
+		case "status", "userid", "finishedat", "messageid", "sentat":
 			has = append(has, strings.TrimSpace(h))
 		}
 	}
-	if len(has) < 3 {
+	if len(has) < 3 || !ours {
 		return nil
 	}
 	return &FileError{Msg: fmt.Sprintf("the input is a report of this program, not an HR export (it has the columns %s): give the export the report was made from",

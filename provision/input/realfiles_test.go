@@ -292,6 +292,17 @@ func TestMailReportRefused(t *testing.T) {
 	}
 }
 
+// An HR export may have a status, a user id and a date sent: not a report without a column
+// that only this program writes.
+func TestHRColumnsLikeAReportRead(t *testing.T) {
+	for _, header := range []string{"Email,Status,User ID,Sent at", "Email,Status,Sent At,Message ID,Finished at"} {
+		rows, err := readFile(t, "export.csv", []byte(header+"\nann@acme.com,Active,u1,2026-12-01,x,y\n"), Options{})
+		if err != nil || len(rows) != 1 || rows[0].Email != "ann@acme.com" {
+			t.Errorf("%s: rows %v, err %v; want the export read", header, rows, err)
+		}
+	}
+}
+
 func TestHRSystemHeaders(t *testing.T) {
 	for _, tt := range []struct {
 		system, csv string
