@@ -34,8 +34,9 @@ type mailOptions struct {
 	mail.Options
 	passwordFile string
 	output
-	// afterProvisioning says that the run is the mail run of provisioning's --mail, not the
-	// mail command: the same command, run again, finishes a provisioning run it did not.
+	// afterProvisioning says that the run is a mail run of provisioning's --mail (this run's
+	// report, or an earlier report the cron line mails first), not the mail command: the same
+	// command, run again, finishes a provisioning run it did not.
 	afterProvisioning bool
 }
 

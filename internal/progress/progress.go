@@ -228,11 +228,12 @@ func (p *Bar) Step(status string, success, sent, accepted bool, invalidLine int)
 	p.done++
 	p.counts[status]++
 	unreached := status == p.labels.Unreached
-	// The first result of a stopped run, and the last of all, are described anew at once: the
-	// bar would else end on a time left computed up to 250 ms before (about 24s left, after a
-	// run of 30 ms).
-	redraw := (unreached && !p.stopping) || (p.total > 0 && p.done >= p.total)
 	p.stopping = p.stopping || unreached
+	// The last result of all is described anew at once: the bar would else end on a time left
+	// computed up to 250 ms before (about 24s left, after a run of 30 ms). A stopped run's
+	// bar is not (the bar draws at most every 100 ms short of 100%); it loses its time left
+	// at the next redraw, within a second, and Finish clears it.
+	last := p.total > 0 && p.done >= p.total
 	if success {
 		p.ok++
 	}
@@ -246,7 +247,7 @@ func (p *Bar) Step(status string, success, sent, accepted bool, invalidLine int)
 		p.invalid = append(p.invalid, invalidLine)
 	}
 	desc := ""
-	if p.bar != nil && (redraw || now.Sub(p.lastDesc) >= 250*time.Millisecond) {
+	if p.bar != nil && (last || now.Sub(p.lastDesc) >= 250*time.Millisecond) {
 		p.lastDesc = now
 		desc = p.describe(now)
 	}

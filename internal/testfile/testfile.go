@@ -8,18 +8,20 @@ import (
 	"testing"
 )
 
-// Write writes content to path with mode 0600 (before the umask, for a new file), as
-// os.WriteFile does, and fails t if it cannot.
+// Write writes content to path with mode 0600, and fails t if it cannot.
 func Write[C ~string | ~[]byte](t testing.TB, path string, content C) {
 	t.Helper()
 	WriteMode(t, path, content, 0o600)
 }
 
-// WriteMode is Write with the mode perm, for a file that should look like one the user
-// or another program left, such as a world-readable metrics file.
+// WriteMode is Write with the mode perm, exactly, whatever the umask: for a file that should
+// look like one the user or another program left, such as a world-readable metrics file.
 func WriteMode[C ~string | ~[]byte](t testing.TB, path string, content C, perm os.FileMode) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), perm); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, perm); err != nil {
 		t.Fatal(err)
 	}
 }

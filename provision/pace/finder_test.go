@@ -15,13 +15,14 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func near(got, want float64) bool { return math.Abs(got-want) <= want*1e-6 }
 
-// far says whether got is off want by more than a thousandth of it.
-func far(got, want float64) bool { return math.Abs(got-want) > want*1e-3 }
+// offByThousandth says whether got is off want by more than a thousandth of it (near: within
+// a millionth).
+func offByThousandth(got, want float64) bool { return math.Abs(got-want) > want*1e-3 }
 
 // wantRate checks that f's rate at the time at is want, to a thousandth; after says when.
 func wantRate(t *testing.T, f *Finder, at time.Time, want float64, after string) {
 	t.Helper()
-	if got := f.Rate(at); far(got, want) {
+	if got := f.Rate(at); offByThousandth(got, want) {
 		t.Errorf("rate %.3f %s, want %.3f", got, after, want)
 	}
 }
@@ -50,7 +51,7 @@ func TestFinderStart(t *testing.T) {
 			t.Parallel()
 			f := NewFinder(tt.rate)
 			f.Rate(t0)
-			if got := f.Rate(t0.Add(tt.at)); far(got, tt.want) {
+			if got := f.Rate(t0.Add(tt.at)); offByThousandth(got, tt.want) {
 				t.Errorf("Rate = %v, want %v", got, tt.want)
 			}
 		})
@@ -172,7 +173,7 @@ func TestFinderQuota(t *testing.T) {
 					t.Errorf("rate %v on the first headers, before the window is known", f.Rate(t0))
 				}
 			}
-			if got := f.Rate(t0.Add(time.Minute)); far(got, tt.want) {
+			if got := f.Rate(t0.Add(time.Minute)); offByThousandth(got, tt.want) {
 				t.Errorf("rate %v, want %v", got, tt.want)
 			}
 		})
@@ -633,7 +634,7 @@ func TestFinderGrowthCrossed(t *testing.T) {
 		t.Errorf("429 read as %q, want growth crossed", Reading(f))
 	}
 	want := lastOK / (1 + margin)
-	if got := f.Rate(now.Add(pause)); far(got, want) {
+	if got := f.Rate(now.Add(pause)); offByThousandth(got, want) {
 		t.Errorf("rate %.2f after the growth crossed the limit, want the latest acceptance's %.2f under the margin", got, want)
 	}
 }
@@ -681,7 +682,7 @@ func TestFinderFastStart(t *testing.T) {
 	f.Rate(t0)
 	f.Observe(t0, Outcome{Answer: provision.Answer{Sent: t0, Action: provision.Done,
 		Quota: &provision.Quota{Limit: 60, Remaining: 59, Reset: 3 * time.Second, Window: 3 * time.Second}}})
-	if got, want := f.Rate(t0), 20/(1+margin); inFlight(f, at) != 0 || far(got, want) {
+	if got, want := f.Rate(t0), 20/(1+margin); inFlight(f, at) != 0 || offByThousandth(got, want) {
 		t.Errorf("after headers: InFlight %d, rate %.3f; want 0 and %.3f", inFlight(f, at), got, want)
 	}
 }

@@ -108,8 +108,9 @@ func (d *decision) throttled(now time.Time, o Outcome) {
 // pauseTooShort concludes readPauseTooShort: the pause, doubled, is kept whole, and when the
 // sums hold anything the rate is at most what the server accepted over the epochs counted and
 // the pauses since, this one included (the least time a window needs for it), climbing. A rate
-// already under that (a guess) is left as it grows: climbing from a guess of 10 a second, a
-// pool took 5.8 x N/R behind a window of 100 a second.
+// already under that (a guess) is left to grow as it was, past the sums too: its next 429
+// finds the limit, as any guess's does (climbing from a guess of 10 a second at 1% a second, a
+// pool took 5.8 x N/R behind a window of 100 a second).
 func (d *decision) pauseTooShort(now time.Time, pause time.Duration) {
 	d.reading = readPauseTooShort
 	if d.sums.time > 0 {
