@@ -35,8 +35,9 @@ type traceCell struct {
 }
 
 // traceCells is the traced matrix: at each rate, every limiter of provisiontest.Limits
-// (windows of 3 s), windows of 1 and 10 s, and at one a second windows of 60 s and a bucket
-// of burst 60 (Ideanote's 60 a minute); --rate at x1, x2, x5 and 0; N/R of 10 s (2 minutes
+// (windows of 3 s), windows of 1 and 10 s, a bucket shared with a rival client for the first
+// 30% of the job, and at one a second windows of 60 s and a bucket of burst 60 (Ideanote's 60
+// a minute); --rate at x1, x2, x5 and 0; N/R of 10 s (2 minutes
 // at one a second), or three windows when longer.
 func traceCells() []traceCell {
 	var cells []traceCell
@@ -63,6 +64,10 @@ func traceCells() []traceCell {
 				provisiontest.NamedLimit{Name: "sliding-60s-counted", Limit: provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: n(time.Minute), Per: time.Minute, CountRefused: true}},
 			)
 		}
+		// A colleague's run at the whole limit for the first 3 s of a 10-s job, then none: N/R
+		// is 1.3 at best. (At one a second, 36 s of the 2 minutes.)
+		rival := time.Duration(0.3 * float64(rows) / r * float64(time.Second))
+		kinds = append(kinds, provisiontest.NamedLimit{Name: "bucket-b1-rival", Limit: provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: r, Burst: 1, RivalRate: r, RivalFor: rival}})
 		for _, k := range kinds {
 			rows := max(rows, int(3*k.Per.Seconds()*r)) // a run crosses three windows at least
 			for _, mult := range []float64{1, 2, 5, 0} {

@@ -80,6 +80,12 @@ type Limit struct {
 	CountRefused bool
 	// Headers adds rate-limit headers to every answer, 2xx and 429.
 	Headers HeaderStyle
+
+	// RivalRate and RivalFor are another client of the same limit: from the first request the
+	// Limiter sees, it sends RivalRate requests a second, refused or not, for RivalFor, then
+	// stops, as a colleague's run beside the night's would. Its requests count as any other's.
+	RivalRate float64
+	RivalFor  time.Duration
 }
 
 // String describes the limit in a few words, e.g. "token bucket 20/s burst 1".
@@ -104,6 +110,9 @@ func (l Limit) String() string {
 	}
 	if l.NoRetryAfter {
 		s += ", no Retry-After"
+	}
+	if l.RivalRate > 0 {
+		s += fmt.Sprintf(", a rival at %g/s for the first %v", l.RivalRate, l.RivalFor)
 	}
 	switch l.Headers {
 	case IETFHeaders:
@@ -137,6 +146,8 @@ type Limiter struct {
 	tat time.Time   // token bucket: the theoretical arrival time of the next request
 	log []time.Time // windows: arrivals counted in the current window, oldest first
 	win time.Time   // fixed window: start of the current window
+
+	rivalNext, rivalEnd time.Time // the rival's next request, and when it stops
 }
 
 // NewLimiter returns a Limiter applying l.
@@ -156,19 +167,9 @@ func (r *Limiter) Limit() Limit { return r.l }
 func (r *Limiter) Admit(now time.Time) (ok bool, h http.Header) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var wait time.Duration // until a request would be accepted, when refused
-	var remaining int
-	var reset time.Duration // until the quota is whole again
-	limit := r.l.N
-	switch r.l.Kind {
-	case TokenBucket:
-		ok, wait, remaining, reset = r.bucket(now)
-		limit = r.l.Burst
-	case FixedWindow:
-		ok, wait, remaining, reset = r.fixed(now)
-	case SlidingWindow:
-		ok, wait, remaining, reset = r.sliding(now)
-	default:
+	r.rival(now)
+	ok, wait, remaining, reset, limit := r.admit(now)
+	if r.l.Kind == 0 {
 		return true, nil
 	}
 	h = make(http.Header)
@@ -199,6 +200,37 @@ func (r *Limiter) Admit(now time.Time) (ok bool, h http.Header) {
 		}
 	}
 	return ok, h
+}
+
+// admit counts a request arriving at now: whether it is accepted, the wait until one would be
+// when refused, the quota left and the limit, and the time until the quota is whole again.
+func (r *Limiter) admit(now time.Time) (ok bool, wait time.Duration, remaining int, reset time.Duration, limit int) {
+	switch r.l.Kind {
+	case TokenBucket:
+		ok, wait, remaining, reset = r.bucket(now)
+		return ok, wait, remaining, reset, r.l.Burst
+	case FixedWindow:
+		ok, wait, remaining, reset = r.fixed(now)
+	case SlidingWindow:
+		ok, wait, remaining, reset = r.sliding(now)
+	default:
+		return true, 0, 0, 0, 0
+	}
+	return ok, wait, remaining, reset, r.l.N
+}
+
+// rival counts the rival's requests up to now, before the request arriving at now.
+func (r *Limiter) rival(now time.Time) {
+	if r.l.RivalRate <= 0 {
+		return
+	}
+	if r.rivalNext.IsZero() {
+		r.rivalNext, r.rivalEnd = now, now.Add(r.l.RivalFor)
+	}
+	interval := time.Duration(float64(time.Second) / r.l.RivalRate)
+	for ; !r.rivalNext.After(now) && r.rivalNext.Before(r.rivalEnd); r.rivalNext = r.rivalNext.Add(interval) {
+		r.admit(r.rivalNext)
+	}
 }
 
 // window is the span the quota of the headers refers to.

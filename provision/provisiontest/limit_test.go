@@ -29,6 +29,8 @@ func TestLimiter(t *testing.T) {
 			[]time.Duration{0, 50 * ms, 100 * ms, 299 * ms, 400 * ms}, "arrra", []string{"1", "1", "1"}, ""},
 		{"bucket without Retry-After", Limit{Kind: TokenBucket, Rate: 10, NoRetryAfter: true},
 			[]time.Duration{0, 10 * ms}, "ar", []string{""}, ""},
+		{"bucket shared with a rival for 300 ms", Limit{Kind: TokenBucket, Rate: 10, Burst: 1, RivalRate: 10, RivalFor: 300 * ms},
+			[]time.Duration{0, 50 * ms, 150 * ms, 350 * ms, 400 * ms, 500 * ms}, "rrrara", []string{"1", "1", "1", "1"}, ""},
 		{"fixed window", Limit{Kind: FixedWindow, N: 2, Per: 3 * time.Second},
 			[]time.Duration{0, 10 * ms, 20 * ms, 1500 * ms, 3000 * ms, 3001 * ms, 3002 * ms}, "aarraar", []string{"3", "2", "3"}, ""},
 		{"sliding window", Limit{Kind: SlidingWindow, N: 3, Per: time.Second},
