@@ -121,15 +121,18 @@ func refusedWithoutResume(t *testing.T, srv *mailtest.Server, o Options, records
 	}
 }
 
-// resumeSendsNothing resumes the run of o, checks that it sent srv no more messages, and
-// returns the run's error.
+// resumeSendsNothing resumes the run of o, checks that it sent srv no more messages and that
+// its summary counts no attempt (it tried none), and returns the run's error.
 func resumeSendsNothing(t *testing.T, srv *mailtest.Server, o Options) error {
 	t.Helper()
 	o.Resume = true
 	before := srv.Count()
-	_, err := Run(context.Background(), o)
+	sum, err := Run(context.Background(), o)
 	if srv.Count() != before {
 		t.Errorf("%d more messages", srv.Count()-before)
+	}
+	if sum.Attempts != 0 || sum.Retries != 0 {
+		t.Errorf("summary: %d attempts, %d retries; want none, this run tried nothing", sum.Attempts, sum.Retries)
 	}
 	return err
 }

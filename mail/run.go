@@ -17,8 +17,8 @@ import (
 )
 
 // Summary counts what a run did.
-// Its Counts are the lines of the mail report by status; Attempts the SMTP transactions tried;
-// Throttled the 4xx answers ("try again later") among them.
+// Its Counts are the lines of the mail report by status; Attempts the SMTP transactions this
+// run tried; Throttled the 4xx answers ("try again later") among them.
 type Summary struct {
 	provision.Tally[Status]
 	Retries int // attempts after a 4xx answer or a dropped connection
@@ -177,6 +177,9 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 			break
 		}
 	}
+	// The lines settled before sending carry the attempts of earlier runs, into the mail
+	// report; the summary's are this run's (a resumed run that sent nothing said attempts=25).
+	sum.Attempts, sum.Retries, sum.Throttled = 0, 0, 0
 	var jl *journal
 	if runErr == nil && status == StatusSent {
 		// The lines carried, the unknown among them, are in the mail report now: the journal
