@@ -114,7 +114,7 @@ func TestInFlightAtAKillIsUnknown(t *testing.T) {
 		"3,zoe@example.com,sending,<z1@acme.example>,,,2026-11-23T03:00:00Z,"+hashOf("tok-zoe")+"\n")
 	withZoeUnknown := peopleStatuses("sent", map[int]string{3: "unknown"})
 
-	t.Run("refused without --resume", func(t *testing.T) { refusedWithoutResume(t, srv, o, "records 2 people") }) // Ana and Zoë
+	t.Run("refused without --resume", func(t *testing.T) { refusedWithoutResume(t, srv, o, ".sending record 2 people") }) // Ana and Zoë
 	t.Run("resume", func(t *testing.T) {
 		o := o
 		o.Resume = true

@@ -312,7 +312,11 @@ func (s *setup) kept() (map[string]Result, error) {
 		if o.OutDir != "" {
 			what = "people already mailed or perhaps mailed, or written as .eml files"
 		}
-		return nil, configf("%w: %s records %d %s: add %s to do only the others, or %s to replace it", ErrExists, s.mailReport, n, what, opt("Resume"), opt("Overwrite"))
+		where := s.mailReport + " records" // a kill -9 may have left them in its journal only
+		if len(inflight) > 0 {
+			where = fmt.Sprintf("%s and its journal %s record", s.mailReport, JournalPath(s.mailReport))
+		}
+		return nil, configf("%w: %s %d %s: add %s to do only the others, or %s to replace it", ErrExists, where, n, what, opt("Resume"), opt("Overwrite"))
 	}
 	return map[string]Result{}, nil
 }
