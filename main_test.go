@@ -277,6 +277,9 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output does not say %q:\n%s", want, got.stdout)
 		}
 	}
+	if !strings.Contains(got.stderr, "internal/demo/testdata/users.csv") {
+		t.Errorf("the demo's log does not name its input, internal/demo/testdata/users.csv:\n%s", got.stderr)
+	}
 	checkDemoMail(t, mailDir, rows)
 }
 

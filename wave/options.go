@@ -19,9 +19,10 @@ import (
 
 // Options say what Run does: the command line binds its flags to them.
 type Options struct {
-	Input string        // the HR file; "-" reads Stdin
-	Stdin io.Reader     // the input when Input is "-"
-	Read  input.Options // how to read the input: delimiter, encoding, sheet, mapping, defaults
+	Input     string        // the HR file; "-" reads Stdin
+	Stdin     io.Reader     // the input when Input is "-"
+	StdinName string        // what the log calls Stdin ("-" when empty): the demo's built-in file
+	Read      input.Options // how to read the input: delimiter, encoding, sheet, mapping, defaults
 
 	Report    string // the report to write
 	Resume    bool   // keep the rows an earlier run of Report did, send the others

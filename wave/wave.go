@@ -112,7 +112,11 @@ func Run(ctx context.Context, o Options) (sum provision.Summary, err error) {
 			}
 			return nil
 		}}
-	startArgs := []any{"input", o.Input, "format", reader.Format(), "report", o.Report, "columns", columnList(reader.Columns()),
+	name := o.Input
+	if name == "-" && o.StdinName != "" {
+		name = o.StdinName
+	}
+	startArgs := []any{"input", name, "format", reader.Format(), "report", o.Report, "columns", columnList(reader.Columns()),
 		"dry_run", o.DryRun, "resume", o.Resume, "already_ok", len(done), "rate", o.Rate, "concurrency", o.Concurrency}
 	if plan != nil {
 		startArgs = append(startArgs, "state", o.State, "state_users", plan.Store.Len(), "force", o.Force,

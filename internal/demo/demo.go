@@ -46,7 +46,7 @@ func Run(ctx context.Context, reportPath, mailDir string, stdout io.Writer, c Co
 	}
 	fmt.Fprintf(stdout, "demo: a fake Ideanote listens on %s\n", srv.URL)
 	err := c.Provision(ctx, wave.Options{
-		Input: "-", Stdin: bytes.NewReader(users), SpaceID: srv.SpaceID, APIToken: srv.APIToken, BaseURL: srv.URL,
+		Input: "-", Stdin: bytes.NewReader(users), StdinName: "internal/demo/testdata/users.csv (built in)", SpaceID: srv.SpaceID, APIToken: srv.APIToken, BaseURL: srv.URL,
 		HTTPClient: srv.Client(), Subdomain: "demo", WidgetID: "df828665bf", Report: reportPath, Overwrite: true,
 		Rate: 20, Burst: 1, Concurrency: 4, Timeout: 5 * time.Second, MaxAttempts: 6, MaxWait: 15 * time.Minute,
 	})
