@@ -152,18 +152,27 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 		}
 		mailReport = s.mailReport
 	}
-	emit := func(r Result) error {
+	// record writes a line of the mail report and counts it; emit does so for this run's
+	// results, whose attempts the summary counts too. The lines settled before sending carry
+	// earlier runs' attempts into the mail report, not into this run's summary.
+	record := func(r Result) error {
 		if err := w.write(r); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrMailReport, s.mailReport, err)
 		}
 		sum.Counts[r.Status]++
-		sum.Attempts += r.Attempts
-		sum.Retries += max(r.Attempts-1, 0)
-		sum.Throttled += r.Deferred
 		s.logResult(r)
 		if o.Progress != nil {
 			o.Progress(r)
 		}
+		return nil
+	}
+	emit := func(r Result) error {
+		if err := record(r); err != nil {
+			return err
+		}
+		sum.Attempts += r.Attempts
+		sum.Retries += max(r.Attempts-1, 0)
+		sum.Throttled += r.Deferred
 		return nil
 	}
 	o.Log.Info("mailing", "report", o.Report, "mail_report", mailReport, "to", transport, "link", o.Link,
@@ -173,13 +182,10 @@ func (s *setup) run(ctx context.Context, newDeliverer func() deliverer) (Summary
 	}
 	var runErr error
 	for _, r := range settled {
-		if runErr = emit(r); runErr != nil {
+		if runErr = record(r); runErr != nil {
 			break
 		}
 	}
-	// The lines settled before sending carry the attempts of earlier runs, into the mail
-	// report; the summary's are this run's (a resumed run that sent nothing said attempts=25).
-	sum.Attempts, sum.Retries, sum.Throttled = 0, 0, 0
 	var jl *journal
 	if runErr == nil && status == StatusSent {
 		// The lines carried, the unknown among them, are in the mail report now: the journal
