@@ -167,11 +167,11 @@ func (r *Limiter) Limit() Limit { return r.l }
 func (r *Limiter) Admit(now time.Time) (ok bool, h http.Header) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.rival(now)
-	ok, wait, remaining, reset, limit := r.admit(now)
 	if r.l.Kind == 0 {
 		return true, nil
 	}
+	r.rival(now)
+	ok, wait, remaining, reset, limit := r.admit(now)
 	h = make(http.Header)
 	if !ok && !r.l.NoRetryAfter {
 		h.Set("Retry-After", strconv.Itoa(ceilSeconds(wait)))
