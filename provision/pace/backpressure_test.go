@@ -38,7 +38,22 @@ func (r simResult) share() float64 { return 100 * float64(r.throttled) / float64
 // The run starts phase into the bubble's clock, and so into a fixed window aligned on it.
 func simulate(t *testing.T, limit provisiontest.Limit, policy pace.Policy, rows, workers int, phase time.Duration) simResult {
 	t.Helper()
-	var res simResult
+	return simulateRuns(t, limit, workers, phase, simRun{policy: policy, rows: rows})[0]
+}
+
+// simRun is one run of simulateRuns: its policy, its rows, and when it starts after the first.
+type simRun struct {
+	policy pace.Policy
+	rows   int
+	after  time.Duration
+}
+
+// simulateRuns sends each run's rows through a pool of its own, all to one simulated server
+// behind limit, as runs started on one machine (or two) share the API's limit. Each result's
+// wall is from that run's start.
+func simulateRuns(t *testing.T, limit provisiontest.Limit, workers int, phase time.Duration, runs ...simRun) []simResult {
+	t.Helper()
+	res := make([]simResult, len(runs))
 	synctest.Test(t, func(t *testing.T) {
 		time.Sleep(phase)
 		var mu sync.Mutex
@@ -49,34 +64,48 @@ func simulate(t *testing.T, limit provisiontest.Limit, policy pace.Policy, rows,
 				defer mu.Unlock()
 				return time.Duration(rnd.Int64N(int64(500 * time.Microsecond)))
 			}}
-		pool := &provision.Pool{
-			Endpoint: &ideanote.Client{BaseURL: "http://ideanote.test", SpaceID: provisiontest.DefaultSpaceID,
-				APIToken: provisiontest.DefaultAPIToken, HTTPClient: &http.Client{Transport: tr}},
-			Pacer:       pace.NewWithPolicy(policy, 1),
-			Concurrency: workers,
+		var wg sync.WaitGroup
+		for i, run := range runs {
+			wg.Go(func() {
+				time.Sleep(run.after)
+				res[i] = runPool(t, tr, run.policy, run.rows, workers)
+			})
 		}
-		in := make(chan provision.Row)
-		out := make(chan provision.Result, rows)
-		go func() {
-			defer close(in)
-			for i := range rows {
-				in <- provision.Row{Line: i + 2, User: provision.User{Email: "u" + strconv.Itoa(i) + "@example.com"}}
-			}
-		}()
-		start := time.Now()
-		if err := pool.Run(context.Background(), in, out); err != nil {
-			t.Fatal(err)
-		}
-		res.wall = time.Since(start)
-		close(out)
-		for r := range out {
-			res.requests += r.Attempts
-			if r.Status != provision.StatusOK {
-				res.failed++
-			}
-		}
-		res.throttled = pool.Throttles()
+		wg.Wait()
 	})
+	return res
+}
+
+// runPool sends rows through a pool of workers paced by policy, over tr.
+func runPool(t *testing.T, tr http.RoundTripper, policy pace.Policy, rows, workers int) simResult {
+	pool := &provision.Pool{
+		Endpoint: &ideanote.Client{BaseURL: "http://ideanote.test", SpaceID: provisiontest.DefaultSpaceID,
+			APIToken: provisiontest.DefaultAPIToken, HTTPClient: &http.Client{Transport: tr}},
+		Pacer:       pace.NewWithPolicy(policy, 1),
+		Concurrency: workers,
+	}
+	in := make(chan provision.Row)
+	out := make(chan provision.Result, rows)
+	go func() {
+		defer close(in)
+		for i := range rows {
+			in <- provision.Row{Line: i + 2, User: provision.User{Email: "u" + strconv.Itoa(i) + "@example.com"}}
+		}
+	}()
+	var res simResult
+	start := time.Now()
+	if err := pool.Run(context.Background(), in, out); err != nil {
+		t.Error(err)
+	}
+	res.wall = time.Since(start)
+	close(out)
+	for r := range out {
+		res.requests += r.Attempts
+		if r.Status != provision.StatusOK {
+			res.failed++
+		}
+	}
+	res.throttled = pool.Throttles()
 	return res
 }
 

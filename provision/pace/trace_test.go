@@ -32,6 +32,9 @@ type traceCell struct {
 	server float64 // the limit's rate, requests a second
 	mult   float64 // --rate as a multiple of server; 0 for --rate 0
 	rows   int
+	// first is the rows of another run at the same --rate, started half this one's N/R before
+	// it, on the same limit (two runs on one limit); 0 for none. The trace is this run's.
+	first int
 }
 
 // traceCells is the traced matrix: at each rate, every limiter of provisiontest.Limits
@@ -74,6 +77,12 @@ func traceCells() []traceCell {
 				cells = append(cells, traceCell{name: fmt.Sprintf("%s/x%g", k.Name, mult), limit: k.Limit, server: r, mult: mult, rows: rows})
 			}
 		}
+		// Two runs on one limit, as an operator starts a second wave while the first runs: the
+		// first three times this one's rows, this one started half its N/R after.
+		for _, mult := range []float64{1, 2, 5, 0} {
+			cells = append(cells, traceCell{name: fmt.Sprintf("bucket-b1-two-runs/x%g", mult), limit: provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: r, Burst: 1},
+				server: r, mult: mult, rows: rows, first: 3 * rows})
+		}
 	}
 	return cells
 }
@@ -89,7 +98,15 @@ func TestTraces(t *testing.T) {
 		t.Run(fmt.Sprintf("r%g/%s", c.server, c.name), func(t *testing.T) {
 			f := pace.NewFinder(c.mult * c.server)
 			tr := &recorder{Finder: f}
-			r := simulate(t, c.limit, tr, c.rows, simWorkers, 0)
+			var r simResult
+			if c.first > 0 {
+				nr := time.Duration(float64(c.rows) / c.server * float64(time.Second))
+				rs := simulateRuns(t, c.limit, simWorkers, 0, simRun{policy: pace.NewFinder(c.mult * c.server), rows: c.first},
+					simRun{policy: tr, rows: c.rows, after: nr / 2})
+				r = together(rs[0], rs[1], nr/2)
+			} else {
+				r = simulate(t, c.limit, tr, c.rows, simWorkers, 0)
+			}
 			lines[i] = tableLine(c, r)
 			traces[i] = fmt.Sprintf("== %s: %s\n%s", c.name, c.limit, tr.b.String())
 		})
@@ -123,10 +140,19 @@ func TestTraces(t *testing.T) {
 	}
 }
 
+// together is two runs' results as one: their requests, 429s and failures, and the wall from the
+// first one's start, b starting after a.
+func together(a, b simResult, after time.Duration) simResult {
+	return simResult{requests: a.requests + b.requests, throttled: a.throttled + b.throttled, failed: a.failed + b.failed,
+		wall: max(a.wall, after+b.wall)}
+}
+
 // tableLine is a cell's line of table.md: the goal is no row failed, 429s at most 2% of
-// requests (1% at x1), wall at most 1.1 x N/R.
+// requests (1% at x1), wall at most 1.1 x N/R. N/R counts what else the limit serves: the
+// rival's time at the whole limit, the rows of the other run (together).
 func tableLine(c traceCell, r simResult) string {
-	ratio := r.wall.Seconds() / (float64(c.rows) / c.server)
+	nr := float64(c.rows+c.first)/c.server + c.limit.RivalFor.Seconds()
+	ratio := r.wall.Seconds() / nr
 	maxShare := 2.0
 	if c.mult == 1 {
 		maxShare = 1
