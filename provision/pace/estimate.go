@@ -67,6 +67,9 @@ func (d *decision) cut(now time.Time, o Outcome, pause time.Duration) time.Durat
 	c := &d.curve
 	c.rate = max(min(est, hi*(1-margin)), Floor)
 	c.growth, c.hi, c.lastCut = growth, hi, now
+	// A ceiling from a reading that measured nothing, while another client held the limit, is
+	// that client's, not this rate's: lifted once the server accepts again (see lift).
+	c.busy = d.count.busy && (d.reading == readGuess || d.reading == readGuessTooHigh || d.reading == readTooHigh)
 	if d.count.firstCut.IsZero() {
 		d.count.firstCut = now
 	}

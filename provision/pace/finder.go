@@ -65,6 +65,13 @@ const (
 	reopenProbe = 400 * time.Millisecond
 	minReopen   = 3 * time.Second
 	maxReopen   = 10 * time.Second
+
+	// maxBusy bounds the pauses of a busy server (see readBusy), doubling from its Retry-After:
+	// the longest a run waits after another client of the limit has let go.
+	maxBusy = 8 * time.Second
+	// busyLifted is how many acceptances in a row lift a ceiling set while the server was
+	// busy (see lift).
+	busyLifted = 2
 )
 
 // Finder is the Policy that finds the server's limit from its answers and settles just under
@@ -91,6 +98,11 @@ const (
 // spaced 1.5% wider than the rate found, twice as wide after each 429 that jitter caused (up to
 // 8%). A 429 for an attempt the schedule let start too close to the one before (that one was
 // late) cuts nothing: from then on the Pacer keeps the gaps.
+// A 429 for an attempt sent after the Retry-After of the one before had ended, nothing sent
+// between, says another client of the limit took what that Retry-After promised (a second run
+// beside this one): it cuts nothing, and the pauses double from the Retry-After up to maxBusy.
+// A ceiling set meanwhile by a reading that measured nothing is that client's, and is lifted
+// once the server accepts again.
 //
 // A Finder is not safe for concurrent use; a Pacer serializes its calls.
 type Finder struct{ state }
@@ -109,6 +121,8 @@ type state struct {
 	count     count         // what the server accepted since the latest pause and the latest 429
 	sums      sums          // what it accepted over the epochs counted, for the sums reading
 	noRA      time.Duration // the latest pause after a 429 without Retry-After
+	lastRA    time.Duration // the Retry-After of the latest 429, until an acceptance
+	busyPause time.Duration // the latest pause of a busy server's 429, until an acceptance
 	reopening reopening     // the probe after a window's first Retry-After
 	spent     spentBurst    // an early 429 read as jitter, as a spent burst would have been read
 	guessed   bool          // the latest cut knew nothing: the next 429 is not measured against it
@@ -145,6 +159,7 @@ type count struct {
 	accepted      int       // 2xx for attempts sent since epoch
 	lastOK        float64   // the rate at which the latest accepted attempt was sent
 	sinceThrottle int       // acceptances since the latest 429
+	busy          bool      // a 429 read busy since the latest fewAccepted acceptances in a row
 	firstCut      time.Time // the first cut
 	sinceFirst    int       // acceptances of attempts sent since firstCut
 }
@@ -204,7 +219,7 @@ func (f *Finder) decide(now time.Time, o Outcome) decision {
 	d.readQuota(now, o.Quota)
 	switch o.Action {
 	case provision.Done:
-		d.accepted(o)
+		d.accepted(now, o)
 	case provision.Throttled:
 		d.throttled(now, o)
 	}
@@ -216,18 +231,23 @@ func (f *Finder) decide(now time.Time, o Outcome) decision {
 // Retry-After starts again from its first. An answer to one sent before the pause, come late,
 // says neither: it was a success before the 429, not between two (HAProxy counting refusals,
 // 100/s at x5: it made the pause after the refused retry be read as a new cut, 5.8 x N/R).
-func (d *decision) accepted(o Outcome) {
+func (d *decision) accepted(now time.Time, o Outcome) {
 	c := &d.count
 	if !o.Sent.Before(c.epoch) {
 		c.accepted++
 		d.reopening = reopening{} // the window has reopened (not an answer sent before the 429)
-		d.noRA = 0
+		d.noRA, d.busyPause = 0, 0
 	}
 	if !c.firstCut.IsZero() && o.Sent.After(c.firstCut) {
 		c.sinceFirst++
 	}
 	c.sinceThrottle++
+	d.lastRA = 0
+	if d.curve.busy && o.Sent.After(d.curve.lastCut) && c.sinceThrottle >= busyLifted {
+		d.lift(now)
+	}
 	if c.sinceThrottle >= fewAccepted {
+		c.busy = false
 		d.spent = spentBurst{} // the 429 was jitter after all
 	}
 	c.lastOK = d.curve.spacing(o.Sent)

@@ -753,3 +753,65 @@ func TestFinderPauseTooShortKeepsAGuessGrowing(t *testing.T) {
 		t.Errorf("rate %.2f at the pause's end, %.2f a second later; want the guess's 10, growing as fast as before", at, later)
 	}
 }
+
+// A second run started beside a first that holds the whole limit: every attempt is refused,
+// even one sent after the Retry-After of the 429 before it has ended. That is read busy: the
+// rate holds, the pause doubles from the Retry-After up to maxBusy, a probe refused before
+// the server accepted anything does not stop probes, and a ceiling set while busy by a reading
+// that measured nothing is lifted at the busyLifted-th acceptance. Kept, a ceiling of a busy
+// server held a second run at 0.2 a second after the first had ended (1,012 s for 50 rows).
+func TestFinderBusy(t *testing.T) {
+	t.Parallel()
+	f := NewFinder(100)
+	f.Rate(t0)
+	refuse := func(sent time.Time, gap time.Duration, probe bool) time.Duration {
+		return f.Observe(sent.Add(2*time.Millisecond), Outcome{Answer: provision.Answer{Sent: sent, Action: provision.Throttled, RetryAfter: time.Second}, Gap: gap, Probe: probe})
+	}
+	sent := t0
+	pause := refuse(sent, 0, false)
+	if Reading(f) != "guess" {
+		t.Fatalf("the first attempt refused: read %q, want guess", Reading(f))
+	}
+	sent = sent.Add(2*time.Millisecond + pause)
+	refuse(sent, pause, true)
+	if Reading(f) != "probe refused" || f.server.noProbes {
+		t.Errorf("the probe refused, nothing accepted yet: read %q, noProbes %v; want probes to go on", Reading(f), f.server.noProbes)
+	}
+	rate := f.Rate(sent)
+	gap := time.Second + 2*time.Millisecond
+	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second} {
+		sent = sent.Add(gap)
+		got := refuse(sent, gap, false)
+		if Reading(f) != "busy" || got != want {
+			t.Fatalf("refused %d after the Retry-After: read %q, pause %v; want busy, %v", i+1, Reading(f), got, want)
+		}
+		gap = got + 2*time.Millisecond
+	}
+	if got := f.Rate(sent.Add(8 * time.Second)); got < rate {
+		t.Errorf("rate %.2f after the busy 429s, want it held at %.2f at least", got, rate)
+	}
+	// The other client leaves a token: one accepted, the next refused, read as a guess too
+	// high (nothing measured), its ceiling a busy server's.
+	sent = sent.Add(gap)
+	acceptAt(f, sent, gap)
+	sent = sent.Add(50 * time.Millisecond)
+	refuse(sent, 50*time.Millisecond, false)
+	if !f.curve.busy {
+		t.Fatalf("read %q while busy, ceiling %.2f: want it taken for a busy server's", Reading(f), f.curve.hi)
+	}
+	hi := f.curve.hi
+	sent = sent.Add(time.Second + 2*time.Millisecond)
+	for i := range 2 { // busyLifted
+		if f.curve.hi != hi {
+			t.Fatalf("ceiling %.2f after %d acceptances, want %.2f until the second", f.curve.hi, i, hi)
+		}
+		acceptAt(f, sent, time.Second)
+		sent = sent.Add(200 * time.Millisecond)
+	}
+	if f.curve.hi != 0 || f.curve.growth != rampGrowth {
+		t.Errorf("ceiling %.2f, growth %v after two acceptances; want it lifted, growing from nothing", f.curve.hi, f.curve.growth)
+	}
+	if got := f.Rate(sent.Add(time.Second)); got <= 2*hi {
+		t.Errorf("rate %.2f a second after the lift, want above twice the busy ceiling %.2f", got, hi)
+	}
+}

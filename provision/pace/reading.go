@@ -21,6 +21,12 @@ const (
 	// more than what the server accepted over the epochs counted and the pauses since
 	// (pauseTooShort; TestFinderPauseTooShort).
 	readPauseTooShort
+	// readBusy: refused though sent after the Retry-After of the 429 before it had ended, with
+	// nothing of the pool's sent between: what that Retry-After promised went to another
+	// client of the limit (a second run beside this one). Nothing is cut; the pause doubles
+	// from the Retry-After, up to maxBusy, and a ceiling set until fewAccepted in a row is
+	// lifted once the server accepts again (busy; TestFinderBusy).
+	readBusy
 	// readBeforeCut: the attempt was sent before the latest cut, at the rate before it: nothing
 	// new (beforeCut; TestFinderCutsOncePerRoundTrip).
 	readBeforeCut
@@ -70,7 +76,7 @@ const (
 	readGuess
 )
 
-var readingNames = [...]string{readNone: "none", readWindowProbeRefused: "window probe refused", readProbeRefused: "probe refused", readPauseTooShort: "pause too short", readBeforeCut: "sent before the cut", readLateStart: "late start", readSpentWindow: "spent window", readStepCrossed: "step crossed", readBurstAfterAll: "burst after all", readEarly: "early: jitter or burst", readFineCrossed: "fine growth crossed", readTooHigh: "estimate too high", readWiden: "jitter: widen", readSums: "sums", readGrowthCrossed: "growth crossed", readGuessTooHigh: "guess too high", readSpentBurst: "spent burst", readGuess: "guess"}
+var readingNames = [...]string{readNone: "none", readWindowProbeRefused: "window probe refused", readProbeRefused: "probe refused", readPauseTooShort: "pause too short", readBusy: "busy", readBeforeCut: "sent before the cut", readLateStart: "late start", readSpentWindow: "spent window", readStepCrossed: "step crossed", readBurstAfterAll: "burst after all", readEarly: "early: jitter or burst", readFineCrossed: "fine growth crossed", readTooHigh: "estimate too high", readWiden: "jitter: widen", readSums: "sums", readGrowthCrossed: "growth crossed", readGuessTooHigh: "guess too high", readSpentBurst: "spent burst", readGuess: "guess"}
 
 func (r reading) String() string { return readingNames[r] }
 
@@ -86,11 +92,17 @@ func (d *decision) throttled(now time.Time, o Outcome) {
 	// The first attempt after a pause without Retry-After, refused with nothing accepted
 	// since: the pause was too short, as a refused probe's.
 	tooShort := o.RetryAfter <= 0 && d.noRA > 0 && !echo && !o.Sent.Before(d.curve.since)
+	busy := o.RetryAfter > 0 && d.lastRA > 0 && o.Gap >= d.lastRA && !echo && !o.Probe && !d.server.windowed
+	if !echo {
+		d.lastRA = o.RetryAfter
+	}
 	pause := d.planPause(o, echo)
 	d.probeCut = false
 	switch {
 	case tooShort:
 		d.pauseTooShort(now, pause)
+	case busy:
+		d.busy(now, o)
 	case o.Probe && d.reopening.retryAfter > 0:
 		d.windowProbeRefused(now)
 	case o.Probe:
@@ -125,6 +137,15 @@ func (d *decision) pauseTooShort(now time.Time, pause time.Duration) {
 	d.pause = pause
 }
 
+// busy concludes readBusy: the rate holds, the pause doubles from the Retry-After.
+func (d *decision) busy(now time.Time, o Outcome) {
+	d.reading = readBusy
+	d.count.busy = true
+	d.busyPause = min(max(2*d.busyPause, o.RetryAfter), maxBusy)
+	d.pause = d.busyPause
+	d.resumeAt(now.Add(d.pause))
+}
+
 // windowProbeRefused concludes readWindowProbeRefused: the window reopens between the probe and
 // the Retry-After's end. The estimate is taken again with the middle of that, and the pool waits
 // for the end. Not for the probe's own Retry-After, which names the same reopening rounded up
@@ -151,7 +172,9 @@ func (d *decision) windowProbeRefused(now time.Time) {
 // too, and the reading is theirs (probeCut).
 func (d *decision) probeRefused(now time.Time, o Outcome, pause time.Duration) {
 	d.reading = readProbeRefused
-	d.server.noProbes = true
+	// Refused before the server ever accepted anything, it says the server is busy (another
+	// client of the limit holds it), not that probes come too early.
+	d.server.noProbes = d.server.noProbes || d.count.lastOK > 0
 	d.sums.rest = (d.sums.rest + time.Second) / 2
 	if d.spent.est > 0 && o.Sent.After(d.curve.lastCut) {
 		d.cut(now, o, pause)
@@ -191,6 +214,17 @@ func (d *decision) jitter(o Outcome) bool {
 	sustained := d.count.accepted >= fewAccepted && d.count.sinceThrottle >= fewAccepted && o.Sent.Sub(d.count.epoch) >= time.Second/2
 	return sustained && !d.curve.ramping(o.Sent) && o.RetryAfter <= time.Second &&
 		o.Gap > limit/2 && o.Gap < limit && o.Gap < d.server.minGap
+}
+
+// lift ends a ceiling the server's refusals set while it accepted nothing (see busyRefused),
+// now that it accepts again: another client of the same limit held it, and has let go (a first
+// run beside which a second one started). What those refusals taught is dropped: the rate grows
+// from where it is as from a guess, and the next 429 is read afresh. Kept, a ceiling of a busy
+// server held a second run at 0.2 a second for the 15 minutes after the first had ended.
+func (d *decision) lift(now time.Time) {
+	c := d.curve
+	c.rate, c.since, c.growth, c.hi, c.busy = c.at(now), now, rampGrowth, 0, false
+	d.curve, d.guessed, d.server.noProbes, d.count.busy = c, true, false, false
 }
 
 // resumeAt starts the count of what the server accepts, and the rate's growth, again at end,

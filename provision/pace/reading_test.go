@@ -72,8 +72,23 @@ func TestReadings(t *testing.T) {
 			near(t, "rate", d.curve.rate, est)
 			near(t, "hi", d.curve.hi, est*(1+2*margin))
 		}},
+		{readBusy, func() (*Finder, Outcome) {
+			f := at20()
+			f.lastRA, f.busyPause = time.Second, 2*time.Second // a busy 429 before, its pause over
+			o := throttled(time.Second)
+			o.Gap = 2*time.Second + time.Millisecond // nothing sent since that pause began
+			return f, o
+		}, func(t *testing.T, f *Finder, d decision) {
+			if d.pause != 4*time.Second || d.busyPause != d.pause || !d.count.busy {
+				t.Errorf("pause %v, busy pause %v, busy %v; want the pause doubled, the server busy", d.pause, d.busyPause, d.count.busy)
+			}
+			if d.curve.rate != f.curve.rate || d.curve.hi != f.curve.hi || !d.count.epoch.Equal(now.Add(d.pause)) {
+				t.Errorf("rate %v, hi %v, epoch %v; want nothing cut, the count from the pause's end", d.curve.rate, d.curve.hi, d.count.epoch)
+			}
+		}},
 		{readProbeRefused, func() (*Finder, Outcome) {
 			f := at20()
+			f.count.lastOK = 19 // the server has accepted an attempt of this run
 			f.sums.rest = 200 * time.Millisecond
 			o := throttled(time.Second)
 			o.Probe = true

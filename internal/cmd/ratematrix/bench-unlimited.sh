@@ -9,8 +9,8 @@ dir=$(mktemp -d)
 trap 'kill $fake 2>/dev/null; rm -rf "$dir"' EXIT
 cd "$(dirname "$0")/../../.."
 go build -o "$dir/ideanote-provision" .
-go build -o "$dir/fakeserver" ./internal/fakeserver
-go run ./internal/gencsv -rows "$rows" -o "$dir/people.csv"
+go build -o "$dir/fakeserver" ./internal/cmd/fakeserver
+go run ./internal/cmd/gencsv -rows "$rows" -o "$dir/people.csv"
 "$dir/fakeserver" -rate 0 >"$dir/fake.env" 2>/dev/null &
 fake=$!
 while ! grep -q TOKEN "$dir/fake.env" 2>/dev/null; do sleep 0.1; done

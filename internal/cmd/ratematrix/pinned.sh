@@ -39,6 +39,8 @@ provision/pace/finder.go|shortSpan = 1.0|shortSpan = 1.2|shortSpan = 0.8
 provision/pace/finder.go|reopenProbe = 400 * time.Millisecond|reopenProbe = 500 * time.Millisecond|reopenProbe = 300 * time.Millisecond
 provision/pace/finder.go|minReopen   = 3 * time.Second|minReopen   = 4 * time.Second|minReopen   = 2 * time.Second
 provision/pace/finder.go|maxReopen   = 10 * time.Second|maxReopen   = 12 * time.Second|maxReopen   = 8 * time.Second
+provision/pace/finder.go|maxBusy = 8 * time.Second|maxBusy = 10 * time.Second|maxBusy = 6 * time.Second
+provision/pace/finder.go|busyLifted = 2|busyLifted = 3|busyLifted = 1
 provision/pace/pacer.go|const gapSlack = 0.01|const gapSlack = 0.012|const gapSlack = 0.008
 provision/pace/pacer.go|const keepGapsFrom = 100 * time.Millisecond|const keepGapsFrom = 120 * time.Millisecond|const keepGapsFrom = 80 * time.Millisecond
 LIST
