@@ -140,11 +140,11 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 		}
 	}
 	run.Provision.Progress = func(res provision.Result) { prog.Add(res) }
-	run.Provisioned = func(sum provision.Summary, err error) {
+	run.Provisioned = func(sum provision.Summary, err error, interrupted bool) {
 		if prog != nil {
 			prog.Finish()
 			logOut.ClearBefore(nil)
-			prog.NextSteps(o.Report, o.Input, o.DryRun, sum, err)
+			prog.NextSteps(o.Report, o.Input, o.DryRun, sum, err, interrupted)
 		}
 	}
 	run.MailRun = func(ctx context.Context, m mail.Options) (mail.Summary, error) {

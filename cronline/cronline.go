@@ -34,8 +34,9 @@ type Options struct {
 	Log      *slog.Logger // nil logs nothing
 
 	// Provisioned, when set, is called as wave.Run returns, before anything is mailed, with
-	// its summary and error (the command line closes its bar).
-	Provisioned func(provision.Summary, error)
+	// its summary and error, and whether it was interrupted as Interrupted says (the command
+	// line closes its bar, and says what comes next as this line does it).
+	Provisioned func(sum provision.Summary, err error, interrupted bool)
 	// MailRun runs one mail run (the command line wires its bar and closing lines); nil for
 	// mail.Run.
 	MailRun func(context.Context, mail.Options) (mail.Summary, error)
@@ -188,8 +189,9 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	}
 	sum.Provisioned = true
 	sum.Provision, err = wave.Run(ctx, o.Provision)
+	interrupted := Interrupted(ctx, err)
 	if o.Provisioned != nil {
-		o.Provisioned(sum.Provision, err)
+		o.Provisioned(sum.Provision, err, interrupted)
 	}
 	sum.ProvisionErr = err
 	if o.Provision.State != "" && !mailing && !o.sentNothing(err) {
@@ -204,7 +206,7 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 				"report", o.Provision.Report, "error", o.Words(un.rememberErr).Error(), o.hint(MailByHand))
 		}
 	}
-	if !mailing || !reportToMail(ctx, err) {
+	if !mailing || !reportToMail(interrupted, err) {
 		if mailing {
 			o.Log.Warn("nobody is mailed: the provisioning run was stopped before it sent anything, or interrupted", "report", o.Provision.Report, o.hint(RunAgain))
 		}
@@ -229,14 +231,23 @@ func (o *Options) sentNothing(err error) bool {
 	return o.ExitStatus(err) == exitUsage || errors.Is(err, lock.ErrLocked)
 }
 
-// reportToMail reports whether a provisioning run that ended with err leaves a report whose
-// people with a link are to be mailed: every run that sent something, since the state
-// remembers the people ok in its report whatever the end, and does not send them again (nor
-// would a later run's report list them). Not a run stopped by its options or a lock, which
-// sent nothing, nor one interrupted: the people ok so far are mailed by the same command run
-// again, resumed.
-func reportToMail(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
+// Interrupted reports whether a run under ctx that ended with err was interrupted. An interrupt
+// that comes as the run aborts (the API refusing the token) leaves err the abort's, and exit
+// 3, but it is an interrupt all the same: the person asked the run to stop, so nothing more
+// is started (no mail run), and the closing lines say so. The line and its closing lines both
+// decide by it, so that they never disagree.
+func Interrupted(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.Canceled)
+}
+
+// reportToMail reports whether a provisioning run that ended with err, interrupted as
+// Interrupted says, leaves a report whose people with a link are to be mailed: every run that
+// sent something, since the state remembers the people ok in its report whatever the end, and
+// does not send them again (nor would a later run's report list them). Not a run stopped by
+// its options or a lock, which sent nothing, nor one interrupted: the people ok so far are
+// mailed by the same command run again, resumed.
+func reportToMail(interrupted bool, err error) bool {
+	if interrupted {
 		return false
 	}
 	return err == nil || errors.Is(err, wave.ErrRowsFailed) || errors.Is(err, wave.ErrIncomplete) ||

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -58,9 +59,10 @@ func TestReportToMail(t *testing.T) {
 		{"refused by its options", context.Background(), provision.Configf("no"), false},
 		{"interrupted", canceled, context.Canceled, false},
 		{"interrupted after a clean end", canceled, nil, false},
+		{"interrupted as it aborted", canceled, provision.ErrAborted, false},
 	}
 	for _, tt := range tests {
-		if got := reportToMail(tt.ctx, tt.err); got != tt.want {
+		if got := reportToMail(Interrupted(tt.ctx, tt.err), tt.err); got != tt.want {
 			t.Errorf("%s: reportToMail = %v, want %v", tt.name, got, tt.want)
 		}
 	}
@@ -250,7 +252,7 @@ func TestCheckMailNamesOptions(t *testing.T) {
 // killed runs the line o as a process killed right as its provisioning ends would: the
 // provisioning run's files and state are what it left, and nothing after it ran.
 func killed(o Options) {
-	o.Provisioned = func(provision.Summary, error) { runtime.Goexit() }
+	o.Provisioned = func(provision.Summary, error, bool) { runtime.Goexit() }
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -461,5 +463,53 @@ func TestRunNamesUnfinishedEarlierReport(t *testing.T) {
 	}
 	if _, err := os.Stat(report.TempPath(rep1)); err != nil {
 		t.Errorf("the unfinished run's lines: %v", err)
+	}
+}
+
+// An interrupt that comes as the API's refusals abort the run: the run ends with the abort
+// (exit 3), and the line mails nobody, as for any interrupt. The closing lines are told the
+// same: they said "mailing each their own now" while nobody was mailed.
+func TestRunAbortAndInterruptAgree(t *testing.T) {
+	t.Parallel()
+	// The first request is answered, then every other refused, as a token revoked meanwhile.
+	api := provisiontest.NewUnstartedServer()
+	api.Intercept = func(n int, _ *provisiontest.Request) *provisiontest.Reply {
+		if n == 1 {
+			return nil
+		}
+		return &provisiontest.Reply{Status: http.StatusUnauthorized, Body: `{"message":"invalid token"}`}
+	}
+	api.Start()
+	t.Cleanup(api.Close)
+	m := &mailer{end: func(mail.Options) error { return nil }}
+	o := night(t, api, t.TempDir(), "wave-1.csv", 6, m)
+	o.Provision.State, o.Provision.OnlyChanges = "", false
+	o.Provision.Concurrency = 1 // the first request is answered before the refusals
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The interrupt comes with the refusal that aborts the run, once the pool has counted it.
+	failed := 0
+	o.Provision.Progress = func(res provision.Result) {
+		if res.Status == provision.StatusFailed {
+			if failed++; failed == provision.AbortAfter {
+				cancel()
+			}
+		}
+	}
+	var told, provisioned bool
+	o.Provisioned = func(_ provision.Summary, _ error, interrupted bool) {
+		provisioned = true
+		told = interrupted
+	}
+	sum, err := Run(ctx, o)
+	if !errors.Is(err, provision.ErrAborted) || sum.Provision.Counts[provision.StatusOK] != 1 {
+		t.Fatalf("%v, %v; want the abort, one person ok", sum.Provision.Counts, err)
+	}
+	mailed := len(m.calls) > 0
+	if mailed || sum.Mailed {
+		t.Errorf("mailed %v after an interrupt", m.reports())
+	}
+	if !provisioned || told != !mailed {
+		t.Errorf("the closing lines are told interrupted=%v (called %v), but the line mailed=%v", told, provisioned, mailed)
 	}
 }

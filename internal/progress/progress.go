@@ -403,8 +403,10 @@ func (p *Bar) Terminal() bool { return p.bar != nil }
 
 // NextSteps tells the person at the terminal, in a few plain lines, where the report is and
 // what to do next: the log's summary line is for machines and is easily missed.
-// runErr is how the run ended, so that rows not sent are put down to their true cause.
-func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Summary, runErr error) {
+// runErr is how the run ended, so that rows not sent are put down to their true cause;
+// interrupted is whether it was interrupted, as the caller decides it for what it does next
+// (an interrupt that comes as the run aborts leaves runErr the abort's).
+func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Summary, runErr error, interrupted bool) {
 	if p.bar == nil {
 		return
 	}
@@ -417,7 +419,6 @@ func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Sum
 	// A run that left rows not sent is finished first, with --resume, then mailed: mailed
 	// first, its people would need mail --resume the second time.
 	unfinished := c[provision.StatusNotAttempted] > 0
-	interrupted := errors.Is(runErr, context.Canceled)
 	fmt.Fprintf(w, "\nReport: %s\n", AbsPath(reportPath))
 	if dryRun {
 		fmt.Fprintf(w, "Dry run: %s valid, %d invalid; nothing was sent.\n", countRows(c[provision.StatusValid], "is", "are"), c[provision.StatusInvalid])
@@ -445,10 +446,11 @@ func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Sum
 	}
 	if n := c[provision.StatusNotAttempted]; n > 0 {
 		switch {
-		case interrupted:
-			fmt.Fprintf(w, "%s not sent (interrupted): run again with --resume to finish.\n", countRows(n, "was", "were"))
+		// An abort first, interrupted or not: its cause is to be fixed before --resume.
 		case errors.Is(runErr, provision.ErrAborted):
 			fmt.Fprintf(w, "%s not sent: the run was aborted (the error below says why); fix the cause, then run again with --resume.\n", countRows(n, "was", "were"))
+		case interrupted:
+			fmt.Fprintf(w, "%s not sent (interrupted): run again with --resume to finish.\n", countRows(n, "was", "were"))
 		default:
 			fmt.Fprintf(w, "%s not sent (the run stopped first, the error below says why): run again with --resume to finish.\n", countRows(n, "was", "were"))
 		}

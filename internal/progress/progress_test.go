@@ -3,6 +3,7 @@ package progress
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -159,7 +160,8 @@ func TestProgressNextSteps(t *testing.T) {
 			p.MailFollows, p.MailFlags = tt.mail, tt.flags
 			p.Finish()
 			out.Reset()
-			p.NextSteps("wave 1.csv", "people.csv", tt.dryRun, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: tt.counts}}, tt.err)
+			// Interrupted as the line decides it after a run that ended with tt.err alone.
+			p.NextSteps("wave 1.csv", "people.csv", tt.dryRun, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: tt.counts}}, tt.err, errors.Is(tt.err, context.Canceled))
 			rest := out.String()
 			for _, w := range tt.want {
 				i := strings.Index(rest, w)
@@ -178,11 +180,34 @@ func TestProgressNextSteps(t *testing.T) {
 	}
 }
 
+// An interrupt that comes as the run aborts: the run ends with the abort, whose cause is to be
+// fixed, and a run with --mail mails nobody (the line does not start a mail run after an
+// interrupt), as the closing lines must say: they said "mailing each their own now".
+func TestProgressNextStepsAbortedAndInterrupted(t *testing.T) {
+	var out bytes.Buffer
+	p := New(Provisioning, "always", &out, slog.New(slog.DiscardHandler), nil, func() int { return 0 })
+	p.MailFollows = true
+	p.Finish()
+	out.Reset()
+	counts := provision.Counts[provision.Status]{provision.StatusOK: 1, provision.StatusFailed: 3, provision.StatusNotAttempted: 2}
+	p.NextSteps("r.csv", "in.csv", false, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: counts}},
+		&provision.AbortError{Cause: provision.CauseToken, Code: 401}, true)
+	for _, w := range []string{"2 rows were not sent: the run was aborted", "fix the cause, then run again with --resume",
+		"1 person has a login link so far", "nobody was mailed: the same command, run again with --resume, finishes the run and mails them"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("closing lines do not say %q:\n%s", w, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "mailing each their own now") {
+		t.Errorf("closing lines say the run mails now, after an interrupt:\n%s", out.String())
+	}
+}
+
 func TestProgressNoClosingLinesWithoutATerminal(t *testing.T) {
 	var out bytes.Buffer
 	p := New(Provisioning, "never", &out, slog.New(slog.DiscardHandler), nil, nil)
 	p.Finish()
-	p.NextSteps("r.csv", "in.csv", false, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: provision.Counts[provision.Status]{provision.StatusOK: 1}}}, nil)
+	p.NextSteps("r.csv", "in.csv", false, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: provision.Counts[provision.Status]{provision.StatusOK: 1}}}, nil, false)
 	if out.Len() != 0 {
 		t.Errorf("without a bar, the closing lines are the log's: got %q", out.String())
 	}
