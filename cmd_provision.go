@@ -136,7 +136,7 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 		prog.WatchPauses(r.PausedUntil)
 		prog.MailFollows, prog.MailFlags = mailing, progress.MailFlags(o.mail.From, o.mail.SMTPURL, o.Subdomain != "" || o.WebAppURL != "")
 		if prog.Terminal() {
-			logOut.ClearBefore(prog.Clear)
+			logOut.ClearBefore(prog.Cleared)
 		}
 	}
 	run.Provision.Progress = func(res provision.Result) { prog.Add(res) }

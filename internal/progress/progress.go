@@ -354,9 +354,21 @@ func (p *Bar) logLoop() {
 
 // Clear takes the bar off the screen, so that a log line does not run on after it.
 func (p *Bar) Clear() {
-	if p.bar != nil {
-		p.draw(func(b *progressbar.ProgressBar) { b.Clear() })
+	p.Cleared(func() {})
+}
+
+// Cleared takes the bar off the screen and calls write, with no drawing of the bar between:
+// a redraw (every second, or as a row arrives) between the two made write's line run on after
+// the bar. The bar is drawn again on its next redraw.
+func (p *Bar) Cleared(write func()) {
+	if p.bar == nil {
+		write()
+		return
 	}
+	p.draw(func(b *progressbar.ProgressBar) {
+		b.Clear()
+		write()
+	})
 }
 
 // Finish stops the counting and the log loop, and replaces the bar by a line that stays: the
@@ -622,23 +634,26 @@ func shellQuote(s string) string {
 // LogWriter is the log's writer: while a bar is drawn, it takes the bar off the screen before
 // each log line, so that the line does not run on after the bar. The bar redraws itself.
 type LogWriter struct {
-	W     io.Writer
-	mu    sync.Mutex
-	clear func()
+	W       io.Writer
+	mu      sync.Mutex
+	cleared func(write func())
 }
 
-func (l *LogWriter) Write(b []byte) (int, error) {
+func (l *LogWriter) Write(b []byte) (n int, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.clear != nil {
-		l.clear()
+	if l.cleared == nil {
+		return l.W.Write(b)
 	}
-	return l.W.Write(b)
+	l.cleared(func() { n, err = l.W.Write(b) })
+	return n, err
 }
 
-// ClearBefore makes every later log line take the bar off the screen first.
-func (l *LogWriter) ClearBefore(clear func()) {
+// ClearBefore makes every later log line be written by cleared (a bar's Cleared), which takes
+// the bar off the screen first and draws nothing until the line is written; nil writes lines
+// as they come.
+func (l *LogWriter) ClearBefore(cleared func(write func())) {
 	l.mu.Lock()
-	l.clear = clear
+	l.cleared = cleared
 	l.mu.Unlock()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/syncbuf"
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -362,7 +365,7 @@ func TestBarClearedWhileCounted(t *testing.T) {
 	logOut := &LogWriter{W: out}
 	log := slog.New(slog.NewTextHandler(logOut, nil))
 	p := New(Provisioning, "always", out, log, func(context.Context) (int64, error) { return 100, nil }, nil)
-	logOut.ClearBefore(p.Clear)
+	logOut.ClearBefore(p.Cleared)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for range 50 {
@@ -391,6 +394,55 @@ func TestMailFlags(t *testing.T) {
 	for _, tt := range tests {
 		if got := MailFlags(tt.from, tt.smtpURL, tt.login); !slices.Equal(got, tt.want) {
 			t.Errorf("MailFlags(%q, %q, %v) = %q, want %q", tt.from, tt.smtpURL, tt.login, got, tt.want)
+		}
+	}
+}
+
+// orderWriter records each write, in order. Before it records a log line (a write that holds
+// "msg="), it lets rival draw, as the bar's redraws and rows do from their own goroutines.
+type orderWriter struct {
+	mu     sync.Mutex
+	writes []string
+	rival  func()
+}
+
+func (w *orderWriter) Write(b []byte) (int, error) {
+	if w.rival != nil && strings.Contains(string(b), "msg=") {
+		w.rival()
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, string(b))
+	return len(b), nil
+}
+
+// TestLogLineAfterClearedBar: a log line is written right after the bar is taken off the
+// screen, with no drawing of the bar between: the bar's redraws (every second, and as rows
+// arrive) could come between the clear and the line, which then ran on after the bar.
+func TestLogLineAfterClearedBar(t *testing.T) {
+	rec := &orderWriter{}
+	logOut := &LogWriter{W: rec}
+	log := slog.New(slog.NewTextHandler(logOut, nil))
+	p := New(Provisioning, "always", rec, log, nil, nil)
+	defer p.Finish()
+	logOut.ClearBefore(p.Cleared)
+	// A rival draws whenever it can, as the bar's goroutines would: while the line is written
+	// it must not be able to.
+	rec.rival = func() {
+		if p.drawMu.TryLock() {
+			p.drawMu.Unlock()
+			p.draw(func(*progressbar.ProgressBar) { fmt.Fprint(rec, "\r[a frame of the bar]") })
+		}
+	}
+	log.Info("a line")
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for i, w := range rec.writes {
+		if !strings.Contains(w, "msg=") {
+			continue
+		}
+		if i == 0 || strings.Trim(rec.writes[i-1], "\r ") != "" {
+			t.Errorf("the log line is not written right after the bar is cleared; the writes:\n%q", rec.writes)
 		}
 	}
 }
