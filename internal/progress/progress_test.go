@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -443,6 +445,44 @@ func TestLogLineAfterClearedBar(t *testing.T) {
 		}
 		if i == 0 || strings.Trim(rec.writes[i-1], "\r ") != "" {
 			t.Errorf("the log line is not written right after the bar is cleared; the writes:\n%q", rec.writes)
+		}
+	}
+}
+
+// TestMailCommandThroughAShell runs the mail command the closing lines print through /bin/sh,
+// as a person pasting it would, and checks the arguments the program would get: the quoting
+// was checked only by splitting the string in Go.
+func TestMailCommandThroughAShell(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh:", err)
+	}
+	from := "Ops Team <ops@example.com>"
+	report := `/srv/hr exports/wave 1's "final" $HOME \n *.csv`
+	for _, flags := range [][]string{
+		{"--from", from},
+		MailFlags("", "", false), // the placeholders to fill in
+	} {
+		var out bytes.Buffer
+		p := New(Provisioning, "always", &out, slog.New(slog.DiscardHandler), nil, nil)
+		p.MailFlags = flags
+		p.Finish()
+		out.Reset()
+		p.NextSteps(report, "in.csv", false, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: provision.Counts[provision.Status]{provision.StatusOK: 2}}}, nil, false)
+		_, command, ok := strings.Cut(out.String(), "Mail each their own:\n  ")
+		command, _, _ = strings.Cut(command, "\n")
+		if !ok {
+			t.Fatalf("no mail command in the closing lines:\n%s", out.String())
+		}
+		// printf prints each argument the shell made of the command, one a line.
+		got, err := exec.Command("/bin/sh", "-c", `printf '%s\n' `+command).Output()
+		if err != nil {
+			t.Errorf("sh -c %q: %v", command, err)
+			continue
+		}
+		want := append(append([]string{"ideanote-provision", "mail"}, flags...), report)
+		if args := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n"); !slices.Equal(args, want) {
+			t.Errorf("sh -c %q gives the arguments\n%q, want\n%q", command, args, want)
 		}
 	}
 }
