@@ -453,6 +453,11 @@ func (o *Options) finish(path string) error {
 // this one), they have a newer link, which that report's mail run mails. Mailed from this one
 // too, they would have two messages, and perhaps the older link last. Each maps to the reason
 // their mail report line gives.
+//
+// A person's entry is looked up as --resume pairs people (by sub when both have one, else by
+// email): under their line's key, and under the other key the same person has when the external
+// id (sub) column was added or dropped since, which keys them by sub one run and by email the
+// other; the entry under the line's key is then the older one.
 func (o *Options) newerLinks(path string) (map[string]string, error) {
 	// The lines mail reads (ReadLines, with a complete last line that has no newline): a
 	// person left out here must be the person mail would mail. Read before the state is
@@ -463,6 +468,17 @@ func (o *Options) newerLinks(path string) (map[string]string, error) {
 	}
 	leave := make(map[string]string)
 	err = o.withState(true, func(st *state.Store) error {
+		// The newest entry keyed by sub of each address: a line without a sub is that person.
+		bySub := make(map[string]time.Time)
+		err := st.Each(func(key string, e state.Entry) {
+			email := strings.TrimSpace(e.Email)
+			if email != "" && key != state.Key(provision.User{Email: email}) && e.At.After(bySub[provision.EmailKey(email)]) {
+				bySub[provision.EmailKey(email)] = e.At
+			}
+		})
+		if err != nil {
+			return err
+		}
 		for _, l := range lines {
 			if s := provision.Status(l.Status); s != provision.StatusOK && s != provision.StatusSkipped {
 				continue
@@ -470,12 +486,22 @@ func (o *Options) newerLinks(path string) (map[string]string, error) {
 			if l.Finished.IsZero() {
 				continue // no time to compare: mailed, as it would be without a state
 			}
-			// The report says the time to the second, as it was taken for the state entry.
 			email := strings.TrimSpace(l.Email)
-			e, ok := st.Get(state.Key(provision.User{Email: email, Sub: l.Sub}))
-			if ok && e.At.Truncate(time.Second).After(l.Finished) {
+			var at time.Time
+			if e, ok := st.Get(state.Key(provision.User{Email: email, Sub: l.Sub})); ok {
+				at = e.At
+			}
+			if l.Sub != "" { // the same person provisioned since without a sub
+				if e, ok := st.Get(state.Key(provision.User{Email: email})); ok && e.At.After(at) {
+					at = e.At
+				}
+			} else if t := bySub[provision.EmailKey(email)]; t.After(at) { // or with one
+				at = t
+			}
+			// The report says the time to the second, as it was taken for the state entry.
+			if at.Truncate(time.Second).After(l.Finished) {
 				leave[provision.EmailKey(email)] = "not mailed from this report: provisioned again since, at " +
-					e.At.UTC().Format(time.RFC3339) + ", with a newer link, which a later report mails"
+					at.UTC().Format(time.RFC3339) + ", with a newer link, which a later report mails"
 			}
 		}
 		return nil

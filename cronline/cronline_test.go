@@ -513,3 +513,64 @@ func TestRunAbortAndInterruptAgree(t *testing.T) {
 		t.Errorf("the closing lines are told interrupted=%v (called %v), but the line mailed=%v", told, provisioned, mailed)
 	}
 }
+
+// The heal leaves out a person provisioned again since under another state key: the external
+// id (sub) column added or dropped between the nights keys their state entry by sub one night
+// and by email the other. Looked up by the earlier line's key alone, their older entry was
+// found, and they were mailed twice, the older link from the earlier report.
+func TestRunHealLeavesOutNewerLinksUnderAnotherKey(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name           string
+		night1, night2 string // the inputs
+		other          bool   // night 2's p0 is another user: night 1's p0 is mailed too
+	}{
+		{"an external id added", "email,name\np0@acme.com,Person 0\np1@acme.com,Person 1\n",
+			"email,name,sub\np0@acme.com,Person 0,E0\np1@acme.com,Person 1,\n", false},
+		{"the external id dropped", "email,name,sub\np0@acme.com,Person 0,E0\np1@acme.com,Person 1,E1\n",
+			"email,name,sub\np0@acme.com,Person 0,\np1@acme.com,Person 1,E1\n", false},
+		{"the email's case changed, an external id added", "email,name\nP0@Acme.com,Person 0\np1@acme.com,Person 1\n",
+			"email,name,sub\np0@acme.com,Person 0,E0\np1@acme.com,Person 1,\n", false},
+		{"the email's case changed, the external id dropped", "email,name,sub\nP0@Acme.com,Person 0,E0\np1@acme.com,Person 1,E1\n",
+			"email,name,sub\np0@acme.com,Person 0,\np1@acme.com,Person 1,E1\n", false},
+		// Two subs are two users, as --resume pairs them: each is mailed their own link.
+		{"another external id", "email,name,sub\np0@acme.com,Person 0,E0\np1@acme.com,Person 1,E1\n",
+			"email,name,sub\np0@acme.com,Person 0,E9\np1@acme.com,Person 1,E1\n", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			api := fakeAPI(t)
+			dir := t.TempDir()
+			mailDownNight(t, api, dir, func(o *Options) { testfile.Write(t, o.Provision.Input, tt.night1) })
+			yesterday(t, dir, "wave-1.csv", api.SpaceID)
+			var mailed []string // p0's link in each report as a mail run would mail it
+			up := &mailer{end: func(o mail.Options) error {
+				l := linkOf(t, o.Report, "p0@acme.com") + linkOf(t, o.Report, "P0@Acme.com")
+				if l != "" && o.Leave[provision.EmailKey("p0@acme.com")] == "" {
+					mailed = append(mailed, filepath.Base(o.Report)+": "+l)
+				}
+				return nil
+			}}
+			o2 := night(t, api, dir, "wave-2.csv", 2, up)
+			testfile.Write(t, o2.Provision.Input, tt.night2)
+			if _, err := Run(context.Background(), o2); err != nil {
+				t.Fatal(err)
+			}
+			if got := up.reports(); !slices.Equal(got, []string{"wave-2.csv", "wave-1.csv"}) {
+				t.Fatalf("night 2 mailed %v, want tonight's then night 1's", got)
+			}
+			if tt.other {
+				if leave := up.calls[1].Leave; len(mailed) != 2 || len(leave) != 0 {
+					t.Errorf("p0 mailed %q by the mail runs of night 2, night 1's report left out %v; want both p0 mailed, nobody left out", mailed, leave)
+				}
+				return
+			}
+			if len(mailed) != 1 || !strings.HasPrefix(mailed[0], "wave-2.csv: ") {
+				t.Errorf("p0 mailed %q by the mail runs of night 2, want once, from wave-2.csv", mailed)
+			}
+			if leave := up.calls[1].Leave; len(leave) != 1 || !strings.Contains(leave["p0@acme.com"], "newer link") {
+				t.Errorf("night 1's report left out %v, want p0 alone, with why", leave)
+			}
+		})
+	}
+}
