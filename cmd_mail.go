@@ -162,8 +162,8 @@ func runMail(ctx context.Context, o *mailOptions, log *slog.Logger, logOut *prog
 		prog = progress.NewMail(o.progress, stderr, log, lines, messages)
 		prog.AfterProvisioning = o.afterProvisioning
 		if prog.Terminal() {
-			logOut.ClearBefore(prog.Clear)
-			out.ClearBefore(prog.Clear)
+			logOut.ClearBefore(prog.Cleared)
+			out.ClearBefore(prog.Cleared)
 		}
 	}
 	run.Progress = func(r mail.Result) { prog.AddMessage(r) }

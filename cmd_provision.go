@@ -136,15 +136,15 @@ func execute(ctx context.Context, o *options, stderr io.Writer) (err error) {
 		prog.WatchPauses(r.PausedUntil)
 		prog.MailFollows, prog.MailFlags = mailing, progress.MailFlags(o.mail.From, o.mail.SMTPURL, o.Subdomain != "" || o.WebAppURL != "")
 		if prog.Terminal() {
-			logOut.ClearBefore(prog.Clear)
+			logOut.ClearBefore(prog.Cleared)
 		}
 	}
 	run.Provision.Progress = func(res provision.Result) { prog.Add(res) }
-	run.Provisioned = func(sum provision.Summary, err error) {
+	run.Provisioned = func(sum provision.Summary, err error, interrupted bool) {
 		if prog != nil {
 			prog.Finish()
 			logOut.ClearBefore(nil)
-			prog.NextSteps(o.Report, o.Input, o.DryRun, sum, err)
+			prog.NextSteps(o.Report, o.Input, o.DryRun, sum, err, interrupted)
 		}
 	}
 	run.MailRun = func(ctx context.Context, m mail.Options) (mail.Summary, error) {

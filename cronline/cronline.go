@@ -34,8 +34,9 @@ type Options struct {
 	Log      *slog.Logger // nil logs nothing
 
 	// Provisioned, when set, is called as wave.Run returns, before anything is mailed, with
-	// its summary and error (the command line closes its bar).
-	Provisioned func(provision.Summary, error)
+	// its summary and error, and whether it was interrupted as Interrupted says (the command
+	// line closes its bar, and says what comes next as this line does it).
+	Provisioned func(sum provision.Summary, err error, interrupted bool)
 	// MailRun runs one mail run (the command line wires its bar and closing lines); nil for
 	// mail.Run.
 	MailRun func(context.Context, mail.Options) (mail.Summary, error)
@@ -188,8 +189,9 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	}
 	sum.Provisioned = true
 	sum.Provision, err = wave.Run(ctx, o.Provision)
+	interrupted := Interrupted(ctx, err)
 	if o.Provisioned != nil {
-		o.Provisioned(sum.Provision, err)
+		o.Provisioned(sum.Provision, err, interrupted)
 	}
 	sum.ProvisionErr = err
 	if o.Provision.State != "" && !mailing && !o.sentNothing(err) {
@@ -204,7 +206,7 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 				"report", o.Provision.Report, "error", o.Words(un.rememberErr).Error(), o.hint(MailByHand))
 		}
 	}
-	if !mailing || !reportToMail(ctx, err) {
+	if !mailing || !reportToMail(interrupted, err) {
 		if mailing {
 			o.Log.Warn("nobody is mailed: the provisioning run was stopped before it sent anything, or interrupted", "report", o.Provision.Report, o.hint(RunAgain))
 		}
@@ -229,14 +231,23 @@ func (o *Options) sentNothing(err error) bool {
 	return o.ExitStatus(err) == exitUsage || errors.Is(err, lock.ErrLocked)
 }
 
-// reportToMail reports whether a provisioning run that ended with err leaves a report whose
-// people with a link are to be mailed: every run that sent something, since the state
-// remembers the people ok in its report whatever the end, and does not send them again (nor
-// would a later run's report list them). Not a run stopped by its options or a lock, which
-// sent nothing, nor one interrupted: the people ok so far are mailed by the same command run
-// again, resumed.
-func reportToMail(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
+// Interrupted reports whether a run under ctx that ended with err was interrupted. An interrupt
+// that comes as the run aborts (the API refusing the token) leaves err the abort's, and exit
+// 3, but it is an interrupt all the same: the person asked the run to stop, so nothing more
+// is started (no mail run), and the closing lines say so. The line and its closing lines both
+// decide by it, so that they never disagree.
+func Interrupted(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.Canceled)
+}
+
+// reportToMail reports whether a provisioning run that ended with err, interrupted as
+// Interrupted says, leaves a report whose people with a link are to be mailed: every run that
+// sent something, since the state remembers the people ok in its report whatever the end, and
+// does not send them again (nor would a later run's report list them). Not a run stopped by
+// its options or a lock, which sent nothing, nor one interrupted: the people ok so far are
+// mailed by the same command run again, resumed.
+func reportToMail(interrupted bool, err error) bool {
+	if interrupted {
 		return false
 	}
 	return err == nil || errors.Is(err, wave.ErrRowsFailed) || errors.Is(err, wave.ErrIncomplete) ||
@@ -442,6 +453,11 @@ func (o *Options) finish(path string) error {
 // this one), they have a newer link, which that report's mail run mails. Mailed from this one
 // too, they would have two messages, and perhaps the older link last. Each maps to the reason
 // their mail report line gives.
+//
+// A person's entry is looked up as --resume pairs people (by sub when both have one, else by
+// email): under their line's key, and under the other key the same person has when the external
+// id (sub) column was added or dropped since, which keys them by sub one run and by email the
+// other; the entry under the line's key is then the older one.
 func (o *Options) newerLinks(path string) (map[string]string, error) {
 	// The lines mail reads (ReadLines, with a complete last line that has no newline): a
 	// person left out here must be the person mail would mail. Read before the state is
@@ -452,6 +468,17 @@ func (o *Options) newerLinks(path string) (map[string]string, error) {
 	}
 	leave := make(map[string]string)
 	err = o.withState(true, func(st *state.Store) error {
+		// The newest entry keyed by sub of each address: a line without a sub is that person.
+		bySub := make(map[string]time.Time)
+		err := st.Each(func(key string, e state.Entry) {
+			email := strings.TrimSpace(e.Email)
+			if email != "" && key != state.Key(provision.User{Email: email}) && e.At.After(bySub[provision.EmailKey(email)]) {
+				bySub[provision.EmailKey(email)] = e.At
+			}
+		})
+		if err != nil {
+			return err
+		}
 		for _, l := range lines {
 			if s := provision.Status(l.Status); s != provision.StatusOK && s != provision.StatusSkipped {
 				continue
@@ -459,12 +486,22 @@ func (o *Options) newerLinks(path string) (map[string]string, error) {
 			if l.Finished.IsZero() {
 				continue // no time to compare: mailed, as it would be without a state
 			}
-			// The report says the time to the second, as it was taken for the state entry.
 			email := strings.TrimSpace(l.Email)
-			e, ok := st.Get(state.Key(provision.User{Email: email, Sub: l.Sub}))
-			if ok && e.At.Truncate(time.Second).After(l.Finished) {
+			var at time.Time
+			if e, ok := st.Get(state.Key(provision.User{Email: email, Sub: l.Sub})); ok {
+				at = e.At
+			}
+			if l.Sub != "" { // the same person provisioned since without a sub
+				if e, ok := st.Get(state.Key(provision.User{Email: email})); ok && e.At.After(at) {
+					at = e.At
+				}
+			} else if t := bySub[provision.EmailKey(email)]; t.After(at) { // or with one
+				at = t
+			}
+			// The report says the time to the second, as it was taken for the state entry.
+			if at.Truncate(time.Second).After(l.Finished) {
 				leave[provision.EmailKey(email)] = "not mailed from this report: provisioned again since, at " +
-					e.At.UTC().Format(time.RFC3339) + ", with a newer link, which a later report mails"
+					at.UTC().Format(time.RFC3339) + ", with a newer link, which a later report mails"
 			}
 		}
 		return nil

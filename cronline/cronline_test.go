@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -58,9 +59,10 @@ func TestReportToMail(t *testing.T) {
 		{"refused by its options", context.Background(), provision.Configf("no"), false},
 		{"interrupted", canceled, context.Canceled, false},
 		{"interrupted after a clean end", canceled, nil, false},
+		{"interrupted as it aborted", canceled, provision.ErrAborted, false},
 	}
 	for _, tt := range tests {
-		if got := reportToMail(tt.ctx, tt.err); got != tt.want {
+		if got := reportToMail(Interrupted(tt.ctx, tt.err), tt.err); got != tt.want {
 			t.Errorf("%s: reportToMail = %v, want %v", tt.name, got, tt.want)
 		}
 	}
@@ -250,7 +252,7 @@ func TestCheckMailNamesOptions(t *testing.T) {
 // killed runs the line o as a process killed right as its provisioning ends would: the
 // provisioning run's files and state are what it left, and nothing after it ran.
 func killed(o Options) {
-	o.Provisioned = func(provision.Summary, error) { runtime.Goexit() }
+	o.Provisioned = func(provision.Summary, error, bool) { runtime.Goexit() }
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -461,5 +463,114 @@ func TestRunNamesUnfinishedEarlierReport(t *testing.T) {
 	}
 	if _, err := os.Stat(report.TempPath(rep1)); err != nil {
 		t.Errorf("the unfinished run's lines: %v", err)
+	}
+}
+
+// An interrupt that comes as the API's refusals abort the run: the run ends with the abort
+// (exit 3), and the line mails nobody, as for any interrupt. The closing lines are told the
+// same: they said "mailing each their own now" while nobody was mailed.
+func TestRunAbortAndInterruptAgree(t *testing.T) {
+	t.Parallel()
+	// The first request is answered, then every other refused, as a token revoked meanwhile.
+	api := provisiontest.NewUnstartedServer()
+	api.Intercept = func(n int, _ *provisiontest.Request) *provisiontest.Reply {
+		if n == 1 {
+			return nil
+		}
+		return &provisiontest.Reply{Status: http.StatusUnauthorized, Body: `{"message":"invalid token"}`}
+	}
+	api.Start()
+	t.Cleanup(api.Close)
+	m := &mailer{end: func(mail.Options) error { return nil }}
+	o := night(t, api, t.TempDir(), "wave-1.csv", 6, m)
+	o.Provision.State, o.Provision.OnlyChanges = "", false
+	o.Provision.Concurrency = 1 // the first request is answered before the refusals
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The interrupt comes with the refusal that aborts the run, once the pool has counted it.
+	failed := 0
+	o.Provision.Progress = func(res provision.Result) {
+		if res.Status == provision.StatusFailed {
+			if failed++; failed == provision.AbortAfter {
+				cancel()
+			}
+		}
+	}
+	var told, provisioned bool
+	o.Provisioned = func(_ provision.Summary, _ error, interrupted bool) {
+		provisioned = true
+		told = interrupted
+	}
+	sum, err := Run(ctx, o)
+	if !errors.Is(err, provision.ErrAborted) || sum.Provision.Counts[provision.StatusOK] != 1 {
+		t.Fatalf("%v, %v; want the abort, one person ok", sum.Provision.Counts, err)
+	}
+	mailed := len(m.calls) > 0
+	if mailed || sum.Mailed {
+		t.Errorf("mailed %v after an interrupt", m.reports())
+	}
+	if !provisioned || told != !mailed {
+		t.Errorf("the closing lines are told interrupted=%v (called %v), but the line mailed=%v", told, provisioned, mailed)
+	}
+}
+
+// The heal leaves out a person provisioned again since under another state key: the external
+// id (sub) column added or dropped between the nights keys their state entry by sub one night
+// and by email the other. Looked up by the earlier line's key alone, their older entry was
+// found, and they were mailed twice, the older link from the earlier report.
+func TestRunHealLeavesOutNewerLinksUnderAnotherKey(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name           string
+		night1, night2 string // the inputs
+		other          bool   // night 2's p0 is another user: night 1's p0 is mailed too
+	}{
+		{"an external id added", "email,name\np0@acme.com,Person 0\np1@acme.com,Person 1\n",
+			"email,name,sub\np0@acme.com,Person 0,E0\np1@acme.com,Person 1,\n", false},
+		{"the external id dropped", "email,name,sub\np0@acme.com,Person 0,E0\np1@acme.com,Person 1,E1\n",
+			"email,name,sub\np0@acme.com,Person 0,\np1@acme.com,Person 1,E1\n", false},
+		{"the email's case changed, an external id added", "email,name\nP0@Acme.com,Person 0\np1@acme.com,Person 1\n",
+			"email,name,sub\np0@acme.com,Person 0,E0\np1@acme.com,Person 1,\n", false},
+		{"the email's case changed, the external id dropped", "email,name,sub\nP0@Acme.com,Person 0,E0\np1@acme.com,Person 1,E1\n",
+			"email,name,sub\np0@acme.com,Person 0,\np1@acme.com,Person 1,E1\n", false},
+		// Two subs are two users, as --resume pairs them: each is mailed their own link.
+		{"another external id", "email,name,sub\np0@acme.com,Person 0,E0\np1@acme.com,Person 1,E1\n",
+			"email,name,sub\np0@acme.com,Person 0,E9\np1@acme.com,Person 1,E1\n", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			api := fakeAPI(t)
+			dir := t.TempDir()
+			mailDownNight(t, api, dir, func(o *Options) { testfile.Write(t, o.Provision.Input, tt.night1) })
+			yesterday(t, dir, "wave-1.csv", api.SpaceID)
+			var mailed []string // p0's link in each report as a mail run would mail it
+			up := &mailer{end: func(o mail.Options) error {
+				l := linkOf(t, o.Report, "p0@acme.com") + linkOf(t, o.Report, "P0@Acme.com")
+				if l != "" && o.Leave[provision.EmailKey("p0@acme.com")] == "" {
+					mailed = append(mailed, filepath.Base(o.Report)+": "+l)
+				}
+				return nil
+			}}
+			o2 := night(t, api, dir, "wave-2.csv", 2, up)
+			testfile.Write(t, o2.Provision.Input, tt.night2)
+			if _, err := Run(context.Background(), o2); err != nil {
+				t.Fatal(err)
+			}
+			if got := up.reports(); !slices.Equal(got, []string{"wave-2.csv", "wave-1.csv"}) {
+				t.Fatalf("night 2 mailed %v, want tonight's then night 1's", got)
+			}
+			if tt.other {
+				if leave := up.calls[1].Leave; len(mailed) != 2 || len(leave) != 0 {
+					t.Errorf("p0 mailed %q by the mail runs of night 2, night 1's report left out %v; want both p0 mailed, nobody left out", mailed, leave)
+				}
+				return
+			}
+			if len(mailed) != 1 || !strings.HasPrefix(mailed[0], "wave-2.csv: ") {
+				t.Errorf("p0 mailed %q by the mail runs of night 2, want once, from wave-2.csv", mailed)
+			}
+			if leave := up.calls[1].Leave; len(leave) != 1 || !strings.Contains(leave["p0@acme.com"], "newer link") {
+				t.Errorf("night 1's report left out %v, want p0 alone, with why", leave)
+			}
+		})
 	}
 }

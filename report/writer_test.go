@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -261,5 +262,70 @@ func TestModeFor(t *testing.T) {
 				t.Errorf("ModeFor = %v, %v; want %v, %v", got, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestFailedFoldLeavesAResumableReport: a fold that fails leaves the files of the interrupted
+// resume as every reader takes them: REPORT and REPORT.tmp, which only --resume (or
+// --overwrite) goes on from, and mail refuses until then. A fold that fails before its rename
+// leaves both as they were (safefile.Replace removes its own file); one that fails after it
+// (syncing the folder), or a Create that fails after the fold, leaves the folded REPORT beside
+// the old REPORT.tmp, which read back the same rows, and the resume then goes on as usual.
+func TestFailedFoldLeavesAResumableReport(t *testing.T) {
+	t.Parallel()
+	links, err := NewLinks("acme", "", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.csv")
+	header := strings.Join(Columns, ",") + "\n"
+	testfile.Write(t, path, header+
+		"2,a@x.io,,A,,,ok,u1,t1,,,1,200,,2026-11-23T02:00:00Z\n"+
+		"3,b@x.io,,B,,,failed,,,,,1,503,boom,\n"+
+		"4,c@x.io,,C,,,ok,u3,t3,,,1,200,,2026-11-23T02:00:00Z\n")
+	testfile.Write(t, TempPath(path), header+
+		"3,b@x.io,,B,,,ok,u2,t2,,,1,200,,2026-11-24T02:00:00Z\n"+
+		"2,a@x.io,,A2,,,failed,,,,,1,503,boom,\n")
+	tokens := func(s DoneSet) map[string]string {
+		m := make(map[string]string)
+		for k, d := range s {
+			m[k] = fmt.Sprint(d.Row, " ", d.Token)
+		}
+		return m
+	}
+	before, err := ReadBack(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The furthest a failed Create gets: the report folded, then an error.
+	w := &Writer{Links: links, keep: before}
+	if err := w.fold(path, Columns); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ModeFor(path, false, false); !errors.Is(err, ErrLeftOver) {
+		t.Errorf("ModeFor without --resume: %v, want %v", err, ErrLeftOver)
+	}
+	after, err := ReadBack(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tokens(after), tokens(before); !maps.Equal(got, want) {
+		t.Errorf("read back after the failed fold: %v, want %v as before it", got, want)
+	}
+	// The resume run again: everyone ok is in the report, one file left.
+	w, err = Create(path, Resume, links, Keep(after))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	const link = "https://acme.ideanote.io/login/session/"
+	if got, want := linesOf(t, path), "a@x.io skipped "+link+"t1\nb@x.io skipped "+link+"t2\nc@x.io skipped "+link+"t3"; got != want {
+		t.Errorf("the resumed report:\n%s\nwant\n%s", got, want)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("left in the folder: %v, want only the report", ents)
 	}
 }

@@ -163,5 +163,5 @@ func (p *Plan) record(res provision.Result) error {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	return p.Store.Record(key, Entry{Fingerprint: Fingerprint(res.Row.User), UserID: res.UserID, At: at})
+	return p.Store.Record(key, Entry{Fingerprint: Fingerprint(res.Row.User), UserID: res.UserID, Email: res.Row.User.Email, At: at})
 }

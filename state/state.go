@@ -39,9 +39,13 @@ var (
 
 // Entry is what the store remembers of one user: the data last provisioned with success.
 type Entry struct {
-	Fingerprint string    `json:"fp"`
-	UserID      string    `json:"user_id,omitempty"`
-	At          time.Time `json:"at"` // when it was last provisioned ok
+	Fingerprint string `json:"fp"`
+	UserID      string `json:"user_id,omitempty"`
+	// Email is the address the user was last provisioned with, as the row gave it: a user
+	// keyed by sub is found by address too (the external id column added or dropped between
+	// two runs keys the same person both ways). Empty in entries written before it was kept.
+	Email string    `json:"email,omitempty"`
+	At    time.Time `json:"at"` // when it was last provisioned ok
 }
 
 // Key is how a user is known in the store: its sub, else its lower-cased email, as the
@@ -223,6 +227,37 @@ func (s *Store) Get(key string) (Entry, bool) {
 		return nil
 	})
 	return e, found
+}
+
+// Each calls f with every entry of the store, with its key, as Get returns them (an entry the
+// journal holds read-only over the committed one; an entry that cannot be decoded left out),
+// in no set order. It returns the store's error.
+func (s *Store) Each(f func(key string, e Entry)) error {
+	for k, v := range s.journaled {
+		var e Entry
+		if json.Unmarshal(v, &e) == nil {
+			f(k, e)
+		}
+	}
+	if s.db == nil {
+		return nil
+	}
+	return s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(usersBucket)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if _, ok := s.journaled[string(k)]; ok {
+				return nil
+			}
+			var e Entry
+			if json.Unmarshal(v, &e) == nil {
+				f(string(k), e)
+			}
+			return nil
+		})
+	})
 }
 
 // Len returns how many users the store holds, committed (or, read-only, journaled).

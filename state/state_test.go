@@ -533,3 +533,40 @@ func TestPlanRecordErrorOnce(t *testing.T) {
 		t.Errorf("Record on a closed store returned %d errors, want the first one only", errs)
 	}
 }
+
+// A row recorded keeps its address, and Each gives every committed entry with its key, as Get
+// does: the cron line finds by address a person keyed by sub.
+func TestRecordKeepsEmailAndEach(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := Open(path, Options{Space: "sp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Plan{Store: s, Now: time.Now()}
+	bob := provision.User{Email: "bob@example.com"}
+	for _, u := range []provision.User{ana, bob} {
+		if err := p.Record(provision.Result{Row: provision.Row{User: u}, Status: provision.StatusOK, UserID: "u-" + u.Email}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	emails := func(s *Store) map[string]string {
+		got := make(map[string]string)
+		if err := s.Each(func(key string, e Entry) { got[key] = e.Email }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	want := map[string]string{Key(ana): ana.Email, Key(bob): bob.Email}
+	if got := emails(s); !maps.Equal(got, want) {
+		t.Errorf("Each gives %v, want %v", got, want)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := emails(openStore(t, path, Options{Space: "sp", ReadOnly: true})); !maps.Equal(got, want) {
+		t.Errorf("Each, read-only, gives %v, want %v", got, want)
+	}
+}

@@ -61,8 +61,9 @@ func OtherUsers(t *testing.T, victim, at string) {
 	}
 }
 
-// Each runs test as a parallel subtest for each way there is to plant a file: Symlink and
-// OtherUsers, given to test as how.
+// Each runs test as a subtest for each way there is to plant a file: Symlink and OtherUsers,
+// given to test as how. The subtests run one after the other, not in parallel, so that when
+// Each returns they are done and code the caller writes after it sees what they did.
 func Each(t *testing.T, test func(t *testing.T, how func(t *testing.T, victim, at string))) {
 	t.Helper()
 	for _, w := range []struct {
@@ -70,7 +71,6 @@ func Each(t *testing.T, test func(t *testing.T, how func(t *testing.T, victim, a
 		how  func(t *testing.T, victim, at string)
 	}{{"a symbolic link", Symlink}, {"another user's file", OtherUsers}} {
 		t.Run(w.name, func(t *testing.T) {
-			t.Parallel()
 			test(t, w.how)
 		})
 	}

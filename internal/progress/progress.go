@@ -354,9 +354,21 @@ func (p *Bar) logLoop() {
 
 // Clear takes the bar off the screen, so that a log line does not run on after it.
 func (p *Bar) Clear() {
-	if p.bar != nil {
-		p.draw(func(b *progressbar.ProgressBar) { b.Clear() })
+	p.Cleared(func() {})
+}
+
+// Cleared takes the bar off the screen and calls write, with no drawing of the bar between:
+// a redraw (every second, or as a row arrives) between the two made write's line run on after
+// the bar. The bar is drawn again on its next redraw.
+func (p *Bar) Cleared(write func()) {
+	if p.bar == nil {
+		write()
+		return
 	}
+	p.draw(func(b *progressbar.ProgressBar) {
+		b.Clear()
+		write()
+	})
 }
 
 // Finish stops the counting and the log loop, and replaces the bar by a line that stays: the
@@ -403,8 +415,10 @@ func (p *Bar) Terminal() bool { return p.bar != nil }
 
 // NextSteps tells the person at the terminal, in a few plain lines, where the report is and
 // what to do next: the log's summary line is for machines and is easily missed.
-// runErr is how the run ended, so that rows not sent are put down to their true cause.
-func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Summary, runErr error) {
+// runErr is how the run ended, so that rows not sent are put down to their true cause;
+// interrupted is whether it was interrupted, as the caller decides it for what it does next
+// (an interrupt that comes as the run aborts leaves runErr the abort's).
+func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Summary, runErr error, interrupted bool) {
 	if p.bar == nil {
 		return
 	}
@@ -417,7 +431,6 @@ func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Sum
 	// A run that left rows not sent is finished first, with --resume, then mailed: mailed
 	// first, its people would need mail --resume the second time.
 	unfinished := c[provision.StatusNotAttempted] > 0
-	interrupted := errors.Is(runErr, context.Canceled)
 	fmt.Fprintf(w, "\nReport: %s\n", AbsPath(reportPath))
 	if dryRun {
 		fmt.Fprintf(w, "Dry run: %s valid, %d invalid; nothing was sent.\n", countRows(c[provision.StatusValid], "is", "are"), c[provision.StatusInvalid])
@@ -445,10 +458,11 @@ func (p *Bar) NextSteps(reportPath, input string, dryRun bool, sum provision.Sum
 	}
 	if n := c[provision.StatusNotAttempted]; n > 0 {
 		switch {
-		case interrupted:
-			fmt.Fprintf(w, "%s not sent (interrupted): run again with --resume to finish.\n", countRows(n, "was", "were"))
+		// An abort first, interrupted or not: its cause is to be fixed before --resume.
 		case errors.Is(runErr, provision.ErrAborted):
 			fmt.Fprintf(w, "%s not sent: the run was aborted (the error below says why); fix the cause, then run again with --resume.\n", countRows(n, "was", "were"))
+		case interrupted:
+			fmt.Fprintf(w, "%s not sent (interrupted): run again with --resume to finish.\n", countRows(n, "was", "were"))
 		default:
 			fmt.Fprintf(w, "%s not sent (the run stopped first, the error below says why): run again with --resume to finish.\n", countRows(n, "was", "were"))
 		}
@@ -620,23 +634,26 @@ func shellQuote(s string) string {
 // LogWriter is the log's writer: while a bar is drawn, it takes the bar off the screen before
 // each log line, so that the line does not run on after the bar. The bar redraws itself.
 type LogWriter struct {
-	W     io.Writer
-	mu    sync.Mutex
-	clear func()
+	W       io.Writer
+	mu      sync.Mutex
+	cleared func(write func())
 }
 
-func (l *LogWriter) Write(b []byte) (int, error) {
+func (l *LogWriter) Write(b []byte) (n int, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.clear != nil {
-		l.clear()
+	if l.cleared == nil {
+		return l.W.Write(b)
 	}
-	return l.W.Write(b)
+	l.cleared(func() { n, err = l.W.Write(b) })
+	return n, err
 }
 
-// ClearBefore makes every later log line take the bar off the screen first.
-func (l *LogWriter) ClearBefore(clear func()) {
+// ClearBefore makes every later log line be written by cleared (a bar's Cleared), which takes
+// the bar off the screen first and draws nothing until the line is written; nil writes lines
+// as they come.
+func (l *LogWriter) ClearBefore(cleared func(write func())) {
 	l.mu.Lock()
-	l.clear = clear
+	l.cleared = cleared
 	l.mu.Unlock()
 }

@@ -3,7 +3,11 @@ package progress
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +15,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/syncbuf"
 	"github.com/ideanote-provision/ideanote-provision/provision"
@@ -159,7 +165,8 @@ func TestProgressNextSteps(t *testing.T) {
 			p.MailFollows, p.MailFlags = tt.mail, tt.flags
 			p.Finish()
 			out.Reset()
-			p.NextSteps("wave 1.csv", "people.csv", tt.dryRun, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: tt.counts}}, tt.err)
+			// Interrupted as the line decides it after a run that ended with tt.err alone.
+			p.NextSteps("wave 1.csv", "people.csv", tt.dryRun, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: tt.counts}}, tt.err, errors.Is(tt.err, context.Canceled))
 			rest := out.String()
 			for _, w := range tt.want {
 				i := strings.Index(rest, w)
@@ -178,11 +185,34 @@ func TestProgressNextSteps(t *testing.T) {
 	}
 }
 
+// An interrupt that comes as the run aborts: the run ends with the abort, whose cause is to be
+// fixed, and a run with --mail mails nobody (the line does not start a mail run after an
+// interrupt), as the closing lines must say: they said "mailing each their own now".
+func TestProgressNextStepsAbortedAndInterrupted(t *testing.T) {
+	var out bytes.Buffer
+	p := New(Provisioning, "always", &out, slog.New(slog.DiscardHandler), nil, func() int { return 0 })
+	p.MailFollows = true
+	p.Finish()
+	out.Reset()
+	counts := provision.Counts[provision.Status]{provision.StatusOK: 1, provision.StatusFailed: 3, provision.StatusNotAttempted: 2}
+	p.NextSteps("r.csv", "in.csv", false, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: counts}},
+		&provision.AbortError{Cause: provision.CauseToken, Code: 401}, true)
+	for _, w := range []string{"2 rows were not sent: the run was aborted", "fix the cause, then run again with --resume",
+		"1 person has a login link so far", "nobody was mailed: the same command, run again with --resume, finishes the run and mails them"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("closing lines do not say %q:\n%s", w, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "mailing each their own now") {
+		t.Errorf("closing lines say the run mails now, after an interrupt:\n%s", out.String())
+	}
+}
+
 func TestProgressNoClosingLinesWithoutATerminal(t *testing.T) {
 	var out bytes.Buffer
 	p := New(Provisioning, "never", &out, slog.New(slog.DiscardHandler), nil, nil)
 	p.Finish()
-	p.NextSteps("r.csv", "in.csv", false, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: provision.Counts[provision.Status]{provision.StatusOK: 1}}}, nil)
+	p.NextSteps("r.csv", "in.csv", false, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: provision.Counts[provision.Status]{provision.StatusOK: 1}}}, nil, false)
 	if out.Len() != 0 {
 		t.Errorf("without a bar, the closing lines are the log's: got %q", out.String())
 	}
@@ -337,7 +367,7 @@ func TestBarClearedWhileCounted(t *testing.T) {
 	logOut := &LogWriter{W: out}
 	log := slog.New(slog.NewTextHandler(logOut, nil))
 	p := New(Provisioning, "always", out, log, func(context.Context) (int64, error) { return 100, nil }, nil)
-	logOut.ClearBefore(p.Clear)
+	logOut.ClearBefore(p.Cleared)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for range 50 {
@@ -366,6 +396,93 @@ func TestMailFlags(t *testing.T) {
 	for _, tt := range tests {
 		if got := MailFlags(tt.from, tt.smtpURL, tt.login); !slices.Equal(got, tt.want) {
 			t.Errorf("MailFlags(%q, %q, %v) = %q, want %q", tt.from, tt.smtpURL, tt.login, got, tt.want)
+		}
+	}
+}
+
+// orderWriter records each write, in order. Before it records a log line (a write that holds
+// "msg="), it lets rival draw, as the bar's redraws and rows do from their own goroutines.
+type orderWriter struct {
+	mu     sync.Mutex
+	writes []string
+	rival  func()
+}
+
+func (w *orderWriter) Write(b []byte) (int, error) {
+	if w.rival != nil && strings.Contains(string(b), "msg=") {
+		w.rival()
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, string(b))
+	return len(b), nil
+}
+
+// TestLogLineAfterClearedBar: a log line is written right after the bar is taken off the
+// screen, with no drawing of the bar between: the bar's redraws (every second, and as rows
+// arrive) could come between the clear and the line, which then ran on after the bar.
+func TestLogLineAfterClearedBar(t *testing.T) {
+	rec := &orderWriter{}
+	logOut := &LogWriter{W: rec}
+	log := slog.New(slog.NewTextHandler(logOut, nil))
+	p := New(Provisioning, "always", rec, log, nil, nil)
+	defer p.Finish()
+	logOut.ClearBefore(p.Cleared)
+	// A rival draws whenever it can, as the bar's goroutines would: while the line is written
+	// it must not be able to.
+	rec.rival = func() {
+		if p.drawMu.TryLock() {
+			p.drawMu.Unlock()
+			p.draw(func(*progressbar.ProgressBar) { fmt.Fprint(rec, "\r[a frame of the bar]") })
+		}
+	}
+	log.Info("a line")
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for i, w := range rec.writes {
+		if !strings.Contains(w, "msg=") {
+			continue
+		}
+		if i == 0 || strings.Trim(rec.writes[i-1], "\r ") != "" {
+			t.Errorf("the log line is not written right after the bar is cleared; the writes:\n%q", rec.writes)
+		}
+	}
+}
+
+// TestMailCommandThroughAShell runs the mail command the closing lines print through /bin/sh,
+// as a person pasting it would, and checks the arguments the program would get: the quoting
+// was checked only by splitting the string in Go.
+func TestMailCommandThroughAShell(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh:", err)
+	}
+	from := "Ops Team <ops@example.com>"
+	report := `/srv/hr exports/wave 1's "final" $HOME \n *.csv`
+	for _, flags := range [][]string{
+		{"--from", from},
+		MailFlags("", "", false), // the placeholders to fill in
+	} {
+		var out bytes.Buffer
+		p := New(Provisioning, "always", &out, slog.New(slog.DiscardHandler), nil, nil)
+		p.MailFlags = flags
+		p.Finish()
+		out.Reset()
+		p.NextSteps(report, "in.csv", false, provision.Summary{Tally: provision.Tally[provision.Status]{Counts: provision.Counts[provision.Status]{provision.StatusOK: 2}}}, nil, false)
+		_, command, ok := strings.Cut(out.String(), "Mail each their own:\n  ")
+		command, _, _ = strings.Cut(command, "\n")
+		if !ok {
+			t.Fatalf("no mail command in the closing lines:\n%s", out.String())
+		}
+		// printf prints each argument the shell made of the command, one a line.
+		got, err := exec.Command("/bin/sh", "-c", `printf '%s\n' `+command).Output()
+		if err != nil {
+			t.Errorf("sh -c %q: %v", command, err)
+			continue
+		}
+		want := append(append([]string{"ideanote-provision", "mail"}, flags...), report)
+		if args := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n"); !slices.Equal(args, want) {
+			t.Errorf("sh -c %q gives the arguments\n%q, want\n%q", command, args, want)
 		}
 	}
 }
