@@ -224,7 +224,7 @@ func (d *decision) conclude(now time.Time, o Outcome, e evidence) (est, hi, grow
 		// otherwise take a 429 for each quarter. Twice, because a bucket of burst 1 loses what
 		// a pause leaves unused.
 		est := e.sent * 0.75
-		if since := now.Sub(d.count.firstCut).Seconds(); since >= 2 && d.count.sinceFirst > 0 {
+		if since := now.Sub(d.count.firstCut).Seconds(); since >= 2 && d.count.sinceFirst > 0 && !d.count.busy {
 			est = min(est, max(2*float64(d.count.sinceFirst)/since, e.sent*0.25))
 		}
 		return est, e.sent, climbGrowth

@@ -223,7 +223,10 @@ func (d *decision) jitter(o Outcome) bool {
 // server held a second run at 0.2 a second for the 15 minutes after the first had ended.
 func (d *decision) lift(now time.Time) {
 	c := d.curve
-	c.rate, c.since, c.growth, c.hi, c.busy = c.at(now), now, rampGrowth, 0, false
+	// From a guess at least: grown from the crawl the busy server left, the next attempt comes
+	// an interval of that later, at ten times the rate a second (a pool at 0.4 a second sent
+	// its next at 123 a second, was refused, and took 0.4 for the rate accepted).
+	c.rate, c.since, c.growth, c.hi, c.busy = max(c.at(now), guessRate(StartRate)), now, rampGrowth, 0, false
 	d.curve, d.guessed, d.server.noProbes, d.count.busy = c, true, false, false
 }
 
