@@ -3,6 +3,7 @@ package pace_test
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -241,4 +242,67 @@ func TestReadingsTraced(t *testing.T) {
 			t.Errorf("no 429 of the traced matrix is read %q", name)
 		}
 	}
+}
+
+// TestTwoRunsSweep runs two runs on one limit over more operating points than the traced
+// matrix holds: a token bucket of burst 1 at each traced rate, the first run 2 or 6 times the
+// second's rows, the second started 0.1 to 1.5 of its N/R after the first, both at --rate x1,
+// x2, x5 and 0. Each cell's line, and a summary, are the golden file two-runs.md: wall over
+// (N_A+N_B)/R, and 429s as a share of both runs' requests. Where two Finders cut each other's
+// ceilings (see BENCHMARKS.md, "Two runs on one limit") its diff shows.
+func TestTwoRunsSweep(t *testing.T) {
+	t.Parallel()
+	type cell struct {
+		server, off, mult float64
+		ratio             int
+	}
+	var cells []cell
+	for _, r := range traceRates {
+		for _, ratio := range []int{2, 6} {
+			for _, off := range []float64{0.1, 0.5, 1.5} {
+				for _, mult := range []float64{1, 2, 5, 0} {
+					cells = append(cells, cell{r, off, mult, ratio})
+				}
+			}
+		}
+	}
+	walls := make([]float64, len(cells))
+	lines := make([]string, len(cells))
+	t.Run("cells", func(t *testing.T) {
+		for i, c := range cells {
+			t.Run(fmt.Sprintf("r%g/a%d/off%g/x%g", c.server, c.ratio, c.off, c.mult), func(t *testing.T) {
+				t.Parallel()
+				rows := int(10 * c.server)
+				if c.server < 5 {
+					rows = int(120 * c.server)
+				}
+				nr := time.Duration(float64(rows) / c.server * float64(time.Second))
+				after := time.Duration(c.off * float64(nr))
+				l := provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: c.server, Burst: 1}
+				rs := simulateRuns(t, l, simWorkers, 0, simRun{policy: pace.NewFinder(c.mult * c.server), rows: c.ratio * rows},
+					simRun{policy: pace.NewFinder(c.mult * c.server), rows: rows, after: after})
+				r := together(rs[0], rs[1], after)
+				walls[i] = r.wall.Seconds() / (float64((c.ratio+1)*rows) / c.server)
+				lines[i] = fmt.Sprintf("| %g/s | %d x | %g | x%g | %d | %d (%.1f%%) | %.2f | %d |\n", c.server, c.ratio, c.off, c.mult,
+					r.requests, r.throttled, r.share(), walls[i], r.failed)
+			})
+		}
+	})
+	var b strings.Builder
+	b.WriteString("| server | first run's rows | second started (N/R) | --rate | requests | 429s | wall / (N_A+N_B)/R | rows failed |\n|---|---|---|---|---|---|---|---|\n")
+	over15, over3, worst, logs := 0, 0, 0.0, 0.0
+	for i, l := range lines {
+		b.WriteString(l)
+		w := walls[i]
+		if w > 1.5 {
+			over15++
+		}
+		if w > 3 {
+			over3++
+		}
+		worst, logs = max(worst, w), logs+math.Log(w)
+	}
+	fmt.Fprintf(&b, "\n%d cells: geometric mean %.3f, above 1.5 x %d, above 3 x %d, worst %.2f\n",
+		len(walls), math.Exp(logs/float64(len(walls))), over15, over3, worst)
+	golden(t, filepath.Join("testdata", "trace", "two-runs.md"), b.String())
 }
