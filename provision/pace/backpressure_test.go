@@ -301,3 +301,46 @@ func (tr *tracer) Observe(now time.Time, o pace.Outcome) time.Duration {
 	}
 	return d
 }
+
+// TestBackpressureAlone runs one run, alone, against limiters that refuse a retry sent after
+// the whole Retry-After of the 429 before it, as a second run beside another does: a bucket
+// counting refused requests whose Retry-After leaves that out, and windows counting refused
+// requests behind a constant Retry-After of 1 s (HAProxy's deny ... hdr Retry-After 1).
+// Read as busy, such 429s cut nothing; a lift that the server then refuses under twice the
+// ceiling it lifted says the run is alone, and no 429 is read busy after. What the one
+// misreading costs is bounded here: before that rule, the first cell drew 673 429s (53%,
+// 2.45 x N/R), lift after lift. Before busy readings (1ec9c97) the four cells drew 2 (1.02 x
+// N/R), 2 (1.03), 6 (1.16) and 7 (1.66) 429s; now 13 (1.04), 9 (1.09), 18 (1.28), 12 (1.86):
+// the price of two runs on one limit no longer crawling (see TestTwoRunsSweep).
+func TestBackpressureAlone(t *testing.T) {
+	t.Parallel()
+	const s = time.Second
+	cells := []struct {
+		name         string
+		limit        provisiontest.Limit
+		rate         float64 // --rate; 0 for none
+		rows         int
+		share, ratio float64 // at most: % of requests, x N/R
+	}{
+		{"bucket-1s-counted/x2", provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: 1, Burst: 1, CountRefused: true}, 2, 600, 2.5, 1.1},
+		{"sliding-3s-counted-RA1/x2", provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: 3, Per: 3 * s, CountRefused: true, RetryAfter: s}, 2, 120, 8, 1.15},
+		{"sliding-3s-counted-RA1/x5", provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: 3, Per: 3 * s, CountRefused: true, RetryAfter: s}, 5, 120, 14, 1.35},
+		{"sliding-10s-counted-RA1/x2", provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: 10, Per: 10 * s, CountRefused: true, RetryAfter: s}, 2, 120, 10, 1.95},
+	}
+	for _, c := range cells {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &recorder{Finder: pace.NewFinder(c.rate)}
+			r := simulate(t, c.limit, rec, c.rows, simWorkers, 0)
+			ratio := r.wall.Seconds() / (float64(c.rows) / c.limit.PerSecond())
+			busy := strings.Count(rec.b.String(), ": busy;")
+			if r.failed > 0 || r.share() > c.share || ratio > c.ratio {
+				t.Errorf("%d rows failed, %d of %d requests 429 (%.1f%%, at most %.1f%%), wall %.2f x N/R (at most %.2f), %d read busy",
+					r.failed, r.throttled, r.requests, r.share(), c.share, ratio, c.ratio, busy)
+			}
+			if *simTable {
+				t.Logf("| %s | %d | %d (%.1f%%) | %.2f | %d busy |", c.name, r.requests, r.throttled, r.share(), ratio, busy)
+			}
+		})
+	}
+}

@@ -20,7 +20,8 @@ type curve struct {
 	margin  float64   // spacing beyond the rate found
 	fast    bool      // no configured rate: the fast start is on until fastEnd
 	fastEnd time.Time // the end of the fast start (its first 429, or headers); zero while on
-	busy    bool      // hi was set by a 429 after busyRefused in a row: a busy server, not this rate
+	busy    bool      // hi was set while the server was busy, by a reading that measured nothing (see lift)
+	lifted  float64   // the ceiling the latest lift removed, until the next cut; 0 when none
 }
 
 // at is the rate at t, before the margin.

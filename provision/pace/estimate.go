@@ -57,6 +57,13 @@ type evidence struct {
 // it returns that pause, pause or the probe's shorter one.
 func (d *decision) cut(now time.Time, o Outcome, pause time.Duration) time.Duration {
 	e := d.evidence(now, o, pause)
+	if d.curve.lifted > 0 {
+		// The first cut after a lift: refused under twice the ceiling lifted, that ceiling was
+		// this run's own limit, and the refusals read busy were of a limit that counts refused
+		// requests, not another client's: none are read busy any more.
+		d.server.alone = d.server.alone || e.sent < 2*d.curve.lifted
+		d.curve.lifted = 0
+	}
 	d.sums = e.sums
 	if d.reopening.retryAfter > 0 {
 		d.reopening.accepted, d.reopening.span = e.accepted, e.span

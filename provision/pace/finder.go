@@ -99,10 +99,11 @@ const (
 // 8%). A 429 for an attempt the schedule let start too close to the one before (that one was
 // late) cuts nothing: from then on the Pacer keeps the gaps.
 // A 429 for an attempt sent after the Retry-After of the one before had ended, nothing sent
-// between, says another client of the limit took what that Retry-After promised (a second run
-// beside this one): it cuts nothing, and the pauses double from the Retry-After up to maxBusy.
-// A ceiling set meanwhile by a reading that measured nothing is that client's, and is lifted
-// once the server accepts again.
+// between, is read busy: another client of the limit took what that Retry-After promised (a
+// second run beside this one). It cuts nothing, and the pauses double from the Retry-After up
+// to maxBusy; a ceiling set meanwhile by a reading that measured nothing is that client's, and
+// is lifted once the server accepts again. A limit that counts this run's own refusals looks
+// the same: a lift it refuses under twice the ceiling lifted ends busy readings for the run.
 //
 // A Finder is not safe for concurrent use; a Pacer serializes its calls.
 type Finder struct{ state }
@@ -148,6 +149,7 @@ type server struct {
 	reserve    float64       // what it accepts beyond its rate after a pause (a burst); 0 until measured
 	minGap     time.Duration // the shortest gap before an attempt it accepted
 	noProbes   bool          // it refused a probe: 429s pause for their Retry-After
+	alone      bool          // a lift was refused under twice the ceiling it lifted: no 429 is read busy
 	window     time.Duration // the longest Reset seen
 	quotaSince time.Time     // its first rate-limit headers
 }
@@ -236,13 +238,12 @@ func (d *decision) accepted(now time.Time, o Outcome) {
 	if !o.Sent.Before(c.epoch) {
 		c.accepted++
 		d.reopening = reopening{} // the window has reopened (not an answer sent before the 429)
-		d.noRA, d.busyPause = 0, 0
+		d.noRA, d.busyPause, d.lastRA = 0, 0, 0
 	}
 	if !c.firstCut.IsZero() && o.Sent.After(c.firstCut) {
 		c.sinceFirst++
 	}
 	c.sinceThrottle++
-	d.lastRA = 0
 	if d.curve.busy && o.Sent.After(d.curve.lastCut) && c.sinceThrottle >= busyLifted {
 		d.lift(now)
 	}

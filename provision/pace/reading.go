@@ -22,10 +22,13 @@ const (
 	// (pauseTooShort; TestFinderPauseTooShort).
 	readPauseTooShort
 	// readBusy: refused though sent after the Retry-After of the 429 before it had ended, with
-	// nothing of the pool's sent between: what that Retry-After promised went to another
-	// client of the limit (a second run beside this one). Nothing is cut; the pause doubles
-	// from the Retry-After, up to maxBusy, and a ceiling set until fewAccepted in a row is
-	// lifted once the server accepts again (busy; TestFinderBusy).
+	// nothing of the pool's sent between: the limit is held by another client (a second run
+	// beside this one), or by this run's own refused requests that it counts. Nothing is
+	// cut; the pause doubles from the Retry-After, up to maxBusy, and a ceiling that a reading
+	// measuring nothing sets meanwhile is lifted at the busyLifted-th acceptance after it. Not
+	// once the server has shown a window (a Retry-After of 2 s or more), nor once a lift was
+	// refused under twice the ceiling it lifted: the run is alone, its limit counts refusals
+	// (busy, lift; TestFinderBusy, TestBackpressureAlone).
 	readBusy
 	// readBeforeCut: the attempt was sent before the latest cut, at the rate before it: nothing
 	// new (beforeCut; TestFinderCutsOncePerRoundTrip).
@@ -92,7 +95,7 @@ func (d *decision) throttled(now time.Time, o Outcome) {
 	// The first attempt after a pause without Retry-After, refused with nothing accepted
 	// since: the pause was too short, as a refused probe's.
 	tooShort := o.RetryAfter <= 0 && d.noRA > 0 && !echo && !o.Sent.Before(d.curve.since)
-	busy := o.RetryAfter > 0 && d.lastRA > 0 && o.Gap >= d.lastRA && !echo && !o.Probe && !d.server.windowed
+	busy := o.RetryAfter > 0 && d.lastRA > 0 && o.Gap >= d.lastRA && !echo && !o.Probe && !d.server.windowed && !d.server.alone
 	if !echo {
 		d.lastRA = o.RetryAfter
 	}
@@ -141,6 +144,7 @@ func (d *decision) pauseTooShort(now time.Time, pause time.Duration) {
 func (d *decision) busy(now time.Time, o Outcome) {
 	d.reading = readBusy
 	d.count.busy = true
+	d.curve.rate = d.curve.at(now) // held as it had grown
 	d.busyPause = min(max(2*d.busyPause, o.RetryAfter), maxBusy)
 	d.pause = d.busyPause
 	d.resumeAt(now.Add(d.pause))
@@ -216,9 +220,10 @@ func (d *decision) jitter(o Outcome) bool {
 		o.Gap > limit/2 && o.Gap < limit && o.Gap < d.server.minGap
 }
 
-// lift ends a ceiling the server's refusals set while it accepted nothing (see busyRefused),
-// now that it accepts again: another client of the same limit held it, and has let go (a first
-// run beside which a second one started). What those refusals taught is dropped: the rate grows
+// lift ends a ceiling set while the server was busy (readBusy) by a reading that measured
+// nothing (a guess, a guess too high, an estimate too high), now that it accepts again:
+// another client of the same limit held it, and has let go (a first run beside which a second
+// one started). What those refusals taught is dropped: the rate grows
 // from where it is as from a guess, and the next 429 is read afresh. Kept, a ceiling of a busy
 // server held a second run at 0.2 a second for the 15 minutes after the first had ended.
 func (d *decision) lift(now time.Time) {
@@ -226,8 +231,9 @@ func (d *decision) lift(now time.Time) {
 	// From a guess at least: grown from the crawl the busy server left, the next attempt comes
 	// an interval of that later, at ten times the rate a second (a pool at 0.4 a second sent
 	// its next at 123 a second, was refused, and took 0.4 for the rate accepted).
+	c.lifted = c.hi
 	c.rate, c.since, c.growth, c.hi, c.busy = max(c.at(now), guessRate(StartRate)), now, rampGrowth, 0, false
-	d.curve, d.guessed, d.server.noProbes, d.count.busy = c, true, false, false
+	d.curve, d.guessed, d.count.busy = c, true, false
 }
 
 // resumeAt starts the count of what the server accepts, and the rate's growth, again at end,

@@ -69,7 +69,8 @@ func traceCells() []traceCell {
 			)
 		}
 		// A colleague's run at the whole limit for the first 3 s of a 10-s job, then none: N/R
-		// is 1.3 at best. (At one a second, 36 s of the 2 minutes.)
+		// is 1.3 at best, and the table's N/R counts the rival's time. (At one a second, 36 s of
+		// the 2 minutes.)
 		rival := time.Duration(0.3 * float64(rows) / r * float64(time.Second))
 		kinds = append(kinds, provisiontest.NamedLimit{Name: "bucket-b1-rival", Limit: provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: r, Burst: 1, RivalRate: r, RivalFor: rival}})
 		for _, k := range kinds {

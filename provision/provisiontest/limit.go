@@ -75,6 +75,9 @@ type Limit struct {
 
 	// NoRetryAfter leaves the Retry-After header out of a 429.
 	NoRetryAfter bool
+	// RetryAfter, when set, is the Retry-After of every 429 whatever the wait, as a proxy
+	// configured with a constant header sends it (HAProxy's deny ... hdr Retry-After 1).
+	RetryAfter time.Duration
 	// CountRefused counts a refused request as if accepted: a client that keeps sending while
 	// refused pushes its own next acceptance further away.
 	CountRefused bool
@@ -110,6 +113,8 @@ func (l Limit) String() string {
 	}
 	if l.NoRetryAfter {
 		s += ", no Retry-After"
+	} else if l.RetryAfter > 0 {
+		s += fmt.Sprintf(", Retry-After %v always", l.RetryAfter)
 	}
 	if l.RivalRate > 0 {
 		s += fmt.Sprintf(", a rival at %g/s for the first %v", l.RivalRate, l.RivalFor)
@@ -174,6 +179,9 @@ func (r *Limiter) Admit(now time.Time) (ok bool, h http.Header) {
 	ok, wait, remaining, reset, limit := r.admit(now)
 	h = make(http.Header)
 	if !ok && !r.l.NoRetryAfter {
+		if r.l.RetryAfter > 0 {
+			wait = r.l.RetryAfter
+		}
 		h.Set("Retry-After", strconv.Itoa(ceilSeconds(wait)))
 	}
 	switch r.l.Headers {

@@ -37,6 +37,8 @@ func TestLimiter(t *testing.T) {
 			[]time.Duration{0, 100 * ms, 200 * ms, 300 * ms, 1050 * ms, 1100 * ms, 1150 * ms}, "aaaraar", []string{"1", "1"}, ""},
 		{"sliding window refused counted", Limit{Kind: SlidingWindow, N: 2, Per: time.Second, CountRefused: true},
 			[]time.Duration{0, 100 * ms, 500 * ms, 1050 * ms, 1450 * ms, 2600 * ms}, "aarrra", []string{"1", "1", "1"}, ""},
+		{"fixed window, Retry-After 1 s always", Limit{Kind: FixedWindow, N: 2, Per: 3 * time.Second, RetryAfter: time.Second},
+			[]time.Duration{0, 10 * ms, 20 * ms, 1500 * ms}, "aarr", []string{"1", "1"}, ""},
 		{"IETF headers", Limit{Kind: FixedWindow, N: 2, Per: time.Minute, Headers: IETFHeaders},
 			[]time.Duration{0, 1 * ms, 2 * ms}, "aar", []string{"60"}, "Ratelimit-Policy"},
 		{"X headers", Limit{Kind: SlidingWindow, N: 2, Per: time.Minute, Headers: XHeaders},
