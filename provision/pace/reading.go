@@ -223,8 +223,9 @@ func (d *decision) jitter(o Outcome) bool {
 // lift ends a ceiling set while the server was busy (readBusy) by a reading that measured
 // nothing (a guess, a guess too high, an estimate too high), now that it accepts again:
 // another client of the same limit held it, and has let go (a first run beside which a second
-// one started). What those refusals taught is dropped: the rate grows
-// from where it is as from a guess, and the next 429 is read afresh. Kept, a ceiling of a busy
+// one started). What those refusals taught is dropped: the rate grows from where it is as
+// from a guess, and the next 429 is read afresh; refused under twice the ceiling lifted, it
+// says the ceiling was this run's own, and the run alone (see cut). Kept, a ceiling of a busy
 // server held a second run at 0.2 a second for the 15 minutes after the first had ended.
 func (d *decision) lift(now time.Time) {
 	c := d.curve
