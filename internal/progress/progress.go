@@ -359,7 +359,9 @@ func (p *Bar) Clear() {
 
 // Cleared takes the bar off the screen and calls write, with no drawing of the bar between:
 // a redraw (every second, or as a row arrives) between the two made write's line run on after
-// the bar. The bar is drawn again on its next redraw.
+// the bar. The bar is drawn again on its next redraw. write runs under the bar's draw lock:
+// it must not draw the bar, nor log through a writer that clears it (the lock is not
+// reentrant).
 func (p *Bar) Cleared(write func()) {
 	if p.bar == nil {
 		write()
