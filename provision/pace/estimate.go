@@ -61,7 +61,7 @@ func (d *decision) cut(now time.Time, o Outcome, pause time.Duration) time.Durat
 		// The first cut after a lift: refused under twice the ceiling lifted, that ceiling was
 		// this run's own limit, and the refusals read busy were of a limit that counts refused
 		// requests, not another client's: none are read busy any more.
-		d.server.alone = d.server.alone || e.sent < 2*d.curve.lifted
+		d.server.alone = d.server.alone || e.sent < 2*d.curve.lifted && !d.server.heldLong
 		d.curve.lifted = 0
 	}
 	d.sums = e.sums

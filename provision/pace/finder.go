@@ -150,6 +150,7 @@ type server struct {
 	minGap     time.Duration // the shortest gap before an attempt it accepted
 	noProbes   bool          // it refused a probe: 429s pause for their Retry-After
 	alone      bool          // a lift was refused under twice the ceiling it lifted: no 429 is read busy
+	heldLong   bool          // a busy 429 came after a pause of maxBusy: another client holds it at times
 	window     time.Duration // the longest Reset seen
 	quotaSince time.Time     // its first rate-limit headers
 }

@@ -144,6 +144,7 @@ func (d *decision) pauseTooShort(now time.Time, pause time.Duration) {
 func (d *decision) busy(now time.Time, o Outcome) {
 	d.reading = readBusy
 	d.count.busy = true
+	d.server.heldLong = d.server.heldLong || d.busyPause >= maxBusy
 	d.curve.rate = d.curve.at(now) // held as it had grown
 	d.busyPause = min(max(2*d.busyPause, o.RetryAfter), maxBusy)
 	d.pause = d.busyPause
