@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // ErrUnsafe is wrapped by the errors of a path that is refused: a symbolic link, a file of
@@ -181,12 +183,15 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	})
 }
 
-// Replace is WriteFile with the content written by write.
+// Replace is WriteFile with the content written by write. It first removes the temporary
+// files of path that an interrupted Replace left and that have gone unmodified for StaleAge
+// (RemoveStale); one that cannot be removed is no reason to fail the write.
 func Replace(path string, perm fs.FileMode, write func(*os.File) error) error {
 	if err := CheckReplace(path); err != nil {
 		return err
 	}
-	f, err := CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	RemoveStale(path, StaleAge) // before this Replace's own temporary exists
+	f, err := CreateTemp(filepath.Dir(path), tempPattern(path))
 	if err != nil {
 		return err
 	}
@@ -220,4 +225,66 @@ func RemoveOwned(path string) error {
 		return err
 	}
 	return nil
+}
+
+// tempPattern is the os.CreateTemp pattern of Replace's temporary file of path: hidden, and
+// not ending like path, so that nothing reading the folder by name (node_exporter's *.prom)
+// takes it for a file of its own.
+func tempPattern(path string) string { return "." + filepath.Base(path) + ".*.tmp" }
+
+// isTempOf reports whether name is one os.CreateTemp can give for tempPattern of a file named
+// base: ".base.", the random part (the decimal digits of a 32-bit number), ".tmp".
+func isTempOf(name, base string) bool {
+	rest, ok := strings.CutPrefix(name, "."+base+".")
+	if !ok {
+		return false
+	}
+	digits, ok := strings.CutSuffix(rest, ".tmp")
+	if !ok || len(digits) == 0 || len(digits) > 10 {
+		return false
+	}
+	return strings.Trim(digits, "0123456789") == ""
+}
+
+// StaleAge is how long a temporary file of Replace must have gone unmodified before a Replace
+// of the same path takes it for one left by a Replace that was killed. A Replace in flight
+// modifies its file as it writes and renames it once synced; were the sync slower than this,
+// removing the file would make the rename fail, never put anything else at path.
+const StaleAge = time.Minute
+
+// RemoveStale removes the temporary files that a Replace of path leaves in path's folder when
+// it is killed (or the power fails) between writing them and renaming them over path: each holds
+// what path was to hold, credentials included, and nothing else would ever remove it. Only
+// those not modified for minAge are removed.
+//
+// Only the names Replace gives (".BASE.DIGITS.tmp") are considered, and of those only regular
+// files of this user; a symbolic link (never followed), a folder or another user's file is left
+// as it is. The removal unlinks a name and never removes a folder, so a name swapped for a link
+// or a folder since it was checked loses at most the link itself.
+//
+// A Replace of path in flight, in this process or another, has its temporary under such a name
+// too: a minAge below StaleAge is only for a caller that keeps every other writer of path away,
+// such as a run holding path's lock (internal/lock), which no other run of path can hold while
+// it writes. It returns the first error met, after trying every file.
+func RemoveStale(path string, minAge time.Duration) error {
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, e := range ents {
+		if !e.Type().IsRegular() || !isTempOf(e.Name(), base) {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		st, err := os.Lstat(name)
+		if err != nil || check(name, st, false, false) != nil || minAge > 0 && time.Since(st.ModTime()) < minAge {
+			continue // gone, or not ours to remove, or perhaps in flight
+		}
+		if err := removeFile(name); err != nil && !errors.Is(err, fs.ErrNotExist) && first == nil {
+			first = err
+		}
+	}
+	return first
 }

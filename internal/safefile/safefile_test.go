@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // plant makes dir/victim with content and returns its path, and dir/name a symbolic link to it.
@@ -184,5 +186,110 @@ func TestSyncDir(t *testing.T) {
 	}
 	if err := SyncDir(filepath.Join(t.TempDir(), "none")); err == nil && runtime.GOOS != "windows" {
 		t.Error("SyncDir of a missing folder: no error")
+	}
+}
+
+// TestTempShape checks that isTempOf takes every name os.CreateTemp gives for Replace's pattern,
+// whatever the length of its random part, and nothing of another file's.
+func TestTempShape(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "R.csv")
+	for range 200 {
+		f, err := CreateTemp(dir, tempPattern(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		os.Remove(f.Name())
+		if name := filepath.Base(f.Name()); !isTempOf(name, "R.csv") || isTempOf(name, "R") || isTempOf(name, "csv") {
+			t.Fatalf("isTempOf(%q): wrong for R.csv, R or csv", name)
+		}
+	}
+}
+
+// staleFolder plants, beside dir/R.csv, what a Replace killed before its rename leaves (old and
+// fresh), and decoys that no Replace of R.csv may remove: a symbolic link and a folder under a
+// temporary's name, names of another shape or file, and another user's file when run as root.
+// It returns the names each file had, and the victim the link points at.
+func staleFolder(t *testing.T) (dir string, old, fresh string, decoys []string, victim string) {
+	t.Helper()
+	dir, victim, link := plant(t, ".R.csv.111.tmp")
+	long := time.Now().Add(-2 * StaleAge)
+	write := func(name string, mtime time.Time) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("token"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("R.csv", time.Now())
+	old, fresh = ".R.csv.123456.tmp", ".R.csv.4294967295.tmp"
+	write(old, long)
+	write(fresh, time.Now())
+	decoys = []string{filepath.Base(link), filepath.Base(victim), "R.csv",
+		".R.csv.12a.tmp", ".R.csv..tmp", ".R.csv.12345678901.tmp", ".R.csv.123.tmp.bak",
+		"R.csv.123.tmp", ".S.csv.123.tmp", ".R.csv.123.new", "..R.csv.123.tmp"}
+	for _, name := range decoys[3:] {
+		write(name, long)
+	}
+	if err := os.Mkdir(filepath.Join(dir, ".R.csv.222.tmp"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	decoys = append(decoys, ".R.csv.222.tmp")
+	if os.Geteuid() == 0 && runtime.GOOS != "windows" {
+		write(".R.csv.333.tmp", long)
+		asOther(t, filepath.Join(dir, ".R.csv.333.tmp"))
+		decoys = append(decoys, ".R.csv.333.tmp")
+	}
+	return dir, old, fresh, decoys, victim
+}
+
+// names returns the names in dir, sorted.
+func names(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// TestReplaceRemovesStale checks that a Replace removes the temporary a killed Replace of the
+// same path left, once StaleAge old, and leaves a fresh one (perhaps in flight) and every decoy.
+func TestReplaceRemovesStale(t *testing.T) {
+	dir, old, fresh, decoys, victim := staleFolder(t)
+	if err := WriteFile(filepath.Join(dir, "R.csv"), []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]string{fresh}, decoys...)
+	slices.Sort(want)
+	if got := names(t, dir); !slices.Equal(got, want) {
+		t.Errorf("left in the folder:\n%q\nwant\n%q (%s removed)", got, want, old)
+	}
+	untouched(t, victim)
+}
+
+// TestRemoveStaleOfAll checks RemoveStale with no age bound, as a run holding the lock of the
+// path calls it: every temporary of ours goes, fresh or not, and every decoy stays.
+func TestRemoveStaleOfAll(t *testing.T) {
+	dir, _, _, decoys, victim := staleFolder(t)
+	if err := RemoveStale(filepath.Join(dir, "R.csv"), 0); err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(decoys)
+	slices.Sort(want)
+	if got := names(t, dir); !slices.Equal(got, want) {
+		t.Errorf("left in the folder:\n%q\nwant\n%q", got, want)
+	}
+	untouched(t, victim)
+	if err := RemoveStale(filepath.Join(dir, "none", "R.csv"), 0); err == nil {
+		t.Error("RemoveStale in a missing folder: no error")
 	}
 }
