@@ -183,14 +183,13 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	})
 }
 
-// Replace is WriteFile with the content written by write. It first removes the temporary
-// files of path that an interrupted Replace left and that have gone unmodified for StaleAge
-// (RemoveStale); one that cannot be removed is no reason to fail the write.
+// Replace is WriteFile with the content written by write. A Replace killed before its rename
+// leaves its temporary file, which RemoveStale removes; Replace does not look for them itself,
+// which would read the whole folder at every write (a folder of .eml files, one per person).
 func Replace(path string, perm fs.FileMode, write func(*os.File) error) error {
 	if err := CheckReplace(path); err != nil {
 		return err
 	}
-	RemoveStale(path, StaleAge) // before this Replace's own temporary exists
 	f, err := CreateTemp(filepath.Dir(path), tempPattern(path))
 	if err != nil {
 		return err
@@ -232,24 +231,31 @@ func RemoveOwned(path string) error {
 // takes it for a file of its own.
 func tempPattern(path string) string { return "." + filepath.Base(path) + ".*.tmp" }
 
-// isTempOf reports whether name is one os.CreateTemp can give for tempPattern of a file named
-// base: ".base.", the random part (the decimal digits of a 32-bit number), ".tmp".
-func isTempOf(name, base string) bool {
-	rest, ok := strings.CutPrefix(name, "."+base+".")
-	if !ok {
-		return false
+// tempOf returns the name of the file whose Replace temporary name is (tempPattern as
+// os.CreateTemp fills it in: ".", the file's name, ".", the decimal digits of a 32-bit random
+// number, ".tmp"), and false for a name of another shape. The digits hold no ".", so one name
+// is the temporary of one file only.
+func tempOf(name string) (base string, ok bool) {
+	rest, ok := strings.CutPrefix(name, ".")
+	if ok {
+		rest, ok = strings.CutSuffix(rest, ".tmp")
 	}
-	digits, ok := strings.CutSuffix(rest, ".tmp")
-	if !ok || len(digits) == 0 || len(digits) > 10 {
-		return false
+	i := strings.LastIndexByte(rest, '.')
+	if !ok || i < 1 {
+		return "", false
 	}
-	return strings.Trim(digits, "0123456789") == ""
+	base, digits := rest[:i], rest[i+1:]
+	if len(digits) == 0 || len(digits) > 10 || strings.Trim(digits, "0123456789") != "" {
+		return "", false
+	}
+	return base, true
 }
 
-// StaleAge is how long a temporary file of Replace must have gone unmodified before a Replace
-// of the same path takes it for one left by a Replace that was killed. A Replace in flight
-// modifies its file as it writes and renames it once synced; were the sync slower than this,
-// removing the file would make the rename fail, never put anything else at path.
+// StaleAge is how long a temporary file of Replace must have gone unmodified before a caller
+// that does not keep other writers away may take it for one left by a Replace that was killed.
+// A Replace in flight modifies its file as it writes and renames it once synced; were the sync
+// slower than this, removing the file would make the rename fail, never put anything else at
+// the file's name.
 const StaleAge = time.Minute
 
 // RemoveStale removes the temporary files that a Replace of path leaves in path's folder when
@@ -257,24 +263,30 @@ const StaleAge = time.Minute
 // what path was to hold, credentials included, and nothing else would ever remove it. Only
 // those not modified for minAge are removed.
 //
-// Only the names Replace gives (".BASE.DIGITS.tmp") are considered, and of those only regular
-// files of this user; a symbolic link (never followed), a folder or another user's file is left
-// as it is. The removal unlinks a name and never removes a folder, so a name swapped for a link
-// or a folder since it was checked loses at most the link itself.
-//
 // A Replace of path in flight, in this process or another, has its temporary under such a name
 // too: a minAge below StaleAge is only for a caller that keeps every other writer of path away,
 // such as a run holding path's lock (internal/lock), which no other run of path can hold while
-// it writes. It returns the first error met, after trying every file.
+// it writes. It reads the whole folder: call it once per run, not per write.
 func RemoveStale(path string, minAge time.Duration) error {
-	dir, base := filepath.Dir(path), filepath.Base(path)
+	base := filepath.Base(path)
+	return RemoveStaleIn(filepath.Dir(path), minAge, func(name string) bool { return name == base })
+}
+
+// RemoveStaleIn is RemoveStale for every file of dir whose name of is true of.
+//
+// Only the names Replace gives (".NAME.DIGITS.tmp") are considered, and of those only regular
+// files of this user; a symbolic link (never followed), a folder or another user's file is left
+// as it is. The removal unlinks a name and never removes a folder, so a name swapped for a link
+// or a folder since it was checked loses at most the link itself. It returns the first error
+// met, after trying every file.
+func RemoveStaleIn(dir string, minAge time.Duration, of func(name string) bool) error {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
 	var first error
 	for _, e := range ents {
-		if !e.Type().IsRegular() || !isTempOf(e.Name(), base) {
+		if base, ok := tempOf(e.Name()); !ok || !e.Type().IsRegular() || !of(base) {
 			continue
 		}
 		name := filepath.Join(dir, e.Name())

@@ -189,8 +189,8 @@ func TestSyncDir(t *testing.T) {
 	}
 }
 
-// TestTempShape checks that isTempOf takes every name os.CreateTemp gives for Replace's pattern,
-// whatever the length of its random part, and nothing of another file's.
+// TestTempShape checks that tempOf takes every name os.CreateTemp gives for Replace's pattern
+// for the file it is of, whatever the length of its random part, and no name of another shape.
 func TestTempShape(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "R.csv")
@@ -201,16 +201,26 @@ func TestTempShape(t *testing.T) {
 		}
 		f.Close()
 		os.Remove(f.Name())
-		if name := filepath.Base(f.Name()); !isTempOf(name, "R.csv") || isTempOf(name, "R") || isTempOf(name, "csv") {
-			t.Fatalf("isTempOf(%q): wrong for R.csv, R or csv", name)
+		if base, ok := tempOf(filepath.Base(f.Name())); !ok || base != "R.csv" {
+			t.Fatalf("tempOf(%q) = %q, %v; want R.csv", filepath.Base(f.Name()), base, ok)
+		}
+	}
+	for name, want := range map[string]string{
+		".R.csv.0.tmp": "R.csv", ".R.csv.5.4294967295.tmp": "R.csv.5", "..R.csv.1.tmp": ".R.csv",
+		".R.csv..tmp": "", ".R.csv.12a.tmp": "", ".R.csv.12345678901.tmp": "", ".R.csv.-1.tmp": "",
+		"R.csv.1.tmp": "", ".R.csv.1.tmp.bak": "", ".R.csv.1.new": "", ".1.tmp": "", "..1.tmp": "", ".tmp": "",
+	} {
+		if base, ok := tempOf(name); base != want || ok != (want != "") {
+			t.Errorf("tempOf(%q) = %q, %v; want %q", name, base, ok, want)
 		}
 	}
 }
 
 // staleFolder plants, beside dir/R.csv, what a Replace killed before its rename leaves (old and
-// fresh), and decoys that no Replace of R.csv may remove: a symbolic link and a folder under a
-// temporary's name, names of another shape or file, and another user's file when run as root.
-// It returns the names each file had, and the victim the link points at.
+// fresh), and decoys that no RemoveStale of R.csv may remove: a symbolic link and a folder under
+// a temporary's name, names of another shape, another file's temporaries (R.csv.5's and a.eml's),
+// and another user's file when run as root. It returns the names of each, and the victim the
+// link points at.
 func staleFolder(t *testing.T) (dir string, old, fresh string, decoys []string, victim string) {
 	t.Helper()
 	dir, victim, link := plant(t, ".R.csv.111.tmp")
@@ -231,7 +241,7 @@ func staleFolder(t *testing.T) (dir string, old, fresh string, decoys []string, 
 	write(fresh, time.Now())
 	decoys = []string{filepath.Base(link), filepath.Base(victim), "R.csv",
 		".R.csv.12a.tmp", ".R.csv..tmp", ".R.csv.12345678901.tmp", ".R.csv.123.tmp.bak",
-		"R.csv.123.tmp", ".S.csv.123.tmp", ".R.csv.123.new", "..R.csv.123.tmp"}
+		"R.csv.123.tmp", ".R.csv.123.new", ".R.csv.5.123.tmp", ".a.eml.77.tmp"}
 	for _, name := range decoys[3:] {
 		write(name, long)
 	}
@@ -247,33 +257,38 @@ func staleFolder(t *testing.T) (dir string, old, fresh string, decoys []string, 
 	return dir, old, fresh, decoys, victim
 }
 
-// names returns the names in dir, sorted.
-func names(t *testing.T, dir string) []string {
+// wantLeft fails t unless dir holds exactly the names of want.
+func wantLeft(t *testing.T, dir string, want ...string) {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
+	var got []string
 	for _, e := range ents {
-		out = append(out, e.Name())
+		got = append(got, e.Name())
 	}
-	return out
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("left in the folder:\n%q\nwant\n%q", got, want)
+	}
 }
 
-// TestReplaceRemovesStale checks that a Replace removes the temporary a killed Replace of the
-// same path left, once StaleAge old, and leaves a fresh one (perhaps in flight) and every decoy.
-func TestReplaceRemovesStale(t *testing.T) {
-	dir, old, fresh, decoys, victim := staleFolder(t)
-	if err := WriteFile(filepath.Join(dir, "R.csv"), []byte("new"), 0o600); err != nil {
+// TestRemoveStale checks that RemoveStale with StaleAge, as a caller that does not keep other
+// writers away calls it, removes the temporary a killed Replace of the path left once StaleAge
+// old, and leaves a fresh one (perhaps in flight) and every decoy; a Replace then leaves nothing.
+func TestRemoveStale(t *testing.T) {
+	dir, _, fresh, decoys, victim := staleFolder(t)
+	path := filepath.Join(dir, "R.csv")
+	if err := RemoveStale(path, StaleAge); err != nil {
 		t.Fatal(err)
 	}
-	want := append([]string{fresh}, decoys...)
-	slices.Sort(want)
-	if got := names(t, dir); !slices.Equal(got, want) {
-		t.Errorf("left in the folder:\n%q\nwant\n%q (%s removed)", got, want, old)
-	}
+	wantLeft(t, dir, append([]string{fresh}, decoys...)...)
 	untouched(t, victim)
+	if err := WriteFile(path, []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wantLeft(t, dir, append([]string{fresh}, decoys...)...)
 }
 
 // TestRemoveStaleOfAll checks RemoveStale with no age bound, as a run holding the lock of the
@@ -283,13 +298,22 @@ func TestRemoveStaleOfAll(t *testing.T) {
 	if err := RemoveStale(filepath.Join(dir, "R.csv"), 0); err != nil {
 		t.Fatal(err)
 	}
-	want := slices.Clone(decoys)
-	slices.Sort(want)
-	if got := names(t, dir); !slices.Equal(got, want) {
-		t.Errorf("left in the folder:\n%q\nwant\n%q", got, want)
-	}
+	wantLeft(t, dir, decoys...)
 	untouched(t, victim)
 	if err := RemoveStale(filepath.Join(dir, "none", "R.csv"), 0); err == nil {
 		t.Error("RemoveStale in a missing folder: no error")
 	}
+}
+
+// TestRemoveStaleIn checks that RemoveStaleIn removes the old temporaries of every file that of
+// names, and of no other.
+func TestRemoveStaleIn(t *testing.T) {
+	dir, _, fresh, decoys, victim := staleFolder(t)
+	err := RemoveStaleIn(dir, StaleAge, func(name string) bool { return strings.HasSuffix(name, ".eml") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoys = slices.DeleteFunc(decoys, func(name string) bool { return name == ".a.eml.77.tmp" })
+	wantLeft(t, dir, append([]string{fresh, ".R.csv.123456.tmp"}, decoys...)...)
+	untouched(t, victim)
 }
