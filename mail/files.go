@@ -19,13 +19,19 @@ type fileWriter struct{ dir string }
 // prepareOutDir makes the folder of the .eml files, readable by its owner only: every file in
 // it logs somebody in. It reports whether a folder already there is open to others.
 // A link, or another user's folder, is refused: the messages would land where someone else
-// decides.
+// decides. The temporary .eml files that a run killed while it wrote them left there, each a
+// whole message, are removed once safefile.StaleAge old: nothing keeps another mail run off
+// the folder, so a younger one may be that run's in flight.
 func prepareOutDir(dir string) (open bool, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return false, err
 	}
 	if err := safefile.CheckDir(dir); err != nil {
 		return false, err
+	}
+	isEML := func(name string) bool { return strings.HasSuffix(name, ".eml") }
+	if err := safefile.RemoveStaleIn(dir, safefile.StaleAge, isEML); err != nil {
+		return false, fmt.Errorf("removing what a killed run left in %s: %w", dir, err)
 	}
 	st, err := os.Stat(dir)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ideanote-provision/ideanote-provision/internal/lock"
 	"github.com/ideanote-provision/ideanote-provision/internal/plant"
@@ -80,6 +81,53 @@ func TestOutDir(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(o.OutDir, "000002-ana@example.com.eml")); err == nil {
 		t.Error("a resumed run wrote again a message already written")
+	}
+}
+
+// TestOutDirRemovesStale: a mail run killed while it wrote an .eml file left its temporary, a
+// whole message with its login link, in the --out-dir. The next run removes those once
+// safefile.StaleAge old, and leaves a younger one (perhaps another run's in flight), a symbolic
+// link under such a name and another file's.
+func TestOutDirRemovesStale(t *testing.T) {
+	t.Parallel()
+	o, _ := testOptions(t, nil, people)
+	o.OutDir = filepath.Join(t.TempDir(), "eml")
+	if err := os.Mkdir(o.OutDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * safefile.StaleAge)
+	for name, mtime := range map[string]time.Time{
+		".000009-eve@example.com.eml.123456.tmp": old, ".000002-ana@example.com.eml.42.tmp": old,
+		".000003-zoe@example.com.eml.7.tmp": time.Now(), ".notes.txt.123456.tmp": old,
+	} {
+		p := filepath.Join(o.OutDir, name)
+		testfile.Write(t, p, loginURL("tok-old"))
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	victim := testfile.Temp(t, "victim", "precious")
+	if err := os.Symlink(victim, filepath.Join(o.OutDir, ".000005-cara@example.com.eml.9.tmp")); err != nil {
+		t.Skip(err)
+	}
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(o.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	want := []string{".000003-zoe@example.com.eml.7.tmp", ".000005-cara@example.com.eml.9.tmp", ".notes.txt.123456.tmp",
+		"000002-ana@example.com.eml", "000003-zoe@example.com.eml", "000005-cara@example.com.eml", "000007-dan@example.com.eml"}
+	if !slices.Equal(names, want) {
+		t.Errorf("left in the out dir:\n%q\nwant\n%q", names, want)
+	}
+	if got := testfile.Read(t, victim); got != "precious" {
+		t.Errorf("victim = %q: written through", got)
 	}
 }
 

@@ -108,8 +108,15 @@ func ModeFor(path string, resume, overwrite bool) (Mode, error) {
 // TempPath is where a resumed run writes its report until it is complete.
 func TempPath(path string) string { return path + ".tmp" }
 
-// Create opens a report for writing with mode 0600 and writes the header.
+// Create opens a report for writing with mode 0600 and writes the header. The caller holds the
+// lock of path (internal/lock), as a provisioning run does: first Create removes, whatever
+// their age, the temporary files that a run killed while it folded the report left beside it
+// (safefile.RemoveStale), which no run of path can be writing while the lock is held.
 func Create(path string, mode Mode, links Links, opts ...Option) (*Writer, error) {
+	// A missing folder is CreateLineFile's to report.
+	if err := safefile.RemoveStale(path, 0); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("removing what a killed run left beside %s: %w", path, err)
+	}
 	w := &Writer{Links: links}
 	for _, o := range opts {
 		o(w)

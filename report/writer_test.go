@@ -329,3 +329,56 @@ func TestFailedFoldLeavesAResumableReport(t *testing.T) {
 		t.Errorf("left in the folder: %v, want only the report", ents)
 	}
 }
+
+// TestCreateRemovesWhatAKilledFoldLeft: a run killed (kill -9, a power cut) while it folded a
+// REPORT.tmp into the report leaves, beside both, the fold's temporary file, every ok row and
+// link in it. The next run of the report, holding its lock, removes it whatever its age and in
+// every mode; a symbolic link under such a name, and another file's temporary, stay.
+func TestCreateRemovesWhatAKilledFoldLeft(t *testing.T) {
+	t.Parallel()
+	header := strings.Join(Columns, ",") + "\n"
+	line := "2,a@x.io,,A,,,ok,u1,t1,,,1,200,,2026-11-23T02:00:00Z\n"
+	for name, mode := range map[string]Mode{"new": New, "resume": Resume, "overwrite": Overwrite} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "r.csv")
+			if mode != New {
+				testfile.Write(t, path, header+line)
+				testfile.Write(t, TempPath(path), header)
+			}
+			testfile.Write(t, filepath.Join(dir, ".r.csv.123456.tmp"), header+line) // just written: the kill came before the rename
+			testfile.Write(t, filepath.Join(dir, ".other.csv.123456.tmp"), header+line)
+			testfile.Write(t, filepath.Join(dir, "victim"), "precious")
+			if err := os.Symlink("victim", filepath.Join(dir, ".r.csv.7.tmp")); err != nil {
+				t.Skip(err)
+			}
+			var opts []Option
+			if mode == Resume {
+				done, err := ReadBack(path, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts = append(opts, Keep(done))
+			}
+			w, err := Create(path, mode, Links{}, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			ents, _ := os.ReadDir(dir)
+			for _, e := range ents {
+				got = append(got, e.Name())
+			}
+			if want := []string{".other.csv.123456.tmp", ".r.csv.7.tmp", "r.csv", "victim"}; !slices.Equal(got, want) {
+				t.Errorf("left in the folder: %q, want %q", got, want)
+			}
+			if b, _ := os.ReadFile(filepath.Join(dir, "victim")); string(b) != "precious" {
+				t.Errorf("victim = %q: written through", b)
+			}
+		})
+	}
+}

@@ -69,7 +69,8 @@ type Run struct {
 // The file is written beside path under a private name and renamed over it, so that a reader
 // never sees half of it; the temporary name does not end in .prom, so the textfile collector
 // skips it. A symbolic link or a file of another user at path is refused (safefile.ErrUnsafe).
-// Its mode is 0644 whatever the umask: it holds no secret.
+// Its mode is 0644 whatever the umask: it holds no secret. A temporary file that a killed run
+// left is removed once safefile.StaleAge old.
 func WriteFile(path, prefix string, r Run) error {
 	return WriteRuns(path, Prefixed{Prefix: prefix, Run: r})
 }
@@ -114,6 +115,9 @@ func WriteRuns(path string, runs ...Prefixed) error {
 		}
 		regs = append(regs, reg)
 	}
+	// A run killed before its rename left its temporary file: removed once old enough not to be
+	// another run's in flight. The file holds no secret, so one not removed fails nothing.
+	safefile.RemoveStale(path, safefile.StaleAge)
 	// Not prometheus.WriteToTextfile, which chmods its temporary file by name: here the file is
 	// chmod'ed through the descriptor, and what is at path checked before the rename.
 	err := safefile.Replace(path, 0o644, func(f *os.File) error {

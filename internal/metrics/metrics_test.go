@@ -368,3 +368,36 @@ func ExampleWriteFile() {
 	// ideanote_provision_rows{status="ok"} 2
 	// ideanote_provision_throttled_total 0
 }
+
+// TestWriteFileRemovesStale: a run killed between writing the temporary file and renaming it
+// left it beside the metrics file; the next write removes it once safefile.StaleAge old, and
+// leaves one younger (perhaps another run's in flight) and another file's.
+func TestWriteFileRemovesStale(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ideanote.prom")
+	old := time.Now().Add(-2 * safefile.StaleAge)
+	for name, mtime := range map[string]time.Time{
+		".ideanote.prom.123456.tmp": old, ".ideanote.prom.7.tmp": time.Now(), ".other.prom.123456.tmp": old,
+	} {
+		p := filepath.Join(dir, name)
+		testfile.Write(t, p, "# a killed run's\n")
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteFile(path, ProvisionPrefix, Run{Unit: "rows", Statuses: provisionStatuses, End: end}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{".ideanote.prom.7.tmp", ".other.prom.123456.tmp", "ideanote.prom"}; !slices.Equal(names, want) {
+		t.Errorf("folder holds %q, want %q", names, want)
+	}
+}

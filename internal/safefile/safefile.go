@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // ErrUnsafe is wrapped by the errors of a path that is refused: a symbolic link, a file of
@@ -181,12 +183,14 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	})
 }
 
-// Replace is WriteFile with the content written by write.
+// Replace is WriteFile with the content written by write. A Replace killed before its rename
+// leaves its temporary file, which RemoveStale removes; Replace does not look for them itself,
+// which would read the whole folder at every write (a folder of .eml files, one per person).
 func Replace(path string, perm fs.FileMode, write func(*os.File) error) error {
 	if err := CheckReplace(path); err != nil {
 		return err
 	}
-	f, err := CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	f, err := CreateTemp(filepath.Dir(path), tempPattern(path))
 	if err != nil {
 		return err
 	}
@@ -220,4 +224,79 @@ func RemoveOwned(path string) error {
 		return err
 	}
 	return nil
+}
+
+// tempPattern is the os.CreateTemp pattern of Replace's temporary file of path: hidden, and
+// not ending like path, so that nothing reading the folder by name (node_exporter's *.prom)
+// takes it for a file of its own.
+func tempPattern(path string) string { return "." + filepath.Base(path) + ".*.tmp" }
+
+// tempOf returns the name of the file whose Replace temporary name is (tempPattern as
+// os.CreateTemp fills it in: ".", the file's name, ".", the decimal digits of a 32-bit random
+// number, ".tmp"), and false for a name of another shape. The digits hold no ".", so one name
+// is the temporary of one file only.
+func tempOf(name string) (base string, ok bool) {
+	rest, ok := strings.CutPrefix(name, ".")
+	if ok {
+		rest, ok = strings.CutSuffix(rest, ".tmp")
+	}
+	i := strings.LastIndexByte(rest, '.')
+	if !ok || i < 1 {
+		return "", false
+	}
+	base, digits := rest[:i], rest[i+1:]
+	if len(digits) == 0 || len(digits) > 10 || strings.Trim(digits, "0123456789") != "" {
+		return "", false
+	}
+	return base, true
+}
+
+// StaleAge is how long a temporary file of Replace must have gone unmodified before a caller
+// that does not keep other writers away may take it for one left by a Replace that was killed.
+// A Replace in flight modifies its file as it writes and renames it once synced; were the sync
+// slower than this, removing the file would make the rename fail, never put anything else at
+// the file's name.
+const StaleAge = time.Minute
+
+// RemoveStale removes the temporary files that a Replace of path leaves in path's folder when
+// it is killed (or the power fails) between writing them and renaming them over path: each holds
+// what path was to hold, credentials included, and nothing else would ever remove it. Only
+// those not modified for minAge are removed.
+//
+// A Replace of path in flight, in this process or another, has its temporary under such a name
+// too: a minAge below StaleAge is only for a caller that keeps every other writer of path away,
+// such as a run holding path's lock (internal/lock), which no other run of path can hold while
+// it writes. It reads the whole folder: call it once per run, not per write.
+func RemoveStale(path string, minAge time.Duration) error {
+	base := filepath.Base(path)
+	return RemoveStaleIn(filepath.Dir(path), minAge, func(name string) bool { return name == base })
+}
+
+// RemoveStaleIn is RemoveStale for every file of dir whose name of is true of.
+//
+// Only the names Replace gives (".NAME.DIGITS.tmp") are considered, and of those only regular
+// files of this user; a symbolic link (never followed), a folder or another user's file is left
+// as it is. The removal unlinks a name and never removes a folder, so a name swapped for a link
+// or a folder since it was checked loses at most the link itself. It returns the first error
+// met, after trying every file.
+func RemoveStaleIn(dir string, minAge time.Duration, of func(name string) bool) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, e := range ents {
+		if base, ok := tempOf(e.Name()); !ok || !e.Type().IsRegular() || !of(base) {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		st, err := os.Lstat(name)
+		if err != nil || check(name, st, false, false) != nil || minAge > 0 && time.Since(st.ModTime()) < minAge {
+			continue // gone, or not ours to remove, or perhaps in flight
+		}
+		if err := removeFile(name); err != nil && !errors.Is(err, fs.ErrNotExist) && first == nil {
+			first = err
+		}
+	}
+	return first
 }

@@ -23,5 +23,8 @@ func hasOwnerOnlyModes() bool { return false }
 
 func clearNonBlock(*os.File) error { return nil }
 
+// removeFile removes path (an empty folder too, were one put there since it was checked).
+func removeFile(path string) error { return os.Remove(path) }
+
 // SyncDir does nothing here: a rename is made durable by the system.
 func SyncDir(string) error { return nil }

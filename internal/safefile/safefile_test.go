@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // plant makes dir/victim with content and returns its path, and dir/name a symbolic link to it.
@@ -185,4 +187,133 @@ func TestSyncDir(t *testing.T) {
 	if err := SyncDir(filepath.Join(t.TempDir(), "none")); err == nil && runtime.GOOS != "windows" {
 		t.Error("SyncDir of a missing folder: no error")
 	}
+}
+
+// TestTempShape checks that tempOf takes every name os.CreateTemp gives for Replace's pattern
+// for the file it is of, whatever the length of its random part, and no name of another shape.
+func TestTempShape(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "R.csv")
+	for range 200 {
+		f, err := CreateTemp(dir, tempPattern(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		os.Remove(f.Name())
+		if base, ok := tempOf(filepath.Base(f.Name())); !ok || base != "R.csv" {
+			t.Fatalf("tempOf(%q) = %q, %v; want R.csv", filepath.Base(f.Name()), base, ok)
+		}
+	}
+	for name, want := range map[string]string{
+		".R.csv.0.tmp": "R.csv", ".R.csv.5.4294967295.tmp": "R.csv.5", "..R.csv.1.tmp": ".R.csv",
+		".R.csv..tmp": "", ".R.csv.12a.tmp": "", ".R.csv.12345678901.tmp": "", ".R.csv.-1.tmp": "",
+		"R.csv.1.tmp": "", ".R.csv.1.tmp.bak": "", ".R.csv.1.new": "", ".1.tmp": "", "..1.tmp": "", ".tmp": "",
+	} {
+		if base, ok := tempOf(name); base != want || ok != (want != "") {
+			t.Errorf("tempOf(%q) = %q, %v; want %q", name, base, ok, want)
+		}
+	}
+}
+
+// staleFolder plants, beside dir/R.csv, what a Replace killed before its rename leaves (old and
+// fresh), and decoys that no RemoveStale of R.csv may remove: a symbolic link and a folder under
+// a temporary's name, names of another shape, another file's temporaries (R.csv.5's and a.eml's),
+// and another user's file when run as root. It returns the names of each, and the victim the
+// link points at.
+func staleFolder(t *testing.T) (dir string, old, fresh string, decoys []string, victim string) {
+	t.Helper()
+	dir, victim, link := plant(t, ".R.csv.111.tmp")
+	long := time.Now().Add(-2 * StaleAge)
+	write := func(name string, mtime time.Time) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("token"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("R.csv", time.Now())
+	old, fresh = ".R.csv.123456.tmp", ".R.csv.4294967295.tmp"
+	write(old, long)
+	write(fresh, time.Now())
+	decoys = []string{filepath.Base(link), filepath.Base(victim), "R.csv",
+		".R.csv.12a.tmp", ".R.csv..tmp", ".R.csv.12345678901.tmp", ".R.csv.123.tmp.bak",
+		"R.csv.123.tmp", ".R.csv.123.new", ".R.csv.5.123.tmp", ".a.eml.77.tmp"}
+	for _, name := range decoys[3:] {
+		write(name, long)
+	}
+	if err := os.Mkdir(filepath.Join(dir, ".R.csv.222.tmp"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	decoys = append(decoys, ".R.csv.222.tmp")
+	if os.Geteuid() == 0 && runtime.GOOS != "windows" {
+		write(".R.csv.333.tmp", long)
+		asOther(t, filepath.Join(dir, ".R.csv.333.tmp"))
+		decoys = append(decoys, ".R.csv.333.tmp")
+	}
+	return dir, old, fresh, decoys, victim
+}
+
+// wantLeft fails t unless dir holds exactly the names of want.
+func wantLeft(t *testing.T, dir string, want ...string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("left in the folder:\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestRemoveStale checks that RemoveStale with StaleAge, as a caller that does not keep other
+// writers away calls it, removes the temporary a killed Replace of the path left once StaleAge
+// old, and leaves a fresh one (perhaps in flight) and every decoy; a Replace then leaves nothing.
+func TestRemoveStale(t *testing.T) {
+	dir, _, fresh, decoys, victim := staleFolder(t)
+	path := filepath.Join(dir, "R.csv")
+	if err := RemoveStale(path, StaleAge); err != nil {
+		t.Fatal(err)
+	}
+	wantLeft(t, dir, append([]string{fresh}, decoys...)...)
+	untouched(t, victim)
+	if err := WriteFile(path, []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wantLeft(t, dir, append([]string{fresh}, decoys...)...)
+}
+
+// TestRemoveStaleOfAll checks RemoveStale with no age bound, as a run holding the lock of the
+// path calls it: every temporary of ours goes, fresh or not, and every decoy stays.
+func TestRemoveStaleOfAll(t *testing.T) {
+	dir, _, _, decoys, victim := staleFolder(t)
+	if err := RemoveStale(filepath.Join(dir, "R.csv"), 0); err != nil {
+		t.Fatal(err)
+	}
+	wantLeft(t, dir, decoys...)
+	untouched(t, victim)
+	if err := RemoveStale(filepath.Join(dir, "none", "R.csv"), 0); err == nil {
+		t.Error("RemoveStale in a missing folder: no error")
+	}
+}
+
+// TestRemoveStaleIn checks that RemoveStaleIn removes the old temporaries of every file that of
+// names, and of no other.
+func TestRemoveStaleIn(t *testing.T) {
+	dir, _, fresh, decoys, victim := staleFolder(t)
+	err := RemoveStaleIn(dir, StaleAge, func(name string) bool { return strings.HasSuffix(name, ".eml") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoys = slices.DeleteFunc(decoys, func(name string) bool { return name == ".a.eml.77.tmp" })
+	wantLeft(t, dir, append([]string{fresh, ".R.csv.123456.tmp"}, decoys...)...)
+	untouched(t, victim)
 }

@@ -34,6 +34,14 @@ func links(st fs.FileInfo) (uint64, bool) {
 
 func hasOwnerOnlyModes() bool { return true }
 
+// removeFile unlinks path, and never removes a folder there as os.Remove would.
+func removeFile(path string) error {
+	if err := unix.Unlink(path); err != nil {
+		return &fs.PathError{Op: "remove", Path: path, Err: err}
+	}
+	return nil
+}
+
 // clearNonBlock undoes the O_NONBLOCK that kept the open of a FIFO from blocking, now that the
 // file is known to be a regular one.
 func clearNonBlock(f *os.File) error {
