@@ -165,22 +165,29 @@ func linesOf(t *testing.T, path string) string {
 	return strings.Join(out, "\n")
 }
 
+// earlierReport writes the report of an earlier run in a new folder, a and c ok, b failed,
+// and returns the links of acme's, its path and the header line it begins with.
+func earlierReport(t *testing.T) (links Links, path, header string) {
+	t.Helper()
+	links, err := NewLinks("acme", "", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(t.TempDir(), "r.csv")
+	header = strings.Join(Columns, ",") + "\n"
+	testfile.Write(t, path, header+
+		"2,a@x.io,,A,,,ok,u1,t1,,,1,200,,2026-11-23T02:00:00Z\n"+
+		"3,b@x.io,,B,,,failed,,,,,1,503,boom,\n"+
+		"4,c@x.io,,C,,,ok,u3,t3,,,1,200,,2026-11-23T02:00:00Z\n")
+	return links, path, header
+}
+
 // A resumed report never holds, on disk, fewer of the earlier ok rows than the files it
 // replaces: a REPORT.tmp left by a killed resume is folded into the report before it is
 // replaced, and Close writes the earlier ok rows this run gave no ok or skipped line.
 func TestResumeKeepsEarlierRows(t *testing.T) {
 	t.Parallel()
-	links, err := NewLinks("acme", "", "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "r.csv")
-	header := strings.Join(Columns, ",") + "\n"
-	testfile.Write(t, path, header+
-		"2,a@x.io,,A,,,ok,u1,t1,,,1,200,,2026-11-23T02:00:00Z\n"+
-		"3,b@x.io,,B,,,failed,,,,,1,503,boom,\n"+
-		"4,c@x.io,,C,,,ok,u3,t3,,,1,200,,2026-11-23T02:00:00Z\n")
+	links, path, header := earlierReport(t)
 	// The killed resume had sent b again, ok.
 	testfile.Write(t, TempPath(path), header+"3,b@x.io,,B,,,ok,u2,t2,,,1,200,,2026-11-24T02:00:00Z\n")
 	done, err := ReadBack(path, nil)
@@ -273,17 +280,7 @@ func TestModeFor(t *testing.T) {
 // the old REPORT.tmp, which read back the same rows, and the resume then goes on as usual.
 func TestFailedFoldLeavesAResumableReport(t *testing.T) {
 	t.Parallel()
-	links, err := NewLinks("acme", "", "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "r.csv")
-	header := strings.Join(Columns, ",") + "\n"
-	testfile.Write(t, path, header+
-		"2,a@x.io,,A,,,ok,u1,t1,,,1,200,,2026-11-23T02:00:00Z\n"+
-		"3,b@x.io,,B,,,failed,,,,,1,503,boom,\n"+
-		"4,c@x.io,,C,,,ok,u3,t3,,,1,200,,2026-11-23T02:00:00Z\n")
+	links, path, header := earlierReport(t)
 	testfile.Write(t, TempPath(path), header+
 		"3,b@x.io,,B,,,ok,u2,t2,,,1,200,,2026-11-24T02:00:00Z\n"+
 		"2,a@x.io,,A2,,,failed,,,,,1,503,boom,\n")
@@ -325,8 +322,8 @@ func TestFailedFoldLeavesAResumableReport(t *testing.T) {
 	if got, want := linesOf(t, path), "a@x.io skipped "+link+"t1\nb@x.io skipped "+link+"t2\nc@x.io skipped "+link+"t3"; got != want {
 		t.Errorf("the resumed report:\n%s\nwant\n%s", got, want)
 	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
-		t.Errorf("left in the folder: %v, want only the report", ents)
+	if names := testfile.Names(t, filepath.Dir(path)); len(names) != 1 {
+		t.Errorf("left in the folder: %q, want only the report", names)
 	}
 }
 

@@ -211,14 +211,7 @@ func TestReplaceLeavesOnlyTheFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
+	names := testfile.Names(t, dir)
 	if !slices.Equal(names, []string{"ideanote.prom"}) {
 		t.Errorf("folder holds %v, want only ideanote.prom", names)
 	}
@@ -389,14 +382,7 @@ func TestWriteFileRemovesStale(t *testing.T) {
 	if err := WriteFile(path, ProvisionPrefix, Run{Unit: "rows", Statuses: provisionStatuses, End: end}); err != nil {
 		t.Fatal(err)
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
+	names := testfile.Names(t, dir)
 	if want := []string{".ideanote.prom.7.tmp", ".other.prom.123456.tmp", "ideanote.prom"}; !slices.Equal(names, want) {
 		t.Errorf("folder holds %q, want %q", names, want)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ideanote-provision/ideanote-provision/internal/testfile"
 )
 
 // plant makes dir/victim with content and returns its path, and dir/name a symbolic link to it.
@@ -260,14 +262,7 @@ func staleFolder(t *testing.T) (dir string, old, fresh string, decoys []string, 
 // wantLeft fails t unless dir holds exactly the names of want.
 func wantLeft(t *testing.T, dir string, want ...string) {
 	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, e := range ents {
-		got = append(got, e.Name())
-	}
+	got := testfile.Names(t, dir)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("left in the folder:\n%q\nwant\n%q", got, want)

@@ -44,3 +44,17 @@ func Read(t testing.TB, path string) string {
 	}
 	return string(b)
 }
+
+// Names returns the names of what dir holds, sorted, and fails t if it cannot be read.
+func Names(t testing.TB, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -103,5 +104,19 @@ func TestFailures(t *testing.T) {
 		if r.fatal == "" {
 			t.Errorf("%s in a missing folder did not fail the test", tt.name)
 		}
+	}
+}
+
+func TestNames(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"b", "a", ".c"} {
+		Write(t, filepath.Join(dir, n), n)
+	}
+	if got := Names(t, dir); !slices.Equal(got, []string{".c", "a", "b"}) {
+		t.Errorf("Names %q, want .c, a, b in order", got)
+	}
+	r := &recorder{}
+	if Names(r, filepath.Join(dir, "missing")); r.fatal == "" {
+		t.Error("Names of a missing folder did not fail the test")
 	}
 }
