@@ -113,8 +113,9 @@ func TempPath(path string) string { return path + ".tmp" }
 // their age, the temporary files that a run killed while it folded the report left beside it
 // (safefile.RemoveStale), which no run of path can be writing while the lock is held.
 func Create(path string, mode Mode, links Links, opts ...Option) (*Writer, error) {
-	// A missing folder is CreateLineFile's to report.
-	if err := safefile.RemoveStale(path, 0); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	// A missing folder is CreateLineFile's to report; one the run may write but not list
+	// (mode 0300) holds nothing it can find to remove, and the report is written all the same.
+	if err := safefile.RemoveStale(path, 0); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
 		return nil, fmt.Errorf("removing what a killed run left beside %s: %w", path, err)
 	}
 	w := &Writer{Links: links}

@@ -379,3 +379,28 @@ func TestCreateRemovesWhatAKilledFoldLeft(t *testing.T) {
 		})
 	}
 }
+
+// A folder the run may write but not list (mode 0300) gets its report: Create finds no
+// temporary to remove there, and goes on (review 6: it refused the run).
+func TestCreateInAFolderItCannotList(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() == 0 {
+		t.Skip("root lists any folder")
+	}
+	links, err := NewLinks("acme", "", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o300); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o700) })
+	w, err := Create(filepath.Join(dir, "r.csv"), New, links)
+	if err != nil {
+		t.Fatalf("Create in a folder of mode 0300: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
