@@ -86,7 +86,8 @@ const (
 // refused above the rate accepted is followed by a finer growth, 25% in 400 ms, from the rate
 // accepted. A 429 ends the growth: the Finder estimates the limit from what the
 // server accepted (see readCut), resumes there once the pause is over, and climbs 1% a second,
-// never back up to the rate that drew the 429 but for a probe of 1% in five minutes.
+// never back up to the rate that drew the 429 but for a probe of 1% in five minutes (and for a
+// lift, below).
 // A Retry-After of a second, the least a server can say in whole seconds and most often a
 // bucket's interval rounded up, pauses the pool for one interval at the new rate, followed by
 // a probe (see Pacer); once the server has shown a window (a Retry-After of 2 s or more), the
@@ -102,8 +103,10 @@ const (
 // between, is read busy: another client of the limit took what that Retry-After promised (a
 // second run beside this one). It cuts nothing, and the pauses double from the Retry-After up
 // to maxBusy; a ceiling set meanwhile by a reading that measured nothing is that client's, and
-// is lifted once the server accepts again. A limit that counts this run's own refusals looks
-// the same: a lift it refuses under twice the ceiling lifted ends busy readings for the run.
+// is lifted once the server accepts again, once a run. A limit that counts this run's own
+// refusals looks the same: so that it costs a few 429s, not the run (TestBackpressureAlone),
+// there is one lift a run, and a lift it refuses under twice the ceiling lifted ends busy
+// readings for the run.
 //
 // A Finder is not safe for concurrent use; a Pacer serializes its calls.
 type Finder struct{ state }
@@ -150,7 +153,8 @@ type server struct {
 	minGap     time.Duration // the shortest gap before an attempt it accepted
 	noProbes   bool          // it refused a probe: 429s pause for their Retry-After
 	alone      bool          // a lift was refused under twice the ceiling it lifted: no 429 is read busy
-	heldLong   bool          // a busy 429 came after a pause of maxBusy: another client holds it at times
+	lifted     bool          // a ceiling was lifted (see lift): once a run
+	heldLong   bool          // a busy 429 came after a pause of maxBusy: another client, or a window of more than 8 s counting refusals behind a short Retry-After
 	window     time.Duration // the longest Reset seen
 	quotaSince time.Time     // its first rate-limit headers
 }
@@ -245,7 +249,7 @@ func (d *decision) accepted(now time.Time, o Outcome) {
 		c.sinceFirst++
 	}
 	c.sinceThrottle++
-	if d.curve.busy && o.Sent.After(d.curve.lastCut) && c.sinceThrottle >= busyLifted {
+	if d.curve.busy && !d.server.lifted && o.Sent.After(d.curve.lastCut) && c.sinceThrottle >= busyLifted {
 		d.lift(now)
 	}
 	if c.sinceThrottle >= fewAccepted {

@@ -25,10 +25,11 @@ const (
 	// nothing of the pool's sent between: the limit is held by another client (a second run
 	// beside this one), or by this run's own refused requests that it counts. Nothing is
 	// cut; the pause doubles from the Retry-After, up to maxBusy, and a ceiling that a reading
-	// measuring nothing sets meanwhile is lifted at the busyLifted-th acceptance after it. Not
-	// once the server has shown a window (a Retry-After of 2 s or more), nor once a lift was
-	// refused under twice the ceiling it lifted: the run is alone, its limit counts refusals
-	// (busy, lift; TestFinderBusy, TestBackpressureAlone).
+	// measuring nothing sets meanwhile is lifted at the busyLifted-th acceptance after it, once
+	// a run. Not once the server has shown a window (a Retry-After of 2 s or more), nor once the
+	// lift was refused under twice the ceiling it lifted (the run is alone, its limit counts
+	// refusals) but after a busy pause of maxBusy (heldLong) (busy, lift; TestFinderBusy,
+	// TestBackpressureAlone).
 	readBusy
 	// readBeforeCut: the attempt was sent before the latest cut, at the rate before it: nothing
 	// new (beforeCut; TestFinderCutsOncePerRoundTrip).
@@ -235,7 +236,7 @@ func (d *decision) lift(now time.Time) {
 	// its next at 123 a second, was refused, and took 0.4 for the rate accepted).
 	c.lifted = c.hi
 	c.rate, c.since, c.growth, c.hi, c.busy = max(c.at(now), guessRate(StartRate)), now, rampGrowth, 0, false
-	d.curve, d.guessed, d.count.busy = c, true, false
+	d.curve, d.guessed, d.count.busy, d.server.lifted = c, true, false, true
 }
 
 // resumeAt starts the count of what the server accepts, and the rate's growth, again at end,
