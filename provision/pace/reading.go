@@ -27,9 +27,9 @@ const (
 	// cut; the pause doubles from the Retry-After, up to maxBusy, and a ceiling that a reading
 	// measuring nothing sets meanwhile is lifted at the busyLifted-th acceptance after it, once
 	// a run. Not once the server has shown a window (a Retry-After of 2 s or more), nor once the
-	// lift was refused under twice the ceiling it lifted (the run is alone, its limit counts
-	// refusals) but after a busy pause of maxBusy (heldLong) (busy, lift; TestFinderBusy,
-	// TestBackpressureAlone).
+	// lift was refused under twice the ceiling it lifted (the run is alone, and its limit counts
+	// refusals), unless a busy 429 had come after a pause of maxBusy (heldLong) (busy, lift;
+	// TestFinderBusy, TestBackpressureAlone).
 	readBusy
 	// readBeforeCut: the attempt was sent before the latest cut, at the rate before it: nothing
 	// new (beforeCut; TestFinderCutsOncePerRoundTrip).
@@ -231,10 +231,10 @@ func (d *decision) jitter(o Outcome) bool {
 // server held a second run at 0.2 a second for the 15 minutes after the first had ended.
 func (d *decision) lift(now time.Time) {
 	c := d.curve
+	c.lifted = c.hi
 	// From a guess at least: grown from the crawl the busy server left, the next attempt comes
 	// an interval of that later, at ten times the rate a second (a pool at 0.4 a second sent
 	// its next at 123 a second, was refused, and took 0.4 for the rate accepted).
-	c.lifted = c.hi
 	c.rate, c.since, c.growth, c.hi, c.busy = max(c.at(now), guessRate(StartRate)), now, rampGrowth, 0, false
 	d.curve, d.guessed, d.count.busy, d.server.lifted = c, true, false, true
 }
