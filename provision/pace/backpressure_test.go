@@ -302,6 +302,25 @@ func (tr *tracer) Observe(now time.Time, o pace.Outcome) time.Duration {
 	return d
 }
 
+// loneLimits are limiters that refuse a retry sent after the whole Retry-After of the 429
+// before it to a run alone, as another client's hold on the limit would: buckets counting
+// refused requests whose Retry-After leaves that out, and buckets and windows behind a
+// constant Retry-After of 1 s, counting refused requests or not.
+var loneLimits = func() map[string]provisiontest.Limit {
+	const s = time.Second
+	return map[string]provisiontest.Limit{
+		"bucket-1s-counted":       {Kind: provisiontest.TokenBucket, Rate: 1, Burst: 1, CountRefused: true},
+		"bucket-1s-b60-counted":   {Kind: provisiontest.TokenBucket, Rate: 1, Burst: 60, CountRefused: true},
+		"bucket-20-counted":       {Kind: provisiontest.TokenBucket, Rate: 20, Burst: 1, CountRefused: true},
+		"bucket-0.5s-RA1":         {Kind: provisiontest.TokenBucket, Rate: 0.5, Burst: 1, RetryAfter: s},
+		"sliding-3s-counted-RA1":  {Kind: provisiontest.SlidingWindow, N: 3, Per: 3 * s, CountRefused: true, RetryAfter: s},
+		"sliding-10s-counted-RA1": {Kind: provisiontest.SlidingWindow, N: 10, Per: 10 * s, CountRefused: true, RetryAfter: s},
+		"sliding-20s-counted-RA1": {Kind: provisiontest.SlidingWindow, N: 20, Per: 20 * s, CountRefused: true, RetryAfter: s},
+		"fixed-10s-RA1":           {Kind: provisiontest.FixedWindow, N: 10, Per: 10 * s, RetryAfter: s},
+		"fixed-60s-RA1":           {Kind: provisiontest.FixedWindow, N: 60, Per: 60 * s, RetryAfter: s},
+	}
+}()
+
 // TestBackpressureAlone runs one run, alone, against limiters that refuse a retry sent after
 // the whole Retry-After of the 429 before it, as a second run beside another does: buckets
 // counting refused requests whose Retry-After leaves that out (Ideanote's 60 a minute among
@@ -316,8 +335,7 @@ func (tr *tracer) Observe(now time.Time, o pace.Outcome) time.Duration {
 // 429s, but windows behind a constant Retry-After it took for their length, 3 to 10 x N/R.
 func TestBackpressureAlone(t *testing.T) {
 	t.Parallel()
-	const s = time.Second
-	counted := provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: 1, Burst: 1, CountRefused: true}
+	l := loneLimits
 	cells := []struct {
 		name         string
 		limit        provisiontest.Limit
@@ -325,16 +343,16 @@ func TestBackpressureAlone(t *testing.T) {
 		rows         int
 		share, ratio float64 // at most: % of requests, x N/R
 	}{
-		{"bucket-1s-counted/x2", counted, 2, 600, 2.5, 1.1},
-		{"bucket-1s-counted/x2.5", counted, 2.5, 600, 5, 1.3},
-		{"bucket-1s-counted/x3", counted, 3, 600, 6, 1.15},
-		{"bucket-1s-b60-counted/x2", provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: 1, Burst: 60, CountRefused: true}, 2, 600, 2, 1},
-		{"bucket-0.5s-RA1/x0", provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: 0.5, Burst: 1, RetryAfter: s}, 0, 200, 18, 1.15},
-		{"sliding-3s-counted-RA1/x2", provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: 3, Per: 3 * s, CountRefused: true, RetryAfter: s}, 2, 120, 8, 1.15},
-		{"sliding-3s-counted-RA1/x5", provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: 3, Per: 3 * s, CountRefused: true, RetryAfter: s}, 5, 120, 14, 1.35},
-		{"sliding-10s-counted-RA1/x2", provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: 10, Per: 10 * s, CountRefused: true, RetryAfter: s}, 2, 120, 10, 1.95},
-		{"sliding-20s-counted-RA1/x2", provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: 20, Per: 20 * s, CountRefused: true, RetryAfter: s}, 2, 300, 19, 1.4},
-		{"fixed-60s-RA1/x0", provisiontest.Limit{Kind: provisiontest.FixedWindow, N: 60, Per: 60 * s, RetryAfter: s}, 0, 600, 14, 1},
+		{"bucket-1s-counted/x2", l["bucket-1s-counted"], 2, 600, 2.5, 1.1},
+		{"bucket-1s-counted/x2.5", l["bucket-1s-counted"], 2.5, 600, 5, 1.3},
+		{"bucket-1s-counted/x3", l["bucket-1s-counted"], 3, 600, 6, 1.15},
+		{"bucket-1s-b60-counted/x2", l["bucket-1s-b60-counted"], 2, 600, 2, 1},
+		{"bucket-0.5s-RA1/x0", l["bucket-0.5s-RA1"], 0, 200, 18, 1.15},
+		{"sliding-3s-counted-RA1/x2", l["sliding-3s-counted-RA1"], 2, 120, 8, 1.15},
+		{"sliding-3s-counted-RA1/x5", l["sliding-3s-counted-RA1"], 5, 120, 14, 1.35},
+		{"sliding-10s-counted-RA1/x2", l["sliding-10s-counted-RA1"], 2, 120, 10, 1.95},
+		{"sliding-20s-counted-RA1/x2", l["sliding-20s-counted-RA1"], 2, 300, 19, 1.4},
+		{"fixed-60s-RA1/x0", l["fixed-60s-RA1"], 0, 600, 14, 1},
 	}
 	for _, c := range cells {
 		t.Run(c.name, func(t *testing.T) {
@@ -362,28 +380,21 @@ func TestBackpressureAlone(t *testing.T) {
 // one lift a run, 68% and 3.6 x).
 func TestBackpressureLoneSweep(t *testing.T) {
 	t.Parallel()
-	const s = time.Second
 	limits := []struct {
-		name  string
-		limit provisiontest.Limit
-		rows  int
+		name string
+		rows int
 	}{
-		{"bucket-1s-counted", provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: 1, Burst: 1, CountRefused: true}, 600},
-		{"bucket-1s-b60-counted", provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: 1, Burst: 60, CountRefused: true}, 600},
-		{"bucket-0.5s-RA1", provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: 0.5, Burst: 1, RetryAfter: s}, 200},
-		{"sliding-3s-counted-RA1", provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: 3, Per: 3 * s, CountRefused: true, RetryAfter: s}, 120},
-		{"sliding-10s-counted-RA1", provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: 10, Per: 10 * s, CountRefused: true, RetryAfter: s}, 300},
-		{"sliding-20s-counted-RA1", provisiontest.Limit{Kind: provisiontest.SlidingWindow, N: 20, Per: 20 * s, CountRefused: true, RetryAfter: s}, 300},
-		{"fixed-10s-RA1", provisiontest.Limit{Kind: provisiontest.FixedWindow, N: 10, Per: 10 * s, RetryAfter: s}, 300},
-		{"fixed-60s-RA1", provisiontest.Limit{Kind: provisiontest.FixedWindow, N: 60, Per: 60 * s, RetryAfter: s}, 600},
-		{"bucket-20-counted", provisiontest.Limit{Kind: provisiontest.TokenBucket, Rate: 20, Burst: 1, CountRefused: true}, 400},
+		{"bucket-1s-counted", 600}, {"bucket-1s-b60-counted", 600}, {"bucket-0.5s-RA1", 200},
+		{"sliding-3s-counted-RA1", 120}, {"sliding-10s-counted-RA1", 300}, {"sliding-20s-counted-RA1", 300},
+		{"fixed-10s-RA1", 300}, {"fixed-60s-RA1", 600}, {"bucket-20-counted", 400},
 	}
 	for _, l := range limits {
+		limit := loneLimits[l.name]
 		for _, mult := range []float64{1, 2, 2.5, 3, 10, 0} {
 			t.Run(fmt.Sprintf("%s/x%g", l.name, mult), func(t *testing.T) {
 				t.Parallel()
-				r := simulate(t, l.limit, pace.NewFinder(mult*l.limit.PerSecond()), l.rows, simWorkers, 0)
-				ratio := r.wall.Seconds() / (float64(l.rows) / l.limit.PerSecond())
+				r := simulate(t, limit, pace.NewFinder(mult*limit.PerSecond()), l.rows, simWorkers, 0)
+				ratio := r.wall.Seconds() / (float64(l.rows) / limit.PerSecond())
 				if r.failed > 0 || r.share() > 25 || ratio > 3 {
 					t.Errorf("%d rows failed, %d of %d requests 429 (%.1f%%, at most 25%%), wall %.2f x N/R (at most 3)",
 						r.failed, r.throttled, r.requests, r.share(), ratio)
